@@ -1,0 +1,34 @@
+# crossdiff: two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-slow bench clean venv
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p demo-output
+	$(VENV)/bin/crossdiff run keller-segel-logistic --grid 128x128 --t-end 20 --save-every 1 --out demo-output/demo.nc
+	$(VENV)/bin/crossdiff plot demo-output/demo.nc --out demo-output/demo.png
+	@echo "wrote demo-output/demo.nc and demo-output/demo.png"
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -n 2 -q -m slow
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) bench/bench_macro.py
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache

@@ -1,0 +1,171 @@
+"""Safe parsing of expression strings into SymPy.
+
+Strings from model files are parsed with :mod:`ast` and converted node by node into SymPy
+objects; nothing is ever passed to :func:`eval`, so a model file cannot run code. Only
+arithmetic, numbers, names and a fixed list of mathematical functions are accepted.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Mapping
+from numbers import Real
+
+import sympy as sp
+
+from ..errors import ExpressionError
+
+__all__ = ["parse_expression", "to_expr", "FUNCTIONS", "RESERVED"]
+
+#: Functions an expression may call, by the name used in model files.
+FUNCTIONS: dict[str, object] = {
+    "exp": sp.exp,
+    "log": sp.log,
+    "ln": sp.log,
+    "sqrt": sp.sqrt,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "tanh": sp.tanh,
+    "atan": sp.atan,
+    "abs": sp.Abs,
+    "Abs": sp.Abs,
+    "min": sp.Min,
+    "max": sp.Max,
+    "heaviside": lambda a: sp.Heaviside(a, sp.Rational(1, 2)),
+    "sign": sp.sign,
+}
+
+#: Named constants.
+CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
+
+#: Names that cannot be used for species or parameters.
+RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS) | {"t", "x", "y", "z", "noise"}
+
+_BINOPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+    ast.BitXor: lambda a, b: a**b,  # '^' is read as a power, as mathematicians write it
+}
+_MAX_LENGTH = 10_000
+
+
+def _convert(node: ast.AST, text: str) -> sp.Expr:
+    if isinstance(node, ast.Expression):
+        return _convert(node.body, text)
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ExpressionError(f"unsupported constant {value!r} in expression {text!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ExpressionError(f"non-finite number in expression {text!r}")
+        return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
+    if isinstance(node, ast.Name):
+        if node.id in CONSTANTS:
+            return CONSTANTS[node.id]
+        if node.id in FUNCTIONS:
+            raise ExpressionError(f"function {node.id!r} used without arguments in {text!r}")
+        if node.id.startswith("_"):
+            raise ExpressionError(f"names may not start with '_' ({node.id!r} in {text!r})")
+        return sp.Symbol(node.id)
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        return _BINOPS[type(node.op)](_convert(node.left, text), _convert(node.right, text))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        operand = _convert(node.operand, text)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+            raise ExpressionError(
+                f"unknown function {name!r} in {text!r}; allowed: {', '.join(sorted(FUNCTIONS))}"
+            )
+        if node.keywords or not node.args:
+            raise ExpressionError(f"function {node.func.id!r} needs positional arguments in {text!r}")
+        args = [_convert(a, text) for a in node.args]
+        try:
+            return FUNCTIONS[node.func.id](*args)
+        except TypeError as err:
+            raise ExpressionError(f"wrong number of arguments to {node.func.id!r} in {text!r}") from err
+    raise ExpressionError(f"unsupported syntax {ast.unparse(node)!r} in expression {text!r}")
+
+
+def parse_expression(text: str) -> sp.Expr:
+    """Parse an expression string into SymPy without evaluating any Python code.
+
+    Parameters
+    ----------
+    text : str
+        Arithmetic in Python syntax (``^`` is accepted for powers), e.g. ``"mu*u1*(1 - u1**r)"``.
+
+    Returns
+    -------
+    sympy.Expr
+        The expression; every free name becomes a plain :class:`sympy.Symbol`.
+
+    Raises
+    ------
+    ExpressionError
+        If the string is not an expression of numbers, names, arithmetic and the allowed
+        functions (:data:`FUNCTIONS`).
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"expected an expression string, got {type(text).__name__}")
+    if len(text) > _MAX_LENGTH:
+        raise ExpressionError(f"expression longer than {_MAX_LENGTH} characters")
+    stripped = text.strip()
+    if not stripped:
+        raise ExpressionError("empty expression")
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
+        raise ExpressionError(f"cannot parse expression {text!r}: invalid syntax") from err
+    try:
+        expr = _convert(tree, stripped)
+    except RecursionError as err:
+        raise ExpressionError(f"expression {text!r} is nested too deeply") from err
+    except (ZeroDivisionError, OverflowError, ValueError) as err:
+        if isinstance(err, ExpressionError):
+            raise
+        raise ExpressionError(f"cannot evaluate constant part of {text!r}: {err}") from err
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise ExpressionError(f"expression {text!r} is infinite or undefined (division by zero?)")
+    return expr
+
+
+def to_expr(value: object, what: str) -> sp.Expr:
+    """Convert a string, a real number or a SymPy expression into a SymPy expression.
+
+    Parameters
+    ----------
+    value : str, int, float or sympy.Expr
+        The value as written by the user.
+    what : str
+        Where the value comes from, for the error message (e.g. ``"reaction of species 'u'"``).
+    """
+    if isinstance(value, sp.Basic):
+        if not isinstance(value, sp.Expr):
+            raise ExpressionError(f"{what}: expected a scalar expression, got {type(value).__name__}")
+        return value
+    if isinstance(value, bool):
+        raise ExpressionError(f"{what}: expected a number or an expression, got a boolean")
+    if isinstance(value, Real):
+        if not math.isfinite(float(value)):
+            raise ExpressionError(f"{what}: value {value!r} is not finite")
+        return sp.Integer(int(value)) if float(value).is_integer() and isinstance(value, int) else sp.Float(float(value))
+    if isinstance(value, str):
+        try:
+            return parse_expression(value)
+        except ExpressionError as err:
+            raise ExpressionError(f"{what}: {err}") from None
+    raise ExpressionError(f"{what}: expected a number or an expression string, got {type(value).__name__}")
+
+
+def substitute(expr: sp.Expr, values: Mapping[sp.Symbol, object]) -> sp.Expr:
+    """``expr.xreplace(values)``, for symbol -> number/expression maps."""
+    return expr.xreplace(dict(values)) if values else expr

@@ -1,0 +1,441 @@
+"""The macroscopic model: n species with diffusion, taxis and reaction (SPEC §1).
+
+.. math::
+
+    \\tau_i\\,\\partial_t u_i = \\nabla\\cdot\\Big( D_i(u)\\nabla u_i
+        - \\sum_j u_i\\,\\chi_{ij}(u)\\,\\nabla u_j \\Big) + \\psi_i(u, t, x)
+
+``tau_i = 1`` is the usual parabolic equation, ``tau_i > 0`` a relaxation time (the σ of the
+paper's (5)), ``tau_i = 0`` a quasi-stationary (elliptic) species. ``D_i = 0`` with no taxis is a
+species with no motion (an ODE at each point). ``D_i`` is a scalar expression of the densities
+or a constant d×d tensor.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+import sympy as sp
+
+from ..errors import ModelError, ParameterError
+from ._expr import RESERVED, to_expr
+
+__all__ = ["Taxis", "Species", "Model", "RunDefaults", "SPACE", "TIME"]
+
+#: Space coordinates as symbols (x, y, z).
+SPACE = (sp.Symbol("x"), sp.Symbol("y"), sp.Symbol("z"))
+#: Time as a symbol.
+TIME = sp.Symbol("t")
+NOISE = sp.Symbol("noise")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _check_name(name: object, what: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ModelError(f"invalid {what} name {name!r}: use letters, digits and '_', starting with a letter")
+    if name in RESERVED:
+        raise ModelError(f"{what} name {name!r} is reserved (t, x, y, z, noise and function names)")
+    return name
+
+
+@dataclass(frozen=True)
+class Taxis:
+    """A taxis term ``-∇·(u_i χ(u) ∇u_signal)`` of the species that owns it.
+
+    Parameters
+    ----------
+    signal : str
+        Name of the species whose gradient is followed (may be the species itself).
+    sensitivity : str, number or sympy.Expr
+        ``χ(u)``; positive means attraction up the gradient. May be singular
+        (e.g. ``1/u2``); the solver then checks that the signal stays positive.
+    """
+
+    signal: str
+    sensitivity: sp.Expr
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "signal", _check_name(self.signal, "taxis signal"))
+        object.__setattr__(
+            self, "sensitivity", to_expr(self.sensitivity, f"sensitivity towards {self.signal!r}")
+        )
+
+
+def _to_diffusion(value: object, what: str) -> sp.Expr | sp.ImmutableMatrix:
+    if isinstance(value, sp.MatrixBase):
+        matrix = sp.ImmutableMatrix(value)
+    elif isinstance(value, (list, tuple)):
+        rows = list(value)
+        if not rows or not all(isinstance(r, (list, tuple)) and len(r) == len(rows) for r in rows):
+            raise ModelError(f"{what}: a tensor must be a square list of lists, got {value!r}")
+        matrix = sp.ImmutableMatrix([[to_expr(v, what) for v in r] for r in rows])
+    else:
+        return to_expr(value, what)
+    if matrix.rows != matrix.cols or matrix.rows not in (1, 2, 3):
+        raise ModelError(f"{what}: a tensor must be 1x1, 2x2 or 3x3, got {matrix.rows}x{matrix.cols}")
+    if matrix != matrix.T:
+        raise ModelError(f"{what}: a diffusion tensor must be symmetric")
+    if matrix.rows == 1:
+        return matrix[0, 0]
+    return matrix
+
+
+@dataclass(frozen=True)
+class Species:
+    """One species of a macroscopic model.
+
+    Parameters
+    ----------
+    name : str
+        Symbol used in expressions (``u1``, ``v``...).
+    diffusion : str, number, sympy.Expr or square list of lists
+        ``D_i``: a scalar expression of the densities and parameters, or a constant symmetric
+        tensor (``[[D11, D12], [D12, D22]]``). Default 0 (no diffusion).
+    taxis : sequence of Taxis
+        Taxis / cross-diffusion terms.
+    reaction : str, number or sympy.Expr
+        ``ψ_i(u, t, x)``. Default 0.
+    tau : str, number or sympy.Expr
+        Time scale in front of ``∂t u_i``: 1 (default), a relaxation time, or 0 for a
+        quasi-stationary (elliptic) species. A constant (parameters allowed).
+    initial : str, number or sympy.Expr
+        Initial density, an expression in ``x, y, z``, the parameters and ``noise``
+        (independent uniform numbers in [-1, 1] per cell, seeded).
+    long_name : str
+        Human-readable name, written to output files.
+    positive : bool
+        The species must stay strictly positive (a singular sensitivity divides by it); set
+        automatically by :class:`Model` when a sensitivity is singular at zero.
+    """
+
+    name: str
+    diffusion: sp.Expr | sp.ImmutableMatrix = sp.Integer(0)
+    taxis: tuple[Taxis, ...] = ()
+    reaction: sp.Expr = sp.Integer(0)
+    tau: sp.Expr = sp.Integer(1)
+    initial: sp.Expr = sp.Integer(0)
+    long_name: str = ""
+    positive: bool = False
+
+    def __post_init__(self) -> None:
+        name = _check_name(self.name, "species")
+        object.__setattr__(self, "diffusion", _to_diffusion(self.diffusion, f"diffusion of species {name!r}"))
+        taxis = self.taxis
+        if isinstance(taxis, (Taxis, Mapping)):
+            taxis = (taxis,)
+        terms = []
+        for term in taxis:
+            if isinstance(term, Mapping):
+                unknown = set(term) - {"signal", "sensitivity"}
+                if unknown:
+                    raise ModelError(f"taxis of species {name!r}: unknown key(s) {sorted(unknown)}")
+                if "signal" not in term:
+                    raise ModelError(f"taxis of species {name!r}: missing 'signal'")
+                term = Taxis(term["signal"], term.get("sensitivity", 1))
+            if not isinstance(term, Taxis):
+                raise ModelError(f"taxis of species {name!r}: expected Taxis terms, got {type(term).__name__}")
+            terms.append(term)
+        object.__setattr__(self, "taxis", tuple(terms))
+        object.__setattr__(self, "reaction", to_expr(self.reaction, f"reaction of species {name!r}"))
+        object.__setattr__(self, "tau", to_expr(self.tau, f"tau of species {name!r}"))
+        object.__setattr__(self, "initial", to_expr(self.initial, f"initial data of species {name!r}"))
+        object.__setattr__(self, "long_name", str(self.long_name or name))
+
+    @property
+    def is_tensor(self) -> bool:
+        """Whether the diffusion is given as a tensor."""
+        return isinstance(self.diffusion, sp.MatrixBase)
+
+    def diffusion_entries(self) -> list[sp.Expr]:
+        """All scalar expressions of the diffusion (one, or the tensor entries)."""
+        return list(self.diffusion) if self.is_tensor else [self.diffusion]
+
+    def expressions(self) -> dict[str, sp.Expr]:
+        """Every expression of the species, keyed by what it is (for validation)."""
+        out = {f"diffusion of species {self.name!r}": e for e in self.diffusion_entries()}
+        for term in self.taxis:
+            out[f"sensitivity of species {self.name!r} towards {term.signal!r}"] = term.sensitivity
+        out[f"reaction of species {self.name!r}"] = self.reaction
+        out[f"tau of species {self.name!r}"] = self.tau
+        return out
+
+
+@dataclass(frozen=True)
+class RunDefaults:
+    """Default domain, grid and end time that make a model file run meaningfully.
+
+    Plain numbers only: the model layer knows nothing of grids or steppers.
+    """
+
+    extent: tuple[tuple[float, float], ...] = ((0.0, 1.0),)
+    cells: tuple[int, ...] = (100,)
+    boundary: str = "noflux"
+    t_end: float = 1.0
+    save_every: float | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Model:
+    """An n-species cross-diffusion-reaction model (SPEC §1).
+
+    Parameters
+    ----------
+    species : sequence of Species
+        The species, in order.
+    parameters : mapping of str to float
+        Parameter values; every free name in the expressions must be a species, a parameter,
+        a definition, ``t`` or ``x, y, z``.
+    name, description, reference : str
+        Identification; ``reference`` cites the source (paper equation, literature).
+    definitions : mapping of str to expression
+        Named sub-expressions (e.g. ``f`` in the forager-scrounger model) substituted into the
+        species' expressions; users may replace them without rewriting the reactions.
+    parameter_info : mapping of str to str
+        One-line description of each parameter.
+    defaults : RunDefaults
+        Default domain, grid and end time.
+
+    Raises
+    ------
+    ModelError
+        On duplicated or unknown species, unknown symbols, missing parameters, negative or
+        non-constant tensor diffusion, non-constant or negative ``tau``, bad initial data.
+    """
+
+    species: tuple[Species, ...]
+    parameters: Mapping[str, float] = field(default_factory=dict)
+    name: str = "model"
+    description: str = ""
+    reference: str = ""
+    definitions: Mapping[str, sp.Expr] = field(default_factory=dict)
+    parameter_info: Mapping[str, str] = field(default_factory=dict)
+    defaults: RunDefaults = field(default_factory=RunDefaults)
+
+    def __post_init__(self) -> None:
+        species = tuple(self.species)
+        if not species:
+            raise ModelError("a model needs at least one species")
+        for s in species:
+            if not isinstance(s, Species):
+                raise ModelError(f"species must be Species objects, got {type(s).__name__}")
+        names = [s.name for s in species]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ModelError(f"species {sorted(dup)[0]!r} is defined twice")
+        params: dict[str, float] = {}
+        for key, value in dict(self.parameters).items():
+            _check_name(key, "parameter")
+            if key in names:
+                raise ModelError(f"parameter {key!r} has the name of a species")
+            params[key] = _to_number(value, f"parameter {key!r}")
+        definitions = {}
+        for key, value in dict(self.definitions).items():
+            _check_name(key, "definition")
+            if key in names or key in params:
+                raise ModelError(f"definition {key!r} clashes with a species or parameter name")
+            definitions[key] = to_expr(value, f"definition {key!r}")
+        object.__setattr__(self, "species", species)
+        object.__setattr__(self, "parameters", MappingProxyType(params))
+        object.__setattr__(self, "definitions", MappingProxyType(definitions))
+        object.__setattr__(self, "parameter_info", MappingProxyType(dict(self.parameter_info)))
+        self._validate()
+
+    # ------------------------------------------------------------------ validation
+    def _validate(self) -> None:
+        names = set(self.species_names)
+        params = set(self.parameters)
+        # definitions may use species, parameters, t, x and earlier definitions; no cycles
+        expanded = self._expanded_definitions()
+        allowed = {sp.Symbol(n) for n in names | params} | set(SPACE) | {TIME}
+        for key, expr in expanded.items():
+            self._check_symbols(expr, allowed, f"definition {key!r}")
+        for s in self.species:
+            for term in s.taxis:
+                if term.signal not in names:
+                    raise ModelError(
+                        f"species {s.name!r}: taxis towards unknown species {term.signal!r}; "
+                        f"known species: {', '.join(self.species_names)}"
+                    )
+            for what, expr in s.expressions().items():
+                self._check_symbols(self.expand(expr), allowed, what)
+            # initial data: parameters, x, y, z, noise (no species, no t)
+            init_allowed = {sp.Symbol(n) for n in params} | set(SPACE) | {NOISE}
+            self._check_symbols(
+                self.expand(s.initial), init_allowed, f"initial data of species {s.name!r}", initial=True
+            )
+            self._check_constant_parts(s)
+
+    def _expanded_definitions(self) -> dict[str, sp.Expr]:
+        defs = {sp.Symbol(k): v for k, v in self.definitions.items()}
+        out = {}
+        for key, expr in defs.items():
+            current = expr
+            for _ in range(len(defs) + 1):
+                nxt = current.xreplace(defs)
+                if nxt == current:
+                    break
+                current = nxt
+            else:
+                raise ModelError(f"definition {str(key)!r} refers to itself")
+            out[str(key)] = current
+        return out
+
+    def expand(self, expr: sp.Expr) -> sp.Expr:
+        """Substitute the model's definitions into ``expr`` (recursively)."""
+        if not self.definitions:
+            return expr
+        defs = {sp.Symbol(k): v for k, v in self._expanded_definitions().items()}
+        return expr.xreplace(defs)
+
+    def _check_symbols(self, expr: sp.Expr, allowed: set, what: str, initial: bool = False) -> None:
+        unknown = sorted(str(s) for s in expr.free_symbols - allowed)
+        if not unknown:
+            return
+        name = unknown[0]
+        if name in self.species_names and initial:
+            raise ModelError(f"{what}: initial data cannot depend on species {name!r}")
+        if name == "t" and initial:
+            raise ModelError(f"{what}: initial data cannot depend on t")
+        if name == "noise":
+            raise ModelError(f"{what}: 'noise' is only allowed in initial data")
+        raise ParameterError(
+            f"{what}: unknown symbol {name!r} (not a species, parameter or definition); "
+            f"species: {', '.join(self.species_names)}; parameters: {', '.join(sorted(self.parameters)) or 'none'}"
+        )
+
+    def _check_constant_parts(self, s: Species) -> None:
+        values = self.parameter_symbols()
+        tau = self.expand(s.tau).xreplace(values)
+        if not tau.is_number:
+            raise ModelError(f"tau of species {s.name!r} must be a constant, got {s.tau}")
+        tau_value = float(tau)
+        if not math.isfinite(tau_value) or tau_value < 0:
+            raise ModelError(f"tau of species {s.name!r} must be >= 0, got {tau_value}")
+        if tau_value == 0:
+            if s.taxis:
+                raise ModelError(f"quasi-stationary species {s.name!r} (tau = 0) cannot have taxis terms")
+            if s.is_tensor or not self.expand(s.diffusion).xreplace(values).is_number:
+                raise ModelError(f"quasi-stationary species {s.name!r} (tau = 0) needs a constant scalar diffusion")
+        if s.is_tensor:
+            matrix = s.diffusion.applyfunc(lambda e: self.expand(e).xreplace(values))
+            if not all(e.is_number for e in matrix):
+                raise ModelError(f"diffusion tensor of species {s.name!r} must be constant")
+            import numpy as np
+
+            eig = np.linalg.eigvalsh(np.array(matrix.tolist(), dtype=float))
+            if eig.min() < 0:
+                raise ModelError(f"diffusion tensor of species {s.name!r} is not positive semi-definite (eigenvalue {eig.min():g})")
+        else:
+            diff = self.expand(s.diffusion).xreplace(values)
+            if diff.is_number:
+                if not diff.is_real or float(diff) < 0:
+                    raise ModelError(f"negative diffusion for species {s.name!r}: D = {diff}")
+
+    # ------------------------------------------------------------------ accessors
+    @property
+    def species_names(self) -> tuple[str, ...]:
+        """Names of the species, in order."""
+        return tuple(s.name for s in self.species)
+
+    @property
+    def n_species(self) -> int:
+        return len(self.species)
+
+    def index(self, name: str) -> int:
+        """Position of species ``name``; :class:`ModelError` naming the known species if absent."""
+        try:
+            return self.species_names.index(name)
+        except ValueError:
+            raise ModelError(f"unknown species {name!r}; known species: {', '.join(self.species_names)}") from None
+
+    def __getitem__(self, name: str) -> Species:
+        return self.species[self.index(name)]
+
+    def parameter_symbols(self) -> dict[sp.Symbol, sp.Float]:
+        """``{Symbol(name): value}`` for substitution."""
+        return {sp.Symbol(k): sp.Float(v) for k, v in self.parameters.items()}
+
+    def tau_value(self, name: str) -> float:
+        """Numerical value of ``tau`` of species ``name``."""
+        return float(self.expand(self[name].tau).xreplace(self.parameter_symbols()))
+
+    # ------------------------------------------------------------------ derived models
+    def with_parameters(self, **values: float) -> "Model":
+        """A copy with some parameter values replaced.
+
+        Raises
+        ------
+        ParameterError
+            If a name is not a parameter of the model.
+        """
+        for key in values:
+            if key not in self.parameters:
+                raise ParameterError(
+                    f"unknown parameter {key!r} for model {self.name!r}; "
+                    f"parameters: {', '.join(sorted(self.parameters)) or 'none'}"
+                )
+        return replace(self, parameters={**self.parameters, **values})
+
+    def with_definitions(self, **exprs: object) -> "Model":
+        """A copy with some definitions replaced by new expressions."""
+        for key in exprs:
+            if key not in self.definitions:
+                raise ParameterError(
+                    f"unknown definition {key!r} for model {self.name!r}; "
+                    f"definitions: {', '.join(sorted(self.definitions)) or 'none'}"
+                )
+        return replace(self, definitions={**self.definitions, **exprs})
+
+    def with_defaults(self, **changes: object) -> "Model":
+        """A copy with some :class:`RunDefaults` fields replaced."""
+        return replace(self, defaults=replace(self.defaults, **changes))
+
+    def with_species(self, name: str, **changes: object) -> "Model":
+        """A copy with species ``name`` changed (e.g. ``initial="1 + 0.1*noise"``)."""
+        i = self.index(name)
+        species = list(self.species)
+        species[i] = replace(species[i], **changes)
+        return replace(self, species=tuple(species))
+
+    # ------------------------------------------------------------------ text
+    def equations(self, latex: bool = False) -> list[str]:
+        """The model's equations as text (or LaTeX), one per species."""
+        from ._show import equations
+
+        return equations(self, latex=latex)
+
+
+def _to_number(value: object, what: str) -> float:
+    if isinstance(value, bool):
+        raise ParameterError(f"{what}: expected a number, got a boolean")
+    if isinstance(value, sp.Basic):
+        if not value.is_number:
+            raise ParameterError(f"{what}: expected a number, got {value}")
+        value = float(value)
+    if isinstance(value, str):
+        raise ParameterError(f"{what}: expected a number, got the string {value!r}")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ParameterError(f"{what}: expected a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ParameterError(f"{what}: value must be finite, got {number}")
+    return number
+
+
+def species_symbols(model: Model) -> list[sp.Symbol]:
+    """The species as SymPy symbols, in order."""
+    return [sp.Symbol(n) for n in model.species_names]
+
+
+def iter_expressions(model: Model) -> Iterable[tuple[str, sp.Expr]]:
+    """All (description, expanded expression) pairs of the model's species."""
+    for s in model.species:
+        for what, expr in s.expressions().items():
+            yield what, model.expand(expr)
+
