@@ -1,0 +1,16 @@
+"""Finite-volume operators: fluxes, divergence, the semi-discrete right-hand side, fast solvers."""
+
+from ._discretise import Discretisation
+from ._faces import LIMITERS, divergence, face_difference, face_mean, limited_slopes, upwind_flux
+from ._spectral import SpectralLaplacian
+
+__all__ = [
+    "Discretisation",
+    "SpectralLaplacian",
+    "LIMITERS",
+    "divergence",
+    "face_difference",
+    "face_mean",
+    "limited_slopes",
+    "upwind_flux",
+]

@@ -1,0 +1,159 @@
+"""Uniform cell-centred grids on boxes in 1, 2 or 3 dimensions.
+
+A :class:`Grid` is geometry only: cell counts, extent, spacing, cell centres and the boundary
+condition of each axis. Finite-volume operators live in :mod:`crossdiff.fv`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .errors import GridError
+
+__all__ = ["Grid", "BOUNDARIES", "parse_cells"]
+
+#: Boundary conditions, per axis: zero normal total flux, or periodic.
+BOUNDARIES = ("noflux", "periodic")
+_AXES = ("x", "y", "z")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A uniform grid of ``cells[k]`` cells on ``[extent[k][0], extent[k][1]]`` along each axis.
+
+    Parameters
+    ----------
+    cells : sequence of int
+        Number of cells per axis (1 to 3 axes).
+    extent : sequence of (low, high)
+        The box; defaults to the unit interval on each axis.
+    boundary : str or sequence of str
+        ``"noflux"`` or ``"periodic"``, for all axes or one per axis.
+
+    Examples
+    --------
+    >>> g = Grid((64, 32), extent=((0, 2), (0, 1)))
+    >>> g.spacing
+    (0.03125, 0.03125)
+    """
+
+    cells: tuple[int, ...]
+    extent: tuple[tuple[float, float], ...] = ()
+    boundary: tuple[str, ...] | str = "noflux"
+
+    def __post_init__(self) -> None:
+        cells = (self.cells,) if isinstance(self.cells, (int, np.integer)) else tuple(self.cells)
+        if not 1 <= len(cells) <= 3:
+            raise GridError(f"a grid has 1 to 3 axes, got {len(cells)}")
+        for n in cells:
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise GridError(f"number of cells must be a positive integer, got {n!r}")
+        cells = tuple(int(n) for n in cells)
+        extent = tuple(self.extent) or tuple((0.0, 1.0) for _ in cells)
+        if len(extent) != len(cells):
+            raise GridError(f"extent has {len(extent)} axes but cells has {len(cells)}")
+        pairs = []
+        for pair in extent:
+            try:
+                lo, hi = (float(v) for v in pair)
+            except (TypeError, ValueError):
+                raise GridError(f"extent entries must be (low, high) pairs, got {pair!r}") from None
+            if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+                raise GridError(f"extent ({lo}, {hi}) must be finite with high > low")
+            pairs.append((lo, hi))
+        boundary = (self.boundary,) * len(cells) if isinstance(self.boundary, str) else tuple(self.boundary)
+        if len(boundary) != len(cells):
+            raise GridError(f"boundary has {len(boundary)} entries but the grid has {len(cells)} axes")
+        for b in boundary:
+            if b not in BOUNDARIES:
+                raise GridError(f"unknown boundary condition {b!r}; use one of {', '.join(BOUNDARIES)}")
+        object.__setattr__(self, "cells", cells)
+        object.__setattr__(self, "extent", tuple(pairs))
+        object.__setattr__(self, "boundary", boundary)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.cells)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Array shape of a field on the grid (same as ``cells``)."""
+        return self.cells
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.cells))
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        """Axis names, ``("x",)``, ``("x", "y")`` or ``("x", "y", "z")``."""
+        return _AXES[: self.ndim]
+
+    @cached_property
+    def spacing(self) -> tuple[float, ...]:
+        """Cell widths ``h_k = (high - low) / cells``."""
+        return tuple((hi - lo) / n for (lo, hi), n in zip(self.extent, self.cells))
+
+    @cached_property
+    def cell_volume(self) -> float:
+        return float(np.prod(self.spacing))
+
+    @property
+    def periodic(self) -> tuple[bool, ...]:
+        return tuple(b == "periodic" for b in self.boundary)
+
+    @cached_property
+    def coordinates(self) -> tuple[np.ndarray, ...]:
+        """1D arrays of cell-centre coordinates per axis."""
+        return tuple(lo + h * (np.arange(n) + 0.5) for (lo, _), h, n in zip(self.extent, self.spacing, self.cells))
+
+    def mesh(self) -> tuple[np.ndarray, ...]:
+        """Cell-centre coordinates broadcast to the grid shape (``indexing="ij"``)."""
+        return tuple(np.meshgrid(*self.coordinates, indexing="ij"))
+
+    def integrate(self, field: np.ndarray) -> float | np.ndarray:
+        """Midpoint-rule integral over the box (exact for cell averages): ``Σ u h^d``.
+
+        ``field`` may carry leading axes (e.g. species); the last ``ndim`` axes are summed.
+        """
+        axes = tuple(range(-self.ndim, 0))
+        return np.sum(field, axis=axes) * self.cell_volume
+
+    def describe(self) -> str:
+        """A short text such as ``"128x128 on [0, 20]x[0, 20], noflux"``."""
+        box = "x".join(f"[{lo:g}, {hi:g}]" for lo, hi in self.extent)
+        bc = self.boundary[0] if len(set(self.boundary)) == 1 else "/".join(self.boundary)
+        return f"{'x'.join(map(str, self.cells))} on {box}, {bc}"
+
+
+def parse_cells(text: str | int | Sequence[int]) -> tuple[int, ...]:
+    """``"128x128"``, ``"400"``, ``400`` or ``[128, 128]`` -> tuple of cell counts.
+
+    Raises
+    ------
+    GridError
+        On anything that is not 1 to 3 positive integers.
+    """
+    if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
+        parts: list[object] = [text]
+    elif isinstance(text, str):
+        parts = text.lower().replace("*", "x").split("x")
+    else:
+        parts = list(text)
+    cells = []
+    for p in parts:
+        try:
+            n = int(str(p).strip())
+        except ValueError:
+            raise GridError(f"invalid grid {text!r}: expected cell counts like 400 or 128x128") from None
+        if n <= 0:
+            raise GridError(f"invalid grid {text!r}: cell counts must be positive")
+        cells.append(n)
+    if not 1 <= len(cells) <= 3:
+        raise GridError(f"invalid grid {text!r}: 1 to 3 axes")
+    return tuple(cells)

@@ -1,0 +1,228 @@
+"""Velocity spaces: the sphere ``R S^(d-1)`` and finite weighted velocity sets (SPEC §2).
+
+Integrals over ``V`` are exact (SymPy) for the derivation and by quadrature (NumPy) for the
+numerical derivation and for a kinetic solver. On the sphere, polynomials in ``v`` are
+integrated with the closed-form moments
+
+.. math::
+
+    \\int_{R S^{d-1}} v^\\alpha \\, dv = R^{|\\alpha| + d - 1}\\,
+        \\frac{2 \\prod_j \\Gamma(\\beta_j)}{\\Gamma(\\sum_j \\beta_j)}, \\qquad
+        \\beta_j = \\frac{\\alpha_j + 1}{2},
+
+(zero if some ``α_j`` is odd; G. B. Folland, *How to integrate a polynomial over a sphere*,
+Amer. Math. Monthly 108 (2001)); anything else is integrated in the parametrisation
+``v = R(cos φ, sin φ)``, ``dv = R dφ`` (d = 2) or ``v = R(sin ϑ cos φ, sin ϑ sin φ, cos ϑ)``,
+``dv = R² sin ϑ dϑ dφ`` (d = 3). In d = 1 the sphere is ``{-R, R}`` with counting measure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+import sympy as sp
+
+from ..errors import KineticModelError
+from ._symbols import velocity
+
+__all__ = ["Sphere", "DiscreteVelocities", "VelocitySpace", "sphere_moment"]
+
+
+def sphere_moment(alpha: tuple[int, ...], radius: sp.Expr) -> sp.Expr:
+    """``∫_{R S^(d-1)} v^α dv`` for the multi-index ``α`` (``d = len(α)``), exactly."""
+    if any(a % 2 for a in alpha):
+        return sp.Integer(0)
+    beta = [sp.Rational(a + 1, 2) for a in alpha]
+    value = 2 * sp.Mul(*[sp.gamma(b) for b in beta]) / sp.gamma(sum(beta))
+    return sp.simplify(value) * radius ** (sum(alpha) + len(alpha) - 1)
+
+
+def _polynomial_integral(expr: sp.Expr, gens: tuple[sp.Symbol, ...], radius: sp.Expr) -> sp.Expr | None:
+    poly = sp.expand(expr).as_poly(*gens)
+    if poly is None:
+        poly = sp.cancel(expr).as_poly(*gens)
+    if poly is None:
+        return None
+    return sp.Add(*[c * sphere_moment(m, radius) for m, c in poly.terms()])
+
+
+@dataclass(frozen=True)
+class Sphere:
+    """The velocity sphere ``V = R S^(d-1)`` with its surface measure.
+
+    Parameters
+    ----------
+    dim : int
+        ``d`` = 1, 2 or 3 (the space dimension).
+    radius : sympy.Expr
+        ``R > 0``: a number or an expression of the parameters.
+    """
+
+    dim: int
+    radius: sp.Expr = sp.Integer(1)
+
+    def __post_init__(self) -> None:
+        if self.dim not in (1, 2, 3):
+            raise KineticModelError(f"velocity sphere dimension must be 1, 2 or 3, got {self.dim!r}")
+        object.__setattr__(self, "radius", sp.sympify(self.radius))
+        if self.radius.is_number and not self.radius.is_positive:
+            raise KineticModelError(f"velocity sphere radius must be positive, got {self.radius}")
+
+    @property
+    def measure(self) -> sp.Expr:
+        """``|V|``: 2 (d = 1), ``2πR`` (d = 2), ``4πR²`` (d = 3)."""
+        return sphere_moment((0,) * self.dim, self.radius)
+
+    @property
+    def is_discrete(self) -> bool:
+        """Whether ``V`` is finite (only in d = 1)."""
+        return self.dim == 1
+
+    def discrete(self) -> "DiscreteVelocities":
+        """``{-R, R}`` with unit weights (only in d = 1)."""
+        if self.dim != 1:
+            raise KineticModelError("only the 1D sphere {-R, R} is a finite velocity set")
+        return DiscreteVelocities(((-self.radius,), (self.radius,)), (1, 1))
+
+    def integrate(self, expr: sp.Expr, gens: tuple[sp.Symbol, ...] | None = None) -> sp.Expr:
+        """``∫_V expr dv`` exactly, ``expr`` a function of the components ``gens`` of ``v``.
+
+        Raises
+        ------
+        KineticModelError
+            If SymPy cannot integrate ``expr`` in closed form.
+        """
+        gens = gens or velocity(self.dim)
+        if self.dim == 1:
+            return self.discrete().integrate(expr, gens)
+        value = _polynomial_integral(expr, gens, self.radius)
+        if value is not None:
+            return value
+        return self._parametrised(expr, gens)
+
+    def _parametrised(self, expr: sp.Expr, gens: tuple[sp.Symbol, ...]) -> sp.Expr:
+        phi, theta = sp.Dummy("phi", real=True), sp.Dummy("theta", real=True)
+        R = self.radius
+        if self.dim == 2:
+            point = (R * sp.cos(phi), R * sp.sin(phi))
+            value = sp.integrate(expr.xreplace(dict(zip(gens, point))) * R, (phi, 0, 2 * sp.pi))
+        else:
+            point = (R * sp.sin(theta) * sp.cos(phi), R * sp.sin(theta) * sp.sin(phi), R * sp.cos(theta))
+            integrand = expr.xreplace(dict(zip(gens, point))) * R**2 * sp.sin(theta)
+            value = sp.integrate(integrand, (phi, 0, 2 * sp.pi), (theta, 0, sp.pi))
+        if value.has(sp.Integral):
+            raise KineticModelError(
+                f"cannot integrate {sp.sstr(expr)} over the velocity sphere in closed form; "
+                "use the numerical derivation (method='numeric')"
+            )
+        return value
+
+    def quadrature(self, n: int, radius: float) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes ``(m, d)`` and weights ``(m,)`` of a quadrature on ``V`` (numeric radius).
+
+        d = 1: the two points, exact. d = 2: ``n`` equispaced angles (the trapezoidal rule,
+        exact for trigonometric polynomials of degree < n, spectrally accurate for smooth
+        integrands). d = 3: Gauss-Legendre in ``cos ϑ`` (``n`` nodes) times ``2n`` equispaced
+        ``φ``, exact for polynomials of degree < 2n.
+        """
+        if n < 2:
+            raise KineticModelError(f"a quadrature needs at least 2 nodes, got {n}")
+        if self.dim == 1:
+            return np.array([[-radius], [radius]]), np.ones(2)
+        if self.dim == 2:
+            phi = 2 * np.pi * np.arange(n) / n
+            nodes = radius * np.stack([np.cos(phi), np.sin(phi)], axis=1)
+            return nodes, np.full(n, 2 * np.pi * radius / n)
+        mu, w_mu = np.polynomial.legendre.leggauss(n)
+        phi = 2 * np.pi * np.arange(2 * n) / (2 * n)
+        s = np.sqrt(1 - mu**2)
+        nodes = radius * np.stack(
+            [np.outer(s, np.cos(phi)).ravel(), np.outer(s, np.sin(phi)).ravel(), np.repeat(mu, 2 * n)], axis=1
+        )
+        weights = radius**2 * np.repeat(w_mu, 2 * n) * (np.pi / n)
+        return nodes, weights
+
+    def describe(self) -> str:
+        return f"sphere R S^{self.dim - 1} in d = {self.dim}, R = {sp.sstr(self.radius)}"
+
+
+@dataclass(frozen=True)
+class DiscreteVelocities:
+    """A finite velocity set ``{v_k}`` with weights ``w_k > 0``: ``∫_V g dv = Σ_k w_k g(v_k)``.
+
+    Parameters
+    ----------
+    points : sequence of sequences
+        The velocities, each with ``d`` components (numbers or expressions of parameters).
+    weights : sequence
+        The weights (default: all 1, the counting measure).
+    """
+
+    points: tuple[tuple[sp.Expr, ...], ...]
+    weights: tuple[sp.Expr, ...] = ()
+
+    def __post_init__(self) -> None:
+        pts = tuple(tuple(sp.sympify(c) for c in p) for p in self.points)
+        if len(pts) < 2:
+            raise KineticModelError("a discrete velocity set needs at least two velocities")
+        dims = {len(p) for p in pts}
+        if len(dims) != 1 or not dims <= {1, 2, 3}:
+            raise KineticModelError("discrete velocities must all have the same number (1, 2 or 3) of components")
+        weights = tuple(sp.sympify(w) for w in self.weights) or (sp.Integer(1),) * len(pts)
+        if len(weights) != len(pts):
+            raise KineticModelError(f"{len(weights)} weights given for {len(pts)} discrete velocities")
+        for w in weights:
+            if w.is_number and not w.is_positive:
+                raise KineticModelError(f"discrete velocity weights must be positive, got {w}")
+        if len(set(pts)) != len(pts):
+            raise KineticModelError("discrete velocities must be distinct")
+        object.__setattr__(self, "points", pts)
+        object.__setattr__(self, "weights", weights)
+
+    @property
+    def dim(self) -> int:
+        return len(self.points[0])
+
+    @property
+    def radius(self) -> None:
+        return None
+
+    @property
+    def size(self) -> int:
+        return len(self.points)
+
+    @property
+    def measure(self) -> sp.Expr:
+        """``|V| = Σ_k w_k``."""
+        return sp.Add(*self.weights)
+
+    @property
+    def is_discrete(self) -> bool:
+        return True
+
+    def discrete(self) -> "DiscreteVelocities":
+        return self
+
+    def integrate(self, expr: sp.Expr, gens: tuple[sp.Symbol, ...] | None = None) -> sp.Expr:
+        """``Σ_k w_k expr(v_k)``."""
+        gens = gens or velocity(self.dim)
+        return sp.Add(*[w * expr.xreplace(dict(zip(gens, p))) for p, w in zip(self.points, self.weights)])
+
+    def quadrature(self, n: int, values: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The points and weights as float arrays (``values``: parameter substitutions)."""
+        subs = values or {}
+        try:
+            nodes = np.array([[float(sp.sympify(c).xreplace(subs)) for c in p] for p in self.points])
+            weights = np.array([float(sp.sympify(w).xreplace(subs)) for w in self.weights])
+        except TypeError:
+            raise KineticModelError("discrete velocities and weights must be numbers once the parameters are set") from None
+        return nodes, weights
+
+    def describe(self) -> str:
+        pts = ", ".join("(" + ", ".join(sp.sstr(c) for c in p) + ")" for p in self.points)
+        return f"{self.size} discrete velocities in d = {self.dim}: {pts}"
+
+
+VelocitySpace = Union[Sphere, DiscreteVelocities]

@@ -1,0 +1,369 @@
+"""Time steppers for the semi-discrete system ``dU/dt = E(t, U) + L U`` of :class:`~crossdiff.fv.Discretisation`.
+
+* :class:`IMEX` (default): additive Runge–Kutta ARK3(2)4L[2]SA, diffusion ``L`` implicit (one
+  DCT/FFT solve per stage), taxis and reactions explicit; adaptive step with embedded error
+  control, capped by the taxis CFL condition.
+* :class:`SSPRK3`: the explicit three-stage strong-stability-preserving Runge–Kutta method of
+  Shu & Osher (J. Comput. Phys. 77, 1988); positivity preserving under its CFL condition.
+* :class:`BDF`: SciPy's variable-order BDF on the whole right-hand side with the sparse Jacobian
+  pattern of the stencil: a stiff method-of-lines reference.
+
+Every stepper advances with :meth:`Stepper.advance`; the Runge–Kutta ones share one driver loop
+(step-size control, rejection of non-finite or negative states, failure monitor).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sps
+from scipy.integrate import solve_ivp
+
+from ..errors import InputError, ModelError
+from ._events import FailureReport, Monitor, Stats, Status
+from ._tableau import KENCARP3, IMEXTableau
+
+__all__ = ["Stepper", "IMEX", "SSPRK3", "BDF", "STEPPERS", "stepper_from_name"]
+
+SAFETY = 0.9  #: step-size safety factor
+MIN_FACTOR = 0.2  #: smallest step-size change per step
+MAX_FACTOR = 5.0  #: largest step-size change per step
+NEGATIVE_TOL = 1e-10  #: a density below -NEGATIVE_TOL * max(1, max|U|) is a rejected step
+
+
+def _check_tol(rtol: float, atol: float) -> None:
+    for name, v in (("rtol", rtol), ("atol", atol)):
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise InputError(f"{name} must be a positive number, got {v!r}")
+
+
+def _check_dt(dt: float | None) -> None:
+    if dt is not None and not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
+        raise InputError(f"dt must be a positive number, got {dt!r}")
+
+
+class Stepper(ABC):
+    """Contract: advance the state from ``t`` to exactly ``t_stop``."""
+
+    name: str = ""
+    #: order of accuracy in time
+    order: int = 0
+
+    @abstractmethod
+    def advance(self, disc, t: float, U: np.ndarray, t_stop: float, run: "RunState") -> FailureReport | None:
+        """Advance ``run.U`` from ``run.t`` to ``t_stop``; a report if the run failed."""
+
+    def describe(self) -> str:
+        return self.name
+
+
+@dataclass
+class RunState:
+    """Mutable state threaded through a run: time, state, step size, counters, monitor."""
+
+    t: float
+    U: np.ndarray
+    dt: float | None
+    stats: Stats
+    monitor: Monitor
+
+
+class _RungeKutta(Stepper):
+    """Shared driver of the one-step methods: step-size control and failure handling."""
+
+    adaptive: bool = True
+    dt: float | None = None
+    rtol: float = 1e-4
+    atol: float = 1e-6
+
+    @abstractmethod
+    def attempt(self, disc, t: float, U: np.ndarray, dt: float) -> tuple[np.ndarray, float]:
+        """One step of size ``dt``: the new state and the scaled error norm (0 if not adaptive)."""
+
+    @abstractmethod
+    def step_cap(self, disc, t: float, U: np.ndarray) -> float:
+        """Largest step allowed by stability/positivity at this state (``inf`` if none)."""
+
+    def initial_dt(self, disc, t: float, U: np.ndarray) -> float:
+        """Starting step: ``0.01 ‖U‖ / ‖dU/dt‖`` (Hairer, Nørsett & Wanner, Sec. II.4)."""
+        scale = self.atol + self.rtol * np.abs(U)
+        d0 = float(np.max(np.abs(U) / scale))
+        d1 = float(np.max(np.abs(disc.rhs(t, U)) / scale))
+        return 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
+
+    def _error_norm(self, disc, U: np.ndarray, U_new: np.ndarray, err: np.ndarray) -> float:
+        p = disc.parabolic
+        scale = self.atol + self.rtol * np.maximum(np.abs(U[p]), np.abs(U_new[p]))
+        return float(np.max(np.abs(err[p]) / scale)) if err[p].size else 0.0
+
+    def advance(self, disc, t, U, t_stop, run):
+        monitor = run.monitor
+        nonneg = np.array([np.min(U[i]) >= 0 for i in range(disc.n)])
+        if self.dt is not None:
+            dt = self.dt
+        elif run.dt is None:
+            dt = self.initial_dt(disc, t, U)
+        else:
+            dt = run.dt
+        while t < t_stop:
+            remaining = t_stop - t
+            disc.refresh(t, U)
+            dt_try = min(dt, self.step_cap(disc, t, U)) if self.dt is None else dt
+            if dt_try >= remaining * (1 - 1e-12) or (self.dt is not None and dt_try > remaining):
+                dt_try = remaining
+            if self.dt is None and dt_try < monitor.dt_min * max(1.0, abs(t)):
+                run.t, run.U = t, U
+                return FailureReport(Status.STEP_COLLAPSE, t, detail=f"step size {dt_try:.3g} at t = {t:.6g} collapsed")
+            U_new, err = self.attempt(disc, t, U, dt_try)
+            run.stats.nfev = disc.nfev
+            finite = bool(np.all(np.isfinite(U_new)))
+            negative = False
+            if finite and nonneg.any():
+                low = np.min(U_new[nonneg].reshape(int(nonneg.sum()), -1), axis=1)
+                high = np.max(np.abs(U_new[nonneg].reshape(int(nonneg.sum()), -1)), axis=1)
+                negative = bool(np.any(low < -NEGATIVE_TOL * np.maximum(1.0, high)))
+            if self.dt is not None:  # fixed steps: no rejection
+                if not finite:
+                    run.t, run.U = t, U
+                    return monitor.check(t + dt_try, U_new)
+                accepted = True
+            else:
+                accepted = finite and not negative and err <= 1.0
+            if accepted:
+                t = t_stop if dt_try == remaining else t + dt_try
+                U = U_new
+                run.stats.n_steps += 1
+                report = monitor.check(t, U)
+                if report is not None:
+                    run.t, run.U = t, U
+                    return report
+                if self.dt is None:
+                    factor = MAX_FACTOR if err == 0 else min(MAX_FACTOR, max(MIN_FACTOR, SAFETY * err ** (-1.0 / (self.error_order + 1))))
+                    dt = dt_try * factor if dt_try < remaining or factor < 1 else max(dt, dt_try * factor)
+            else:
+                run.stats.n_rejected += 1
+                if not finite or negative:
+                    dt = dt_try * 0.5
+                else:
+                    dt = dt_try * max(MIN_FACTOR, SAFETY * err ** (-1.0 / (self.error_order + 1)))
+            run.t, run.U = t, U
+        run.dt = dt
+        return None
+
+    error_order: int = 2
+
+
+class IMEX(_RungeKutta):
+    """Implicit–explicit additive Runge–Kutta stepper (default).
+
+    Diffusion (constant, diagonal-tensor, or the reference part of a nonlinear diffusion) is
+    implicit and solved by DCT/FFT; taxis, reactions and the remaining diffusion are explicit.
+
+    Parameters
+    ----------
+    rtol, atol : float
+        Tolerances of the embedded error estimate, ``|err| <= atol + rtol |U|`` cell by cell
+        (max norm, so that local peaks are controlled).
+    dt : float, optional
+        Fixed step size (no error control); for convergence studies.
+    cfl : float
+        Explicit transport limit ``Δt Σ_a max|a_a|/h_a <= cfl``.
+    tableau : IMEXTableau
+        The additive Runge–Kutta scheme (default :data:`KENCARP3`).
+    """
+
+    def __init__(self, rtol: float = 1e-4, atol: float = 1e-6, dt: float | None = None, cfl: float = 0.5, tableau: IMEXTableau = KENCARP3):
+        _check_tol(rtol, atol)
+        _check_dt(dt)
+        self.rtol, self.atol, self.dt, self.cfl, self.tableau = rtol, atol, dt, cfl, tableau
+        self.order = tableau.order
+        self.error_order = tableau.embedded_order
+        self.name = f"IMEX {tableau.name}"
+
+    def describe(self) -> str:
+        return f"{self.name} ({'dt=' + format(self.dt, 'g') if self.dt else f'rtol={self.rtol:g}, atol={self.atol:g}'})"
+
+    def step_cap(self, disc, t, U):
+        rate = disc.taxis_rate(t, U)
+        return self.cfl / rate if rate > 0 else math.inf
+
+    def attempt(self, disc, t, U, dt):
+        tab = self.tableau
+        s, g = tab.stages, tab.gamma
+        fe = [disc.explicit(t, U)]
+        fi = [disc.implicit(U)]
+        for i in range(1, s):
+            rhs = U.copy()
+            for j in range(i):
+                if tab.explicit[i, j]:
+                    rhs += (dt * tab.explicit[i, j]) * fe[j]
+                if tab.implicit[i, j]:
+                    rhs += (dt * tab.implicit[i, j]) * fi[j]
+            Ui = disc.solve_implicit(rhs, g * dt)
+            disc.solve_elliptic(t + tab.c[i] * dt, Ui)
+            k = (Ui - rhs) / (g * dt)
+            k[~disc.parabolic] = 0.0
+            fi.append(k)
+            fe.append(disc.explicit(t + tab.c[i] * dt, Ui))
+        increment = np.zeros_like(U)
+        error = np.zeros_like(U)
+        for j in range(s):
+            kj = fe[j] + fi[j]
+            increment += (dt * tab.b[j]) * kj
+            error += (dt * (tab.b[j] - tab.b_embedded[j])) * kj
+        U_new = U + increment
+        disc.solve_elliptic(t + dt, U_new)
+        return U_new, (0.0 if self.dt is not None else self._error_norm(disc, U, U_new, error))
+
+
+class SSPRK3(_RungeKutta):
+    """Explicit SSP Runge–Kutta method of order 3 (Shu & Osher 1988).
+
+    Step ``Δt = cfl / (ρ_diff + 2 ρ_taxis)`` with ``ρ_diff = 2 Σ_a D/h_a²`` and
+    ``ρ_taxis = Σ_a max|a_a|/h_a``: the forward-Euler positivity limits, and SSP coefficient 1.
+    Quasi-stationary species are re-solved after each stage.
+
+    Parameters
+    ----------
+    cfl : float
+        Fraction of the forward-Euler limit (default 0.9).
+    dt : float, optional
+        Fixed step size (for convergence studies); no CFL check.
+    """
+
+    adaptive = False
+    order = 3
+
+    def __init__(self, cfl: float = 0.9, dt: float | None = None):
+        _check_dt(dt)
+        if not (0 < cfl <= 1):
+            raise InputError(f"cfl must be in (0, 1], got {cfl!r}")
+        self.cfl, self.dt = cfl, dt
+        self.name = "SSPRK3"
+
+    def describe(self) -> str:
+        return f"SSPRK3 ({'dt=' + format(self.dt, 'g') if self.dt else f'cfl={self.cfl:g}'})"
+
+    def initial_dt(self, disc, t, U):
+        return self.step_cap(disc, t, U)
+
+    def step_cap(self, disc, t, U):
+        rate = disc.diffusion_rate(t, U) + 2.0 * disc.taxis_rate(t, U)
+        return self.cfl / rate if rate > 0 else (self.dt or math.inf)
+
+    def attempt(self, disc, t, U, dt):
+        def f(tt, V):
+            return disc.rhs(tt, V)
+
+        U1 = disc.solve_elliptic(t + dt, U + dt * f(t, U))
+        U2 = disc.solve_elliptic(t + 0.5 * dt, 0.75 * U + 0.25 * (U1 + dt * f(t + dt, U1)))
+        U3 = disc.solve_elliptic(t + dt, U / 3.0 + (2.0 / 3.0) * (U2 + dt * f(t + 0.5 * dt, U2)))
+        return U3, 0.0
+
+    def advance(self, disc, t, U, t_stop, run):
+        if self.dt is None:
+            run.dt = None  # the step comes from the CFL condition every step
+        return super().advance(disc, t, U, t_stop, run)
+
+
+def jacobian_sparsity(grid, n_species: int, radius: int = 2) -> sps.csr_matrix:
+    """Sparsity pattern of ``d rhs / d U``: every species couples to every species within
+    ``radius`` cells along each axis, plus the diagonal neighbours (tensor cross terms)."""
+    size = grid.size
+    index = np.arange(size).reshape(grid.shape)
+    offsets = {(0,) * grid.ndim}
+    for a in range(grid.ndim):
+        for r in range(1, radius + 1):
+            for sgn in (-1, 1):
+                o = [0] * grid.ndim
+                o[a] = sgn * r
+                offsets.add(tuple(o))
+    if grid.ndim > 1:
+        for a in range(grid.ndim):
+            for b in range(a + 1, grid.ndim):
+                for sa in (-1, 1):
+                    for sb in (-1, 1):
+                        o = [0] * grid.ndim
+                        o[a], o[b] = sa, sb
+                        offsets.add(tuple(o))
+    rows, cols = [], []
+    for o in offsets:
+        shifted = index
+        valid = np.ones(grid.shape, bool)
+        for a, k in enumerate(o):
+            if k == 0:
+                continue
+            shifted = np.roll(shifted, -k, axis=a)
+            if not grid.periodic[a]:
+                pos = np.arange(grid.shape[a]) + k
+                mask = (pos >= 0) & (pos < grid.shape[a])
+                shape = [1] * grid.ndim
+                shape[a] = -1
+                valid = valid & mask.reshape(shape)
+        rows.append(index[valid])
+        cols.append(shifted[valid])
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    spatial = sps.csr_matrix((np.ones_like(r, dtype=np.int8), (r, c)), shape=(size, size))
+    return sps.kron(np.ones((n_species, n_species), dtype=np.int8), spatial, format="csr")
+
+
+class BDF(Stepper):
+    """SciPy's BDF (orders 1–5) on the full right-hand side, with the sparse Jacobian pattern.
+
+    A stiff method-of-lines reference: robust but slower; quasi-stationary species are not
+    supported (use :class:`IMEX` or :class:`SSPRK3`).
+    """
+
+    order = 1  # variable order; the guaranteed minimum
+
+    def __init__(self, rtol: float = 1e-6, atol: float = 1e-9):
+        _check_tol(rtol, atol)
+        self.rtol, self.atol = rtol, atol
+        self.name = "BDF"
+        self._sparsity = None
+
+    def describe(self) -> str:
+        return f"BDF (scipy, rtol={self.rtol:g}, atol={self.atol:g})"
+
+    def advance(self, disc, t, U, t_stop, run):
+        if disc.elliptic_indices:
+            raise ModelError("the BDF stepper does not support quasi-stationary species (tau = 0); use IMEX or SSPRK3")
+        if disc.has_nonlinear_diffusion:
+            disc.refresh(t, U)
+        if self._sparsity is None or self._sparsity.shape[0] != U.size:
+            self._sparsity = jacobian_sparsity(disc.grid, disc.n)
+        shape = U.shape
+
+        def f(tt, y):
+            return disc.rhs(tt, y.reshape(shape)).ravel()
+
+        sol = solve_ivp(f, (t, t_stop), U.ravel(), method="BDF", rtol=self.rtol, atol=self.atol,
+                        jac_sparsity=self._sparsity, first_step=run.dt)
+        run.stats.nfev = disc.nfev
+        run.stats.n_steps += max(len(sol.t) - 1, 0)
+        run.stats.n_implicit_solves += int(sol.nlu)
+        if sol.status != 0:
+            run.t, run.U = float(sol.t[-1]), sol.y[:, -1].reshape(shape)
+            report = run.monitor.check(run.t, run.U)
+            return report or FailureReport(Status.STEP_COLLAPSE, run.t, detail=f"BDF failed: {sol.message}")
+        run.t, run.U = t_stop, sol.y[:, -1].reshape(shape)
+        run.dt = float(np.diff(sol.t)[-1]) if len(sol.t) > 1 else run.dt
+        return run.monitor.check(run.t, run.U)
+
+
+#: Steppers by the name the CLI uses.
+STEPPERS = {"imex": IMEX, "ssprk3": SSPRK3, "bdf": BDF}
+
+
+def stepper_from_name(name: str, **options) -> Stepper:
+    """Build a stepper from its CLI name; the error lists the valid names."""
+    try:
+        cls = STEPPERS[name.lower()]
+    except KeyError:
+        raise InputError(f"unknown stepper {name!r}; choose one of {', '.join(STEPPERS)}") from None
+    return cls(**options)
+

@@ -1,0 +1,100 @@
+"""Additive (IMEX) Runge–Kutta tableaux as validated data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["IMEXTableau", "KENCARP3"]
+
+_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class IMEXTableau:
+    """An additive Runge–Kutta method: explicit ``A_E``, implicit ``A_I``, shared ``b, c``.
+
+    The implicit part must be an ESDIRK (explicit first stage, one diagonal value ``γ``), so every
+    implicit stage solves ``(I - γΔt L) U_i = rhs`` with the same operator. ``b_embedded`` gives the
+    error estimate ``Δt Σ (b - b̂)_j K_j``. Consistency is checked on construction (exceptions, not
+    ``assert``): row sums equal ``c``, ``Σ b = Σ b̂ = 1``.
+    """
+
+    name: str
+    explicit: np.ndarray
+    implicit: np.ndarray
+    b: np.ndarray
+    b_embedded: np.ndarray
+    order: int
+    embedded_order: int
+    reference: str = ""
+    c: np.ndarray = field(init=False)
+    gamma: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        a_e, a_i = np.asarray(self.explicit, float), np.asarray(self.implicit, float)
+        s = len(self.b)
+        if a_e.shape != (s, s) or a_i.shape != (s, s):
+            raise ValueError(f"{self.name}: tableaux must be {s}x{s}")
+        if np.any(np.triu(a_e) != 0):
+            raise ValueError(f"{self.name}: explicit tableau must be strictly lower triangular")
+        if np.any(np.triu(a_i, 1) != 0) or a_i[0, 0] != 0:
+            raise ValueError(f"{self.name}: implicit tableau must be ESDIRK (lower triangular, a_11 = 0)")
+        diag = np.diag(a_i)[1:]
+        if np.ptp(diag) > _TOL:
+            raise ValueError(f"{self.name}: implicit diagonal must be constant")
+        c_e, c_i = a_e.sum(axis=1), a_i.sum(axis=1)
+        if np.max(np.abs(c_e - c_i)) > 1e-10:
+            raise ValueError(f"{self.name}: explicit and implicit row sums differ")
+        for w, label in ((self.b, "b"), (self.b_embedded, "b_embedded")):
+            if abs(np.sum(w) - 1) > 1e-10:
+                raise ValueError(f"{self.name}: weights {label} must sum to 1")
+        object.__setattr__(self, "explicit", a_e)
+        object.__setattr__(self, "implicit", a_i)
+        object.__setattr__(self, "b", np.asarray(self.b, float))
+        object.__setattr__(self, "b_embedded", np.asarray(self.b_embedded, float))
+        object.__setattr__(self, "c", c_e)
+        object.__setattr__(self, "gamma", float(diag[0]))
+
+    @property
+    def stages(self) -> int:
+        return len(self.b)
+
+
+_g = 1767732205903 / 4055673282236
+_b = [1471266399579 / 7840856788654, -4482444167858 / 7529755066697, 11266239266428 / 11593286722821, _g]
+
+#: ARK3(2)4L[2]SA of Kennedy & Carpenter, Appl. Numer. Math. 44 (2003) 139–181, Table 3:
+#: third order, L-stable stiffly accurate ESDIRK implicit part, embedded second-order pair.
+KENCARP3 = IMEXTableau(
+    name="ARK3(2)4L[2]SA",
+    explicit=np.array(
+        [
+            [0, 0, 0, 0],
+            [2 * _g, 0, 0, 0],
+            [5535828885825 / 10492691773637, 788022342437 / 10882634858940, 0, 0],
+            [6485989280629 / 16251701735622, -4246266847089 / 9704473918619, 10755448449292 / 10357097424841, 0],
+        ]
+    ),
+    implicit=np.array(
+        [
+            [0, 0, 0, 0],
+            [_g, _g, 0, 0],
+            [2746238789719 / 10658868560708, -640167445237 / 6845629431997, _g, 0],
+            [_b[0], _b[1], _b[2], _g],
+        ]
+    ),
+    b=np.array(_b),
+    b_embedded=np.array(
+        [
+            2756255671327 / 12835298489170,
+            -10771552573575 / 22201958757719,
+            9247589265047 / 10645013368117,
+            2193209047091 / 5459859503100,
+        ]
+    ),
+    order=3,
+    embedded_order=2,
+    reference="Kennedy & Carpenter, Appl. Numer. Math. 44 (2003) 139-181, doi:10.1016/S0168-9274(02)00138-1",
+)
