@@ -11,6 +11,7 @@ Each subcommand lives in its own module with ``register(subparsers)``, which add
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +22,7 @@ __all__ = ["main", "EXIT_OK", "EXIT_INPUT", "EXIT_NUMERICAL"]
 EXIT_OK = 0
 EXIT_INPUT = 2
 EXIT_NUMERICAL = 3
+EXIT_INTERNAL = 1
 
 #: Subcommand modules, in the order ``crossdiff --help`` lists them.
 _COMMANDS = ("models", "show", "run", "plot", "derive")
@@ -79,6 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("crossdiff: interrupted\n")
         return 130
+    except Exception as err:  # a bug: still one line, unless CROSSDIFF_DEBUG asks for the traceback
+        if os.environ.get("CROSSDIFF_DEBUG"):
+            raise
+        sys.stderr.write(f"crossdiff: internal error: {type(err).__name__}: {_one_line(err)} (set CROSSDIFF_DEBUG=1 for details)\n")
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

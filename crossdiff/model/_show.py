@@ -11,6 +11,11 @@ def _fmt(expr: sp.Expr, latex: bool) -> str:
     return sp.latex(expr) if latex else sp.sstr(expr)
 
 
+def _bare(expr: sp.Expr) -> bool:
+    """True for a number or a lone symbol (printed without parentheses)."""
+    return expr.is_number or expr.is_Symbol
+
+
 def equations(model, latex: bool = False) -> list[str]:
     """One equation per species, in the form of SPEC §1.
 
@@ -18,16 +23,18 @@ def equations(model, latex: bool = False) -> list[str]:
     shown by name, not expanded.
     """
     lines = []
+    species = {sp.Symbol(n) for n in model.species_names} | {sp.Symbol(k) for k in model.definitions}
     for s in model.species:
-        u = s.name
+        u = sp.latex(sp.Symbol(s.name)) if latex else s.name
         parts = []
         if s.is_tensor:
             d = _fmt(s.diffusion, latex)
             parts.append(rf"\nabla\cdot\left({d}\,\nabla {u}\right)" if latex else f"div({d} grad {u})")
         elif s.diffusion != 0:
             d = s.diffusion
-            if d.is_number:
-                coef = "" if d == 1 else (_fmt(d, latex) + (r"\," if latex else "*"))
+            if not (d.free_symbols & (species | {sp.Symbol("t"), sp.Symbol("x"), sp.Symbol("y"), sp.Symbol("z")})):
+                text = _fmt(d, latex) if _bare(d) else f"({_fmt(d, latex)})"
+                coef = "" if d == 1 else (text + (r"\," if latex else "*"))
                 parts.append(rf"{coef}\Delta {u}" if latex else f"{coef}lap({u})")
             else:
                 parts.append(
@@ -35,12 +42,13 @@ def equations(model, latex: bool = False) -> list[str]:
                 )
         for term in s.taxis:
             chi = term.sensitivity
+            w = sp.latex(sp.Symbol(term.signal)) if latex else term.signal
             if latex:
-                inner = u if chi == 1 else rf"\left({_fmt(chi, latex)}\right) {u}"
-                parts.append(rf"- \nabla\cdot\left({inner}\,\nabla {term.signal}\right)")
+                inner = u if chi == 1 else (f"{_fmt(chi, latex)} {u}" if _bare(chi) else rf"\left({_fmt(chi, latex)}\right) {u}")
+                parts.append(rf"- \nabla\cdot\left({inner}\,\nabla {w}\right)")
             else:
-                inner = u if chi == 1 else f"({_fmt(chi, latex)})*{u}"
-                parts.append(f"- div({inner} grad {term.signal})")
+                inner = u if chi == 1 else (f"{_fmt(chi, latex)}*{u}" if _bare(chi) else f"({_fmt(chi, latex)})*{u}")
+                parts.append(f"- div({inner} grad {w})")
         if s.reaction != 0:
             r = _fmt(s.reaction, latex)
             parts.append(f"+ {r}" if parts else r)

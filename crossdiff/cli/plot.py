@@ -1,0 +1,45 @@
+"""``crossdiff plot RUN.nc``: pictures and movies of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from ..io import open_run
+
+
+def run(args) -> int:
+    from ..plot import plot_frame, plot_spacetime, save_figure, save_movie
+
+    ds = open_run(args.run)
+    if ds.sizes.get("time", 0) == 0:
+        raise InputError(f"run file {args.run!r} has no frames")
+    species = args.species.split(",") if args.species else None
+    written = []
+    if args.out or not args.movie:
+        out = Path(args.out) if args.out else Path(args.run).with_suffix(".png")
+        if args.spacetime:
+            fig = plot_spacetime(ds, species)
+        else:
+            times = ds["time"].values
+            index = -1 if args.time is None else int(abs(times - args.time).argmin())
+            fig = plot_frame(ds, index, species)
+        written.append(save_figure(fig, out))
+    if args.movie:
+        written.append(save_movie(ds, args.movie, species, fps=args.fps))
+    ds.close()
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("plot", help="plot a run: last frame (PNG), space-time image (1D) or movie (GIF/MP4)")
+    p.add_argument("run", help="NetCDF file written by crossdiff run")
+    p.add_argument("--out", help="picture file (default RUN.png)")
+    p.add_argument("--movie", help="also write all frames as a movie (.gif or .mp4)")
+    p.add_argument("--time", type=float, help="plot the frame nearest this time (default: last)")
+    p.add_argument("--species", help="comma-separated species to plot (default: all)")
+    p.add_argument("--spacetime", action="store_true", help="1D runs: space-time images instead of lines")
+    p.add_argument("--fps", type=int, default=8, help="movie frames per second")
+    p.set_defaults(func=run)

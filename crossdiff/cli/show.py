@@ -1,0 +1,46 @@
+"""``crossdiff show NAME``: equations, parameters and defaults of a model."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ._common import apply_sets, load_model_arg
+
+
+def run(args) -> int:
+    model = apply_sets(load_model_arg(args.model), args.set)
+    latex = args.latex
+    print(f"{model.name}: {model.description}" if model.description else model.name)
+    if model.reference:
+        print(f"reference: {model.reference}")
+    print()
+    print("equations:" if not latex else "equations (LaTeX):")
+    for s, eq in zip(model.species, model.equations(latex=latex)):
+        print(f"  {eq}" + ("" if latex else f"    [{s.name}: {s.long_name}]"))
+    if model.definitions:
+        print("\ndefinitions:")
+        for key, expr in model.definitions.items():
+            print(f"  {key} = {sp.latex(expr) if latex else sp.sstr(expr)}")
+    print("\nparameters:")
+    if not model.parameters:
+        print("  (none)")
+    width = max((len(k) for k in model.parameters), default=0)
+    for key, value in model.parameters.items():
+        desc = model.parameter_info.get(key, "")
+        print(f"  {key:<{width}} = {value:<12g} {desc}")
+    d = model.defaults
+    box = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in d.extent)
+    print(f"\ndefaults: domain {box}, grid {'x'.join(map(str, d.cells))}, {d.boundary} boundaries, "
+          f"t_end = {d.t_end:g}" + (f", save every {d.save_every:g}" if d.save_every else "") + f", seed {d.seed}")
+    print("initial data:")
+    for s in model.species:
+        print(f"  {s.name}(0) = {sp.latex(s.initial) if latex else sp.sstr(s.initial)}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("show", help="show a model's equations, parameters and defaults")
+    p.add_argument("model", help="catalogue name or model file (.toml)")
+    p.add_argument("--latex", action="store_true", help="equations in LaTeX")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter or definition")
+    p.set_defaults(func=run)

@@ -1,0 +1,264 @@
+"""The kinetic model of active particles in the parabolic scaling (SPEC §2, paper (9)-(10)).
+
+.. math::
+
+    \\varepsilon\\,\\partial_t f_i + v\\cdot\\nabla_x f_i
+        = \\varepsilon^{-p_i}\\big(\\mathcal T_i^0 + \\varepsilon^{b_i}\\mathcal T_i^1[f]\\big)(f_i)
+          + \\varepsilon\\, G_i(f, v)
+
+A :class:`KineticModel` is pure data: the derivation (:mod:`crossdiff.derive`) and a kinetic
+solver read the same objects. Expressions use the names of :mod:`crossdiff.kinetic._symbols`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import sympy as sp
+
+from ..errors import KineticModelError
+from ..model._expr import to_expr
+from ..model._model import RunDefaults, _check_name, _to_number
+from . import _symbols as S
+from ._operators import Bias, Equilibrium, Relaxation, TurningKernel
+from ._velocity import DiscreteVelocities, Sphere
+
+__all__ = ["KineticSpecies", "KineticModel", "PrintedSpecies", "PaperReference"]
+
+
+@dataclass(frozen=True)
+class KineticSpecies:
+    """One population ``f_i(t, x, v)`` of active particles.
+
+    Parameters
+    ----------
+    name : str
+        Name of the density ``u_i = ∫ f_i dv`` (also the species name of the limit model).
+    turning : Relaxation or TurningKernel
+        The leading turning operator ``𝒯_i^0`` (``𝒯_3`` for the paper's species 3).
+    equilibrium : Equilibrium
+        ``M_i`` (default uniform ``1/|V|``).
+    bias : Bias or None
+        ``𝒯_i^1[f]`` (taxis bias), of order ``ε^(b_i)`` in (10).
+    interaction : expression
+        ``G_i(f, v)``, of the densities ``s`` (= ``f_s/M_s``), ``f_s``, ``M_s`` and ``v``.
+    p, b : int
+        Exponents: ``𝒯_i`` scales as ``ε^(-p_i)`` (the paper's ``q`` for species 3, ``1`` for
+        the others) and the bias as ``ε^(b_i)``. Both ``≥ 1``.
+    initial : expression
+        Initial density ``u_i(0, x)`` of the limit model (well-prepared data ``f_i = M_i u_i``).
+    long_name : str
+        Human-readable name.
+    """
+
+    name: str
+    turning: Relaxation | TurningKernel
+    equilibrium: Equilibrium = field(default_factory=Equilibrium)
+    bias: Bias | None = None
+    interaction: sp.Expr = sp.Integer(0)
+    p: int = 1
+    b: int = 1
+    initial: sp.Expr = sp.Integer(0)
+    long_name: str = ""
+
+    def __post_init__(self) -> None:
+        name = _check_name(self.name, "species")
+        if not isinstance(self.turning, (Relaxation, TurningKernel)):
+            raise KineticModelError(f"species {name!r}: turning must be a Relaxation or a TurningKernel")
+        if not isinstance(self.equilibrium, Equilibrium):
+            raise KineticModelError(f"species {name!r}: equilibrium must be an Equilibrium")
+        if self.bias is not None and not isinstance(self.bias, Bias):
+            raise KineticModelError(f"species {name!r}: bias must be a Bias or None")
+        for key in ("p", "b"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise KineticModelError(f"species {name!r}: exponent {key} must be an integer >= 1, got {value!r}")
+        object.__setattr__(self, "interaction", to_expr(self.interaction, f"interaction G of species {name!r}"))
+        object.__setattr__(self, "initial", to_expr(self.initial, f"initial data of species {name!r}"))
+        object.__setattr__(self, "long_name", str(self.long_name or name))
+
+    @property
+    def sigma(self) -> sp.Expr | None:
+        """The relaxation rate ``σ_i`` (``None`` for a general kernel)."""
+        return self.turning.rate if isinstance(self.turning, Relaxation) else None
+
+
+@dataclass(frozen=True)
+class PrintedSpecies:
+    """What the paper prints for one species, for the automatic comparison in the notes.
+
+    ``diffusion`` (a scalar: ``D = diffusion·I``), ``taxis`` (``{signal: χ}``) and ``reaction``
+    are the paper's limit equation ``∂t u = ∇·(D∇u − Σ u χ ∇u_j) + ψ``; ``bias`` and
+    ``interaction`` are the kinetic ingredients as printed, where the entry uses corrected ones.
+    ``sigma_<s>`` names the relaxation rate of species ``s``.
+    """
+
+    diffusion: sp.Expr | None = None
+    taxis: Mapping[str, sp.Expr] | None = None
+    reaction: sp.Expr | None = None
+    bias: Bias | None = None
+    interaction: sp.Expr | None = None
+
+
+@dataclass(frozen=True)
+class PaperReference:
+    """The paper's equation number, notes, and printed results (see :class:`PrintedSpecies`)."""
+
+    equation: str = ""
+    notes: tuple[str, ...] = ()
+    printed: Mapping[str, PrintedSpecies] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KineticModel:
+    """A kinetic model (9) whose parabolic limit ``crossdiff.derive`` computes.
+
+    Parameters
+    ----------
+    species : sequence of KineticSpecies
+    velocity : Sphere or DiscreteVelocities
+        The velocity space ``V`` (its dimension is the space dimension).
+    parameters : mapping of str to float
+        Default parameter values (kept symbolic in the derivation).
+    name, description, reference : str
+    definitions : mapping of str to expression
+        Named functions of the densities and parameters (e.g. ``H(u1, u2)``), kept as names in
+        the derivation and carried to the limit model.
+    parameter_info : mapping of str to str
+    defaults : RunDefaults or None
+        Domain of the limit model (default: unit box in the velocity dimension).
+    macro : str
+        Name of the macroscopic catalogue entry the limit reproduces (if any).
+    paper : PaperReference or None
+        The paper's printed result, compared automatically by the derivation.
+    """
+
+    species: tuple[KineticSpecies, ...]
+    velocity: Sphere | DiscreteVelocities
+    parameters: Mapping[str, float] = field(default_factory=dict)
+    name: str = "kinetic"
+    description: str = ""
+    reference: str = ""
+    definitions: Mapping[str, sp.Expr] = field(default_factory=dict)
+    parameter_info: Mapping[str, str] = field(default_factory=dict)
+    defaults: RunDefaults | None = None
+    macro: str = ""
+    paper: PaperReference | None = None
+
+    def __post_init__(self) -> None:
+        species = tuple(self.species)
+        if not species or not all(isinstance(s, KineticSpecies) for s in species):
+            raise KineticModelError("a kinetic model needs at least one KineticSpecies")
+        if not isinstance(self.velocity, (Sphere, DiscreteVelocities)):
+            raise KineticModelError("velocity must be a Sphere or DiscreteVelocities")
+        names = [s.name for s in species]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise KineticModelError(f"species {sorted(dup)[0]!r} is defined twice")
+        params = {}
+        for key, value in dict(self.parameters).items():
+            _check_name(key, "parameter")
+            params[key] = _to_number(value, f"parameter {key!r}")
+        defs = {k: to_expr(v, f"definition {k!r}") for k, v in dict(self.definitions).items()}
+        for key in defs:
+            _check_name(key, "definition")
+        for what, keys in (("species", names), ("parameter", params), ("definition", defs)):
+            for key in keys:
+                if key in S.KINETIC_NAMES or key.startswith(S.RESERVED_PREFIXES):
+                    raise KineticModelError(f"{what} name {key!r} is reserved by kinetic expressions (see crossdiff.kinetic)")
+        clash = (set(names) & set(params)) | (set(names) & set(defs)) | (set(params) & set(defs))
+        if clash:
+            raise KineticModelError(f"name {sorted(clash)[0]!r} is used twice (species, parameter or definition)")
+        defaults = self.defaults
+        if defaults is None:
+            d = self.velocity.dim
+            defaults = RunDefaults(extent=((0.0, 1.0),) * d, cells=((100,) if d == 1 else (64,) * d))
+        object.__setattr__(self, "species", species)
+        object.__setattr__(self, "parameters", MappingProxyType(params))
+        object.__setattr__(self, "definitions", MappingProxyType(defs))
+        object.__setattr__(self, "parameter_info", MappingProxyType(dict(self.parameter_info)))
+        object.__setattr__(self, "defaults", defaults)
+        from ._validate import validate
+
+        validate(self)
+
+    # ------------------------------------------------------------------ accessors
+    @property
+    def dim(self) -> int:
+        """Velocity (= space) dimension ``d``."""
+        return self.velocity.dim
+
+    @property
+    def species_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.species)
+
+    def __getitem__(self, name: str) -> KineticSpecies:
+        for s in self.species:
+            if s.name == name:
+                return s
+        raise KineticModelError(f"unknown species {name!r}; known species: {', '.join(self.species_names)}")
+
+    def parameter_symbols(self) -> dict[sp.Symbol, sp.Expr]:
+        """``{Symbol(name): value}`` of the default parameters."""
+        return {sp.Symbol(k): sp.nsimplify(v, rational=True) if float(v).is_integer() else sp.Float(v)
+                for k, v in self.parameters.items()}
+
+    def constants(self) -> dict[sp.Symbol, sp.Expr]:
+        """``R``, ``d`` and ``absV`` as their values for this velocity space."""
+        out: dict[sp.Symbol, sp.Expr] = {S.DIM: sp.Integer(self.dim), S.MEASURE: self.velocity.measure}
+        if isinstance(self.velocity, Sphere) and self.velocity.radius != S.RADIUS:
+            out[S.RADIUS] = self.velocity.radius
+        return out
+
+    def expand(self, expr: sp.Expr) -> sp.Expr:
+        """Substitute the definitions (recursively) into ``expr``."""
+        defs = {sp.Symbol(k): v for k, v in self.definitions.items()}
+        for _ in range(len(defs) + 1):
+            new = expr.xreplace(defs)
+            if new == expr:
+                return new
+            expr = new
+        raise KineticModelError("a definition refers to itself")
+
+    def equilibrium_expr(self, name: str) -> sp.Expr:
+        """``M_s(v)`` as an expression of ``vx..`` (not for tabulated values)."""
+        eq = self[name].equilibrium
+        if eq.values is not None:
+            raise KineticModelError(f"species {name!r}: a tabulated equilibrium has no expression")
+        expr = (1 / S.MEASURE) if eq.expr is None else eq.expr
+        return expr.xreplace(self.constants())
+
+    def equilibrium_values(self, name: str) -> tuple[sp.Expr, ...]:
+        """``M_s(v_k)`` on the discrete velocity set, in order."""
+        eq = self[name].equilibrium
+        if eq.values is not None:
+            return tuple(v.xreplace(self.constants()) for v in eq.values)
+        space = self.velocity.discrete()
+        expr = self.equilibrium_expr(name)
+        return tuple(expr.xreplace(dict(zip(S.velocity(self.dim), p))) for p in space.points)
+
+    def resolve(
+        self,
+        expr: sp.Expr,
+        species: str,
+        v: tuple[sp.Expr, ...],
+        vs: tuple[sp.Expr, ...],
+        m_v: Mapping[str, sp.Expr],
+        m_vs: Mapping[str, sp.Expr],
+    ) -> sp.Expr:
+        """Give the kinetic names in ``expr`` their values (see :mod:`crossdiff.kinetic._symbols`).
+
+        ``v``, ``vs``: the velocities (symbols or points); ``m_v``, ``m_vs``: each species'
+        ``M(v)``, ``M(v*)``. Definitions stay as names (they depend on densities only).
+        """
+        d = self.dim
+        names: dict[sp.Symbol, sp.Expr] = dict(self.constants())
+        for s in self.species_names:
+            names.update(S.shorthand(s, d, m_v[s], m_vs[s]))
+        sigma = self[species].sigma
+        if sigma is not None:
+            names[S.SIGMA] = sigma.xreplace(self.constants())
+        out = expr.xreplace(names).xreplace(self.constants())
+        return out.xreplace({**dict(zip(S.velocity(d), v)), **dict(zip(S.velocity_star(d), vs))})

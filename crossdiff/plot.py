@@ -1,0 +1,162 @@
+"""Pictures of runs: last (or any) frame of every species, space–time images, movies."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .errors import InputError, OutputError  # noqa: E402
+
+__all__ = ["plot_frame", "plot_spacetime", "save_movie"]
+
+
+def _species(ds, species: list[str] | None) -> list[str]:
+    names = [n for n in ds.data_vars if "time" in ds[n].dims]
+    if not species:
+        return names
+    for s in species:
+        if s not in names:
+            raise InputError(f"unknown species {s!r} in the run; species: {', '.join(names)}")
+    return list(species)
+
+
+def _axes_of(ds, name: str) -> list[str]:
+    return [d for d in ds[name].dims if d != "time"]
+
+
+def _grid(n: int) -> tuple[int, int]:
+    cols = min(n, 4)
+    return (n + cols - 1) // cols, cols
+
+
+def _draw(fig, axes, ds, names, index: int):
+    t = float(ds["time"].values[index])
+    artists = []
+    for ax, name in zip(axes, names):
+        var = ds[name]
+        dims = _axes_of(ds, name)
+        data = np.asarray(var.isel(time=index).values)
+        label = var.attrs.get("long_name", name)
+        if len(dims) == 1:
+            (line,) = ax.plot(ds[dims[0]].values, data, lw=1.5)
+            ax.set_xlabel(dims[0])
+            ax.set_ylabel(name)
+            artists.append(line)
+        else:
+            if len(dims) == 3:  # 3D: the middle slice in z
+                data = data[:, :, data.shape[2] // 2]
+            x, y = ds[dims[0]].values, ds[dims[1]].values
+            im = ax.imshow(data.T, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), cmap="viridis", aspect="equal")
+            fig.colorbar(im, ax=ax, shrink=0.85)
+            ax.set_xlabel(dims[0])
+            ax.set_ylabel(dims[1])
+            artists.append(im)
+        ax.set_title(f"{name}: {label}" if label != name else name, fontsize=9)
+    model = ds.attrs.get("model", "")
+    fig.suptitle(f"{model}   t = {t:.4g}")
+    return artists
+
+
+def plot_frame(ds, index: int = -1, species: list[str] | None = None):
+    """A figure with one panel per species (line in 1D, image with colour bar in 2D) at frame ``index``."""
+    names = _species(ds, species)
+    rows, cols = _grid(len(names))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    flat = axes.ravel()
+    for ax in flat[len(names):]:
+        ax.set_visible(False)
+    _draw(fig, flat, ds, names, index)
+    fig.tight_layout()
+    return fig
+
+
+def plot_spacetime(ds, species: list[str] | None = None):
+    """1D runs: one space–time image (x horizontal, t vertical) per species."""
+    names = _species(ds, species)
+    rows, cols = _grid(len(names))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    flat = axes.ravel()
+    for ax in flat[len(names):]:
+        ax.set_visible(False)
+    for ax, name in zip(flat, names):
+        dims = _axes_of(ds, name)
+        if len(dims) != 1:
+            raise InputError("space-time images are for 1D runs")
+        x, t = ds[dims[0]].values, ds["time"].values
+        im = ax.pcolormesh(x, t, np.asarray(ds[name].values), shading="nearest", cmap="viridis")
+        fig.colorbar(im, ax=ax, shrink=0.85)
+        ax.set_xlabel(dims[0])
+        ax.set_ylabel("t")
+        ax.set_title(name, fontsize=9)
+    fig.suptitle(ds.attrs.get("model", ""))
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+    path = Path(path)
+    try:
+        fig.savefig(path, dpi=dpi)
+    except (OSError, ValueError) as err:
+        raise OutputError(f"cannot write picture {str(path)!r}: {getattr(err, 'strerror', None) or err}") from None
+    finally:
+        plt.close(fig)
+    return path
+
+
+def save_movie(ds, path: str | Path, species: list[str] | None = None, fps: int = 8) -> Path:
+    """All frames as a GIF (Pillow) or MP4 (needs ``ffmpeg`` on the PATH), with fixed colour limits."""
+    from matplotlib import animation
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".gif", ".mp4"):
+        raise InputError(f"movie format {suffix or '(none)'} not supported; use .gif or .mp4")
+    if suffix == ".mp4" and shutil.which("ffmpeg") is None:
+        raise OutputError("writing MP4 needs ffmpeg on the PATH; use a .gif movie instead")
+    names = _species(ds, species)
+    rows, cols = _grid(len(names))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    flat = axes.ravel()
+    for ax in flat[len(names):]:
+        ax.set_visible(False)
+    artists = _draw(fig, flat, ds, names, 0)
+    for art, ax, name in zip(artists, flat, names):
+        lo, hi = float(ds[name].min()), float(ds[name].max())
+        hi = hi if hi > lo else lo + 1.0
+        if hasattr(art, "set_clim"):
+            art.set_clim(lo, hi)
+        else:
+            pad = 0.05 * (hi - lo)
+            ax.set_ylim(lo - pad, hi + pad)
+    fig.tight_layout()
+    times = ds["time"].values
+    model = ds.attrs.get("model", "")
+
+    def frame(k: int):
+        for art, name in zip(artists, names):
+            data = np.asarray(ds[name].isel(time=k).values)
+            if hasattr(art, "set_clim"):
+                if data.ndim == 3:
+                    data = data[:, :, data.shape[2] // 2]
+                art.set_data(data.T)
+            else:
+                art.set_ydata(data)
+        fig.suptitle(f"{model}   t = {float(times[k]):.4g}")
+        return artists
+
+    anim = animation.FuncAnimation(fig, frame, frames=len(times), blit=False)
+    writer = animation.PillowWriter(fps=fps) if suffix == ".gif" else animation.FFMpegWriter(fps=fps)
+    try:
+        anim.save(path, writer=writer)
+    except (OSError, ValueError) as err:
+        raise OutputError(f"cannot write movie {str(path)!r}: {getattr(err, 'strerror', None) or err}") from None
+    finally:
+        plt.close(fig)
+    return path
