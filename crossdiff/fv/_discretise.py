@@ -1,24 +1,26 @@
-"""The semi-discrete right-hand side of a :class:`~crossdiff.model.Model` on a :class:`~crossdiff.grid.Grid`.
+r"""The semi-discrete right-hand side of a :class:`~crossdiff.model.Model` on a :class:`~crossdiff.grid.Grid`.
 
 Cell-centred finite volumes. For species ``i`` with state ``U[i]`` (cell averages),
 
 .. math::
 
-    \\tau_i \\frac{dU_i}{dt} = \\underbrace{\\textstyle\\sum_a \\bar D_{i,a}\\,\\delta_a^2 U_i}_{\\text{implicit } L_i U_i}
-      + \\underbrace{\\nabla_h\\cdot\\big((D_i(U)-\\bar D_i)\\nabla_h U_i\\big)
-      + \\text{cross terms of a tensor } D_i
-      - \\nabla_h\\cdot F^{\\text{taxis}}_i + \\psi_i(U, t, x)}_{\\text{explicit } E_i(t, U)}
+    \tau_i \frac{dU_i}{dt} = \underbrace{\nabla_h\cdot\big(D_i(U^n)\nabla_h U_i\big)}_{\text{implicit } L_i U_i}
+      + \underbrace{\nabla_h\cdot\big((D_i(U)-D_i(U^n))\nabla_h U_i\big)
+      - \nabla_h\cdot F^{\text{taxis}}_i + \psi_i(U, t, x)}_{\text{explicit } E_i(t, U)}
 
-* ``δ_a²`` is the 3-point second difference with reflected ghost cells (no-flux) or wrap-around
-  (periodic); it is diagonalised by the DCT/DFT (:class:`SpectralLaplacian`).
-* ``\\bar D_i`` is the constant diffusion, the diagonal of a constant tensor, or, for a
-  density-dependent ``D_i(u)``, a reference value ``max D_i(U)`` refreshed by
-  :meth:`Discretisation.refresh` (Douglas–Dupont splitting: the explicit remainder
-  ``D - \\bar D \\le 0`` is dominated by the implicit part, so IMEX Euler is unconditionally stable).
+* Diffusion is implicit. Constant scalar or diagonal-tensor diffusion gives the 3-point second
+  difference per axis with reflected ghost cells (no-flux) or wrap-around (periodic), diagonalised
+  by the DCT/DFT (:class:`SpectralLaplacian`): a direct solve. A density-dependent ``D_i(u)`` is
+  frozen at the start of each step (``U^n``, :meth:`Discretisation.refresh`; face values are the
+  mean of the adjacent cells) and a full constant tensor includes its cross terms (the face
+  gradient across the face is the mean of the adjacent central differences); these are solved by
+  conjugate gradients / GMRES preconditioned with the constant-coefficient spectral solve. The
+  explicit remainder ``D(U) - D(U^n)`` is O(Δt): a linearly implicit IMEX splitting.
 * Taxis: ``F = a⁺ u⁻ + a⁻ u⁺`` with face velocity ``a = χ̄ δ u_j / h`` (``χ̄`` the mean of the two
   adjacent cell values) and limited linear reconstruction (:func:`upwind_flux`).
 * Quasi-stationary species (``τ = 0``): ``0 = D Δ_h u + c u + r(U)`` with ``c`` constant, solved
-  exactly by :meth:`solve_elliptic`; ``c = 0`` gives the mean-free (Jäger–Luckhaus) form.
+  exactly by :meth:`Discretisation.solve_elliptic`; ``c = 0`` gives the mean-free
+  (Jäger–Luckhaus) form.
 
 All fluxes vanish on no-flux walls, so without reactions ``Σ_k U_i h^d`` is conserved to round-off.
 """
@@ -28,9 +30,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse.linalg as spla
 import sympy as sp
 
-from ..errors import ModelError
+from ..errors import ModelError, NumericalError
 from ..grid import Grid
 from ..model import Model
 from ..model._compile import CompiledModel, DiffusionKind, Kernel, _kernel, compile_model
@@ -68,12 +71,15 @@ class Discretisation:
     grid : Grid
     limiter : str
         Slope limiter of the taxis reconstruction: ``"mc"`` (default), ``"gminmod"``, ``"minmod"``.
+    krylov_rtol : float
+        Relative tolerance of the preconditioned Krylov solves (non-constant diffusion).
     """
 
-    def __init__(self, model: Model, grid: Grid, limiter: str = "mc"):
+    def __init__(self, model: Model, grid: Grid, limiter: str = "mc", krylov_rtol: float = 1e-10):
         self.model = model
         self.grid = grid
         self.limiter = limiter
+        self.krylov_rtol = krylov_rtol
         self.compiled: CompiledModel = compile_model(model, grid.ndim)
         cm = self.compiled
         self.n = cm.n
@@ -84,15 +90,26 @@ class Discretisation:
         self.elliptic_indices = cm.elliptic
         self.parabolic = np.array([i not in cm.elliptic for i in range(self.n)])
         self.inv_tau = np.where(self.parabolic, 1.0 / np.where(self.tau == 0, 1.0, self.tau), 0.0)
-        self._coef = np.zeros((self.n, grid.ndim))  # implicit per-axis coefficients  \bar D_{i,a}
+        # per-axis constant coefficients of the spectral operator: exact for constant/diagonal
+        # diffusion, the preconditioner otherwise
+        self._coef = np.zeros((self.n, grid.ndim))
+        self._frozen: dict[int, list[np.ndarray]] = {}  # nonlinear D: face coefficients at U^n
         for i, s in enumerate(cm.species):
             if s.diffusion_kind is DiffusionKind.CONSTANT:
                 self._coef[i, :] = s.diffusion.value
             elif s.diffusion_kind is DiffusionKind.TENSOR:
                 self._coef[i, :] = np.diag(s.tensor)
+        self._krylov = tuple(
+            i for i, s in enumerate(cm.species)
+            if self.parabolic[i] and (
+                s.diffusion_kind is DiffusionKind.NONLINEAR
+                or (s.diffusion_kind is DiffusionKind.TENSOR and np.any(s.tensor - np.diag(np.diag(s.tensor))))
+            )
+        )
         self._elliptic = tuple(self._make_elliptic(i) for i in cm.elliptic)
         self._symbols: np.ndarray | None = None
         self.nfev = 0
+        self.n_krylov = 0
         self._refresh_symbols()
 
     # ------------------------------------------------------------------ set-up
@@ -128,24 +145,33 @@ class Discretisation:
         return any(s.diffusion_kind is DiffusionKind.NONLINEAR for s in self.compiled.species)
 
     def refresh(self, t: float, U: np.ndarray) -> None:
-        """Update the reference diffusion ``D̄_i = max D_i(U)`` of density-dependent diffusions."""
+        """Freeze density-dependent diffusions at ``U`` (the start of a step).
+
+        Sets the implicit face coefficients ``D_i(U)`` and the preconditioner's constant
+        ``sqrt(min D · max D)``. Raises :class:`NumericalError` if a diffusion became negative.
+        """
         changed = False
         for i, s in enumerate(self.compiled.species):
-            if s.diffusion_kind is DiffusionKind.NONLINEAR:
-                dmax = float(np.max(s.diffusion.evaluate_array(t, self.coords, U)))
-                if not np.isfinite(dmax):
-                    continue
-                if dmax < 0:
-                    raise ModelError(f"diffusion of species {s.name!r} became negative ({dmax:g})")
-                if self._coef[i, 0] != dmax:
-                    self._coef[i, :] = dmax
-                    changed = True
+            if s.diffusion_kind is not DiffusionKind.NONLINEAR:
+                continue
+            d = s.diffusion.evaluate_array(t, self.coords, U)
+            dmin, dmax = float(np.min(d)), float(np.max(d))
+            if not (np.isfinite(dmin) and np.isfinite(dmax)):
+                continue  # the failure monitor reports the non-finite state
+            if dmin < 0:
+                raise NumericalError(f"diffusion of species {s.name!r} became negative ({dmin:g})")
+            g = self.grid
+            self._frozen[i] = [face_mean(d, a, g.periodic[a]) for a in range(g.ndim)]
+            ref = float(np.sqrt(max(dmin, 1e-12 * dmax) * dmax)) if dmax > 0 else 0.0
+            if self._coef[i, 0] != ref:
+                self._coef[i, :] = ref
+                changed = True
         if changed:
             self._refresh_symbols()
 
     # ------------------------------------------------------------------ operators
     def explicit(self, t: float, U: np.ndarray) -> np.ndarray:
-        """``E(t, U)``: taxis, reactions, the non-constant part of diffusion, divided by ``τ``."""
+        """``E(t, U)``: taxis, reactions and ``∇·((D(U) - D(U^n))∇U)``, divided by ``τ``."""
         self.nfev += 1
         g = self.grid
         out = np.zeros_like(U)
@@ -153,8 +179,7 @@ class Discretisation:
             if not self.parabolic[i]:
                 continue
             rate = out[i]
-            react = s.reaction(t, self.coords, U)
-            rate += react
+            rate += s.reaction(t, self.coords, U)
             for j, chi in s.taxis:
                 chi_cells = chi(t, self.coords, U)
                 for a in range(g.ndim):
@@ -164,51 +189,93 @@ class Discretisation:
                     flux = upwind_flux(U[i], velocity, a, per, self.limiter)
                     rate -= divergence(flux, a, per, h)
             if s.diffusion_kind is DiffusionKind.NONLINEAR:
+                if i not in self._frozen:
+                    self.refresh(t, U)
                 d_cells = s.diffusion.evaluate_array(t, self.coords, U)
                 for a in range(g.ndim):
                     per, h = g.periodic[a], g.spacing[a]
-                    flux = (face_mean(d_cells, a, per) - self._coef[i, a]) * face_difference(U[i], a, per) / h
+                    flux = (face_mean(d_cells, a, per) - self._frozen[i][a]) * face_difference(U[i], a, per) / h
                     divergence(flux, a, per, h, out=rate)
-            elif s.diffusion_kind is DiffusionKind.TENSOR:
-                for a in range(g.ndim):
-                    flux = 0.0
-                    for b in range(g.ndim):
-                        if b != a and s.tensor[a, b] != 0:
-                            grad_b = _central(U[i], b, g.periodic[b], g.spacing[b])
-                            flux = flux + s.tensor[a, b] * face_mean(grad_b, a, g.periodic[a])
-                    if not np.isscalar(flux):
-                        divergence(flux, a, g.periodic[a], g.spacing[a], out=rate)
             rate *= self.inv_tau[i]
         return out
 
-    def implicit(self, U: np.ndarray) -> np.ndarray:
-        """``L U``: ``Σ_a D̄_{i,a} δ_a² U_i / τ_i`` per species (zero for elliptic species)."""
+    def _diffusion_operator(self, i: int, u: np.ndarray) -> np.ndarray:
+        """``∇_h·(D ∇_h u)`` of species ``i`` (frozen coefficients; full tensor; or constant)."""
         g = self.grid
-        out = np.zeros_like(U)
-        for i in range(self.n):
-            if not self.parabolic[i] or not self._coef[i].any():
-                continue
+        s = self.compiled.species[i]
+        out = np.zeros_like(u)
+        if s.diffusion_kind is DiffusionKind.NONLINEAR:
+            if i not in self._frozen:
+                raise RuntimeError("refresh() must be called before the implicit operator")  # pragma: no cover
             for a in range(g.ndim):
-                if self._coef[i, a]:
-                    per, h = g.periodic[a], g.spacing[a]
-                    flux = self._coef[i, a] * face_difference(U[i], a, per) / h
-                    divergence(flux, a, per, h, out=out[i])
-            out[i] *= self.inv_tau[i]
+                per, h = g.periodic[a], g.spacing[a]
+                divergence(self._frozen[i][a] * face_difference(u, a, per) / h, a, per, h, out=out)
+            return out
+        for a in range(g.ndim):
+            per, h = g.periodic[a], g.spacing[a]
+            flux = self._coef[i, a] * face_difference(u, a, per) / h
+            if s.diffusion_kind is DiffusionKind.TENSOR:
+                for b in range(g.ndim):
+                    if b != a and s.tensor[a, b] != 0:
+                        grad_b = _central(u, b, g.periodic[b], g.spacing[b])
+                        flux = flux + s.tensor[a, b] * face_mean(grad_b, a, per)
+            divergence(flux, a, per, h, out=out)
+        return out
+
+    def implicit(self, U: np.ndarray) -> np.ndarray:
+        """``L U``: the diffusion of every parabolic species divided by ``τ_i`` (zero otherwise)."""
+        out = np.zeros_like(U)
+        for i, s in enumerate(self.compiled.species):
+            if not self.parabolic[i] or s.diffusion_kind is DiffusionKind.NONE:
+                continue
+            out[i] = self._diffusion_operator(i, U[i]) * self.inv_tau[i]
         return out
 
     def rhs(self, t: float, U: np.ndarray) -> np.ndarray:
         """The full semi-discrete right-hand side ``E(t, U) + L U``."""
+        if self.has_nonlinear_diffusion and len(self._frozen) == 0:
+            self.refresh(t, U)
         return self.explicit(t, U) + self.implicit(U)
 
     def solve_implicit(self, B: np.ndarray, gamma_dt: float) -> np.ndarray:
-        """Solve ``(I - γΔt L) U = B`` species by species (DCT/FFT); elliptic rows copy ``B``."""
+        """Solve ``(I - γΔt L) U = B`` species by species.
+
+        Constant (diagonal) diffusion: one DCT/FFT solve. Density-dependent diffusion (frozen):
+        conjugate gradients; tensor with cross terms: GMRES; both preconditioned by the spectral
+        solve with constant coefficients, to relative residual ``krylov_rtol``.
+        """
         out = B.copy()
-        active = [i for i in range(self.n) if self.parabolic[i] and self._coef[i].any()]
-        if not active:
-            return out
-        scale = (gamma_dt * self.inv_tau[active]).reshape((-1,) + (1,) * self.grid.ndim)
-        out[active] = self.spectral.solve(B[active], scale * self._symbols[active], 1.0)
+        direct = [i for i in range(self.n) if self.parabolic[i] and self._coef[i].any() and i not in self._krylov]
+        if direct:
+            scale = (gamma_dt * self.inv_tau[direct]).reshape((-1,) + (1,) * self.grid.ndim)
+            out[direct] = self.spectral.solve(B[direct], scale * self._symbols[direct], 1.0)
+        for i in self._krylov:
+            out[i] = self._krylov_solve(i, B[i], gamma_dt * self.inv_tau[i])
         return out
+
+    def _krylov_solve(self, i: int, b: np.ndarray, scale: float) -> np.ndarray:
+        shape, size = b.shape, b.size
+        symbol = scale * self._symbols[i]
+
+        def matvec(x):
+            u = x.reshape(shape)
+            return (u - scale * self._diffusion_operator(i, u)).ravel()
+
+        def precond(r):
+            return self.spectral.solve(r.reshape(shape), symbol, 1.0).ravel()
+
+        A = spla.LinearOperator((size, size), matvec=matvec, dtype=float)
+        M = spla.LinearOperator((size, size), matvec=precond, dtype=float)
+        x0 = precond(b.ravel())
+        symmetric = self.compiled.species[i].diffusion_kind is DiffusionKind.NONLINEAR
+        if symmetric:
+            x, info = spla.cg(A, b.ravel(), x0=x0, rtol=self.krylov_rtol, atol=0.0, M=M, maxiter=500)
+        else:
+            x, info = spla.gmres(A, b.ravel(), x0=x0, rtol=self.krylov_rtol, atol=0.0, M=M, restart=50, maxiter=20)
+        self.n_krylov += 1
+        if info != 0:
+            raise NumericalError(f"implicit diffusion solve of species {self.compiled.species[i].name!r} did not converge")
+        return x.reshape(shape)
 
     def solve_elliptic(self, t: float, U: np.ndarray) -> np.ndarray:
         """Overwrite the quasi-stationary species of ``U`` with the solution of their equation."""
