@@ -164,9 +164,10 @@ class KineticModel:
         defs = {k: to_expr(v, f"definition {k!r}") for k, v in dict(self.definitions).items()}
         for key in defs:
             _check_name(key, "definition")
+        sigmas = {str(S.sigma_symbol(n)) for n in names}
         for what, keys in (("species", names), ("parameter", params), ("definition", defs)):
             for key in keys:
-                if key in S.KINETIC_NAMES or key.startswith(S.RESERVED_PREFIXES):
+                if key in S.KINETIC_NAMES or key in sigmas or key.startswith(S.RESERVED_PREFIXES):
                     raise KineticModelError(f"{what} name {key!r} is reserved by kinetic expressions (see crossdiff.kinetic)")
         clash = (set(names) & set(params)) | (set(names) & set(defs)) | (set(params) & set(defs))
         if clash:
@@ -257,8 +258,8 @@ class KineticModel:
         names: dict[sp.Symbol, sp.Expr] = dict(self.constants())
         for s in self.species_names:
             names.update(S.shorthand(s, d, m_v[s], m_vs[s]))
-        sigma = self[species].sigma
-        if sigma is not None:
-            names[S.SIGMA] = sigma.xreplace(self.constants())
+        for s in self.species:
+            if s.sigma is not None:
+                names[S.sigma_symbol(s.name)] = s.sigma.xreplace(self.constants())
         out = expr.xreplace(names).xreplace(self.constants())
         return out.xreplace({**dict(zip(S.velocity(d), v)), **dict(zip(S.velocity_star(d), vs))})

@@ -126,8 +126,8 @@ class Bias:
     kernel : expression or None
         ``T^1(v, v*)`` as an expression of ``v``, ``v*``, the densities, their gradients
         (``dx_s``, ``vs_grad_s``, ...), the distributions ``f_s``/``fs_s``, the equilibria and
-        ``sigma`` (the species' relaxation rate), e.g. (41)
-        ``-(xi*sigma*d/(absV^2*R^2))*vs_grad_u3/Ms_u1``. In this form ``∫𝒯^1 dv = 0`` (13)
+        ``sigma_s`` (relaxation rate of species ``s``), e.g. (41) for species ``u1``:
+        ``-(xi1*sigma_u1*d/(absV^2*R^2))*vs_grad_u3/Ms_u1``. In this form ``∫𝒯^1 dv = 0`` (13)
         holds identically.
     operator : expression or None
         ``𝒯_i^1[M_1 u_1, …](M_i)(v)`` directly, as an expression of ``v`` and the densities

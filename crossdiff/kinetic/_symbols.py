@@ -17,7 +17,7 @@ name                   meaning
 ``dx_s, dy_s, dz_s``   components of ``∇u_s``
 ``v_grad_s``           ``v·∇u_s``;  ``vs_grad_s``: ``v*·∇u_s``
 ``v_grad_f_s``         ``v·∇f_s(v)``; ``vs_grad_fs_s``: ``v*·∇f_s(v*)``
-``sigma``              in a bias kernel: the species' own relaxation rate ``σ_i``
+``sigma_s``            in a bias: the relaxation rate ``σ_s`` of species ``s``
 =====================  =================================================================
 """
 
@@ -32,7 +32,7 @@ __all__ = [
     "RADIUS",
     "DIM",
     "MEASURE",
-    "SIGMA",
+    "sigma_symbol",
     "KINETIC_NAMES",
     "RESERVED_PREFIXES",
     "grad",
@@ -52,10 +52,9 @@ VS = tuple(sp.Symbol(f"vs{a}") for a in AXES)
 RADIUS = sp.Symbol("R")
 DIM = sp.Symbol("d")
 MEASURE = sp.Symbol("absV")
-SIGMA = sp.Symbol("sigma")
 
 #: Names reserved by the kinetic layer (species, parameters and definitions cannot use them).
-KINETIC_NAMES = frozenset({*(str(s) for s in V + VS), "d", "absV", "sigma"})
+KINETIC_NAMES = frozenset({*(str(s) for s in V + VS), "d", "absV"})
 #: Prefixes of generated names; species, parameter and definition names cannot start with them.
 RESERVED_PREFIXES = ("M_", "Ms_", "f_", "fs_", "dx_", "dy_", "dz_", "v_grad_", "vs_grad_")
 
@@ -93,6 +92,11 @@ def ms_symbol(species: str) -> sp.Symbol:
 def f_symbol(species: str) -> sp.Symbol:
     """``f_s`` (the distribution at ``v``)."""
     return sp.Symbol(f"f_{species}")
+
+
+def sigma_symbol(species: str) -> sp.Symbol:
+    """``sigma_s`` (the relaxation rate of species ``s``)."""
+    return sp.Symbol(f"sigma_{species}")
 
 
 def fs_symbol(species: str) -> sp.Symbol:

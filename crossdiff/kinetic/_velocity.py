@@ -97,10 +97,13 @@ class Sphere:
         gens = gens or velocity(self.dim)
         if self.dim == 1:
             return self.discrete().integrate(expr, gens)
+        const, expr = expr.as_independent(*gens, as_Add=False)
+        if not expr.free_symbols & set(gens):
+            return const * expr * self.measure
         value = _polynomial_integral(expr, gens, self.radius)
         if value is not None:
-            return value
-        return self._parametrised(expr, gens)
+            return const * value
+        return const * self._parametrised(expr, gens)
 
     def _parametrised(self, expr: sp.Expr, gens: tuple[sp.Symbol, ...]) -> sp.Expr:
         phi, theta = sp.Dummy("phi", real=True), sp.Dummy("theta", real=True)

@@ -1,0 +1,236 @@
+"""Kinetic model files (TOML), strict like model files: unknown keys are errors.
+
+::
+
+    [kinetic]                       # name, description, reference, macro (catalogue entry of the limit)
+    name = "my-kinetic"
+
+    [velocity]                      # the velocity space V
+    space = "sphere"                # or "discrete" (then points = [[...], ...], weights = [...])
+    dim = 2
+    radius = "R"                    # number or expression of parameters
+
+    [parameters]                    # as in model files: name = value or {value, description}
+    R = 1
+    [definitions]                   # functions of densities/parameters, carried to the limit model
+    [domain]                        # as in model files: the limit model's default domain
+
+    [[species]]
+    name = "u"
+    p = 1                           # T scales as eps^-p (the paper's q)
+    b = 1                           # bias T1 of order eps^b
+    equilibrium = "1/absV"          # expression of vx, vy, vz, or a list on a discrete set; default uniform
+    turning = { relaxation = "sigma_value" }    # or { kernel = "T0(v, v*)" } or { matrix = [[...]] }
+    bias = { kernel = "-(chi/absV)*vs_grad_c" } # or { operator = "T1[Mu](M)(v)" }
+    interaction = "r/absV*u*(1 - u)"            # G(f, v)
+    initial = "1 + 0.01*noise"
+
+    [paper]                         # optional: the paper's printed result, compared automatically
+    equation = "(48)"
+    notes = ["..."]
+    [paper.printed.u]
+    diffusion = 1
+    taxis = [{ signal = "c", sensitivity = "chi" }]
+    reaction = "..."
+    bias = "kernel as printed"      # and/or interaction = "G as printed"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, KineticModelError
+from ..model._expr import to_expr
+from ..model._file import _domain
+from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
+from ._operators import Bias, Equilibrium, Relaxation, TurningKernel
+from ._velocity import DiscreteVelocities, Sphere
+
+__all__ = ["read_kinetic_file", "kinetic_from_dict"]
+
+_TOP = {"kinetic", "velocity", "parameters", "definitions", "domain", "species", "paper"}
+_META = {"name", "description", "reference", "macro"}
+_VELOCITY = {"space", "dim", "radius", "points", "weights"}
+_SPECIES = {"name", "long_name", "p", "b", "equilibrium", "turning", "bias", "interaction", "initial"}
+_PAPER = {"equation", "notes", "printed"}
+_PRINTED = {"diffusion", "taxis", "reaction", "bias", "interaction"}
+
+
+def _keys(table: object, allowed: set[str], where: str) -> Mapping[str, Any]:
+    if not isinstance(table, Mapping):
+        raise KineticModelError(f"{where} must be a table, got {type(table).__name__}")
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise KineticModelError(f"unknown key {unknown[0]!r} in {where}; allowed: {', '.join(sorted(allowed))}")
+    return table
+
+
+def _value(value: object, where: str) -> object:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return value
+    raise KineticModelError(f"{where} must be a number or an expression string, got {type(value).__name__}")
+
+
+def _one_of(table: object, allowed: set[str], where: str) -> tuple[str, Any]:
+    table = _keys(table, allowed, where)
+    if len(table) != 1:
+        raise KineticModelError(f"{where} needs exactly one of {', '.join(sorted(allowed))}")
+    return next(iter(table.items()))
+
+
+def _velocity(table: Mapping[str, Any]):
+    table = _keys(table, _VELOCITY, "[velocity]")
+    space = table.get("space", "sphere")
+    if space == "sphere":
+        for key in ("points", "weights"):
+            if key in table:
+                raise KineticModelError(f"[velocity] {key} is only for space = \"discrete\"")
+        dim = table.get("dim")
+        if isinstance(dim, bool) or dim not in (1, 2, 3):
+            raise KineticModelError(f"[velocity] dim must be 1, 2 or 3, got {dim!r}")
+        return Sphere(dim, to_expr(_value(table.get("radius", 1), "[velocity] radius"), "[velocity] radius"))
+    if space == "discrete":
+        if "radius" in table:
+            raise KineticModelError("[velocity] radius is only for space = \"sphere\"")
+        points = table.get("points")
+        if not isinstance(points, list) or not all(isinstance(p, list) for p in points):
+            raise KineticModelError("[velocity] points must be a list of velocity vectors, e.g. [[-1], [1]]")
+        pts = [[to_expr(_value(c, "[velocity] points"), "[velocity] points") for c in p] for p in points]
+        weights = [to_expr(_value(w, "[velocity] weights"), "[velocity] weights") for w in table.get("weights", [])]
+        space_obj = DiscreteVelocities(tuple(map(tuple, pts)), tuple(weights))
+        if "dim" in table and table["dim"] != space_obj.dim:
+            raise KineticModelError(f"[velocity] dim = {table['dim']!r} but the points have {space_obj.dim} components")
+        return space_obj
+    raise KineticModelError(f"[velocity] space must be 'sphere' or 'discrete', got {space!r}")
+
+
+def _bias(value: object, where: str) -> Bias:
+    if isinstance(value, str):
+        return Bias(kernel=value)
+    key, expr = _one_of(value, {"kernel", "operator"}, where)
+    return Bias(**{key: _value(expr, where)})
+
+
+def _species(table: Mapping[str, Any], k: int) -> KineticSpecies:
+    table = _keys(table, _SPECIES, f"[[species]] number {k}")
+    if "name" not in table:
+        raise KineticModelError(f"[[species]] number {k} has no name")
+    name = table["name"]
+    where = f"species {name!r}"
+    if "turning" not in table:
+        raise KineticModelError(f"{where}: missing 'turning' (e.g. turning = {{ relaxation = 1 }})")
+    key, value = _one_of(table["turning"], {"relaxation", "kernel", "matrix"}, f"turning of {where}")
+    if key == "relaxation":
+        turning = Relaxation(to_expr(_value(value, f"relaxation of {where}"), f"relaxation rate of {where}"))
+    elif key == "kernel":
+        turning = TurningKernel(expr=to_expr(_value(value, f"kernel of {where}"), f"turning kernel of {where}"))
+    else:
+        if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
+            raise KineticModelError(f"turning matrix of {where} must be a list of rows")
+        turning = TurningKernel(matrix=tuple(tuple(_value(x, f"turning matrix of {where}") for x in r) for r in value))
+    eq = table.get("equilibrium")
+    if eq is None:
+        equilibrium = Equilibrium()
+    elif isinstance(eq, list):
+        equilibrium = Equilibrium(values=tuple(_value(x, f"equilibrium of {where}") for x in eq))
+    else:
+        equilibrium = Equilibrium(expr=to_expr(_value(eq, f"equilibrium of {where}"), f"equilibrium of {where}"))
+    kwargs: dict[str, Any] = {"name": name, "turning": turning, "equilibrium": equilibrium}
+    if "bias" in table:
+        kwargs["bias"] = _bias(table["bias"], f"bias of {where}")
+    for key in ("interaction", "initial"):
+        if key in table:
+            kwargs[key] = to_expr(_value(table[key], f"{key} of {where}"), f"{key} of {where}")
+    for key in ("p", "b"):
+        if key in table:
+            kwargs[key] = table[key]
+    if "long_name" in table:
+        kwargs["long_name"] = str(table["long_name"])
+    return KineticSpecies(**kwargs)
+
+
+def _paper(table: Mapping[str, Any]) -> PaperReference:
+    table = _keys(table, _PAPER, "[paper]")
+    notes = table.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise KineticModelError("[paper] notes must be a list of strings")
+    printed = {}
+    for name, entry in _keys(table.get("printed", {}), set(table.get("printed", {})), "[paper.printed]").items():
+        where = f"[paper.printed.{name}]"
+        entry = _keys(entry, _PRINTED, where)
+        kwargs: dict[str, Any] = {}
+        for key in ("diffusion", "reaction", "interaction"):
+            if key in entry:
+                kwargs[key] = to_expr(_value(entry[key], f"{where} {key}"), f"{where} {key}")
+        if "taxis" in entry:
+            terms = entry["taxis"]
+            if not isinstance(terms, list):
+                raise KineticModelError(f"{where} taxis must be a list of {{signal, sensitivity}} tables")
+            taxis = {}
+            for term in terms:
+                term = _keys(term, {"signal", "sensitivity"}, f"{where} taxis")
+                taxis[str(term.get("signal"))] = to_expr(_value(term.get("sensitivity", 1), f"{where} taxis"), f"{where} taxis")
+            kwargs["taxis"] = taxis
+        if "bias" in entry:
+            kwargs["bias"] = _bias(entry["bias"], f"{where} bias")
+        printed[name] = PrintedSpecies(**kwargs)
+    return PaperReference(equation=str(table.get("equation", "")), notes=tuple(notes), printed=printed)
+
+
+def kinetic_from_dict(data: Mapping[str, Any], source: str = "kinetic") -> KineticModel:
+    """Build a :class:`KineticModel` from the parsed contents of a kinetic file."""
+    _keys(data, _TOP, source)
+    meta = _keys(data.get("kinetic", {}), _META, "[kinetic]")
+    if "velocity" not in data:
+        raise KineticModelError(f"{source}: missing [velocity] table (space, dim, radius)")
+    velocity = _velocity(data["velocity"])
+    params, info = {}, {}
+    for key, value in _keys(data.get("parameters", {}), set(data.get("parameters", {})), "[parameters]").items():
+        if isinstance(value, Mapping):
+            _keys(value, {"value", "description"}, f"parameter {key!r}")
+            if "value" not in value:
+                raise KineticModelError(f"parameter {key!r} has no value")
+            info[key] = str(value.get("description", ""))
+            value = value["value"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise KineticModelError(f"parameter {key!r} must be a number, got {value!r}")
+        params[key] = value
+    defs = {k: _value(v, f"definition {k!r}")
+            for k, v in _keys(data.get("definitions", {}), set(data.get("definitions", {})), "[definitions]").items()}
+    tables = data.get("species")
+    if not isinstance(tables, list) or not tables:
+        raise KineticModelError(f"{source}: needs at least one [[species]] table")
+    species = tuple(_species(t, k + 1) for k, t in enumerate(tables))
+    defaults = _domain(data["domain"]) if "domain" in data else None
+    if defaults is not None and len(defaults.extent) != velocity.dim:
+        raise KineticModelError(f"[domain] has {len(defaults.extent)} dimensions but the velocity space has d = {velocity.dim}")
+    return KineticModel(
+        species=species, velocity=velocity, parameters=params, name=str(meta.get("name", source)),
+        description=str(meta.get("description", "")), reference=str(meta.get("reference", "")),
+        definitions=defs, parameter_info=info, defaults=defaults, macro=str(meta.get("macro", "")),
+        paper=_paper(data["paper"]) if "paper" in data else None,
+    )
+
+
+def read_kinetic_file(path: str | Path) -> KineticModel:
+    """Read a kinetic model file; errors are one line and name the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KineticModelError(f"kinetic file {str(path)!r} not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise KineticModelError(f"cannot read kinetic file {str(path)!r}: {err}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise KineticModelError(f"malformed TOML in {str(path)!r}: {err}") from None
+    if "kinetic" not in data and "velocity" not in data:
+        raise KineticModelError(f"{str(path)!r} is not a kinetic model file (no [kinetic] or [velocity] table)")
+    try:
+        return kinetic_from_dict(data, source=path.stem)
+    except InputError as err:
+        raise type(err)(f"{path.name}: {err}") from None
