@@ -32,7 +32,7 @@ from ..kinetic._operators import Bias
 from ._checks import check_assumptions
 from ._derivation import Derivation, SpeciesLimit
 from ._exact import calculus_for
-from ._notes import CHECK, LIMIT, Note
+from ._notes import CHECK, LIMIT, WARNING, Note
 from ._numeric import QuadratureCalculus
 
 __all__ = ["derive", "bias_source", "alpha_of"]
@@ -143,12 +143,28 @@ def derive(
         psi = _tidy(calc.integrate(calc.pointwise(sp_.interaction, s)))
         limits.append(SpeciesLimit(s, D, alpha, chi, drift, psi, sp_.p, sp_.b))
         notes.extend(_switch_notes(sp_))
+        notes.extend(_singular_notes(model, s, chi if sp_.b == 1 else {}))
     derivation = Derivation(kinetic=model, species=tuple(limits), notes=tuple(notes), method=method)
     if model.paper is not None and method == "symbolic":
         from ._paper import compare_with_paper
 
         derivation = compare_with_paper(derivation, calc)
     return derivation
+
+
+def _singular_notes(model: KineticModel, s: str, chi: dict) -> list[Note]:
+    """A sensitivity singular at a zero density needs that density positive (e.g. (62): 1/u2)."""
+    dens = {sp.Symbol(n) for n in model.species_names}
+    notes = []
+    for signal, tensor in chi.items():
+        for entry in set(tensor):
+            bad = sorted(str(x) for x in sp.denom(sp.together(model.expand(entry))).free_symbols & dens)
+            if bad:
+                notes.append(Note(WARNING, f"sensitivity towards {signal} ({sp.sstr(entry)}) is singular at "
+                                           f"{', '.join(b + ' = 0' for b in bad)}: the limit needs "
+                                           f"{', '.join(b + ' > 0' for b in bad)}", s))
+                break
+    return notes
 
 
 def _switch_notes(species) -> list[Note]:
