@@ -127,6 +127,21 @@ class Monitor:
         idx = np.unravel_index(flat, grid.shape)
         return tuple(float(c[k]) for c, k in zip(grid.coordinates, idx))
 
+    def collapse(self, t: float, U: np.ndarray, dt: float) -> FailureReport:
+        """The report for a collapsed step: SINGULAR if a density that must stay positive is
+        about to vanish (a singular sensitivity makes the transport CFL step tend to zero)."""
+        disc = self._disc
+        names = disc.model.species_names
+        for i, reason in disc.compiled.positive:
+            flat = int(np.argmin(U[i]))
+            low, high = float(U[i].ravel()[flat]), float(np.max(np.abs(U[i])))
+            if low < 1e-3 * high:
+                return FailureReport(
+                    Status.SINGULAR, t, names[i], self._where(i, flat), low,
+                    f"{names[i]} is approaching 0 (min {low:.3g}) but {reason}; the step size collapsed to {dt:.3g}",
+                )
+        return FailureReport(Status.STEP_COLLAPSE, t, detail=f"step size {dt:.3g} at t = {t:.6g} collapsed")
+
     def check(self, t: float, U: np.ndarray) -> FailureReport | None:
         """A report if ``U`` at time ``t`` shows a failure, else ``None``."""
         disc = self._disc

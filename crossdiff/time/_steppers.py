@@ -142,7 +142,7 @@ class _RungeKutta(Stepper):
                 dt_try = remaining
             if self.dt is None and dt_try < monitor.dt_min * max(1.0, abs(t)):
                 run.t, run.U = t, U
-                return FailureReport(Status.STEP_COLLAPSE, t, detail=f"step size {dt_try:.3g} at t = {t:.6g} collapsed")
+                return monitor.collapse(t, U, dt_try)
             U_new, err = self.attempt(disc, t, U, dt_try)
             run.stats.nfev = disc.nfev
             finite = bool(np.all(np.isfinite(U_new)))
