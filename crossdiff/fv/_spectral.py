@@ -33,10 +33,12 @@ class SpectralLaplacian:
     """
 
     grid: Grid
-    workers: int = -1
+    workers: int | None = None  #: FFT threads; default 1 below 256² cells (threads cost more than they gain), else all
     _eig: tuple[np.ndarray, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.workers is None:
+            object.__setattr__(self, "workers", 1 if self.grid.size < 256 * 256 else -1)
         eig = []
         nd = self.grid.ndim
         for a, (n, h, per) in enumerate(zip(self.grid.cells, self.grid.spacing, self.grid.periodic)):
