@@ -59,7 +59,7 @@ PROBLEMS = {
         "catalogue": "cancer-invasion",
         "length": 30.0,
         "t_end": 60.0,
-        "t_snap": 20.0,
+        "t_snap": 10.0,
         "species": ("u1", "u2", "u3"),
     },
 }

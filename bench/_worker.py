@@ -9,10 +9,13 @@ operators) or ``pypde-string`` (``PDE({...})`` from strings). Writes ``OUTDIR/re
 Timing fields (seconds), measured from ``BENCH_T0`` (the parent's clock just before it spawned
 this process; falls back to this process's own start):
 * ``t_imports``: the library (crossdiff or py-pde) imported;
-* ``t_first_step``: crossdiff only — set-up done, stepping begins;
+* ``t_first_step``: crossdiff only — set-up done, stepping begins (``cpu_first_step``: the CPU
+  time this process has used by then);
 * ``stepping``: crossdiff: ``Solution.stats.wall_stepping``; py-pde: wall time of the stepping
   loop from t_end/50 to t_end, scaled by t_end/(t_end - t_end/50) (py-pde compiles lazily on the
   first step; fixed steps cost the same, so this excludes compilation).
+* ``stepping_cpu``, ``cpu_process``: the same in CPU time of this process (user + system), which
+  other jobs on a shared machine disturb much less than wall time.
 Peak memory: ``ru_maxrss`` of this process (RUSAGE_SELF).
 """
 
@@ -58,8 +61,24 @@ def run_crossdiff(problem: str, n: int, t_end: float, t_snap: float, rtol: float
     kwargs = {}
     if problem == "ks":  # the continuum noise, identical on every grid (see _problems.py)
         kwargs["initial"] = initial(problem, n)
+    class TimedIMEX(cd.IMEX):
+        """crossdiff's IMEX, also counting the CPU time of the stepping (mirrors stats.wall_stepping)."""
+
+        cpu = 0.0
+        cpu_first_step = None
+
+        def advance(self, *args):
+            c0 = time.process_time()
+            if self.cpu_first_step is None:
+                self.cpu_first_step = c0
+            try:
+                return super().advance(*args)
+            finally:
+                self.cpu += time.process_time() - c0
+
+    stepper = TimedIMEX(rtol=rtol, atol=atol)
     t_call = since()
-    sol = cd.solve(model, grid, t_end=t_end, stepper=cd.IMEX(rtol=rtol, atol=atol), save_every=t_snap, **kwargs)
+    sol = cd.solve(model, grid, t_end=t_end, stepper=stepper, save_every=t_snap, **kwargs)
     i_snap = int(np.argmin(np.abs(sol.t - t_snap)))
     st = sol.stats
     return {
@@ -71,6 +90,8 @@ def run_crossdiff(problem: str, n: int, t_end: float, t_snap: float, rtol: float
         "t_first_step": t_call + st.wall_setup,
         "wall_setup": st.wall_setup,
         "stepping": st.wall_stepping,
+        "stepping_cpu": stepper.cpu,
+        "cpu_first_step": stepper.cpu_first_step,
         "steps": st.n_steps,
         "rejected": st.n_rejected,
         "rhs_evals": st.nfev,
@@ -223,6 +244,7 @@ def run_pypde(kind: str, problem: str, n: int, t_end: float, t_snap: float, dt_f
     def callback(state, t):
         if abs(t - t1) < 0.5 * dt:
             marks["w1"] = time.perf_counter()
+            marks["c1"] = time.process_time()
         if abs(t - t_snap) < 0.5 * dt:
             snaps["snap"] = state.data.copy()
             snaps["t_snap"] = t
@@ -233,6 +255,7 @@ def run_pypde(kind: str, problem: str, n: int, t_end: float, t_snap: float, dt_f
     final, info = eq.solve(state, t_range=t_end, dt=dt, solver=solver, tracker=[tracker], ret_info=True,
                            backend="numba")
     w_end = time.perf_counter()
+    c_end = time.process_time()
     prof = info["controller"]["profiler"]
     stepping = (w_end - marks["w1"]) * t_end / (t_end - t1)
     return {
@@ -244,6 +267,7 @@ def run_pypde(kind: str, problem: str, n: int, t_end: float, t_snap: float, dt_f
         "t_first_step": None,
         "wall_setup": None,
         "stepping": stepping,
+        "stepping_cpu": (c_end - marks["c1"]) * t_end / (t_end - t1),
         "solve_incl_compile": w_end - w_start,
         "pypde_profiler": {k: float(v) for k, v in prof.items()},
         "steps": int(info["solver"]["steps"]),
@@ -286,6 +310,7 @@ def main(argv=None) -> int:
         np.save(out / "snap.npy", snap)
     res.update(solver=a.solver, problem=a.problem, n=a.n, t_end=t_end,
                peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+               cpu_process=(lambda ru: ru.ru_utime + ru.ru_stime)(resource.getrusage(resource.RUSAGE_SELF)),
                t_exit=since())
     (out / "result.json").write_text(json.dumps(res, indent=1))
     return 0

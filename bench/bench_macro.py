@@ -9,8 +9,12 @@ RSS is that run's own. The worker writes the final state (and the state at an ea
 .npy files in a temporary directory; this process computes the errors.
 
 Error: L1-relative error of the first species ``‖u_h − R u_ref‖₁ / ‖R u_ref‖₁`` where ``u_ref``
-is the SAME solver's own run on the reference grid (default 2 × the finest grid) and ``R`` is
-cell averaging onto the coarse grid. py-pde's string PDE and its hand-written Numba PDE are the
+is the SAME solver's own run on a finer grid and ``R`` is cell averaging onto the coarse grid:
+* at the early time t_snap (ks: 4, cancer: 10) against the solver's run on the reference grid
+  (default 2 × the finest grid, run to t_snap only: a 512^2 run to t_end costs crossdiff
+  ~25 CPU-minutes on KS);
+* at t_end against the solver's own run on the finest benchmark grid (so not for that grid),
+  or against the reference grid with ``--ref-full`` (references then run to t_end). py-pde's string PDE and its hand-written Numba PDE are the
 same discretisation (same operators, boundary conditions, Euler step); both are measured against
 the Numba run's reference, and the script prints how far apart the two are on every grid.
 Errors are given at t_end and at an early time (t_snap), because Keller–Segel with logistic
@@ -72,6 +76,16 @@ def fmt(x, spec=".3g", none="-"):
     return format(x, spec)
 
 
+def git_state() -> str:
+    """Commit of the crossdiff checkout, and whether crossdiff/ has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE.parent, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "crossdiff"], cwd=HERE.parent, capture_output=True, text=True).stdout
+        return f"{head}{' + uncommitted changes in crossdiff/' if dirty.strip() else ''}"
+    except OSError:
+        return "unknown"
+
+
 def load_average() -> str:
     try:
         return " ".join(f"{v:.2f}" for v in os.getloadavg())
@@ -87,7 +101,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="64^2 only, short times (ks t=2, cancer t=6), reference 128^2")
     ap.add_argument("--skip-pypde-string", action="store_true", help="skip py-pde's string PDE (it compiles for minutes)")
     ap.add_argument("--skip-pypde", action="store_true", help="crossdiff only")
-    ap.add_argument("--ref-grid", type=int, help="reference grid (default 2 x the finest grid); 0 = no errors")
+    ap.add_argument("--ref-grid", type=int, help="reference grid (default 2 x the finest grid); 0 = no references")
+    ap.add_argument("--ref-full", action="store_true", help="run the references to t_end (default: to t_snap only)")
     ap.add_argument("--rtol", type=float, default=1e-4, help="crossdiff IMEX rtol (default 1e-4; atol = rtol/100)")
     ap.add_argument("--dt-factor", type=float, default=0.2, help="py-pde Euler step dt = F h^2 (default 0.2)")
     ap.add_argument("--no-startup", action="store_true", help="skip the crossdiff start-up measurement")
@@ -110,23 +125,28 @@ def main(argv=None) -> int:
         "date": datetime.now().isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "load_average_start": load_average(),
+        "crossdiff_commit": git_state(),
         "grids": grids, "problems": problems, "solvers": solvers, "ref_grid": ref_grid,
         "t_end": t_ends, "t_snap": t_snaps, "crossdiff_rtol": a.rtol, "pypde_dt_factor": a.dt_factor,
     }
     print(f"# crossdiff macro benchmark  {header['date']}  {header['machine']}")
+    print(f"# crossdiff at {header['crossdiff_commit']}")
     print(f"# load average at start: {header['load_average_start']}  (runs in fresh processes, one at a time; dir {root})")
     for p in problems:
         note = " (catalogue defaults: domain [0,30]^2, t_end 60, chi 1, xi 5)" if p == "cancer" else ""
         print(f"# {PROBLEMS[p]['title']}{note}: t_end = {t_ends[p]:g}, errors also at t = {t_snaps[p]:g}")
-    print(f"# error: L1-relative of {', '.join(PROBLEMS[p]['species'][0] for p in problems)} vs the same solver on {ref_grid}^2, "
-          "cell-averaged (py-pde string uses py-pde numba's reference: same discretisation)")
+    end_ref = f"{ref_grid}^2" if a.ref_full else f"its own {max(grids)}^2 run"
+    print(f"# error: L1-relative of {', '.join(PROBLEMS[p]['species'][0] for p in problems)}, cell-averaged, vs the same solver "
+          f"on a finer grid: at t_snap vs {ref_grid}^2, at t_end vs {end_ref} (py-pde string uses py-pde numba's "
+          "references: same discretisation)")
     print(f"# crossdiff: IMEX rtol={a.rtol:g}, atol={a.rtol / 100:g}; py-pde: explicit Euler, fixed dt = {a.dt_factor:g} h^2", flush=True)
 
     results: list[dict] = []
     refs: dict[tuple[str, str], dict] = {}
 
-    def extra_for(solver: str, p: str) -> list[str]:
-        e = ["--t-end", repr(t_ends[p]), "--t-snap", repr(t_snaps[p])]
+    def extra_for(solver: str, p: str, ref: bool = False) -> list[str]:
+        t_end = t_snaps[p] if ref and not a.ref_full else t_ends[p]
+        e = ["--t-end", repr(t_end), "--t-snap", repr(t_snaps[p])]
         if solver == "crossdiff":
             e += ["--rtol", repr(a.rtol), "--atol", repr(a.rtol / 100)]
         else:
@@ -150,7 +170,7 @@ def main(argv=None) -> int:
             for s in solvers:
                 if s == "pypde-string":
                     continue
-                r = run_case(s, p, ref_grid, root / f"{p}-{ref_grid}-{s}-ref", extra_for(s, p))
+                r = run_case(s, p, ref_grid, root / f"{p}-{ref_grid}-{s}-ref", extra_for(s, p, ref=True))
                 r["reference"] = True
                 progress(r, "reference ")
                 refs[(p, s)] = r
@@ -162,11 +182,15 @@ def main(argv=None) -> int:
         fam = "pypde-numba" if r["solver"] == "pypde-string" else r["solver"]
         ref = refs.get((r["problem"], fam))
         r["error_end"] = r["error_snap"] = None
-        if ref and not ref.get("failed"):
-            for which, key in (("final", "error_end"), ("snap", "error_snap")):
-                A, B = load_state(r, which), load_state(ref, which)
-                if A is not None and B is not None:
-                    r[key] = l1_rel(A[0], B[0])
+        finest = next((q for q in results if q["problem"] == r["problem"] and q["solver"] == fam
+                       and q["n"] == max(grids) and not q.get("failed")), None)
+        end_ref = ref if a.ref_full else (finest if r["n"] < max(grids) else None)
+        for which, key, R in (("final", "error_end", end_ref), ("snap", "error_snap", ref)):
+            if R is None or R.get("failed"):
+                continue
+            A, B = load_state(r, which), load_state(R, which)
+            if A is not None and B is not None:
+                r[key] = l1_rel(A[0], B[0])
         if r["solver"] == "pypde-string":
             twin = next((q for q in results if q["problem"] == r["problem"] and q["n"] == r["n"]
                          and q["solver"] == "pypde-numba" and not q.get("failed")), None)
@@ -175,17 +199,18 @@ def main(argv=None) -> int:
                 r["diff_vs_numba"] = float(np.max(np.abs(A - B)) / np.max(np.abs(B)))
 
     # ------------------------------------------------------------------ table
-    cols = ["problem", "grid", "solver", "process s", "stepping s", "steps", "peak MB", "err t_snap", "err t_end"]
+    cols = ["problem", "grid", "solver", "process s", "(cpu)", "stepping s", "(cpu)", "steps", "peak MB", "err t_snap", "err t_end"]
     rows = []
     for r in results:
         if r.get("failed"):
-            rows.append([r["problem"], f"{r['n']}^2", SHORT[r["solver"]], "FAILED", "", "", "", "", ""])
+            rows.append([r["problem"], f"{r['n']}^2", SHORT[r["solver"]], "FAILED"] + [""] * 7)
             continue
-        rows.append([r["problem"], f"{r['n']}^2", SHORT[r["solver"]], fmt(r["wall_process"], ".1f"), fmt(r["stepping"], ".2f"),
-                     str(r["steps"]), fmt(r["peak_rss_mb"], ".0f"), fmt(r.get("error_snap"), ".2e"), fmt(r.get("error_end"), ".2e")])
+        rows.append([r["problem"], f"{r['n']}^2", SHORT[r["solver"]], fmt(r["wall_process"], ".1f"), fmt(r["cpu_process"], ".1f"),
+                     fmt(r["stepping"], ".2f"), fmt(r["stepping_cpu"], ".2f"), str(r["steps"]), fmt(r["peak_rss_mb"], ".0f"), fmt(r.get("error_snap"), ".2e"), fmt(r.get("error_end"), ".2e")])
     for (p, s), r in refs.items():
         if not r.get("failed"):
-            rows.append([p, f"{r['n']}^2", SHORT[s] + " (ref)", fmt(r["wall_process"], ".1f"), fmt(r["stepping"], ".2f"),
+            rows.append([p, f"{r['n']}^2", SHORT[s] + f" (ref, t={r['t_end']:g})", fmt(r["wall_process"], ".1f"),
+                         fmt(r["cpu_process"], ".1f"), fmt(r["stepping"], ".2f"), fmt(r["stepping_cpu"], ".2f"),
                          str(r["steps"]), fmt(r["peak_rss_mb"], ".0f"), "", ""])
     widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
     print()
@@ -194,7 +219,8 @@ def main(argv=None) -> int:
         print("  ".join(v.rjust(w) for v, w in zip(row, widths)))
 
     # ------------------------------------------------------------------ ratios
-    print("\n# ratios (py-pde / crossdiff; >1 means crossdiff is faster / more accurate)")
+    print("\n# ratios py-pde / crossdiff (>1: crossdiff faster, fewer steps, less memory, smaller error); "
+          "wall time and, in brackets, CPU time (less disturbed by other jobs)")
     ratio_rows = []
     for p in problems:
         for n in grids:
@@ -208,14 +234,17 @@ def main(argv=None) -> int:
                 rr = {
                     "problem": p, "n": n, "vs": s,
                     "process": q["wall_process"] / cdr["wall_process"],
+                    "process_cpu": q["cpu_process"] / cdr["cpu_process"],
                     "stepping": q["stepping"] / cdr["stepping"],
+                    "stepping_cpu": q["stepping_cpu"] / cdr["stepping_cpu"],
                     "steps": q["steps"] / max(cdr["steps"], 1),
                     "memory": q["peak_rss_mb"] / cdr["peak_rss_mb"],
                     "error_snap": (q["error_snap"] / cdr["error_snap"]) if q.get("error_snap") and cdr.get("error_snap") else None,
                     "error_end": (q["error_end"] / cdr["error_end"]) if q.get("error_end") and cdr.get("error_end") else None,
                 }
                 ratio_rows.append(rr)
-                print(f"  {p:>6} {n:>4}^2 vs {SHORT[s]:<14} process {rr['process']:7.1f}x  stepping {rr['stepping']:7.2f}x  "
+                print(f"  {p:>6} {n:>4}^2 vs {SHORT[s]:<14} process {rr['process']:6.1f}x (cpu {rr['process_cpu']:6.1f}x)  "
+                      f"stepping {rr['stepping']:6.2f}x (cpu {rr['stepping_cpu']:6.2f}x)  "
                       f"steps {rr['steps']:6.1f}x  memory {rr['memory']:5.2f}x  error(t_snap) {fmt(rr['error_snap'], '.2f')}x  "
                       f"error(t_end) {fmt(rr['error_end'], '.2f')}x")
     for r in results:
@@ -236,7 +265,9 @@ def main(argv=None) -> int:
             startup.append(r)
             if not r.get("failed"):
                 print(f"  run {k + 1}: imports done {r['t_imports']:.2f} s, first step at {r['t_first_step']:.2f} s "
-                      f"after process spawn (solve set-up {r['wall_setup'] * 1e3:.0f} ms), process total {r['wall_process']:.2f} s")
+                      f"after process spawn (CPU used by then {r['cpu_first_step']:.2f} s; solve set-up "
+                      f"{r['wall_setup'] * 1e3:.0f} ms), process total {r['wall_process']:.2f} s  target < 2 s: "
+                      f"{'met' if r['t_first_step'] < 2 else 'NOT met'} (wall), {'met' if r['cpu_first_step'] < 2 else 'NOT met'} (CPU)")
 
     header["load_average_end"] = load_average()
     print(f"\n# load average at end: {header['load_average_end']}")
