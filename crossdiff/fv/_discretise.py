@@ -38,7 +38,8 @@ from ..grid import Grid
 from ..model import Model
 from ..model._compile import CompiledModel, DiffusionKind, Kernel, _kernel, compile_model
 from ..model._model import species_symbols
-from ._faces import divergence, face_difference, face_mean, upwind_flux
+from ._faces import divergence, face_difference, face_mean
+from ._kernels import LIMITER_THETA, axis_view, taxis_divergence
 from ._spectral import SpectralLaplacian
 
 __all__ = ["Discretisation"]
@@ -62,6 +63,9 @@ def _central(u: np.ndarray, axis: int, periodic: bool, h: float) -> np.ndarray:
     return (np.take(u, idx_p, axis=axis) - np.take(u, idx_m, axis=axis)) / (2 * h)
 
 
+_DUMMY = np.zeros((1, 1, 1))
+
+
 class Discretisation:
     """Finite-volume operators of ``model`` on ``grid`` (see the module docstring for the scheme).
 
@@ -79,6 +83,7 @@ class Discretisation:
         self.model = model
         self.grid = grid
         self.limiter = limiter
+        self._theta = LIMITER_THETA[limiter]
         self.krylov_rtol = krylov_rtol
         self.compiled: CompiledModel = compile_model(model, grid.ndim)
         cm = self.compiled
@@ -182,12 +187,14 @@ class Discretisation:
             rate += s.reaction(t, self.coords, U)
             for j, chi in s.taxis:
                 chi_cells = chi(t, self.coords, U)
+                const = np.isscalar(chi_cells) or np.ndim(chi_cells) == 0
+                chi_arr = _DUMMY if const else np.ascontiguousarray(np.broadcast_to(chi_cells, g.shape))
                 for a in range(g.ndim):
-                    per, h = g.periodic[a], g.spacing[a]
-                    chi_face = chi_cells if np.isscalar(chi_cells) else face_mean(chi_cells, a, per)
-                    velocity = chi_face * face_difference(U[j], a, per) / h
-                    flux = upwind_flux(U[i], velocity, a, per, self.limiter)
-                    rate -= divergence(flux, a, per, h)
+                    taxis_divergence(
+                        axis_view(U[i], a), axis_view(U[j], a),
+                        _DUMMY if const else axis_view(chi_arr, a), float(chi_cells) if const else 0.0, const,
+                        g.spacing[a], g.periodic[a], self._theta, axis_view(rate, a), 1.0,
+                    )
             if s.diffusion_kind is DiffusionKind.NONLINEAR:
                 if i not in self._frozen:
                     self.refresh(t, U)
