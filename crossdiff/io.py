@@ -63,6 +63,10 @@ class FrameWriter:
         self.model = model
         self.grid = grid
         self.frames = 0
+        if not append and not self.path.parent.is_dir():
+            raise OutputError(f"cannot write output file {str(self.path)!r}: directory {str(self.path.parent)!r} does not exist")
+        if self.path.is_dir():
+            raise OutputError(f"cannot write output file {str(self.path)!r}: it is a directory")
         try:
             if append:
                 with h5netcdf.File(self.path, "a") as f:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from ..errors import InputError, NumericalError
@@ -71,13 +72,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INPUT
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            if not os.environ.get("CROSSDIFF_DEBUG"):
+                # NumPy's overflow/invalid-value warnings are multi-line noise on stderr; the
+                # solver detects non-finite values itself and reports them in one line
+                warnings.simplefilter("ignore", RuntimeWarning)
+            return int(args.func(args) or 0)
     except InputError as err:
         sys.stderr.write(f"crossdiff: error: {_one_line(err)}\n")
         return EXIT_INPUT
     except NumericalError as err:
         sys.stderr.write(f"crossdiff: numerical failure: {_one_line(err)}\n")
         return EXIT_NUMERICAL
+    except BrokenPipeError:  # e.g. `crossdiff run ... --json | head`: not an internal error
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 141
     except KeyboardInterrupt:
         sys.stderr.write("crossdiff: interrupted\n")
         return 130

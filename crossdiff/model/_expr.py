@@ -50,10 +50,29 @@ _BINOPS = {
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
-    ast.Pow: lambda a, b: a**b,
-    ast.BitXor: lambda a, b: a**b,  # '^' is read as a power, as mathematicians write it
+    ast.Pow: None,  # see _power
+    ast.BitXor: None,  # '^' is read as a power, as mathematicians write it
 }
 _MAX_LENGTH = 10_000
+#: Largest decimal exponent of a constant power (SymPy evaluates ``10**10**10`` exactly and
+#: would hang; no model needs numbers beyond double precision).
+_MAX_DIGITS = 400
+
+
+def _power(base: sp.Expr, exponent: sp.Expr, text: str) -> sp.Expr:
+    """``base**exponent``, refusing constant powers too large to evaluate exactly."""
+    if base.is_number and exponent.is_number:
+        try:
+            b = sp.Abs(base).evalf(15)
+            e = sp.Abs(exponent).evalf(15)
+            if b.is_Float and e.is_Float and b != 0 and b != 1:
+                digits = e * abs(sp.log(b, 10).evalf(15))
+                if digits.is_Float and digits > _MAX_DIGITS:
+                    raise ExpressionError(f"constant power too large in expression {text!r}")
+        except (TypeError, ValueError, ArithmeticError) as err:
+            if isinstance(err, ExpressionError):
+                raise
+    return base**exponent
 
 
 def _convert(node: ast.AST, text: str) -> sp.Expr:
@@ -75,7 +94,10 @@ def _convert(node: ast.AST, text: str) -> sp.Expr:
             raise ExpressionError(f"names may not start with '_' ({node.id!r} in {text!r})")
         return sp.Symbol(node.id)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        return _BINOPS[type(node.op)](_convert(node.left, text), _convert(node.right, text))
+        left, right = _convert(node.left, text), _convert(node.right, text)
+        if isinstance(node.op, (ast.Pow, ast.BitXor)):
+            return _power(left, right, text)
+        return _BINOPS[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         operand = _convert(node.operand, text)
         return -operand if isinstance(node.op, ast.USub) else operand
@@ -135,6 +157,11 @@ def parse_expression(text: str) -> sp.Expr:
         raise ExpressionError(f"cannot evaluate constant part of {text!r}: {err}") from err
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise ExpressionError(f"expression {text!r} is infinite or undefined (division by zero?)")
+    for node in sp.preorder_traversal(expr):
+        # a constant that is not real (sqrt(-1), log(-2), (-8)**(1/3)) would reach the numerics as
+        # a complex number: densities, rates and coefficients are real
+        if node.is_number and node.is_extended_real is False:
+            raise ExpressionError(f"expression {text!r} has a complex (non-real) constant {sp.sstr(node)!r}")
     return expr
 
 
