@@ -67,6 +67,13 @@ def alpha_of(calc, model: KineticModel, s: str, bias: Bias, check: bool = True) 
     return sp.ImmutableMatrix([-calc.integrate(calc.mul(calc.velocity(a), y)) for a in range(model.dim)])
 
 
+def _drop_roundoff(tensor: sp.ImmutableMatrix) -> sp.ImmutableMatrix:
+    """Numeric tensors: entries below 1e-12 of the largest one are round-off."""
+    numbers = [abs(complex(x)) for x in tensor if x.is_number]
+    big = max(numbers, default=0.0)
+    return tensor.applyfunc(lambda x: sp.Integer(0) if x.is_number and abs(complex(x)) <= 1e-12 * big else x)
+
+
 def _small(expr: sp.Expr) -> bool:
     """A numeric residual (numerical path) is zero up to round-off."""
     floats = [abs(float(c)) for c in sp.Add.make_args(sp.expand(expr)) for c in [c.as_coeff_Mul()[0]]]
@@ -132,6 +139,8 @@ def derive(
         theta = [calc.invert(s, calc.mul(calc.velocity(b), m)) for b in range(model.dim)]
         D = sp.ImmutableMatrix(model.dim, model.dim,
                                lambda a, b: _tidy(-calc.integrate(calc.mul(calc.velocity(a), theta[b]))))
+        if method == "numeric":
+            D = _drop_roundoff(D)
         alpha, chi, drift = None, {}, None
         if sp_.bias is not None:
             alpha = alpha_of(calc, model, s, sp_.bias).applyfunc(_tidy)

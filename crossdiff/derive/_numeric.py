@@ -33,7 +33,7 @@ def _add(out: dict, key: sp.Expr, value: np.ndarray) -> None:
 def separate(expr: sp.Expr, velocity_symbols: set[sp.Symbol], what: str) -> dict[sp.Expr, sp.Expr]:
     """Write ``expr = Σ_m B_m A_m`` with ``A_m`` of the velocity symbols only; ``{B_m: A_m}``."""
     if not expr.free_symbols & velocity_symbols:
-        return {expr: sp.Integer(1)}
+        return {sp.Integer(1): expr} if expr.is_number else {expr: sp.Integer(1)}
     out: dict[sp.Expr, sp.Expr] = {}
     for term in sp.Add.make_args(sp.expand(expr)):
         b, a = term.as_independent(*velocity_symbols, as_Add=False)
@@ -42,6 +42,8 @@ def separate(expr: sp.Expr, velocity_symbols: set[sp.Symbol], what: str) -> dict
                 f"{what}: {sp.sstr(term)} does not separate into velocity and density factors; "
                 "the numerical derivation needs such kernels"
             )
+        if b.is_number:  # numeric factors belong to the velocity part
+            b, a = sp.Integer(1), a * b
         out[b] = out.get(b, 0) + a
     return out
 

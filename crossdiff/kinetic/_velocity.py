@@ -11,9 +11,10 @@ integrated with the closed-form moments
         \\beta_j = \\frac{\\alpha_j + 1}{2},
 
 (zero if some ``α_j`` is odd; G. B. Folland, *How to integrate a polynomial over a sphere*,
-Amer. Math. Monthly 108 (2001)); anything else is integrated in the parametrisation
-``v = R(cos φ, sin φ)``, ``dv = R dφ`` (d = 2) or ``v = R(sin ϑ cos φ, sin ϑ sin φ, cos ϑ)``,
-``dv = R² sin ϑ dϑ dφ`` (d = 3). In d = 1 the sphere is ``{-R, R}`` with counting measure.
+Amer. Math. Monthly 108 (2001)). Exact integrals therefore need integrands that are polynomial
+in ``v`` after cancellation (factors free of ``v`` are taken out first); anything else (a von
+Mises kernel, an exponential equilibrium) goes to the numerical derivation, whose quadratures
+are those of :meth:`Sphere.quadrature`. In d = 1 the sphere is ``{-R, R}`` with counting measure.
 """
 
 from __future__ import annotations
@@ -106,21 +107,10 @@ class Sphere:
         return const * self._parametrised(expr, gens)
 
     def _parametrised(self, expr: sp.Expr, gens: tuple[sp.Symbol, ...]) -> sp.Expr:
-        phi, theta = sp.Dummy("phi", real=True), sp.Dummy("theta", real=True)
-        R = self.radius
-        if self.dim == 2:
-            point = (R * sp.cos(phi), R * sp.sin(phi))
-            value = sp.integrate(expr.xreplace(dict(zip(gens, point))) * R, (phi, 0, 2 * sp.pi))
-        else:
-            point = (R * sp.sin(theta) * sp.cos(phi), R * sp.sin(theta) * sp.sin(phi), R * sp.cos(theta))
-            integrand = expr.xreplace(dict(zip(gens, point))) * R**2 * sp.sin(theta)
-            value = sp.integrate(integrand, (phi, 0, 2 * sp.pi), (theta, 0, sp.pi))
-        if value.has(sp.Integral):
-            raise KineticModelError(
-                f"cannot integrate {sp.sstr(expr)} over the velocity sphere in closed form; "
-                "use the numerical derivation (method='numeric')"
-            )
-        return value
+        raise KineticModelError(
+            f"cannot integrate {sp.sstr(expr)} over the velocity sphere in closed form (exact integrals "
+            "need integrands polynomial in v); use the numerical derivation (method='numeric')"
+        )
 
     def quadrature(self, n: int, radius: float) -> tuple[np.ndarray, np.ndarray]:
         """Nodes ``(m, d)`` and weights ``(m,)`` of a quadrature on ``V`` (numeric radius).
