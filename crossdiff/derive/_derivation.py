@@ -71,9 +71,11 @@ def _fmt(expr, latex: bool) -> str:
 def _tensor_text(t: sp.MatrixBase, latex: bool) -> str:
     c = scalar_of(t)
     if c is not None:
+        if c == 0 or c == 1:
+            return "0" if c == 0 else "I"
         if latex:
-            return "0" if c == 0 else rf"{_fmt(c, True)}\, I"
-        return "0" if c == 0 else f"({_fmt(c, False)}) I"
+            return rf"{_fmt(c, True)}\, I"
+        return f"({_fmt(c, False)}) I"
     return _fmt(t, latex) if latex else str(t.tolist())
 
 

@@ -48,8 +48,9 @@ def compare_with_paper(derivation: Derivation, calc) -> Derivation:
         if printed.diffusion is not None:
             c = _printed(model, printed.diffusion)
             got = scalar_of(lim.effective_D())
+            shown = sp.sstr(printed.diffusion) + ("" if c == printed.diffusion else f" = {sp.sstr(c)}")
             if got is None or not _same(model, got, c):
-                diffs.append(f"diffusion: {eq} prints {sp.sstr(c)}, the derivation gives "
+                diffs.append(f"diffusion: {eq} prints {shown}, the derivation gives "
                              f"{sp.sstr(got) if got is not None else lim.effective_D().tolist()}")
         if printed.taxis is not None:
             chi = lim.effective_chi()

@@ -2,7 +2,9 @@
 kinetic species and models, kinetic files and the kinetic catalogue.
 
 The objects are pure data read both by the derivation (:mod:`crossdiff.derive`) and by a
-kinetic solver; :func:`discretise` gives the numerical velocity grid and operator matrices.
+kinetic solver: velocity spaces give exact integrals and quadratures (``Sphere.quadrature``,
+``DiscreteVelocities.quadrature``); kernels are expressions of ``v``, ``v*``, the densities and
+their gradients (names in :mod:`crossdiff.kinetic._symbols`) that evaluate on arrays.
 """
 
 from ._file import kinetic_from_dict, read_kinetic_file

@@ -16,7 +16,7 @@ def test_plain_output_shows_coefficients_system_and_differences(capsys):
     assert "DIFFERENCES FROM THE PAPER" in out
     assert out.index("DIFFERENCES FROM THE PAPER") < out.index("Coefficients")   # prominently, first
     assert "bias kernel as printed" in out and "chi/(2*pi*R)" in out
-    assert "D_u1 = (1) I" in out and "alpha_u1 = (chi) grad(u2) + (xi) grad(u3)" in out
+    assert "D_u1 = I" in out and "alpha_u1 = (chi) grad(u2) + (xi) grad(u3)" in out
     assert "du1/dt = lap(u1) - div(chi*u1 grad u2) - div(xi*u1 grad u3)" in out
     assert "[check]" in out
 
