@@ -88,3 +88,15 @@ def test_anisotropic_limit_cannot_be_saved(tmp_path, capsys):
     assert "not runnable by the macroscopic solver" in capsys.readouterr().out
     assert main(["derive", str(path), "--save-model", str(tmp_path / "x.toml")]) == 2
     assert "scalar sensitivities only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["oncolytic-virus-kinetic", "cancer-invasion-kinetic",
+                                  "forager-scrounger-kinetic", "nonlinear-singular-kinetic"])
+def test_docs_show_the_system_as_crossdiff_prints_it(name, capsys):
+    """docs/derivations.md holds the current `crossdiff derive NAME --latex` output."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "derivations.md").read_text(encoding="utf-8")
+    assert main(["derive", name, "--latex"]) == 0
+    latex = "\n".join(line for line in capsys.readouterr().out.splitlines() if not line.startswith("%")).strip()
+    assert latex in doc
