@@ -77,7 +77,7 @@ def check_symbols(model, expr: sp.Expr, context: str, where: str) -> None:
             hint = " (R is only defined on a velocity sphere)"
         elif name.startswith("sigma_"):
             hint = " (sigma_<species> is allowed in a bias, for a species with a relaxation turning operator)"
-        raise KineticModelError(f"{where}: unknown or misplaced symbol {name!r} in a {context}{hint}")
+        raise KineticModelError(f"{where}: unknown or misplaced symbol {name!r} in the {context}{hint}")
 
 
 def validate(model) -> None:

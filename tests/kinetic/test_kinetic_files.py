@@ -83,7 +83,7 @@ def test_good_file(tmp_path):
         (("initial = \"1 + 0.01*noise\"", "initial = 1\nturnin = 1"), "unknown key 'turnin'"),
         (("turning = { relaxation = 1 }", "turning = { relaxation = 1, kernel = \"1\" }"), "exactly one of"),
         (("-(chi/absV)*vs_grad_c", "-(chi/absV)*vs_grad_w"), "unknown or misplaced symbol 'vs_grad_w'"),
-        (("u*(1 - u)/absV", "u*(1 - vsx)/absV"), "misplaced symbol 'vsx' in a interaction"),
+        (("u*(1 - u)/absV", "u*(1 - vsx)/absV"), "misplaced symbol 'vsx' in the interaction"),
         (("u*(1 - u)/absV", "u*(1 - vz)/absV"), "velocity components in d = 2"),
         (("R = 1", "R = 1\nM_u = 2"), "reserved"),
         (("-(chi/absV)*vs_grad_c", "-(chi/absV)*vs_grad_c*sigma_c*sigma_q"), "sigma_q"),
