@@ -8,7 +8,10 @@ arithmetic, numbers, names and a fixed list of mathematical functions are accept
 from __future__ import annotations
 
 import ast
+import io
 import math
+import tokenize
+import warnings
 from collections.abc import Mapping
 from numbers import Real
 
@@ -117,6 +120,22 @@ def _convert(node: ast.AST, text: str) -> sp.Expr:
     raise ExpressionError(f"unsupported syntax {ast.unparse(node)!r} in expression {text!r}")
 
 
+def _caret_to_power(text: str) -> str:
+    """Rewrite the token ``^`` as ``**`` so that it has the precedence of a power.
+
+    (Parsed as Python's XOR it would bind more loosely than ``+``: ``1 - u^r`` would be
+    ``(1 - u)**r`` and ``R^2/d`` would be ``R**(2/d)``.)
+    """
+    if "^" not in text:
+        return text
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError) as err:  # IndentationError is a SyntaxError
+        raise SyntaxError(str(err)) from err
+    out = [(tok.type, "**") if tok.type == tokenize.OP and tok.string == "^" else (tok.type, tok.string) for tok in tokens]
+    return tokenize.untokenize(out).strip()
+
+
 def parse_expression(text: str) -> sp.Expr:
     """Parse an expression string into SymPy without evaluating any Python code.
 
@@ -144,7 +163,10 @@ def parse_expression(text: str) -> sp.Expr:
     if not stripped:
         raise ExpressionError("empty expression")
     try:
-        tree = ast.parse(stripped, mode="eval")
+        with warnings.catch_warnings():
+            # e.g. '1if u else 2' or '"\\d"': the tokenizer warns on stderr before we reject it
+            warnings.simplefilter("ignore")
+            tree = ast.parse(_caret_to_power(stripped), mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
         raise ExpressionError(f"cannot parse expression {text!r}: invalid syntax") from err
     try:

@@ -97,3 +97,15 @@ def test_bdf_agrees_with_imex():
     b = cd.solve(model, grid, T_END, stepper=cd.BDF(rtol=1e-8, atol=1e-10), save_every=T_END).final
     # same spatial discretisation, both time errors < 1e-7
     assert np.max(np.abs(a - b)) < 1e-6
+
+
+def test_caret_is_a_power_with_power_precedence():
+    """'^' means '**' with its precedence (regression: it was parsed as XOR precedence)."""
+    import sympy as sp
+
+    from crossdiff.model import parse_expression
+
+    R, d, u, r = sp.symbols("R d u r")
+    assert parse_expression("R^2/d") == R**2 / d
+    assert parse_expression("1 - u^r") == 1 - u**r
+    assert parse_expression("2^3^2") == 512  # right associative, like **
