@@ -21,10 +21,10 @@ demo: $(STAMP)
 	@echo "wrote demo-output/demo.nc and demo-output/demo.png"
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -q
 
 test-slow: $(STAMP)
-	$(PY) -m pytest -n 2 -q -m slow
+	$(PY) -m pytest -q -m slow
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'
