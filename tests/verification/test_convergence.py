@@ -109,3 +109,28 @@ def test_caret_is_a_power_with_power_precedence():
     assert parse_expression("R^2/d") == R**2 / d
     assert parse_expression("1 - u^r") == 1 - u**r
     assert parse_expression("2^3^2") == 512  # right associative, like **
+
+
+@pytest.mark.slow
+def test_space_order_2d_fine_grids():
+    """Slow study (`make test-slow`): 2D space order on finer grids 32² .. 128²."""
+    model, ue, ve = mms_model(2, chi=2.0)
+    hs, errs = [], []
+    for n in (32, 64, 128):
+        grid = cd.Grid((n, n), ((0, 1), (0, 1)))
+        sol = cd.solve(model, grid, T_END, stepper=cd.IMEX(dt=1e-3), save_every=T_END)
+        errs.append(_l2(grid, sol.final[0], exact_on(grid, ue, T_END)) + _l2(grid, sol.final[1], exact_on(grid, ve, T_END)))
+        hs.append(1.0 / n)
+    p = slope(hs, errs)
+    assert abs(p - 2.0) <= 0.2, f"space order {p:.3f}, errors {errs}"
+
+
+def test_cancer_invasion_elliptic_limit_is_close_to_small_sigma():
+    """σ = 0 (quasi-stationary enzyme, solved exactly each stage) is the limit of small σ:
+    the difference of the two runs is O(σ) (σ = 1e-3 here, so well below 1e-2)."""
+    base = cd.catalogue.load("cancer-invasion")
+    grid = cd.Grid((24, 24), ((0, 30), (0, 30)))
+    a = cd.solve(base.with_parameters(sigma=0.0), grid, 2.0, save_every=2.0).final
+    b = cd.solve(base.with_parameters(sigma=1e-3), grid, 2.0, save_every=2.0).final
+    assert np.max(np.abs(a - b)) < 1e-2
+    assert np.max(np.abs(a[0] - cd.solve(base, grid, 2.0, save_every=2.0).final[0])) > 1e-3  # σ matters
