@@ -30,9 +30,15 @@ def _axes_of(ds, name: str) -> list[str]:
     return [d for d in ds[name].dims if d != "time"]
 
 
-def _grid(n: int) -> tuple[int, int]:
+def _panels(n: int):
+    """A figure with ``n`` visible panels (at most 4 per row) and the flat array of its axes."""
     cols = min(n, 4)
-    return (n + cols - 1) // cols, cols
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    flat = axes.ravel()
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat
 
 
 def _draw(fig, axes, ds, names, index: int):
@@ -66,11 +72,7 @@ def _draw(fig, axes, ds, names, index: int):
 def plot_frame(ds, index: int = -1, species: list[str] | None = None):
     """A figure with one panel per species (line in 1D, image with colour bar in 2D) at frame ``index``."""
     names = _species(ds, species)
-    rows, cols = _grid(len(names))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
-    flat = axes.ravel()
-    for ax in flat[len(names):]:
-        ax.set_visible(False)
+    fig, flat = _panels(len(names))
     _draw(fig, flat, ds, names, index)
     fig.tight_layout()
     return fig
@@ -79,11 +81,7 @@ def plot_frame(ds, index: int = -1, species: list[str] | None = None):
 def plot_spacetime(ds, species: list[str] | None = None):
     """1D runs: one space–time image (x horizontal, t vertical) per species."""
     names = _species(ds, species)
-    rows, cols = _grid(len(names))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
-    flat = axes.ravel()
-    for ax in flat[len(names):]:
-        ax.set_visible(False)
+    fig, flat = _panels(len(names))
     for ax, name in zip(flat, names):
         dims = _axes_of(ds, name)
         if len(dims) != 1:
@@ -121,11 +119,7 @@ def save_movie(ds, path: str | Path, species: list[str] | None = None, fps: int 
     if suffix == ".mp4" and shutil.which("ffmpeg") is None:
         raise OutputError("writing MP4 needs ffmpeg on the PATH; use a .gif movie instead")
     names = _species(ds, species)
-    rows, cols = _grid(len(names))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
-    flat = axes.ravel()
-    for ax in flat[len(names):]:
-        ax.set_visible(False)
+    fig, flat = _panels(len(names))
     artists = _draw(fig, flat, ds, names, 0)
     for art, ax, name in zip(artists, flat, names):
         lo, hi = float(ds[name].min()), float(ds[name].max())

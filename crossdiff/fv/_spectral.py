@@ -67,11 +67,15 @@ class SpectralLaplacian:
     def _complex(self) -> bool:
         return any(self.grid.periodic)
 
+    def _axes(self, ndim: int) -> tuple[list[int], list[int]]:
+        """Array axes of the no-flux (DCT) and periodic (DFT) grid axes of an ``ndim`` array."""
+        lead = ndim - self.grid.ndim
+        per = self.grid.periodic
+        return [lead + a for a, p in enumerate(per) if not p], [lead + a for a, p in enumerate(per) if p]
+
     def forward(self, u: np.ndarray) -> np.ndarray:
         """Transform the last ``ndim`` axes (DCT-II on no-flux axes, DFT on periodic ones)."""
-        nd = self.grid.ndim
-        axes_dct = [u.ndim - nd + a for a, p in enumerate(self.grid.periodic) if not p]
-        axes_fft = [u.ndim - nd + a for a, p in enumerate(self.grid.periodic) if p]
+        axes_dct, axes_fft = self._axes(u.ndim)
         out = u
         if axes_dct:
             out = sfft.dctn(out, type=2, axes=axes_dct, norm="ortho", workers=self.workers)
@@ -81,9 +85,7 @@ class SpectralLaplacian:
 
     def inverse(self, v: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`forward`; returns a real array."""
-        nd = self.grid.ndim
-        axes_dct = [v.ndim - nd + a for a, p in enumerate(self.grid.periodic) if not p]
-        axes_fft = [v.ndim - nd + a for a, p in enumerate(self.grid.periodic) if p]
+        axes_dct, axes_fft = self._axes(v.ndim)
         out = v
         if axes_fft:
             out = sfft.ifftn(out, axes=axes_fft, workers=self.workers).real

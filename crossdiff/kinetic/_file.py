@@ -44,7 +44,7 @@ from typing import Any
 
 from ..errors import InputError, KineticModelError
 from ..model._expr import to_expr
-from ..model._file import _domain
+from ..model._file import _domain, check_keys, expr_value
 from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
 from ._operators import Bias, Equilibrium, Relaxation, TurningKernel
 from ._velocity import DiscreteVelocities, Sphere
@@ -60,18 +60,11 @@ _PRINTED = {"diffusion", "taxis", "reaction", "bias", "interaction"}
 
 
 def _keys(table: object, allowed: set[str], where: str) -> Mapping[str, Any]:
-    if not isinstance(table, Mapping):
-        raise KineticModelError(f"{where} must be a table, got {type(table).__name__}")
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise KineticModelError(f"unknown key {unknown[0]!r} in {where}; allowed: {', '.join(sorted(allowed))}")
-    return table
+    return check_keys(table, allowed, where, KineticModelError)
 
 
 def _value(value: object, where: str) -> object:
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return value
-    raise KineticModelError(f"{where} must be a number or an expression string, got {type(value).__name__}")
+    return expr_value(value, where, KineticModelError)
 
 
 def _one_of(table: object, allowed: set[str], where: str) -> tuple[str, Any]:

@@ -54,19 +54,25 @@ def parse_toml(path: str | Path) -> dict[str, Any]:
         raise ModelError(f"malformed TOML in {str(path)!r}: {err}") from None
 
 
-def _check_keys(table: object, allowed: set[str], where: str) -> Mapping[str, Any]:
+def check_keys(table: object, allowed: set[str], where: str, error: type[ModelError] = ModelError) -> Mapping[str, Any]:
+    """``table`` if it is a table whose keys are all in ``allowed``; else ``error`` naming the key."""
     if not isinstance(table, Mapping):
-        raise ModelError(f"{where} must be a table, got {type(table).__name__}")
+        raise error(f"{where} must be a table, got {type(table).__name__}")
     unknown = sorted(set(table) - allowed)
     if unknown:
-        raise ModelError(f"unknown key {unknown[0]!r} in {where}; allowed: {', '.join(sorted(allowed))}")
+        raise error(f"unknown key {unknown[0]!r} in {where}; allowed: {', '.join(sorted(allowed))}")
     return table
 
 
-def _expr_value(value: object, where: str) -> object:
+def expr_value(value: object, where: str, error: type[ModelError] = ModelError) -> object:
+    """``value`` if it is a number or an expression string; else ``error``."""
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return value
-    raise ModelError(f"{where} must be a number or an expression string, got {type(value).__name__}")
+    raise error(f"{where} must be a number or an expression string, got {type(value).__name__}")
+
+
+_check_keys = check_keys
+_expr_value = expr_value
 
 
 def _domain(table: Mapping[str, Any]) -> RunDefaults:

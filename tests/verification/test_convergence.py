@@ -22,31 +22,27 @@ def _l2(grid, a, b):
     return float(np.sqrt(grid.integrate((a - b) ** 2)))
 
 
+def _space_order(ndim: int, cells, dt: float, chi: float = 1.0, nonlinear: bool = False) -> tuple[float, list]:
+    """Fitted order of the L2 error (u and v) at T_END on grids of ``cells`` per axis."""
+    model, ue, ve = mms_model(ndim, chi=chi, nonlinear=nonlinear)
+    hs, errs = [], []
+    for n in cells:
+        grid = cd.Grid((n,) * ndim, ((0, 1),) * ndim)
+        sol = cd.solve(model, grid, T_END, stepper=cd.IMEX(dt=dt), save_every=T_END)
+        errs.append(_l2(grid, sol.final[0], exact_on(grid, ue, T_END)) + _l2(grid, sol.final[1], exact_on(grid, ve, T_END)))
+        hs.append(1.0 / n)
+    return slope(hs, errs), errs
+
+
 @pytest.mark.parametrize("nonlinear", [False, True], ids=["constant-D", "nonlinear-D"])
 def test_space_order_1d(nonlinear):
-    model, ue, ve = mms_model(1, chi=1.0, nonlinear=nonlinear)
-    hs, errs = [], []
-    for n in (16, 32, 64, 128):
-        grid = cd.Grid((n,), ((0, 1),))
-        # dt = 1e-3 with a 3rd-order method: time error ~1e-9, far below the space error (>1e-5)
-        sol = cd.solve(model, grid, T_END, stepper=cd.IMEX(dt=1e-3), save_every=T_END)
-        err = _l2(grid, sol.final[0], exact_on(grid, ue, T_END)) + _l2(grid, sol.final[1], exact_on(grid, ve, T_END))
-        hs.append(1.0 / n)
-        errs.append(err)
-    p = slope(hs, errs)
+    # dt = 1e-3 with a 3rd-order method: time error ~1e-9, far below the space error (>1e-5)
+    p, errs = _space_order(1, (16, 32, 64, 128), 1e-3, nonlinear=nonlinear)
     assert abs(p - 2.0) <= 0.2, f"space order {p:.3f}, errors {errs}"
 
 
 def test_space_order_2d():
-    model, ue, ve = mms_model(2, chi=1.0)
-    hs, errs = [], []
-    for n in (12, 24, 48):
-        grid = cd.Grid((n, n), ((0, 1), (0, 1)))
-        sol = cd.solve(model, grid, T_END, stepper=cd.IMEX(dt=2.5e-3), save_every=T_END)
-        err = _l2(grid, sol.final[0], exact_on(grid, ue, T_END)) + _l2(grid, sol.final[1], exact_on(grid, ve, T_END))
-        hs.append(1.0 / n)
-        errs.append(err)
-    p = slope(hs, errs)
+    p, errs = _space_order(2, (12, 24, 48), 2.5e-3)
     assert abs(p - 2.0) <= 0.2, f"space order {p:.3f}, errors {errs}"
 
 
@@ -114,14 +110,7 @@ def test_caret_is_a_power_with_power_precedence():
 @pytest.mark.slow
 def test_space_order_2d_fine_grids():
     """Slow study (`make test-slow`): 2D space order on finer grids 32² .. 128²."""
-    model, ue, ve = mms_model(2, chi=2.0)
-    hs, errs = [], []
-    for n in (32, 64, 128):
-        grid = cd.Grid((n, n), ((0, 1), (0, 1)))
-        sol = cd.solve(model, grid, T_END, stepper=cd.IMEX(dt=1e-3), save_every=T_END)
-        errs.append(_l2(grid, sol.final[0], exact_on(grid, ue, T_END)) + _l2(grid, sol.final[1], exact_on(grid, ve, T_END)))
-        hs.append(1.0 / n)
-    p = slope(hs, errs)
+    p, errs = _space_order(2, (32, 64, 128), 1e-3, chi=2.0)
     assert abs(p - 2.0) <= 0.2, f"space order {p:.3f}, errors {errs}"
 
 
