@@ -1,0 +1,79 @@
+"""``crossdiff models`` and ``crossdiff show``."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from crossdiff import __version__, catalogue
+
+
+def test_models_lists_every_catalogue_entry(cli):
+    res = cli("models")
+    assert res.rc == 0 and res.err == ""
+    rows = res.out.strip().splitlines()
+    assert rows[0].split()[:3] == ["model", "species", "paper"]
+    listed = [row.split()[0] for row in rows[1:]]
+    assert listed == catalogue.names()
+    for name in catalogue.names():
+        model = catalogue.load(name)
+        row = next(r for r in rows if r.split()[0] == name)
+        assert ", ".join(model.species_names) in row
+        assert model.description in row
+
+
+@pytest.mark.parametrize("name", catalogue.names())
+def test_show_prints_equations_and_every_parameter(cli, name):
+    model = catalogue.load(name)
+    res = cli("show", name)
+    assert res.rc == 0 and res.err == ""
+    assert res.out.startswith(f"{name}: ")
+    for equation in model.equations():
+        assert equation in res.out
+    params = res.out.split("\nparameters:\n", 1)[1].split("\n\n", 1)[0]
+    for key, value in model.parameters.items():
+        assert re.search(rf"^  {re.escape(key)}\s+= {value:<12g}", params, re.M), (key, params)
+        if model.parameter_info.get(key):
+            assert model.parameter_info[key] in params
+    for s in model.species:
+        assert f"  {s.name}(0) = " in res.out
+    assert "defaults: domain" in res.out
+
+
+@pytest.mark.parametrize("name", catalogue.names())
+def test_show_latex(cli, name):
+    model = catalogue.load(name)
+    res = cli("show", name, "--latex")
+    assert res.rc == 0
+    assert "equations (LaTeX):" in res.out
+    eq_lines = res.out.split("equations (LaTeX):\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert len(eq_lines) == model.n_species
+    for line, s in zip(eq_lines, model.species):
+        # parabolic species show \partial_t, quasi-stationary ones (tau = 0) start with 0 =
+        assert (r"\partial_t" in line) != (model.tau_value(s.name) == 0), line
+    assert r"\partial_t" in res.out
+    assert "du/dt" not in res.out
+
+
+def test_show_set_changes_parameter_and_definition(cli):
+    res = cli("show", "forager-scrounger", "--set", "xi1=2.5", "--set", "f=u1*(1 - u1)")
+    assert res.rc == 0, res.err
+    assert re.search(r"^  xi1\s+= 2\.5 ", res.out, re.M)
+    assert "f = u1*(1 - u1)" in res.out
+
+
+def test_show_model_file(cli, model_file):
+    res = cli("show", model_file())
+    assert res.rc == 0, res.err
+    assert res.out.startswith("ks: test model")
+    assert "chi = 1.5" in res.out and "sensitivity" in res.out
+
+
+def test_version_and_help(cli):
+    res = cli("--version")
+    assert res.rc == 0 and __version__ in res.out
+    res = cli("--help")
+    assert res.rc == 0
+    for command in ("models", "show", "run", "plot"):
+        assert command in res.out
