@@ -84,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NumericalError as err:
         sys.stderr.write(f"crossdiff: numerical failure: {_one_line(err)}\n")
         return EXIT_NUMERICAL
+    except MemoryError as err:  # e.g. --grid 100000x100000: the user asked for too much
+        detail = _one_line(err) if str(err) else "out of memory"
+        sys.stderr.write(f"crossdiff: error: not enough memory (grid too large?): {detail}\n")
+        return EXIT_INPUT
     except BrokenPipeError:  # e.g. `crossdiff run ... --json | head`: not an internal error
         try:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

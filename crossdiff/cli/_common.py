@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 
 from ..catalogue import resolve_model
-from ..errors import InputError, ParameterError
+from ..errors import ParameterError
 
 __all__ = ["load_model_arg", "apply_sets", "positive_float"]
 
@@ -46,11 +47,15 @@ def apply_sets(model, sets: list[str] | None):
 
 
 def positive_float(text: str) -> float:
-    """argparse type: a finite positive number."""
+    """argparse type: a finite positive number.
+
+    Raises :class:`argparse.ArgumentTypeError`, whose text argparse prints as is
+    (``argument --dt: expected a positive number, got '-1'``) instead of naming this function.
+    """
     try:
         value = float(text)
     except ValueError:
-        raise InputError(f"expected a positive number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
     if not math.isfinite(value) or value <= 0:
-        raise InputError(f"expected a positive number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value

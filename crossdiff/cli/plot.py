@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 from pathlib import Path
 
 from ..errors import InputError
@@ -33,13 +35,33 @@ def run(args) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def register(sub) -> None:
     p = sub.add_parser("plot", help="plot a run: last frame (PNG), space-time image (1D) or movie (GIF/MP4)")
     p.add_argument("run", help="NetCDF file written by crossdiff run")
     p.add_argument("--out", help="picture file (default RUN.png)")
     p.add_argument("--movie", help="also write all frames as a movie (.gif or .mp4)")
-    p.add_argument("--time", type=float, help="plot the frame nearest this time (default: last)")
+    p.add_argument("--time", type=_finite_float, help="plot the frame nearest this time (default: last)")
     p.add_argument("--species", help="comma-separated species to plot (default: all)")
     p.add_argument("--spacetime", action="store_true", help="1D runs: space-time images instead of lines")
-    p.add_argument("--fps", type=int, default=8, help="movie frames per second")
+    p.add_argument("--fps", type=_positive_int, default=8, help="movie frames per second")
     p.set_defaults(func=run)

@@ -12,6 +12,10 @@ from ..solve import default_grid, solve
 from ..time import Monitor, stepper_from_name
 from ._common import apply_sets, load_model_arg, positive_float
 
+#: A fixed step that needs more steps than this is a typo (``--dt 1e-30``), not a run: refuse it
+#: instead of running for ever.
+_MAX_FIXED_STEPS = 1e9
+
 
 def _stepper(args):
     options = {}
@@ -33,6 +37,9 @@ def run(args) -> int:
     cells = parse_cells(args.grid) if args.grid is not None else None
     grid = default_grid(model, cells, args.boundary)
     t_end = args.t_end if args.t_end is not None else model.defaults.t_end
+    if args.dt is not None and t_end / args.dt > _MAX_FIXED_STEPS:
+        raise InputError(f"--dt {args.dt:g} would take {t_end / args.dt:.3g} steps to reach t = {t_end:g} "
+                         f"(more than {_MAX_FIXED_STEPS:.0e}); use a larger --dt or the adaptive default")
     initial = {}
     for item in args.initial or []:
         if "=" not in item:
