@@ -146,3 +146,15 @@ def test_plot_2d_frame(cli, tmp_path):
     res = cli("plot", out)  # default picture name: RUN.png
     assert res.rc == 0, res.err
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_resume_from_corrupt_or_foreign_file(cli, model_file, tmp_path):
+    path = model_file()
+    junk = tmp_path / "junk.nc"
+    junk.write_bytes(b"not hdf5\n" * 8)
+    res = cli("run", path, "--resume", "--t-end", "0.02", "--out", junk)
+    assert res.rc == 2 and res.err.startswith("crossdiff: error: cannot read run file") and "Traceback" not in res.err
+    other = tmp_path / "other.nc"
+    assert cli("run", "keller-segel", "--grid", "8x8", "--t-end", "0.001", "--out", other, "--quiet").rc == 0
+    res = cli("run", path, "--resume", "--t-end", "0.02", "--out", other)
+    assert res.rc == 2 and "cannot resume" in res.err, res.err
