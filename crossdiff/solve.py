@@ -294,6 +294,15 @@ def solve(
     for i, reason in disc.compiled.positive:
         if np.min(U0[i]) <= 0:
             raise InputError(f"initial data of species {model.species_names[i]!r} must be > 0: {reason}")
+    for s in disc.compiled.species:
+        if s.diffusion is not None and not s.diffusion.constant:
+            with np.errstate(all="ignore"):
+                d0 = s.diffusion.evaluate_array(t0, disc.coords, U0)
+            if not np.all(np.isfinite(d0)) or np.min(d0) < 0:
+                raise InputError(
+                    f"diffusion of species {s.name!r} ({s.diffusion.expr}) is negative or not finite on the "
+                    f"initial data (min {np.nanmin(d0):.3g})"
+                )
     U0 = disc.initial_state(U0)
 
     writer = FrameWriter(output, model, grid, stepper.describe(), append=resume) if output is not None else None

@@ -42,7 +42,8 @@ class Kernel:
         """Evaluate on fields; returns an array of the field shape, or a float if constant."""
         if self.constant:
             return self.value
-        return self.func(t, *coords, *U)
+        # t as a NumPy float: 1/t at t = 0 is inf (reported by the monitor), not ZeroDivisionError
+        return self.func(np.float64(t), *coords, *U)
 
     def evaluate_array(self, t: float, coords: tuple, U: np.ndarray) -> np.ndarray:
         """Like ``__call__`` but always an array of the field shape."""
@@ -60,6 +61,10 @@ def _kernel(expr: sp.Expr, symbols: list[sp.Symbol], what: str) -> Kernel:
         if value.imag != 0 or not np.isfinite(value.real):
             raise ModelError(f"{what}: constant value {expr} is not a finite real number")
         return Kernel(expr, None, True, float(value.real), (), False)
+    # integers beyond int64 would reach NumPy as Python objects (e.g. sin(10**20)): use floats
+    big = {n: sp.Float(n) for n in expr.atoms(sp.Integer) if abs(int(n)) > 2**53}
+    if big:
+        expr = expr.xreplace(big)
     args = [TIME, *SPACE, *symbols]
     func = sp.lambdify(args, expr, modules="numpy", cse=True)
     depends = tuple(i for i, s in enumerate(symbols) if s in free)

@@ -248,9 +248,7 @@ def test_python_code_is_never_run(cli, model_file, tmp_path, monkeypatch):
         assert not (tmp_path / "PWNED").exists(), trick
 
 
-# --------------------------------------------------------------------------- known bugs (not CLI)
-@pytest.mark.xfail(strict=True, reason="model/_compile.py lambdifies sin(10**20) with a Python int "
-                   "that NumPy cannot take (object dtype): internal error instead of running")
+# --------------------------------------------------------------------------- formerly known bugs (fixed)
 def test_large_integer_inside_function_runs(cli, model_file, tmp_path):
     text = _edit('reaction = "u - v"', 'reaction = "u - v + sin(10**20)*0.01*u"')
     res = cli("run", model_file(text), "--out", tmp_path / "r.nc", "--quiet")
@@ -258,18 +256,12 @@ def test_large_integer_inside_function_runs(cli, model_file, tmp_path):
     assert res.rc == 0, res.err
 
 
-@pytest.mark.xfail(strict=True, reason="a density-dependent diffusion that is negative at t = 0 "
-                   "(D = -u) is found only by the stepper (fv/_discretise.py): exit 3 'became negative' "
-                   "instead of an input error on the initial data")
 def test_negative_density_dependent_diffusion_is_input_error(cli, model_file, tmp_path):
     text = _edit("diffusion = 1", 'diffusion = "-u"')
     res = cli("run", model_file(text), "--out", tmp_path / "r.nc")
     assert_input_error(res, "diffusion", "'u'", "negative")
 
 
-@pytest.mark.xfail(strict=True, reason="kernels get t as a Python float: a reaction of t alone "
-                   "('pi/t') raises ZeroDivisionError at t = 0 inside the stepper (model/_compile.py, "
-                   "time/): internal error (exit 1) instead of a numerical failure (exit 3)")
 def test_time_only_singular_reaction_is_not_an_internal_error(cli, model_file, tmp_path):
     text = _edit('reaction = "u - v"', 'reaction = "u - v + pi/t"')
     res = cli("run", model_file(text), "--out", tmp_path / "r.nc", "--quiet")

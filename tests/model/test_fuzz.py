@@ -27,7 +27,7 @@ SPECIES = ["u", "v", "w"]
 PARAMS = ["a", "b", "chi"]
 # names a file may use: species, parameters, coordinates, reserved and invalid names, unknowns.
 # "t" is left out of the expressions: an expression of t alone divided by zero at t = 0 is a known
-# internal error (test_time_only_singular_reaction_is_not_an_internal_error, xfail), and the fuzz
+# internal error (fixed: see test_time_only_singular_reaction_is_not_an_internal_error), and the fuzz
 # test must not find it again at random.
 NAMES = SPECIES + PARAMS + ["x", "y", "noise", "pi", "E", "q", "exp", "_u", "1u", "u-v", "", "é"]
 
