@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -15,6 +16,17 @@ from ._common import apply_sets, load_model_arg, positive_float
 #: A fixed step that needs more steps than this is a typo (``--dt 1e-30``), not a run: refuse it
 #: instead of running for ever.
 _MAX_FIXED_STEPS = 1e9
+
+
+def _seed(text: str) -> int:
+    """argparse type: a non-negative integer (``numpy.random.default_rng`` refuses negative seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
 
 
 def _stepper(args):
@@ -92,7 +104,7 @@ def register(sub) -> None:
     p.add_argument("--save-every", type=positive_float, help="interval between saved frames")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter (number) or definition (expression)")
     p.add_argument("--initial", action="append", metavar="SPECIES=EXPR", help="replace a species' initial data")
-    p.add_argument("--seed", type=int, help="seed of the initial noise")
+    p.add_argument("--seed", type=_seed, help="seed of the initial noise")
     p.add_argument("--out", help="output NetCDF file (default MODEL.nc)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last frame")
     p.add_argument("--stepper", default="imex", choices=("imex", "ssprk3", "bdf"), help="time stepper (default imex)")

@@ -111,8 +111,9 @@ def _domain(table: Mapping[str, Any]) -> RunDefaults:
                 raise ModelError(f"[domain] {key} must be a positive number, got {v!r}")
             kwargs[key] = float(v)
     if "seed" in table:
-        if isinstance(table["seed"], bool) or not isinstance(table["seed"], int):
-            raise ModelError("[domain] seed must be an integer")
+        if isinstance(table["seed"], bool) or not isinstance(table["seed"], int) or table["seed"] < 0:
+            # numpy.random.default_rng refuses negative seeds
+            raise ModelError(f"[domain] seed must be a non-negative integer, got {table['seed']!r}")
         kwargs["seed"] = table["seed"]
     defaults = RunDefaults(**kwargs)
     if len(defaults.cells) != len(defaults.extent):
