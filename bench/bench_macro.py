@@ -137,7 +137,7 @@ def main(argv=None) -> int:
         print(f"# {PROBLEMS[p]['title']}{note}: t_end = {t_ends[p]:g}, errors also at t = {t_snaps[p]:g}")
     end_ref = f"{ref_grid}^2" if a.ref_full else f"its own {max(grids)}^2 run"
     print(f"# error: L1-relative of {', '.join(PROBLEMS[p]['species'][0] for p in problems)}, cell-averaged, vs the same solver "
-          f"on a finer grid: at t_snap vs {ref_grid}^2, at t_end vs {end_ref} (py-pde string uses py-pde numba's "
+          f"on a finer grid: at t_snap vs {f'{ref_grid}^2' if ref_grid else 'none (--ref-grid 0)'}, at t_end vs {end_ref} (py-pde string uses py-pde numba's "
           "references: same discretisation)")
     print(f"# crossdiff: IMEX rtol={a.rtol:g}, atol={a.rtol / 100:g}; py-pde: explicit Euler, fixed dt = {a.dt_factor:g} h^2", flush=True)
 
