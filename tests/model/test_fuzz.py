@@ -25,11 +25,8 @@ from crossdiff.model._expr import FUNCTIONS
 
 SPECIES = ["u", "v", "w"]
 PARAMS = ["a", "b", "chi"]
-# names a file may use: species, parameters, coordinates, reserved and invalid names, unknowns.
-# "t" is left out of the expressions: an expression of t alone divided by zero at t = 0 is a known
-# internal error (fixed: see test_time_only_singular_reaction_is_not_an_internal_error), and the fuzz
-# test must not find it again at random.
-NAMES = SPECIES + PARAMS + ["x", "y", "noise", "pi", "E", "q", "exp", "_u", "1u", "u-v", "", "é"]
+# names a file may use: species, parameters, coordinates, time, reserved and invalid names, unknowns
+NAMES = SPECIES + PARAMS + ["x", "y", "t", "noise", "pi", "E", "q", "exp", "_u", "1u", "u-v", "", "é"]
 
 numbers = st.one_of(
     st.integers(-5, 5),
@@ -50,7 +47,7 @@ def _call(args):
 
 
 expressions = st.recursive(
-    st.one_of(st.sampled_from(NAMES[:11]), number_text),
+    st.one_of(st.sampled_from(NAMES[:12]), number_text),
     lambda inner: st.one_of(
         st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**", "^"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
         inner.map(lambda e: f"-{e}"),
@@ -65,7 +62,7 @@ expr_values = st.one_of(expressions, numbers, st.booleans(), garbage)
 
 def _valid_expressions(names):
     """Well-formed expressions of the model's own symbols (they may still be singular or stiff)."""
-    leaves = st.one_of(st.sampled_from([*names, *PARAMS, "x", "pi"]), st.sampled_from(["0", "1", "2", "0.5", "0.1"]))
+    leaves = st.one_of(st.sampled_from([*names, *PARAMS, "x", "t", "pi"]), st.sampled_from(["0", "1", "2", "0.5", "0.1"]))
     return st.recursive(
         leaves,
         lambda inner: st.one_of(
@@ -186,7 +183,10 @@ def test_random_model_files_never_crash(text, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzz")
     path = tmp / "model.toml"
     path.write_text(text, encoding="utf-8")
-    rc, err = run_cli(["run", str(path), "--grid", "8", "--t-end", "0.01", "--out", str(tmp / "out.nc"), "--quiet"])
+    # t_end = 0.001, not 0.01: a reaction that is negative at zero density makes the IMEX stepper
+    # take ~1e5 steps per unit time (test_sink_at_zero_density_does_not_stall, xfail); random
+    # reactions hit that now and then, and the test must stay fast
+    rc, err = run_cli(["run", str(path), "--grid", "8", "--t-end", "0.001", "--out", str(tmp / "out.nc"), "--quiet"])
     event(f"exit {rc}")
     assert "Traceback" not in err
     assert rc in (0, 2, 3), err
@@ -374,3 +374,24 @@ def test_valid_expressions_parse_to_the_expected_sympy():
     assert parse_expression("max(u, 0) + abs(x)") == sp.Max(u, 0) + sp.Abs(x)
     assert parse_expression("2**10") == 1024
     assert parse_expression("ln(E)") == 1
+
+
+@pytest.mark.xfail(strict=True, reason="a reaction negative at zero density (a constant sink) makes the "
+                   "IMEX stepper (time/, with the clipping in fv/) fight the positivity clipping once the "
+                   "density reaches 0: ~1.4 steps per 1e-6 time, 2.3 rejections per step (du/dt = -1 "
+                   "from u = 1 to t = 2 on 8 cells: 1.4 million steps, 290 s), reported as success")
+def test_sink_at_zero_density_does_not_stall():
+    """du/dt = -1 with u(0) = 0: the density stays 0 (clipped) or the run is refused as
+    non-positivity-preserving; it must not take thousands of steps for t = 0.001."""
+    from crossdiff.errors import CrossdiffError
+    from crossdiff.grid import Grid
+    from crossdiff.model import Model, Species
+    from crossdiff.solve import solve
+
+    model = Model(species=(Species("u", diffusion=1, reaction="-1", initial="0"),))
+    try:
+        sol = solve(model, Grid((8,)), 0.001)
+    except CrossdiffError:
+        return  # refusing the model (or failing with a clear message) is acceptable
+    # IMEX on a smooth problem of this size needs a handful of steps; 200 is generous
+    assert sol.stats.n_steps + sol.stats.n_rejected < 200, (sol.stats.n_steps, sol.stats.n_rejected)
