@@ -50,6 +50,8 @@ def initial_fields(model: Model, grid: Grid, seed: int | None = None, overrides:
         If a value is NaN or negative, or a species that must stay positive is not.
     """
     seed = model.defaults.seed if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     overrides = dict(overrides or {})
     for key in overrides:
         model.index(key)

@@ -18,6 +18,7 @@ class Status(Enum):
     NONFINITE = ("non-finite", "non-finite values (NaN or inf) appeared")
     STEP_COLLAPSE = ("step-collapse", "the step size collapsed below the minimum (stiffness or blow-up)")
     SINGULAR = ("singular", "a density required to stay positive (singular sensitivity) reached zero")
+    NEGATIVE = ("negative", "the equations drive a density below zero (a reaction is negative where the density vanishes)")
     INTERRUPTED = ("interrupted", "the run was interrupted")
 
     def __init__(self, label: str, message: str):
@@ -141,6 +142,31 @@ class Monitor:
                     f"{names[i]} is approaching 0 (min {low:.3g}) but {reason}; the step size collapsed to {dt:.3g}",
                 )
         return FailureReport(Status.STEP_COLLAPSE, t, detail=f"step size {dt:.3g} at t = {t:.6g} collapsed")
+
+    def negative_drive(self, t: float, U: np.ndarray, rate: np.ndarray) -> FailureReport | None:
+        """A NEGATIVE report if some density is exactly zero somewhere while its rate is negative.
+
+        At a cell where ``u_i = 0`` diffusion and the limited upwind taxis flux cannot decrease
+        ``u_i`` (neighbours are >= 0, the reconstructed outflow value is 0), so a negative rate
+        there comes from the reaction: the model does not keep ``u_i`` non-negative (e.g. a
+        constant sink). Called when a step was rejected for producing negative values, instead of
+        shrinking the step forever.
+        """
+        disc = self._disc
+        names = disc.model.species_names
+        for i in range(disc.n):
+            zero = U[i] <= 0.0
+            if not disc.parabolic[i] or not np.any(zero):
+                continue
+            r = np.where(zero, rate[i], 0.0)
+            flat = int(np.argmin(r))
+            if r.ravel()[flat] < 0.0:
+                return FailureReport(
+                    Status.NEGATIVE, t, names[i], self._where(i, flat), float(U[i].ravel()[flat]),
+                    f"{names[i]} = 0 there but d{names[i]}/dt = {r.ravel()[flat]:.3g} < 0: its reaction is negative "
+                    f"where {names[i]} vanishes, so the model does not keep {names[i]} non-negative",
+                )
+        return None
 
     def check(self, t: float, U: np.ndarray) -> FailureReport | None:
         """A report if ``U`` at time ``t`` shows a failure, else ``None``."""

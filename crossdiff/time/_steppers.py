@@ -169,6 +169,12 @@ class _RungeKutta(Stepper):
                     dt = dt_try * factor if dt_try < remaining or factor < 1 else max(dt, dt_try * factor)
             else:
                 run.stats.n_rejected += 1
+                if negative:
+                    with np.errstate(all="ignore"):
+                        report = monitor.negative_drive(t, U, disc.rhs(t, U))
+                    if report is not None:
+                        run.t, run.U = t, U
+                        return report
                 if not finite or negative:
                     dt = dt_try * 0.5
                 else:

@@ -312,9 +312,6 @@ def test_numerical_failure_is_one_line_without_numpy_warnings(cli, model_file, t
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]
 
 
-@pytest.mark.xfail(strict=True, reason="solve.initial_fields passes a negative seed to "
-                   "numpy.random.default_rng, which raises a bare ValueError (the CLI and model files "
-                   "now refuse negative seeds; the Python API solve(seed=-1) does not)")
 def test_solve_negative_seed_is_input_error(model_file):
     from crossdiff.errors import InputError
     from crossdiff.model import read_model_file
