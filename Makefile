@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench clean venv
+.PHONY: demo test test-slow bench bench-full clean venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,18 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
-bench: $(STAMP)
+$(VENV)/.bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $(VENV)/.bench
+
+# quick comparison with py-pde (64², a few minutes); `make bench-full` runs the whole study (hours)
+bench: $(VENV)/.bench
+	$(PY) bench/bench_macro.py --quick
+
+bench-full: $(VENV)/.bench
 	$(PY) bench/bench_macro.py
+	$(PY) bench/bandwidth.py
+	$(PY) bench/memory.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache
