@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse.linalg as spla
 import sympy as sp
 
 from ..errors import ModelError, NumericalError
@@ -261,6 +260,8 @@ class Discretisation:
         return out
 
     def _krylov_solve(self, i: int, b: np.ndarray, scale: float) -> np.ndarray:
+        import scipy.sparse.linalg as spla  # imported here: only non-constant diffusion needs it
+
         shape, size = b.shape, b.size
         symbol = scale * self._symbols[i]
 

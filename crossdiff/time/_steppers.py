@@ -19,8 +19,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sps
-from scipy.integrate import solve_ivp
 
 from ..errors import InputError, ModelError
 from ._events import FailureReport, Monitor, Stats, Status
@@ -301,9 +299,10 @@ class SSPRK3(_RungeKutta):
         return super().advance(disc, t, U, t_stop, run)
 
 
-def jacobian_sparsity(grid, n_species: int, radius: int = 2) -> sps.csr_matrix:
+def jacobian_sparsity(grid, n_species: int, radius: int = 2):
     """Sparsity pattern of ``d rhs / d U``: every species couples to every species within
     ``radius`` cells along each axis, plus the diagonal neighbours (tensor cross terms)."""
+    import scipy.sparse as sps  # imported here: only the BDF stepper needs SciPy's sparse stack
     size = grid.size
     index = np.arange(size).reshape(grid.shape)
     offsets = {(0,) * grid.ndim}
@@ -362,6 +361,8 @@ class BDF(Stepper):
         return f"BDF (scipy, rtol={self.rtol:g}, atol={self.atol:g})"
 
     def advance(self, disc, t, U, t_stop, run):
+        from scipy.integrate import solve_ivp  # imported here: ~40 MB only this stepper needs
+
         if disc.elliptic_indices:
             raise ModelError("the BDF stepper does not support quasi-stationary species (tau = 0); use IMEX or SSPRK3")
         if disc.has_nonlinear_diffusion:
