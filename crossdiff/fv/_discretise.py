@@ -112,6 +112,7 @@ class Discretisation:
         )
         self._elliptic = tuple(self._make_elliptic(i) for i in cm.elliptic)
         self._symbols: np.ndarray | None = None
+        self._inverse_cache: tuple = (None, None)  # (γΔt, 1/(1 - γΔt L̂)) of the direct species
         self.nfev = 0
         self.n_krylov = 0
         self._refresh_symbols()
@@ -143,6 +144,7 @@ class Discretisation:
         for i in range(self.n):
             symbols[i] = self.spectral.symbol(self._coef[i])
         self._symbols = symbols
+        self._inverse_cache = (None, None)
 
     @property
     def has_nonlinear_diffusion(self) -> bool:
@@ -253,8 +255,11 @@ class Discretisation:
         out = B.copy()
         direct = [i for i in range(self.n) if self.parabolic[i] and self._coef[i].any() and i not in self._krylov]
         if direct:
-            scale = (gamma_dt * self.inv_tau[direct]).reshape((-1,) + (1,) * self.grid.ndim)
-            out[direct] = self.spectral.solve(B[direct], scale * self._symbols[direct], 1.0)
+            key = gamma_dt
+            if self._inverse_cache[0] != key:  # the stages of one step share γΔt: transform once
+                scale = (gamma_dt * self.inv_tau[direct]).reshape((-1,) + (1,) * self.grid.ndim)
+                self._inverse_cache = (key, self.spectral.inverse_symbol(scale * self._symbols[direct], 1.0))
+            out[direct] = self.spectral.solve_with(B[direct], self._inverse_cache[1])
         for i in self._krylov:
             out[i] = self._krylov_solve(i, B[i], gamma_dt * self.inv_tau[i])
         return out

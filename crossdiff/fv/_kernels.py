@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["taxis_divergence", "axis_view", "LIMITER_THETA"]
+__all__ = ["taxis_divergence", "axis_view", "scaled_error_max", "LIMITER_THETA"]
 
 #: θ of the generalised minmod limiter for each limiter name.
 LIMITER_THETA = {"minmod": 1.0, "gminmod": 1.5, "mc": 2.0}
@@ -76,3 +76,15 @@ def taxis_divergence(u, w, chi, chi_const, use_const, h, periodic, theta, out, s
                 f = max(a, 0.0) * (u[p, k, q] + 0.5 * slope[k, q]) + min(a, 0.0) * (u[p, k1, q] - 0.5 * slope[k1, q])
                 out[p, k, q] -= scale * (f - prev[q]) * inv_h
                 prev[q] = f
+
+
+@njit(cache=True)
+def scaled_error_max(err, u, u_new, rtol, atol):
+    """``max_k |err_k| / (atol + rtol max(|u_k|, |u_new_k|))`` in one pass (flat arrays)."""
+    worst = 0.0
+    for k in range(err.size):
+        scale = atol + rtol * max(abs(u[k]), abs(u_new[k]))
+        e = abs(err[k]) / scale
+        if e > worst or e != e:  # NaN propagates as the worst error
+            worst = e
+    return worst

@@ -100,6 +100,14 @@ class SpectralLaplacian:
         species). The zero mode is left unchanged when ``shift - symbol`` vanishes there (the
         singular no-flux Poisson problem; the caller fixes the mean).
         """
+        return self.inverse(self.forward(b) * self.inverse_symbol(symbol, shift))
+
+    @staticmethod
+    def inverse_symbol(symbol: np.ndarray, shift: float | np.ndarray = 1.0) -> np.ndarray:
+        """``1 / (shift - symbol)``, with 1 where the denominator vanishes (see :meth:`solve`)."""
         denom = shift - symbol
-        denom = np.where(denom == 0, 1.0, denom)
-        return self.inverse(self.forward(b) / denom)
+        return 1.0 / np.where(denom == 0, 1.0, denom)
+
+    def solve_with(self, b: np.ndarray, inverse_symbol: np.ndarray) -> np.ndarray:
+        """:meth:`solve` with a precomputed :meth:`inverse_symbol` (reused across stages)."""
+        return self.inverse(self.forward(b) * inverse_symbol)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError, ModelError
+from ..fv._kernels import scaled_error_max
 from ._events import FailureReport, Monitor, Stats, Status
 from ._tableau import KENCARP3, IMEXTableau
 
@@ -119,9 +120,11 @@ class _RungeKutta(Stepper):
         return 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
 
     def _error_norm(self, disc, U: np.ndarray, U_new: np.ndarray, err: np.ndarray) -> float:
-        p = disc.parabolic
-        scale = self.atol + self.rtol * np.maximum(np.abs(U[p]), np.abs(U_new[p]))
-        return float(np.max(np.abs(err[p]) / scale)) if err[p].size else 0.0
+        """Max over parabolic species and cells of ``|err| / (atol + rtol max(|U|, |U_new|))``."""
+        worst = 0.0
+        for i in np.flatnonzero(disc.parabolic):
+            worst = max(worst, scaled_error_max(err[i].ravel(), U[i].ravel(), U_new[i].ravel(), self.rtol, self.atol))
+        return worst
 
     def advance(self, disc, t, U, t_stop, run):
         monitor = run.monitor
