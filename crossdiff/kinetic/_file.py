@@ -44,7 +44,7 @@ from typing import Any
 
 from ..errors import InputError, KineticModelError
 from ..model._expr import to_expr
-from ..model._file import _domain, check_keys, expr_value
+from ..model._file import _domain, check_keys, expr_value, read_definitions, read_parameters
 from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
 from ._operators import Bias, Equilibrium, Relaxation, TurningKernel
 from ._velocity import DiscreteVelocities, Sphere
@@ -180,19 +180,8 @@ def kinetic_from_dict(data: Mapping[str, Any], source: str = "kinetic") -> Kinet
     if "velocity" not in data:
         raise KineticModelError(f"{source}: missing [velocity] table (space, dim, radius)")
     velocity = _velocity(data["velocity"])
-    params, info = {}, {}
-    for key, value in _keys(data.get("parameters", {}), set(data.get("parameters", {})), "[parameters]").items():
-        if isinstance(value, Mapping):
-            _keys(value, {"value", "description"}, f"parameter {key!r}")
-            if "value" not in value:
-                raise KineticModelError(f"parameter {key!r} has no value")
-            info[key] = str(value.get("description", ""))
-            value = value["value"]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise KineticModelError(f"parameter {key!r} must be a number, got {value!r}")
-        params[key] = value
-    defs = {k: _value(v, f"definition {k!r}")
-            for k, v in _keys(data.get("definitions", {}), set(data.get("definitions", {})), "[definitions]").items()}
+    params, info = read_parameters(data, KineticModelError)
+    defs = read_definitions(data, KineticModelError)
     tables = data.get("species")
     if not isinstance(tables, list) or not tables:
         raise KineticModelError(f"{source}: needs at least one [[species]] table")

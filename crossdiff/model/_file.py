@@ -75,6 +75,36 @@ _check_keys = check_keys
 _expr_value = expr_value
 
 
+def read_parameters(data: Mapping[str, Any], error: type[ModelError] = ModelError) -> tuple[dict[str, float], dict[str, str]]:
+    """The ``[parameters]`` table: ``name = number`` or ``name = {value, description}``.
+
+    Returns the values and the descriptions.
+    """
+    params: dict[str, float] = {}
+    info: dict[str, str] = {}
+    table = data.get("parameters", {})
+    for key, value in check_keys(table, set(table) if isinstance(table, Mapping) else set(), "[parameters]", error).items():
+        if isinstance(value, Mapping):
+            check_keys(value, {"value", "description"}, f"parameter {key!r}", error)
+            if "value" not in value:
+                raise error(f"parameter {key!r} has no value")
+            info[key] = str(value.get("description", ""))
+            value = value["value"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise error(f"parameter {key!r} must be a number, got {value!r}")
+        params[key] = value
+    return params, info
+
+
+def read_definitions(data: Mapping[str, Any], error: type[ModelError] = ModelError) -> dict[str, object]:
+    """The ``[definitions]`` table: ``name = expression``."""
+    table = data.get("definitions", {})
+    return {
+        key: expr_value(value, f"definition {key!r}", error)
+        for key, value in check_keys(table, set(table) if isinstance(table, Mapping) else set(), "[definitions]", error).items()
+    }
+
+
 def _domain(table: Mapping[str, Any]) -> RunDefaults:
     table = _check_keys(table, _DOMAIN_KEYS, "[domain]")
     kwargs: dict[str, Any] = {}
@@ -127,21 +157,8 @@ def model_from_dict(data: Mapping[str, Any], source: str = "model") -> Model:
     """Build a :class:`Model` from the parsed contents of a model file."""
     _check_keys(data, _TOP_KEYS, f"{source}")
     meta = _check_keys(data.get("model", {}), _MODEL_KEYS, "[model]")
-    params: dict[str, float] = {}
-    info: dict[str, str] = {}
-    for key, value in _check_keys(data.get("parameters", {}), set(data.get("parameters", {})), "[parameters]").items():
-        if isinstance(value, Mapping):
-            _check_keys(value, {"value", "description"}, f"parameter {key!r}")
-            if "value" not in value:
-                raise ModelError(f"parameter {key!r} has no value")
-            info[key] = str(value.get("description", ""))
-            value = value["value"]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ModelError(f"parameter {key!r} must be a number, got {value!r}")
-        params[key] = value
-    definitions = {}
-    for key, value in _check_keys(data.get("definitions", {}), set(data.get("definitions", {})), "[definitions]").items():
-        definitions[key] = _expr_value(value, f"definition {key!r}")
+    params, info = read_parameters(data)
+    definitions = read_definitions(data)
     species_tables = data.get("species")
     if not isinstance(species_tables, list) or not species_tables:
         raise ModelError(f"{source}: needs at least one [[species]] table")
