@@ -325,6 +325,7 @@ def solve(
         save(t0, U0)
     monitor.start(disc, U0)
     run = RunState(t0, U0, None, stats, monitor)
+    del U0  # the run owns the state from here (no second copy alive during stepping)
     stats.wall_setup = _time.perf_counter() - wall0
     bar = None
     if progress:

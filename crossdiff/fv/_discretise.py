@@ -111,8 +111,8 @@ class Discretisation:
             )
         )
         self._elliptic = tuple(self._make_elliptic(i) for i in cm.elliptic)
-        self._symbols: np.ndarray | None = None
-        self._inverse_cache: tuple = (None, None)  # (γΔt, 1/(1 - γΔt L̂)) of the direct species
+        self._direct_groups: dict[tuple, list[int]] = {}
+        self._inverse_cache: tuple = (None, None)  # (γΔt, {group: 1/(1 - γΔt L̂)})
         self.nfev = 0
         self.n_krylov = 0
         self._refresh_symbols()
@@ -140,11 +140,18 @@ class Discretisation:
         return _Elliptic(i, d, c, _kernel(rest, syms, f"reaction of {s.name!r}"))
 
     def _refresh_symbols(self) -> None:
-        symbols = np.zeros((self.n, *self.grid.shape))
+        """Group the directly solved species by (per-axis coefficients, 1/τ) and reset the
+        cached inverse symbols (the Krylov preconditioners use ``_symbol(i)``)."""
+        groups: dict[tuple, list[int]] = {}
         for i in range(self.n):
-            symbols[i] = self.spectral.symbol(self._coef[i])
-        self._symbols = symbols
+            if self.parabolic[i] and self._coef[i].any() and i not in self._krylov:
+                groups.setdefault((tuple(float(c) for c in self._coef[i]), float(self.inv_tau[i])), []).append(i)
+        self._direct_groups = groups
         self._inverse_cache = (None, None)
+
+    def _symbol(self, i: int) -> np.ndarray:
+        """Eigenvalues of species ``i``'s constant-coefficient operator ``Σ_a D̄_{i,a} δ_a²``."""
+        return self.spectral.symbol(self._coef[i])
 
     @property
     def has_nonlinear_diffusion(self) -> bool:
@@ -253,13 +260,15 @@ class Discretisation:
         solve with constant coefficients, to relative residual ``krylov_rtol``.
         """
         out = B.copy()
-        direct = [i for i in range(self.n) if self.parabolic[i] and self._coef[i].any() and i not in self._krylov]
-        if direct:
-            key = gamma_dt
-            if self._inverse_cache[0] != key:  # the stages of one step share γΔt: transform once
-                scale = (gamma_dt * self.inv_tau[direct]).reshape((-1,) + (1,) * self.grid.ndim)
-                self._inverse_cache = (key, self.spectral.inverse_symbol(scale * self._symbols[direct], 1.0))
-            out[direct] = self.spectral.solve_with(B[direct], self._inverse_cache[1])
+        if self._inverse_cache[0] != gamma_dt:  # the stages of one step share γΔt: invert once
+            inverses = {}
+            for key, members in self._direct_groups.items():
+                coef, inv_tau = key
+                inverses[key] = self.spectral.inverse_symbol(gamma_dt * inv_tau * self.spectral.symbol(coef), 1.0)
+            self._inverse_cache = (gamma_dt, inverses)
+        for key, members in self._direct_groups.items():
+            # species with the same operator share one inverse symbol (broadcast over the group)
+            out[members] = self.spectral.solve_with(B[members], self._inverse_cache[1][key], overwrite=True)
         for i in self._krylov:
             out[i] = self._krylov_solve(i, B[i], gamma_dt * self.inv_tau[i])
         return out
@@ -268,7 +277,7 @@ class Discretisation:
         import scipy.sparse.linalg as spla  # imported here: only non-constant diffusion needs it
 
         shape, size = b.shape, b.size
-        symbol = scale * self._symbols[i]
+        symbol = scale * self._symbol(i)
 
         def matvec(x):
             u = x.reshape(shape)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["taxis_divergence", "axis_view", "scaled_error_max", "LIMITER_THETA"]
+__all__ = ["taxis_divergence", "axis_view", "scaled_error_max", "axpy", "LIMITER_THETA"]
 
 #: θ of the generalised minmod limiter for each limiter name.
 LIMITER_THETA = {"minmod": 1.0, "gminmod": 1.5, "mc": 2.0}
@@ -88,3 +88,15 @@ def scaled_error_max(err, u, u_new, rtol, atol):
         if e > worst or e != e:  # NaN propagates as the worst error
             worst = e
     return worst
+
+
+@njit(cache=True)
+def _axpy_flat(y, a, x):
+    for k in range(y.size):
+        y[k] += a * x[k]
+
+
+def axpy(y: np.ndarray, a: float, x: np.ndarray) -> None:
+    """``y += a x`` in place without temporaries (C-contiguous arrays of equal shape)."""
+    if a != 0.0:
+        _axpy_flat(y.reshape(-1), a, x.reshape(-1))

@@ -73,24 +73,25 @@ class SpectralLaplacian:
         per = self.grid.periodic
         return [lead + a for a, p in enumerate(per) if not p], [lead + a for a, p in enumerate(per) if p]
 
-    def forward(self, u: np.ndarray) -> np.ndarray:
+    def forward(self, u: np.ndarray, overwrite: bool = False) -> np.ndarray:
         """Transform the last ``ndim`` axes (DCT-II on no-flux axes, DFT on periodic ones)."""
         axes_dct, axes_fft = self._axes(u.ndim)
         out = u
         if axes_dct:
-            out = sfft.dctn(out, type=2, axes=axes_dct, norm="ortho", workers=self.workers)
+            out = sfft.dctn(out, type=2, axes=axes_dct, norm="ortho", workers=self.workers, overwrite_x=overwrite)
         if axes_fft:
-            out = sfft.fftn(out, axes=axes_fft, workers=self.workers)
+            out = sfft.fftn(out, axes=axes_fft, workers=self.workers, overwrite_x=overwrite or bool(axes_dct))
         return out
 
-    def inverse(self, v: np.ndarray) -> np.ndarray:
+    def inverse(self, v: np.ndarray, overwrite: bool = False) -> np.ndarray:
         """Inverse of :meth:`forward`; returns a real array."""
         axes_dct, axes_fft = self._axes(v.ndim)
         out = v
         if axes_fft:
-            out = sfft.ifftn(out, axes=axes_fft, workers=self.workers).real
+            out = sfft.ifftn(out, axes=axes_fft, workers=self.workers, overwrite_x=overwrite).real
         if axes_dct:
-            out = sfft.idctn(out, type=2, axes=axes_dct, norm="ortho", workers=self.workers)
+            out = sfft.idctn(out, type=2, axes=axes_dct, norm="ortho", workers=self.workers,
+                             overwrite_x=overwrite or bool(axes_fft))
         return np.ascontiguousarray(out)
 
     def solve(self, b: np.ndarray, symbol: np.ndarray, shift: float | np.ndarray = 1.0) -> np.ndarray:
@@ -108,6 +109,11 @@ class SpectralLaplacian:
         denom = shift - symbol
         return 1.0 / np.where(denom == 0, 1.0, denom)
 
-    def solve_with(self, b: np.ndarray, inverse_symbol: np.ndarray) -> np.ndarray:
-        """:meth:`solve` with a precomputed :meth:`inverse_symbol` (reused across stages)."""
-        return self.inverse(self.forward(b) * inverse_symbol)
+    def solve_with(self, b: np.ndarray, inverse_symbol: np.ndarray, overwrite: bool = False) -> np.ndarray:
+        """:meth:`solve` with a precomputed :meth:`inverse_symbol` (reused across stages).
+
+        With ``overwrite`` the transforms may work in the storage of ``b`` (fewer temporaries).
+        """
+        spectrum = self.forward(b, overwrite=overwrite)
+        spectrum *= inverse_symbol
+        return self.inverse(spectrum, overwrite=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ..fv._kernels import scaled_error_max
+from ..fv._kernels import axpy, scaled_error_max
 from ._events import FailureReport, Monitor, Stats, Status
 from ._tableau import KENCARP3, IMEXTableau
 
@@ -224,30 +224,40 @@ class IMEX(_RungeKutta):
         return self.cfl / rate if rate > 0 else math.inf
 
     def attempt(self, disc, t, U, dt):
+        """One ARK step. Each stage's explicit and implicit derivatives are scattered into the
+        running stage right-hand sides, the increment and the error estimate as soon as they are
+        known, so only one stage's derivatives are alive at a time (memory: 7 states, not 13)."""
         tab = self.tableau
         s, g = tab.stages, tab.gamma
-        fe = [disc.explicit(t, U)]
-        fi = [disc.implicit(U)]
-        for i in range(1, s):
-            rhs = U.copy()
-            for j in range(i):
-                if tab.explicit[i, j]:
-                    rhs += (dt * tab.explicit[i, j]) * fe[j]
-                if tab.implicit[i, j]:
-                    rhs += (dt * tab.implicit[i, j]) * fi[j]
-            Ui = disc.solve_implicit(rhs, g * dt)
-            disc.solve_elliptic(t + tab.c[i] * dt, Ui)
-            k = (Ui - rhs) / (g * dt)
-            k[~disc.parabolic] = 0.0
-            fi.append(k)
-            fe.append(disc.explicit(t + tab.c[i] * dt, Ui))
+        weights_err = tab.b - tab.b_embedded
+        acc = [None] + [U.copy() for _ in range(1, s)]  # acc[i] = U + Δt Σ_{j<i} (a^E_ij E_j + a^I_ij L_j)
         increment = np.zeros_like(U)
         error = np.zeros_like(U)
+        stage = U
         for j in range(s):
-            kj = fe[j] + fi[j]
-            increment += (dt * tab.b[j]) * kj
-            error += (dt * (tab.b[j] - tab.b_embedded[j])) * kj
-        U_new = U + increment
+            tj = t + tab.c[j] * dt
+            if j == 0:
+                fi = disc.implicit(U)
+            else:
+                rhs = acc[j]
+                acc[j] = None
+                stage = disc.solve_implicit(rhs, g * dt)
+                disc.solve_elliptic(tj, stage)
+                # L U_j = (U_j - rhs)/(γΔt), computed in the storage of rhs
+                np.subtract(stage, rhs, out=rhs)
+                rhs *= 1.0 / (g * dt)
+                rhs[~disc.parabolic] = 0.0
+                fi = rhs
+            fe = disc.explicit(tj, stage)
+            for i in range(j + 1, s):
+                axpy(acc[i], dt * tab.explicit[i, j], fe)
+                axpy(acc[i], dt * tab.implicit[i, j], fi)
+            for k in (fe, fi):
+                axpy(increment, dt * tab.b[j], k)
+                axpy(error, dt * weights_err[j], k)
+            del fe, fi
+        increment += U
+        U_new = increment
         disc.solve_elliptic(t + dt, U_new)
         return U_new, (0.0 if self.dt is not None else self._error_norm(disc, U, U_new, error))
 
