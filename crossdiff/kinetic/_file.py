@@ -37,14 +37,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, KineticModelError
 from ..model._expr import to_expr
-from ..model._file import _domain, check_keys, expr_value, read_definitions, read_parameters
+from ..model._file import _domain, check_keys, expr_value, parse_toml, read_definitions, read_parameters
 from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
 from ._operators import Bias, Equilibrium, Relaxation, TurningKernel
 from ._velocity import DiscreteVelocities, Sphere
@@ -200,16 +199,7 @@ def kinetic_from_dict(data: Mapping[str, Any], source: str = "kinetic") -> Kinet
 def read_kinetic_file(path: str | Path) -> KineticModel:
     """Read a kinetic model file; errors are one line and name the file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise KineticModelError(f"kinetic file {str(path)!r} not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise KineticModelError(f"cannot read kinetic file {str(path)!r}: {err}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise KineticModelError(f"malformed TOML in {str(path)!r}: {err}") from None
+    data = parse_toml(path, "kinetic file", KineticModelError)
     if "kinetic" not in data and "velocity" not in data:
         raise KineticModelError(f"{str(path)!r} is not a kinetic model file (no [kinetic] or [velocity] table)")
     try:

@@ -39,19 +39,19 @@ _SPECIES_KEYS = {"name", "long_name", "diffusion", "taxis", "reaction", "tau", "
 _DOMAIN_KEYS = {"extent", "cells", "boundary", "t_end", "save_every", "seed"}
 
 
-def parse_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file; errors name the file and the problem in one line."""
+def parse_toml(path: str | Path, what: str = "model file", error: type[ModelError] = ModelError) -> dict[str, Any]:
+    """Read a TOML file; errors (of type ``error``) name the file and the problem in one line."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ModelError(f"model file {str(path)!r} not found") from None
+        raise error(f"{what} {str(path)!r} not found") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise ModelError(f"cannot read model file {str(path)!r}: {err}") from None
+        raise error(f"cannot read {what} {str(path)!r}: {err}") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ModelError(f"malformed TOML in {str(path)!r}: {err}") from None
+        raise error(f"malformed TOML in {str(path)!r}: {err}") from None
 
 
 def check_keys(table: object, allowed: set[str], where: str, error: type[ModelError] = ModelError) -> Mapping[str, Any]:
