@@ -21,7 +21,6 @@ from crossdiff.kinetic import (
     TurningKernel,
     load_kinetic,
 )
-from crossdiff.kinetic import _symbols as S
 
 R, lam, a = sp.symbols("R lam a")
 FLIP = "lam*(1 - vx*vsx/R**2)/2"          # rate lam from v* to -v*, 0 from v* to v*
