@@ -129,6 +129,17 @@ def string_pde(problem: str):
     return PDE(rhs, bc=NEUMANN, bc_ops={"u1:divergence": ZERO_FLUX}, consts=CANCER_CONSTS)
 
 
+
+def _operators(state, backend, neumann, flux_bc):
+    """py-pde's compiled laplace and gradient (Neumann) and divergence (no-flux) operators."""
+    grid = state.grid
+    args = {"backend": backend, "dtype": state.dtype}
+    return (
+        grid.make_operator("laplace", bc=neumann, **args),
+        grid.make_operator("gradient", bc=neumann, **args),
+        grid.make_operator("divergence", bc=flux_bc, **args),
+    )
+
 def numba_pde(problem: str, flux_bc=ZERO_FLUX, logistic: bool = True):
     """Hand-written ``PDEBase`` whose ``make_evolution_rate`` py-pde compiles with Numba.
 
@@ -150,11 +161,7 @@ def numba_pde(problem: str, flux_bc=ZERO_FLUX, logistic: bool = True):
             return rate
 
         def make_evolution_rate(self, state, backend):
-            grid = state.grid
-            args = {"backend": backend, "dtype": state.dtype}
-            laplace = grid.make_operator("laplace", bc=NEUMANN, **args)
-            gradient = grid.make_operator("gradient", bc=NEUMANN, **args)
-            divergence = grid.make_operator("divergence", bc=flux_bc, **args)
+            laplace, gradient, divergence = _operators(state, backend, NEUMANN, flux_bc)
             chi = KS_CONSTS["chi"]
             growth = 1.0 if logistic else 0.0
 
@@ -185,11 +192,7 @@ def numba_pde(problem: str, flux_bc=ZERO_FLUX, logistic: bool = True):
             return rate
 
         def make_evolution_rate(self, state, backend):
-            grid = state.grid
-            args = {"backend": backend, "dtype": state.dtype}
-            laplace = grid.make_operator("laplace", bc=NEUMANN, **args)
-            gradient = grid.make_operator("gradient", bc=NEUMANN, **args)
-            divergence = grid.make_operator("divergence", bc=flux_bc, **args)
+            laplace, gradient, divergence = _operators(state, backend, NEUMANN, flux_bc)
             c = CANCER_CONSTS
             chi, xi, mu, r, inv_sigma, eta = c["chi"], c["xi"], c["mu"], c["r"], 1.0 / c["sigma"], c["eta"]
 
