@@ -39,7 +39,7 @@ from ..model import Model
 from ..model._compile import CompiledModel, DiffusionKind, Kernel, _kernel, compile_model
 from ..model._model import species_symbols
 from ._faces import divergence, face_difference, face_mean
-from ._kernels import LIMITER_THETA, axis_view, taxis_divergence
+from ._kernels import LIMITER_THETA, axis_view, second_difference, taxis_divergence
 from ._spectral import SpectralLaplacian
 
 __all__ = ["Discretisation"]
@@ -226,6 +226,12 @@ class Discretisation:
             for a in range(g.ndim):
                 per, h = g.periodic[a], g.spacing[a]
                 divergence(self._frozen[i][a] * face_difference(u, a, per) / h, a, per, h, out=out)
+            return out
+        cross = s.diffusion_kind is DiffusionKind.TENSOR and bool(np.any(s.tensor - np.diag(np.diag(s.tensor))))
+        if not cross:  # constant coefficient per axis: the compiled 3-point second difference
+            u = np.ascontiguousarray(u)
+            for a in range(g.ndim):
+                second_difference(axis_view(u, a), self._coef[i, a] / g.spacing[a] ** 2, g.periodic[a], axis_view(out, a))
             return out
         for a in range(g.ndim):
             per, h = g.periodic[a], g.spacing[a]
