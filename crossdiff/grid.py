@@ -103,7 +103,7 @@ class Grid:
     def cell_volume(self) -> float:
         return float(np.prod(self.spacing))
 
-    @property
+    @cached_property
     def periodic(self) -> tuple[bool, ...]:
         return tuple(b == "periodic" for b in self.boundary)
 

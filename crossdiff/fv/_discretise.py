@@ -188,12 +188,13 @@ class Discretisation:
         """``E(t, U)``: taxis, reactions and ``∇·((D(U) - D(U^n))∇U)``, divided by ``τ``."""
         self.nfev += 1
         g = self.grid
-        out = np.zeros_like(U)
+        out = np.empty_like(U)
         for i, s in enumerate(self.compiled.species):
-            if not self.parabolic[i]:
-                continue
             rate = out[i]
-            rate += s.reaction(t, self.coords, U)
+            if not self.parabolic[i]:
+                rate.fill(0.0)
+                continue
+            rate[...] = s.reaction(t, self.coords, U)  # the first term initialises the rate
             for j, chi in s.taxis:
                 chi_cells = chi(t, self.coords, U)
                 const = np.isscalar(chi_cells) or np.ndim(chi_cells) == 0
@@ -212,7 +213,8 @@ class Discretisation:
                     per, h = g.periodic[a], g.spacing[a]
                     flux = (face_mean(d_cells, a, per) - self._frozen[i][a]) * face_difference(U[i], a, per) / h
                     divergence(flux, a, per, h, out=rate)
-            rate *= self.inv_tau[i]
+            if self.inv_tau[i] != 1.0:
+                rate *= self.inv_tau[i]
         return out
 
     def _diffusion_operator(self, i: int, u: np.ndarray) -> np.ndarray:

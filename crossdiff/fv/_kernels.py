@@ -9,6 +9,8 @@ Kernels are compiled on first use and cached on disk (``cache=True``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -21,9 +23,7 @@ LIMITER_THETA = {"minmod": 1.0, "gminmod": 1.5, "mc": 2.0}
 def axis_view(a: np.ndarray, axis: int) -> np.ndarray:
     """``a`` (C-contiguous) as a 3D view ``(pre, n, post)`` around ``axis``."""
     shape = a.shape
-    pre = int(np.prod(shape[:axis], dtype=np.int64))
-    post = int(np.prod(shape[axis + 1 :], dtype=np.int64))
-    return a.reshape(pre, shape[axis], post)
+    return a.reshape(math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :]))
 
 
 def taxis_divergence(u, w, chi, chi_const, use_const, h, periodic, theta, out, scale):
