@@ -32,7 +32,7 @@ def _seed(text: str) -> int:
 def _stepper(args):
     options = {}
     name = args.stepper
-    if name in ("imex", "bdf"):
+    if name in ("imex", "imex3", "bdf"):
         if args.rtol is not None:
             options["rtol"] = args.rtol
         if args.atol is not None:
@@ -107,7 +107,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=_seed, help="seed of the initial noise")
     p.add_argument("--out", help="output NetCDF file (default MODEL.nc)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last frame")
-    p.add_argument("--stepper", default="imex", choices=("imex", "ssprk3", "bdf"), help="time stepper (default imex)")
+    p.add_argument("--stepper", default="imex", choices=("imex", "imex3", "ssprk3", "bdf"),
+                   help="time stepper: imex (default; 4th order ARK4(3)6L[2]SA), imex3 (3rd order ARK3(2)4L[2]SA), ssprk3, bdf")
     p.add_argument("--rtol", type=positive_float, help="relative tolerance (imex, bdf)")
     p.add_argument("--atol", type=positive_float, help="absolute tolerance (imex, bdf)")
     p.add_argument("--dt", type=positive_float, help="fixed time step (imex, ssprk3)")

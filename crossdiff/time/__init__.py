@@ -2,7 +2,7 @@
 
 from ._events import FailureReport, Monitor, Stats, Status
 from ._steppers import BDF, IMEX, SSPRK3, STEPPERS, RunState, Stepper, jacobian_sparsity, stepper_from_name
-from ._tableau import KENCARP3, IMEXTableau
+from ._tableau import KENCARP3, KENCARP4, IMEXTableau
 
 __all__ = [
     "Stepper",
@@ -13,6 +13,7 @@ __all__ = [
     "stepper_from_name",
     "IMEXTableau",
     "KENCARP3",
+    "KENCARP4",
     "Status",
     "FailureReport",
     "Monitor",

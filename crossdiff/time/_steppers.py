@@ -1,7 +1,7 @@
 """Time steppers for the semi-discrete system ``dU/dt = E(t, U) + L U`` of :class:`~crossdiff.fv.Discretisation`.
 
-* :class:`IMEX` (default): additive Runge–Kutta ARK3(2)4L[2]SA, diffusion ``L`` implicit (one
-  DCT/FFT solve per stage), taxis and reactions explicit; adaptive step with embedded error
+* :class:`IMEX` (default): additive Runge–Kutta ARK4(3)6L[2]SA (or ARK3(2)4L[2]SA), diffusion
+  ``L`` implicit (one DCT/FFT solve per implicit stage), taxis and reactions explicit; adaptive step with embedded error
   control, capped by the explicit transport limit (the CFL condition, or where diffusion
   dominates its larger von Neumann bound).
 * :class:`SSPRK3`: the explicit three-stage strong-stability-preserving Runge–Kutta method of
@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ..fv._kernels import ark_scatter, scaled_error_max
 from ._events import FailureReport, Monitor, Stats, Status
-from ._tableau import KENCARP3, IMEXTableau
+from ._tableau import KENCARP3, KENCARP4, IMEXTableau
 
 __all__ = ["Stepper", "IMEX", "SSPRK3", "BDF", "STEPPERS", "stepper_from_name"]
 
@@ -208,10 +208,16 @@ class IMEX(_RungeKutta):
         condition where the cell Péclet number is large, the diffusive von Neumann bound where
         diffusion resolves the aggregates (then the step does not shrink like ``h``).
     tableau : IMEXTableau
-        The additive Runge–Kutta scheme (default :data:`KENCARP3`).
+        The additive Runge–Kutta scheme: :data:`KENCARP4` (default, fourth order, five implicit
+        solves per step) or :data:`KENCARP3` (third order, three solves). On Keller–Segel with
+        logistic growth (128², rtol 1e-4) the fourth-order pair halves the error (9.9e-3 against
+        1.9e-2 at t = 4) in 7 % less time, and on cancer-invasion and oncolytic-virus it is 3×
+        faster at the default tolerance; where the step is held by the transport limit rather than
+        by accuracy (nonlinear-singular, the late phase of may-nowak-taxis) the third-order pair
+        is 1.3–1.5× cheaper.
     """
 
-    def __init__(self, rtol: float = 1e-4, atol: float = 1e-6, dt: float | None = None, cfl: float = 0.8, tableau: IMEXTableau = KENCARP3):
+    def __init__(self, rtol: float = 1e-4, atol: float = 1e-6, dt: float | None = None, cfl: float = 0.8, tableau: IMEXTableau = KENCARP4):
         _check_tol(rtol, atol)
         _check_dt(dt)
         self.rtol, self.atol, self.dt, self.cfl, self.tableau = rtol, atol, dt, cfl, tableau
@@ -402,8 +408,14 @@ class BDF(Stepper):
         return run.monitor.check(run.t, run.U)
 
 
+def _imex3(**options) -> IMEX:
+    """IMEX with the third-order pair ARK3(2)4L[2]SA (cheaper per step where stability, not
+    accuracy, sets the step)."""
+    return IMEX(tableau=KENCARP3, **options)
+
+
 #: Steppers by the name the CLI uses.
-STEPPERS = {"imex": IMEX, "ssprk3": SSPRK3, "bdf": BDF}
+STEPPERS = {"imex": IMEX, "imex3": _imex3, "ssprk3": SSPRK3, "bdf": BDF}
 
 
 def stepper_from_name(name: str, **options) -> Stepper:

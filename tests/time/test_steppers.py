@@ -41,7 +41,7 @@ def test_registry_builds_every_stepper(name):
 
 
 def test_unknown_stepper_lists_names():
-    with pytest.raises(InputError, match="imex, ssprk3, bdf"):
+    with pytest.raises(InputError, match="imex, imex3, ssprk3, bdf"):
         stepper_from_name("rk45")
 
 

@@ -13,6 +13,8 @@ import pytest
 
 import crossdiff as cd
 
+from crossdiff.time import KENCARP3, KENCARP4
+
 from ._mms import exact_on, mms_model, slope
 
 T_END = 0.5
@@ -55,14 +57,20 @@ def _time_errors(model, grid, make, dts, t_end):
     return errs
 
 
+@pytest.mark.parametrize("tableau", [KENCARP3, KENCARP4], ids=lambda t: t.name)
 @pytest.mark.parametrize("ndim", [1, 2])
-def test_time_order_imex(ndim):
+def test_time_order_imex(ndim, tableau):
+    """Each IMEX tableau converges at its order (3 for ARK3(2)4L[2]SA, 4 for ARK4(3)6L[2]SA)."""
     model, _, _ = mms_model(ndim, chi=1.0)
     grid = cd.Grid((32,) * ndim, ((0, 1),) * ndim)
     dts = [0.1, 0.05, 0.025, 0.0125]
-    errs = _time_errors(model, grid, lambda dt: cd.IMEX(dt=dt), dts, 0.5)
+    errs = _time_errors(model, grid, lambda dt: cd.IMEX(dt=dt, tableau=tableau), dts, 0.5)
     p = slope(dts, errs)
-    assert abs(p - cd.IMEX().order) <= 0.2, f"IMEX time order {p:.3f}, errors {errs}"
+    assert abs(p - tableau.order) <= 0.2, f"{tableau.name} time order {p:.3f}, errors {errs}"
+
+
+def test_default_imex_is_fourth_order():
+    assert cd.IMEX().tableau is KENCARP4 and cd.IMEX().order == 4
 
 
 def test_time_order_ssprk3():
