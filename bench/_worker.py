@@ -48,7 +48,7 @@ def since() -> float:
 
 # ----------------------------------------------------------------------------- crossdiff
 def run_crossdiff(problem: str, n: int, t_end: float, t_snap: float, rtol: float, atol: float,
-                  logistic: bool = True) -> dict:
+                  logistic: bool = True, order: int = 4) -> dict:
     import crossdiff as cd
 
     t_imports = since()
@@ -76,7 +76,9 @@ def run_crossdiff(problem: str, n: int, t_end: float, t_snap: float, rtol: float
             finally:
                 self.cpu += time.process_time() - c0
 
-    stepper = TimedIMEX(rtol=rtol, atol=atol)
+    from crossdiff.time import KENCARP3, KENCARP4
+
+    stepper = TimedIMEX(rtol=rtol, atol=atol, tableau=KENCARP4 if order == 4 else KENCARP3)
     t_call = since()
     sol = cd.solve(model, grid, t_end=t_end, stepper=stepper, save_every=t_snap, **kwargs)
     i_snap = int(np.argmin(np.abs(sol.t - t_snap)))
@@ -293,6 +295,7 @@ def main(argv=None) -> int:
     ap.add_argument("--t-snap", type=float)
     ap.add_argument("--rtol", type=float, default=1e-4)
     ap.add_argument("--atol", type=float, default=1e-6)
+    ap.add_argument("--order", type=int, choices=[3, 4], default=4, help="crossdiff IMEX pair: 4 (default) or 3")
     ap.add_argument("--dt-factor", type=float, default=0.2)
     ap.add_argument("--flux-bc", choices=["zero", "neumann"], default="zero", help="py-pde numba: BC of the taxis flux vector")
     ap.add_argument("--no-logistic", action="store_true", help="KS without growth (r = 0; mass check)")
@@ -301,7 +304,7 @@ def main(argv=None) -> int:
     t_end = a.t_end or p["t_end"]
     t_snap = a.t_snap or min(p["t_snap"], t_end)
     if a.solver == "crossdiff":
-        res = run_crossdiff(a.problem, a.n, t_end, t_snap, a.rtol, a.atol, logistic=not a.no_logistic)
+        res = run_crossdiff(a.problem, a.n, t_end, t_snap, a.rtol, a.atol, logistic=not a.no_logistic, order=a.order)
     else:
         res = run_pypde(a.solver.split("-")[1], a.problem, a.n, t_end, t_snap, a.dt_factor,
                         flux_bc=ZERO_FLUX if a.flux_bc == "zero" else NEUMANN, logistic=not a.no_logistic)
