@@ -89,7 +89,8 @@ class Discretisation:
         cm = self.compiled
         self.n = cm.n
         self.spectral = SpectralLaplacian(grid)
-        mesh = grid.mesh()
+        # cell centres as broadcastable (sparse) arrays: an expression of x alone costs one line
+        mesh = np.meshgrid(*grid.coordinates, indexing="ij", sparse=True)
         self.coords = tuple(mesh[a] if a < grid.ndim else 0.0 for a in range(3))
         self.tau = np.array([s.tau for s in cm.species])
         self.elliptic_indices = cm.elliptic
@@ -112,8 +113,6 @@ class Discretisation:
             )
         )
         self._elliptic = tuple(self._make_elliptic(i) for i in cm.elliptic)
-        self._direct_groups: dict[tuple, list[int]] = {}
-        self._inverse_cache: tuple = (None, None)  # (γΔt, {group: 1/(1 - γΔt L̂)})
         self.nfev = 0
         self.n_krylov = 0
         self._refresh_symbols()
@@ -141,14 +140,10 @@ class Discretisation:
         return _Elliptic(i, d, c, _kernel(rest, syms, f"reaction of {s.name!r}"))
 
     def _refresh_symbols(self) -> None:
-        """Group the directly solved species by (per-axis coefficients, 1/τ) and reset the
-        cached inverse symbols (the Krylov preconditioners use ``_symbol(i)``)."""
-        groups: dict[tuple, list[int]] = {}
-        for i in range(self.n):
-            if self.parabolic[i] and self._coef[i].any() and i not in self._krylov:
-                groups.setdefault((tuple(float(c) for c in self._coef[i]), float(self.inv_tau[i])), []).append(i)
-        self._direct_groups = groups
-        self._inverse_cache = (None, None)
+        """The directly (spectrally) solved species and their per-axis coefficients ``D_{i,a}/τ_i``
+        (the Krylov preconditioners use ``_symbol(i)``)."""
+        self._direct = [i for i in range(self.n) if self.parabolic[i] and self._coef[i].any() and i not in self._krylov]
+        self._direct_scales = np.array([self._coef[i] * self.inv_tau[i] for i in self._direct]).reshape(-1, self.grid.ndim)
 
     def _symbol(self, i: int) -> np.ndarray:
         """Eigenvalues of species ``i``'s constant-coefficient operator ``Σ_a D̄_{i,a} δ_a²``."""
@@ -264,20 +259,17 @@ class Discretisation:
     def solve_implicit(self, B: np.ndarray, gamma_dt: float) -> np.ndarray:
         """Solve ``(I - γΔt L) U = B`` species by species.
 
-        Constant (diagonal) diffusion: one DCT/FFT solve. Density-dependent diffusion (frozen):
+        Constant (diagonal) diffusion: all such species in one batched DCT/FFT solve
+        (:meth:`SpectralLaplacian.solve_diagonal`). Density-dependent diffusion (frozen):
         conjugate gradients; tensor with cross terms: GMRES; both preconditioned by the spectral
         solve with constant coefficients, to relative residual ``krylov_rtol``.
         """
+        direct = self._direct
+        if len(direct) == self.n:  # every species solved spectrally: transform B as a whole
+            return self.spectral.solve_diagonal(B, gamma_dt * self._direct_scales)
         out = B.copy()
-        if self._inverse_cache[0] != gamma_dt:  # the stages of one step share γΔt: invert once
-            inverses = {}
-            for key, members in self._direct_groups.items():
-                coef, inv_tau = key
-                inverses[key] = self.spectral.inverse_symbol(gamma_dt * inv_tau * self.spectral.symbol(coef), 1.0)
-            self._inverse_cache = (gamma_dt, inverses)
-        for key, members in self._direct_groups.items():
-            # species with the same operator share one inverse symbol (broadcast over the group)
-            out[members] = self.spectral.solve_with(B[members], self._inverse_cache[1][key], overwrite=True)
+        if direct:
+            out[direct] = self.spectral.solve_diagonal(B[direct], gamma_dt * self._direct_scales, overwrite=True)
         for i in self._krylov:
             out[i] = self._krylov_solve(i, B[i], gamma_dt * self.inv_tau[i])
         return out
@@ -331,6 +323,8 @@ class Discretisation:
             total = 0.0
             for j, chi in s.taxis:
                 chi_cells = np.abs(chi(t, self.coords, U))
+                if not np.isscalar(chi_cells):
+                    chi_cells = np.broadcast_to(chi_cells, g.shape)
                 for a in range(g.ndim):
                     per, h = g.periodic[a], g.spacing[a]
                     chi_face = chi_cells if np.isscalar(chi_cells) else face_mean(chi_cells, a, per)
@@ -369,6 +363,8 @@ class Discretisation:
                 face_speed = 0.0
                 for j, chi in s.taxis:
                     chi_cells = np.abs(chi(t, self.coords, U))
+                    if not np.isscalar(chi_cells):
+                        chi_cells = np.broadcast_to(chi_cells, g.shape)
                     chi_face = chi_cells if np.isscalar(chi_cells) else face_mean(chi_cells, a, per)
                     face_speed = face_speed + chi_face * np.abs(face_difference(U[j], a, per)) / h
                 peak = float(np.max(face_speed, initial=0.0)) * self.inv_tau[i]

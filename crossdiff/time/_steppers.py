@@ -263,6 +263,7 @@ class IMEX(_RungeKutta):
             ark_scatter(flat, j, dt * tab.explicit[1:, j], dt * tab.implicit[1:, j], increment.reshape(-1),
                         error.reshape(-1), dt * tab.b[j], dt * weights_err[j], fe.reshape(-1), fi.reshape(-1))
             del fe, fi
+            stage = None  # free the stage before the next solve allocates its successor
         increment += U
         U_new = increment
         disc.solve_elliptic(t + dt, U_new)

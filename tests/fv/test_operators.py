@@ -163,3 +163,22 @@ def test_compiled_second_difference_matches_numpy_reference(grid):
         second_difference(axis_view(u, a), 1.7 / h**2, per, axis_view(out, a))
     # same sums in a different order: round-off relative to the largest term
     assert np.max(np.abs(out - ref)) <= 1e-12 * np.max(np.abs(ref))
+
+
+def test_space_dependent_terms_with_sparse_coordinates():
+    """Cell centres are kept as broadcastable (sparse) arrays; expressions of x alone (taxis
+    sensitivity, reaction, transport limit) give exactly what full meshes give."""
+    model = cd.Model(species=[
+        cd.Species("u", diffusion=1, taxis=[cd.Taxis("v", "1 + x")], reaction="sin(x)*u", initial="1 + 0.1*cos(pi*y)"),
+        cd.Species("v", diffusion=1, reaction="u - v + y", initial="cos(pi*x)"),
+    ])
+    grid = cd.Grid((12, 9), ((0, 1), (0, 2)))
+    sparse = Discretisation(model, grid)
+    full = Discretisation(model, grid)
+    mesh = grid.mesh()
+    full.coords = (mesh[0], mesh[1], 0.0)
+    U = np.random.default_rng(7).uniform(0.5, 1.5, (2, *grid.shape))
+    assert sparse.coords[0].shape == (12, 1)  # not a full mesh
+    assert np.array_equal(sparse.explicit(0.0, U), full.explicit(0.0, U))
+    assert sparse.transport_limit(0.0, U, 0.8) == full.transport_limit(0.0, U, 0.8)
+    assert sparse.taxis_rate(0.0, U) == full.taxis_rate(0.0, U)
