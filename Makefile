@@ -35,7 +35,9 @@ bench: $(VENV)/.bench
 	$(PY) bench/bench_macro.py --quick
 
 bench-full: $(VENV)/.bench
-	$(PY) bench/bench_macro.py
+	mkdir -p bench-output
+	$(PY) bench/bench_macro.py --json bench-output/macro.json
+	$(PY) bench/work_precision.py --pypde bench-output/macro.json --grids 64,96,128,256 --json bench-output/work-precision.json
 	$(PY) bench/bandwidth.py
 	$(PY) bench/memory.py
 
