@@ -201,12 +201,16 @@ class IMEX(_RungeKutta):
         (max norm, so that local peaks are controlled).
     dt : float, optional
         Fixed step size (no error control); for convergence studies.
-    cfl : float
-        Fraction of the explicit transport limit
+    cfl : float, optional
+        Multiplier of the explicit transport limit
         ``Δt <= max(1/Σ_a max|a_a|/h_a, 2D/Σ_a max a_a²)`` of
-        :meth:`~crossdiff.fv.Discretisation.transport_limit` (default 0.8): the hyperbolic CFL
-        condition where the cell Péclet number is large, the diffusive von Neumann bound where
-        diffusion resolves the aggregates (then the step does not shrink like ``h``).
+        :meth:`~crossdiff.fv.Discretisation.transport_limit`: the hyperbolic CFL condition where
+        the cell Péclet number is large, the diffusive von Neumann bound where diffusion resolves
+        the aggregates (then the step does not shrink like ``h``). Default: 0.8 × the Courant
+        number up to which the tableau's explicit part is stable on upwind transport
+        (:attr:`IMEXTableau.upwind_courant`: 2.117 for ARK4(3)6L[2]SA, 1.832 for ARK3(2)4L[2]SA).
+        On may-nowak-taxis, where the limit holds almost every step, the default 1.69 takes half
+        the steps of 0.8 with the same result (difference 1e-7 against a rtol 1e-6 run).
     tableau : IMEXTableau
         The additive Runge–Kutta scheme: :data:`KENCARP4` (default, fourth order, five implicit
         solves per step) or :data:`KENCARP3` (third order, three solves). On Keller–Segel with
@@ -217,9 +221,14 @@ class IMEX(_RungeKutta):
         is 1.3–1.5× cheaper.
     """
 
-    def __init__(self, rtol: float = 1e-4, atol: float = 1e-6, dt: float | None = None, cfl: float = 0.8, tableau: IMEXTableau = KENCARP4):
+    def __init__(self, rtol: float = 1e-4, atol: float = 1e-6, dt: float | None = None, cfl: float | None = None,
+                 tableau: IMEXTableau = KENCARP4):
         _check_tol(rtol, atol)
         _check_dt(dt)
+        if cfl is None:
+            cfl = 0.8 * tableau.upwind_courant
+        if not (isinstance(cfl, (int, float)) and math.isfinite(cfl) and cfl > 0):
+            raise InputError(f"cfl must be a positive number, got {cfl!r}")
         self.rtol, self.atol, self.dt, self.cfl, self.tableau = rtol, atol, dt, cfl, tableau
         self.order = tableau.order
         self.error_order = tableau.embedded_order

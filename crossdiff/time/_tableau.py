@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["IMEXTableau", "KENCARP3", "KENCARP4"]
+__all__ = ["IMEXTableau", "KENCARP3", "KENCARP4", "upwind_courant_limit"]
 
 _TOL = 1e-12
 
@@ -29,6 +29,10 @@ class IMEXTableau:
     order: int
     embedded_order: int
     reference: str = ""
+    #: Largest Courant number ν for which the explicit part is stable on first-order upwind
+    #: transport: ``|R(ν(e^{iθ} − 1))| <= 1`` for every θ, with ``R`` the stability function of
+    #: ``(explicit, b)`` (computed by :func:`upwind_courant_limit`; tested).
+    upwind_courant: float = 1.0
     c: np.ndarray = field(init=False)
     gamma: float = field(init=False)
 
@@ -60,6 +64,32 @@ class IMEXTableau:
     @property
     def stages(self) -> int:
         return len(self.b)
+
+    def stability_function(self, z: np.ndarray) -> np.ndarray:
+        """``R(z) = 1 + z bᵀ (I − z A_E)⁻¹ 1`` of the explicit part (vectorised over ``z``)."""
+        z = np.asarray(z, dtype=complex)
+        a = self.explicit
+        stages = []
+        for i in range(self.stages):  # A_E strictly lower triangular: forward substitution
+            stages.append(1 + z * sum(a[i, j] * stages[j] for j in range(i)) if i else np.ones_like(z))
+        return 1 + z * sum(self.b[j] * stages[j] for j in range(self.stages))
+
+
+def upwind_courant_limit(tableau: IMEXTableau, samples: int = 4001) -> float:
+    """Largest ``ν`` with ``|R(ν(e^{iθ} − 1))| <= 1`` for all θ (bisection to 1e-6).
+
+    The eigenvalues of first-order upwind transport at Courant number ``ν`` lie on that circle,
+    in any dimension when ``ν = Δt Σ_a |a_a|/h_a``.
+    """
+    theta = np.linspace(0.0, 2.0 * np.pi, samples)
+    lo, hi = 0.0, 16.0
+    while hi - lo > 1e-6:
+        nu = 0.5 * (lo + hi)
+        if np.all(np.abs(tableau.stability_function(nu * (np.exp(1j * theta) - 1))) <= 1 + 1e-12):
+            lo = nu
+        else:
+            hi = nu
+    return lo
 
 
 _g = 1767732205903 / 4055673282236
@@ -97,6 +127,7 @@ KENCARP3 = IMEXTableau(
     order=3,
     embedded_order=2,
     reference="Kennedy & Carpenter, Appl. Numer. Math. 44 (2003) 139-181, doi:10.1016/S0168-9274(02)00138-1",
+    upwind_courant=1.832,
 )
 
 
@@ -136,4 +167,5 @@ KENCARP4 = IMEXTableau(
     order=4,
     embedded_order=3,
     reference="Kennedy & Carpenter, Appl. Numer. Math. 44 (2003) 139-181, doi:10.1016/S0168-9274(02)00138-1",
+    upwind_courant=2.117,
 )

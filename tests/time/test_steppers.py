@@ -7,7 +7,7 @@ import pytest
 
 import crossdiff as cd
 from crossdiff.errors import InputError
-from crossdiff.time import KENCARP3, STEPPERS, IMEXTableau, Status, stepper_from_name
+from crossdiff.time import KENCARP3, KENCARP4, STEPPERS, IMEXTableau, Status, stepper_from_name
 
 
 def test_kencarp3_tableau_is_consistent():
@@ -45,7 +45,7 @@ def test_unknown_stepper_lists_names():
         stepper_from_name("rk45")
 
 
-@pytest.mark.parametrize("kwargs", [{"rtol": 0}, {"atol": -1}, {"dt": 0}, {"dt": float("nan")}])
+@pytest.mark.parametrize("kwargs", [{"rtol": 0}, {"atol": -1}, {"dt": 0}, {"dt": float("nan")}, {"cfl": 0}, {"cfl": -1.0}])
 def test_imex_rejects_bad_options(kwargs):
     with pytest.raises(InputError):
         cd.IMEX(**kwargs)
@@ -82,3 +82,20 @@ def test_nonfinite_is_reported_not_returned():
     assert np.all(np.isfinite(sol.final))
     with pytest.raises(cd.NumericalError):
         cd.solve(model, cd.Grid((8,)), 2.0, save_every=0.5)
+
+
+@pytest.mark.parametrize("tableau", [KENCARP3, KENCARP4], ids=lambda t: t.name)
+def test_upwind_courant_limit_of_the_explicit_part(tableau):
+    """The stored Courant limit is where |R(ν(e^{iθ} − 1))| first exceeds 1 (upwind eigenvalues),
+    and the default IMEX transport multiplier is 0.8 of it."""
+    from crossdiff.time._tableau import upwind_courant_limit
+
+    assert abs(upwind_courant_limit(tableau) - tableau.upwind_courant) < 1e-3
+    theta = np.linspace(0, 2 * np.pi, 4001)
+    circle = np.exp(1j * theta) - 1
+    assert np.max(np.abs(tableau.stability_function(tableau.upwind_courant * circle))) <= 1 + 1e-9
+    assert np.max(np.abs(tableau.stability_function(1.01 * tableau.upwind_courant * circle))) > 1
+    # R is the stability function: exp(z) to the method's order near 0
+    z = 1e-2
+    assert abs(tableau.stability_function(np.array([z]))[0] - np.exp(z)) < 10 * z ** (tableau.order + 1)
+    assert cd.IMEX(tableau=tableau).cfl == pytest.approx(0.8 * tableau.upwind_courant)
