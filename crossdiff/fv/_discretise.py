@@ -37,6 +37,7 @@ from ..errors import ModelError, NumericalError
 from ..grid import Grid
 from ..model import Model
 from ..model._compile import CompiledModel, DiffusionKind, Kernel, _kernel, compile_model
+from ..model._codegen import fused_reactions
 from ..model._model import species_symbols
 from ._faces import divergence, face_difference, face_mean
 from ._kernels import LIMITER_THETA, axis_view, second_difference, taxis_divergence
@@ -64,6 +65,10 @@ def _central(u: np.ndarray, axis: int, periodic: bool, h: float) -> np.ndarray:
 
 
 _DUMMY = np.zeros((1, 1, 1))
+
+#: Grids with at least this many cells evaluate the reactions with one fused compiled kernel
+#: (:func:`~crossdiff.model._codegen.fused_reactions`); smaller ones with the NumPy kernels.
+FUSED_MIN_CELLS = 4096
 
 
 class Discretisation:
@@ -113,6 +118,11 @@ class Discretisation:
             )
         )
         self._elliptic = tuple(self._make_elliptic(i) for i in cm.elliptic)
+        # all parabolic reactions in one compiled cell loop on grids where the NumPy temporaries
+        # cost more than compiling once (the code is cached on disk by its hash)
+        self._fused = None
+        if grid.size >= FUSED_MIN_CELLS:
+            self._fused = fused_reactions(cm, [i for i in range(self.n) if self.parabolic[i]])
         self.nfev = 0
         self.n_krylov = 0
         self._refresh_symbols()
@@ -184,12 +194,16 @@ class Discretisation:
         self.nfev += 1
         g = self.grid
         out = np.empty_like(U)
+        fused = self._fused is not None
+        if fused:
+            self._fused(np.float64(t), np.ascontiguousarray(U).reshape(self.n, -1), out.reshape(self.n, -1))
         for i, s in enumerate(self.compiled.species):
             rate = out[i]
             if not self.parabolic[i]:
                 rate.fill(0.0)
                 continue
-            rate[...] = s.reaction(t, self.coords, U)  # the first term initialises the rate
+            if not fused:
+                rate[...] = s.reaction(t, self.coords, U)  # the first term initialises the rate
             for j, chi in s.taxis:
                 chi_cells = chi(t, self.coords, U)
                 const = np.isscalar(chi_cells) or np.ndim(chi_cells) == 0

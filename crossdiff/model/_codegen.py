@@ -1,0 +1,140 @@
+"""Fused compiled reaction kernels: every species' reaction in one pass over the cells.
+
+The NumPy kernels of :mod:`._compile` evaluate an expression such as
+``mu1*u1*(1 - u1**r) - rho*u1*u4/(k + theta*u1)`` as a chain of whole-array operations, each
+reading and writing a temporary. On large grids that traffic dominates the explicit part of a
+step. :func:`fused_reactions` prints the reactions (after common-subexpression elimination)
+into the body of one cell loop::
+
+    for c in range(N):
+        u_0 = U[0, c]; u_1 = U[1, c]; ...
+        x0 = ...                        # shared subexpressions
+        out[0, c] = ...; out[1, c] = ...
+
+and compiles it with Numba (``error_model="numpy"``: division by zero gives inf/nan as in
+NumPy, so the failure monitor sees the same values). The source is written to a cache directory
+under a name that is the hash of the source, so ``cache=True`` keeps the machine code between
+runs: a second run of the same model (same parameter values) loads it in milliseconds.
+
+Cache directory: ``$CROSSDIFF_CACHE``, else ``$XDG_CACHE_HOME/crossdiff/kernels``, else
+``~/.cache/crossdiff/kernels``; if none is writable, a per-user directory in the temporary
+directory. Models whose reactions depend on x, y or z, or use a function the printer does not
+know, keep the NumPy kernels (``fused_reactions`` returns None).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+from sympy.printing.pycode import PythonCodePrinter
+
+from ._model import SPACE, TIME, species_symbols
+
+__all__ = ["fused_reactions", "kernel_cache_dir"]
+
+_LOADED: dict[str, Callable] = {}
+
+
+class _Printer(PythonCodePrinter):
+    """Python source for Numba: ``math`` functions, float literals."""
+
+    def _print_Integer(self, expr):  # 2 -> 2.0 keeps every operation in floating point
+        return f"{float(expr)!r}" if abs(int(expr)) > 2**31 else super()._print_Integer(expr)
+
+
+def kernel_cache_dir() -> Path | None:
+    """The first writable cache directory (see the module docstring), or None."""
+    candidates = []
+    if os.environ.get("CROSSDIFF_CACHE"):
+        candidates.append(Path(os.environ["CROSSDIFF_CACHE"]))
+    base = os.environ.get("XDG_CACHE_HOME")
+    candidates.append((Path(base) if base else Path.home() / ".cache") / "crossdiff" / "kernels")
+    candidates.append(Path(tempfile.gettempdir()) / f"crossdiff-kernels-{os.getuid() if hasattr(os, 'getuid') else 'user'}")
+    for path in candidates:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            probe = path / f".probe-{os.getpid()}"
+            probe.write_text("")
+            probe.unlink()
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _source(exprs: Sequence[tuple[int, sp.Expr]], symbols: list[sp.Symbol]) -> str | None:
+    printer = _Printer({"standard": "python3", "fully_qualified_modules": True})
+    names = {s: sp.Symbol(f"u_{k}") for k, s in enumerate(symbols)}
+    names[TIME] = sp.Symbol("t")
+    replaced = [sp.sympify(e).xreplace(names) for _, e in exprs]
+    temps, reduced = sp.cse(replaced, symbols=sp.numbered_symbols("w_"))
+    used = set().union(*(e.free_symbols for e in reduced), *(v.free_symbols for _, v in temps))
+    body = [f"        u_{k} = U[{k}, c]" for k in range(len(symbols)) if sp.Symbol(f"u_{k}") in used]
+    for name, value in temps:
+        body.append(f"        {name} = {printer.doprint(value)}")
+    for (i, _), e in zip(exprs, reduced):
+        body.append(f"        out[{i}, c] = {printer.doprint(e)}")
+    if printer._not_supported:
+        return None
+    return "\n".join([
+        "import math",
+        "from numba import njit",
+        "",
+        "",
+        '@njit(cache=True, error_model="numpy")',
+        "def reactions(t, U, out):",
+        "    for c in range(U.shape[1]):",
+        *body,
+        "",
+    ])
+
+
+def fused_reactions(compiled, indices: Sequence[int]) -> Callable[[float, np.ndarray, np.ndarray], None] | None:
+    """A compiled ``f(t, U, out)`` writing ``out[i, c] = ψ_i(U[:, c], t)`` for ``i`` in ``indices``.
+
+    ``U`` and ``out`` are ``(n_species, cells)`` C-contiguous arrays. Returns None when the
+    reactions depend on space, cannot be printed, or the code cannot be compiled or cached
+    (the caller keeps the NumPy kernels).
+    """
+    exprs = [(i, compiled.species[i].reaction.expr) for i in indices]
+    if not exprs or any(sp.sympify(e).free_symbols & set(SPACE) for _, e in exprs):
+        return None
+    symbols = species_symbols(compiled.model)
+    try:
+        source = _source(exprs, symbols)
+    except Exception:  # noqa: BLE001 - printing failures fall back to NumPy kernels
+        return None
+    if source is None:
+        return None
+    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
+    if digest in _LOADED:
+        return _LOADED[digest]
+    directory = kernel_cache_dir()
+    if directory is None:
+        return None
+    path = directory / f"crossdiff_reactions_{digest}.py"
+    try:
+        if not path.exists() or path.read_text() != source:
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(source)
+            os.replace(tmp, path)  # atomic: concurrent runs (sweeps) never see half a file
+        name = f"crossdiff_reactions_{digest}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        func = module.reactions
+        n = len(symbols)
+        func(0.5, np.full((n, 1), 0.5), np.zeros((n, 1)))  # compile (or load) now, not mid-run
+    except Exception:  # noqa: BLE001 - any compilation problem: NumPy kernels
+        return None
+    _LOADED[digest] = func
+    return func
