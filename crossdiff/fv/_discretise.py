@@ -189,11 +189,14 @@ class Discretisation:
             self._refresh_symbols()
 
     # ------------------------------------------------------------------ operators
-    def explicit(self, t: float, U: np.ndarray) -> np.ndarray:
-        """``E(t, U)``: taxis, reactions and ``∇·((D(U) - D(U^n))∇U)``, divided by ``τ``."""
+    def explicit(self, t: float, U: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``E(t, U)``: taxis, reactions and ``∇·((D(U) - D(U^n))∇U)``, divided by ``τ``.
+
+        Written into ``out`` (C-contiguous, the shape of ``U``, not ``U`` itself) when given."""
         self.nfev += 1
         g = self.grid
-        out = np.empty_like(U)
+        if out is None:
+            out = np.empty_like(U)
         fused = self._fused is not None
         if fused:
             self._fused(np.float64(t), np.ascontiguousarray(U).reshape(self.n, -1), out.reshape(self.n, -1))
@@ -282,8 +285,15 @@ class Discretisation:
         if len(direct) == self.n:  # every species solved spectrally: transform B as a whole
             return self.spectral.solve_diagonal(B, gamma_dt * self._direct_scales)
         out = B.copy()
-        if direct:
-            out[direct] = self.spectral.solve_diagonal(B[direct], gamma_dt * self._direct_scales, overwrite=True)
+        # contiguous runs of spectrally solved species, transformed in the storage of ``out``
+        start = 0
+        while start < len(direct):
+            stop = start
+            while stop + 1 < len(direct) and direct[stop + 1] == direct[stop] + 1:
+                stop += 1
+            lo, hi = direct[start], direct[stop] + 1
+            out[lo:hi] = self.spectral.solve_diagonal(out[lo:hi], gamma_dt * self._direct_scales[start : stop + 1], overwrite=True)
+            start = stop + 1
         for i in self._krylov:
             out[i] = self._krylov_solve(i, B[i], gamma_dt * self.inv_tau[i])
         return out

@@ -159,25 +159,23 @@ def scaled_error_max(err, u, u_new, rtol, atol):
 
 
 @njit(cache=True)
-def ark_scatter(acc, first, c_explicit, c_implicit, increment, error, w_increment, w_error, fe, fi):
-    """Scatter one Runge–Kutta stage's derivatives into every sum that needs them, in one call.
+def ark_scatter(acc, first, coefficients, increment, error, w_increment, w_error, k):
+    """Scatter one Runge–Kutta stage derivative ``k`` into every sum that needs it, in one call.
 
-    ``acc[i] += c_explicit[i] fe + c_implicit[i] fi`` for the later stages ``i >= first``,
-    ``increment += w_increment (fe + fi)`` and ``error += w_error (fe + fi)`` (an additive RK
-    method has one weight vector ``b`` for both parts). ``acc`` is ``(rows, size)`` with one row
-    per later stage right-hand side, the others flat of length ``size``.
+    ``acc[i] += coefficients[i] k`` for the later stage right-hand sides ``i >= first``,
+    ``increment += w_increment k`` and ``error += w_error k``. ``acc`` is ``(rows, size)`` with one
+    row per later stage right-hand side, the others flat of length ``size``.
     """
-    n = fe.size
+    n = k.size
     for i in range(first, acc.shape[0]):
-        ce = c_explicit[i]
-        ci = c_implicit[i]
-        row = acc[i]
-        for k in range(n):
-            row[k] += ce * fe[k] + ci * fi[k]
-    for k in range(n):
-        f = fe[k] + fi[k]
-        increment[k] += w_increment * f
-        error[k] += w_error * f
+        c = coefficients[i]
+        if c != 0.0:
+            row = acc[i]
+            for q in range(n):
+                row[q] += c * k[q]
+    for q in range(n):
+        increment[q] += w_increment * k[q]
+        error[q] += w_error * k[q]
 
 
 @njit(cache=True)

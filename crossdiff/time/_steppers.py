@@ -241,10 +241,16 @@ class IMEX(_RungeKutta):
         return disc.transport_limit(t, U, self.cfl)
 
     def attempt(self, disc, t, U, dt):
-        """One ARK step. Each stage's explicit and implicit derivatives are scattered into the
-        running stage right-hand sides, the increment and the error estimate as soon as they are
-        known (one compiled pass, :func:`~crossdiff.fv._kernels.ark_scatter`), so only one
-        stage's derivatives are alive at a time (memory: 8 states, not 13)."""
+        """One ARK step, scattering each stage derivative into every sum that needs it as soon as
+        it is known (:func:`~crossdiff.fv._kernels.ark_scatter`): the later stage right-hand
+        sides, the increment and the error estimate.
+
+        Memory: 9 states for the six-stage pair. These are the ``s − 1`` right-hand sides, the
+        increment, the error, the state and one work array. The right-hand side of stage ``j``
+        is consumed by its solve. Its storage then holds the stage's implicit derivative
+        ``L U_j = (U_j − rhs)/(γΔt)``, and, once that is scattered, the explicit derivative
+        ``E(U_j)``.
+        """
         tab = self.tableau
         s, g = tab.stages, tab.gamma
         weights_err = tab.b - tab.b_embedded
@@ -254,24 +260,29 @@ class IMEX(_RungeKutta):
         flat = acc.reshape(s - 1, -1)
         increment = np.zeros_like(U)
         error = np.zeros_like(U)
-        stage = U
+        inc_flat, err_flat = increment.reshape(-1), error.reshape(-1)
+
+        def scatter(j: int, coefficients: np.ndarray, k: np.ndarray) -> None:
+            ark_scatter(flat, j, dt * coefficients[1:, j], inc_flat, err_flat, dt * tab.b[j], dt * weights_err[j],
+                        k.reshape(-1))
+
         for j in range(s):
             tj = t + tab.c[j] * dt
             if j == 0:
-                fi = disc.implicit(U)
+                stage = U
+                work = disc.implicit(U)
             else:
-                rhs = acc[j - 1]
-                stage = disc.solve_implicit(rhs, g * dt)
+                work = acc[j - 1]
+                stage = disc.solve_implicit(work, g * dt)
                 disc.solve_elliptic(tj, stage)
-                # L U_j = (U_j - rhs)/(γΔt), computed in the storage of rhs
-                np.subtract(stage, rhs, out=rhs)
-                rhs *= 1.0 / (g * dt)
-                rhs[~disc.parabolic] = 0.0
-                fi = rhs
-            fe = disc.explicit(tj, stage)
-            ark_scatter(flat, j, dt * tab.explicit[1:, j], dt * tab.implicit[1:, j], increment.reshape(-1),
-                        error.reshape(-1), dt * tab.b[j], dt * weights_err[j], fe.reshape(-1), fi.reshape(-1))
-            del fe, fi
+                # L U_j = (U_j - rhs)/(γΔt), in the storage of the consumed right-hand side
+                np.subtract(stage, work, out=work)
+                work *= 1.0 / (g * dt)
+                work[~disc.parabolic] = 0.0
+            scatter(j, tab.implicit, work)
+            disc.explicit(tj, stage, out=work)
+            scatter(j, tab.explicit, work)
+            del work
             stage = None  # free the stage before the next solve allocates its successor
         increment += U
         U_new = increment
