@@ -15,6 +15,8 @@ and compiles it with Numba (``error_model="numpy"``: division by zero gives inf/
 NumPy, so the failure monitor sees the same values). The source is written to a cache directory
 under a name that is the hash of the source, so ``cache=True`` keeps the machine code between
 runs: a second run of the same model (same parameter values) loads it in milliseconds.
+Parameter values are literals in the generated code, so each new value set (a sweep point)
+compiles its own kernel once, in about 0.1–0.3 s.
 
 Cache directory: ``$CROSSDIFF_CACHE``, else ``$XDG_CACHE_HOME/crossdiff/kernels``, else
 ``~/.cache/crossdiff/kernels``; if none is writable, a per-user directory in the temporary
