@@ -95,3 +95,34 @@ def test_cache_directory_falls_back_when_unwritable(tmp_path, monkeypatch):
     assert kernel_cache_dir() == tmp_path / "xdg" / "crossdiff" / "kernels"
     monkeypatch.setenv("CROSSDIFF_CACHE", str(tmp_path / "mine"))
     assert kernel_cache_dir() == tmp_path / "mine"
+
+
+def test_parameters_are_kernel_arguments_not_literals():
+    """A parameter sweep compiles the kernel once: models differing only in parameter values
+    share one compiled function, and each evaluates with its own values."""
+    from crossdiff.model import _codegen
+
+    base = _model(REACTIONS[0])
+    other = base.with_parameters(a=4.0, b=0.1)
+    before = len(_codegen._LOADED)
+    f1 = fused_reactions(compile_model(base, 1), [0, 1])
+    f2 = fused_reactions(compile_model(other, 1), [0, 1])
+    assert len(_codegen._LOADED) <= before + 1
+    U = np.random.default_rng(8).uniform(0.1, 2.0, (2, 33))
+    for model, func in ((base, f1), (other, f2)):
+        out = np.zeros_like(U)
+        func(np.float64(0.0), U, out)
+        a, b = model.parameters["a"], model.parameters["b"]
+        u, v = U
+        assert np.allclose(out[0], a * u * (1 - u) - b * u * v / (1 + u), rtol=1e-13)
+
+
+def test_exponent_parameters_are_literals_with_correct_values():
+    """Parameters in exponents are compiled in (fast integer powers); each value is right."""
+    model = cd.Model(species=[cd.Species("u", diffusion=1, reaction="c*u^q")], parameters={"q": 2.0, "c": 3.0})
+    U = np.random.default_rng(9).uniform(0.1, 2.0, (1, 17))
+    for q in (2.0, 0.5):
+        m = model.with_parameters(q=q)
+        out = np.zeros_like(U)
+        fused_reactions(compile_model(m, 1), [0])(np.float64(0.0), U, out)
+        assert np.allclose(out[0], 3.0 * U[0] ** q, rtol=1e-14)
