@@ -97,15 +97,20 @@ def plot_spacetime(ds, species: list[str] | None = None):
     return fig
 
 
-def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
-    path = Path(path)
+def _write(fig, path: Path, what: str, save) -> Path:
+    """Run ``save()``, turning I/O failures into a one-line :class:`OutputError`; always close ``fig``."""
     try:
-        fig.savefig(path, dpi=dpi)
+        save()
     except (OSError, ValueError) as err:
-        raise OutputError(f"cannot write picture {str(path)!r}: {getattr(err, 'strerror', None) or err}") from None
+        raise OutputError(f"cannot write {what} {str(path)!r}: {getattr(err, 'strerror', None) or err}") from None
     finally:
         plt.close(fig)
     return path
+
+
+def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+    path = Path(path)
+    return _write(fig, path, "picture", lambda: fig.savefig(path, dpi=dpi))
 
 
 def save_movie(ds, path: str | Path, species: list[str] | None = None, fps: int = 8) -> Path:
@@ -147,10 +152,4 @@ def save_movie(ds, path: str | Path, species: list[str] | None = None, fps: int 
 
     anim = animation.FuncAnimation(fig, frame, frames=len(times), blit=False)
     writer = animation.PillowWriter(fps=fps) if suffix == ".gif" else animation.FFMpegWriter(fps=fps)
-    try:
-        anim.save(path, writer=writer)
-    except (OSError, ValueError) as err:
-        raise OutputError(f"cannot write movie {str(path)!r}: {getattr(err, 'strerror', None) or err}") from None
-    finally:
-        plt.close(fig)
-    return path
+    return _write(fig, path, "movie", lambda: anim.save(path, writer=writer))
