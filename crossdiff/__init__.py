@@ -8,7 +8,7 @@ Quick start::
     ds = sol.to_xarray()
 """
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 
 from . import catalogue  # noqa: E402
 from .errors import CrossdiffError, InputError, ModelError, NumericalError  # noqa: E402

@@ -16,11 +16,11 @@ import h5netcdf
 import numpy as np
 import tomli_w
 
-from . import __version__
+from .version import __version__
 from .errors import OutputError
 from .grid import Grid
-from .model import Model
-from .model._file import model_to_dict
+from .model import Model, model_to_dict
+
 
 __all__ = ["FrameWriter", "open_run", "last_frame"]
 

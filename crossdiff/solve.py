@@ -16,8 +16,7 @@ from .errors import InputError, ModelError, NumericalError
 from .fv import Discretisation
 from .grid import Grid
 from .io import FrameWriter, last_frame
-from .model import Model
-from .model._model import NOISE, SPACE
+from .model import NOISE, SPACE, Model, to_expr
 from .time import IMEX, FailureReport, Monitor, RunState, Stats, Status, Stepper
 
 __all__ = ["solve", "Solution", "initial_fields", "default_grid"]
@@ -68,8 +67,6 @@ def initial_fields(model: Model, grid: Grid, seed: int | None = None, overrides:
             U[i] = arr
             continue
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            from .model._expr import to_expr
-
             value = to_expr(value, f"initial data of species {s.name!r}")
         expr = model.expand(value).xreplace(values)
         unknown = expr.free_symbols - set(SPACE) - {NOISE}

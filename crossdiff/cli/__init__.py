@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every registered subcommand."""
     import importlib
 
-    from .. import __version__
+    from ..version import __version__
 
     parser = _Parser(prog="crossdiff", description="Cross-diffusion models of living systems, kinetic and macroscopic.")
     parser.add_argument("--version", action="version", version=f"crossdiff {__version__}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import catalogue
-from ..model._file import model_from_dict, parse_toml
+from ..model import model_from_dict, parse_toml
 
 
 def run(args) -> int:

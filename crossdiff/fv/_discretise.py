@@ -35,10 +35,16 @@ import sympy as sp
 
 from ..errors import ModelError, NumericalError
 from ..grid import Grid
-from ..model import Model
-from ..model._compile import CompiledModel, DiffusionKind, Kernel, _kernel, compile_model
-from ..model._codegen import fused_reactions
-from ..model._model import species_symbols
+from ..model import (
+    CompiledModel,
+    DiffusionKind,
+    Kernel,
+    Model,
+    compile_kernel,
+    compile_model,
+    fused_reactions,
+    species_symbols,
+)
 from ._faces import divergence, face_difference, face_mean
 from ._kernels import LIMITER_THETA, axis_view, second_difference, taxis_divergence
 from ._spectral import SpectralLaplacian
@@ -147,7 +153,7 @@ class Discretisation:
             raise ModelError(f"quasi-stationary species {s.name!r} has neither diffusion nor a linear decay term")
         if c > 0:
             raise ModelError(f"quasi-stationary species {s.name!r}: 0 = DΔu + c u + ... needs c <= 0, got c = {c:g}")
-        return _Elliptic(i, d, c, _kernel(rest, syms, f"reaction of {s.name!r}"))
+        return _Elliptic(i, d, c, compile_kernel(rest, syms, f"reaction of {s.name!r}"))
 
     def _refresh_symbols(self) -> None:
         """The directly (spectrally) solved species and their per-axis coefficients ``D_{i,a}/τ_i``

@@ -1,8 +1,11 @@
-"""Macroscopic models: species, diffusion, taxis and reaction terms, model files."""
+"""Macroscopic models: species, diffusion, taxis and reaction terms, model files, and their
+compilation to array kernels (used by the discretisations in :mod:`crossdiff.fv`)."""
 
-from ._expr import parse_expression
-from ._file import model_from_dict, model_to_dict, read_model_file, save_model
-from ._model import Model, RunDefaults, Species, Taxis
+from ._codegen import fused_reactions
+from ._compile import CompiledModel, DiffusionKind, Kernel, compile_kernel, compile_model
+from ._expr import parse_expression, to_expr
+from ._file import model_from_dict, model_to_dict, parse_toml, read_model_file, save_model
+from ._model import NOISE, SPACE, TIME, Model, RunDefaults, Species, Taxis, species_symbols
 
 __all__ = [
     "Model",
@@ -10,8 +13,20 @@ __all__ = [
     "Taxis",
     "RunDefaults",
     "parse_expression",
+    "to_expr",
     "read_model_file",
     "save_model",
     "model_from_dict",
     "model_to_dict",
+    "parse_toml",
+    "compile_model",
+    "compile_kernel",
+    "CompiledModel",
+    "DiffusionKind",
+    "Kernel",
+    "fused_reactions",
+    "species_symbols",
+    "SPACE",
+    "TIME",
+    "NOISE",
 ]

@@ -18,7 +18,7 @@ import sympy as sp
 from ..errors import ModelError
 from ._model import SPACE, TIME, Model, species_symbols
 
-__all__ = ["Kernel", "DiffusionKind", "CompiledModel", "compile_model"]
+__all__ = ["Kernel", "DiffusionKind", "CompiledModel", "compile_model", "compile_kernel"]
 
 _ARGS_DOC = "(t, coords, U) with coords a tuple of 3 arrays/scalars and U[i] the density of species i"
 
@@ -51,7 +51,9 @@ class Kernel:
         return np.broadcast_to(np.asarray(out, dtype=float), U.shape[1:])
 
 
-def _kernel(expr: sp.Expr, symbols: list[sp.Symbol], what: str) -> Kernel:
+def compile_kernel(expr: sp.Expr, symbols: list[sp.Symbol], what: str) -> Kernel:
+    """Compile ``expr`` of ``t, x, y, z`` and the species ``symbols`` to a :class:`Kernel`
+    (vectorised NumPy from ``sympy.lambdify``); ``what`` names it in errors."""
     free = expr.free_symbols
     if not free:
         try:
@@ -169,10 +171,10 @@ def compile_model(model: Model, ndim: int | None = None) -> CompiledModel:
                 )
             kind = DiffusionKind.NONE if not tensor.any() else DiffusionKind.TENSOR
             if kind is DiffusionKind.TENSOR and np.allclose(tensor, tensor[0, 0] * np.eye(len(tensor))):
-                diffusion = _kernel(sp.Float(tensor[0, 0]), symbols, f"diffusion of {s.name!r}")
+                diffusion = compile_kernel(sp.Float(tensor[0, 0]), symbols, f"diffusion of {s.name!r}")
                 kind, tensor = DiffusionKind.CONSTANT, None
         else:
-            diffusion = _kernel(prep(s.diffusion), symbols, f"diffusion of species {s.name!r}")
+            diffusion = compile_kernel(prep(s.diffusion), symbols, f"diffusion of species {s.name!r}")
             if diffusion.constant:
                 kind = DiffusionKind.NONE if diffusion.value == 0 else DiffusionKind.CONSTANT
             else:
@@ -182,7 +184,7 @@ def compile_model(model: Model, ndim: int | None = None) -> CompiledModel:
         taxis = []
         for term in s.taxis:
             j = model.index(term.signal)
-            kern = _kernel(prep(term.sensitivity), symbols, f"sensitivity of species {s.name!r} towards {term.signal!r}")
+            kern = compile_kernel(prep(term.sensitivity), symbols, f"sensitivity of species {s.name!r} towards {term.signal!r}")
             if kern.constant and kern.value == 0:
                 continue
             for k in _singular_species(kern.expr, symbols):
@@ -192,7 +194,7 @@ def compile_model(model: Model, ndim: int | None = None) -> CompiledModel:
                     f"is singular at {symbols[k]} = 0",
                 )
             taxis.append((j, kern))
-        reaction = _kernel(prep(s.reaction), symbols, f"reaction of species {s.name!r}")
+        reaction = compile_kernel(prep(s.reaction), symbols, f"reaction of species {s.name!r}")
         for k in _singular_species(reaction.expr, symbols):
             positive.setdefault(k, f"reaction of species {s.name!r} is singular at {symbols[k]} = 0")
         compiled.append(CompiledSpecies(s.name, tau, kind, diffusion, tensor, tuple(taxis), reaction))
