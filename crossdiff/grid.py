@@ -14,11 +14,14 @@ from functools import cached_property
 import numpy as np
 
 from .errors import GridError
+from .registry import Registry
 
 __all__ = ["Grid", "BOUNDARIES", "parse_cells"]
 
-#: Boundary conditions, per axis: zero normal total flux, or periodic.
-BOUNDARIES = ("noflux", "periodic")
+#: Boundary conditions, per axis (the CLI's ``--boundary`` choices come from here).
+BOUNDARIES: Registry[str] = Registry("boundary condition")
+BOUNDARIES.register("noflux", "noflux", "zero normal total flux through the walls (default)")
+BOUNDARIES.register("periodic", "periodic", "the domain wraps around")
 _AXES = ("x", "y", "z")
 
 
@@ -70,7 +73,7 @@ class Grid:
         if len(boundary) != len(cells):
             raise GridError(f"boundary has {len(boundary)} entries but the grid has {len(cells)} axes")
         for b in boundary:
-            if b not in BOUNDARIES:
+            if not isinstance(b, str) or b not in BOUNDARIES.names():
                 raise GridError(f"unknown boundary condition {b!r}; use one of {', '.join(BOUNDARIES)}")
         object.__setattr__(self, "cells", cells)
         object.__setattr__(self, "extent", tuple(pairs))
@@ -123,6 +126,16 @@ class Grid:
         """
         axes = tuple(range(-self.ndim, 0))
         return np.sum(field, axis=axes) * self.cell_volume
+
+    def attributes(self) -> dict[str, object]:
+        """The grid as output attributes: ``grid`` (:meth:`describe`), ``grid_cells``,
+        ``grid_extent`` (flattened low/high pairs) and ``boundary`` (comma separated)."""
+        return {
+            "grid": self.describe(),
+            "grid_cells": np.array(self.cells, dtype=np.int64),
+            "grid_extent": np.array(self.extent, dtype=float).ravel(),
+            "boundary": ",".join(self.boundary),
+        }
 
     def describe(self) -> str:
         """A short text such as ``"128x128 on [0, 20]x[0, 20], noflux"``."""

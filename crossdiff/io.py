@@ -1,122 +1,177 @@
-"""NetCDF output written frame by frame, reading back, and resuming.
+"""NetCDF output: one layout built from a system's :class:`~crossdiff.time.Layout`, written
+frame by frame (:class:`FrameWriter`, an observer of the integration loop) or at once
+(:func:`to_dataset`), read back (:func:`open_run`) and resumed (:func:`last_frame`).
+
+The layout (CF-like, readable by xarray) is built in one place, :func:`_schema`: dimensions
+``time`` (unlimited) and the layout's coordinates (``x[, y, z]``, and e.g. ``v`` for kinetic
+distributions); one variable per field with ``long_name``; global attributes from the layout
+(for a macroscopic run ``model``, ``parameters`` (JSON), ``grid``, ``model_toml`` — the full model
+file, so a run can be resumed or reproduced — and ``equations``) plus ``species``,
+``stepper``, ``crossdiff_version`` and ``status``.
 
 The file is opened, extended by one frame and closed again for every saved frame, so a run that
-is killed or fails keeps every frame written before. Layout (CF-like, readable by xarray):
-dimensions ``time`` (unlimited), ``x[, y, z]``; one variable per species with ``long_name``;
-global attributes ``model``, ``parameters`` (JSON), ``grid``, ``stepper``, ``crossdiff_version``,
-``status`` and ``model_toml`` (the full model file, so a run can be resumed or reproduced).
+is killed or fails keeps every frame written before.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5netcdf
 import numpy as np
-import tomli_w
 
-from .version import __version__
 from .errors import OutputError
-from .grid import Grid
-from .model import Model, model_to_dict
+from .time import FailureReport, Layout, Observer, SemiDiscrete, Status
+from .version import __version__
+
+__all__ = ["FrameWriter", "to_dataset", "open_run", "last_frame"]
 
 
-__all__ = ["FrameWriter", "open_run", "last_frame"]
+@dataclass(frozen=True)
+class _Schema:
+    """The file layout: dimensions, coordinate and data variables, global attributes."""
+
+    dims: dict[str, int | None]
+    coordinates: tuple[tuple[str, np.ndarray, dict[str, object]], ...]
+    variables: tuple[tuple[str, tuple[str, ...], dict[str, object]], ...]
+    attrs: dict[str, object]
 
 
-def _attrs(model: Model, grid: Grid, stepper: str) -> dict[str, object]:
-    return {
-        "model": model.name,
-        "description": model.description,
-        "reference": model.reference,
-        "parameters": json.dumps(dict(model.parameters)),
-        "species": ",".join(model.species_names),
-        "grid": grid.describe(),
-        "grid_cells": np.array(grid.cells, dtype=np.int64),
-        "grid_extent": np.array(grid.extent, dtype=float).ravel(),
-        "boundary": ",".join(grid.boundary),
+def _schema(layout: Layout, stepper: str, status: str, extras: bool = False) -> _Schema:
+    """The one description of a run's file and dataset, from the system's layout."""
+    coords = tuple((c.name, np.asarray(c.values, dtype=float), {"long_name": c.long_name, **dict(c.attrs)})
+                   for c in layout.coordinates)
+    variables = tuple((v.name, ("time", *v.dims), {"long_name": v.long_name, **dict(v.attrs)})
+                      for v in layout.fields + (layout.extras if extras else ()))
+    attrs: dict[str, object] = dict(layout.attrs)
+    attrs.update({
+        "species": ",".join(layout.field_names),
         "stepper": stepper,
         "crossdiff_version": __version__,
-        "status": "running",
-        "model_toml": tomli_w.dumps(model_to_dict(model)),
-        "equations": "\n".join(model.equations()),
-    }
+        "status": status,
+    })
+    return _Schema({"time": None, **{name: len(values) for name, values, _ in coords}}, coords, variables, attrs)
 
 
-class FrameWriter:
-    """Writes frames of a run to a NetCDF file, one at a time.
+def to_dataset(layout: Layout, t: np.ndarray, frames: np.ndarray, *, stepper: str, status: str):
+    """The run as an :class:`xarray.Dataset` with the same layout as the file :class:`FrameWriter`
+    writes (``frames`` has shape ``(len(t), n_fields, *space)``)."""
+    import xarray as xr
+
+    schema = _schema(layout, stepper, status)
+    coords: dict[str, object] = {"time": ("time", np.asarray(t, dtype=float), {"long_name": "time"})}
+    for name, values, attrs in schema.coordinates:
+        coords[name] = (name, values, attrs)
+    data = {name: xr.Variable(dims, frames[:, i], attrs=attrs) for i, (name, dims, attrs) in enumerate(schema.variables)}
+    return xr.Dataset(data, coords=coords, attrs=schema.attrs)
+
+
+class FrameWriter(Observer):
+    """Writes the saved frames of a run to a NetCDF file, one at a time (an observer of
+    :func:`~crossdiff.time.integrate`).
+
+    The file is created (or, with ``append``, checked and reopened) when the run starts; each
+    saved frame is appended and the file closed again; the final status (and a failure report)
+    is recorded when the run ends, also when it fails or is interrupted.
 
     Parameters
     ----------
     path : path-like
-        Output file (``.nc``); created (or truncated) unless ``append`` is set.
-    model, grid : Model, Grid
+        Output file (``.nc``).
+    layout : Layout
+        The variables of the system (:attr:`~crossdiff.time.SemiDiscrete.layout`).
     stepper : str
         Description of the stepper, stored as an attribute.
     append : bool
-        Continue an existing file (``--resume``): its grid and species must match.
+        Continue an existing file (resume): its variables and coordinates must match.
     """
 
-    def __init__(self, path: str | Path, model: Model, grid: Grid, stepper: str = "", append: bool = False):
+    def __init__(self, path: str | Path, layout: Layout, stepper: str = "", append: bool = False):
         self.path = Path(path)
-        self.model = model
-        self.grid = grid
+        self.layout = layout
+        self.stepper = stepper
+        self.append_mode = append
         self.frames = 0
+        self._system: SemiDiscrete | None = None
         if not append and not self.path.parent.is_dir():
             raise OutputError(f"cannot write output file {str(self.path)!r}: directory {str(self.path.parent)!r} does not exist")
         if self.path.is_dir():
             raise OutputError(f"cannot write output file {str(self.path)!r}: it is a directory")
+
+    def _error(self, err: Exception) -> OutputError:
+        return OutputError(f"cannot write output file {str(self.path)!r}: {getattr(err, 'strerror', None) or err}")
+
+    def start(self, system, t0, U0):
+        self._system = system
+        schema = _schema(self.layout, self.stepper, "running")
         try:
-            if append:
+            if self.append_mode:
                 with h5netcdf.File(self.path, "a") as f:
-                    self._check_compatible(f)
+                    self._check_compatible(f, schema)
                     self.frames = f.dimensions["time"].size
                     f.attrs["status"] = "running"
-                    f.attrs["stepper"] = stepper
+                    f.attrs["stepper"] = self.stepper
                 return
             with h5netcdf.File(self.path, "w") as f:
-                f.dimensions = {"time": None, **dict(zip(grid.axes, grid.cells))}
+                f.dimensions = dict(schema.dims)
                 tv = f.create_variable("time", ("time",), float)
                 tv.attrs["long_name"] = "time"
-                for axis, coords in zip(grid.axes, grid.coordinates):
-                    v = f.create_variable(axis, (axis,), float)
-                    v[:] = coords
-                    v.attrs["long_name"] = f"{axis} (cell centre)"
-                dims = ("time", *grid.axes)
-                for s in model.species:
-                    v = f.create_variable(s.name, dims, float, chunks=(1, *grid.cells))
-                    v.attrs["long_name"] = s.long_name
-                for key, value in _attrs(model, grid, stepper).items():
+                for name, values, attrs in schema.coordinates:
+                    v = f.create_variable(name, (name,), float)
+                    v[:] = values
+                    for key, value in attrs.items():
+                        v.attrs[key] = value
+                for name, dims, attrs in schema.variables:
+                    v = f.create_variable(name, dims, float, chunks=(1, *(schema.dims[d] for d in dims[1:])))
+                    for key, value in attrs.items():
+                        v.attrs[key] = value
+                for key, value in schema.attrs.items():
                     f.attrs[key] = value
         except OutputError:
             raise
         except (OSError, ValueError) as err:
-            raise OutputError(f"cannot write output file {str(self.path)!r}: {getattr(err, 'strerror', None) or err}") from None
+            raise self._error(err) from None
 
-    def _check_compatible(self, f) -> None:
+    def _check_compatible(self, f, schema: _Schema) -> None:
         names = str(f.attrs.get("species", "")).split(",")
-        if names != list(self.model.species_names):
+        if names != list(self.layout.field_names):
             raise OutputError(f"cannot resume {str(self.path)!r}: its species {names} differ from the model's")
+        for name, size in schema.dims.items():
+            if size is not None and (name not in f.dimensions or f.dimensions[name].size != size):
+                have = f.dimensions[name].size if name in f.dimensions else None
+                raise OutputError(f"cannot resume {str(self.path)!r}: its {name} axis has {have} cells, the run {size}")
         cells = tuple(int(c) for c in np.atleast_1d(f.attrs.get("grid_cells", ())))
-        if cells != self.grid.cells:
-            raise OutputError(f"cannot resume {str(self.path)!r}: its grid {cells} differs from {self.grid.cells}")
+        expected = self.layout.attrs.get("grid_cells")
+        if expected is not None and cells != tuple(int(c) for c in np.atleast_1d(expected)):
+            raise OutputError(f"cannot resume {str(self.path)!r}: its grid {cells} differs from {tuple(np.atleast_1d(expected))}")
 
-    def append(self, t: float, U: np.ndarray) -> None:
-        """Add the frame ``U`` (species first) at time ``t``."""
+    def save(self, t, U):
+        assert self._system is not None, "FrameWriter.start() must run first"
+        self.append(t, self._system.fields(U))
+
+    def append(self, t: float, fields: np.ndarray, extras: Mapping[str, np.ndarray] | None = None) -> None:
+        """Add one frame at time ``t``: the fields (first axis in layout order) and extras."""
         try:
             with h5netcdf.File(self.path, "a") as f:
                 n = f.dimensions["time"].size
                 f.resize_dimension("time", n + 1)
                 f["time"][n] = t
-                for i, name in enumerate(self.model.species_names):
-                    f[name][n, ...] = U[i]
+                for i, name in enumerate(self.layout.field_names):
+                    f[name][n, ...] = fields[i]
+                for name, value in (extras or {}).items():
+                    f[name][n, ...] = value
         except OSError as err:
             raise OutputError(f"cannot append to output file {str(self.path)!r}: {err}") from None
         self.frames += 1
 
-    def finish(self, status: str, extra: dict | None = None) -> None:
-        """Record the final status (and e.g. a failure report) as attributes."""
+    def finish(self, t: float, U: np.ndarray, status: Status, report: FailureReport | None) -> None:
+        """Record the final status (and the failure report) as attributes."""
+        self.record(status.label, {"failure": str(report)} if report is not None and status is not Status.INTERRUPTED else None)
+
+    def record(self, status: str, extra: Mapping[str, object] | None = None) -> None:
+        """Write the status and further attributes into the file."""
         try:
             with h5netcdf.File(self.path, "a") as f:
                 f.attrs["status"] = status
@@ -140,7 +195,7 @@ def open_run(path: str | Path):
 
 
 def last_frame(path: str | Path) -> tuple[float, np.ndarray, dict]:
-    """Time, state (species first) and attributes of the last frame of a run file."""
+    """Time, fields (first axis in the file's ``species`` order) and attributes of the last frame."""
     path = Path(path)
     if not path.is_file():
         raise OutputError(f"cannot resume: run file {str(path)!r} not found")

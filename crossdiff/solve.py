@@ -1,12 +1,12 @@
-"""``solve(model, grid, t_end, ...)``: wires discretisation, stepper, monitor and output."""
+"""``solve(model, grid, t_end, ...)``: wires a discretisation, a stepper and the observers
+(recorder, file writer, progress bar, monitor) to the one integration loop, and returns a
+:class:`Solution`."""
 
 from __future__ import annotations
 
-import math
-import sys
 import time as _time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +15,10 @@ import sympy as sp
 from .errors import InputError, ModelError, NumericalError
 from .fv import Discretisation
 from .grid import Grid
-from .io import FrameWriter, last_frame
+from .io import FrameWriter, last_frame, open_run, to_dataset
 from .model import NOISE, SPACE, Model, to_expr
-from .time import IMEX, FailureReport, Monitor, RunState, Stats, Status, Stepper
+from .time import IMEX, FailureReport, Layout, Monitor, Observer, ProgressBar, Recorder, SaveAt, Stats, Status, Stepper, integrate
+from .validation import positive_number
 
 __all__ = ["solve", "Solution", "initial_fields", "default_grid"]
 
@@ -91,30 +92,44 @@ class Solution:
 
     Attributes
     ----------
+    model : Model
+        The model that was run.
+    grid : Grid
+    layout : Layout
+        Names, coordinates and attributes of the fields (from the system).
     t : ndarray
         Times of the saved frames.
     frames : ndarray or None
-        Saved states, shape ``(len(t), n_species, *grid.shape)`` (``None`` when only written to
+        Saved fields, shape ``(len(t), n_species, *grid.shape)`` (``None`` when only written to
         a file with ``keep_frames=False``; use :meth:`to_xarray`).
+    final : ndarray
+        The fields at ``t_final``.
+    state : ndarray
+        The whole final state of the system (for finite volumes the same as ``final``).
     status : Status
     report : FailureReport or None
         Why and where the run failed.
     stats : Stats
         Step counters and wall times.
+    stepper : str
+        Description of the stepper.
+    output : Path or None
+        The NetCDF file written.
     """
 
     model: Model
     grid: Grid
+    layout: Layout
     t: np.ndarray
     frames: np.ndarray | None
     final: np.ndarray
+    state: np.ndarray
     t_final: float
     status: Status
     report: FailureReport | None
     stats: Stats
     stepper: str
     output: Path | None = None
-    attrs: dict = field(default_factory=dict)
 
     @property
     def success(self) -> bool:
@@ -124,50 +139,49 @@ class Solution:
     def message(self) -> str:
         return str(self.report) if self.report else self.status.message
 
+    def _index(self, name: str) -> int:
+        names = self.layout.field_names
+        if name not in names:
+            raise ModelError(f"unknown species {name!r}; known species: {', '.join(names)}")
+        return names.index(name)
+
     def __getitem__(self, name: str) -> np.ndarray:
         """Frames of species ``name``, shape ``(len(t), *grid.shape)``."""
-        i = self.model.index(name)
+        i = self._index(name)
         if self.frames is None:
             return self.to_xarray()[name].values
         return self.frames[:, i]
 
+    def _frames(self) -> np.ndarray:
+        if self.frames is not None:
+            return self.frames
+        ds = self.to_xarray()
+        return np.stack([ds[n].values for n in self.layout.field_names], axis=1)
+
+    def _integrate(self, fields: np.ndarray) -> np.ndarray:
+        space = tuple(range(-len(self.layout.space), 0))
+        return np.sum(fields, axis=space) * self.layout.cell_volume
+
     def mass(self) -> np.ndarray:
         """``∫ u_i dx`` per saved frame and species, shape ``(len(t), n_species)``."""
-        frames = self.frames if self.frames is not None else np.stack(
-            [self.to_xarray()[n].values for n in self.model.species_names], axis=1
-        )
-        return np.asarray(self.grid.integrate(frames))
+        return np.asarray(self._integrate(self._frames()))
 
     def to_xarray(self):
-        """The run as an :class:`xarray.Dataset` with dims ``time, x[, y, z]``."""
-        import xarray as xr
-
+        """The run as an :class:`xarray.Dataset` with dims ``time, x[, y, z]`` (the layout of the
+        output file, :func:`crossdiff.io.to_dataset`)."""
         if self.frames is None and self.output is not None:
-            from .io import open_run
-
             return open_run(self.output).load()
-        coords = {"time": self.t, **{a: c for a, c in zip(self.grid.axes, self.grid.coordinates)}}
-        dims = ("time", *self.grid.axes)
-        data = {
-            s.name: xr.Variable(dims, self.frames[:, i], attrs={"long_name": s.long_name})
-            for i, s in enumerate(self.model.species)
-        }
-        from .io import _attrs
-
-        attrs = _attrs(self.model, self.grid, self.stepper)
-        attrs["status"] = self.status.label
-        return xr.Dataset(data, coords=coords, attrs=attrs)
+        if self.frames is None:
+            raise InputError("this solution kept no frames (keep_frames=False) and wrote no file")
+        return to_dataset(self.layout, self.t, self.frames, stepper=self.stepper, status=self.status.label)
 
     def summary(self) -> dict:
         """Machine-readable summary (the CLI's ``--json``)."""
-        U = self.final
-        per = {}
-        for i, name in enumerate(self.model.species_names):
-            per[name] = {
-                "mass": float(self.grid.integrate(U[i])),
-                "min": float(np.min(U[i])),
-                "max": float(np.max(U[i])),
-            }
+        mass = self._integrate(self.final)
+        per = {
+            name: {"mass": float(mass[i]), "min": float(np.min(self.final[i])), "max": float(np.max(self.final[i]))}
+            for i, name in enumerate(self.layout.field_names)
+        }
         return {
             "model": self.model.name,
             "status": self.status.label,
@@ -177,6 +191,7 @@ class Solution:
             "steps": self.stats.n_steps,
             "rejected": self.stats.n_rejected,
             "rhs_evaluations": self.stats.nfev,
+            "implicit_solves": self.stats.n_implicit_solves,
             "wall_time": self.stats.wall_setup + self.stats.wall_stepping + self.stats.wall_output,
             "wall_stepping": self.stats.wall_stepping,
             "grid": self.grid.describe(),
@@ -187,14 +202,22 @@ class Solution:
         }
 
 
-def _save_times(t0: float, t_end: float, every: float) -> list[float]:
-    n = int(math.floor((t_end - t0) / every + 1e-9))
-    times = [t0 + k * every for k in range(1, n + 1)]
-    if not times or t_end - times[-1] > 1e-9 * max(1.0, abs(t_end)):
-        times.append(t_end)
-    else:
-        times[-1] = t_end if abs(times[-1] - t_end) < 1e-9 * max(1.0, abs(t_end)) else times[-1]
-    return times
+def _initial_state(system: Discretisation, initial, seed, output, resume: bool, t_end: float) -> tuple[float, np.ndarray]:
+    """Start time and consistent initial state: the last frame of ``output`` when resuming,
+    otherwise the model's initial data with ``initial`` replacing parts of it."""
+    model, grid = system.model, system.grid
+    if resume:
+        if output is None:
+            raise InputError("resume needs the output file of the run to continue")
+        t0, U0, _ = last_frame(output)
+        if U0.shape != (model.n_species, *grid.shape):
+            raise InputError(f"cannot resume: the file's state has shape {U0.shape}, expected {(model.n_species, *grid.shape)}")
+        if t0 >= t_end:
+            raise InputError(f"cannot resume: the run file already reaches t = {t0:g} >= end time {t_end:g}")
+        return t0, system.initial_state(U0, t0)
+    if isinstance(initial, np.ndarray) and initial.shape == (model.n_species, *grid.shape):
+        initial = {n: initial[i] for i, n in enumerate(model.species_names)}
+    return 0.0, system.initial_state(initial_fields(model, grid, seed, initial))
 
 
 def solve(
@@ -212,6 +235,7 @@ def solve(
     monitor: Monitor | None = None,
     progress: bool = False,
     limiter: str = "mc",
+    observers: Sequence[Observer] = (),
     throw: bool = True,
 ) -> Solution:
     """Simulate ``model`` on ``grid`` from ``t = 0`` to ``t_end``.
@@ -244,6 +268,8 @@ def solve(
         Show a progress bar (tqdm) on standard error.
     limiter : str
         Slope limiter of the taxis reconstruction.
+    observers : sequence of Observer
+        Further observers of the integration loop (called after the built-in ones).
     throw : bool
         Raise :class:`NumericalError` on failure (default); otherwise return a failed Solution.
 
@@ -254,124 +280,38 @@ def solve(
     Raises
     ------
     InputError
-        Bad grid, times, initial data or output path.
+        Bad model, grid, times, initial data or output path.
     NumericalError
         Blow-up, non-finite values, step-size collapse or a singular sensitivity meeting zero
         (frames written before the failure stay in ``output``).
     """
     wall0 = _time.perf_counter()
-    stats = Stats()
+    if not isinstance(model, Model):
+        raise InputError(f"model must be a crossdiff Model, got {type(model).__name__}")
     grid = grid if grid is not None else default_grid(model)
-    if not isinstance(grid, Grid):
-        raise InputError(f"grid must be a Grid, got {type(grid).__name__}")
-    t_end = model.defaults.t_end if t_end is None else t_end
-    if isinstance(t_end, bool) or not isinstance(t_end, (int, float)) or not math.isfinite(t_end) or t_end <= 0:
-        raise InputError(f"end time must be a positive number, got {t_end!r}")
-    t_end = float(t_end)
-    every = save_every if save_every is not None else (model.defaults.save_every or t_end / 20)
-    if isinstance(every, bool) or not isinstance(every, (int, float)) or not math.isfinite(every) or every <= 0:
-        raise InputError(f"save interval must be a positive number, got {every!r}")
+    t_end = positive_number(model.defaults.t_end if t_end is None else t_end, "end time")
+    every = positive_number(save_every if save_every is not None else (model.defaults.save_every or t_end / 20), "save interval")
     stepper = stepper if stepper is not None else IMEX()
-    monitor = monitor if monitor is not None else Monitor()
-    if limiter not in ("mc", "minmod", "gminmod"):
-        raise InputError(f"unknown limiter {limiter!r}; choose mc, gminmod or minmod")
-    disc = Discretisation(model, grid, limiter=limiter)
-
-    t0 = 0.0
-    if resume:
-        if output is None:
-            raise InputError("resume needs the output file of the run to continue")
-        t0, U0, _ = last_frame(output)
-        if U0.shape != (model.n_species, *grid.shape):
-            raise InputError(f"cannot resume: the file's state has shape {U0.shape}, expected {(model.n_species, *grid.shape)}")
-        if t0 >= t_end:
-            raise InputError(f"cannot resume: the run file already reaches t = {t0:g} >= end time {t_end:g}")
-    elif isinstance(initial, np.ndarray) and initial.shape == (model.n_species, *grid.shape):
-        U0 = initial_fields(model, grid, seed, {n: initial[i] for i, n in enumerate(model.species_names)})
-    else:
-        U0 = initial_fields(model, grid, seed, initial)  # type: ignore[arg-type]
-    for i, reason in disc.compiled.positive:
-        if np.min(U0[i]) <= 0:
-            raise InputError(f"initial data of species {model.species_names[i]!r} must be > 0: {reason}")
-    for s in disc.compiled.species:
-        if s.diffusion is not None and not s.diffusion.constant:
-            with np.errstate(all="ignore"):
-                d0 = s.diffusion.evaluate_array(t0, disc.coords, U0)
-            if not np.all(np.isfinite(d0)) or np.min(d0) < 0:
-                raise InputError(
-                    f"diffusion of species {s.name!r} ({s.diffusion.expr}) is negative or not finite on the "
-                    f"initial data (min {np.nanmin(d0):.3g})"
-                )
-    U0 = disc.initial_state(U0)
-
-    writer = FrameWriter(output, model, grid, stepper.describe(), append=resume) if output is not None else None
-    keep = (output is None) if keep_frames is None else keep_frames
-    times: list[float] = []
-    frames: list[np.ndarray] = []
-
-    def save(t: float, U: np.ndarray) -> None:
-        w0 = _time.perf_counter()
-        times.append(t)
-        if keep:
-            frames.append(U.copy())
-        if writer is not None:
-            writer.append(t, U)
-        stats.wall_output += _time.perf_counter() - w0
-
-    if not resume:
-        save(t0, U0)
-    monitor.start(disc, U0)
-    run = RunState(t0, U0, None, stats, monitor)
-    del U0  # the run owns the state from here (no second copy alive during stepping)
-    stats.wall_setup = _time.perf_counter() - wall0
-    bar = None
+    if not isinstance(stepper, Stepper):
+        raise InputError(f"stepper must be a crossdiff Stepper, got {type(stepper).__name__}")
+    system = Discretisation(model, grid, limiter=limiter)
+    t0, U0 = _initial_state(system, initial, seed, output, resume, t_end)
+    recorder = Recorder(keep_frames=(output is None) if keep_frames is None else keep_frames)
+    extra = list(observers)
+    observers = [recorder, monitor if monitor is not None else Monitor()]
+    if output is not None:
+        observers.insert(1, FrameWriter(output, system.layout, stepper.describe(), append=resume))
     if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=t_end - t0, unit="t", file=sys.stderr, leave=False, bar_format="{l_bar}{bar}| t={n:.4g}/{total:.4g} [{elapsed}<{remaining}]")
-    report: FailureReport | None = None
-    status = Status.SUCCESS
-    try:
-        for t_save in _save_times(t0, t_end, float(every)):
-            s0 = _time.perf_counter()
-            with np.errstate(all="ignore"):
-                report = stepper.advance(disc, run.t, run.U, t_save, run)
-            stats.wall_stepping += _time.perf_counter() - s0
-            if bar is not None:
-                bar.update(run.t - bar.n)
-            if report is not None:
-                status = report.status
-                if run.t > (times[-1] if times else -math.inf) and np.all(np.isfinite(run.U)):
-                    save(run.t, run.U)
-                break
-            save(t_save, run.U)
-    except KeyboardInterrupt:
-        status = Status.INTERRUPTED
-        report = FailureReport(Status.INTERRUPTED, run.t)
-        if writer is not None:
-            writer.finish(status.label)
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-    stats.nfev = disc.nfev
-    if writer is not None:
-        writer.finish(status.label, {"failure": str(report)} if report else None)
-    solution = Solution(
-        model=model,
-        grid=grid,
-        t=np.array(times),
-        frames=np.stack(frames) if keep and frames else None,
-        final=run.U,
-        t_final=run.t,
-        status=status,
-        report=report,
-        stats=stats,
-        stepper=stepper.describe(),
-        output=Path(output) if output is not None else None,
-    )
-    if report is not None and throw:
-        err = NumericalError(str(report), report)
+        observers.insert(1, ProgressBar(t_end))
+    observers.extend(extra)
+    setup = _time.perf_counter() - wall0
+    run = integrate(system, stepper, U0, (t0, t_end), save=SaveAt(every, initial=not resume), observers=observers)
+    run.stats.wall_setup = setup
+    solution = Solution(model, grid, system.layout, np.array(recorder.times), recorder.stacked(), system.fields(run.U),
+                        run.U, run.t, run.status, run.report, run.stats, stepper.describe(),
+                        Path(output) if output is not None else None)
+    if run.report is not None and throw:
+        err = NumericalError(str(run.report), run.report)
         err.solution = solution  # type: ignore[attr-defined]
         raise err
     return solution

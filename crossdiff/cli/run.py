@@ -10,7 +10,9 @@ from pathlib import Path
 from ..errors import InputError, NumericalError
 from ..grid import parse_cells
 from ..solve import default_grid, solve
-from ..time import Monitor, stepper_from_name
+from ..fv import LIMITERS
+from ..grid import BOUNDARIES
+from ..time import STEPPERS, Monitor, stepper_from_name
 from ._common import apply_sets, load_model_arg, positive_float
 
 #: A fixed step that needs more steps than this is a typo (``--dt 1e-30``), not a run: refuse it
@@ -99,7 +101,7 @@ def register(sub) -> None:
     p = sub.add_parser("run", help="simulate a model and write a NetCDF file")
     p.add_argument("model", help="catalogue name or model file (.toml)")
     p.add_argument("--grid", help="cells, e.g. 400 (1D) or 128x128 (2D); default: the model's")
-    p.add_argument("--boundary", choices=("noflux", "periodic"), help="boundary condition (default: the model's)")
+    p.add_argument("--boundary", choices=BOUNDARIES.names(), help=f"boundary condition: {BOUNDARIES.help()}; default: the model's")
     p.add_argument("--t-end", type=float, help="end time (default: the model's)")
     p.add_argument("--save-every", type=positive_float, help="interval between saved frames")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter (number) or definition (expression)")
@@ -107,12 +109,11 @@ def register(sub) -> None:
     p.add_argument("--seed", type=_seed, help="seed of the initial noise")
     p.add_argument("--out", help="output NetCDF file (default MODEL.nc)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last frame")
-    p.add_argument("--stepper", default="imex", choices=("imex", "imex3", "ssprk3", "bdf"),
-                   help="time stepper: imex (default; 4th order ARK4(3)6L[2]SA), imex3 (3rd order ARK3(2)4L[2]SA), ssprk3, bdf")
+    p.add_argument("--stepper", default="imex", choices=STEPPERS.names(), help=f"time stepper: {STEPPERS.help()}")
     p.add_argument("--rtol", type=positive_float, help="relative tolerance (imex, bdf)")
     p.add_argument("--atol", type=positive_float, help="absolute tolerance (imex, bdf)")
     p.add_argument("--dt", type=positive_float, help="fixed time step (imex, ssprk3)")
-    p.add_argument("--limiter", default="mc", choices=("mc", "gminmod", "minmod"), help="taxis slope limiter")
+    p.add_argument("--limiter", default="mc", choices=tuple(LIMITERS), help="taxis slope limiter (default mc)")
     p.add_argument("--peak-limit", type=positive_float, help="report blow-up when a density exceeds this")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")

@@ -2,6 +2,7 @@
 
 from ._discretise import Discretisation
 from ._faces import LIMITERS, divergence, face_difference, face_mean, limited_slopes, upwind_flux
+from ._sparsity import jacobian_sparsity
 from ._spectral import SpectralLaplacian
 
 __all__ = [
@@ -13,4 +14,5 @@ __all__ = [
     "face_mean",
     "limited_slopes",
     "upwind_flux",
+    "jacobian_sparsity",
 ]

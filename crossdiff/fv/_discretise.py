@@ -27,13 +27,16 @@ All fluxes vanish on no-flux walls, so without reactions ``Σ_k U_i h^d`` is con
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import sympy as sp
 
-from ..errors import ModelError, NumericalError
+from ..errors import InputError, ModelError, NumericalError
 from ..grid import Grid
 from ..model import (
     CompiledModel,
@@ -43,10 +46,13 @@ from ..model import (
     compile_kernel,
     compile_model,
     fused_reactions,
+    model_to_dict,
     species_symbols,
 )
+from ..time import Coordinate, Counters, Layout, Variable
 from ._faces import divergence, face_difference, face_mean
 from ._kernels import LIMITER_THETA, axis_view, second_difference, taxis_divergence
+from ._sparsity import jacobian_sparsity
 from ._spectral import SpectralLaplacian
 
 __all__ = ["Discretisation"]
@@ -77,8 +83,29 @@ _DUMMY = np.zeros((1, 1, 1))
 FUSED_MIN_CELLS = 4096
 
 
+def model_attributes(model: Model) -> dict[str, object]:
+    """Global output attributes describing ``model``: name, description, reference, parameters
+    (JSON), the full model file (``model_toml``, so a run can be resumed or reproduced) and the
+    equations in text form."""
+    import tomli_w
+
+    return {
+        "model": model.name,
+        "description": model.description,
+        "reference": model.reference,
+        "parameters": json.dumps(dict(model.parameters)),
+        "model_toml": tomli_w.dumps(model_to_dict(model)),
+        "equations": "\n".join(model.equations()),
+    }
+
+
 class Discretisation:
     """Finite-volume operators of ``model`` on ``grid`` (see the module docstring for the scheme).
+
+    Implements the :class:`~crossdiff.time.SemiDiscrete` contract: the state is
+    ``U[i] = `` cell averages of species ``i``, ``L`` the implicit diffusion, ``E`` taxis,
+    reactions and the explicit rest of nonlinear diffusion, the algebraic components the
+    quasi-stationary species.
 
     Parameters
     ----------
@@ -91,9 +118,15 @@ class Discretisation:
     """
 
     def __init__(self, model: Model, grid: Grid, limiter: str = "mc", krylov_rtol: float = 1e-10):
+        if not isinstance(model, Model):
+            raise InputError(f"model must be a crossdiff Model, got {type(model).__name__}")
+        if not isinstance(grid, Grid):
+            raise InputError(f"grid must be a Grid, got {type(grid).__name__}")
         self.model = model
         self.grid = grid
         self.limiter = limiter
+        if limiter not in LIMITER_THETA:
+            raise InputError(f"unknown limiter {limiter!r}; choose one of: {', '.join(LIMITER_THETA)}")
         self._theta = LIMITER_THETA[limiter]
         self.krylov_rtol = krylov_rtol
         self.compiled: CompiledModel = compile_model(model, grid.ndim)
@@ -129,9 +162,40 @@ class Discretisation:
         self._fused = None
         if grid.size >= FUSED_MIN_CELLS:
             self._fused = fused_reactions(cm, [i for i in range(self.n) if self.parabolic[i]])
-        self.nfev = 0
-        self.n_krylov = 0
+        self.counters = Counters()
+        self.differential = self.parabolic
+        # densities; a mean-free potential (quasi-stationary species without decay) may be negative
+        mean_free = {e.index for e in self._elliptic if e.linear == 0}
+        self.nonnegative = np.array([i not in mean_free for i in range(self.n)])
+        self.positive = tuple(cm.positive)
         self._refresh_symbols()
+
+    @property
+    def nfev(self) -> int:
+        """Evaluations of the explicit part so far."""
+        return self.counters.nfev
+
+    @cached_property
+    def layout(self) -> Layout:
+        """The species as fields on the cell centres, with the model's and grid's attributes."""
+        g = self.grid
+        return Layout(
+            fields=tuple(Variable(s.name, g.axes, s.long_name) for s in self.model.species),
+            coordinates=tuple(Coordinate(a, c, f"{a} (cell centre)") for a, c in zip(g.axes, g.coordinates)),
+            space=g.axes,
+            cell_volume=g.cell_volume,
+            attrs={**model_attributes(self.model), **g.attributes()},
+        )
+
+    def fields(self, U: np.ndarray) -> np.ndarray:
+        """The state is the species' cell averages itself."""
+        return U
+
+    def jacobian_sparsity(self):
+        """Sparsity pattern of ``d rhs/dU`` (:func:`~crossdiff.fv.jacobian_sparsity`), cached."""
+        if getattr(self, "_sparsity", None) is None:
+            self._sparsity = jacobian_sparsity(self.grid, self.n)
+        return self._sparsity
 
     # ------------------------------------------------------------------ set-up
     def _make_elliptic(self, i: int) -> _Elliptic:
@@ -169,6 +233,10 @@ class Discretisation:
     def has_nonlinear_diffusion(self) -> bool:
         return any(s.diffusion_kind is DiffusionKind.NONLINEAR for s in self.compiled.species)
 
+    def prepare(self, t: float, U: np.ndarray) -> None:
+        """Start of a step: :meth:`refresh` the frozen nonlinear diffusions."""
+        self.refresh(t, U)
+
     def refresh(self, t: float, U: np.ndarray) -> None:
         """Freeze density-dependent diffusions at ``U`` (the start of a step).
 
@@ -199,7 +267,7 @@ class Discretisation:
         """``E(t, U)``: taxis, reactions and ``∇·((D(U) - D(U^n))∇U)``, divided by ``τ``.
 
         Written into ``out`` (C-contiguous, the shape of ``U``, not ``U`` itself) when given."""
-        self.nfev += 1
+        self.counters.nfev += 1
         g = self.grid
         if out is None:
             out = np.empty_like(U)
@@ -287,6 +355,7 @@ class Discretisation:
         conjugate gradients; tensor with cross terms: GMRES; both preconditioned by the spectral
         solve with constant coefficients, to relative residual ``krylov_rtol``.
         """
+        self.counters.n_implicit_solves += 1
         direct = self._direct
         if len(direct) == self.n:  # every species solved spectrally: transform B as a whole
             return self.spectral.solve_diagonal(B, gamma_dt * self._direct_scales)
@@ -325,10 +394,14 @@ class Discretisation:
             x, info = spla.cg(A, b.ravel(), x0=x0, rtol=self.krylov_rtol, atol=0.0, M=M, maxiter=500)
         else:
             x, info = spla.gmres(A, b.ravel(), x0=x0, rtol=self.krylov_rtol, atol=0.0, M=M, restart=50, maxiter=20)
-        self.n_krylov += 1
+        self.counters.n_krylov_solves += 1
         if info != 0:
             raise NumericalError(f"implicit diffusion solve of species {self.compiled.species[i].name!r} did not converge")
         return x.reshape(shape)
+
+    def constrain(self, t: float, U: np.ndarray) -> np.ndarray:
+        """The algebraic constraints: :meth:`solve_elliptic`."""
+        return self.solve_elliptic(t, U) if self._elliptic else U
 
     def solve_elliptic(self, t: float, U: np.ndarray) -> np.ndarray:
         """Overwrite the quasi-stationary species of ``U`` with the solution of their equation."""
@@ -343,30 +416,47 @@ class Discretisation:
         return U
 
     # ------------------------------------------------------------------ step-size information
-    def taxis_rate(self, t: float, U: np.ndarray) -> float:
-        """``max Σ_a |a_a| / h_a`` over species: the explicit transport CFL rate (1/time)."""
+    def _face_speeds(self, t: float, U: np.ndarray, i: int) -> list[np.ndarray | float]:
+        """Per axis, ``Σ_j |a_j|`` on every face: the taxis face speeds of species ``i``
+        (``a_j = χ̄_ij δ u_j / h`` up the gradient of each signal ``j``), divided by ``τ_i``.
+
+        The upwind fluxes of the signals are added separately, so ``Σ_j |a_j|`` is what bounds
+        the outflow of a cell."""
         g = self.grid
+        speeds: list[np.ndarray | float] = []
+        chis = []
+        for j, chi in self.compiled.species[i].taxis:
+            chi_cells = np.abs(chi(t, self.coords, U))
+            if not np.isscalar(chi_cells):
+                chi_cells = np.broadcast_to(chi_cells, g.shape)
+            chis.append((j, chi_cells))
+        for a in range(g.ndim):
+            per, h = g.periodic[a], g.spacing[a]
+            speed: np.ndarray | float = 0.0
+            for j, chi_cells in chis:
+                chi_face = chi_cells if np.isscalar(chi_cells) else face_mean(chi_cells, a, per)
+                speed = speed + chi_face * np.abs(face_difference(U[j], a, per)) / h
+            speeds.append(speed * self.inv_tau[i])
+        return speeds
+
+    def _taxis_species(self):
+        return [i for i, s in enumerate(self.compiled.species) if self.parabolic[i] and s.taxis]
+
+    def taxis_rate(self, t: float, U: np.ndarray) -> float:
+        """``max_i Σ_a max|a_a|/h_a``: the explicit transport CFL rate (1/time), with the face
+        speeds of :meth:`_face_speeds`."""
         rate = 0.0
-        for i, s in enumerate(self.compiled.species):
-            if not self.parabolic[i] or not s.taxis:
-                continue
-            total = 0.0
-            for j, chi in s.taxis:
-                chi_cells = np.abs(chi(t, self.coords, U))
-                if not np.isscalar(chi_cells):
-                    chi_cells = np.broadcast_to(chi_cells, g.shape)
-                for a in range(g.ndim):
-                    per, h = g.periodic[a], g.spacing[a]
-                    chi_face = chi_cells if np.isscalar(chi_cells) else face_mean(chi_cells, a, per)
-                    total += float(np.max(chi_face * np.abs(face_difference(U[j], a, per)), initial=0.0)) / h**2
-            rate = max(rate, total * self.inv_tau[i])
+        for i in self._taxis_species():
+            speeds = self._face_speeds(t, U, i)
+            total = sum(float(np.max(sp_a, initial=0.0)) / h for sp_a, h in zip(speeds, self.grid.spacing))
+            rate = max(rate, total)
         return rate
 
     def transport_limit(self, t: float, U: np.ndarray, cfl: float) -> float:
         r"""Largest stable step of explicit taxis next to implicit diffusion (``inf`` if no taxis).
 
-        For each parabolic species with taxis, with face velocities ``a_a = χ̄ δ_a u_j / h_a`` and
-        its smallest diffusion coefficient ``D`` (both divided by ``τ``),
+        For each parabolic species with taxis, with face speeds ``a_a`` (:meth:`_face_speeds`)
+        and its smallest diffusion coefficient ``D`` (both divided by ``τ``),
 
         .. math::
 
@@ -381,23 +471,12 @@ class Discretisation:
         shrink like ``h`` under grid refinement; the embedded error estimate and the rejection of
         negative states still guard accuracy and positivity.
         """
-        g = self.grid
         limit = math.inf
-        for i, s in enumerate(self.compiled.species):
-            if not self.parabolic[i] or not s.taxis:
-                continue
+        for i in self._taxis_species():
             hyperbolic = 0.0
             speed_sq = 0.0
-            for a in range(g.ndim):
-                per, h = g.periodic[a], g.spacing[a]
-                face_speed = 0.0
-                for j, chi in s.taxis:
-                    chi_cells = np.abs(chi(t, self.coords, U))
-                    if not np.isscalar(chi_cells):
-                        chi_cells = np.broadcast_to(chi_cells, g.shape)
-                    chi_face = chi_cells if np.isscalar(chi_cells) else face_mean(chi_cells, a, per)
-                    face_speed = face_speed + chi_face * np.abs(face_difference(U[j], a, per)) / h
-                peak = float(np.max(face_speed, initial=0.0)) * self.inv_tau[i]
+            for speed, h in zip(self._face_speeds(t, U, i), self.grid.spacing):
+                peak = float(np.max(speed, initial=0.0))
                 hyperbolic += peak / h
                 speed_sq += peak * peak
             if hyperbolic <= 0:
@@ -408,6 +487,16 @@ class Discretisation:
                 bound = max(bound, 2.0 * d_min / speed_sq)
             limit = min(limit, cfl * bound)
         return limit
+
+    def imex_step_limit(self, t: float, U: np.ndarray) -> float:
+        """:meth:`transport_limit` at Courant number one."""
+        return self.transport_limit(t, U, 1.0)
+
+    def explicit_step_limit(self, t: float, U: np.ndarray) -> float:
+        """``1/(ρ_diff + 2 ρ_taxis)`` (:meth:`diffusion_rate`, :meth:`taxis_rate`): the
+        forward-Euler positivity limit of the whole right-hand side with the MUSCL taxis flux."""
+        rate = self.diffusion_rate(t, U) + 2.0 * self.taxis_rate(t, U)
+        return 1.0 / rate if rate > 0 else math.inf
 
     def _min_diffusion(self, i: int) -> float:
         """Smallest diffusion coefficient of species ``i`` now (frozen face values if nonlinear)."""
@@ -436,7 +525,32 @@ class Discretisation:
             rate = max(rate, 2.0 * float(np.sum(d / np.square(self.grid.spacing))) * self.inv_tau[i])
         return rate
 
-    def initial_state(self, fields: np.ndarray) -> np.ndarray:
-        """Copy of ``fields`` with the elliptic species solved (consistent initial data)."""
-        U = np.array(fields, dtype=float, copy=True)
-        return self.solve_elliptic(0.0, U) if self._elliptic else U
+    def initial_state(self, frame: Mapping[str, np.ndarray] | np.ndarray, t: float = 0.0) -> np.ndarray:
+        """The state from the species' fields (an array ``(n, *grid.shape)`` or a mapping of
+        species names to arrays), with the quasi-stationary species solved (consistent data).
+
+        Raises
+        ------
+        InputError
+            If a species that must stay positive is not, or a density-dependent diffusion is
+            negative or not finite on the data.
+        """
+        if isinstance(frame, Mapping):
+            frame = np.stack([np.asarray(frame[name], dtype=float) for name in self.model.species_names])
+        U = np.array(frame, dtype=float, copy=True)
+        names = self.model.species_names
+        if U.shape != (self.n, *self.grid.shape):
+            raise InputError(f"the state has shape {U.shape}, expected {(self.n, *self.grid.shape)}")
+        for i, reason in self.positive:
+            if np.min(U[i]) <= 0:
+                raise InputError(f"initial data of species {names[i]!r} must be > 0: {reason}")
+        for s in self.compiled.species:
+            if s.diffusion is not None and not s.diffusion.constant:
+                with np.errstate(all="ignore"):
+                    d0 = s.diffusion.evaluate_array(t, self.coords, U)
+                if not np.all(np.isfinite(d0)) or np.min(d0) < 0:
+                    raise InputError(
+                        f"diffusion of species {s.name!r} ({s.diffusion.expr}) is negative or not finite on the "
+                        f"initial data (min {np.nanmin(d0):.3g})"
+                    )
+        return self.solve_elliptic(t, U) if self._elliptic else U

@@ -1,23 +1,58 @@
-"""Time stepping: IMEX (default), SSPRK3, SciPy BDF; step-size control and failure detection."""
+"""Time integration of semi-discrete systems, the same for every scale.
 
-from ._events import FailureReport, Monitor, Stats, Status
-from ._steppers import BDF, IMEX, SSPRK3, STEPPERS, RunState, Stepper, jacobian_sparsity, stepper_from_name
-from ._tableau import KENCARP3, KENCARP4, IMEXTableau
+* :class:`SemiDiscrete`: the contract ``dU/dt = E(t, U) + L U`` (+ algebraic constraints) that
+  discretisations implement, with :class:`Layout` describing their variables for the output.
+* :func:`integrate`: the one loop; :class:`SaveAt` says when to save.
+* Steppers (:class:`IMEX` default, :class:`SSPRK3`, :class:`BDF`; registry :data:`STEPPERS`),
+  step-size controllers (:class:`IController`, :class:`PIController`, :class:`FixedStep`),
+  observers (:class:`Monitor` for blow-up and failures, :class:`Recorder`, :class:`ProgressBar`;
+  the NetCDF writer is :class:`crossdiff.io.FrameWriter`).
+* :class:`Status`, :class:`FailureReport`, :class:`Stats`: what a run reports.
+"""
+
+from ._controllers import Controller, ControllerState, FixedStep, IController, PIController, SolverControlled
+from ._events import FailureReport, Stats, Status
+from ._kernels import ark_scatter, scaled_error_max
+from ._loop import Integration, SaveAt, clip_negative, integrate
+from ._observers import Monitor, Observer, ProgressBar, Recorder
+from ._steppers import BDF, IMEX, SSPRK3, STEPPERS, Stepper, StepResult, stepper_from_name
+from ._system import Coordinate, Counters, Layout, SemiDiscrete, Variable
+from ._tableau import KENCARP3, KENCARP4, IMEXTableau, upwind_courant_limit
 
 __all__ = [
+    "SemiDiscrete",
+    "Layout",
+    "Variable",
+    "Coordinate",
+    "Counters",
+    "integrate",
+    "Integration",
+    "SaveAt",
+    "clip_negative",
     "Stepper",
+    "StepResult",
     "IMEX",
     "SSPRK3",
     "BDF",
     "STEPPERS",
     "stepper_from_name",
+    "Controller",
+    "ControllerState",
+    "IController",
+    "PIController",
+    "FixedStep",
+    "SolverControlled",
+    "Observer",
+    "Recorder",
+    "ProgressBar",
+    "Monitor",
     "IMEXTableau",
     "KENCARP3",
     "KENCARP4",
+    "upwind_courant_limit",
     "Status",
     "FailureReport",
-    "Monitor",
     "Stats",
-    "RunState",
-    "jacobian_sparsity",
+    "ark_scatter",
+    "scaled_error_max",
 ]

@@ -1,16 +1,18 @@
-"""Time steppers for the semi-discrete system ``dU/dt = E(t, U) + L U`` of :class:`~crossdiff.fv.Discretisation`.
+"""Time steppers for a :class:`~crossdiff.time.SemiDiscrete` system ``dU/dt = E(t, U) + L U``.
 
-* :class:`IMEX` (default): additive Runge–Kutta ARK4(3)6L[2]SA (or ARK3(2)4L[2]SA), diffusion
-  ``L`` implicit (one DCT/FFT solve per implicit stage), taxis and reactions explicit; adaptive step with embedded error
-  control, capped by the explicit transport limit (the CFL condition, or where diffusion
-  dominates its larger von Neumann bound).
+* :class:`IMEX` (default): additive Runge–Kutta ARK4(3)6L[2]SA (or ARK3(2)4L[2]SA) of Kennedy &
+  Carpenter (2003): ``L`` implicit (one solve of ``(I − γΔt L) X = B`` per implicit stage),
+  ``E`` explicit; embedded error estimate; steps capped by the explicit part's stability limit.
 * :class:`SSPRK3`: the explicit three-stage strong-stability-preserving Runge–Kutta method of
-  Shu & Osher (J. Comput. Phys. 77, 1988); positivity preserving under its CFL condition.
+  Shu & Osher (1988); positivity preserving under its CFL condition.
 * :class:`BDF`: SciPy's variable-order BDF on the whole right-hand side with the sparse Jacobian
   pattern of the stencil: a stiff method-of-lines reference.
 
-Every stepper advances with :meth:`Stepper.advance`; the Runge–Kutta ones share one driver loop
-(step-size control, rejection of non-finite or negative states, failure monitor).
+A stepper is a small object (as diffrax's solvers): :meth:`Stepper.step` takes one step of a
+given size from explicit state and returns the new state, its error estimate and the stepper's
+own state; it knows nothing of save times, failure monitoring or output, which belong to the
+loop (:func:`~crossdiff.time.integrate`), and nothing of step-size control, which belongs to a
+:class:`~crossdiff.time.Controller` (:meth:`Stepper.controller` gives the default one).
 """
 
 from __future__ import annotations
@@ -18,181 +20,94 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ..fv._kernels import ark_scatter, scaled_error_max
-from ._events import FailureReport, Monitor, Stats, Status
+from ..registry import Registry
+from ..validation import positive_number
+from ._controllers import Controller, FixedStep, IController, SolverControlled
+from ._kernels import ark_scatter
+from ._system import SemiDiscrete
 from ._tableau import KENCARP3, KENCARP4, IMEXTableau
 
-__all__ = ["Stepper", "IMEX", "SSPRK3", "BDF", "STEPPERS", "stepper_from_name"]
-
-SAFETY = 0.9  #: step-size safety factor
-MIN_FACTOR = 0.2  #: smallest step-size change per step
-MAX_FACTOR = 5.0  #: largest step-size change per step
-
-
-def _check_tol(rtol: float, atol: float) -> None:
-    for name, v in (("rtol", rtol), ("atol", atol)):
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-            raise InputError(f"{name} must be a positive number, got {v!r}")
-
-
-def _check_dt(dt: float | None) -> None:
-    if dt is not None and not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
-        raise InputError(f"dt must be a positive number, got {dt!r}")
-
-
-def _clip_negative(U: np.ndarray, nonneg: np.ndarray, tol: float) -> bool:
-    """Remove small negative values of non-negative species in place, conserving mass.
-
-    Spectral solves leave round-off of about ``1e-16 max|u|``, and the IMEX weights are not all
-    positive, so where a density nearly vanishes a step may end slightly below zero, within the
-    step's absolute tolerance. Reaction dynamics with an unstable zero state would amplify such
-    values. Values in ``[-tol, 0)`` are set to zero and the species is rescaled so that its total
-    ``Σ u`` is unchanged (mass is still conserved to round-off). Returns True if a value below
-    ``-tol`` remains: the step is then rejected and retried with a smaller step.
-    """
-    negative = False
-    for i in np.flatnonzero(nonneg):
-        u = U[i]
-        low = float(np.min(u))
-        if low >= 0:
-            continue
-        if low < -tol:
-            negative = True
-            continue
-        total = float(np.sum(u))
-        np.maximum(u, 0.0, out=u)
-        positive_total = float(np.sum(u))
-        if positive_total > 0 and total > 0:
-            u *= total / positive_total
-    return negative
-
-
-class Stepper(ABC):
-    """Contract: advance the state from ``t`` to exactly ``t_stop``."""
-
-    name: str = ""
-    #: order of accuracy in time
-    order: int = 0
-
-    @abstractmethod
-    def advance(self, disc, t: float, U: np.ndarray, t_stop: float, run: "RunState") -> FailureReport | None:
-        """Advance ``run.U`` from ``run.t`` to ``t_stop``; a report if the run failed."""
-
-    def describe(self) -> str:
-        return self.name
+__all__ = ["Stepper", "StepResult", "IMEX", "SSPRK3", "BDF", "STEPPERS", "stepper_from_name"]
 
 
 @dataclass
-class RunState:
-    """Mutable state threaded through a run: time, state, step size, counters, monitor."""
+class StepResult:
+    """What one step returns.
 
-    t: float
+    Attributes
+    ----------
+    U : ndarray
+        The state at ``t + dt``.
+    error : ndarray or None
+        The embedded error estimate (same shape as ``U``), or None.
+    state : object
+        The stepper's own state for the next step.
+    t : float or None
+        The time reached, when the stepper chose a shorter step than offered (None: the whole
+        step was taken).
+    failure : str or None
+        Why the stepper could not take a step (it then returns its last good state).
+    """
+
     U: np.ndarray
-    dt: float | None
-    stats: Stats
-    monitor: Monitor
+    error: np.ndarray | None = None
+    state: Any = None
+    t: float | None = None
+    failure: str | None = None
 
 
-class _RungeKutta(Stepper):
-    """Shared driver of the one-step methods: step-size control and failure handling."""
+class Stepper(ABC):
+    """Contract of a time stepper: :meth:`step`, plus optional stability limit and state.
 
-    adaptive: bool = True
-    dt: float | None = None
-    rtol: float = 1e-4
-    atol: float = 1e-6
+    Attributes
+    ----------
+    name : str
+        Short name.
+    order : int
+        Order of accuracy in time.
+    error_order : int
+        Order of the embedded solution used for error control.
+    """
+
+    name: str = ""
+    order: int = 0
+    error_order: int = 1
+
+    def describe(self) -> str:
+        """One line naming the method and its options (stored in output files)."""
+        return self.name
 
     @abstractmethod
-    def attempt(self, disc, t: float, U: np.ndarray, dt: float) -> tuple[np.ndarray, float]:
-        """One step of size ``dt``: the new state and the scaled error norm (0 if not adaptive)."""
+    def controller(self) -> Controller:
+        """The step-size controller this stepper uses unless another is given."""
 
-    @abstractmethod
-    def step_cap(self, disc, t: float, U: np.ndarray) -> float:
-        """Largest step allowed by stability/positivity at this state (``inf`` if none)."""
-
-    def initial_dt(self, disc, t: float, U: np.ndarray) -> float:
-        """Starting step: ``0.01 ‖U‖ / ‖dU/dt‖`` (Hairer, Nørsett & Wanner, Sec. II.4)."""
-        scale = self.atol + self.rtol * np.abs(U)
-        d0 = float(np.max(np.abs(U) / scale))
-        d1 = float(np.max(np.abs(disc.rhs(t, U)) / scale))
-        return 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
-
-    def _error_norm(self, disc, U: np.ndarray, U_new: np.ndarray, err: np.ndarray) -> float:
-        """Max over parabolic species and cells of ``|err| / (atol + rtol max(|U|, |U_new|))``."""
-        worst = 0.0
-        for i in np.flatnonzero(disc.parabolic):
-            worst = max(worst, scaled_error_max(err[i].ravel(), U[i].ravel(), U_new[i].ravel(), self.rtol, self.atol))
-        return worst
-
-    def advance(self, disc, t, U, t_stop, run):
-        monitor = run.monitor
-        nonneg = np.array([np.min(U[i]) >= 0 for i in range(disc.n)])
-        if self.dt is not None:
-            dt = self.dt
-        elif run.dt is None:
-            dt = self.initial_dt(disc, t, U)
-        else:
-            dt = run.dt
-        while t < t_stop:
-            remaining = t_stop - t
-            disc.refresh(t, U)
-            dt_try = min(dt, self.step_cap(disc, t, U)) if self.dt is None else dt
-            if dt_try >= remaining * (1 - 1e-12) or (self.dt is not None and dt_try > remaining):
-                dt_try = remaining
-            if self.dt is None and dt_try < monitor.dt_min * max(1.0, abs(t)):
-                run.t, run.U = t, U
-                return monitor.collapse(t, U, dt_try)
-            U_new, err = self.attempt(disc, t, U, dt_try)
-            run.stats.nfev = disc.nfev
-            finite = bool(np.all(np.isfinite(U_new)))
-            negative = False
-            if finite and nonneg.any():
-                negative = _clip_negative(U_new, nonneg, self.atol)
-            if self.dt is not None:  # fixed steps: no rejection
-                if not finite:
-                    run.t, run.U = t, U
-                    return monitor.check(t + dt_try, U_new)
-                accepted = True
-            else:
-                accepted = finite and not negative and err <= 1.0
-            if accepted:
-                t = t_stop if dt_try == remaining else t + dt_try
-                U = U_new
-                run.stats.n_steps += 1
-                report = monitor.check(t, U)
-                if report is not None:
-                    run.t, run.U = t, U
-                    return report
-                if self.dt is None:
-                    factor = MAX_FACTOR if err == 0 else min(MAX_FACTOR, max(MIN_FACTOR, SAFETY * err ** (-1.0 / (self.error_order + 1))))
-                    dt = dt_try * factor if dt_try < remaining or factor < 1 else max(dt, dt_try * factor)
-            else:
-                run.stats.n_rejected += 1
-                if negative:
-                    with np.errstate(all="ignore"):
-                        report = monitor.negative_drive(t, U, disc.rhs(t, U))
-                    if report is not None:
-                        run.t, run.U = t, U
-                        return report
-                if not finite or negative:
-                    dt = dt_try * 0.5
-                else:
-                    dt = dt_try * max(MIN_FACTOR, SAFETY * err ** (-1.0 / (self.error_order + 1)))
-            run.t, run.U = t, U
-        run.dt = dt
+    def init(self, system: SemiDiscrete, t0: float, U0: np.ndarray) -> Any:
+        """The stepper's own state before the first step (None for one-step methods)."""
         return None
 
-    error_order: int = 2
+    @abstractmethod
+    def step(self, system: SemiDiscrete, t: float, U: np.ndarray, dt: float, state: Any) -> StepResult:
+        """One step of size ``dt`` from ``(t, U)``; ``U`` is not modified."""
+
+    def step_limit(self, system: SemiDiscrete, t: float, U: np.ndarray) -> float:
+        """Largest step allowed by stability/positivity at this state (``inf`` if none)."""
+        return math.inf
+
+    def initial_step(self, system: SemiDiscrete, t: float, U: np.ndarray) -> float | None:
+        """A natural first step, or None to let the controller estimate one."""
+        return None
 
 
-class IMEX(_RungeKutta):
+class IMEX(Stepper):
     """Implicit–explicit additive Runge–Kutta stepper (default).
 
-    Diffusion (constant, diagonal-tensor, or the reference part of a nonlinear diffusion) is
-    implicit and solved by DCT/FFT; taxis, reactions and the remaining diffusion are explicit.
+    ``L`` (diffusion: constant, diagonal-tensor, or the frozen part of a nonlinear diffusion)
+    is implicit, solved by DCT/FFT; ``E`` (taxis, reactions, the remaining diffusion) explicit.
 
     Parameters
     ----------
@@ -202,11 +117,11 @@ class IMEX(_RungeKutta):
     dt : float, optional
         Fixed step size (no error control); for convergence studies.
     cfl : float, optional
-        Multiplier of the explicit transport limit
-        ``Δt <= max(1/Σ_a max|a_a|/h_a, 2D/Σ_a max a_a²)`` of
-        :meth:`~crossdiff.fv.Discretisation.transport_limit`: the hyperbolic CFL condition where
+        Multiplier of the explicit transport limit of the system
+        (:meth:`~crossdiff.time.SemiDiscrete.imex_step_limit`; for finite volumes
+        ``Δt <= max(1/Σ_a max|a_a|/h_a, 2D/Σ_a max a_a²)``: the hyperbolic CFL condition where
         the cell Péclet number is large, the diffusive von Neumann bound where diffusion resolves
-        the aggregates (then the step does not shrink like ``h``). Default: 0.8 × the Courant
+        the aggregates, so that the step does not shrink like ``h``). Default: 0.8 × the Courant
         number up to which the tableau's explicit part is stable on upwind transport
         (:attr:`IMEXTableau.upwind_courant`: 2.117 for ARK4(3)6L[2]SA, 1.832 for ARK3(2)4L[2]SA).
         On may-nowak-taxis, where the limit holds almost every step, the default 1.69 takes half
@@ -219,17 +134,23 @@ class IMEX(_RungeKutta):
         faster at the default tolerance; where the step is held by the transport limit rather than
         by accuracy (nonlinear-singular, the late phase of may-nowak-taxis) the third-order pair
         is 1.3–1.5× cheaper.
+    controller : Controller, optional
+        Step-size controller; default :class:`IController` with ``rtol, atol`` (or
+        :class:`FixedStep` when ``dt`` is given).
     """
 
     def __init__(self, rtol: float = 1e-4, atol: float = 1e-6, dt: float | None = None, cfl: float | None = None,
-                 tableau: IMEXTableau = KENCARP4):
-        _check_tol(rtol, atol)
-        _check_dt(dt)
-        if cfl is None:
-            cfl = 0.8 * tableau.upwind_courant
-        if not (isinstance(cfl, (int, float)) and math.isfinite(cfl) and cfl > 0):
-            raise InputError(f"cfl must be a positive number, got {cfl!r}")
-        self.rtol, self.atol, self.dt, self.cfl, self.tableau = rtol, atol, dt, cfl, tableau
+                 tableau: IMEXTableau = KENCARP4, controller: Controller | None = None):
+        self.rtol = positive_number(rtol, "rtol")
+        self.atol = positive_number(atol, "atol")
+        self.dt = None if dt is None else positive_number(dt, "dt")
+        if not isinstance(tableau, IMEXTableau):
+            raise InputError(f"tableau must be an IMEXTableau, got {type(tableau).__name__}")
+        self.cfl = positive_number(0.8 * tableau.upwind_courant if cfl is None else cfl, "cfl")
+        if controller is not None and not isinstance(controller, Controller):
+            raise InputError(f"controller must be a Controller, got {type(controller).__name__}")
+        self.tableau = tableau
+        self._controller = controller
         self.order = tableau.order
         self.error_order = tableau.embedded_order
         self.name = f"IMEX {tableau.name}"
@@ -237,13 +158,20 @@ class IMEX(_RungeKutta):
     def describe(self) -> str:
         return f"{self.name} ({'dt=' + format(self.dt, 'g') if self.dt else f'rtol={self.rtol:g}, atol={self.atol:g}'})"
 
-    def step_cap(self, disc, t, U):
-        return disc.transport_limit(t, U, self.cfl)
+    def controller(self) -> Controller:
+        if self._controller is not None:
+            return self._controller
+        if self.dt is not None:
+            return FixedStep(self.dt, clip_tolerance=self.atol)
+        return IController(self.rtol, self.atol)
 
-    def attempt(self, disc, t, U, dt):
+    def step_limit(self, system, t, U):
+        return self.cfl * system.imex_step_limit(t, U)
+
+    def step(self, system, t, U, dt, state):
         """One ARK step, scattering each stage derivative into every sum that needs it as soon as
-        it is known (:func:`~crossdiff.fv._kernels.ark_scatter`): the later stage right-hand
-        sides, the increment and the error estimate.
+        it is known (:func:`~crossdiff.time.ark_scatter`): the later stage right-hand sides, the
+        increment and the error estimate.
 
         Memory: 9 states for the six-stage pair. These are the ``s − 1`` right-hand sides, the
         increment, the error, the state and one work array. The right-hand side of stage ``j``
@@ -254,6 +182,7 @@ class IMEX(_RungeKutta):
         tab = self.tableau
         s, g = tab.stages, tab.gamma
         weights_err = tab.b - tab.b_embedded
+        algebraic = ~system.differential
         # acc[i - 1] = U + Δt Σ_{j<i} (a^E_ij E_j + a^I_ij L_j): the right-hand side of stage i >= 1
         acc = np.empty((s - 1,) + U.shape)
         acc[:] = U
@@ -270,32 +199,33 @@ class IMEX(_RungeKutta):
             tj = t + tab.c[j] * dt
             if j == 0:
                 stage = U
-                work = disc.implicit(U)
+                work = system.implicit(U)
             else:
                 work = acc[j - 1]
-                stage = disc.solve_implicit(work, g * dt)
-                disc.solve_elliptic(tj, stage)
+                stage = system.solve_implicit(work, g * dt)
+                system.constrain(tj, stage)
                 # L U_j = (U_j - rhs)/(γΔt), in the storage of the consumed right-hand side
                 np.subtract(stage, work, out=work)
                 work *= 1.0 / (g * dt)
-                work[~disc.parabolic] = 0.0
+                work[algebraic] = 0.0
             scatter(j, tab.implicit, work)
-            disc.explicit(tj, stage, out=work)
+            system.explicit(tj, stage, out=work)
             scatter(j, tab.explicit, work)
             del work
             stage = None  # free the stage before the next solve allocates its successor
         increment += U
         U_new = increment
-        disc.solve_elliptic(t + dt, U_new)
-        return U_new, (0.0 if self.dt is not None else self._error_norm(disc, U, U_new, error))
+        system.constrain(t + dt, U_new)
+        return StepResult(U_new, error)
 
 
-class SSPRK3(_RungeKutta):
+class SSPRK3(Stepper):
     """Explicit SSP Runge–Kutta method of order 3 (Shu & Osher 1988).
 
-    Step ``Δt = cfl / (ρ_diff + 2 ρ_taxis)`` with ``ρ_diff = 2 Σ_a D/h_a²`` and
-    ``ρ_taxis = Σ_a max|a_a|/h_a``: the forward-Euler positivity limits, and SSP coefficient 1.
-    Quasi-stationary species are re-solved after each stage.
+    Step ``Δt = cfl · Δt_FE`` with ``Δt_FE`` the system's forward-Euler positivity limit
+    (:meth:`~crossdiff.time.SemiDiscrete.explicit_step_limit`; for finite volumes
+    ``1/(ρ_diff + 2 ρ_taxis)``, ``ρ_diff = 2 Σ_a D/h_a²``, ``ρ_taxis = Σ_a max|a_a|/h_a``), since
+    the SSP coefficient is 1. Algebraic components are re-imposed after each stage.
 
     Parameters
     ----------
@@ -305,145 +235,117 @@ class SSPRK3(_RungeKutta):
         Fixed step size (for convergence studies); no CFL check.
     """
 
-    adaptive = False
+    name = "SSPRK3"
     order = 3
+    #: tolerance of round-off negative values (see :class:`~crossdiff.time.Controller`)
+    atol = 1e-6
 
     def __init__(self, cfl: float = 0.9, dt: float | None = None):
-        _check_dt(dt)
-        if not (0 < cfl <= 1):
+        self.dt = None if dt is None else positive_number(dt, "dt")
+        cfl = positive_number(cfl, "cfl")
+        if cfl > 1:
             raise InputError(f"cfl must be in (0, 1], got {cfl!r}")
-        self.cfl, self.dt = cfl, dt
-        self.name = "SSPRK3"
+        self.cfl = cfl
 
     def describe(self) -> str:
         return f"SSPRK3 ({'dt=' + format(self.dt, 'g') if self.dt else f'cfl={self.cfl:g}'})"
 
-    def initial_dt(self, disc, t, U):
-        return self.step_cap(disc, t, U)
+    def controller(self) -> Controller:
+        if self.dt is not None:
+            return FixedStep(self.dt, clip_tolerance=self.atol)
+        return IController(atol=self.atol)  # no error estimate: the step is the CFL limit
 
-    def step_cap(self, disc, t, U):
-        rate = disc.diffusion_rate(t, U) + 2.0 * disc.taxis_rate(t, U)
-        return self.cfl / rate if rate > 0 else (self.dt or math.inf)
+    def initial_step(self, system, t, U):
+        return self.step_limit(system, t, U)
 
-    def attempt(self, disc, t, U, dt):
-        def f(tt, V):
-            return disc.rhs(tt, V)
+    def step_limit(self, system, t, U):
+        return self.cfl * system.explicit_step_limit(t, U)
 
-        U1 = disc.solve_elliptic(t + dt, U + dt * f(t, U))
-        U2 = disc.solve_elliptic(t + 0.5 * dt, 0.75 * U + 0.25 * (U1 + dt * f(t + dt, U1)))
-        U3 = disc.solve_elliptic(t + dt, U / 3.0 + (2.0 / 3.0) * (U2 + dt * f(t + 0.5 * dt, U2)))
-        return U3, 0.0
-
-    def advance(self, disc, t, U, t_stop, run):
-        if self.dt is None:
-            run.dt = None  # the step comes from the CFL condition every step
-        return super().advance(disc, t, U, t_stop, run)
+    def step(self, system, t, U, dt, state):
+        f = system.rhs
+        U1 = system.constrain(t + dt, U + dt * f(t, U))
+        U2 = system.constrain(t + 0.5 * dt, 0.75 * U + 0.25 * (U1 + dt * f(t + dt, U1)))
+        U3 = system.constrain(t + dt, U / 3.0 + (2.0 / 3.0) * (U2 + dt * f(t + 0.5 * dt, U2)))
+        return StepResult(U3)
 
 
-def jacobian_sparsity(grid, n_species: int, radius: int = 2):
-    """Sparsity pattern of ``d rhs / d U``: every species couples to every species within
-    ``radius`` cells along each axis, plus the diagonal neighbours (tensor cross terms)."""
-    import scipy.sparse as sps  # imported here: only the BDF stepper needs SciPy's sparse stack
-    size = grid.size
-    index = np.arange(size).reshape(grid.shape)
-    offsets = {(0,) * grid.ndim}
-    for a in range(grid.ndim):
-        for r in range(1, radius + 1):
-            for sgn in (-1, 1):
-                o = [0] * grid.ndim
-                o[a] = sgn * r
-                offsets.add(tuple(o))
-    if grid.ndim > 1:
-        for a in range(grid.ndim):
-            for b in range(a + 1, grid.ndim):
-                for sa in (-1, 1):
-                    for sb in (-1, 1):
-                        o = [0] * grid.ndim
-                        o[a], o[b] = sa, sb
-                        offsets.add(tuple(o))
-    rows, cols = [], []
-    for o in offsets:
-        shifted = index
-        valid = np.ones(grid.shape, bool)
-        for a, k in enumerate(o):
-            if k == 0:
-                continue
-            shifted = np.roll(shifted, -k, axis=a)
-            if not grid.periodic[a]:
-                pos = np.arange(grid.shape[a]) + k
-                mask = (pos >= 0) & (pos < grid.shape[a])
-                shape = [1] * grid.ndim
-                shape[a] = -1
-                valid = valid & mask.reshape(shape)
-        rows.append(index[valid])
-        cols.append(shifted[valid])
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
-    spatial = sps.csr_matrix((np.ones_like(r, dtype=np.int8), (r, c)), shape=(size, size))
-    return sps.kron(np.ones((n_species, n_species), dtype=np.int8), spatial, format="csr")
+@dataclass
+class _BDFState:
+    solver: Any = None
+    last_step: float | None = None
+    nlu: int = 0
 
 
 class BDF(Stepper):
-    """SciPy's BDF (orders 1–5) on the full right-hand side, with the sparse Jacobian pattern.
+    """SciPy's BDF (orders 1–5) on the full right-hand side, with the stencil's sparse Jacobian
+    pattern (:func:`crossdiff.fv.jacobian_sparsity` for finite volumes, via the system's
+    ``jacobian_sparsity()`` when it has one).
 
-    A stiff method-of-lines reference: robust but slower; quasi-stationary species are not
-    supported (use :class:`IMEX` or :class:`SSPRK3`).
+    A stiff method-of-lines reference: robust but slower; algebraic (quasi-stationary)
+    components are not supported (use :class:`IMEX` or :class:`SSPRK3`). It chooses its own
+    steps (:class:`SolverControlled`), restarting at every save time from the last step size.
     """
 
     order = 1  # variable order; the guaranteed minimum
+    name = "BDF"
 
     def __init__(self, rtol: float = 1e-6, atol: float = 1e-9):
-        _check_tol(rtol, atol)
-        self.rtol, self.atol = rtol, atol
-        self.name = "BDF"
-        self._sparsity = None
+        self.rtol = positive_number(rtol, "rtol")
+        self.atol = positive_number(atol, "atol")
 
     def describe(self) -> str:
         return f"BDF (scipy, rtol={self.rtol:g}, atol={self.atol:g})"
 
-    def advance(self, disc, t, U, t_stop, run):
-        from scipy.integrate import solve_ivp  # imported here: ~40 MB only this stepper needs
+    def controller(self) -> Controller:
+        return SolverControlled()
 
-        if disc.elliptic_indices:
+    def init(self, system, t0, U0):
+        if not np.all(system.differential):
             raise ModelError("the BDF stepper does not support quasi-stationary species (tau = 0); use IMEX or SSPRK3")
-        if disc.has_nonlinear_diffusion:
-            disc.refresh(t, U)
-        if self._sparsity is None or self._sparsity.shape[0] != U.size:
-            self._sparsity = jacobian_sparsity(disc.grid, disc.n)
+        return _BDFState()
+
+    def step(self, system, t, U, dt, state):
+        from scipy.integrate import BDF as ScipyBDF  # imported here: ~40 MB only this stepper needs
+
         shape = U.shape
+        t_bound = t + dt
+        solver = state.solver
+        if solver is None or solver.t != t or solver.t_bound != t_bound:
+            sparsity = getattr(system, "jacobian_sparsity", None)
 
-        def f(tt, y):
-            return disc.rhs(tt, y.reshape(shape)).ravel()
+            def f(tt, y):
+                return system.rhs(tt, y.reshape(shape)).ravel()
 
-        sol = solve_ivp(f, (t, t_stop), U.ravel(), method="BDF", rtol=self.rtol, atol=self.atol,
-                        jac_sparsity=self._sparsity, first_step=run.dt)
-        run.stats.nfev = disc.nfev
-        run.stats.n_steps += max(len(sol.t) - 1, 0)
-        run.stats.n_implicit_solves += int(sol.nlu)
-        if sol.status != 0:
-            run.t, run.U = float(sol.t[-1]), sol.y[:, -1].reshape(shape)
-            report = run.monitor.check(run.t, run.U)
-            return report or FailureReport(Status.STEP_COLLAPSE, run.t, detail=f"BDF failed: {sol.message}")
-        run.t, run.U = t_stop, sol.y[:, -1].reshape(shape)
-        run.dt = float(np.diff(sol.t)[-1]) if len(sol.t) > 1 else run.dt
-        return run.monitor.check(run.t, run.U)
+            solver = ScipyBDF(f, t, U.ravel(), t_bound, rtol=self.rtol, atol=self.atol,
+                              jac_sparsity=sparsity() if sparsity is not None else None, first_step=state.last_step)
+            state = _BDFState(solver, state.last_step, 0)
+        try:
+            message = solver.step()
+        except (ArithmeticError, ValueError, np.linalg.LinAlgError) as err:  # e.g. a singular factor
+            message = f"{type(err).__name__}: {err}"
+        system.counters.n_implicit_solves += solver.nlu - state.nlu
+        state.nlu = solver.nlu
+        if solver.status == "failed" or message is not None:
+            return StepResult(U, state=state, t=t, failure=f"BDF failed: {message}")
+        state.last_step = float(solver.t - solver.t_old)  # the next restart's first step
+        finished = solver.status == "finished"
+        return StepResult(solver.y.reshape(shape).copy(), state=state, t=None if finished else float(solver.t))
 
 
-def _imex3(**options) -> IMEX:
+def _imex3(**options: Any) -> IMEX:
     """IMEX with the third-order pair ARK3(2)4L[2]SA (cheaper per step where stability, not
     accuracy, sets the step)."""
     return IMEX(tableau=KENCARP3, **options)
 
 
-#: Steppers by the name the CLI uses.
-STEPPERS = {"imex": IMEX, "imex3": _imex3, "ssprk3": SSPRK3, "bdf": BDF}
+#: Steppers by the name the CLI uses (each a factory taking the stepper's options).
+STEPPERS: Registry[Any] = Registry("stepper")
+STEPPERS.register("imex", IMEX, "default; 4th-order IMEX ARK4(3)6L[2]SA, adaptive")
+STEPPERS.register("imex3", _imex3, "3rd-order IMEX ARK3(2)4L[2]SA, adaptive")
+STEPPERS.register("ssprk3", SSPRK3, "explicit 3rd-order SSP Runge-Kutta at the CFL limit")
+STEPPERS.register("bdf", BDF, "SciPy's implicit BDF on the whole right-hand side")
 
 
-def stepper_from_name(name: str, **options) -> Stepper:
-    """Build a stepper from its CLI name; the error lists the valid names."""
-    try:
-        cls = STEPPERS[name.lower()]
-    except KeyError:
-        raise InputError(f"unknown stepper {name!r}; choose one of {', '.join(STEPPERS)}") from None
-    return cls(**options)
-
+def stepper_from_name(name: str, **options: Any) -> Stepper:
+    """Build a stepper from its registered name; the error lists the valid names."""
+    return STEPPERS[name](**options)

@@ -1,0 +1,235 @@
+"""Observers of the integration loop: frames in memory, progress bar, blow-up / failure monitor.
+
+The loop (:func:`~crossdiff.time.integrate`) calls every observer's hooks in order (the
+lifecycle of py-pde's trackers): :meth:`Observer.start` once, :meth:`Observer.step` after every
+accepted step (a :class:`FailureReport` stops the run), :meth:`Observer.save` at every save time,
+:meth:`Observer.finish` once at the end, also on failure and interruption. When the loop cannot
+continue (step-size collapse, a negative density it cannot step around) it asks the observers
+to explain why (:meth:`Observer.explain_collapse`, :meth:`Observer.explain_negative`). Frame
+writing to a file is an observer too (:class:`crossdiff.io.FrameWriter`).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from ..validation import positive_number
+from ._events import FailureReport, Status
+from ._system import Layout, SemiDiscrete
+
+__all__ = ["Observer", "Recorder", "ProgressBar", "Monitor"]
+
+
+class Observer:
+    """Base class of observers; every hook is optional (the defaults do nothing)."""
+
+    def start(self, system: SemiDiscrete, t0: float, U0: np.ndarray) -> None:
+        """Called once before the first step with the initial state."""
+
+    def step(self, t: float, U: np.ndarray) -> FailureReport | None:
+        """Called after every accepted step; a report stops the run with its status."""
+        return None
+
+    def save(self, t: float, U: np.ndarray) -> None:
+        """Called at every save time (and for the initial state unless resuming)."""
+
+    def finish(self, t: float, U: np.ndarray, status: Status, report: FailureReport | None) -> None:
+        """Called once when the run ends, whatever the outcome."""
+
+    def explain_collapse(self, t: float, U: np.ndarray, dt: float) -> FailureReport | None:
+        """Why the step size collapsed to ``dt``, if this observer can tell."""
+        return None
+
+    def explain_negative(self, t: float, U: np.ndarray, rate: np.ndarray) -> FailureReport | None:
+        """Why steps keep producing negative densities (``rate = dU/dt``), if it can tell."""
+        return None
+
+
+class Recorder(Observer):
+    """Keeps the saved times and, if ``keep_frames``, the saved fields in memory."""
+
+    def __init__(self, keep_frames: bool = True):
+        self.keep_frames = keep_frames
+        self.times: list[float] = []
+        self.frames: list[np.ndarray] = []
+        self._system: SemiDiscrete | None = None
+
+    def start(self, system, t0, U0):
+        self._system = system
+
+    def save(self, t, U):
+        self.times.append(t)
+        if self.keep_frames:
+            assert self._system is not None
+            self.frames.append(np.array(self._system.fields(U), copy=True))
+
+    def stacked(self) -> np.ndarray | None:
+        """The kept frames as one array ``(len(times), n_fields, *space)`` (None if none kept)."""
+        return np.stack(self.frames) if self.keep_frames and self.frames else None
+
+
+class ProgressBar(Observer):
+    """A tqdm progress bar in model time on standard error, updated at every save time."""
+
+    def __init__(self, t_end: float):
+        self.t_end = t_end
+        self._bar = None
+        self._t0 = 0.0
+
+    def start(self, system, t0, U0):
+        from tqdm import tqdm
+
+        self._t0 = t0
+        self._bar = tqdm(total=self.t_end - t0, unit="t", file=sys.stderr, leave=False,
+                         bar_format="{l_bar}{bar}| t={n:.4g}/{total:.4g} [{elapsed}<{remaining}]")
+
+    def save(self, t, U):
+        if self._bar is not None:
+            self._bar.update(t - self._t0 - self._bar.n)
+
+    def finish(self, t, U, status, report):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+@dataclass
+class Monitor(Observer):
+    """Detects blow-up and numerical failure after every accepted step.
+
+    Parameters
+    ----------
+    peak_limit : float or None
+        Report blow-up when a density exceeds this (default ``1e6 × max(1, max |U0|)``).
+    concentration : float
+        Report blow-up when the ``3^d`` block of cells around the peak holds more than this
+        fraction of a species' total mass while the initial data did not: a discrete Dirac mass,
+        the PDE solution concentrating faster than the grid resolves (Chertock & Kurganov 2008
+        observe exactly this saturation of the discrete peak). Only on grids of at least 256
+        cells.
+    """
+
+    peak_limit: float | None = None
+    concentration: float = 0.5
+    _peak: float = field(default=np.inf, init=False, repr=False)
+    _watch: tuple[int, ...] = field(default=(), init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.peak_limit is not None:
+            self.peak_limit = positive_number(self.peak_limit, "peak_limit")
+        c = positive_number(self.concentration, "concentration")
+        if c > 1:
+            raise InputError(f"concentration must be a fraction in (0, 1], got {c!r}")
+
+    def start(self, system, t0, U0):
+        self._system = system
+        self._layout: Layout = system.layout
+        self._names = system.layout.field_names
+        F = system.fields(U0)
+        scale = float(np.max(np.abs(F))) if F.size else 1.0
+        self._peak = self.peak_limit if self.peak_limit is not None else 1e6 * max(1.0, scale)
+        watch = []
+        if int(np.prod(F.shape[1:])) >= 256:
+            for i in range(F.shape[0]):
+                u = F[i]
+                total = float(np.sum(u))
+                if system.differential[i] and np.min(u) >= 0 and total > 0 and self._block(u) / total < self.concentration:
+                    watch.append(i)
+        self._watch = tuple(watch)
+
+    @staticmethod
+    def _block(u: np.ndarray) -> float:
+        """Sum of ``u`` over the 3^d block of cells centred on its maximum."""
+        idx = np.unravel_index(int(np.argmax(u)), u.shape)
+        window = tuple(slice(max(k - 1, 0), k + 2) for k in idx)
+        return float(np.sum(u[window]))
+
+    def _where(self, flat: int) -> tuple[float, ...]:
+        return self._layout.location(flat)
+
+    def explain_collapse(self, t, U, dt):
+        """SINGULAR if a density that must stay positive is about to vanish (a singular
+        sensitivity makes the transport CFL step tend to zero)."""
+        F = self._system.fields(U)
+        names = self._names
+        for i, reason in self._system.positive:
+            flat = int(np.argmin(F[i]))
+            low, high = float(F[i].ravel()[flat]), float(np.max(np.abs(F[i])))
+            if low < 1e-3 * high:
+                return FailureReport(
+                    Status.SINGULAR, t, names[i], self._where(flat), low,
+                    f"{names[i]} is approaching 0 (min {low:.3g}) but {reason}; the step size collapsed to {dt:.3g}",
+                )
+        return None
+
+    def explain_negative(self, t, U, rate):
+        """A NEGATIVE report if some density is exactly zero somewhere while its rate is negative.
+
+        At a cell where ``u_i = 0`` diffusion and the limited upwind taxis flux cannot decrease
+        ``u_i`` (neighbours are >= 0, the reconstructed outflow value is 0), so a negative rate
+        there comes from the reaction: the model does not keep ``u_i`` non-negative (e.g. a
+        constant sink). Called when a step was rejected for producing negative values, instead of
+        shrinking the step forever.
+        """
+        system = self._system
+        F, R = system.fields(U), system.fields(rate)
+        names = self._names
+        for i in range(F.shape[0]):
+            zero = F[i] <= 0.0
+            if not system.differential[i] or not np.any(zero):
+                continue
+            r = np.where(zero, R[i], 0.0)
+            flat = int(np.argmin(r))
+            if r.ravel()[flat] < 0.0:
+                return FailureReport(
+                    Status.NEGATIVE, t, names[i], self._where(flat), float(F[i].ravel()[flat]),
+                    f"{names[i]} = 0 there but d{names[i]}/dt = {r.ravel()[flat]:.3g} < 0: its reaction is negative "
+                    f"where {names[i]} vanishes, so the model does not keep {names[i]} non-negative",
+                )
+        return None
+
+    def step(self, t, U):
+        return self.check(t, U)
+
+    def check(self, t: float, U: np.ndarray) -> FailureReport | None:
+        """A report if ``U`` at time ``t`` shows a failure, else ``None``."""
+        F = self._system.fields(U)
+        names = self._names
+        if not np.all(np.isfinite(F)):
+            i = int(np.argmax([not np.all(np.isfinite(u)) for u in F]))
+            flat = int(np.argmax(~np.isfinite(F[i]).ravel()))
+            return FailureReport(Status.NONFINITE, t, names[i], self._where(flat), None)
+        if not np.all(np.isfinite(U)):  # a component not seen in the fields
+            return FailureReport(Status.NONFINITE, t)
+        for i, reason in self._system.positive:
+            flat = int(np.argmin(F[i]))
+            low = float(F[i].ravel()[flat])
+            if low <= 0:
+                return FailureReport(
+                    Status.SINGULAR, t, names[i], self._where(flat), low,
+                    f"{names[i]} reached {low:.3g} <= 0 but {reason}",
+                )
+        for i in range(F.shape[0]):
+            flat = int(np.argmax(np.abs(F[i])))
+            peak = float(np.abs(F[i]).ravel()[flat])
+            if peak > self._peak:
+                return FailureReport(
+                    Status.BLOWUP, t, names[i], self._where(flat), peak,
+                    f"peak {peak:.4g} exceeds the limit {self._peak:.4g}",
+                )
+        for i in self._watch:
+            total = float(np.sum(F[i]))
+            block = self._block(F[i])
+            if total > 0 and block / total > self.concentration:
+                flat = int(np.argmax(F[i]))
+                peak = float(F[i].ravel()[flat])
+                return FailureReport(
+                    Status.BLOWUP, t, names[i], self._where(flat), peak,
+                    f"{100 * block / total:.0f}% of the mass of {names[i]} is in the {3 ** F[i].ndim} cells "
+                    "around the peak (finite-time concentration, unresolved by the grid)",
+                )
+        return None

@@ -1,0 +1,177 @@
+r"""The semi-discrete system: the one contract between a spatial discretisation and time stepping.
+
+A discretisation in space (finite volumes for the macroscopic models, the kinetic
+discretisation, a flow coupling) turns a PDE into the system of ordinary differential equations
+
+.. math::
+
+    \frac{dU}{dt} = E(t, U) + L\,U, \qquad 0 = g(t, U) \text{ (algebraic components)},
+
+where ``E`` is the explicit (non-stiff) part, ``L`` a linear stiff part that IMEX steppers treat
+implicitly through solves of ``(I − γΔt L) X = B``, and ``g`` algebraic constraints (e.g. the
+quasi-stationary species of a parabolic–elliptic model), re-imposed after every stage by
+:meth:`SemiDiscrete.constrain`. Steppers, the integration loop, monitors and writers use only
+this protocol, so a new scale or term is a new implementation of it, never a new loop.
+
+State layout: ``U`` is a float64 array whose first axis indexes the **components** (species);
+:meth:`SemiDiscrete.fields` maps it to the observed densities, shape
+``(n_components, *space_shape)``, component ``i`` to field ``i`` (for finite volumes
+``fields(U)`` is ``U``; for a kinetic state ``(n, n_v, *space)`` it integrates over velocity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = ["SemiDiscrete", "Layout", "Variable", "Coordinate", "Counters"]
+
+
+@dataclass(frozen=True)
+class Coordinate:
+    """One dimension of the output: its name, the coordinate values and a long name."""
+
+    name: str
+    values: np.ndarray
+    long_name: str = ""
+    attrs: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One output variable: name, dimensions of one frame (without ``time``), long name, attributes."""
+
+    name: str
+    dims: tuple[str, ...]
+    long_name: str = ""
+    attrs: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the state of a system means, for the output layer (NetCDF, xarray, plots).
+
+    Attributes
+    ----------
+    fields : tuple of Variable
+        The densities, one per component, on the spatial dims (written at every saved frame).
+    coordinates : tuple of Coordinate
+        Every dimension a variable uses (spatial axes first).
+    space : tuple of str
+        Names of the spatial dimensions, in array order.
+    cell_volume : float
+        Volume of a cell: ``Σ u · cell_volume`` is the integral over the domain.
+    attrs : mapping
+        Global attributes describing the model and the discretisation (JSON-able scalars,
+        strings or 1D arrays).
+    extras : tuple of Variable
+        Further variables a system can write on request (e.g. distributions ``(v, x, y)``).
+    """
+
+    fields: tuple[Variable, ...]
+    coordinates: tuple[Coordinate, ...]
+    space: tuple[str, ...]
+    cell_volume: float
+    attrs: Mapping[str, object] = field(default_factory=dict)
+    extras: tuple[Variable, ...] = ()
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.fields)
+
+    @property
+    def space_shape(self) -> tuple[int, ...]:
+        sizes = {c.name: len(c.values) for c in self.coordinates}
+        return tuple(sizes[d] for d in self.space)
+
+    def coordinate(self, name: str) -> Coordinate:
+        for c in self.coordinates:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def location(self, flat: int) -> tuple[float, ...]:
+        """Coordinates of the cell with flat (C-order) index ``flat`` in a field."""
+        index = np.unravel_index(flat, self.space_shape)
+        return tuple(float(self.coordinate(d).values[k]) for d, k in zip(self.space, index))
+
+
+@dataclass
+class Counters:
+    """Work counters a system increments: right-hand-side evaluations and linear solves."""
+
+    nfev: int = 0
+    n_implicit_solves: int = 0
+    n_krylov_solves: int = 0
+
+
+@runtime_checkable
+class SemiDiscrete(Protocol):
+    """The semi-discrete system ``dU/dt = E(t, U) + L U`` with algebraic constraints.
+
+    Attributes
+    ----------
+    layout : Layout
+        Names, dimensions, coordinates and attributes of the variables.
+    differential : ndarray of bool
+        Per component: True if it evolves by a differential equation, False if it is algebraic
+        (set by :meth:`constrain`; excluded from error norms and from ``L``).
+    nonnegative : ndarray of bool
+        Per component: True if it is a density that must stay ``>= 0``.
+    positive : tuple of (int, str)
+        Components that must stay ``> 0`` (e.g. the signal of a singular sensitivity ``1/v``),
+        with the reason, used in failure reports.
+    counters : Counters
+        Work counters the system increments.
+    """
+
+    layout: Layout
+    differential: np.ndarray
+    nonnegative: np.ndarray
+    positive: tuple[tuple[int, str], ...]
+    counters: Counters
+
+    def prepare(self, t: float, U: np.ndarray) -> None:
+        """Start of a step at ``(t, U)``: freeze state-dependent coefficients of ``L``."""
+        ...
+
+    def explicit(self, t: float, U: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``E(t, U)``, written into ``out`` (not ``U``) when given."""
+        ...
+
+    def implicit(self, U: np.ndarray) -> np.ndarray:
+        """``L U`` (zero for algebraic components)."""
+        ...
+
+    def solve_implicit(self, B: np.ndarray, gamma_dt: float) -> np.ndarray:
+        """The solution ``X`` of ``(I − γΔt L) X = B``."""
+        ...
+
+    def constrain(self, t: float, U: np.ndarray) -> np.ndarray:
+        """Impose the algebraic constraints on ``U`` in place (and return it)."""
+        ...
+
+    def rhs(self, t: float, U: np.ndarray) -> np.ndarray:
+        """The whole right-hand side ``E(t, U) + L U``."""
+        ...
+
+    def imex_step_limit(self, t: float, U: np.ndarray) -> float:
+        """Largest stable step of the explicit part ``E`` with ``L`` implicit, at Courant number
+        one (``inf`` if none); IMEX steppers multiply it by their Courant number."""
+        ...
+
+    def explicit_step_limit(self, t: float, U: np.ndarray) -> float:
+        """Largest forward-Euler step keeping ``E + L`` stable and non-negative (``inf`` if none)."""
+        ...
+
+    def fields(self, U: np.ndarray) -> np.ndarray:
+        """The densities of the state, shape ``(n_components, *layout.space_shape)``."""
+        ...
+
+    def initial_state(self, frame: Mapping[str, np.ndarray], t: float = 0.0) -> np.ndarray:
+        """A consistent state at time ``t`` from values of the layout's variables (fields, and
+        extras where given): e.g. the algebraic components solved, or a kinetic equilibrium."""
+        ...
