@@ -1,0 +1,194 @@
+"""The integration loop, step-size controllers and observers, on systems with exact solutions."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import crossdiff as cd
+from crossdiff.errors import InputError
+from crossdiff.fv import Discretisation
+from crossdiff.io import FrameWriter, open_run
+from crossdiff.time import (
+    IMEX,
+    SSPRK3,
+    FixedStep,
+    IController,
+    Monitor,
+    Observer,
+    PIController,
+    Recorder,
+    SaveAt,
+    SemiDiscrete,
+    Status,
+    integrate,
+)
+
+from ._toy import LogisticDecay
+
+U0 = np.linspace(0.05, 0.9, 16)[None]  # one component, 16 independent cells
+
+
+def _run(system, stepper, t_end=4.0, every=1.0, controller=None, observers=()):
+    U = system.initial_state({"u": U0[0]})
+    rec = Recorder()
+    run = integrate(system, stepper, U, (0.0, t_end), save=SaveAt(every), observers=[rec, *observers],
+                    controller=controller)
+    return run, rec
+
+
+def test_both_systems_implement_the_contract():
+    model = cd.catalogue.load("keller-segel")
+    assert isinstance(Discretisation(model, cd.Grid((8, 8))), SemiDiscrete)
+    assert isinstance(LogisticDecay(U0), SemiDiscrete)
+
+
+@pytest.mark.parametrize("controller_cls", [IController, PIController])
+def test_global_error_follows_rtol_and_rejections_are_rare(controller_cls):
+    """Tolerance proportionality on a smooth problem: the global error at t = 4 shrinks with
+    rtol (atol far below), stays within a modest multiple of it, and few steps are rejected.
+
+    A controller that grows the step 3x too fast (the bug this test exists for) gives about one
+    rejection per accepted step (each grown step has error ~3^(q+1) = 81 > 1) and fails the
+    rejection bound."""
+    errors = []
+    for rtol in (1e-4, 1e-6, 1e-8):
+        system = LogisticDecay(U0)
+        run, _ = _run(system, IMEX(), every=4.0, controller=controller_cls(rtol=rtol, atol=1e-12))
+        assert run.success
+        err = float(np.max(np.abs(run.U[0] - system.exact(4.0)) / np.abs(system.exact(4.0))))
+        errors.append(err)
+        # global error of a tolerance-controlled run: the local error is held below rtol·|u| per
+        # step and accumulates over the 6–45 steps of the run (measured: 0.5–22 × rtol)
+        assert err < 50 * rtol
+        # smooth problem: after the first steps, rejections are the exception
+        assert run.stats.n_rejected <= max(2, 0.1 * run.stats.n_steps)
+    # two decades of rtol give at least one decade of error (measured 15–35×)
+    assert errors[1] < errors[0] / 10 and errors[2] < errors[1] / 10
+
+
+def test_pi_controller_takes_no_more_steps_than_twice_i_control():
+    """PI control differs from I control but stays an efficient controller on a smooth problem."""
+    steps = {}
+    for cls in (IController, PIController):
+        run, _ = _run(LogisticDecay(U0), IMEX(), controller=cls(rtol=1e-6, atol=1e-12))
+        steps[cls] = run.stats.n_steps
+    assert steps[PIController] <= 2 * steps[IController] and steps[IController] <= 2 * steps[PIController]
+
+
+def test_fixed_step_count_and_order():
+    """FixedStep takes exactly ceil(interval/dt) steps per save interval; IMEX (ARK4(3)6L[2]SA)
+    has order 4 on the toy problem: halving dt divides the error by 2^4 (±0.3 in the exponent)."""
+    errs = []
+    for dt in (0.2, 0.1, 0.05):
+        system = LogisticDecay(U0)
+        run, rec = _run(system, IMEX(dt=dt))
+        assert run.stats.n_steps == 4 * round(1.0 / dt) and run.stats.n_rejected == 0
+        assert rec.times == [0.0, 1.0, 2.0, 3.0, 4.0]
+        errs.append(float(np.max(np.abs(run.U[0] - system.exact(4.0)))))
+    orders = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
+    assert np.all(np.abs(orders - 4) < 0.3), orders
+
+
+def test_save_times_are_lazy_and_land_on_the_end():
+    times = SaveAt(1e-9).times(0.0, 1.0)
+    assert list(itertools.islice(times, 3)) == pytest.approx([1e-9, 2e-9, 3e-9])  # a generator
+    assert list(SaveAt(0.3).times(0.0, 1.0)) == pytest.approx([0.3, 0.6, 0.9, 1.0])
+    ends = list(SaveAt(0.1).times(0.0, 1.0))
+    assert len(ends) == 10 and ends[-1] == 1.0  # 10 × 0.1 lands exactly on 1, no extra frame
+    assert list(SaveAt(5.0).times(0.0, 1.0)) == [1.0]
+    with pytest.raises(InputError, match="save interval must be a positive number"):
+        SaveAt(0.0)
+
+
+class _Log(Observer):
+    def __init__(self, stop_at=None):
+        self.calls, self.stop_at = [], stop_at
+
+    def start(self, system, t0, U0):
+        self.calls.append(("start", t0))
+
+    def step(self, t, U):
+        if self.stop_at is not None and t >= self.stop_at:
+            return cd.time.FailureReport(Status.BLOWUP, t, detail="stop requested")
+        return None
+
+    def save(self, t, U):
+        self.calls.append(("save", t))
+
+    def finish(self, t, U, status, report):
+        self.calls.append(("finish", status))
+
+
+def test_observer_lifecycle_and_a_report_stops_the_run():
+    log = _Log()
+    run, _ = _run(LogisticDecay(U0), IMEX(), t_end=2.0, observers=[log])
+    assert log.calls == [("start", 0.0), ("save", 0.0), ("save", 1.0), ("save", 2.0), ("finish", Status.SUCCESS)]
+    log = _Log(stop_at=1.5)
+    run, rec = _run(LogisticDecay(U0), IMEX(dt=0.25), t_end=4.0, observers=[log])
+    assert run.status is Status.BLOWUP and run.t == pytest.approx(1.5)
+    # the state at the failure is saved after the last regular frame, then finish
+    assert rec.times == pytest.approx([0.0, 1.0, 1.5]) and log.calls[-1] == ("finish", Status.BLOWUP)
+
+
+def test_interrupt_records_status_then_raises():
+    class Interrupt(Observer):
+        def step(self, t, U):
+            raise KeyboardInterrupt
+
+    log = _Log()
+    with pytest.raises(KeyboardInterrupt):
+        _run(LogisticDecay(U0), IMEX(), observers=[log, Interrupt()])
+    assert log.calls[-1] == ("finish", Status.INTERRUPTED)
+
+
+def test_nonfinite_fixed_step_without_monitor_is_reported():
+    """A fixed step that overflows (explicit logistic far beyond stability) ends the run as
+    non-finite even with no monitor among the observers."""
+    system = LogisticDecay(np.full((1, 4), 0.5))
+    U = system.initial_state({"u": np.full(4, 0.5)})
+    run = integrate(system, SSPRK3(dt=1e3), U * 1e100, (0.0, 1e4), save=SaveAt(1e4))
+    assert run.status is Status.NONFINITE
+
+
+def test_ssprk3_follows_the_stability_limit():
+    """Adaptive SSPRK3 steps at cfl × the forward-Euler limit 1/(1 + λ + 2 max u) of the toy.
+    max u decreases from 0.9 towards the attractor 1 − λ = 0.5, so the limit lies in
+    [1/3.3, 1/2.5] and 4 time units take between 4·2.5/0.9 ≈ 11.1 and 4·3.3/0.9 ≈ 14.7 steps,
+    plus at most one shortened step per save interval (4)."""
+    run, _ = _run(LogisticDecay(U0), SSPRK3(cfl=0.9))
+    assert run.success and 11 <= run.stats.n_steps <= 19
+
+
+def test_output_layer_does_not_assume_a_model(tmp_path):
+    """A kinetic-like state (1, n_v, n_x) whose field integrates over v is written through the
+    same FrameWriter and recorded through the same Recorder, with dims (time, x)."""
+    system = LogisticDecay(U0, n_v=3)
+    U = system.initial_state({"u": U0[0]})
+    path = tmp_path / "toy.nc"
+    writer = FrameWriter(path, system.layout, IMEX().describe())
+    rec = Recorder()
+    run = integrate(system, IMEX(), U, (0.0, 2.0), save=SaveAt(1.0), observers=[rec, writer, Monitor()])
+    assert run.success and run.U.shape == (1, 3, 16)
+    with open_run(path) as ds:
+        assert ds["u"].dims == ("time", "x") and ds.attrs["model"] == "logistic-decay"
+        assert ds.attrs["status"] == "success" and ds.sizes["time"] == 3
+        # every velocity relaxes alike here, so the field is the exact logistic solution
+        np.testing.assert_allclose(ds["u"].values[-1], system.exact(2.0), rtol=1e-3)
+    np.testing.assert_allclose(rec.stacked()[-1, 0], system.exact(2.0), rtol=1e-3)
+
+
+def test_integrate_rejects_bad_arguments():
+    system = LogisticDecay(U0)
+    with pytest.raises(InputError, match="end time"):
+        integrate(system, IMEX(), U0.copy(), (1.0, 1.0), save=SaveAt(1.0))
+    with pytest.raises(InputError, match="Observer"):
+        integrate(system, IMEX(), U0.copy(), (0.0, 1.0), save=SaveAt(1.0), observers=[object()])
+    with pytest.raises(InputError, match="rtol must be a positive number"):
+        IController(rtol=-1)
+    with pytest.raises(InputError, match="dt must be a positive number"):
+        FixedStep(dt=0.0)
+    with pytest.raises(InputError, match="peak_limit must be a positive number"):
+        Monitor(peak_limit=-1)
