@@ -1,19 +1,29 @@
-"""Pictures of runs: last (or any) frame of every species, space–time images, movies."""
+"""Pictures of runs: last (or any) frame of every species, space–time images, movies.
+
+Figures are built as :class:`matplotlib.figure.Figure` objects on their own Agg canvas, without
+pyplot: importing this module leaves matplotlib's backend and pyplot's list of open figures as
+they were, so crossdiff can be used inside notebooks and GUI applications, and the figures it
+returns are freed like any other object once they are no longer referenced.
+"""
 
 from __future__ import annotations
 
 import shutil
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from .errors import InputError, OutputError
 
-from .errors import InputError, OutputError  # noqa: E402
+if TYPE_CHECKING:
+    import xarray as xr
 
-__all__ = ["plot_frame", "plot_spacetime", "save_movie"]
+__all__ = ["plot_frame", "plot_spacetime", "save_figure", "save_movie"]
 
 
 def _species(ds, species: list[str] | None) -> list[str]:
@@ -34,7 +44,9 @@ def _panels(n: int):
     """A figure with ``n`` visible panels (at most 4 per row) and the flat array of its axes."""
     cols = min(n, 4)
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    fig = Figure(figsize=(4.2 * cols, 3.6 * rows))
+    FigureCanvasAgg(fig)  # attaches itself as fig.canvas: drawing and PNG output without pyplot
+    axes = fig.subplots(rows, cols, squeeze=False)
     flat = axes.ravel()
     for ax in flat[n:]:
         ax.set_visible(False)
@@ -69,8 +81,30 @@ def _draw(fig, axes, ds, names, index: int):
     return artists
 
 
-def plot_frame(ds, index: int = -1, species: list[str] | None = None):
-    """A figure with one panel per species (line in 1D, image with colour bar in 2D) at frame ``index``."""
+def plot_frame(ds: xr.Dataset, index: int = -1, species: list[str] | None = None) -> Figure:
+    """A figure with one panel per species at frame ``index``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A run as :func:`crossdiff.io.open_run` returns it (or :meth:`Solution.to_xarray`):
+        species as variables with dims ``(time, x[, y[, z]])``.
+    index : int
+        The frame (position along ``time``; negative counts from the end).
+    species : list of str, optional
+        The species to show, in this order; all of them by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A line per species in 1D, an image with colour bar in 2D (the middle ``z`` slice in 3D).
+        Write it with :func:`save_figure`.
+
+    Raises
+    ------
+    InputError
+        If a requested species is not in the run.
+    """
     names = _species(ds, species)
     fig, flat = _panels(len(names))
     _draw(fig, flat, ds, names, index)
@@ -78,8 +112,21 @@ def plot_frame(ds, index: int = -1, species: list[str] | None = None):
     return fig
 
 
-def plot_spacetime(ds, species: list[str] | None = None):
-    """1D runs: one space–time image (x horizontal, t vertical) per species."""
+def plot_spacetime(ds: xr.Dataset, species: list[str] | None = None) -> Figure:
+    """1D runs: one space–time image (x horizontal, t vertical) per species.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A 1D run as :func:`crossdiff.io.open_run` returns it.
+    species : list of str, optional
+        The species to show; all of them by default.
+
+    Raises
+    ------
+    InputError
+        If a requested species is not in the run, or the run is not one-dimensional.
+    """
     names = _species(ds, species)
     fig, flat = _panels(len(names))
     for ax, name in zip(flat, names):
@@ -97,24 +144,70 @@ def plot_spacetime(ds, species: list[str] | None = None):
     return fig
 
 
-def _write(fig, path: Path, what: str, save) -> Path:
-    """Run ``save()``, turning I/O failures into a one-line :class:`OutputError`; always close ``fig``."""
+def _release(fig) -> None:
+    """Close ``fig`` in pyplot if pyplot manages it (a figure the caller made with pyplot).
+
+    The figures of this module are not known to pyplot and need no closing. pyplot is only
+    consulted when the caller has imported it already, so this never imports it (importing
+    pyplot can select a backend).
+    """
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None and getattr(fig.canvas, "manager", None) is not None:
+        pyplot.close(fig)
+
+
+def _write(fig, path: Path, what: str, save: Callable[[], object]) -> Path:
+    """Run ``save()``, turning I/O failures into a one-line :class:`OutputError`; always release ``fig``."""
     try:
         save()
     except (OSError, ValueError) as err:
         raise OutputError(f"cannot write {what} {str(path)!r}: {getattr(err, 'strerror', None) or err}") from None
     finally:
-        plt.close(fig)
+        _release(fig)
     return path
 
 
 def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+    """Write ``fig`` (from :func:`plot_frame`, :func:`plot_spacetime` or pyplot) to ``path``.
+
+    The format follows the suffix (PNG, PDF, SVG, …). Returns the path written.
+
+    Raises
+    ------
+    OutputError
+        If the file cannot be written (missing directory, no permission, unknown format); a
+        figure that pyplot manages is closed either way.
+    """
     path = Path(path)
     return _write(fig, path, "picture", lambda: fig.savefig(path, dpi=dpi))
 
 
-def save_movie(ds, path: str | Path, species: list[str] | None = None, fps: int = 8) -> Path:
-    """All frames as a GIF (Pillow) or MP4 (needs ``ffmpeg`` on the PATH), with fixed colour limits."""
+def save_movie(ds: xr.Dataset, path: str | Path, species: list[str] | None = None, fps: int = 8) -> Path:
+    """All frames as a GIF (Pillow) or MP4 (needs ``ffmpeg`` on the PATH), with fixed colour limits.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A run as :func:`crossdiff.io.open_run` returns it.
+    path : str or Path
+        Ends in ``.gif`` or ``.mp4``.
+    species : list of str, optional
+        The species to show; all of them by default.
+    fps : int
+        Frames per second.
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Raises
+    ------
+    InputError
+        For another suffix, or an unknown species.
+    OutputError
+        If ``ffmpeg`` is missing for MP4, or the file cannot be written.
+    """
     from matplotlib import animation
 
     path = Path(path)
