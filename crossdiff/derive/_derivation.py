@@ -10,7 +10,7 @@ from typing import Any
 import sympy as sp
 
 from ..errors import KineticModelError
-from ..kinetic import _symbols as S
+from ..kinetic import symbols as S
 from ..model import Model, Species, Taxis
 from ._notes import Note
 

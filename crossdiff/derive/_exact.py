@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import KineticModelError
-from ..kinetic import _symbols as S
-from ..kinetic._operators import Relaxation
+from ..errors import AssumptionError, KineticModelError
+from ..kinetic import Relaxation
+from ..kinetic import symbols as S
 
-__all__ = ["SphereCalculus", "DiscreteCalculus", "calculus_for"]
+__all__ = ["SphereCalculus", "DiscreteCalculus", "calculus_for", "not_invertible"]
 
 
 def _no_closed_form(species: str, why: str) -> KineticModelError:
@@ -191,16 +191,15 @@ class DiscreteCalculus:
             a = self.matrix(kernel)
             a[0, :] = sp.Matrix([list(self.weights)])
             if sp.simplify(a.det()) == 0:
-                raise AssumptionErrorFor(s)
+                raise not_invertible(s)
             self._inverse[s] = a.inv()
         rhs = sp.Matrix(h)
         rhs[0] = 0
         return tuple(self._inverse[s] * rhs)
 
 
-def AssumptionErrorFor(s: str):
-    from ..errors import AssumptionError
-
+def not_invertible(s: str) -> AssumptionError:
+    """The error for an ``L_s = 𝒯_s^0`` that is not invertible on mean-zero functions."""
     return AssumptionError(
         f"species {s!r}: L = T0 is not invertible on mean-zero functions (kernel of L larger than "
         "span(M); Lemma 1 iv / lower bound (17) fails)"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import KineticModelError
-from ..model._expr import to_expr
+from ..expressions import to_expr
 
 __all__ = ["Equilibrium", "Relaxation", "TurningKernel", "Bias", "LeadingTurning"]
 

@@ -11,7 +11,7 @@ import sympy as sp
 from crossdiff import catalogue
 from crossdiff.derive import derive
 from crossdiff.kinetic import Bias, load_kinetic
-from crossdiff.kinetic import _symbols as S
+from crossdiff.kinetic import symbols as S
 
 PAIRS = {
     "oncolytic-virus-kinetic": "oncolytic-virus",

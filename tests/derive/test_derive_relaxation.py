@@ -16,7 +16,7 @@ from crossdiff.kinetic import (
     Sphere,
     TurningKernel,
 )
-from crossdiff.kinetic import _symbols as S
+from crossdiff.kinetic import symbols as S
 
 R, sigma, xi, a = sp.symbols("R sigma xi a")
 
@@ -90,7 +90,7 @@ def test_alpha_36_equals_39_equals_direct_form():
     m = (1 + a * S.V[0] ** 2 / R**2) / ((1 + a / 2) * S.MEASURE)
     kin = one_species(2, equilibrium=Equilibrium(expr=m), bias=Bias(kernel=KERNEL_41), params={"a": 0.5})
     calc = calculus_for(kin)
-    from crossdiff.derive._hilbert import bias_source
+    from crossdiff.derive._coefficients import bias_source
 
     h = bias_source(calc, kin, "u", kin["u"].bias)
     m_v = calc.equilibrium("u")

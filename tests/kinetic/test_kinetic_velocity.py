@@ -8,7 +8,7 @@ import sympy as sp
 
 from crossdiff.errors import KineticModelError
 from crossdiff.kinetic import DiscreteVelocities, Sphere
-from crossdiff.kinetic import _symbols as S
+from crossdiff.kinetic import symbols as S
 
 R = sp.Symbol("R")
 
@@ -43,7 +43,7 @@ def test_non_polynomial_integrand_is_refused():
 @pytest.mark.parametrize("dim, n", [(2, 8), (3, 4)])
 def test_quadrature_is_exact_for_low_degree(dim, n):
     sphere = Sphere(dim, 2)
-    nodes, weights = sphere.quadrature(n, 2.0)
+    nodes, weights = sphere.quadrature(n)
     assert np.allclose(np.linalg.norm(nodes, axis=1), 2.0)
     v = S.velocity(dim)
     for mono in [sp.Integer(1), v[0] ** 2, v[0] ** 2 * v[-1] ** 2, v[-1] ** 4]:

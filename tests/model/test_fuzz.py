@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from crossdiff.errors import ExpressionError
 from crossdiff.model import parse_expression
-from crossdiff.model._expr import FUNCTIONS
+from crossdiff.expressions import FUNCTIONS
 
 SPECIES = ["u", "v", "w"]
 PARAMS = ["a", "b", "chi"]
