@@ -132,7 +132,7 @@ class Derivation:
     # ------------------------------------------------------------------ the limit model
     @property
     def model(self) -> Model:
-        """The limit as a macroscopic :class:`Model` (``τ = 1``, SPEC §1 form)."""
+        """The limit as a macroscopic :class:`Model` (``τ = 1``, the form of ``docs/theory.md`` §1)."""
         kin = self.kinetic
         species = []
         for lim in self.species:

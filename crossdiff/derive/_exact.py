@@ -4,11 +4,11 @@ turning operators and the inverse of ``L_i = 𝒯_i^0`` on mean-zero functions.
 Two back-ends share one interface:
 
 * :class:`SphereCalculus` — ``V = R S^(d-1)``, d = 2, 3; a function of ``v`` is an expression
-  of ``vx, vy, vz``; integrals are closed-form moments (see :mod:`crossdiff.kinetic._velocity`).
+  of ``vx, vy, vz``; integrals are closed-form moments (see :class:`crossdiff.kinetic.Sphere`).
 * :class:`DiscreteCalculus` — a finite set ``{v_k}`` with weights ``w_k`` (and the 1D sphere
   ``{-R, R}``); a function is the tuple of its values ``g(v_k)``.
 
-The turning operator (SPEC §2) is ``𝒯(g)(v) = ∫ [T(v, v*) g(v*) − T(v*, v) g(v)] dv*``.
+The turning operator (``docs/theory.md`` §2) is ``𝒯(g)(v) = ∫ [T(v, v*) g(v*) − T(v*, v) g(v)] dv*``.
 """
 
 from __future__ import annotations

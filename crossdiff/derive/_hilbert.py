@@ -1,4 +1,4 @@
-"""The Hilbert expansion of the kinetic model: ``D_i``, ``α_i``, ``ψ_i`` (paper (31)-(36), SPEC §3).
+"""The Hilbert expansion of the kinetic model: ``D_i``, ``α_i``, ``ψ_i`` (paper (31)-(36), ``docs/theory.md`` §3).
 
 With ``θ_i = L_i^{-1}(v M_i)``, ``∫θ_i = 0`` (Lemma 1 iii):
 
@@ -8,8 +8,8 @@ With ``θ_i = L_i^{-1}(v M_i)``, ``∫θ_i = 0`` (Lemma 1 iii):
     \\alpha_i(u) = -\\int_V v\\, L_i^{-1}\\big(\\mathcal T_i^1[M_1u_1,\\dots](M_i)\\big)\\,dv, \\qquad
     \\psi_i(u) = \\int_V G_i(M_1u_1, \\dots, v)\\,dv \\quad(34).
 
-The ``α`` form used is the direct one of SPEC §3; under detailed balance it equals (36), and for
-relaxation it is (39), ``α = (1/σ)∫ v 𝒯^1(M) dv``. The limit is (SPEC §3, general rule)
+The ``α`` form used is the direct one of ``docs/theory.md`` §3; under detailed balance it equals (36), and for
+relaxation it is (39), ``α = (1/σ)∫ v 𝒯^1(M) dv``. The limit is (``docs/theory.md`` §3, general rule)
 
 .. math::
 
@@ -133,6 +133,6 @@ def _switch_notes(species) -> list[Note]:
         notes.append(Note(LIMIT, f"bias of order eps^{b}, b >= 2: alpha is computed but has no effect in the limit "
                                  "([b = 1] in (32))", s))
     if species.bias is not None and b == 1 and p >= 2:
-        notes.append(Note(LIMIT, "b = 1 with p >= 2: taxis without diffusion (a hyperbolic equation; SPEC §3 general "
-                                 "rule, not shown by (32)-(33))", s))
+        notes.append(Note(LIMIT, "b = 1 with p >= 2: taxis without diffusion (a hyperbolic equation; docs/theory.md §3 "
+                                 "general rule, not shown by (32)-(33))", s))
     return notes

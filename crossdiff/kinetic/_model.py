@@ -1,4 +1,4 @@
-"""The kinetic model of active particles in the parabolic scaling (SPEC §2, paper (9)-(10)).
+"""The kinetic model of active particles in the parabolic scaling (``docs/theory.md`` §2, paper (9)-(10)).
 
 .. math::
 
@@ -7,7 +7,7 @@
           + \\varepsilon\\, G_i(f, v)
 
 A :class:`KineticModel` is pure data: the derivation (:mod:`crossdiff.derive`) and a kinetic
-solver read the same objects. Expressions use the names of :mod:`crossdiff.kinetic._symbols`.
+solver read the same objects. Expressions use the names of :mod:`crossdiff.kinetic.symbols`.
 """
 
 from __future__ import annotations
@@ -222,7 +222,7 @@ class KineticModel(ModelBase):
         m_v: Mapping[str, sp.Expr],
         m_vs: Mapping[str, sp.Expr],
     ) -> sp.Expr:
-        """Give the kinetic names in ``expr`` their values (see :mod:`crossdiff.kinetic._symbols`).
+        """Give the kinetic names in ``expr`` their values (see :mod:`crossdiff.kinetic.symbols`).
 
         ``v``, ``vs``: the velocities (symbols or points); ``m_v``, ``m_vs``: each species'
         ``M(v)``, ``M(v*)``. Definitions stay as names (they depend on densities only).

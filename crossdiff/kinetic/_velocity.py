@@ -1,4 +1,4 @@
-"""Velocity spaces: the sphere ``R S^(d-1)`` and finite weighted velocity sets (SPEC §2).
+"""Velocity spaces: the sphere ``R S^(d-1)`` and finite weighted velocity sets (``docs/theory.md`` §2).
 
 Integrals over ``V`` are exact (SymPy) for the derivation and by quadrature (NumPy) for the
 numerical derivation and for a kinetic solver. On the sphere, polynomials in ``v`` are

@@ -1,4 +1,4 @@
-"""The macroscopic model: n species with diffusion, taxis and reaction (SPEC §1).
+"""The macroscopic model: n species with diffusion, taxis and reaction (``docs/theory.md`` §1).
 
 .. math::
 
