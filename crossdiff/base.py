@@ -11,9 +11,9 @@ written once, here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 import sympy as sp
 
@@ -23,6 +23,9 @@ from .parsing import check_keys, check_name, to_number
 from .validation import finite_number, non_negative_integer, positive_number
 
 __all__ = ["RunDefaults", "ModelBase"]
+
+#: The species type of a model (``Species``, ``KineticSpecies``).
+SpeciesT = TypeVar("SpeciesT")
 
 _DOMAIN_KEYS = {"extent", "cells", "boundary", "t_end", "save_every", "seed"}
 _BOUNDARIES = ("noflux", "periodic")
@@ -87,7 +90,7 @@ def _extent(extent: object, error: type[ModelError]) -> tuple[tuple[float, float
 
 
 @dataclass(frozen=True, kw_only=True)
-class ModelBase:
+class ModelBase(Generic[SpeciesT]):
     """The parts of a model that do not depend on its scale.
 
     Subclasses are frozen dataclasses with a positional ``species`` field (a tuple of objects
@@ -122,7 +125,7 @@ class ModelBase:
     defaults: RunDefaults | None = None
 
     if TYPE_CHECKING:
-        species: tuple[Any, ...]
+        species: tuple[SpeciesT, ...]
         _expanded: Mapping[sp.Symbol, sp.Expr]
 
     # ------------------------------------------------------------------ construction
@@ -168,6 +171,13 @@ class ModelBase:
             out[key] = current
         return out
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and deep-copy) by the constructor's arguments: the read-only mappings cannot be
+        pickled themselves, and a model sent to another process (a sweep) is checked again."""
+        kwargs = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+        kwargs = {k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in kwargs.items()}
+        return (_rebuild, (type(self), kwargs))
+
     # ------------------------------------------------------------------ accessors
     @property
     def species_names(self) -> tuple[str, ...]:
@@ -186,7 +196,7 @@ class ModelBase:
         except ValueError:
             raise self.error(f"unknown species {name!r}; known species: {', '.join(self.species_names)}") from None
 
-    def __getitem__(self, name: str) -> Any:
+    def __getitem__(self, name: str) -> SpeciesT:
         return self.species[self.index(name)]
 
     def parameter_symbols(self) -> dict[sp.Symbol, sp.Expr]:
@@ -271,6 +281,10 @@ class ModelBase:
                 )
         model = self.with_parameters(**params) if params else self
         return model.with_definitions(**defs) if defs else model
+
+
+def _rebuild(cls: type[ModelBase[Any]], kwargs: dict[str, Any]) -> ModelBase[Any]:
+    return cls(**kwargs)
 
 
 def _settings(settings: Mapping[str, object] | Iterable[str]) -> list[tuple[str, object]]:

@@ -104,7 +104,10 @@ class QuadratureCalculus:
     def kernel(self, expr_or_matrix, s: str) -> Lin:
         """``T(v_k, v_l)`` as ``{B: (n, n) array}``."""
         if isinstance(expr_or_matrix, tuple):
-            return {sp.Integer(1): self.nodal.kernel(expr_or_matrix, s)}
+            try:
+                return {sp.Integer(1): self.nodal.kernel(expr_or_matrix, s)}
+            except KineticModelError:
+                raise KineticModelError(f"species {s!r}: the kernel matrix must be numeric for the numerical derivation") from None
         return self._lin(expr_or_matrix, s, pair=True, what=f"kernel of species {s!r}")
 
     def apply(self, kernel: Lin, g: Lin) -> Lin:

@@ -113,7 +113,7 @@ class PaperReference:
 
 
 @dataclass(frozen=True)
-class KineticModel(ModelBase):
+class KineticModel(ModelBase[KineticSpecies]):
     """A kinetic model (9) whose parabolic limit ``crossdiff.derive`` computes.
 
     Parameters

@@ -223,10 +223,8 @@ class NodalModel:
             The densities and gradients at the point (see the class notes).
         """
         if isinstance(kernel, tuple):
-            try:
-                return np.array([[float(self.numbers(x)) for x in row] for row in kernel])
-            except TypeError:
-                raise KineticModelError(f"species {species!r}: the kernel matrix must be numeric once the parameters are set") from None
+            return np.array([[float(self._at(self.numbers(self.model.expand(x)), state, species)) for x in row]
+                             for row in kernel])
         expr = self.numbers(self.model.expand(self.resolve(kernel, species)))
         return self.evaluate(self._at(expr, state, species), pair=True)
 

@@ -15,6 +15,10 @@ Amer. Math. Monthly 108 (2001)). Exact integrals therefore need integrands that 
 in ``v`` after cancellation (factors free of ``v`` are taken out first); anything else (a von
 Mises kernel, an exponential equilibrium) goes to the numerical derivation, whose quadratures
 are those of :meth:`Sphere.quadrature`. In d = 1 the sphere is ``{-R, R}`` with counting measure.
+
+Every velocity space gives a quadrature with one signature, ``space.quadrature(n, values) ->
+Quadrature(nodes, weights)``: the sphere a rule exact for polynomials up to a degree set by
+``n``, a finite set itself (``n`` is ignored).
 """
 
 from __future__ import annotations
@@ -168,6 +172,13 @@ class Sphere:
         -------
         Quadrature
             Nodes on the sphere of radius ``R`` and positive weights summing to ``|V|``.
+
+        References
+        ----------
+        L. N. Trefethen, J. A. C. Weideman, *The exponentially convergent trapezoidal rule*,
+        SIAM Review 56 (2014) 385-458 (d = 2); K. Atkinson, W. Han, *Spherical Harmonics and
+        Approximations on the Unit Sphere*, Lecture Notes in Math. 2044, Springer (2012),
+        product Gauss rules (d = 3).
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
             raise KineticModelError(f"a quadrature needs at least 2 nodes, got {n!r}")

@@ -157,7 +157,7 @@ class Species:
 
 
 @dataclass(frozen=True)
-class Model(ModelBase):
+class Model(ModelBase[Species]):
     """An n-species cross-diffusion-reaction model (``docs/theory.md`` §1).
 
     Parameters

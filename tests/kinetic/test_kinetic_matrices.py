@@ -216,3 +216,13 @@ def test_tabulated_kernel_on_a_discrete_set():
     table = 2.0 * (1 - np.eye(3))
     np.testing.assert_allclose(a, turning_matrix(table, [1, 2, 1]))
     np.testing.assert_allclose(a @ nodal.equilibria["u"], 0, atol=1e-14)
+
+
+def test_tabulated_kernel_may_depend_on_the_densities():
+    space = DiscreteVelocities(((-1,), (1,)))
+    kin = KineticModel((KineticSpecies("u", turning=TurningKernel(matrix=((0, "lam*u"), ("lam*u", 0)))),),
+                       space, parameters={"lam": 2.0})
+    nodal = NodalModel(kin)
+    np.testing.assert_allclose(nodal.leading_matrix("u", {"u": 3.0}), [[-6.0, 6.0], [6.0, -6.0]])
+    with pytest.raises(KineticModelError, match="state needs values of u"):
+        nodal.leading_matrix("u")

@@ -32,6 +32,15 @@ def test_both_scales_share_the_base(model):
     assert "f" in model.definitions and "xi1" in model.parameters
 
 
+def test_models_pickle_and_copy(model):
+    """A sweep sends models to other processes: pickling and deep copies give equal models."""
+    import copy
+    import pickle
+
+    assert pickle.loads(pickle.dumps(model)) == model
+    assert copy.deepcopy(model) == model
+
+
 def test_numbers_set_parameters_and_expressions_replace_definitions(model):
     changed = model.with_settings(["xi1=2.5", "f = u1*(1 - u1)"])
     assert changed.parameters["xi1"] == 2.5
