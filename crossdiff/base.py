@@ -114,7 +114,7 @@ class ModelBase(Generic[SpeciesT]):
     """
 
     #: The exception type of the subclass's structural errors.
-    error: ClassVar[type[ModelError]] = ModelError
+    _error: ClassVar[type[ModelError]] = ModelError
 
     parameters: Mapping[str, float] = field(default_factory=dict)
     name: str = "model"
@@ -136,7 +136,7 @@ class ModelBase(Generic[SpeciesT]):
         mappings; names must be valid and distinct from the species' and from each other; no
         definition may refer to itself (directly or through others).
         """
-        error = self.error
+        error = self._error
         names = set(self.species_names)
         params: dict[str, float] = {}
         for key, value in dict(self.parameters).items():
@@ -167,7 +167,7 @@ class ModelBase(Generic[SpeciesT]):
                     break
                 current = nxt
             else:
-                raise self.error(f"definition {str(key)!r} refers to itself")
+                raise self._error(f"definition {str(key)!r} refers to itself")
             out[key] = current
         return out
 
@@ -194,7 +194,7 @@ class ModelBase(Generic[SpeciesT]):
         try:
             return self.species_names.index(name)
         except ValueError:
-            raise self.error(f"unknown species {name!r}; known species: {', '.join(self.species_names)}") from None
+            raise self._error(f"unknown species {name!r}; known species: {', '.join(self.species_names)}") from None
 
     def __getitem__(self, name: str) -> SpeciesT:
         return self.species[self.index(name)]

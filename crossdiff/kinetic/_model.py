@@ -140,7 +140,7 @@ class KineticModel(ModelBase[KineticSpecies]):
     :class:`crossdiff.base.ModelBase`.
     """
 
-    error: ClassVar[type[ModelError]] = KineticModelError
+    _error: ClassVar[type[ModelError]] = KineticModelError
 
     species: tuple[KineticSpecies, ...]
     velocity: Sphere | DiscreteVelocities
