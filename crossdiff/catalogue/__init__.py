@@ -1,48 +1,100 @@
-"""The catalogue: the paper's case studies as model files shipped with crossdiff.
+"""The catalogue: the paper's case studies as model files shipped with crossdiff, and their loader.
 
-Macroscopic entries are ``<name>.toml`` beside this file; kinetic entries (models of active
-particles whose Hilbert limit is a macroscopic entry) are in ``kinetic/<name>.toml``.
+Macroscopic entries (kind ``"macro"``) are ``<name>.toml`` beside this file; kinetic entries
+(kind ``"kinetic"``: models of active particles whose Hilbert limit is a macroscopic entry) are
+``kinetic/<name>.toml``. One loader serves both kinds: :func:`names` and :func:`path` take the
+kind, :func:`load` / :func:`resolve_model` give a :class:`~crossdiff.model.Model` and
+:func:`load_kinetic` a :class:`~crossdiff.kinetic.KineticModel`. An unknown name gets an error
+that lists the entries of its kind.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ..errors import ModelError
+from ..errors import KineticModelError, ModelError
+from ..registry import Registry
 
-__all__ = ["names", "path", "load", "resolve_model"]
+if TYPE_CHECKING:
+    from ..kinetic import KineticModel
+    from ..model import Model
 
-
-def _dir() -> Path:
-    return Path(str(resources.files(__name__)))
-
-
-def names() -> list[str]:
-    """Names of the macroscopic catalogue entries, sorted."""
-    return sorted(p.stem for p in _dir().glob("*.toml"))
+__all__ = ["KINDS", "names", "path", "load", "load_kinetic", "resolve_model"]
 
 
-def path(name: str) -> Path:
-    """Path of catalogue entry ``name``; :class:`ModelError` listing the valid names otherwise."""
-    p = _dir() / f"{name}.toml"
-    if not p.is_file():
-        raise ModelError(f"unknown catalogue model {name!r}; available: {', '.join(names())}")
-    return p
-
-
-def load(name: str):
-    """Load catalogue entry ``name`` as a :class:`crossdiff.Model`."""
+def _read_macro(file: Path) -> Model:
     from ..model import read_model_file
 
-    return read_model_file(path(name))
+    return read_model_file(file)
 
 
-def resolve_model(name_or_path: str):
-    """A catalogue name or the path of a ``.toml`` model file -> :class:`crossdiff.Model`."""
-    from ..model import read_model_file
+def _read_kinetic(file: Path) -> KineticModel:
+    from ..kinetic import read_kinetic_file
 
+    return read_kinetic_file(file)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    folder: str  # below this package
+    label: str  # "unknown {label} 'x'"
+    error: type[ModelError]
+    read: Callable[[Path], Any]
+
+
+#: The kinds of catalogue entries.
+KINDS = Registry[_Kind]("catalogue kind")
+KINDS.register("macro", _Kind("", "catalogue model", ModelError, _read_macro), "macroscopic models")
+KINDS.register("kinetic", _Kind("kinetic", "kinetic model", KineticModelError, _read_kinetic), "kinetic models")
+
+
+def _dir(kind: str) -> Path:
+    return Path(str(resources.files(__name__))) / KINDS[kind].folder
+
+
+def names(kind: str = "macro") -> list[str]:
+    """Names of the catalogue entries of ``kind`` (``"macro"`` or ``"kinetic"``), sorted."""
+    return sorted(p.stem for p in _dir(kind).glob("*.toml"))
+
+
+def path(name: str, kind: str = "macro") -> Path:
+    """Path of catalogue entry ``name`` of ``kind``.
+
+    Raises
+    ------
+    ModelError
+        (:class:`~crossdiff.errors.KineticModelError` for kinetic entries) if there is no such
+        entry; the message lists the valid names.
+    """
+    entry = KINDS[kind]
+    file = _dir(kind) / f"{name}.toml"
+    if not file.is_file():
+        raise entry.error(f"unknown {entry.label} {name!r}; available: {', '.join(names(kind)) or 'none'}")
+    return file
+
+
+def _resolve(name_or_path: str | Path, kind: str) -> Any:
+    """A catalogue name of ``kind`` or the path of a ``.toml`` file, read by that kind's reader."""
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or candidate.exists():
-        return read_model_file(candidate)
-    return load(name_or_path)
+        return KINDS[kind].read(candidate)
+    return KINDS[kind].read(path(str(name_or_path), kind))
+
+
+def load(name: str) -> Model:
+    """Load macroscopic catalogue entry ``name`` as a :class:`crossdiff.Model`."""
+    return _read_macro(path(name))
+
+
+def resolve_model(name_or_path: str | Path) -> Model:
+    """A macroscopic catalogue name or the path of a ``.toml`` model file -> :class:`crossdiff.Model`."""
+    return _resolve(name_or_path, "macro")
+
+
+def load_kinetic(name_or_path: str | Path) -> KineticModel:
+    """A kinetic catalogue name or the path of a kinetic ``.toml`` file -> :class:`~crossdiff.kinetic.KineticModel`."""
+    return _resolve(name_or_path, "kinetic")

@@ -18,32 +18,7 @@ def load_model_arg(name_or_path: str):
 
 def apply_sets(model, sets: list[str] | None):
     """Apply ``--set NAME=VALUE`` options: numbers set parameters, expressions replace definitions."""
-    params: dict[str, float] = {}
-    defs: dict[str, str] = {}
-    for item in sets or []:
-        if "=" not in item:
-            raise ParameterError(f"--set expects NAME=VALUE, got {item!r}")
-        key, value = (p.strip() for p in item.split("=", 1))
-        if key in model.definitions:
-            defs[key] = value
-            continue
-        if key not in model.parameters:
-            known = sorted(model.parameters) + sorted(model.definitions)
-            raise ParameterError(
-                f"unknown parameter {key!r} for model {model.name!r}; known: {', '.join(known) or 'none'}"
-            )
-        try:
-            number = float(value)
-        except ValueError:
-            raise ParameterError(f"parameter {key!r} needs a number, got {value!r}") from None
-        if not math.isfinite(number):
-            raise ParameterError(f"parameter {key!r} must be finite, got {value!r}")
-        params[key] = number
-    if params:
-        model = model.with_parameters(**params)
-    if defs:
-        model = model.with_definitions(**defs)
-    return model
+    return model.with_settings(sets or [])
 
 
 def positive_float(text: str) -> float:

@@ -19,8 +19,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import AssumptionError, KineticModelError
-from ..kinetic._operators import Relaxation
-from ..kinetic._velocity import Sphere
+from ..kinetic import Relaxation, Sphere
 from ._exact import calculus_for
 from ._notes import CHECK, WARNING, Note
 from ._numeric import QuadratureCalculus

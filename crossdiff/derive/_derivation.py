@@ -10,7 +10,7 @@ from typing import Any
 import sympy as sp
 
 from ..errors import KineticModelError
-from ..kinetic import _symbols as S
+from ..kinetic import symbols as S
 from ..model import Model, Species, Taxis
 from ._notes import Note
 
@@ -132,7 +132,7 @@ class Derivation:
     # ------------------------------------------------------------------ the limit model
     @property
     def model(self) -> Model:
-        """The limit as a macroscopic :class:`Model` (``τ = 1``, SPEC §1 form)."""
+        """The limit as a macroscopic :class:`Model` (``τ = 1``, the form of ``docs/theory.md`` §1)."""
         kin = self.kinetic
         species = []
         for lim in self.species:

@@ -4,22 +4,22 @@ turning operators and the inverse of ``L_i = 𝒯_i^0`` on mean-zero functions.
 Two back-ends share one interface:
 
 * :class:`SphereCalculus` — ``V = R S^(d-1)``, d = 2, 3; a function of ``v`` is an expression
-  of ``vx, vy, vz``; integrals are closed-form moments (see :mod:`crossdiff.kinetic._velocity`).
+  of ``vx, vy, vz``; integrals are closed-form moments (see :class:`crossdiff.kinetic.Sphere`).
 * :class:`DiscreteCalculus` — a finite set ``{v_k}`` with weights ``w_k`` (and the 1D sphere
   ``{-R, R}``); a function is the tuple of its values ``g(v_k)``.
 
-The turning operator (SPEC §2) is ``𝒯(g)(v) = ∫ [T(v, v*) g(v*) − T(v*, v) g(v)] dv*``.
+The turning operator (``docs/theory.md`` §2) is ``𝒯(g)(v) = ∫ [T(v, v*) g(v*) − T(v*, v) g(v)] dv*``.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import KineticModelError
-from ..kinetic import _symbols as S
-from ..kinetic._operators import Relaxation
+from ..errors import AssumptionError, KineticModelError
+from ..kinetic import Relaxation
+from ..kinetic import symbols as S
 
-__all__ = ["SphereCalculus", "DiscreteCalculus", "calculus_for"]
+__all__ = ["SphereCalculus", "DiscreteCalculus", "calculus_for", "not_invertible"]
 
 
 def _no_closed_form(species: str, why: str) -> KineticModelError:
@@ -191,16 +191,15 @@ class DiscreteCalculus:
             a = self.matrix(kernel)
             a[0, :] = sp.Matrix([list(self.weights)])
             if sp.simplify(a.det()) == 0:
-                raise AssumptionErrorFor(s)
+                raise not_invertible(s)
             self._inverse[s] = a.inv()
         rhs = sp.Matrix(h)
         rhs[0] = 0
         return tuple(self._inverse[s] * rhs)
 
 
-def AssumptionErrorFor(s: str):
-    from ..errors import AssumptionError
-
+def not_invertible(s: str) -> AssumptionError:
+    """The error for an ``L_s = 𝒯_s^0`` that is not invertible on mean-zero functions."""
     return AssumptionError(
         f"species {s!r}: L = T0 is not invertible on mean-zero functions (kernel of L larger than "
         "span(M); Lemma 1 iv / lower bound (17) fails)"

@@ -2,7 +2,9 @@
 
 Used for kernels with no closed form (e.g. a von Mises turning kernel on the circle) and, on
 discrete velocity sets, as a cross-check of the exact path. The parameters take numbers, the
-velocity integrals become quadratures (:meth:`Sphere.quadrature`), while the densities, their
+velocity integrals become quadratures and the turning operators matrices on the quadrature
+nodes (:class:`crossdiff.kinetic.NodalModel`, :func:`crossdiff.kinetic.turning_matrix`), while
+the densities, their
 gradients and the definitions stay symbolic: a function of ``v`` is stored as a finite sum
 ``Σ_m B_m a_m(v)`` with symbolic coefficients ``B_m`` and value arrays ``a_m`` (:class:`Lin`),
 so that ``D_i``, ``α_i`` and ``ψ_i`` come out as expressions with floating-point coefficients.
@@ -17,9 +19,8 @@ import numpy as np
 import sympy as sp
 
 from ..errors import KineticModelError
-from ..kinetic import _symbols as S
-from ..kinetic._operators import Relaxation
-from ..kinetic._velocity import Sphere
+from ..kinetic import NodalModel, Relaxation, relaxation_matrix, turning_matrix
+from ._exact import not_invertible
 
 __all__ = ["Lin", "QuadratureCalculus", "separate"]
 
@@ -54,65 +55,16 @@ class QuadratureCalculus:
     def __init__(self, model, nodes: int = 64, values: Mapping[str, float] | None = None):
         self.model = model
         self.d = model.dim
-        self.values = {**model.parameter_symbols(), **{sp.Symbol(k): sp.Float(v) for k, v in (values or {}).items()}}
-        space = model.velocity
-        if isinstance(space, Sphere) and space.dim > 1:
-            radius = float(space.radius.xreplace(self.values))
-            self.points, self.weights = space.quadrature(nodes, radius)
-        else:
-            self.points, self.weights = space.discrete().quadrature(0, self.values)
-        self.n = len(self.weights)
-        self.v, self.vs = S.velocity(self.d), S.velocity_star(self.d)
-        self.m_v: dict[str, sp.Expr] = {}
-        self.m_vs: dict[str, sp.Expr] = {}
-        self.m: dict[str, np.ndarray] = {}
-        for s in model.species_names:
-            eq = model[s].equilibrium
-            if eq.values is not None:  # tabulated: placeholder symbols, arrays fed to lambdify
-                self.m_v[s], self.m_vs[s] = S.m_symbol(s), S.ms_symbol(s)
-                self.m[s] = np.array([float(x.xreplace(model.constants()).xreplace(self.values)) for x in eq.values])
-            else:
-                expr = self._numbers(model.equilibrium_expr(s))
-                self.m_v[s] = expr
-                self.m_vs[s] = expr.xreplace(dict(zip(self.v, self.vs)))
-                self.m[s] = self._lambdify_v(expr)
+        self.nodal = NodalModel(model, nodes, values)
+        self.points, self.weights = self.nodal.quadrature
+        self.n = self.nodal.size
+        self.m: dict[str, np.ndarray] = self.nodal.equilibria
         self._inverse: dict[str, np.ndarray] = {}
 
-    # ------------------------------------------------------------ evaluation helpers
-    def _numbers(self, expr: sp.Expr) -> sp.Expr:
-        return expr.xreplace(self.model.constants()).xreplace(self.values)
-
-    def _velocity_symbols(self) -> set[sp.Symbol]:
-        placeholders = {x for s in self.m for x in (S.m_symbol(s), S.ms_symbol(s))}
-        return set(self.v) | set(self.vs) | placeholders
-
-    def _args(self, pair: bool):
-        names = list(self.m)
-        syms = [*self.v, *self.vs, *[S.m_symbol(s) for s in names], *[S.ms_symbol(s) for s in names]]
-        if pair:
-            vals = [self.points[:, None, a] for a in range(self.d)] + [self.points[None, :, a] for a in range(self.d)]
-            vals += [self.m[s][:, None] for s in names] + [self.m[s][None, :] for s in names]
-        else:
-            vals = [self.points[:, a] for a in range(self.d)] + [np.zeros(self.n)] * self.d
-            vals += [self.m[s] for s in names] + [np.zeros(self.n)] * len(names)
-        return syms, vals
-
-    def _evaluate(self, expr: sp.Expr, pair: bool) -> np.ndarray:
-        syms, vals = self._args(pair)
-        shape = (self.n, self.n) if pair else (self.n,)
-        with np.errstate(all="raise"):
-            try:
-                out = sp.lambdify(syms, expr, "numpy")(*vals)
-            except (FloatingPointError, ZeroDivisionError):
-                raise KineticModelError(f"{sp.sstr(expr)} is not finite on the velocity nodes") from None
-        return np.broadcast_to(np.asarray(out, dtype=float), shape).copy()
-
-    def _lambdify_v(self, expr: sp.Expr) -> np.ndarray:
-        return self._evaluate(expr, pair=False)
-
     def _lin(self, expr: sp.Expr, s: str, pair: bool, what: str) -> Lin:
-        resolved = self._numbers(self.model.resolve(expr, s, self.v, self.vs, self.m_v, self.m_vs))
-        return {b: self._evaluate(a, pair) for b, a in separate(resolved, self._velocity_symbols(), what).items()}
+        nodal = self.nodal
+        parts = separate(nodal.resolve(expr, s), nodal.velocity_symbols, what)
+        return {b: nodal.evaluate(a, pair) for b, a in parts.items()}
 
     # ------------------------------------------------------------ the calculus interface
     def equilibrium(self, s: str) -> Lin:
@@ -153,20 +105,15 @@ class QuadratureCalculus:
         """``T(v_k, v_l)`` as ``{B: (n, n) array}``."""
         if isinstance(expr_or_matrix, tuple):
             try:
-                table = np.array([[float(self._numbers(x)) for x in row] for row in expr_or_matrix])
-            except TypeError:
+                return {sp.Integer(1): self.nodal.kernel(expr_or_matrix, s)}
+            except KineticModelError:
                 raise KineticModelError(f"species {s!r}: the kernel matrix must be numeric for the numerical derivation") from None
-            return {sp.Integer(1): table}
         return self._lin(expr_or_matrix, s, pair=True, what=f"kernel of species {s!r}")
-
-    def _matrix(self, table: np.ndarray) -> np.ndarray:
-        w = self.weights
-        return table * w[None, :] - np.diag(w @ table)
 
     def apply(self, kernel: Lin, g: Lin) -> Lin:
         out: Lin = {}
         for bk, table in kernel.items():
-            mat = self._matrix(table)
+            mat = turning_matrix(table, self.weights)
             for bg, a in g.items():
                 _add(out, bk * bg, mat @ a)
         return out
@@ -176,21 +123,18 @@ class QuadratureCalculus:
         if s not in self._inverse:
             turning = self.model[s].turning
             if isinstance(turning, Relaxation):
-                rate = self._numbers(turning.rate)
+                rate = self.nodal.numbers(turning.rate)
                 if not rate.is_number:
                     return self.scale(h, -1 / rate)
-                table = float(rate) * np.broadcast_to(self.m[s][:, None], (self.n, self.n))
+                a = relaxation_matrix(float(rate), self.m[s], self.weights)
             else:
                 kernel = self.kernel(turning.matrix if turning.matrix is not None else turning.expr, s)
                 if set(kernel) != {sp.Integer(1)}:
                     raise KineticModelError(f"species {s!r}: T0 must not depend on the densities for the numerical derivation")
-                table = kernel[sp.Integer(1)]
-            a = self._matrix(np.asarray(table, dtype=float))
+                a = turning_matrix(kernel[sp.Integer(1)], self.weights)
             a[0, :] = self.weights
             if np.linalg.cond(a) > 1e12:
-                from ._exact import AssumptionErrorFor
-
-                raise AssumptionErrorFor(s)
+                raise not_invertible(s)
             self._inverse[s] = np.linalg.inv(a)
         inv = self._inverse[s]
         out: Lin = {}

@@ -14,7 +14,8 @@ from dataclasses import replace
 
 import sympy as sp
 
-from ..kinetic._model import KineticModel
+from ..kinetic import KineticModel
+from ._coefficients import alpha_of, split_alpha
 from ._derivation import Derivation, scalar_of
 from ._notes import PAPER, Note
 
@@ -36,7 +37,6 @@ def _vec(model: KineticModel, alpha) -> str:
 
 def compare_with_paper(derivation: Derivation, calc) -> Derivation:
     """Append the comparison notes to ``derivation`` (see the module docstring)."""
-    from ._hilbert import alpha_of, split_alpha
 
     model = derivation.kinetic
     paper = model.paper

@@ -1,29 +1,44 @@
-"""Kinetic models of active particles (SPEC §2): velocity spaces, equilibria, turning operators,
-kinetic species and models, kinetic files and the kinetic catalogue.
+"""Kinetic models of active particles (``docs/theory.md`` §2): velocity spaces and their
+quadratures, equilibria, turning operators and their matrices on quadrature nodes, kinetic
+species and models, kinetic files.
 
 The objects are pure data read both by the derivation (:mod:`crossdiff.derive`) and by a
-kinetic solver: velocity spaces give exact integrals and quadratures (``Sphere.quadrature``,
-``DiscreteVelocities.quadrature``); kernels are expressions of ``v``, ``v*``, the densities and
-their gradients (names in :mod:`crossdiff.kinetic._symbols`) that evaluate on arrays.
+kinetic solver. Velocity spaces give exact integrals and quadratures with one signature,
+``space.quadrature(n, values) -> Quadrature(nodes, weights)``; kernels are expressions of
+``v``, ``v*``, the densities and their gradients (names in :mod:`crossdiff.kinetic.symbols`);
+:class:`NodalModel` evaluates them on the nodes and gives the matrices of the turning operators
+(:func:`turning_matrix`, :func:`relaxation_matrix`), with ``T(v, v*)`` the rate of turning FROM
+``v*`` TO ``v``. The kinetic catalogue is read by :mod:`crossdiff.catalogue`;
+``load_kinetic``, ``kinetic_names`` and ``kinetic_path`` delegate to it.
 """
 
-from ._file import kinetic_from_dict, read_kinetic_file
+from . import symbols
 from ._catalogue import kinetic_names, kinetic_path, load_kinetic
+from ._file import kinetic_from_dict, read_kinetic_file
 from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
-from ._operators import Bias, Equilibrium, Relaxation, TurningKernel
-from ._velocity import DiscreteVelocities, Sphere
+from ._nodal import NodalModel, relaxation_matrix, turning_matrix
+from ._operators import Bias, Equilibrium, LeadingTurning, Relaxation, TurningKernel
+from ._velocity import DiscreteVelocities, Quadrature, Sphere, VelocitySpace, sphere_moment
 
 __all__ = [
+    "symbols",
     "Sphere",
     "DiscreteVelocities",
+    "VelocitySpace",
+    "Quadrature",
+    "sphere_moment",
     "Equilibrium",
     "Relaxation",
     "TurningKernel",
+    "LeadingTurning",
     "Bias",
     "KineticSpecies",
     "KineticModel",
     "PaperReference",
     "PrintedSpecies",
+    "NodalModel",
+    "turning_matrix",
+    "relaxation_matrix",
     "read_kinetic_file",
     "kinetic_from_dict",
     "load_kinetic",

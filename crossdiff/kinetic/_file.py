@@ -41,21 +41,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..base import RunDefaults
 from ..errors import InputError, KineticModelError
-from ..model._expr import to_expr
-from ..model._file import _domain, check_keys, expr_value, parse_toml, read_definitions, read_parameters
+from ..expressions import to_expr
+from ..parsing import check_keys, expr_value, parse_toml, read_definitions, read_parameters
 from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
 from ._operators import Bias, Equilibrium, Relaxation, TurningKernel
 from ._velocity import DiscreteVelocities, Sphere
 
 __all__ = ["read_kinetic_file", "kinetic_from_dict"]
 
-_TOP = {"kinetic", "velocity", "parameters", "definitions", "domain", "species", "paper"}
-_META = {"name", "description", "reference", "macro"}
-_VELOCITY = {"space", "dim", "radius", "points", "weights"}
-_SPECIES = {"name", "long_name", "p", "b", "equilibrium", "turning", "bias", "interaction", "initial"}
-_PAPER = {"equation", "notes", "printed"}
-_PRINTED = {"diffusion", "taxis", "reaction", "bias", "interaction"}
+#: The keys allowed in each table of a kinetic file ("file": the top level).
+_KEYS = {
+    "file": {"kinetic", "velocity", "parameters", "definitions", "domain", "species", "paper"},
+    "kinetic": {"name", "description", "reference", "macro"},
+    "velocity": {"space", "dim", "radius", "points", "weights"},
+    "species": {"name", "long_name", "p", "b", "equilibrium", "turning", "bias", "interaction", "initial"},
+    "paper": {"equation", "notes", "printed"},
+    "printed": {"diffusion", "taxis", "reaction", "bias", "interaction"},
+}
 
 
 def _keys(table: object, allowed: set[str], where: str) -> Mapping[str, Any]:
@@ -74,7 +78,7 @@ def _one_of(table: object, allowed: set[str], where: str) -> tuple[str, Any]:
 
 
 def _velocity(table: Mapping[str, Any]):
-    table = _keys(table, _VELOCITY, "[velocity]")
+    table = _keys(table, _KEYS["velocity"], "[velocity]")
     space = table.get("space", "sphere")
     if space == "sphere":
         for key in ("points", "weights"):
@@ -107,7 +111,7 @@ def _bias(value: object, where: str) -> Bias:
 
 
 def _species(table: Mapping[str, Any], k: int) -> KineticSpecies:
-    table = _keys(table, _SPECIES, f"[[species]] number {k}")
+    table = _keys(table, _KEYS["species"], f"[[species]] number {k}")
     if "name" not in table:
         raise KineticModelError(f"[[species]] number {k} has no name")
     name = table["name"]
@@ -145,14 +149,14 @@ def _species(table: Mapping[str, Any], k: int) -> KineticSpecies:
 
 
 def _paper(table: Mapping[str, Any]) -> PaperReference:
-    table = _keys(table, _PAPER, "[paper]")
+    table = _keys(table, _KEYS["paper"], "[paper]")
     notes = table.get("notes", [])
     if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
         raise KineticModelError("[paper] notes must be a list of strings")
     printed = {}
     for name, entry in _keys(table.get("printed", {}), set(table.get("printed", {})), "[paper.printed]").items():
         where = f"[paper.printed.{name}]"
-        entry = _keys(entry, _PRINTED, where)
+        entry = _keys(entry, _KEYS["printed"], where)
         kwargs: dict[str, Any] = {}
         for key in ("diffusion", "reaction", "interaction"):
             if key in entry:
@@ -174,8 +178,8 @@ def _paper(table: Mapping[str, Any]) -> PaperReference:
 
 def kinetic_from_dict(data: Mapping[str, Any], source: str = "kinetic") -> KineticModel:
     """Build a :class:`KineticModel` from the parsed contents of a kinetic file."""
-    _keys(data, _TOP, source)
-    meta = _keys(data.get("kinetic", {}), _META, "[kinetic]")
+    _keys(data, _KEYS["file"], source)
+    meta = _keys(data.get("kinetic", {}), _KEYS["kinetic"], "[kinetic]")
     if "velocity" not in data:
         raise KineticModelError(f"{source}: missing [velocity] table (space, dim, radius)")
     velocity = _velocity(data["velocity"])
@@ -185,7 +189,7 @@ def kinetic_from_dict(data: Mapping[str, Any], source: str = "kinetic") -> Kinet
     if not isinstance(tables, list) or not tables:
         raise KineticModelError(f"{source}: needs at least one [[species]] table")
     species = tuple(_species(t, k + 1) for k, t in enumerate(tables))
-    defaults = _domain(data["domain"]) if "domain" in data else None
+    defaults = RunDefaults.from_table(data["domain"], KineticModelError) if "domain" in data else None
     if defaults is not None and len(defaults.extent) != velocity.dim:
         raise KineticModelError(f"[domain] has {len(defaults.extent)} dimensions but the velocity space has d = {velocity.dim}")
     return KineticModel(

@@ -1,4 +1,4 @@
-"""The kinetic model of active particles in the parabolic scaling (SPEC §2, paper (9)-(10)).
+"""The kinetic model of active particles in the parabolic scaling (``docs/theory.md`` §2, paper (9)-(10)).
 
 .. math::
 
@@ -7,21 +7,22 @@
           + \\varepsilon\\, G_i(f, v)
 
 A :class:`KineticModel` is pure data: the derivation (:mod:`crossdiff.derive`) and a kinetic
-solver read the same objects. Expressions use the names of :mod:`crossdiff.kinetic._symbols`.
+solver read the same objects. Expressions use the names of :mod:`crossdiff.kinetic.symbols`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from typing import ClassVar
 
 import sympy as sp
 
-from ..errors import KineticModelError
-from ..model._expr import to_expr
-from ..model._model import RunDefaults, _check_name, _to_number
-from . import _symbols as S
+from ..base import ModelBase, RunDefaults
+from ..errors import KineticModelError, ModelError
+from ..expressions import to_expr
+from ..parsing import check_name
+from . import symbols as S
 from ._operators import Bias, Equilibrium, Relaxation, TurningKernel
 from ._velocity import DiscreteVelocities, Sphere
 
@@ -64,7 +65,7 @@ class KineticSpecies:
     long_name: str = ""
 
     def __post_init__(self) -> None:
-        name = _check_name(self.name, "species")
+        name = check_name(self.name, "species", KineticModelError)
         if not isinstance(self.turning, (Relaxation, TurningKernel)):
             raise KineticModelError(f"species {name!r}: turning must be a Relaxation or a TurningKernel")
         if not isinstance(self.equilibrium, Equilibrium):
@@ -112,7 +113,7 @@ class PaperReference:
 
 
 @dataclass(frozen=True)
-class KineticModel:
+class KineticModel(ModelBase[KineticSpecies]):
     """A kinetic model (9) whose parabolic limit ``crossdiff.derive`` computes.
 
     Parameters
@@ -133,19 +134,19 @@ class KineticModel:
         Name of the macroscopic catalogue entry the limit reproduces (if any).
     paper : PaperReference or None
         The paper's printed result, compared automatically by the derivation.
+
+    Every argument but ``species`` and ``velocity`` is keyword-only. The parameter and
+    definition tables and the copies with some of them changed come from
+    :class:`crossdiff.base.ModelBase`.
     """
+
+    _error: ClassVar[type[ModelError]] = KineticModelError
 
     species: tuple[KineticSpecies, ...]
     velocity: Sphere | DiscreteVelocities
-    parameters: Mapping[str, float] = field(default_factory=dict)
-    name: str = "kinetic"
-    description: str = ""
-    reference: str = ""
-    definitions: Mapping[str, sp.Expr] = field(default_factory=dict)
-    parameter_info: Mapping[str, str] = field(default_factory=dict)
-    defaults: RunDefaults | None = None
-    macro: str = ""
-    paper: PaperReference | None = None
+    name: str = field(default="kinetic", kw_only=True)
+    macro: str = field(default="", kw_only=True)
+    paper: PaperReference | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         species = tuple(self.species)
@@ -157,30 +158,17 @@ class KineticModel:
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise KineticModelError(f"species {sorted(dup)[0]!r} is defined twice")
-        params = {}
-        for key, value in dict(self.parameters).items():
-            _check_name(key, "parameter")
-            params[key] = _to_number(value, f"parameter {key!r}")
-        defs = {k: to_expr(v, f"definition {k!r}") for k, v in dict(self.definitions).items()}
-        for key in defs:
-            _check_name(key, "definition")
+        object.__setattr__(self, "species", species)
+        self._check_common()
         sigmas = {str(S.sigma_symbol(n)) for n in names}
-        for what, keys in (("species", names), ("parameter", params), ("definition", defs)):
+        for what, keys in (("species", names), ("parameter", self.parameters), ("definition", self.definitions)):
             for key in keys:
                 if key in S.KINETIC_NAMES or key in sigmas or key.startswith(S.RESERVED_PREFIXES):
                     raise KineticModelError(f"{what} name {key!r} is reserved by kinetic expressions (see crossdiff.kinetic)")
-        clash = (set(names) & set(params)) | (set(names) & set(defs)) | (set(params) & set(defs))
-        if clash:
-            raise KineticModelError(f"name {sorted(clash)[0]!r} is used twice (species, parameter or definition)")
-        defaults = self.defaults
-        if defaults is None:
+        if self.defaults is None:
             d = self.velocity.dim
             defaults = RunDefaults(extent=((0.0, 1.0),) * d, cells=((100,) if d == 1 else (64,) * d))
-        object.__setattr__(self, "species", species)
-        object.__setattr__(self, "parameters", MappingProxyType(params))
-        object.__setattr__(self, "definitions", MappingProxyType(defs))
-        object.__setattr__(self, "parameter_info", MappingProxyType(dict(self.parameter_info)))
-        object.__setattr__(self, "defaults", defaults)
+            object.__setattr__(self, "defaults", defaults)
         from ._validate import validate
 
         validate(self)
@@ -191,18 +179,13 @@ class KineticModel:
         """Velocity (= space) dimension ``d``."""
         return self.velocity.dim
 
-    @property
-    def species_names(self) -> tuple[str, ...]:
-        return tuple(s.name for s in self.species)
-
-    def __getitem__(self, name: str) -> KineticSpecies:
-        for s in self.species:
-            if s.name == name:
-                return s
-        raise KineticModelError(f"unknown species {name!r}; known species: {', '.join(self.species_names)}")
-
     def parameter_symbols(self) -> dict[sp.Symbol, sp.Expr]:
-        """``{Symbol(name): value}`` of the default parameters."""
+        """``{Symbol(name): value}`` of the default parameters; integers stay exact.
+
+        (Unlike :meth:`crossdiff.model.Model.parameter_symbols`, which gives floats for the
+        compiled kernels, the derivation keeps ``R = 1`` or ``d = 2`` exact, so that its
+        results simplify.)
+        """
         return {sp.Symbol(k): sp.nsimplify(v, rational=True) if float(v).is_integer() else sp.Float(v)
                 for k, v in self.parameters.items()}
 
@@ -212,16 +195,6 @@ class KineticModel:
         if isinstance(self.velocity, Sphere) and self.velocity.radius != S.RADIUS:
             out[S.RADIUS] = self.velocity.radius
         return out
-
-    def expand(self, expr: sp.Expr) -> sp.Expr:
-        """Substitute the definitions (recursively) into ``expr``."""
-        defs = {sp.Symbol(k): v for k, v in self.definitions.items()}
-        for _ in range(len(defs) + 1):
-            new = expr.xreplace(defs)
-            if new == expr:
-                return new
-            expr = new
-        raise KineticModelError("a definition refers to itself")
 
     def equilibrium_expr(self, name: str) -> sp.Expr:
         """``M_s(v)`` as an expression of ``vx..`` (not for tabulated values)."""
@@ -249,7 +222,7 @@ class KineticModel:
         m_v: Mapping[str, sp.Expr],
         m_vs: Mapping[str, sp.Expr],
     ) -> sp.Expr:
-        """Give the kinetic names in ``expr`` their values (see :mod:`crossdiff.kinetic._symbols`).
+        """Give the kinetic names in ``expr`` their values (see :mod:`crossdiff.kinetic.symbols`).
 
         ``v``, ``vs``: the velocities (symbols or points); ``m_v``, ``m_vs``: each species'
         ``M(v)``, ``M(v*)``. Definitions stay as names (they depend on densities only).

@@ -1,4 +1,4 @@
-"""Equilibria and turning operators of the kinetic model (SPEC §2, paper (8), (10), (37)).
+"""Equilibria and turning operators of the kinetic model (``docs/theory.md`` §2, paper (8), (10), (37)).
 
 Every turning operator is written with the kernel ``T(v, v*)``, the rate of turning FROM
 ``v*`` TO ``v``:
@@ -7,7 +7,7 @@ Every turning operator is written with the kernel ``T(v, v*)``, the rate of turn
 
     \\mathcal T(g)(v) = \\int_V \\big[ T(v, v^*)\\, g(v^*) - T(v^*, v)\\, g(v) \\big]\\, dv^*
 
-(the paper's printed (8), (11), (12) swap the arguments; see SPEC §2). The operator of species
+(the paper's printed (8), (11), (12) swap the arguments; see ``docs/theory.md`` §5). The operator of species
 ``i`` is ``𝒯_i = 𝒯_i^0 + ε^(b_i) 𝒯_i^1[f]`` (10): :class:`Relaxation` or
 :class:`TurningKernel` for ``𝒯^0`` and :class:`Bias` for ``𝒯^1``.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import KineticModelError
-from ..model._expr import to_expr
+from ..expressions import to_expr
 
 __all__ = ["Equilibrium", "Relaxation", "TurningKernel", "Bias", "LeadingTurning"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..errors import KineticModelError
-from . import _symbols as S
+from . import symbols as S
 from ._operators import Relaxation
 from ._velocity import DiscreteVelocities, Sphere
 
@@ -97,7 +97,6 @@ def validate(model) -> None:
                     raise KineticModelError(f"discrete velocities use unknown symbol {sorted(map(str, extra))[0]!r}")
     for key, expr in model.definitions.items():
         check_symbols(model, expr, "definition", f"definition {key!r}")
-    model.expand(sp.Add(*[sp.Symbol(k) for k in model.definitions]))  # detects cycles
     for s in model.species:
         where = f"species {s.name!r}"
         eq = s.equilibrium

@@ -1,4 +1,4 @@
-"""Velocity spaces: the sphere ``R S^(d-1)`` and finite weighted velocity sets (SPEC §2).
+"""Velocity spaces: the sphere ``R S^(d-1)`` and finite weighted velocity sets (``docs/theory.md`` §2).
 
 Integrals over ``V`` are exact (SymPy) for the derivation and by quadrature (NumPy) for the
 numerical derivation and for a kinetic solver. On the sphere, polynomials in ``v`` are
@@ -15,20 +15,61 @@ Amer. Math. Monthly 108 (2001)). Exact integrals therefore need integrands that 
 in ``v`` after cancellation (factors free of ``v`` are taken out first); anything else (a von
 Mises kernel, an exponential equilibrium) goes to the numerical derivation, whose quadratures
 are those of :meth:`Sphere.quadrature`. In d = 1 the sphere is ``{-R, R}`` with counting measure.
+
+Every velocity space gives a quadrature with one signature, ``space.quadrature(n, values) ->
+Quadrature(nodes, weights)``: the sphere a rule exact for polynomials up to a degree set by
+``n``, a finite set itself (``n`` is ignored).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Union
+from typing import NamedTuple, Union
 
 import numpy as np
 import sympy as sp
 
 from ..errors import KineticModelError
-from ._symbols import velocity
+from .symbols import velocity
 
-__all__ = ["Sphere", "DiscreteVelocities", "VelocitySpace", "sphere_moment"]
+__all__ = ["Sphere", "DiscreteVelocities", "VelocitySpace", "Quadrature", "sphere_moment"]
+
+
+class Quadrature(NamedTuple):
+    """A quadrature rule on the velocity space: ``∫_V g(v) dv ≈ Σ_k weights[k] g(nodes[k])``.
+
+    Attributes
+    ----------
+    nodes : ndarray, shape (m, d)
+        The velocities ``v_k``.
+    weights : ndarray, shape (m,)
+        The weights ``w_k > 0``; they sum to ``|V|``.
+    """
+
+    nodes: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """Number of nodes ``m``."""
+        return len(self.weights)
+
+    def integrate(self, values: np.ndarray) -> np.ndarray:
+        """``Σ_k w_k g(v_k)`` for ``values[k, ...] = g(v_k)`` (sums over the first axis)."""
+        return np.tensordot(self.weights, values, axes=1)
+
+
+def _substitutions(values: Mapping | None) -> dict[sp.Symbol, sp.Expr]:
+    """Parameter values keyed by name or by symbol -> ``{Symbol: value}``."""
+    return {sp.Symbol(k) if isinstance(k, str) else k: sp.sympify(v) for k, v in (values or {}).items()}
+
+
+def _number(expr: sp.Expr, subs: dict, what: str) -> float:
+    try:
+        return float(sp.sympify(expr).xreplace(subs))
+    except TypeError:
+        raise KineticModelError(f"{what} must be numeric once the parameters are set, got {sp.sstr(expr)}") from None
 
 
 def sphere_moment(alpha: tuple[int, ...], radius: sp.Expr) -> sp.Expr:
@@ -112,22 +153,42 @@ class Sphere:
             "need integrands polynomial in v); use the numerical derivation (method='numeric')"
         )
 
-    def quadrature(self, n: int, radius: float) -> tuple[np.ndarray, np.ndarray]:
-        """Nodes ``(m, d)`` and weights ``(m,)`` of a quadrature on ``V`` (numeric radius).
+    def quadrature(self, n: int, values: Mapping | None = None) -> Quadrature:
+        """A quadrature on ``V = R S^(d-1)`` with ``n`` nodes per angle.
 
-        d = 1: the two points, exact. d = 2: ``n`` equispaced angles (the trapezoidal rule,
-        exact for trigonometric polynomials of degree < n, spectrally accurate for smooth
-        integrands). d = 3: Gauss-Legendre in ``cos ϑ`` (``n`` nodes) times ``2n`` equispaced
-        ``φ``, exact for polynomials of degree < 2n.
+        Parameters
+        ----------
+        n : int
+            Resolution, ``n >= 2``. d = 1: ignored (the two points ``±R`` with unit weights,
+            exact for every function). d = 2: ``n`` equispaced angles (the trapezoidal rule),
+            exact for polynomials in ``v`` of degree ``<= n - 1`` (trigonometric polynomials of
+            degree ``< n``) and spectrally accurate for smooth integrands. d = 3: Gauss-Legendre
+            in ``cos ϑ`` (``n`` nodes) times ``2n`` equispaced ``φ`` (``2n²`` nodes), exact for
+            polynomials in ``v`` of degree ``<= 2n - 1``.
+        values : mapping, optional
+            Parameter values (keyed by name or symbol) for a radius given as an expression.
+
+        Returns
+        -------
+        Quadrature
+            Nodes on the sphere of radius ``R`` and positive weights summing to ``|V|``.
+
+        References
+        ----------
+        L. N. Trefethen, J. A. C. Weideman, *The exponentially convergent trapezoidal rule*,
+        SIAM Review 56 (2014) 385-458 (d = 2); K. Atkinson, W. Han, *Spherical Harmonics and
+        Approximations on the Unit Sphere*, Lecture Notes in Math. 2044, Springer (2012),
+        product Gauss rules (d = 3).
         """
-        if n < 2:
-            raise KineticModelError(f"a quadrature needs at least 2 nodes, got {n}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+            raise KineticModelError(f"a quadrature needs at least 2 nodes, got {n!r}")
+        radius = _number(self.radius, _substitutions(values), "the velocity sphere radius")
         if self.dim == 1:
-            return np.array([[-radius], [radius]]), np.ones(2)
+            return Quadrature(np.array([[-radius], [radius]]), np.ones(2))
         if self.dim == 2:
             phi = 2 * np.pi * np.arange(n) / n
             nodes = radius * np.stack([np.cos(phi), np.sin(phi)], axis=1)
-            return nodes, np.full(n, 2 * np.pi * radius / n)
+            return Quadrature(nodes, np.full(n, 2 * np.pi * radius / n))
         mu, w_mu = np.polynomial.legendre.leggauss(n)
         phi = 2 * np.pi * np.arange(2 * n) / (2 * n)
         s = np.sqrt(1 - mu**2)
@@ -135,7 +196,7 @@ class Sphere:
             [np.outer(s, np.cos(phi)).ravel(), np.outer(s, np.sin(phi)).ravel(), np.repeat(mu, 2 * n)], axis=1
         )
         weights = radius**2 * np.repeat(w_mu, 2 * n) * (np.pi / n)
-        return nodes, weights
+        return Quadrature(nodes, weights)
 
     def describe(self) -> str:
         return f"sphere R S^{self.dim - 1} in d = {self.dim}, R = {sp.sstr(self.radius)}"
@@ -203,15 +264,22 @@ class DiscreteVelocities:
         gens = gens or velocity(self.dim)
         return sp.Add(*[w * expr.xreplace(dict(zip(gens, p))) for p, w in zip(self.points, self.weights)])
 
-    def quadrature(self, n: int, values: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The points and weights as float arrays (``values``: parameter substitutions)."""
-        subs = values or {}
-        try:
-            nodes = np.array([[float(sp.sympify(c).xreplace(subs)) for c in p] for p in self.points])
-            weights = np.array([float(sp.sympify(w).xreplace(subs)) for w in self.weights])
-        except TypeError:
-            raise KineticModelError("discrete velocities and weights must be numbers once the parameters are set") from None
-        return nodes, weights
+    def quadrature(self, n: int | None = None, values: Mapping | None = None) -> Quadrature:
+        """The set itself as a quadrature: its points and weights as float arrays.
+
+        Parameters
+        ----------
+        n : int, optional
+            Ignored (a finite set is its own exact quadrature); accepted so that every
+            velocity space has the signature ``quadrature(n, values)``.
+        values : mapping, optional
+            Parameter values (keyed by name or symbol) for points or weights given as
+            expressions.
+        """
+        subs = _substitutions(values)
+        nodes = np.array([[_number(c, subs, "discrete velocities") for c in p] for p in self.points])
+        weights = np.array([_number(w, subs, "discrete velocity weights") for w in self.weights])
+        return Quadrature(nodes, weights)
 
     def describe(self) -> str:
         pts = ", ".join("(" + ", ".join(sp.sstr(c) for c in p) + ")" for p in self.points)

@@ -1,11 +1,18 @@
 """Macroscopic models: species, diffusion, taxis and reaction terms, model files, and their
-compilation to array kernels (used by the discretisations in :mod:`crossdiff.fv`)."""
+compilation to array kernels (used by the discretisations in :mod:`crossdiff.fv`).
 
+``RunDefaults`` (:mod:`crossdiff.base`), ``parse_expression``, ``to_expr``
+(:mod:`crossdiff.expressions`) and ``parse_toml`` (:mod:`crossdiff.parsing`) live in neutral
+modules shared with :mod:`crossdiff.kinetic`; they are re-exported here.
+"""
+
+from ..base import RunDefaults
+from ..expressions import parse_expression, to_expr
+from ..parsing import parse_toml
 from ._codegen import fused_reactions
 from ._compile import CompiledModel, DiffusionKind, Kernel, compile_kernel, compile_model
-from ._expr import parse_expression, to_expr
-from ._file import model_from_dict, model_to_dict, parse_toml, read_model_file, save_model
-from ._model import NOISE, SPACE, TIME, Model, RunDefaults, Species, Taxis, species_symbols
+from ._file import model_from_dict, model_to_dict, read_model_file, save_model
+from ._model import NOISE, SPACE, TIME, Model, Species, Taxis, species_symbols
 
 __all__ = [
     "Model",

@@ -19,8 +19,6 @@ Unknown keys are errors (a misspelt key must not be silently ignored).
 
 from __future__ import annotations
 
-import math
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,135 +26,26 @@ from typing import Any
 import sympy as sp
 import tomli_w
 
+from ..base import RunDefaults
 from ..errors import ModelError, OutputError
-from ._model import Model, RunDefaults, Species, Taxis
+from ..parsing import check_keys, expr_value, parse_toml, read_definitions, read_parameters
+from ._model import Model, Species, Taxis
 
-__all__ = ["read_model_file", "model_from_dict", "model_to_dict", "save_model", "parse_toml"]
+__all__ = ["read_model_file", "model_from_dict", "model_to_dict", "save_model"]
 
-_TOP_KEYS = {"model", "parameters", "definitions", "domain", "species"}
-_MODEL_KEYS = {"name", "description", "reference", "equation"}
-_SPECIES_KEYS = {"name", "long_name", "diffusion", "taxis", "reaction", "tau", "initial"}
-_DOMAIN_KEYS = {"extent", "cells", "boundary", "t_end", "save_every", "seed"}
-
-
-def parse_toml(path: str | Path, what: str = "model file", error: type[ModelError] = ModelError) -> dict[str, Any]:
-    """Read a TOML file; errors (of type ``error``) name the file and the problem in one line."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(f"{what} {str(path)!r} not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise error(f"cannot read {what} {str(path)!r}: {err}") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise error(f"malformed TOML in {str(path)!r}: {err}") from None
-
-
-def check_keys(table: object, allowed: set[str], where: str, error: type[ModelError] = ModelError) -> Mapping[str, Any]:
-    """``table`` if it is a table whose keys are all in ``allowed``; else ``error`` naming the key."""
-    if not isinstance(table, Mapping):
-        raise error(f"{where} must be a table, got {type(table).__name__}")
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise error(f"unknown key {unknown[0]!r} in {where}; allowed: {', '.join(sorted(allowed))}")
-    return table
-
-
-def expr_value(value: object, where: str, error: type[ModelError] = ModelError) -> object:
-    """``value`` if it is a number or an expression string; else ``error``."""
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return value
-    raise error(f"{where} must be a number or an expression string, got {type(value).__name__}")
-
-
-_check_keys = check_keys
-_expr_value = expr_value
-
-
-def read_parameters(data: Mapping[str, Any], error: type[ModelError] = ModelError) -> tuple[dict[str, float], dict[str, str]]:
-    """The ``[parameters]`` table: ``name = number`` or ``name = {value, description}``.
-
-    Returns the values and the descriptions.
-    """
-    params: dict[str, float] = {}
-    info: dict[str, str] = {}
-    table = data.get("parameters", {})
-    for key, value in check_keys(table, set(table) if isinstance(table, Mapping) else set(), "[parameters]", error).items():
-        if isinstance(value, Mapping):
-            check_keys(value, {"value", "description"}, f"parameter {key!r}", error)
-            if "value" not in value:
-                raise error(f"parameter {key!r} has no value")
-            info[key] = str(value.get("description", ""))
-            value = value["value"]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise error(f"parameter {key!r} must be a number, got {value!r}")
-        params[key] = value
-    return params, info
-
-
-def read_definitions(data: Mapping[str, Any], error: type[ModelError] = ModelError) -> dict[str, object]:
-    """The ``[definitions]`` table: ``name = expression``."""
-    table = data.get("definitions", {})
-    return {
-        key: expr_value(value, f"definition {key!r}", error)
-        for key, value in check_keys(table, set(table) if isinstance(table, Mapping) else set(), "[definitions]", error).items()
-    }
-
-
-def _domain(table: Mapping[str, Any]) -> RunDefaults:
-    table = _check_keys(table, _DOMAIN_KEYS, "[domain]")
-    kwargs: dict[str, Any] = {}
-    if "extent" in table:
-        extent = table["extent"]
-        if (
-            not isinstance(extent, list)
-            or not extent
-            or not all(isinstance(e, list) and len(e) == 2 for e in extent)
-        ):
-            raise ModelError("[domain] extent must be a list of [low, high] pairs, e.g. [[0, 20], [0, 20]]")
-        pairs = []
-        for lo, hi in extent:
-            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo, hi)):
-                raise ModelError("[domain] extent entries must be numbers")
-            if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
-                raise ModelError(f"[domain] extent [{lo}, {hi}] must have high > low")
-            pairs.append((float(lo), float(hi)))
-        kwargs["extent"] = tuple(pairs)
-    if "cells" in table:
-        cells = table["cells"]
-        cells = [cells] if isinstance(cells, int) else cells
-        if not isinstance(cells, list) or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in cells):
-            raise ModelError("[domain] cells must be positive integers")
-        kwargs["cells"] = tuple(cells)
-    if "boundary" in table:
-        if table["boundary"] not in ("noflux", "periodic"):
-            raise ModelError(f"[domain] boundary must be 'noflux' or 'periodic', got {table['boundary']!r}")
-        kwargs["boundary"] = table["boundary"]
-    for key in ("t_end", "save_every"):
-        if key in table:
-            v = table[key]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-                raise ModelError(f"[domain] {key} must be a positive number, got {v!r}")
-            kwargs[key] = float(v)
-    if "seed" in table:
-        if isinstance(table["seed"], bool) or not isinstance(table["seed"], int) or table["seed"] < 0:
-            # numpy.random.default_rng refuses negative seeds
-            raise ModelError(f"[domain] seed must be a non-negative integer, got {table['seed']!r}")
-        kwargs["seed"] = table["seed"]
-    defaults = RunDefaults(**kwargs)
-    if len(defaults.cells) != len(defaults.extent):
-        raise ModelError(
-            f"[domain] cells has {len(defaults.cells)} entries but extent has {len(defaults.extent)}"
-        )
-    return defaults
+#: The keys allowed in each table of a model file ("file": the top level).
+_KEYS = {
+    "file": {"model", "parameters", "definitions", "domain", "species"},
+    "model": {"name", "description", "reference", "equation"},
+    "species": {"name", "long_name", "diffusion", "taxis", "reaction", "tau", "initial"},
+    "taxis": {"signal", "sensitivity"},
+}
 
 
 def model_from_dict(data: Mapping[str, Any], source: str = "model") -> Model:
     """Build a :class:`Model` from the parsed contents of a model file."""
-    _check_keys(data, _TOP_KEYS, f"{source}")
-    meta = _check_keys(data.get("model", {}), _MODEL_KEYS, "[model]")
+    check_keys(data, _KEYS["file"], f"{source}")
+    meta = check_keys(data.get("model", {}), _KEYS["model"], "[model]")
     params, info = read_parameters(data)
     definitions = read_definitions(data)
     species_tables = data.get("species")
@@ -164,17 +53,17 @@ def model_from_dict(data: Mapping[str, Any], source: str = "model") -> Model:
         raise ModelError(f"{source}: needs at least one [[species]] table")
     species = []
     for k, table in enumerate(species_tables):
-        table = _check_keys(table, _SPECIES_KEYS, f"[[species]] number {k + 1}")
+        table = check_keys(table, _KEYS["species"], f"[[species]] number {k + 1}")
         if "name" not in table:
             raise ModelError(f"[[species]] number {k + 1} has no name")
         name = table["name"]
         kwargs: dict[str, Any] = {"name": name}
         for key in ("reaction", "tau", "initial"):
             if key in table:
-                kwargs[key] = _expr_value(table[key], f"{key} of species {name!r}")
+                kwargs[key] = expr_value(table[key], f"{key} of species {name!r}")
         if "diffusion" in table:
             d = table["diffusion"]
-            kwargs["diffusion"] = d if isinstance(d, list) else _expr_value(d, f"diffusion of species {name!r}")
+            kwargs["diffusion"] = d if isinstance(d, list) else expr_value(d, f"diffusion of species {name!r}")
         if "long_name" in table:
             kwargs["long_name"] = str(table["long_name"])
         taxis = table.get("taxis", [])
@@ -184,10 +73,10 @@ def model_from_dict(data: Mapping[str, Any], source: str = "model") -> Model:
             raise ModelError(f"taxis of species {name!r} must be a list of tables")
         terms = []
         for term in taxis:
-            term = _check_keys(term, {"signal", "sensitivity"}, f"taxis of species {name!r}")
+            term = check_keys(term, _KEYS["taxis"], f"taxis of species {name!r}")
             if "signal" not in term:
                 raise ModelError(f"taxis of species {name!r}: missing 'signal'")
-            terms.append(Taxis(term["signal"], _expr_value(term.get("sensitivity", 1), f"sensitivity of species {name!r}")))
+            terms.append(Taxis(term["signal"], expr_value(term.get("sensitivity", 1), f"sensitivity of species {name!r}")))
         kwargs["taxis"] = tuple(terms)
         species.append(Species(**kwargs))
     return Model(
@@ -198,7 +87,7 @@ def model_from_dict(data: Mapping[str, Any], source: str = "model") -> Model:
         reference=str(meta.get("reference", "")),
         definitions=definitions,
         parameter_info=info,
-        defaults=_domain(data.get("domain", {})),
+        defaults=RunDefaults.from_table(data.get("domain", {})),
     )
 
 

@@ -1,4 +1,4 @@
-"""The macroscopic model: n species with diffusion, taxis and reaction (SPEC §1).
+"""The macroscopic model: n species with diffusion, taxis and reaction (``docs/theory.md`` §1).
 
 .. math::
 
@@ -14,32 +14,24 @@ or a constant d×d tensor.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 
 import sympy as sp
 
+from ..base import ModelBase, RunDefaults
 from ..errors import ModelError, ParameterError
-from ._expr import RESERVED, to_expr
+from ..expressions import to_expr
+from ..parsing import check_name
 
-__all__ = ["Taxis", "Species", "Model", "RunDefaults", "SPACE", "TIME"]
+__all__ = ["Taxis", "Species", "Model", "RunDefaults", "SPACE", "TIME", "NOISE", "species_symbols"]
 
 #: Space coordinates as symbols (x, y, z).
 SPACE = (sp.Symbol("x"), sp.Symbol("y"), sp.Symbol("z"))
 #: Time as a symbol.
 TIME = sp.Symbol("t")
+#: Seeded uniform noise in [-1, 1], allowed in initial data only.
 NOISE = sp.Symbol("noise")
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-
-
-def _check_name(name: object, what: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ModelError(f"invalid {what} name {name!r}: use letters, digits and '_', starting with a letter")
-    if name in RESERVED:
-        raise ModelError(f"{what} name {name!r} is reserved (t, x, y, z, noise and function names)")
-    return name
 
 
 @dataclass(frozen=True)
@@ -59,7 +51,7 @@ class Taxis:
     sensitivity: sp.Expr
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "signal", _check_name(self.signal, "taxis signal"))
+        object.__setattr__(self, "signal", check_name(self.signal, "taxis signal"))
         object.__setattr__(
             self, "sensitivity", to_expr(self.sensitivity, f"sensitivity towards {self.signal!r}")
         )
@@ -122,7 +114,7 @@ class Species:
     positive: bool = False
 
     def __post_init__(self) -> None:
-        name = _check_name(self.name, "species")
+        name = check_name(self.name, "species")
         object.__setattr__(self, "diffusion", _to_diffusion(self.diffusion, f"diffusion of species {name!r}"))
         taxis = self.taxis
         if isinstance(taxis, (Taxis, Mapping)):
@@ -165,23 +157,8 @@ class Species:
 
 
 @dataclass(frozen=True)
-class RunDefaults:
-    """Default domain, grid and end time that make a model file run meaningfully.
-
-    Plain numbers only: the model layer knows nothing of grids or steppers.
-    """
-
-    extent: tuple[tuple[float, float], ...] = ((0.0, 1.0),)
-    cells: tuple[int, ...] = (100,)
-    boundary: str = "noflux"
-    t_end: float = 1.0
-    save_every: float | None = None
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class Model:
-    """An n-species cross-diffusion-reaction model (SPEC §1).
+class Model(ModelBase[Species]):
+    """An n-species cross-diffusion-reaction model (``docs/theory.md`` §1).
 
     Parameters
     ----------
@@ -198,7 +175,11 @@ class Model:
     parameter_info : mapping of str to str
         One-line description of each parameter.
     defaults : RunDefaults
-        Default domain, grid and end time.
+        Default domain, grid and end time (default :class:`RunDefaults`).
+
+    Every argument but ``species`` is keyword-only. The parameter and definition tables and
+    the copies with some of them changed (:meth:`with_parameters`, :meth:`with_definitions`,
+    :meth:`with_settings`, :meth:`with_defaults`) come from :class:`crossdiff.base.ModelBase`.
 
     Raises
     ------
@@ -208,13 +189,7 @@ class Model:
     """
 
     species: tuple[Species, ...]
-    parameters: Mapping[str, float] = field(default_factory=dict)
-    name: str = "model"
-    description: str = ""
-    reference: str = ""
-    definitions: Mapping[str, sp.Expr] = field(default_factory=dict)
-    parameter_info: Mapping[str, str] = field(default_factory=dict)
-    defaults: RunDefaults = field(default_factory=RunDefaults)
+    defaults: RunDefaults = field(default_factory=RunDefaults, kw_only=True)
 
     def __post_init__(self) -> None:
         species = tuple(self.species)
@@ -227,33 +202,18 @@ class Model:
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ModelError(f"species {sorted(dup)[0]!r} is defined twice")
-        params: dict[str, float] = {}
-        for key, value in dict(self.parameters).items():
-            _check_name(key, "parameter")
-            if key in names:
-                raise ModelError(f"parameter {key!r} has the name of a species")
-            params[key] = _to_number(value, f"parameter {key!r}")
-        definitions = {}
-        for key, value in dict(self.definitions).items():
-            _check_name(key, "definition")
-            if key in names or key in params:
-                raise ModelError(f"definition {key!r} clashes with a species or parameter name")
-            definitions[key] = to_expr(value, f"definition {key!r}")
         object.__setattr__(self, "species", species)
-        object.__setattr__(self, "parameters", MappingProxyType(params))
-        object.__setattr__(self, "definitions", MappingProxyType(definitions))
-        object.__setattr__(self, "parameter_info", MappingProxyType(dict(self.parameter_info)))
+        self._check_common()
         self._validate()
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
         names = set(self.species_names)
         params = set(self.parameters)
-        # definitions may use species, parameters, t, x and earlier definitions; no cycles
-        expanded = self._expanded_definitions()
+        # definitions may use species, parameters, t, x and other definitions (no cycles: ModelBase)
         allowed = {sp.Symbol(n) for n in names | params} | set(SPACE) | {TIME}
-        for key, expr in expanded.items():
-            self._check_symbols(expr, allowed, f"definition {key!r}")
+        for key, expr in self._expanded.items():
+            self._check_symbols(expr, allowed, f"definition {str(key)!r}")
         for s in self.species:
             for term in s.taxis:
                 if term.signal not in names:
@@ -269,28 +229,6 @@ class Model:
                 self.expand(s.initial), init_allowed, f"initial data of species {s.name!r}", initial=True
             )
             self._check_constant_parts(s)
-
-    def _expanded_definitions(self) -> dict[str, sp.Expr]:
-        defs = {sp.Symbol(k): v for k, v in self.definitions.items()}
-        out = {}
-        for key, expr in defs.items():
-            current = expr
-            for _ in range(len(defs) + 1):
-                nxt = current.xreplace(defs)
-                if nxt == current:
-                    break
-                current = nxt
-            else:
-                raise ModelError(f"definition {str(key)!r} refers to itself")
-            out[str(key)] = current
-        return out
-
-    def expand(self, expr: sp.Expr) -> sp.Expr:
-        """Substitute the model's definitions into ``expr`` (recursively)."""
-        if not self.definitions:
-            return expr
-        defs = {sp.Symbol(k): v for k, v in self._expanded_definitions().items()}
-        return expr.xreplace(defs)
 
     def _check_symbols(self, expr: sp.Expr, allowed: set, what: str, initial: bool = False) -> None:
         unknown = sorted(str(s) for s in expr.free_symbols - allowed)
@@ -337,64 +275,11 @@ class Model:
                     raise ModelError(f"negative diffusion for species {s.name!r}: D = {diff}")
 
     # ------------------------------------------------------------------ accessors
-    @property
-    def species_names(self) -> tuple[str, ...]:
-        """Names of the species, in order."""
-        return tuple(s.name for s in self.species)
-
-    @property
-    def n_species(self) -> int:
-        return len(self.species)
-
-    def index(self, name: str) -> int:
-        """Position of species ``name``; :class:`ModelError` naming the known species if absent."""
-        try:
-            return self.species_names.index(name)
-        except ValueError:
-            raise ModelError(f"unknown species {name!r}; known species: {', '.join(self.species_names)}") from None
-
-    def __getitem__(self, name: str) -> Species:
-        return self.species[self.index(name)]
-
-    def parameter_symbols(self) -> dict[sp.Symbol, sp.Float]:
-        """``{Symbol(name): value}`` for substitution."""
-        return {sp.Symbol(k): sp.Float(v) for k, v in self.parameters.items()}
-
     def tau_value(self, name: str) -> float:
         """Numerical value of ``tau`` of species ``name``."""
         return float(self.expand(self[name].tau).xreplace(self.parameter_symbols()))
 
     # ------------------------------------------------------------------ derived models
-    def with_parameters(self, **values: float) -> "Model":
-        """A copy with some parameter values replaced.
-
-        Raises
-        ------
-        ParameterError
-            If a name is not a parameter of the model.
-        """
-        for key in values:
-            if key not in self.parameters:
-                raise ParameterError(
-                    f"unknown parameter {key!r} for model {self.name!r}; "
-                    f"parameters: {', '.join(sorted(self.parameters)) or 'none'}"
-                )
-        return replace(self, parameters={**self.parameters, **values})
-
-    def with_definitions(self, **exprs: object) -> "Model":
-        """A copy with some definitions replaced by new expressions."""
-        for key in exprs:
-            if key not in self.definitions:
-                raise ParameterError(
-                    f"unknown definition {key!r} for model {self.name!r}; "
-                    f"definitions: {', '.join(sorted(self.definitions)) or 'none'}"
-                )
-        return replace(self, definitions={**self.definitions, **exprs})
-
-    def with_defaults(self, **changes: object) -> "Model":
-        """A copy with some :class:`RunDefaults` fields replaced."""
-        return replace(self, defaults=replace(self.defaults, **changes))
-
     def with_species(self, name: str, **changes: object) -> "Model":
         """A copy with species ``name`` changed (e.g. ``initial="1 + 0.1*noise"``)."""
         i = self.index(name)
@@ -410,32 +295,7 @@ class Model:
         return equations(self, latex=latex)
 
 
-def _to_number(value: object, what: str) -> float:
-    if isinstance(value, bool):
-        raise ParameterError(f"{what}: expected a number, got a boolean")
-    if isinstance(value, sp.Basic):
-        if not value.is_number:
-            raise ParameterError(f"{what}: expected a number, got {value}")
-        value = float(value)
-    if isinstance(value, str):
-        raise ParameterError(f"{what}: expected a number, got the string {value!r}")
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ParameterError(f"{what}: expected a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise ParameterError(f"{what}: value must be finite, got {number}")
-    return number
-
-
 def species_symbols(model: Model) -> list[sp.Symbol]:
     """The species as SymPy symbols, in order."""
     return [sp.Symbol(n) for n in model.species_names]
-
-
-def iter_expressions(model: Model) -> Iterable[tuple[str, sp.Expr]]:
-    """All (description, expanded expression) pairs of the model's species."""
-    for s in model.species:
-        for what, expr in s.expressions().items():
-            yield what, model.expand(expr)
 

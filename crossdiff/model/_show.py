@@ -17,7 +17,7 @@ def _bare(expr: sp.Expr) -> bool:
 
 
 def equations(model, latex: bool = False) -> list[str]:
-    """One equation per species, in the form of SPEC §1.
+    """One equation per species, in the form of ``docs/theory.md`` §1.
 
     ``tau ∂t u = ∇·(D ∇u) − ∇·(u χ ∇w) + ψ`` (text) or its LaTeX equivalent. Definitions are
     shown by name, not expanded.

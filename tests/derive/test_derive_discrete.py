@@ -128,7 +128,7 @@ def test_3d_quadrature_matches_exact_moments():
 
 
 def test_anisotropic_discrete_set_gives_anisotropic_D():
-    """{±R e1} in 2D (SPEC §3): D = diag(R²/sigma, 0); never assume D ∝ I. The limit model
+    """{±R e1} in 2D (docs/theory.md §3): D = diag(R²/sigma, 0); never assume D ∝ I. The limit model
     takes the constant tensor; an anisotropic sensitivity is refused by .model."""
     space = DiscreteVelocities(((-R, 0), (R, 0)))
     sp_u = KineticSpecies("u", turning=Relaxation("sigma"), bias=Bias(kernel="-(xi/2)*vs_grad_c"))

@@ -11,7 +11,7 @@ import sympy as sp
 from crossdiff import catalogue
 from crossdiff.derive import derive
 from crossdiff.kinetic import Bias, load_kinetic
-from crossdiff.kinetic import _symbols as S
+from crossdiff.kinetic import symbols as S
 
 PAIRS = {
     "oncolytic-virus-kinetic": "oncolytic-virus",
@@ -100,7 +100,7 @@ def test_nonlinear_singular_62():
 @pytest.mark.parametrize("kinetic_name", sorted(PAIRS))
 def test_limit_is_the_macroscopic_catalogue_entry(kinetic_name):
     """Normalised coefficients D/tau, chi/tau, psi/tau agree with the macro entry, and so do the
-    default parameters (SPEC §3, last paragraph)."""
+    default parameters (docs/theory.md §3)."""
     limit = derived(kinetic_name).model
     macro = catalogue.load(PAIRS[kinetic_name])
     assert limit.species_names == macro.species_names
@@ -120,7 +120,7 @@ def test_limit_is_the_macroscopic_catalogue_entry(kinetic_name):
 
 
 def test_printed_kernels_give_what_the_mathematics_gives():
-    """SPEC §3: (51) and the biases before (57) taken as printed (grad f_j) give alpha/|V|;
+    """docs/theory.md §5: (51) and the biases before (57) taken as printed (grad f_j) give alpha/|V|;
     (62) prints eta = R^2/(sigma1 d) where the mathematics gives R^2/(sigma2 d)."""
     d = derived("cancer-invasion-kinetic")
     bias_notes = [n for n in d.differences if n.species == "u1" and "bias kernel as printed" in n.text]
@@ -134,7 +134,7 @@ def test_printed_kernels_give_what_the_mathematics_gives():
 
 
 def test_printed_bias_with_nonuniform_M3_is_anisotropic():
-    """SPEC §3: with a non-uniform M_3 the xi term of (51), read with grad f_3, is anisotropic."""
+    """docs/theory.md §5: with a non-uniform M_3 the xi term of (51), read with grad f_3, is anisotropic."""
     from dataclasses import replace
 
     from crossdiff.kinetic import Equilibrium
@@ -151,7 +151,7 @@ def test_printed_bias_with_nonuniform_M3_is_anisotropic():
 
 
 def test_r_of_f3_as_printed_gives_r_of_u3_over_V():
-    """SPEC §3: (57)'s r(f_3) gives r(u_3/|V|) in psi_3; with r(s) = s**2 explicitly."""
+    """docs/theory.md §5: (57)'s r(f_3) gives r(u_3/|V|) in psi_3; with r(s) = s**2 explicitly."""
     from dataclasses import replace
 
     kin = load_kinetic("forager-scrounger-kinetic")

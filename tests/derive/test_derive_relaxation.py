@@ -1,4 +1,4 @@
-"""Relaxation kernels (37)-(40), the kernel order of SPEC §2, and (36) = (39) = direct form."""
+"""Relaxation kernels (37)-(40), the kernel order of docs/theory.md §2, and (36) = (39) = direct form."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from crossdiff.kinetic import (
     Sphere,
     TurningKernel,
 )
-from crossdiff.kinetic import _symbols as S
+from crossdiff.kinetic import symbols as S
 
 R, sigma, xi, a = sp.symbols("R sigma xi a")
 
@@ -36,7 +36,7 @@ def one_species(dim: int, equilibrium=None, bias=None, turning=None, params=None
 
 @pytest.mark.parametrize("dim, measure", [(1, 2), (2, 2 * sp.pi * R), (3, 4 * sp.pi * R**2)])
 def test_uniform_relaxation_D_is_R2_over_d_sigma(dim, measure):
-    """(40) with M = 1/|V|: D = (1/sigma) ∫ v⊗v M = R²/(d sigma) I (SPEC §3)."""
+    """(40) with M = 1/|V|: D = (1/sigma) ∫ v⊗v M = R²/(d sigma) I (docs/theory.md §3)."""
     kin = one_species(dim)
     assert zero(kin.velocity.measure - measure)
     d = derive(kin)
@@ -78,7 +78,7 @@ def test_kernel_41_gives_alpha_42(dim):
 
 
 def test_printed_kernel_order_gives_repulsion():
-    """SPEC §2: with the printed order of (8), 𝒯(g)(v) = ∫ T(v*, v) g(v*) - T(v, v*) g(v) dv*, the
+    """docs/theory.md §5: with the printed order of (8), 𝒯(g)(v) = ∫ T(v*, v) g(v*) - T(v, v*) g(v) dv*, the
     kernel (41) gives alpha = -xi grad c. Swapping v and v* in the kernel emulates that order."""
     swapped = sp.sympify(KERNEL_41.replace("vs_grad_c", "v_grad_c").replace("Ms_u", "M_u"))
     d = derive(one_species(2, bias=Bias(kernel=swapped)))
@@ -90,7 +90,7 @@ def test_alpha_36_equals_39_equals_direct_form():
     m = (1 + a * S.V[0] ** 2 / R**2) / ((1 + a / 2) * S.MEASURE)
     kin = one_species(2, equilibrium=Equilibrium(expr=m), bias=Bias(kernel=KERNEL_41), params={"a": 0.5})
     calc = calculus_for(kin)
-    from crossdiff.derive._hilbert import bias_source
+    from crossdiff.derive._coefficients import bias_source
 
     h = bias_source(calc, kin, "u", kin["u"].bias)
     m_v = calc.equilibrium("u")
@@ -112,7 +112,7 @@ def test_density_dependent_relaxation_rate():
 
 
 def test_exponents_switch_diffusion_and_taxis():
-    """∂t u = ∇·([p = 1] D ∇u − [b = 1] u α) + ψ (SPEC §3 general rule)."""
+    """∂t u = ∇·([p = 1] D ∇u − [b = 1] u α) + ψ (docs/theory.md §3 general rule)."""
     from dataclasses import replace
 
     base = one_species(2, bias=Bias(kernel=KERNEL_41))

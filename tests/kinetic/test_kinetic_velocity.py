@@ -8,7 +8,7 @@ import sympy as sp
 
 from crossdiff.errors import KineticModelError
 from crossdiff.kinetic import DiscreteVelocities, Sphere
-from crossdiff.kinetic import _symbols as S
+from crossdiff.kinetic import symbols as S
 
 R = sp.Symbol("R")
 
@@ -16,7 +16,7 @@ R = sp.Symbol("R")
 @pytest.mark.parametrize("dim, measure, second", [(1, 2, 2 * R**2), (2, 2 * sp.pi * R, sp.pi * R**3),
                                                   (3, 4 * sp.pi * R**2, sp.Rational(4, 3) * sp.pi * R**4)])
 def test_sphere_measure_and_second_moments(dim, measure, second):
-    """|V| and ∫ v⊗v dv = (|V| R²/d) I (SPEC §3: 2R², πR³ I, (4π/3) R⁴ I)."""
+    """|V| and ∫ v⊗v dv = (|V| R²/d) I (docs/theory.md §3: 2R², πR³ I, (4π/3) R⁴ I)."""
     sphere = Sphere(dim, R)
     v = S.velocity(dim)
     assert sp.simplify(sphere.measure - measure) == 0
@@ -43,7 +43,7 @@ def test_non_polynomial_integrand_is_refused():
 @pytest.mark.parametrize("dim, n", [(2, 8), (3, 4)])
 def test_quadrature_is_exact_for_low_degree(dim, n):
     sphere = Sphere(dim, 2)
-    nodes, weights = sphere.quadrature(n, 2.0)
+    nodes, weights = sphere.quadrature(n)
     assert np.allclose(np.linalg.norm(nodes, axis=1), 2.0)
     v = S.velocity(dim)
     for mono in [sp.Integer(1), v[0] ** 2, v[0] ** 2 * v[-1] ** 2, v[-1] ** 4]:

@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 
 from crossdiff.errors import ExpressionError
 from crossdiff.model import parse_expression
-from crossdiff.model._expr import FUNCTIONS
+from crossdiff.expressions import FUNCTIONS
 
-SPECIES = ["u", "v", "w"]
+DENSITY_NAMES = ["u", "v", "w"]
 PARAMS = ["a", "b", "chi"]
 # names a file may use: species, parameters, coordinates, time, reserved and invalid names, unknowns
-NAMES = SPECIES + PARAMS + ["x", "y", "t", "noise", "pi", "E", "q", "exp", "_u", "1u", "u-v", "", "é"]
+NAMES = DENSITY_NAMES + PARAMS + ["x", "y", "t", "noise", "pi", "E", "q", "exp", "_u", "1u", "u-v", "", "é"]
 
 numbers = st.one_of(
     st.integers(-5, 5),
@@ -130,7 +130,7 @@ def model_dicts(draw):
         params[draw(st.sampled_from(["u", "x", "bad name", "q"]))] = draw(numbers)
     data["parameters"] = params
     n = draw(st.integers(1, 3))
-    names = SPECIES[:n]
+    names = DENSITY_NAMES[:n]
     if draw(st.integers(0, 9)) == 9:
         names = draw(st.lists(st.sampled_from(NAMES), min_size=0, max_size=3))
     if draw(st.integers(0, 5)) == 5:

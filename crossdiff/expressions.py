@@ -1,6 +1,6 @@
-"""Safe parsing of expression strings into SymPy.
+"""Safe parsing of expression strings into SymPy, shared by macroscopic and kinetic models.
 
-Strings from model files are parsed with :mod:`ast` and converted node by node into SymPy
+Strings from model files (macroscopic and kinetic) are parsed with :mod:`ast` and converted node by node into SymPy
 objects; nothing is ever passed to :func:`eval`, so a model file cannot run code. Only
 arithmetic, numbers, names and a fixed list of mathematical functions are accepted.
 """
@@ -12,14 +12,13 @@ import io
 import math
 import tokenize
 import warnings
-from collections.abc import Mapping
 from numbers import Real
 
 import sympy as sp
 
-from ..errors import ExpressionError
+from .errors import ExpressionError
 
-__all__ = ["parse_expression", "to_expr", "FUNCTIONS", "RESERVED"]
+__all__ = ["parse_expression", "to_expr", "FUNCTIONS", "CONSTANTS", "RESERVED"]
 
 #: Functions an expression may call, by the name used in model files.
 FUNCTIONS: dict[str, object] = {
@@ -214,7 +213,3 @@ def to_expr(value: object, what: str) -> sp.Expr:
             raise ExpressionError(f"{what}: {err}") from None
     raise ExpressionError(f"{what}: expected a number or an expression string, got {type(value).__name__}")
 
-
-def substitute(expr: sp.Expr, values: Mapping[sp.Symbol, object]) -> sp.Expr:
-    """``expr.xreplace(values)``, for symbol -> number/expression maps."""
-    return expr.xreplace(dict(values)) if values else expr

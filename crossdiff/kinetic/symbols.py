@@ -1,9 +1,9 @@
 """The names a kinetic expression may use, and how they are resolved.
 
-Kinetic files are parsed by the model layer's safe parser (:func:`crossdiff.model._expr.to_expr`),
+Kinetic files are parsed by the safe expression parser (:func:`crossdiff.expressions.to_expr`),
 which turns every free name into a plain :class:`sympy.Symbol`. This module gives those names
 their meaning. With ``s`` a species name and ``v`` the post-turn, ``v*`` the pre-turn velocity
-(``T(v, v*)`` is the rate of turning FROM ``v*`` TO ``v``, SPEC §2):
+(``T(v, v*)`` is the rate of turning FROM ``v*`` TO ``v``, ``docs/theory.md`` §2):
 
 =====================  =================================================================
 name                   meaning
