@@ -156,10 +156,14 @@ def parse_cells(text: str | int | Sequence[int]) -> tuple[int, ...]:
         parts: list[object] = [text]
     elif isinstance(text, str):
         parts = text.lower().replace("*", "x").split("x")
-    else:
+    elif isinstance(text, Sequence) and not isinstance(text, (bytes, bytearray)):
         parts = list(text)
+    else:
+        raise GridError(f"invalid grid {text!r}: expected cell counts like 400 or 128x128")
     cells = []
     for p in parts:
+        if isinstance(p, (bool, float)):
+            raise GridError(f"invalid grid {text!r}: expected cell counts like 400 or 128x128 (whole numbers)")
         try:
             n = int(str(p).strip())
         except ValueError:

@@ -6,7 +6,6 @@ import argparse
 import math
 
 from ..catalogue import resolve_model
-from ..errors import ParameterError
 
 __all__ = ["load_model_arg", "apply_sets", "positive_float"]
 

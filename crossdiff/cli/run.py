@@ -57,7 +57,7 @@ def run(args) -> int:
     initial = {}
     for item in args.initial or []:
         if "=" not in item:
-            raise InputError(f"--initial expects SPECIES=EXPRESSION, got {item!r}")
+            raise InputError(f"--initial expects species=EXPRESSION, got {item!r}")
         key, value = (p.strip() for p in item.split("=", 1))
         model.index(key)
         initial[key] = value
@@ -105,7 +105,7 @@ def register(sub) -> None:
     p.add_argument("--t-end", type=float, help="end time (default: the model's)")
     p.add_argument("--save-every", type=positive_float, help="interval between saved frames")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter (number) or definition (expression)")
-    p.add_argument("--initial", action="append", metavar="SPECIES=EXPR", help="replace a species' initial data")
+    p.add_argument("--initial", action="append", metavar="species=EXPR", help="replace a species' initial data")
     p.add_argument("--seed", type=_seed, help="seed of the initial noise")
     p.add_argument("--out", help="output NetCDF file (default MODEL.nc)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last frame")

@@ -103,7 +103,7 @@ def test_bad_model_file_also_fails_show(cli, model_file):
 # (id, extra arguments of `crossdiff run m.toml --out run.nc`, words)
 BAD_ARGS = [
     ("initial-unknown-species", ["--initial", "w=1"], ["unknown species", "'w'"]),
-    ("initial-no-equals", ["--initial", "u"], ["--initial", "SPECIES=EXPRESSION"]),
+    ("initial-no-equals", ["--initial", "u"], ["--initial", "species=EXPRESSION"]),
     ("initial-nan-log", ["--initial", "u=log(x - 100)"], ["'u'", "not finite"]),
     ("initial-nan-sqrt", ["--initial", "v=sqrt(x - 2)"], ["'v'", "not finite"]),
     ("initial-complex", ["--initial", "u=sqrt(-1)"], ["'u'", "complex"]),

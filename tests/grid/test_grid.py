@@ -209,9 +209,6 @@ def test_parse_cells_refuses(text, fragment):
     assert repr(text) in str(info.value)  # the message quotes what was given
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="parse_cells raises TypeError, not GridError, for non-iterable non-int input "
-                          "(its docstring promises GridError); reported to the lead")
 @pytest.mark.parametrize("text", [True, None, 3.5])
 def test_parse_cells_refuses_non_counts_with_grid_error(text):
     with pytest.raises(GridError):
