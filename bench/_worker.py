@@ -25,19 +25,19 @@ import time
 
 _T_START = time.time()
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import os  # noqa: E402
-import resource  # noqa: E402
-import sys  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import math
+import os
+import resource
+import sys
+import warnings
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _problems import PROBLEMS, initial  # noqa: E402
+from _problems import PROBLEMS, initial
 
 T0 = float(os.environ.get("BENCH_T0", _T_START))
 

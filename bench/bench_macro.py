@@ -39,7 +39,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _problems import PROBLEMS, l1_rel  # noqa: E402
+from _problems import PROBLEMS, l1_rel
 
 SOLVERS = ("crossdiff", "pypde-numba", "pypde-string")
 SHORT = {"crossdiff": "crossdiff", "pypde-numba": "py-pde numba", "pypde-string": "py-pde string"}

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_macro import run_case  # noqa: E402
+from bench_macro import run_case
 
 
 def main(argv=None) -> int:

@@ -38,8 +38,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _problems import PROBLEMS, l1_rel  # noqa: E402
-from bench_macro import git_state, load_average, load_state, run_case  # noqa: E402
+from _problems import PROBLEMS, l1_rel
+from bench_macro import git_state, load_average, load_state, run_case
 
 REF_RTOL = 3e-7
 

@@ -8,14 +8,13 @@ Quick start::
     ds = sol.to_xarray()
 """
 
-from .version import __version__  # noqa: E402
-
-from . import catalogue  # noqa: E402
-from .errors import CrossdiffError, InputError, ModelError, NumericalError  # noqa: E402
-from .grid import Grid  # noqa: E402
-from .model import Model, RunDefaults, Species, Taxis, read_model_file, save_model  # noqa: E402
-from .solve import Solution, default_grid, solve  # noqa: E402
-from .time import BDF, IMEX, SSPRK3, Monitor, Status  # noqa: E402
+from . import catalogue
+from .errors import CrossdiffError, InputError, ModelError, NumericalError
+from .grid import Grid
+from .model import Model, RunDefaults, Species, Taxis, read_model_file, save_model
+from .solve import Solution, default_grid, solve
+from .time import BDF, IMEX, SSPRK3, Monitor, Status
+from .version import __version__
 
 __all__ = [
     "__version__",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 import sympy as sp
 
@@ -25,7 +25,12 @@ from .validation import finite_number, non_negative_integer, positive_number
 __all__ = ["RunDefaults", "ModelBase"]
 
 #: The species type of a model (``Species``, ``KineticSpecies``).
-SpeciesT = TypeVar("SpeciesT")
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+SpeciesT = TypeVar("SpeciesT", bound=_Named)
 
 _DOMAIN_KEYS = {"extent", "cells", "boundary", "t_end", "save_every", "seed"}
 _BOUNDARIES = ("noflux", "periodic")
@@ -126,7 +131,7 @@ class ModelBase(Generic[SpeciesT]):
 
     if TYPE_CHECKING:
         species: tuple[SpeciesT, ...]
-        _expanded: Mapping[sp.Symbol, sp.Expr]
+        _expanded: Mapping[sp.Symbol, sp.Expr] = field(init=False)
 
     # ------------------------------------------------------------------ construction
     def _check_common(self) -> None:
@@ -240,7 +245,7 @@ class ModelBase(Generic[SpeciesT]):
                 )
         return replace(self, definitions={**self.definitions, **exprs})
 
-    def with_defaults(self, **changes: object) -> Self:
+    def with_defaults(self, **changes: Any) -> Self:
         """A copy with some :class:`RunDefaults` fields replaced."""
         return replace(self, defaults=replace(self.defaults or RunDefaults(), **changes))
 

@@ -12,6 +12,7 @@ import io
 import math
 import tokenize
 import warnings
+from collections.abc import Callable
 from numbers import Real
 
 import sympy as sp
@@ -21,7 +22,7 @@ from .errors import ExpressionError
 __all__ = ["parse_expression", "to_expr", "FUNCTIONS", "CONSTANTS", "RESERVED"]
 
 #: Functions an expression may call, by the name used in model files.
-FUNCTIONS: dict[str, object] = {
+FUNCTIONS: dict[str, Callable[..., sp.Expr]] = {
     "exp": sp.exp,
     "log": sp.log,
     "ln": sp.log,
@@ -47,7 +48,7 @@ CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
 #: Names that cannot be used for species or parameters.
 RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS) | {"t", "x", "y", "z", "noise"}
 
-_BINOPS = {
+_BINOPS: dict[type, Callable[[sp.Expr, sp.Expr], sp.Expr] | None] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
@@ -99,7 +100,9 @@ def _convert(node: ast.AST, text: str) -> sp.Expr:
         left, right = _convert(node.left, text), _convert(node.right, text)
         if isinstance(node.op, (ast.Pow, ast.BitXor)):
             return _power(left, right, text)
-        return _BINOPS[type(node.op)](left, right)
+        op = _BINOPS[type(node.op)]
+        assert op is not None  # only the powers have no operator here
+        return op(left, right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         operand = _convert(node.operand, text)
         return -operand if isinstance(node.op, ast.USub) else operand

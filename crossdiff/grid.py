@@ -155,7 +155,7 @@ def parse_cells(text: str | int | Sequence[int]) -> tuple[int, ...]:
     if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
         parts: list[object] = [text]
     elif isinstance(text, str):
-        parts = text.lower().replace("*", "x").split("x")
+        parts = list(text.lower().replace("*", "x").split("x"))
     elif isinstance(text, Sequence) and not isinstance(text, (bytes, bytearray)):
         parts = list(text)
     else:

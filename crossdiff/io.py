@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import h5netcdf
 import numpy as np
@@ -25,6 +26,9 @@ import numpy as np
 from .errors import OutputError
 from .time import FailureReport, Layout, Observer, SemiDiscrete, Status
 from .version import __version__
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["FrameWriter", "to_dataset", "open_run", "last_frame"]
 
@@ -55,7 +59,7 @@ def _schema(layout: Layout, stepper: str, status: str, extras: bool = False) -> 
     return _Schema({"time": None, **{name: len(values) for name, values, _ in coords}}, coords, variables, attrs)
 
 
-def to_dataset(layout: Layout, t: np.ndarray, frames: np.ndarray, *, stepper: str, status: str):
+def to_dataset(layout: Layout, t: np.ndarray, frames: np.ndarray, *, stepper: str, status: str) -> xr.Dataset:
     """The run as an :class:`xarray.Dataset` with the same layout as the file :class:`FrameWriter`
     writes (``frames`` has shape ``(len(t), n_fields, *space)``)."""
     import xarray as xr
@@ -103,7 +107,7 @@ class FrameWriter(Observer):
     def _error(self, err: Exception) -> OutputError:
         return OutputError(f"cannot write output file {str(self.path)!r}: {getattr(err, 'strerror', None) or err}")
 
-    def start(self, system, t0, U0):
+    def start(self, system: SemiDiscrete, t0: float, U0: np.ndarray) -> None:
         self._system = system
         schema = _schema(self.layout, self.stepper, "running")
         try:
@@ -134,7 +138,7 @@ class FrameWriter(Observer):
         except (OSError, ValueError) as err:
             raise self._error(err) from None
 
-    def _check_compatible(self, f, schema: _Schema) -> None:
+    def _check_compatible(self, f: h5netcdf.File, schema: _Schema) -> None:
         names = str(f.attrs.get("species", "")).split(",")
         if names != list(self.layout.field_names):
             raise OutputError(f"cannot resume {str(self.path)!r}: its species {names} differ from the model's")
@@ -144,10 +148,12 @@ class FrameWriter(Observer):
                 raise OutputError(f"cannot resume {str(self.path)!r}: its {name} axis has {have} cells, the run {size}")
         cells = tuple(int(c) for c in np.atleast_1d(f.attrs.get("grid_cells", ())))
         expected = self.layout.attrs.get("grid_cells")
-        if expected is not None and cells != tuple(int(c) for c in np.atleast_1d(expected)):
-            raise OutputError(f"cannot resume {str(self.path)!r}: its grid {cells} differs from {tuple(np.atleast_1d(expected))}")
+        if expected is not None:
+            want = tuple(int(c) for c in np.atleast_1d(np.asarray(expected)))
+            if cells != want:
+                raise OutputError(f"cannot resume {str(self.path)!r}: its grid {cells} differs from {want}")
 
-    def save(self, t, U):
+    def save(self, t: float, U: np.ndarray) -> None:
         assert self._system is not None, "FrameWriter.start() must run first"
         self.append(t, self._system.fields(U))
 
@@ -181,7 +187,7 @@ class FrameWriter(Observer):
             pass
 
 
-def open_run(path: str | Path):
+def open_run(path: str | Path) -> xr.Dataset:
     """Open a crossdiff NetCDF file as an :class:`xarray.Dataset` (lazily)."""
     import xarray as xr
 

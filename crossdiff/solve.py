@@ -8,6 +8,7 @@ import time as _time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
@@ -17,8 +18,24 @@ from .fv import Discretisation
 from .grid import Grid
 from .io import FrameWriter, last_frame, open_run, to_dataset
 from .model import NOISE, SPACE, Model, to_expr
-from .time import IMEX, FailureReport, Layout, Monitor, Observer, ProgressBar, Recorder, SaveAt, Stats, Status, Stepper, integrate
+from .time import (
+    IMEX,
+    FailureReport,
+    Layout,
+    Monitor,
+    Observer,
+    ProgressBar,
+    Recorder,
+    SaveAt,
+    Stats,
+    Status,
+    Stepper,
+    integrate,
+)
 from .validation import positive_number
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["solve", "Solution", "initial_fields", "default_grid"]
 
@@ -166,7 +183,7 @@ class Solution:
         """``∫ u_i dx`` per saved frame and species, shape ``(len(t), n_species)``."""
         return np.asarray(self._integrate(self._frames()))
 
-    def to_xarray(self):
+    def to_xarray(self) -> xr.Dataset:
         """The run as an :class:`xarray.Dataset` with dims ``time, x[, y, z]`` (the layout of the
         output file, :func:`crossdiff.io.to_dataset`)."""
         if self.frames is None and self.output is not None:
@@ -202,7 +219,8 @@ class Solution:
         }
 
 
-def _initial_state(system: Discretisation, initial, seed, output, resume: bool, t_end: float) -> tuple[float, np.ndarray]:
+def _initial_state(system: Discretisation, initial: Mapping[str, object] | np.ndarray | None, seed: int | None,
+                   output: str | Path | None, resume: bool, t_end: float) -> tuple[float, np.ndarray]:
     """Start time and consistent initial state: the last frame of ``output`` when resuming,
     otherwise the model's initial data with ``initial`` replacing parts of it."""
     model, grid = system.model, system.grid
@@ -215,7 +233,9 @@ def _initial_state(system: Discretisation, initial, seed, output, resume: bool, 
         if t0 >= t_end:
             raise InputError(f"cannot resume: the run file already reaches t = {t0:g} >= end time {t_end:g}")
         return t0, system.initial_state(U0, t0)
-    if isinstance(initial, np.ndarray) and initial.shape == (model.n_species, *grid.shape):
+    if isinstance(initial, np.ndarray):
+        if initial.shape != (model.n_species, *grid.shape):
+            raise InputError(f"initial state has shape {initial.shape}, expected {(model.n_species, *grid.shape)}")
         initial = {n: initial[i] for i, n in enumerate(model.species_names)}
     return 0.0, system.initial_state(initial_fields(model, grid, seed, initial))
 

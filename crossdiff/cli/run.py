@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError, NumericalError
-from ..grid import parse_cells
-from ..solve import default_grid, solve
 from ..fv import LIMITERS
-from ..grid import BOUNDARIES
+from ..grid import BOUNDARIES, parse_cells
+from ..solve import default_grid, solve
 from ..time import STEPPERS, Monitor, stepper_from_name
 from ._common import apply_sets, load_model_arg, positive_float
 

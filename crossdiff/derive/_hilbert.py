@@ -90,7 +90,8 @@ def derive(
                                lambda a, b: tidy(-calc.integrate(calc.mul(calc.velocity(a), theta[b]))))
         if method == "numeric":
             D = _drop_roundoff(D)
-        alpha, chi, drift = None, {}, None
+        alpha, drift = None, None
+        chi: dict[str, sp.ImmutableMatrix] = {}
         if sp_.bias is not None:
             alpha = alpha_of(calc, model, s, sp_.bias).applyfunc(tidy)
             chi, drift = split_alpha(alpha, model)

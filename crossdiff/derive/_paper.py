@@ -60,7 +60,7 @@ def compare_with_paper(derivation: Derivation, calc) -> Derivation:
                 got = scalar_of(tensor) if tensor is not None else sp.Integer(0)
                 if got is None or not _same(model, got, want):
                     diffs.append(f"sensitivity towards {signal}: {eq} prints {sp.sstr(want)}, the derivation gives "
-                                 f"{sp.sstr(got) if got is not None else tensor.tolist()}")
+                                 f"{sp.sstr(got) if got is not None or tensor is None else tensor.tolist()}")
         if printed.reaction is not None:
             want = _printed(model, printed.reaction)
             if not _same(model, lim.psi, want):

@@ -32,6 +32,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -146,14 +147,14 @@ class Discretisation:
         self._frozen: dict[int, list[np.ndarray]] = {}  # nonlinear D: face coefficients at U^n
         for i, s in enumerate(cm.species):
             if s.diffusion_kind is DiffusionKind.CONSTANT:
-                self._coef[i, :] = s.diffusion.value
+                self._coef[i, :] = s.scalar_diffusion.value
             elif s.diffusion_kind is DiffusionKind.TENSOR:
-                self._coef[i, :] = np.diag(s.tensor)
+                self._coef[i, :] = np.diag(s.diffusion_tensor)
         self._krylov = tuple(
             i for i, s in enumerate(cm.species)
             if self.parabolic[i] and (
                 s.diffusion_kind is DiffusionKind.NONLINEAR
-                or (s.diffusion_kind is DiffusionKind.TENSOR and np.any(s.tensor - np.diag(np.diag(s.tensor))))
+                or (s.diffusion_kind is DiffusionKind.TENSOR and np.any(s.diffusion_tensor - np.diag(np.diag(s.diffusion_tensor))))
             )
         )
         self._elliptic = tuple(self._make_elliptic(i) for i in cm.elliptic)
@@ -247,7 +248,7 @@ class Discretisation:
         for i, s in enumerate(self.compiled.species):
             if s.diffusion_kind is not DiffusionKind.NONLINEAR:
                 continue
-            d = s.diffusion.evaluate_array(t, self.coords, U)
+            d = s.scalar_diffusion.evaluate_array(t, self.coords, U)
             dmin, dmax = float(np.min(d)), float(np.max(d))
             if not (np.isfinite(dmin) and np.isfinite(dmax)):
                 continue  # the failure monitor reports the non-finite state
@@ -272,7 +273,7 @@ class Discretisation:
         if out is None:
             out = np.empty_like(U)
         fused = self._fused is not None
-        if fused:
+        if self._fused is not None:
             self._fused(np.float64(t), np.ascontiguousarray(U).reshape(self.n, -1), out.reshape(self.n, -1))
         for i, s in enumerate(self.compiled.species):
             rate = out[i]
@@ -294,7 +295,7 @@ class Discretisation:
             if s.diffusion_kind is DiffusionKind.NONLINEAR:
                 if i not in self._frozen:
                     self.refresh(t, U)
-                d_cells = s.diffusion.evaluate_array(t, self.coords, U)
+                d_cells = s.scalar_diffusion.evaluate_array(t, self.coords, U)
                 for a in range(g.ndim):
                     per, h = g.periodic[a], g.spacing[a]
                     flux = (face_mean(d_cells, a, per) - self._frozen[i][a]) * face_difference(U[i], a, per) / h
@@ -315,7 +316,7 @@ class Discretisation:
                 per, h = g.periodic[a], g.spacing[a]
                 divergence(self._frozen[i][a] * face_difference(u, a, per) / h, a, per, h, out=out)
             return out
-        cross = s.diffusion_kind is DiffusionKind.TENSOR and bool(np.any(s.tensor - np.diag(np.diag(s.tensor))))
+        cross = s.diffusion_kind is DiffusionKind.TENSOR and bool(np.any(s.diffusion_tensor - np.diag(np.diag(s.diffusion_tensor))))
         if not cross:  # constant coefficient per axis: the compiled 3-point second difference
             u = np.ascontiguousarray(u)
             for a in range(g.ndim):
@@ -326,9 +327,9 @@ class Discretisation:
             flux = self._coef[i, a] * face_difference(u, a, per) / h
             if s.diffusion_kind is DiffusionKind.TENSOR:
                 for b in range(g.ndim):
-                    if b != a and s.tensor[a, b] != 0:
+                    if b != a and s.diffusion_tensor[a, b] != 0:
                         grad_b = _central(u, b, g.periodic[b], g.spacing[b])
-                        flux = flux + s.tensor[a, b] * face_mean(grad_b, a, per)
+                        flux = flux + s.diffusion_tensor[a, b] * face_mean(grad_b, a, per)
             divergence(flux, a, per, h, out=out)
         return out
 
@@ -424,7 +425,7 @@ class Discretisation:
         the outflow of a cell."""
         g = self.grid
         speeds: list[np.ndarray | float] = []
-        chis = []
+        chis: list[tuple[int, Any]] = []
         for j, chi in self.compiled.species[i].taxis:
             chi_cells = np.abs(chi(t, self.coords, U))
             if not np.isscalar(chi_cells):
@@ -517,9 +518,9 @@ class Discretisation:
             if not self.parabolic[i]:
                 continue
             if s.diffusion_kind is DiffusionKind.NONLINEAR:
-                d = np.full(self.grid.ndim, float(np.max(s.diffusion.evaluate_array(t, self.coords, U))))
+                d = np.full(self.grid.ndim, float(np.max(s.scalar_diffusion.evaluate_array(t, self.coords, U))))
             elif s.diffusion_kind is DiffusionKind.TENSOR:
-                d = np.abs(s.tensor).sum(axis=1)
+                d = np.abs(s.diffusion_tensor).sum(axis=1)
             else:
                 d = self._coef[i]
             rate = max(rate, 2.0 * float(np.sum(d / np.square(self.grid.spacing))) * self.inv_tau[i])

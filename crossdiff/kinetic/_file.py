@@ -119,6 +119,7 @@ def _species(table: Mapping[str, Any], k: int) -> KineticSpecies:
     if "turning" not in table:
         raise KineticModelError(f"{where}: missing 'turning' (e.g. turning = {{ relaxation = 1 }})")
     key, value = _one_of(table["turning"], {"relaxation", "kernel", "matrix"}, f"turning of {where}")
+    turning: Relaxation | TurningKernel
     if key == "relaxation":
         turning = Relaxation(to_expr(_value(value, f"relaxation of {where}"), f"relaxation rate of {where}"))
     elif key == "kernel":

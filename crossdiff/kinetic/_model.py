@@ -229,8 +229,8 @@ class KineticModel(ModelBase[KineticSpecies]):
         """
         d = self.dim
         names: dict[sp.Symbol, sp.Expr] = dict(self.constants())
-        for s in self.species_names:
-            names.update(S.shorthand(s, d, m_v[s], m_vs[s]))
+        for name in self.species_names:
+            names.update(S.shorthand(name, d, m_v[name], m_vs[name]))
         for s in self.species:
             if s.sigma is not None:
                 names[S.sigma_symbol(s.name)] = s.sigma.xreplace(self.constants())

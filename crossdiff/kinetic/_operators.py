@@ -111,7 +111,7 @@ class TurningKernel:
     def describe(self) -> str:
         if self.expr is not None:
             return f"kernel T0(v, v*) = {sp.sstr(self.expr)}"
-        return f"kernel matrix T0 = {[[sp.sstr(x) for x in r] for r in self.matrix]}"
+        return f"kernel matrix T0 = {[[sp.sstr(x) for x in r] for r in self.matrix or ()]}"
 
 
 LeadingTurning = Relaxation | TurningKernel

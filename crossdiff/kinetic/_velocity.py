@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -122,7 +122,7 @@ class Sphere:
         """Whether ``V`` is finite (only in d = 1)."""
         return self.dim == 1
 
-    def discrete(self) -> "DiscreteVelocities":
+    def discrete(self) -> DiscreteVelocities:
         """``{-R, R}`` with unit weights (only in d = 1)."""
         if self.dim != 1:
             raise KineticModelError("only the 1D sphere {-R, R} is a finite velocity set")
@@ -256,7 +256,7 @@ class DiscreteVelocities:
     def is_discrete(self) -> bool:
         return True
 
-    def discrete(self) -> "DiscreteVelocities":
+    def discrete(self) -> DiscreteVelocities:
         return self
 
     def integrate(self, expr: sp.Expr, gens: tuple[sp.Symbol, ...] | None = None) -> sp.Expr:
@@ -286,4 +286,4 @@ class DiscreteVelocities:
         return f"{self.size} discrete velocities in d = {self.dim}: {pts}"
 
 
-VelocitySpace = Union[Sphere, DiscreteVelocities]
+VelocitySpace = Sphere | DiscreteVelocities

@@ -121,7 +121,7 @@ def fused_reactions(compiled, indices: Sequence[int]) -> Callable[[float, np.nda
     parameters = sorted({s for _, e in exprs for s in e.free_symbols if s in values}, key=str)
     try:
         source = _source(exprs, symbols, parameters)
-    except Exception:  # noqa: BLE001 - printing failures fall back to NumPy kernels
+    except Exception:
         return None
     if source is None:
         return None
@@ -150,13 +150,15 @@ def _load(source: str, digest: str, n_species: int, n_parameters: int) -> Callab
             os.replace(tmp, path)  # atomic: concurrent runs (sweeps) never see half a file
         name = f"crossdiff_reactions_{digest}"
         spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:  # pragma: no cover - a plain .py file always has one
+            return None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
         func = module.reactions
         # compile (or load) now, not mid-run
         func(0.5, np.full((n_species, 1), 0.5), np.zeros((n_species, 1)), np.full(n_parameters, 0.5))
-    except Exception:  # noqa: BLE001 - any compilation problem: NumPy kernels
+    except Exception:
         return None
     _LOADED[digest] = func
     return func

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -32,7 +33,7 @@ class Kernel:
     """
 
     expr: sp.Expr
-    func: Callable[..., object] | None
+    func: Callable[..., Any] | None
     constant: bool
     value: float
     depends: tuple[int, ...]
@@ -43,6 +44,7 @@ class Kernel:
         if self.constant:
             return self.value
         # t as a NumPy float: 1/t at t = 0 is inf (reported by the monitor), not ZeroDivisionError
+        assert self.func is not None  # set for every non-constant kernel
         return self.func(np.float64(t), *coords, *U)
 
     def evaluate_array(self, t: float, coords: tuple, U: np.ndarray) -> np.ndarray:
@@ -93,6 +95,20 @@ class CompiledSpecies:
     tensor: np.ndarray | None  # constant d x d tensor
     taxis: tuple[tuple[int, Kernel], ...]  # (signal index, sensitivity)
     reaction: Kernel
+
+    @property
+    def scalar_diffusion(self) -> Kernel:
+        """The scalar diffusion kernel (kinds ``CONSTANT`` and ``NONLINEAR``)."""
+        if self.diffusion is None:
+            raise ModelError(f"species {self.name!r} has no scalar diffusion")
+        return self.diffusion
+
+    @property
+    def diffusion_tensor(self) -> np.ndarray:
+        """The constant ``d × d`` diffusion tensor (kind ``TENSOR``)."""
+        if self.tensor is None:
+            raise ModelError(f"species {self.name!r} has no diffusion tensor")
+        return self.tensor
 
 
 @dataclass(frozen=True)

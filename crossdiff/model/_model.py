@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import sympy as sp
 
@@ -116,7 +117,7 @@ class Species:
     def __post_init__(self) -> None:
         name = check_name(self.name, "species")
         object.__setattr__(self, "diffusion", _to_diffusion(self.diffusion, f"diffusion of species {name!r}"))
-        taxis = self.taxis
+        taxis: Any = self.taxis
         if isinstance(taxis, (Taxis, Mapping)):
             taxis = (taxis,)
         terms = []
@@ -280,7 +281,7 @@ class Model(ModelBase[Species]):
         return float(self.expand(self[name].tau).xreplace(self.parameter_symbols()))
 
     # ------------------------------------------------------------------ derived models
-    def with_species(self, name: str, **changes: object) -> "Model":
+    def with_species(self, name: str, **changes: Any) -> Model:
         """A copy with species ``name`` changed (e.g. ``initial="1 + 0.1*noise"``)."""
         i = self.index(name)
         species = list(self.species)

@@ -128,11 +128,20 @@ class SemiDiscrete(Protocol):
         Work counters the system increments.
     """
 
-    layout: Layout
-    differential: np.ndarray
-    nonnegative: np.ndarray
-    positive: tuple[tuple[int, str], ...]
-    counters: Counters
+    @property
+    def layout(self) -> Layout: ...
+
+    @property
+    def differential(self) -> np.ndarray: ...
+
+    @property
+    def nonnegative(self) -> np.ndarray: ...
+
+    @property
+    def positive(self) -> tuple[tuple[int, str], ...]: ...
+
+    @property
+    def counters(self) -> Counters: ...
 
     def prepare(self, t: float, U: np.ndarray) -> None:
         """Start of a step at ``(t, U)``: freeze state-dependent coefficients of ``L``."""

@@ -69,7 +69,7 @@ class IMEXTableau:
         """``R(z) = 1 + z bᵀ (I − z A_E)⁻¹ 1`` of the explicit part (vectorised over ``z``)."""
         z = np.asarray(z, dtype=complex)
         a = self.explicit
-        stages = []
+        stages: list[np.ndarray] = []
         for i in range(self.stages):  # A_E strictly lower triangular: forward substitution
             stages.append(1 + z * sum(a[i, j] * stages[j] for j in range(i)) if i else np.ones_like(z))
         return 1 + z * sum(self.b[j] * stages[j] for j in range(self.stages))

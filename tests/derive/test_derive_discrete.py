@@ -139,7 +139,7 @@ def test_anisotropic_discrete_set_gives_anisotropic_D():
     assert zero(d.D["u"] - sp.diag(R**2 / sigma, 0))
     assert zero(d.chi["u"]["c"] - sp.diag(xi * R**2 / sigma, 0))
     with pytest.raises(KineticModelError, match="scalar sensitivities only"):
-        d.model
+        _ = d.model
     assert "alpha_u" in d.to_dict()["species"]["u"] or d.to_dict()["species"]["u"]["alpha"] is not None
 
 

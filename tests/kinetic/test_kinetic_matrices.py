@@ -24,8 +24,10 @@ from crossdiff.kinetic import (
     TurningKernel,
     load_kinetic,
     relaxation_matrix,
-    symbols as S,
     turning_matrix,
+)
+from crossdiff.kinetic import (
+    symbols as S,
 )
 
 R = sp.Symbol("R")

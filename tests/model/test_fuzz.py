@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from crossdiff.errors import ExpressionError
-from crossdiff.model import parse_expression
 from crossdiff.expressions import FUNCTIONS
+from crossdiff.model import parse_expression
 
 DENSITY_NAMES = ["u", "v", "w"]
 PARAMS = ["a", "b", "chi"]
@@ -383,7 +383,6 @@ def test_sink_at_zero_density_does_not_stall():
     from crossdiff.grid import Grid
     from crossdiff.model import Model, Species
     from crossdiff.solve import solve
-
     from crossdiff.time import Status
 
     for initial, t_zero in (("0", 0.0), ("1", 1.0)):

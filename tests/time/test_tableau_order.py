@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
-from functools import cache
 from fractions import Fraction
+from functools import cache
 
 import numpy as np
 import pytest

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 import crossdiff as cd
-
 from crossdiff.time import KENCARP3, KENCARP4
 
 from ._mms import exact_on, mms_model, slope
