@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import math
+from collections.abc import Callable
 
 from ..catalogue import resolve_model
+from ..errors import InputError
+from ..validation import positive_number
 
-__all__ = ["load_model_arg", "apply_sets", "positive_float"]
+__all__ = ["load_model_arg", "apply_sets", "positive_float", "argument"]
 
 
 def load_model_arg(name_or_path: str):
@@ -26,10 +28,17 @@ def positive_float(text: str) -> float:
     Raises :class:`argparse.ArgumentTypeError`, whose text argparse prints as is
     (``argument --dt: expected a positive number, got '-1'``) instead of naming this function.
     """
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+    return argument(positive_number, "a positive number")(text)
+
+
+def argument(validator: Callable[[object, str], float], expected: str) -> Callable[[str], float]:
+    """An argparse type from a :mod:`crossdiff.validation` validator: the text as a float, checked
+    by ``validator``; :class:`argparse.ArgumentTypeError` ``expected ..., got '...'`` otherwise."""
+
+    def convert(text: str) -> float:
+        try:
+            return validator(float(text), "value")
+        except (ValueError, InputError):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+    return convert

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 from ..errors import InputError
 from ..io import open_run
+from ..validation import finite_number
+from ._common import argument
 
 
 def run(args) -> int:
@@ -45,14 +46,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
+_finite_float = argument(finite_number, "a finite number")
 
 
 def register(sub) -> None:
