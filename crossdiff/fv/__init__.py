@@ -1,18 +1,24 @@
 """Finite-volume operators: fluxes, divergence, the semi-discrete right-hand side, fast solvers."""
 
 from ._discretise import Discretisation
-from ._faces import LIMITERS, divergence, face_difference, face_mean, limited_slopes, upwind_flux
+from ._faces import divergence, face_difference, face_mean, limited_slopes, upwind_flux
+from ._kernels import axis_view
+from ._limiters import LIMITERS
 from ._sparsity import jacobian_sparsity
 from ._spectral import SpectralLaplacian
+from ._transport import BoundaryKind, upwind_divergence
 
 __all__ = [
     "Discretisation",
     "SpectralLaplacian",
     "LIMITERS",
+    "BoundaryKind",
+    "axis_view",
     "divergence",
     "face_difference",
     "face_mean",
-    "limited_slopes",
-    "upwind_flux",
     "jacobian_sparsity",
+    "limited_slopes",
+    "upwind_divergence",
+    "upwind_flux",
 ]

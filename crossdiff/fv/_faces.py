@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["face_difference", "face_mean", "divergence", "limited_slopes", "upwind_flux", "LIMITERS"]
+from ._limiters import LIMITERS
+
+__all__ = ["face_difference", "face_mean", "divergence", "limited_slopes", "upwind_flux"]
 
 
 def _sl(ndim: int, axis: int, s: slice) -> tuple:
@@ -66,35 +68,30 @@ def _minmod3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.where(same, np.sign(b) * np.minimum(np.minimum(np.abs(a), np.abs(b)), np.abs(c)), 0.0)
 
 
-def _minmod_theta(theta: float):
-    def limiter(dl: np.ndarray, dr: np.ndarray) -> np.ndarray:
-        return _minmod3(theta * dl, 0.5 * (dl + dr), theta * dr)
-
-    return limiter
-
-
-#: Slope limiters: generalised minmod with parameter θ (θ = 1 minmod, θ = 2 monotonised central).
-#: Every one keeps reconstructed face values between the neighbouring cell averages, which is what
-#: makes the upwind taxis flux positivity preserving (Chertock & Kurganov, Numer. Math. 111, 2008).
-LIMITERS = {"minmod": _minmod_theta(1.0), "gminmod": _minmod_theta(1.5), "mc": _minmod_theta(2.0)}
+def _generalised_minmod(dl: np.ndarray, dr: np.ndarray, theta: float) -> np.ndarray:
+    """Generalised-minmod slopes ``minmod(θ dl, (dl + dr)/2, θ dr)`` from the left and right
+    differences of each cell (the NumPy reference of the compiled limiter; θ from
+    :data:`~crossdiff.fv.LIMITERS`)."""
+    return _minmod3(theta * dl, 0.5 * (dl + dr), theta * dr)
 
 
 def limited_slopes(u: np.ndarray, axis: int, periodic: bool, limiter: str = "mc") -> np.ndarray:
     """Limited cell slopes ``s_k`` (undivided: ``u`` changes by ``s_k`` across cell ``k``).
 
+    ``limiter`` is a name in :data:`~crossdiff.fv.LIMITERS` (generalised minmod with its θ).
     No-flux boundary cells use a reflected ghost cell, so their slope is zero.
     """
-    lim = LIMITERS[limiter]
+    theta = LIMITERS[limiter]
     if periodic:
         dl = u - np.roll(u, 1, axis=axis)
         dr = np.roll(u, -1, axis=axis) - u
-        return lim(dl, dr)
+        return _generalised_minmod(dl, dr, theta)
     d = np.diff(u, axis=axis)
     nd = u.ndim
     zero = np.zeros_like(u[_sl(nd, axis, slice(0, 1))])
     dl = np.concatenate([zero, d], axis=axis)
     dr = np.concatenate([d, zero], axis=axis)
-    return lim(dl, dr)
+    return _generalised_minmod(dl, dr, theta)
 
 
 def upwind_flux(u: np.ndarray, velocity: np.ndarray, axis: int, periodic: bool, limiter: str = "mc") -> np.ndarray:

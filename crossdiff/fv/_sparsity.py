@@ -1,16 +1,44 @@
-"""The sparsity pattern of the finite-volume stencil (for implicit methods on the whole system)."""
+"""The sparsity pattern of the finite-volume stencil (for sparse Jacobians of the right-hand side)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+from ..grid import Grid
+
+if TYPE_CHECKING:  # SciPy's sparse stack is imported only when a pattern is built
+    import scipy.sparse as sps
 
 __all__ = ["jacobian_sparsity"]
 
 
-def jacobian_sparsity(grid, n_species: int, radius: int = 2):
-    """Sparsity pattern of ``d rhs / d U``: every species couples to every species within
-    ``radius`` cells along each axis, plus the diagonal neighbours (tensor cross terms)."""
+def jacobian_sparsity(grid: Grid, n_species: int, radius: int = 2) -> sps.csr_matrix:
+    """Sparsity pattern of ``d rhs / d U`` of the finite-volume discretisation on ``grid``.
+
+    Every species couples to every species (reactions, taxis, density-dependent diffusion) in
+    the cells within ``radius`` cells along each axis, and to the diagonal neighbours (the cross
+    terms of a diffusion tensor: the face gradient across a face is the mean of the adjacent
+    central differences). ``radius = 2`` is the reach of the taxis flux: the divergence of cell
+    ``k`` uses faces ``k ± 1/2``, whose MUSCL face values use the limited slopes of cells
+    ``k − 1 … k + 1``, which read cells ``k − 2 … k + 2``. Periodic axes wrap around.
+
+    Parameters
+    ----------
+    grid : Grid
+    n_species : int
+    radius : int
+        Reach of the stencil along each axis, in cells.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of int8, shape (n_species · grid.size, n_species · grid.size)
+        Ones where the Jacobian may be nonzero; unknowns ordered species-major, then the grid in
+        C order (the layout of ``U.ravel()`` for a state ``U`` of shape ``(n_species, *grid.shape)``).
+    """
     import scipy.sparse as sps  # imported here: only the BDF stepper needs SciPy's sparse stack
+
     size = grid.size
     index = np.arange(size).reshape(grid.shape)
     offsets = {(0,) * grid.ndim}
