@@ -60,7 +60,8 @@ class BoundaryKind(IntEnum):
       (ghost values): ``F = a⁺ g + a⁻ u_0`` at the low wall, ``F = a⁺ u_{n−1} + a⁻ g`` at the
       high wall. The wall cell has zero slope, as at a no-flux wall, so what leaves carries the
       wall cell's average: specular reflection of kinetic transport is ``INFLOW`` with ``g`` the
-      wall cell of the reflected velocity's distribution, and conserves the pair's total exactly.
+      wall cell of the reflected velocity's distribution: what one loses at the wall the other
+      gains, so the pair's total is conserved to round-off.
     """
 
     NOFLUX = 0
@@ -256,7 +257,9 @@ _NO_GHOST = np.zeros((1, 1))
 
 
 def _walls(boundary: BoundaryKind | tuple[BoundaryKind, BoundaryKind]) -> tuple[int, int]:
-    low, high = (boundary, boundary) if isinstance(boundary, (int, BoundaryKind)) else boundary
+    if type(boundary) is BoundaryKind:  # one kind for both walls: the common case, kept cheap
+        return int(boundary), int(boundary)
+    low, high = (boundary, boundary) if isinstance(boundary, int) else boundary
     low, high = BoundaryKind(low), BoundaryKind(high)
     if (low is BoundaryKind.PERIODIC) != (high is BoundaryKind.PERIODIC):
         raise ValueError(f"periodic is a condition on both walls of an axis, got low {low.name}, high {high.name}")
@@ -275,6 +278,26 @@ def _ghost(values: float | np.ndarray | None, kind: int, wall: str, pre: int, po
     except ValueError:
         raise ValueError(f"{wall} ghost values of shape {np.shape(values)} do not broadcast to the wall's "
                          f"(pre, post) = {(pre, post)}") from None
+
+
+def _face_velocities(velocity: np.ndarray, shape: tuple[int, int, int], periodic: bool) -> np.ndarray:
+    """``velocity`` as ``(pre, faces, post)`` float64: the array itself when it has that shape,
+    else a broadcast view (zero strides, no copy)."""
+    pre, n, post = shape
+    speed = np.asarray(velocity, dtype=float)
+    faces = (n + 1, n) if periodic else (n + 1,)
+    if speed.ndim == 3 and speed.shape[1] in faces and speed.shape[0] == pre and speed.shape[2] == post:
+        return np.ascontiguousarray(speed)
+    m = speed.shape[1] if speed.ndim == 3 else 0
+    if m == 1:  # one value along the axis: the same on every face
+        m = n + 1
+    if m in faces:
+        try:
+            return np.broadcast_to(speed, (pre, m, post))
+        except ValueError:
+            pass
+    raise ValueError(f"velocity of shape {speed.shape} for u of shape {shape}: expected an array broadcastable "
+                     f"to (pre, n + 1, post){' or (pre, n, post)' if periodic else ''}")
 
 
 def upwind_divergence(
@@ -306,13 +329,14 @@ def upwind_divergence(
     ----------
     u : ndarray, shape (pre, n, post)
         The transported field, C-contiguous (:func:`~crossdiff.fv.axis_view`).
-    velocity : float or ndarray, shape (pre, n + 1, post)
+    velocity : float or ndarray broadcastable to (pre, n + 1, post)
         Face velocities: ``velocity[:, k, :]`` on the face between cells ``k − 1`` and ``k``
         (``k = 0`` and ``n`` are the walls; with periodic walls the two are one face, read at
         ``k = 0``, and ``n`` faces suffice). A float is one constant velocity (kinetic transport
-        along the axis), without any array.
+        along the axis), without any array; an array of shape ``(pre, 1, 1)`` one velocity per
+        line, broadcast without a copy (several kinetic velocities in one call).
     h : float
-        Cell width along the axis.
+        Cell width along the axis (positive).
     out : ndarray, shape (pre, n, post)
         C-contiguous; the divergence is subtracted in place. Must not overlap ``u``.
     limiter : str
@@ -345,18 +369,16 @@ def upwind_divergence(
     high_ghost = _ghost(high, high_kind, "high", pre, post)
     u = np.ascontiguousarray(u, dtype=float)
     speed: float | np.ndarray
-    if np.ndim(velocity) == 0:
-        speed = float(velocity)  # type: ignore[arg-type]
+    if isinstance(velocity, (float, int, np.floating, np.integer)):
+        speed = float(velocity)
     else:
-        speed = np.ascontiguousarray(velocity, dtype=float)
-        faces = (n + 1, n) if low_kind == _PERIODIC else (n + 1,)
-        if speed.ndim != 3 or speed.shape[0] != pre or speed.shape[2] != post or speed.shape[1] not in faces:
-            raise ValueError(f"velocity of shape {speed.shape} for u of shape {u.shape}: "
-                             f"expected (pre, n + 1, post){' or (pre, n, post)' if len(faces) == 2 else ''}")
+        speed = _face_velocities(velocity, u.shape, low_kind == _PERIODIC)
+    if not h > 0:
+        raise ValueError(f"the cell width h must be positive, got {h!r}")
     inv_h = 1.0 / h
-    if post == 1:
-        if not np.isscalar(speed):
-            speed = speed.reshape(pre, -1)
+    if post == 1:  # along the contiguous axis: 2D (line, k) arrays, vectorised over k
+        if not isinstance(speed, float):
+            speed = speed[:, :, 0]
         _along(u.reshape(pre, n), speed, inv_h, low_kind, high_kind, low_ghost, high_ghost, theta,
                out.reshape(pre, n), scale)
     else:

@@ -273,6 +273,9 @@ def _call(**kw):
     ({"boundary": (PERIODIC, NOFLUX)}, ["periodic", "both walls"]),
     ({"boundary": INFLOW, "low": np.ones((2, 4)), "high": 0.0}, ["low ghost", "(3, 4)"]),
     ({"velocity": np.ones((3, 8, 4))}, ["velocity of shape (3, 8, 4)", "(pre, n + 1, post)"]),
+    ({"velocity": np.ones((2, 9, 4))}, ["velocity of shape (2, 9, 4)", "broadcastable"]),
+    ({"velocity": np.ones(9)}, ["velocity of shape (9,)"]),
+    ({"h": 0.0}, ["cell width", "positive"]),
     ({"out": np.zeros((3, 4, 8)).transpose(0, 2, 1)}, ["C-contiguous"]),
     ({"out": np.zeros((3, 8, 5))}, ["one shape"]),
 ])
@@ -292,3 +295,15 @@ def test_out_overlapping_u_is_refused():
 def test_unknown_limiter_lists_the_registered_ones():
     with pytest.raises(InputError, match="superbee.*mc, gminmod, minmod"):
         _call(limiter="superbee")
+
+
+@pytest.mark.parametrize("shape,axis", AXES, ids=lambda v: str(v))
+def test_one_velocity_per_line_broadcasts(shape, axis):
+    """A ``(pre, 1, 1)`` velocity (one kinetic velocity per line) gives what the full array gives."""
+    u, _, _, _ = _fields(shape, axis, 10)
+    pre, n, post = axis_view(u, axis).shape
+    per_line = np.random.default_rng(11).normal(size=(pre, 1, 1))
+    a, b = np.zeros(shape), np.zeros(shape)
+    upwind_divergence(axis_view(u, axis), per_line, 0.2, axis_view(a, axis))
+    upwind_divergence(axis_view(u, axis), np.repeat(np.repeat(per_line, n + 1, 1), post, 2), 0.2, axis_view(b, axis))
+    assert np.array_equal(a, b)
