@@ -45,22 +45,22 @@ def jacobian_sparsity(grid: Grid, n_species: int, radius: int = 2) -> sps.csr_ma
     for a in range(grid.ndim):
         for r in range(1, radius + 1):
             for sgn in (-1, 1):
-                o = [0] * grid.ndim
-                o[a] = sgn * r
-                offsets.add(tuple(o))
+                step = [0] * grid.ndim
+                step[a] = sgn * r
+                offsets.add(tuple(step))
     if grid.ndim > 1:
         for a in range(grid.ndim):
             for b in range(a + 1, grid.ndim):
                 for sa in (-1, 1):
                     for sb in (-1, 1):
-                        o = [0] * grid.ndim
-                        o[a], o[b] = sa, sb
-                        offsets.add(tuple(o))
+                        step = [0] * grid.ndim
+                        step[a], step[b] = sa, sb
+                        offsets.add(tuple(step))
     rows, cols = [], []
-    for o in offsets:
+    for offset in offsets:
         shifted = index
         valid = np.ones(grid.shape, bool)
-        for a, k in enumerate(o):
+        for a, k in enumerate(offset):
             if k == 0:
                 continue
             shifted = np.roll(shifted, -k, axis=a)
@@ -72,7 +72,8 @@ def jacobian_sparsity(grid: Grid, n_species: int, radius: int = 2) -> sps.csr_ma
                 valid = valid & mask.reshape(shape)
         rows.append(index[valid])
         cols.append(shifted[valid])
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
-    spatial = sps.csr_matrix((np.ones_like(r, dtype=np.int8), (r, c)), shape=(size, size))
+    row_index = np.concatenate(rows)
+    col_index = np.concatenate(cols)
+    ones = np.ones_like(row_index, dtype=np.int8)
+    spatial = sps.csr_matrix((ones, (row_index, col_index)), shape=(size, size))
     return sps.kron(np.ones((n_species, n_species), dtype=np.int8), spatial, format="csr")

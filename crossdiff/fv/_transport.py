@@ -112,8 +112,8 @@ def _face_speed_impl(source, face, left, right):
         return lambda source, face, left, right: source
     if isinstance(source, types.Array):
         return lambda source, face, left, right: source[face]
-    if isinstance(source, types.BaseNamedTuple) and source.instance_class is _TaxisSpeed:
-        if isinstance(source.types[1], types.Array):
+    if getattr(source, "instance_class", None) is _TaxisSpeed:  # a Numba named-tuple type
+        if isinstance(source[1], types.Array):  # the cell values of chi
             return lambda source, face, left, right: (
                 0.5 * (source.chi[left] + source.chi[right]) * (source.w[right] - source.w[left]) * source.inv_h
             )
@@ -233,7 +233,18 @@ def _taxis(u, w, chi, chi_const, use_const, inv_h, kind, theta, out, scale):
         _across(u, _TaxisSpeed(w, chi, inv_h), inv_h, kind, kind, no_ghost, no_ghost, theta, out, scale)
 
 
-def taxis_divergence(u, w, chi, chi_const, use_const, h, periodic, theta, out, scale):
+def taxis_divergence(
+    u: np.ndarray,
+    w: np.ndarray,
+    chi: np.ndarray,
+    chi_const: float,
+    use_const: bool,
+    h: float,
+    periodic: bool,
+    theta: float,
+    out: np.ndarray,
+    scale: float,
+) -> None:
     """``out -= scale · (F_{k+1/2} − F_{k−1/2}) / h`` for the taxis flux of ``u`` up ``∇w``.
 
     The upwind divergence (module docstring) with face speed ``a = χ̄ (w_{k+1} − w_k) / h``,
@@ -246,8 +257,18 @@ def taxis_divergence(u, w, chi, chi_const, use_const, h, periodic, theta, out, s
     kind = _PERIODIC if periodic else _NOFLUX
     if u.shape[2] == 1:
         pre, n = u.shape[0], u.shape[1]
-        _taxis(u.reshape(pre, n), w.reshape(pre, n), chi.reshape(chi.shape[0], chi.shape[1]), chi_const, use_const,
-               1.0 / h, kind, theta, out.reshape(pre, n), scale)
+        _taxis(
+            u.reshape(pre, n),
+            w.reshape(pre, n),
+            chi.reshape(chi.shape[0], chi.shape[1]),
+            chi_const,
+            use_const,
+            1.0 / h,
+            kind,
+            theta,
+            out.reshape(pre, n),
+            scale,
+        )
     else:
         _taxis(u, w, chi, chi_const, use_const, 1.0 / h, kind, theta, out, scale)
 
@@ -269,15 +290,19 @@ def _walls(boundary: BoundaryKind | tuple[BoundaryKind, BoundaryKind]) -> tuple[
 def _ghost(values: float | np.ndarray | None, kind: int, wall: str, pre: int, post: int) -> np.ndarray:
     if kind != _INFLOW:
         if values is not None:
-            raise ValueError(f"ghost values given for the {wall} wall, whose boundary is {BoundaryKind(kind).name}, not INFLOW")
+            raise ValueError(
+                f"ghost values given for the {wall} wall, whose boundary is {BoundaryKind(kind).name}, not INFLOW"
+            )
         return _NO_GHOST
     if values is None:
         raise ValueError(f"the {wall} wall is INFLOW: give its ghost values ({wall}=...)")
     try:
         return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=float), (pre, post)))
     except ValueError:
-        raise ValueError(f"{wall} ghost values of shape {np.shape(values)} do not broadcast to the wall's "
-                         f"(pre, post) = {(pre, post)}") from None
+        raise ValueError(
+            f"{wall} ghost values of shape {np.shape(values)} do not broadcast to the wall's "
+            f"(pre, post) = {(pre, post)}"
+        ) from None
 
 
 def _face_velocities(velocity: np.ndarray, shape: tuple[int, int, int], periodic: bool) -> np.ndarray:
@@ -296,8 +321,10 @@ def _face_velocities(velocity: np.ndarray, shape: tuple[int, int, int], periodic
             return np.broadcast_to(speed, (pre, m, post))
         except ValueError:
             pass
-    raise ValueError(f"velocity of shape {speed.shape} for u of shape {shape}: expected an array broadcastable "
-                     f"to (pre, n + 1, post){' or (pre, n, post)' if periodic else ''}")
+    raise ValueError(
+        f"velocity of shape {speed.shape} for u of shape {shape}: expected an array broadcastable "
+        f"to (pre, n + 1, post){' or (pre, n, post)' if periodic else ''}"
+    )
 
 
 def upwind_divergence(
@@ -379,7 +406,17 @@ def upwind_divergence(
     if post == 1:  # along the contiguous axis: 2D (line, k) arrays, vectorised over k
         if not isinstance(speed, float):
             speed = speed[:, :, 0]
-        _along(u.reshape(pre, n), speed, inv_h, low_kind, high_kind, low_ghost, high_ghost, theta,
-               out.reshape(pre, n), scale)
+        _along(
+            u.reshape(pre, n),
+            speed,
+            inv_h,
+            low_kind,
+            high_kind,
+            low_ghost,
+            high_ghost,
+            theta,
+            out.reshape(pre, n),
+            scale,
+        )
     else:
         _across(u, speed, inv_h, low_kind, high_kind, low_ghost, high_ghost, theta, out, scale)

@@ -1,7 +1,7 @@
-"""The compiled taxis kernels as they were at commit fcf24c7, verbatim: the regression reference
-for :func:`crossdiff.fv._transport.taxis_divergence`, now a thin wrapper over the shared upwind
-skeletons (``test_taxis_wrapper_equals_previous_kernel``). Test code only, never imported by the
-library."""
+"""The compiled taxis kernels as they were at commit fcf24c7 (verbatim, reformatted): the
+regression reference for :func:`crossdiff.fv._transport.taxis_divergence`, now a thin wrapper over
+the shared upwind skeletons (``test_taxis_wrapper_equals_previous_kernel``). Test code only, never
+imported by the library."""
 
 from __future__ import annotations
 
@@ -12,8 +12,18 @@ from numba import njit
 def previous_taxis_divergence(u, w, chi, chi_const, use_const, h, periodic, theta, out, scale):
     if u.shape[2] == 1:
         pre, n = u.shape[0], u.shape[1]
-        _taxis_along(u.reshape(pre, n), w.reshape(pre, n), chi.reshape(chi.shape[0], chi.shape[1]), chi_const,
-                     use_const, h, periodic, theta, out.reshape(pre, n), scale)
+        _taxis_along(
+            u.reshape(pre, n),
+            w.reshape(pre, n),
+            chi.reshape(chi.shape[0], chi.shape[1]),
+            chi_const,
+            use_const,
+            h,
+            periodic,
+            theta,
+            out.reshape(pre, n),
+            scale,
+        )
     else:
         _taxis_across(u, w, chi, chi_const, use_const, h, periodic, theta, out, scale)
 
@@ -55,8 +65,20 @@ def _taxis_along(u, w, chi, chi_const, use_const, h, periodic, theta, out, scale
     slope = np.empty(n)
     flux = np.empty(n + 1)
     for p in range(u.shape[0]):
-        _taxis_line(u[p], w[p], chi[p] if not use_const else chi[0], chi_const, use_const, 1.0 / h, periodic, theta,
-                    out[p], scale, slope, flux)
+        _taxis_line(
+            u[p],
+            w[p],
+            chi[p] if not use_const else chi[0],
+            chi_const,
+            use_const,
+            1.0 / h,
+            periodic,
+            theta,
+            out[p],
+            scale,
+            slope,
+            flux,
+        )
 
 
 @njit(cache=True)
@@ -80,7 +102,9 @@ def _taxis_across(u, w, chi, chi_const, use_const, h, periodic, theta, out, scal
             for q in range(post):
                 c = chi_const if use_const else 0.5 * (chi[p, last, q] + chi[p, 0, q])
                 a = c * (w[p, 0, q] - w[p, last, q]) * inv_h
-                prev[q] = max(a, 0.0) * (u[p, last, q] + 0.5 * slope[last, q]) + min(a, 0.0) * (u[p, 0, q] - 0.5 * slope[0, q])
+                prev[q] = max(a, 0.0) * (u[p, last, q] + 0.5 * slope[last, q]) + min(a, 0.0) * (
+                    u[p, 0, q] - 0.5 * slope[0, q]
+                )
         else:
             prev[:] = 0.0
         for k in range(n):

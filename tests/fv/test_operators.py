@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 import crossdiff as cd
-from crossdiff.fv import LIMITERS, Discretisation, SpectralLaplacian, axis_view, divergence, face_difference, upwind_flux
+from crossdiff.fv import (
+    LIMITERS,
+    Discretisation,
+    SpectralLaplacian,
+    axis_view,
+    divergence,
+    face_difference,
+    upwind_flux,
+)
 
 GRIDS = [
     cd.Grid((17,), ((0, 2),)),
@@ -139,12 +147,28 @@ def test_compiled_taxis_kernel_matches_numpy_reference(grid, limiter):
         out = np.zeros(grid.shape)
         for a in range(grid.ndim):
             per, h = grid.periodic[a], grid.spacing[a]
-            chi_face = 0.7 if const else 0.5 * (chi + np.roll(chi, 1, a)) if per else np.diff(chi, axis=a) * 0 + (
-                np.take(chi, range(grid.shape[a] - 1), a) + np.take(chi, range(1, grid.shape[a]), a)) / 2
+            chi_face = (
+                0.7
+                if const
+                else 0.5 * (chi + np.roll(chi, 1, a))
+                if per
+                else np.diff(chi, axis=a) * 0
+                + (np.take(chi, range(grid.shape[a] - 1), a) + np.take(chi, range(1, grid.shape[a]), a)) / 2
+            )
             vel = chi_face * face_difference(w, a, per) / h
             ref -= divergence(upwind_flux(u, vel, a, per, limiter), a, per, h)
-            taxis_divergence(axis_view(u, a), axis_view(w, a), axis_view(chi, a), 0.7, const, h, per,
-                             LIMITERS[limiter], axis_view(out, a), 1.0)
+            taxis_divergence(
+                axis_view(u, a),
+                axis_view(w, a),
+                axis_view(chi, a),
+                0.7,
+                const,
+                h,
+                per,
+                LIMITERS[limiter],
+                axis_view(out, a),
+                1.0,
+            )
         assert np.max(np.abs(out - ref)) <= 1e-12 * np.max(np.abs(ref))
 
 
@@ -168,10 +192,14 @@ def test_compiled_second_difference_matches_numpy_reference(grid):
 def test_space_dependent_terms_with_sparse_coordinates():
     """Cell centres are kept as broadcastable (sparse) arrays; expressions of x alone (taxis
     sensitivity, reaction, transport limit) give exactly what full meshes give."""
-    model = cd.Model(species=[
-        cd.Species("u", diffusion=1, taxis=[cd.Taxis("v", "1 + x")], reaction="sin(x)*u", initial="1 + 0.1*cos(pi*y)"),
-        cd.Species("v", diffusion=1, reaction="u - v + y", initial="cos(pi*x)"),
-    ])
+    model = cd.Model(
+        species=[
+            cd.Species(
+                "u", diffusion=1, taxis=[cd.Taxis("v", "1 + x")], reaction="sin(x)*u", initial="1 + 0.1*cos(pi*y)"
+            ),
+            cd.Species("v", diffusion=1, reaction="u - v + y", initial="cos(pi*x)"),
+        ]
+    )
     grid = cd.Grid((12, 9), ((0, 1), (0, 2)))
     sparse = Discretisation(model, grid)
     full = Discretisation(model, grid)

@@ -14,10 +14,12 @@ def _model(ndim: int) -> cd.Model:
     with cross terms, taxis with a density-dependent sensitivity, reactions coupling species."""
     tensor = [[1.0, 0.3, 0.2], [0.3, 0.5, 0.1], [0.2, 0.1, 0.8]]
     d = [row[:ndim] for row in tensor[:ndim]] if ndim > 1 else 0.7
-    return cd.Model(species=[
-        cd.Species("u", diffusion="0.1 + u**2", taxis=[cd.Taxis("v", "2/(1 + u)")], reaction="u*(1 - u) - u*v"),
-        cd.Species("v", diffusion=d, taxis=[cd.Taxis("u", "-0.5")], reaction="u - v**2"),
-    ])
+    return cd.Model(
+        species=[
+            cd.Species("u", diffusion="0.1 + u**2", taxis=[cd.Taxis("v", "2/(1 + u)")], reaction="u*(1 - u) - u*v"),
+            cd.Species("v", diffusion=d, taxis=[cd.Taxis("u", "-0.5")], reaction="u - v**2"),
+        ]
+    )
 
 
 GRIDS = [

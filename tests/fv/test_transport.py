@@ -83,12 +83,22 @@ def test_upwind_divergence_matches_numpy_reference(shape, axis, limiter, boundar
     """Random data and velocities of both signs: the kernel equals upwind_flux + divergence."""
     u, velocity, low, high = _fields(shape, axis, 1)
     h = 0.37
-    inflow = {k: _wall_view(g, shape, axis) for k, g, b in (("low", low, boundary[0]), ("high", high, boundary[1]))
-              if b is INFLOW}
+    inflow = {
+        k: _wall_view(g, shape, axis)
+        for k, g, b in (("low", low, boundary[0]), ("high", high, boundary[1]))
+        if b is INFLOW
+    }
     ref = reference(u, velocity, axis, h, limiter, boundary, low, high)
     out = np.zeros(shape)
-    upwind_divergence(axis_view(u, axis), axis_view(velocity, axis), h, axis_view(out, axis), limiter=limiter,
-                      boundary=boundary, **inflow)
+    upwind_divergence(
+        axis_view(u, axis),
+        axis_view(velocity, axis),
+        h,
+        axis_view(out, axis),
+        limiter=limiter,
+        boundary=boundary,
+        **inflow,
+    )
     assert np.max(np.abs(out - ref)) <= ROUND_OFF * np.max(np.abs(ref))
 
 
@@ -97,15 +107,19 @@ def test_upwind_divergence_matches_numpy_reference(shape, axis, limiter, boundar
 def test_scalar_velocity_is_a_constant_face_velocity(shape, axis, boundary):
     """A float velocity gives exactly what the same constant array gives (no array is needed)."""
     u, _, low, high = _fields(shape, axis, 2)
-    inflow = {k: _wall_view(g, shape, axis) for k, g, b in (("low", low, boundary[0]), ("high", high, boundary[1]))
-              if b is INFLOW}
+    inflow = {
+        k: _wall_view(g, shape, axis)
+        for k, g, b in (("low", low, boundary[0]), ("high", high, boundary[1]))
+        if b is INFLOW
+    }
     faces = list(shape)
     faces[axis] += 1
     for c in (-0.8, 1.3):
         a, b = np.zeros(shape), np.zeros(shape)
         upwind_divergence(axis_view(u, axis), c, 0.1, axis_view(a, axis), boundary=boundary, **inflow)
-        upwind_divergence(axis_view(u, axis), axis_view(np.full(faces, c), axis), 0.1, axis_view(b, axis),
-                          boundary=boundary, **inflow)
+        upwind_divergence(
+            axis_view(u, axis), axis_view(np.full(faces, c), axis), 0.1, axis_view(b, axis), boundary=boundary, **inflow
+        )
         assert np.array_equal(a, b)
 
 
@@ -114,8 +128,9 @@ def test_periodic_accepts_n_faces():
     u, velocity, _, _ = _fields((12, 9), 0, 3)
     a, b = np.zeros(u.shape), np.zeros(u.shape)
     upwind_divergence(axis_view(u, 0), axis_view(velocity, 0), 0.1, axis_view(a, 0), boundary=PERIODIC)
-    upwind_divergence(axis_view(u, 0), axis_view(np.ascontiguousarray(velocity[:12]), 0), 0.1, axis_view(b, 0),
-                      boundary=PERIODIC)
+    upwind_divergence(
+        axis_view(u, 0), axis_view(np.ascontiguousarray(velocity[:12]), 0), 0.1, axis_view(b, 0), boundary=PERIODIC
+    )
     assert np.array_equal(a, b)
 
 
@@ -130,8 +145,9 @@ def test_noflux_conserves_exactly(shape, limiter):
     for axis in range(len(shape)):
         faces = list(shape)
         faces[axis] += 1
-        upwind_divergence(axis_view(u, axis), axis_view(rng.normal(size=faces), axis), 0.05, axis_view(out, axis),
-                          limiter=limiter)
+        upwind_divergence(
+            axis_view(u, axis), axis_view(rng.normal(size=faces), axis), 0.05, axis_view(out, axis), limiter=limiter
+        )
     # telescoping sum in floating point: each of the ~N terms is rounded once (relative 2^-53),
     # so |Σ out| ≤ N ε max|out|; 1e-13 Σ|out| bounds it for these N ≤ 210 cells
     assert abs(out.sum()) <= 1e-13 * np.abs(out).sum()
@@ -160,8 +176,15 @@ def test_forward_euler_positive_under_cfl(shape, limiter, boundary):
     for axis, v in enumerate(velocities):
         wall = (math.prod(shape[:axis]), math.prod(shape[axis + 1 :]))  # (pre, post)
         inflow = {k: rng.uniform(0.0, 1.0, wall) for k, b in zip(("low", "high"), boundary) if b is INFLOW}
-        upwind_divergence(axis_view(u, axis), axis_view(v, axis), h[axis], axis_view(out, axis), limiter=limiter,
-                          boundary=boundary, **inflow)
+        upwind_divergence(
+            axis_view(u, axis),
+            axis_view(v, axis),
+            h[axis],
+            axis_view(out, axis),
+            limiter=limiter,
+            boundary=boundary,
+            **inflow,
+        )
     new = u + dt * out
     # a convex combination of non-negative numbers, rounded: at worst a few ulps below zero
     assert new.min() >= -1e-15 * u.max()
@@ -190,8 +213,9 @@ def test_specular_reflection_conserves_each_pair(shape, axis, limiter):
     out_plus, out_minus = np.zeros(shape), np.zeros(shape)
     n = shape[axis]
     for f, v, other, out in ((vp, c, vm, out_plus), (vm, -c, vp, out_minus)):
-        upwind_divergence(f, v, h, axis_view(out, axis), limiter=limiter, boundary=INFLOW,
-                          low=other[:, 0, :], high=other[:, n - 1, :])
+        upwind_divergence(
+            f, v, h, axis_view(out, axis), limiter=limiter, boundary=INFLOW, low=other[:, 0, :], high=other[:, n - 1, :]
+        )
     change = out_plus.sum() + out_minus.sum()
     # the wall terms cancel exactly (the same product, opposite signs); the rest telescopes with
     # one rounding per term: |Σ| ≤ N ε max|out|, bounded by 1e-13 Σ|out| for N ≤ 420 terms
@@ -236,10 +260,25 @@ def test_taxis_is_upwind_divergence_of_its_face_speed(shape, axis, periodic):
     chi_face = 0.5 * (np.take(chi, left, axis) + np.take(chi, right, axis))
     velocity = chi_face * (np.take(w, right, axis) - np.take(w, left, axis)) * (1.0 / h)
     taxis, upwind = np.zeros(shape), np.zeros(shape)
-    taxis_divergence(axis_view(u, axis), axis_view(w, axis), axis_view(chi, axis), 0.0, False, h, periodic, 2.0,
-                     axis_view(taxis, axis), 1.0)
-    upwind_divergence(axis_view(u, axis), axis_view(velocity, axis), h, axis_view(upwind, axis),
-                      boundary=PERIODIC if periodic else NOFLUX)
+    taxis_divergence(
+        axis_view(u, axis),
+        axis_view(w, axis),
+        axis_view(chi, axis),
+        0.0,
+        False,
+        h,
+        periodic,
+        2.0,
+        axis_view(taxis, axis),
+        1.0,
+    )
+    upwind_divergence(
+        axis_view(u, axis),
+        axis_view(velocity, axis),
+        h,
+        axis_view(upwind, axis),
+        boundary=PERIODIC if periodic else NOFLUX,
+    )
     # the same face speeds and fluxes: equal to round-off of the largest term
     assert np.max(np.abs(taxis - upwind)) <= 1e-14 * np.max(np.abs(upwind))
 
@@ -251,11 +290,22 @@ def test_taxis_matches_numpy_reference_every_limiter():
     for limiter in LIMITERS:
         for axis in (0, 1):
             h = 0.2
-            ref = -divergence(upwind_flux(u, 0.7 * face_difference(w, axis, False) / h, axis, False, limiter),
-                              axis, False, h)
+            ref = -divergence(
+                upwind_flux(u, 0.7 * face_difference(w, axis, False) / h, axis, False, limiter), axis, False, h
+            )
             out = np.zeros(u.shape)
-            taxis_divergence(axis_view(u, axis), axis_view(w, axis), np.zeros((1, 1, 1)), 0.7, True, h, False,
-                             LIMITERS[limiter], axis_view(out, axis), 1.0)
+            taxis_divergence(
+                axis_view(u, axis),
+                axis_view(w, axis),
+                np.zeros((1, 1, 1)),
+                0.7,
+                True,
+                h,
+                False,
+                LIMITERS[limiter],
+                axis_view(out, axis),
+                1.0,
+            )
             assert np.max(np.abs(out - ref)) <= ROUND_OFF * np.max(np.abs(ref))
 
 
@@ -266,19 +316,22 @@ def _call(**kw):
     upwind_divergence(args.pop("u"), args.pop("velocity"), args.pop("h"), args.pop("out"), **args)
 
 
-@pytest.mark.parametrize("kwargs,words", [
-    ({"boundary": INFLOW}, ["low wall is INFLOW", "low="]),
-    ({"boundary": (NOFLUX, INFLOW)}, ["high wall is INFLOW"]),
-    ({"low": 1.0}, ["low wall", "NOFLUX", "not INFLOW"]),
-    ({"boundary": (PERIODIC, NOFLUX)}, ["periodic", "both walls"]),
-    ({"boundary": INFLOW, "low": np.ones((2, 4)), "high": 0.0}, ["low ghost", "(3, 4)"]),
-    ({"velocity": np.ones((3, 8, 4))}, ["velocity of shape (3, 8, 4)", "(pre, n + 1, post)"]),
-    ({"velocity": np.ones((2, 9, 4))}, ["velocity of shape (2, 9, 4)", "broadcastable"]),
-    ({"velocity": np.ones(9)}, ["velocity of shape (9,)"]),
-    ({"h": 0.0}, ["cell width", "positive"]),
-    ({"out": np.zeros((3, 4, 8)).transpose(0, 2, 1)}, ["C-contiguous"]),
-    ({"out": np.zeros((3, 8, 5))}, ["one shape"]),
-])
+@pytest.mark.parametrize(
+    "kwargs,words",
+    [
+        ({"boundary": INFLOW}, ["low wall is INFLOW", "low="]),
+        ({"boundary": (NOFLUX, INFLOW)}, ["high wall is INFLOW"]),
+        ({"low": 1.0}, ["low wall", "NOFLUX", "not INFLOW"]),
+        ({"boundary": (PERIODIC, NOFLUX)}, ["periodic", "both walls"]),
+        ({"boundary": INFLOW, "low": np.ones((2, 4)), "high": 0.0}, ["low ghost", "(3, 4)"]),
+        ({"velocity": np.ones((3, 8, 4))}, ["velocity of shape (3, 8, 4)", "(pre, n + 1, post)"]),
+        ({"velocity": np.ones((2, 9, 4))}, ["velocity of shape (2, 9, 4)", "broadcastable"]),
+        ({"velocity": np.ones(9)}, ["velocity of shape (9,)"]),
+        ({"h": 0.0}, ["cell width", "positive"]),
+        ({"out": np.zeros((3, 4, 8)).transpose(0, 2, 1)}, ["C-contiguous"]),
+        ({"out": np.zeros((3, 8, 5))}, ["one shape"]),
+    ],
+)
 def test_inconsistent_arguments_are_refused(kwargs, words):
     with pytest.raises(ValueError) as err:
         _call(**kwargs)
