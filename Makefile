@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench bench-full clean venv
+.PHONY: demo test test-slow lint bench bench-full clean venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,16 @@ demo: $(STAMP)
 	$(VENV)/bin/crossdiff plot demo-output/demo.nc --out demo-output/demo.png
 	@echo "wrote demo-output/demo.nc and demo-output/demo.png"
 
+# lint, format check and type check first (seconds), then the test suite
 test: $(STAMP)
+	$(PY) -m ruff check crossdiff tests bench docs
+	$(PY) -m ruff format --check crossdiff tests bench docs
+	$(PY) -m mypy
 	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check --fix crossdiff tests bench docs
+	$(PY) -m ruff format crossdiff tests bench docs
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow

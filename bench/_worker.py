@@ -47,8 +47,9 @@ def since() -> float:
 
 
 # ----------------------------------------------------------------------------- crossdiff
-def run_crossdiff(problem: str, n: int, t_end: float, t_snap: float, rtol: float, atol: float,
-                  logistic: bool = True, order: int = 4) -> dict:
+def run_crossdiff(
+    problem: str, n: int, t_end: float, t_snap: float, rtol: float, atol: float, logistic: bool = True, order: int = 4
+) -> dict:
     import crossdiff as cd
 
     t_imports = since()
@@ -121,13 +122,11 @@ def string_pde(problem: str):
         }
         return PDE(rhs, bc=NEUMANN, bc_ops={"u:divergence": ZERO_FLUX}, consts=KS_CONSTS)
     rhs = {
-        "u1": "laplace(u1) - chi*divergence(u1*gradient(u2)) - xi*divergence(u1*gradient(u3))"
-        " + mu*u1*(r - u1 - u3)",
+        "u1": "laplace(u1) - chi*divergence(u1*gradient(u2)) - xi*divergence(u1*gradient(u3)) + mu*u1*(r - u1 - u3)",
         "u2": "(laplace(u2) - (u2 - u1))/sigma",
         "u3": "-u2*u3 + eta*u3*(1 - u1 - u3)",
     }
     return PDE(rhs, bc=NEUMANN, bc_ops={"u1:divergence": ZERO_FLUX}, consts=CANCER_CONSTS)
-
 
 
 def _operators(state, backend, neumann, flux_bc):
@@ -139,6 +138,7 @@ def _operators(state, backend, neumann, flux_bc):
         grid.make_operator("gradient", bc=neumann, **args),
         grid.make_operator("divergence", bc=flux_bc, **args),
     )
+
 
 def numba_pde(problem: str, flux_bc=ZERO_FLUX, logistic: bool = True):
     """Hand-written ``PDEBase`` whose ``make_evolution_rate`` py-pde compiles with Numba.
@@ -185,8 +185,12 @@ def numba_pde(problem: str, flux_bc=ZERO_FLUX, logistic: bool = True):
             c = CANCER_CONSTS
             u1, u2, u3 = state
             rate = state.copy()
-            rate[0] = (u1.laplace(NEUMANN) - c["chi"] * (u1 * u2.gradient(NEUMANN)).divergence(flux_bc)
-                       - c["xi"] * (u1 * u3.gradient(NEUMANN)).divergence(flux_bc) + c["mu"] * u1 * (c["r"] - u1 - u3))
+            rate[0] = (
+                u1.laplace(NEUMANN)
+                - c["chi"] * (u1 * u2.gradient(NEUMANN)).divergence(flux_bc)
+                - c["xi"] * (u1 * u3.gradient(NEUMANN)).divergence(flux_bc)
+                + c["mu"] * u1 * (c["r"] - u1 - u3)
+            )
             rate[1] = (u2.laplace(NEUMANN) - (u2 - u1)) / c["sigma"]
             rate[2] = -u2 * u3 + c["eta"] * u3 * (1 - u1 - u3)
             return rate
@@ -216,8 +220,16 @@ def numba_pde(problem: str, flux_bc=ZERO_FLUX, logistic: bool = True):
     return (KellerSegelLogistic if problem == "ks" else CancerInvasion)(), FieldCollection
 
 
-def run_pypde(kind: str, problem: str, n: int, t_end: float, t_snap: float, dt_factor: float,
-              flux_bc=ZERO_FLUX, logistic: bool = True) -> dict:
+def run_pypde(
+    kind: str,
+    problem: str,
+    n: int,
+    t_end: float,
+    t_snap: float,
+    dt_factor: float,
+    flux_bc=ZERO_FLUX,
+    logistic: bool = True,
+) -> dict:
     warnings.simplefilter("ignore", DeprecationWarning)
     import pde
     from pde import CartesianGrid, FieldCollection, ScalarField
@@ -255,8 +267,9 @@ def run_pypde(kind: str, problem: str, n: int, t_end: float, t_snap: float, dt_f
     tracker = CallbackTracker(callback, interrupts=[t1, t_snap, t_end])
     solver = "euler"
     w_start = time.perf_counter()
-    final, info = eq.solve(state, t_range=t_end, dt=dt, solver=solver, tracker=[tracker], ret_info=True,
-                           backend="numba")
+    final, info = eq.solve(
+        state, t_range=t_end, dt=dt, solver=solver, tracker=[tracker], ret_info=True, backend="numba"
+    )
     w_end = time.perf_counter()
     c_end = time.process_time()
     prof = info["controller"]["profiler"]
@@ -295,7 +308,9 @@ def main(argv=None) -> int:
     ap.add_argument("--atol", type=float, default=1e-6)
     ap.add_argument("--order", type=int, choices=[3, 4], default=4, help="crossdiff IMEX pair: 4 (default) or 3")
     ap.add_argument("--dt-factor", type=float, default=0.2)
-    ap.add_argument("--flux-bc", choices=["zero", "neumann"], default="zero", help="py-pde numba: BC of the taxis flux vector")
+    ap.add_argument(
+        "--flux-bc", choices=["zero", "neumann"], default="zero", help="py-pde numba: BC of the taxis flux vector"
+    )
     ap.add_argument("--no-logistic", action="store_true", help="KS without growth (r = 0; mass check)")
     a = ap.parse_args(argv)
     p = PROBLEMS[a.problem]
@@ -304,18 +319,31 @@ def main(argv=None) -> int:
     if a.solver == "crossdiff":
         res = run_crossdiff(a.problem, a.n, t_end, t_snap, a.rtol, a.atol, logistic=not a.no_logistic, order=a.order)
     else:
-        res = run_pypde(a.solver.split("-")[1], a.problem, a.n, t_end, t_snap, a.dt_factor,
-                        flux_bc=ZERO_FLUX if a.flux_bc == "zero" else NEUMANN, logistic=not a.no_logistic)
+        res = run_pypde(
+            a.solver.split("-")[1],
+            a.problem,
+            a.n,
+            t_end,
+            t_snap,
+            a.dt_factor,
+            flux_bc=ZERO_FLUX if a.flux_bc == "zero" else NEUMANN,
+            logistic=not a.no_logistic,
+        )
     out = Path(a.outdir)
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "final.npy", res.pop("final"))
     snap = res.pop("snap")
     if snap is not None:
         np.save(out / "snap.npy", snap)
-    res.update(solver=a.solver, problem=a.problem, n=a.n, t_end=t_end,
-               peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-               cpu_process=(lambda ru: ru.ru_utime + ru.ru_stime)(resource.getrusage(resource.RUSAGE_SELF)),
-               t_exit=since())
+    res.update(
+        solver=a.solver,
+        problem=a.problem,
+        n=a.n,
+        t_end=t_end,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        cpu_process=(lambda ru: ru.ru_utime + ru.ru_stime)(resource.getrusage(resource.RUSAGE_SELF)),
+        t_exit=since(),
+    )
     (out / "result.json").write_text(json.dumps(res, indent=1))
     return 0
 

@@ -78,10 +78,16 @@ def explicit_cost(name: str, n: int, repeat: int, bw: float) -> dict:
     nbytes = 2 * model.n_species * grid.size * 8
     bound = nbytes / (bw * 1e9)
     return {
-        "model": name, "species": model.n_species, "grid": f"{n}x{n}",
-        "explicit_ms": t * 1e3, "explicit_median_ms": te["median"] * 1e3, "explicit_cpu_ms": te["cpu_min"] * 1e3,
-        "bytes_min_MB": nbytes / 1e6, "bound_ms": bound * 1e3,
-        "ratio_to_bound": t / bound, "implicit_solve_ms": ti["min"] * 1e3,
+        "model": name,
+        "species": model.n_species,
+        "grid": f"{n}x{n}",
+        "explicit_ms": t * 1e3,
+        "explicit_median_ms": te["median"] * 1e3,
+        "explicit_cpu_ms": te["cpu_min"] * 1e3,
+        "bytes_min_MB": nbytes / 1e6,
+        "bound_ms": bound * 1e3,
+        "ratio_to_bound": t / bound,
+        "implicit_solve_ms": ti["min"] * 1e3,
     }
 
 
@@ -92,16 +98,20 @@ def main(argv=None) -> int:
     ap.add_argument("--json")
     a = ap.parse_args(argv)
     bw = bandwidth(max(5, a.repeat // 2))
-    print(f"memory bandwidth (1 thread, 256 MiB arrays): copy {bw['copy_GBps']:.1f} GB/s, add {bw['triad_GBps']:.1f} GB/s")
+    print(
+        f"memory bandwidth (1 thread, 256 MiB arrays): copy {bw['copy_GBps']:.1f} GB/s, add {bw['triad_GBps']:.1f} GB/s"
+    )
     rows = []
     for name in ("keller-segel-logistic", "oncolytic-virus"):
         r = explicit_cost(name, a.n, a.repeat, bw["copy_GBps"])
         rows.append(r)
-        print(f"{r['model']:>22} ({r['species']} species, {r['grid']}): explicit {r['explicit_ms']:.2f} ms "
-              f"(min; median {r['explicit_median_ms']:.2f}, CPU {r['explicit_cpu_ms']:.2f}); "
-              f"minimal traffic {r['bytes_min_MB']:.1f} MB -> bound {r['bound_ms']:.2f} ms at {bw['copy_GBps']:.1f} GB/s; "
-              f"ratio {r['ratio_to_bound']:.1f}x (target <= 3x: {'met' if r['ratio_to_bound'] <= 3 else 'NOT met'}); "
-              f"implicit DCT solve (all species) {r['implicit_solve_ms']:.2f} ms")
+        print(
+            f"{r['model']:>22} ({r['species']} species, {r['grid']}): explicit {r['explicit_ms']:.2f} ms "
+            f"(min; median {r['explicit_median_ms']:.2f}, CPU {r['explicit_cpu_ms']:.2f}); "
+            f"minimal traffic {r['bytes_min_MB']:.1f} MB -> bound {r['bound_ms']:.2f} ms at {bw['copy_GBps']:.1f} GB/s; "
+            f"ratio {r['ratio_to_bound']:.1f}x (target <= 3x: {'met' if r['ratio_to_bound'] <= 3 else 'NOT met'}); "
+            f"implicit DCT solve (all species) {r['implicit_solve_ms']:.2f} ms"
+        )
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"bandwidth": bw, "explicit": rows}, f, indent=1)

@@ -38,7 +38,9 @@ def main(argv=None) -> int:
             print(f"{label}: FAILED\n{r['stderr']}")
             continue
         m0, m1 = r["mass_u_initial"], r["mass_u_final"]
-        print(f"KS r=0 {a.n}^2 t={a.t_end:g}  {label:<52} mass {m0:.10g} -> {m1:.10g}  relative change {(m1 - m0) / m0:+.2e}")
+        print(
+            f"KS r=0 {a.n}^2 t={a.t_end:g}  {label:<52} mass {m0:.10g} -> {m1:.10g}  relative change {(m1 - m0) / m0:+.2e}"
+        )
     return 0
 
 

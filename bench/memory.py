@@ -48,8 +48,18 @@ def main(argv=None) -> int:
 
         if a.child == "cli":
             with tempfile.TemporaryDirectory() as tmp:
-                cmd = [str(BIN / "crossdiff"), "run", a.model, "--grid", a.grid, "--t-end", repr(a.t_end),
-                       "--out", str(Path(tmp) / "run.nc"), "--json"]
+                cmd = [
+                    str(BIN / "crossdiff"),
+                    "run",
+                    a.model,
+                    "--grid",
+                    a.grid,
+                    "--t-end",
+                    repr(a.t_end),
+                    "--out",
+                    str(Path(tmp) / "run.nc"),
+                    "--json",
+                ]
                 wall, rc, out, err = peak_of(cmd)
         else:
             n = [int(v) for v in a.grid.split("x")]
@@ -71,15 +81,31 @@ def main(argv=None) -> int:
 
     results = {}
     for child in ("cli", "api"):
-        proc = subprocess.run([sys.executable, __file__, "--child", child, "--model", a.model, "--grid", a.grid,
-                               "--t-end", repr(a.t_end)], capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                child,
+                "--model",
+                a.model,
+                "--grid",
+                a.grid,
+                "--t-end",
+                repr(a.t_end),
+            ],
+            capture_output=True,
+            text=True,
+        )
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         results[child] = r
         what = "CLI (NetCDF output, frames on disk)" if child == "cli" else "API (cd.solve, 5 frames kept in memory)"
         status = "ok" if r["rc"] == 0 else f"FAILED rc={r['rc']}: {r['stderr']}"
-        print(f"{a.model} {a.grid} t_end={a.t_end:g}, {what}: peak RSS {r['peak_rss_mb']:.0f} MB, "
-              f"{r['wall_s']:.1f} s, {r['steps']} steps [{status}]  target < 300 MB: "
-              f"{'met' if r['peak_rss_mb'] < 300 else 'NOT met'}")
+        print(
+            f"{a.model} {a.grid} t_end={a.t_end:g}, {what}: peak RSS {r['peak_rss_mb']:.0f} MB, "
+            f"{r['wall_s']:.1f} s, {r['steps']} steps [{status}]  target < 300 MB: "
+            f"{'met' if r['peak_rss_mb'] < 300 else 'NOT met'}"
+        )
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1))
     return 0

@@ -60,7 +60,9 @@ def main(argv=None) -> int:
     ap.add_argument("--pypde-errors", help="py-pde t=4 errors per grid, e.g. 64=9.82e-2,128=3.15e-2,256=6.90e-3")
     ap.add_argument("--grids", default="64,128,256")
     ap.add_argument("--rtols", default="1e-3,3e-4,1e-4,3e-5,1e-5")
-    ap.add_argument("--orders", default="4,3", help="IMEX pairs to try: 4 = ARK4(3)6L[2]SA (default), 3 = ARK3(2)4L[2]SA")
+    ap.add_argument(
+        "--orders", default="4,3", help="IMEX pairs to try: 4 = ARK4(3)6L[2]SA (default), 3 = ARK3(2)4L[2]SA"
+    )
     ap.add_argument("--ref-grid", type=int, default=512)
     ap.add_argument("--ref-dir", help="directory with the crossdiff reference snap.npy (skips the reference run)")
     ap.add_argument("--keep", help="keep the run directories here")
@@ -75,8 +77,22 @@ def main(argv=None) -> int:
     if a.ref_dir:
         ref = np.load(Path(a.ref_dir) / "snap.npy")
     else:
-        r = run_case("crossdiff", "ks", a.ref_grid, root / "ref",
-                     ["--t-end", repr(t_snap), "--t-snap", repr(t_snap), "--rtol", repr(REF_RTOL), "--atol", repr(REF_RTOL / 100)])
+        r = run_case(
+            "crossdiff",
+            "ks",
+            a.ref_grid,
+            root / "ref",
+            [
+                "--t-end",
+                repr(t_snap),
+                "--t-snap",
+                repr(t_snap),
+                "--rtol",
+                repr(REF_RTOL),
+                "--atol",
+                repr(REF_RTOL / 100),
+            ],
+        )
         if r.get("failed"):
             print(r["stderr"])
             return 1
@@ -87,26 +103,58 @@ def main(argv=None) -> int:
     for order in [int(o) for o in a.orders.split(",")]:
         for n in [int(g) for g in a.grids.split(",")]:
             for rtol in [float(x) for x in a.rtols.split(",")]:
-                r = run_case("crossdiff", "ks", n, root / f"{n}-{rtol:g}-o{order}",
-                             ["--t-end", repr(t_end), "--t-snap", repr(t_snap), "--rtol", repr(rtol), "--atol", repr(rtol / 100),
-                              "--order", str(order)])
+                r = run_case(
+                    "crossdiff",
+                    "ks",
+                    n,
+                    root / f"{n}-{rtol:g}-o{order}",
+                    [
+                        "--t-end",
+                        repr(t_end),
+                        "--t-snap",
+                        repr(t_snap),
+                        "--rtol",
+                        repr(rtol),
+                        "--atol",
+                        repr(rtol / 100),
+                        "--order",
+                        str(order),
+                    ],
+                )
                 if r.get("failed"):
                     print(f"  FAILED {n}^2 rtol {rtol:g} order {order}: {r['stderr'][-400:]}", flush=True)
                     continue
                 err = l1_rel(load_state(r, "snap")[0], ref[0])
-                runs.append({"n": n, "rtol": rtol, "order": order, "process": r["wall_process"], "stepping": r["stepping"],
-                             "steps": r["steps"], "error": err})
-                print(f"  crossdiff IMEX{order} {n:>4}^2 rtol {rtol:<7g} process {r['wall_process']:6.2f} s  stepping "
-                      f"{r['stepping']:6.2f} s  {r['steps']:>5} steps  error(t={t_snap:g}) {err:.2e}  [load {load_average()}]",
-                      flush=True)
+                runs.append(
+                    {
+                        "n": n,
+                        "rtol": rtol,
+                        "order": order,
+                        "process": r["wall_process"],
+                        "stepping": r["stepping"],
+                        "steps": r["steps"],
+                        "error": err,
+                    }
+                )
+                print(
+                    f"  crossdiff IMEX{order} {n:>4}^2 rtol {rtol:<7g} process {r['wall_process']:6.2f} s  stepping "
+                    f"{r['stepping']:6.2f} s  {r['steps']:>5} steps  error(t={t_snap:g}) {err:.2e}  [load {load_average()}]",
+                    flush=True,
+                )
 
     bench = json.loads(Path(a.pypde).read_text())
     given = parse_errors(a.pypde_errors)
-    peers = [r for r in bench["results"] if r["problem"] == "ks" and r["solver"].startswith("pypde") and not r.get("failed")]
-    print(f"\n# py-pde runs from {a.pypde} ({bench['header']['date']}, load at start {bench['header']['load_average_start']})")
+    peers = [
+        r for r in bench["results"] if r["problem"] == "ks" and r["solver"].startswith("pypde") and not r.get("failed")
+    ]
+    print(
+        f"\n# py-pde runs from {a.pypde} ({bench['header']['date']}, load at start {bench['header']['load_average_start']})"
+    )
     print("# for each py-pde run: the cheapest crossdiff run (whole process; stepping) with error <= py-pde's error")
-    print(f"{'py-pde':>14} {'grid':>5} {'error':>9} {'process':>8} {'stepping':>8} | {'crossdiff (process)':>32} {'ratio':>6} | "
-          f"{'crossdiff (stepping)':>32} {'ratio':>6}")
+    print(
+        f"{'py-pde':>14} {'grid':>5} {'error':>9} {'process':>8} {'stepping':>8} | {'crossdiff (process)':>32} {'ratio':>6} | "
+        f"{'crossdiff (stepping)':>32} {'ratio':>6}"
+    )
     table = []
     for q in peers:
         err = q.get("error_snap") or given.get(q["n"])
@@ -118,15 +166,25 @@ def main(argv=None) -> int:
             continue
         best_p = min(ok, key=lambda r: r["process"])
         best_s = min(ok, key=lambda r: r["stepping"])
-        row = {"pypde": q["solver"], "n": q["n"], "pypde_error": err, "pypde_process": q["wall_process"],
-               "pypde_stepping": q["stepping"], "best_process": best_p, "best_stepping": best_s,
-               "ratio_process": q["wall_process"] / best_p["process"], "ratio_stepping": q["stepping"] / best_s["stepping"]}
+        row = {
+            "pypde": q["solver"],
+            "n": q["n"],
+            "pypde_error": err,
+            "pypde_process": q["wall_process"],
+            "pypde_stepping": q["stepping"],
+            "best_process": best_p,
+            "best_stepping": best_s,
+            "ratio_process": q["wall_process"] / best_p["process"],
+            "ratio_stepping": q["stepping"] / best_s["stepping"],
+        }
         table.append(row)
 
         left = f"IMEX{best_p['order']} {best_p['n']}² rtol {best_p['rtol']:g} {best_p['process']:.2f}s"
         right = f"IMEX{best_s['order']} {best_s['n']}² rtol {best_s['rtol']:g} {best_s['stepping']:.2f}s"
-        print(f"{q['solver']:>14} {q['n']:>4}² {err:9.2e} {q['wall_process']:7.1f}s {q['stepping']:7.2f}s | "
-              f"{left:>32} {row['ratio_process']:5.1f}x | {right:>32} {row['ratio_stepping']:5.2f}x")
+        print(
+            f"{q['solver']:>14} {q['n']:>4}² {err:9.2e} {q['wall_process']:7.1f}s {q['stepping']:7.2f}s | "
+            f"{left:>32} {row['ratio_process']:5.1f}x | {right:>32} {row['ratio_stepping']:5.2f}x"
+        )
     if a.json:
         Path(a.json).write_text(json.dumps({"runs": runs, "table": table}, indent=1))
     return 0

@@ -24,6 +24,7 @@ from .validation import finite_number, non_negative_integer, positive_number
 
 __all__ = ["RunDefaults", "ModelBase"]
 
+
 #: The species type of a model (``Species``, ``KineticSpecies``).
 class _Named(Protocol):
     @property
@@ -63,7 +64,9 @@ class RunDefaults:
         if "cells" in table:
             cells = table["cells"]
             cells = [cells] if isinstance(cells, int) else cells
-            if not isinstance(cells, list) or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in cells):
+            if not isinstance(cells, list) or not all(
+                isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in cells
+            ):
                 raise error("[domain] cells must be positive integers")
             kwargs["cells"] = tuple(cells)
         if "boundary" in table:

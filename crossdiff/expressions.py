@@ -109,9 +109,7 @@ def _convert(node: ast.AST, text: str) -> sp.Expr:
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-            raise ExpressionError(
-                f"unknown function {name!r} in {text!r}; allowed: {', '.join(sorted(FUNCTIONS))}"
-            )
+            raise ExpressionError(f"unknown function {name!r} in {text!r}; allowed: {', '.join(sorted(FUNCTIONS))}")
         if node.keywords or not node.args:
             raise ExpressionError(f"function {node.func.id!r} needs positional arguments in {text!r}")
         args = [_convert(a, text) for a in node.args]
@@ -134,7 +132,9 @@ def _caret_to_power(text: str) -> str:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError) as err:  # IndentationError is a SyntaxError
         raise SyntaxError(str(err)) from err
-    out = [(tok.type, "**") if tok.type == tokenize.OP and tok.string == "^" else (tok.type, tok.string) for tok in tokens]
+    out = [
+        (tok.type, "**") if tok.type == tokenize.OP and tok.string == "^" else (tok.type, tok.string) for tok in tokens
+    ]
     return tokenize.untokenize(out).strip()
 
 
@@ -208,11 +208,12 @@ def to_expr(value: object, what: str) -> sp.Expr:
     if isinstance(value, Real):
         if not math.isfinite(float(value)):
             raise ExpressionError(f"{what}: value {value!r} is not finite")
-        return sp.Integer(int(value)) if float(value).is_integer() and isinstance(value, int) else sp.Float(float(value))
+        return (
+            sp.Integer(int(value)) if float(value).is_integer() and isinstance(value, int) else sp.Float(float(value))
+        )
     if isinstance(value, str):
         try:
             return parse_expression(value)
         except ExpressionError as err:
             raise ExpressionError(f"{what}: {err}") from None
     raise ExpressionError(f"{what}: expected a number or an expression string, got {type(value).__name__}")
-

@@ -45,17 +45,23 @@ class _Schema:
 
 def _schema(layout: Layout, stepper: str, status: str, extras: bool = False) -> _Schema:
     """The one description of a run's file and dataset, from the system's layout."""
-    coords = tuple((c.name, np.asarray(c.values, dtype=float), {"long_name": c.long_name, **dict(c.attrs)})
-                   for c in layout.coordinates)
-    variables = tuple((v.name, ("time", *v.dims), {"long_name": v.long_name, **dict(v.attrs)})
-                      for v in layout.fields + (layout.extras if extras else ()))
+    coords = tuple(
+        (c.name, np.asarray(c.values, dtype=float), {"long_name": c.long_name, **dict(c.attrs)})
+        for c in layout.coordinates
+    )
+    variables = tuple(
+        (v.name, ("time", *v.dims), {"long_name": v.long_name, **dict(v.attrs)})
+        for v in layout.fields + (layout.extras if extras else ())
+    )
     attrs: dict[str, object] = dict(layout.attrs)
-    attrs.update({
-        "species": ",".join(layout.field_names),
-        "stepper": stepper,
-        "crossdiff_version": __version__,
-        "status": status,
-    })
+    attrs.update(
+        {
+            "species": ",".join(layout.field_names),
+            "stepper": stepper,
+            "crossdiff_version": __version__,
+            "status": status,
+        }
+    )
     return _Schema({"time": None, **{name: len(values) for name, values, _ in coords}}, coords, variables, attrs)
 
 
@@ -68,7 +74,9 @@ def to_dataset(layout: Layout, t: np.ndarray, frames: np.ndarray, *, stepper: st
     coords: dict[str, object] = {"time": ("time", np.asarray(t, dtype=float), {"long_name": "time"})}
     for name, values, attrs in schema.coordinates:
         coords[name] = (name, values, attrs)
-    data = {name: xr.Variable(dims, frames[:, i], attrs=attrs) for i, (name, dims, attrs) in enumerate(schema.variables)}
+    data = {
+        name: xr.Variable(dims, frames[:, i], attrs=attrs) for i, (name, dims, attrs) in enumerate(schema.variables)
+    }
     return xr.Dataset(data, coords=coords, attrs=schema.attrs)
 
 
@@ -100,7 +108,9 @@ class FrameWriter(Observer):
         self.frames = 0
         self._system: SemiDiscrete | None = None
         if not append and not self.path.parent.is_dir():
-            raise OutputError(f"cannot write output file {str(self.path)!r}: directory {str(self.path.parent)!r} does not exist")
+            raise OutputError(
+                f"cannot write output file {str(self.path)!r}: directory {str(self.path.parent)!r} does not exist"
+            )
         if self.path.is_dir():
             raise OutputError(f"cannot write output file {str(self.path)!r}: it is a directory")
 
@@ -174,7 +184,9 @@ class FrameWriter(Observer):
 
     def finish(self, t: float, U: np.ndarray, status: Status, report: FailureReport | None) -> None:
         """Record the final status (and the failure report) as attributes."""
-        self.record(status.label, {"failure": str(report)} if report is not None and status is not Status.INTERRUPTED else None)
+        self.record(
+            status.label, {"failure": str(report)} if report is not None and status is not Status.INTERRUPTED else None
+        )
 
     def record(self, status: str, extra: Mapping[str, object] | None = None) -> None:
         """Write the status and further attributes into the file."""

@@ -82,7 +82,9 @@ def _any_keys(table: object, where: str, error: type[ModelError]) -> Mapping[str
     return check_keys(table, set(table) if isinstance(table, Mapping) else set(), where, error)
 
 
-def read_parameters(data: Mapping[str, Any], error: type[ModelError] = ModelError) -> tuple[dict[str, float], dict[str, str]]:
+def read_parameters(
+    data: Mapping[str, Any], error: type[ModelError] = ModelError
+) -> tuple[dict[str, float], dict[str, str]]:
     """The ``[parameters]`` table: ``name = number`` or ``name = {value, description}``.
 
     Returns

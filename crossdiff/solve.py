@@ -54,7 +54,9 @@ def default_grid(model: Model, cells: tuple[int, ...] | None = None, boundary: s
     return Grid(cells, extent, boundary or d.boundary)
 
 
-def initial_fields(model: Model, grid: Grid, seed: int | None = None, overrides: Mapping[str, object] | None = None) -> np.ndarray:
+def initial_fields(
+    model: Model, grid: Grid, seed: int | None = None, overrides: Mapping[str, object] | None = None
+) -> np.ndarray:
     """Evaluate the species' initial data on the cell centres.
 
     ``noise`` in an expression is an array of independent uniform numbers in [-1, 1], drawn from
@@ -89,7 +91,9 @@ def initial_fields(model: Model, grid: Grid, seed: int | None = None, overrides:
         expr = model.expand(value).xreplace(values)
         unknown = expr.free_symbols - set(SPACE) - {NOISE}
         if unknown:
-            raise ModelError(f"initial data of species {s.name!r}: unknown symbol {str(sorted(map(str, unknown))[0])!r}")
+            raise ModelError(
+                f"initial data of species {s.name!r}: unknown symbol {str(sorted(map(str, unknown))[0])!r}"
+            )
         args = list(SPACE) + [NOISE]
         noise = np.random.default_rng([seed, i]).uniform(-1.0, 1.0, grid.shape) if NOISE in expr.free_symbols else 0.0
         func = sp.lambdify(args, expr, modules="numpy")
@@ -99,7 +103,9 @@ def initial_fields(model: Model, grid: Grid, seed: int | None = None, overrides:
         if not np.all(np.isfinite(U[i])):
             raise InputError(f"initial data of species {name!r} is not finite (NaN or inf)")
         if np.min(U[i]) < 0:
-            raise InputError(f"initial data of species {name!r} is negative (min {np.min(U[i]):.3g}); densities must be >= 0")
+            raise InputError(
+                f"initial data of species {name!r} is negative (min {np.min(U[i]):.3g}); densities must be >= 0"
+            )
     return U
 
 
@@ -219,8 +225,14 @@ class Solution:
         }
 
 
-def _initial_state(system: Discretisation, initial: Mapping[str, object] | np.ndarray | None, seed: int | None,
-                   output: str | Path | None, resume: bool, t_end: float) -> tuple[float, np.ndarray]:
+def _initial_state(
+    system: Discretisation,
+    initial: Mapping[str, object] | np.ndarray | None,
+    seed: int | None,
+    output: str | Path | None,
+    resume: bool,
+    t_end: float,
+) -> tuple[float, np.ndarray]:
     """Start time and consistent initial state: the last frame of ``output`` when resuming,
     otherwise the model's initial data with ``initial`` replacing parts of it."""
     model, grid = system.model, system.grid
@@ -229,7 +241,9 @@ def _initial_state(system: Discretisation, initial: Mapping[str, object] | np.nd
             raise InputError("resume needs the output file of the run to continue")
         t0, U0, _ = last_frame(output)
         if U0.shape != (model.n_species, *grid.shape):
-            raise InputError(f"cannot resume: the file's state has shape {U0.shape}, expected {(model.n_species, *grid.shape)}")
+            raise InputError(
+                f"cannot resume: the file's state has shape {U0.shape}, expected {(model.n_species, *grid.shape)}"
+            )
         if t0 >= t_end:
             raise InputError(f"cannot resume: the run file already reaches t = {t0:g} >= end time {t_end:g}")
         return t0, system.initial_state(U0, t0)
@@ -310,7 +324,9 @@ def solve(
         raise InputError(f"model must be a crossdiff Model, got {type(model).__name__}")
     grid = grid if grid is not None else default_grid(model)
     t_end = positive_number(model.defaults.t_end if t_end is None else t_end, "end time")
-    every = positive_number(save_every if save_every is not None else (model.defaults.save_every or t_end / 20), "save interval")
+    every = positive_number(
+        save_every if save_every is not None else (model.defaults.save_every or t_end / 20), "save interval"
+    )
     stepper = stepper if stepper is not None else IMEX()
     if not isinstance(stepper, Stepper):
         raise InputError(f"stepper must be a crossdiff Stepper, got {type(stepper).__name__}")
@@ -327,9 +343,21 @@ def solve(
     setup = _time.perf_counter() - wall0
     run = integrate(system, stepper, U0, (t0, t_end), save=SaveAt(every, initial=not resume), observers=observers)
     run.stats.wall_setup = setup
-    solution = Solution(model, grid, system.layout, np.array(recorder.times), recorder.stacked(), system.fields(run.U),
-                        run.U, run.t, run.status, run.report, run.stats, stepper.describe(),
-                        Path(output) if output is not None else None)
+    solution = Solution(
+        model,
+        grid,
+        system.layout,
+        np.array(recorder.times),
+        recorder.stacked(),
+        system.fields(run.U),
+        run.U,
+        run.t,
+        run.status,
+        run.report,
+        run.stats,
+        stepper.describe(),
+        Path(output) if output is not None else None,
+    )
     if run.report is not None and throw:
         err = NumericalError(str(run.report), run.report)
         err.solution = solution  # type: ignore[attr-defined]

@@ -28,7 +28,18 @@ def page(name: str) -> str:
     path = cd.catalogue.path(name)
     header = [line[1:].strip() for line in path.read_text().splitlines() if line.startswith("#")]
     d = model.defaults
-    lines = [f"# `{name}`", "", model.description, "", f"Reference: {model.reference}", "", "## Equations", "", "$$", r"\begin{aligned}"]
+    lines = [
+        f"# `{name}`",
+        "",
+        model.description,
+        "",
+        f"Reference: {model.reference}",
+        "",
+        "## Equations",
+        "",
+        "$$",
+        r"\begin{aligned}",
+    ]
     lines += [eq.replace(" = ", " &= ", 1) + r" \\" for eq in model.equations(latex=True)]
     lines += [r"\end{aligned}", "$$", ""]
     if model.definitions:
@@ -37,17 +48,39 @@ def page(name: str) -> str:
     lines += ["## Parameters", "", "| name | default | meaning |", "|---|---|---|"]
     lines += [f"| `{k}` | {v:g} | {model.parameter_info.get(k, '')} |" for k, v in model.parameters.items()]
     box = " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in d.extent)
-    lines += ["", "## Defaults", "",
-              f"Domain {box}, {'×'.join(map(str, d.cells))} cells, {d.boundary} boundaries, "
-              f"t_end = {d.t_end:g}" + (f", frames every {d.save_every:g}" if d.save_every else "") + f", noise seed {d.seed}.", "",
-              "Initial data:", ""]
+    lines += [
+        "",
+        "## Defaults",
+        "",
+        f"Domain {box}, {'×'.join(map(str, d.cells))} cells, {d.boundary} boundaries, "
+        f"t_end = {d.t_end:g}"
+        + (f", frames every {d.save_every:g}" if d.save_every else "")
+        + f", noise seed {d.seed}.",
+        "",
+        "Initial data:",
+        "",
+    ]
     lines += [f"- `{s.name}(0) = {s.initial}` ({s.long_name})" for s in model.species]
-    lines += ["", "## Sources and choices", "", "From the header of the model file "
-              f"(`crossdiff/catalogue/{name}.toml`); [R] marks a documented choice, not a citation.", ""]
+    lines += [
+        "",
+        "## Sources and choices",
+        "",
+        "From the header of the model file "
+        f"(`crossdiff/catalogue/{name}.toml`); [R] marks a documented choice, not a citation.",
+        "",
+    ]
     lines += ["> " + h if h else ">" for h in header]
-    lines += ["", "## Picture", "", f"`crossdiff run {name} --out {name}.nc && crossdiff plot {name}.nc`"
-              + (" --spacetime" if len(d.cells) == 1 else "") + " (made by `docs/build.py`):", "",
-              f"![{name}](../figures/{name}.png)", ""]
+    lines += [
+        "",
+        "## Picture",
+        "",
+        f"`crossdiff run {name} --out {name}.nc && crossdiff plot {name}.nc`"
+        + (" --spacetime" if len(d.cells) == 1 else "")
+        + " (made by `docs/build.py`):",
+        "",
+        f"![{name}](../figures/{name}.png)",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -65,9 +98,14 @@ def main(names: list[str]) -> None:
         ds = sol.to_xarray()
         fig = plot_spacetime(ds) if sol.grid.ndim == 1 else plot_frame(ds)
         save_figure(fig, HERE / "figures" / f"{name}.png", dpi=90)
-        peaks = ", ".join(f"{n} in [{sol.final[i].min():.3g}, {sol.final[i].max():.3g}]" for i, n in enumerate(model.species_names))
-        print(f"{name}: {sol.status.label} t={sol.t_final:g} steps={sol.stats.n_steps} "
-              f"wall={time.perf_counter() - t0:.1f}s; {peaks}", flush=True)
+        peaks = ", ".join(
+            f"{n} in [{sol.final[i].min():.3g}, {sol.final[i].max():.3g}]" for i, n in enumerate(model.species_names)
+        )
+        print(
+            f"{name}: {sol.status.label} t={sol.t_final:g} steps={sol.stats.n_steps} "
+            f"wall={time.perf_counter() - t0:.1f}s; {peaks}",
+            flush=True,
+        )
         assert np.all(np.isfinite(sol.final))
 
 

@@ -100,7 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # a bug: still one line, unless CROSSDIFF_DEBUG asks for the traceback
         if os.environ.get("CROSSDIFF_DEBUG"):
             raise
-        sys.stderr.write(f"crossdiff: internal error: {type(err).__name__}: {_one_line(err)} (set CROSSDIFF_DEBUG=1 for details)\n")
+        sys.stderr.write(
+            f"crossdiff: internal error: {type(err).__name__}: {_one_line(err)} (set CROSSDIFF_DEBUG=1 for details)\n"
+        )
         return EXIT_INTERNAL
 
 

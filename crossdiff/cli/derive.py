@@ -20,17 +20,22 @@ def register(subparsers) -> None:
         "derive",
         help="derive the macroscopic limit of a kinetic model",
         description="Derive the parabolic (Hilbert) limit of a kinetic model: D_i, alpha_i, psi_i and the "
-                    "macroscopic system (paper (31)-(36)), with the assumption checks and every difference "
-                    "from the paper's printed formulas.",
+        "macroscopic system (paper (31)-(36)), with the assumption checks and every difference "
+        "from the paper's printed formulas.",
     )
     parser.add_argument("model", metavar="NAME|FILE", help="kinetic catalogue name or kinetic .toml file")
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--latex", action="store_true", help="print D_i, alpha_i, psi_i and the system in LaTeX")
     fmt.add_argument("--json", action="store_true", help="print the coefficients as strings (JSON)")
     parser.add_argument("--save-model", metavar="PATH", help="write the limit as a macroscopic model file")
-    parser.add_argument("--numeric", action="store_true",
-                        help="numerical derivation (quadrature, default parameters) for kernels with no closed form")
-    parser.add_argument("--nodes", type=int, default=64, help="quadrature nodes on the sphere for --numeric (default 64)")
+    parser.add_argument(
+        "--numeric",
+        action="store_true",
+        help="numerical derivation (quadrature, default parameters) for kernels with no closed form",
+    )
+    parser.add_argument(
+        "--nodes", type=int, default=64, help="quadrature nodes on the sphere for --numeric (default 64)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -43,10 +48,12 @@ def _model_or_reason(derivation):
 
 def _plain(derivation, model, reason: str) -> str:
     kin = derivation.kinetic
-    out = [f"kinetic model: {kin.name}" + (f" -> {kin.macro}" if kin.macro else ""),
-           f"velocity space: {kin.velocity.describe()}",
-           f"method: {derivation.method}" + (f"; paper: {derivation.paper_equation}" if derivation.paper_equation else ""),
-           ""]
+    out = [
+        f"kinetic model: {kin.name}" + (f" -> {kin.macro}" if kin.macro else ""),
+        f"velocity space: {kin.velocity.describe()}",
+        f"method: {derivation.method}" + (f"; paper: {derivation.paper_equation}" if derivation.paper_equation else ""),
+        "",
+    ]
     diffs = derivation.differences
     if diffs:
         out.append(f"DIFFERENCES FROM THE PAPER ({len(diffs)}):")

@@ -51,8 +51,10 @@ def run(args) -> int:
     grid = default_grid(model, cells, args.boundary)
     t_end = args.t_end if args.t_end is not None else model.defaults.t_end
     if args.dt is not None and t_end / args.dt > _MAX_FIXED_STEPS:
-        raise InputError(f"--dt {args.dt:g} would take {t_end / args.dt:.3g} steps to reach t = {t_end:g} "
-                         f"(more than {_MAX_FIXED_STEPS:.0e}); use a larger --dt or the adaptive default")
+        raise InputError(
+            f"--dt {args.dt:g} would take {t_end / args.dt:.3g} steps to reach t = {t_end:g} "
+            f"(more than {_MAX_FIXED_STEPS:.0e}); use a larger --dt or the adaptive default"
+        )
     initial = {}
     for item in args.initial or []:
         if "=" not in item:
@@ -67,7 +69,9 @@ def run(args) -> int:
     monitor = Monitor(peak_limit=args.peak_limit) if args.peak_limit else Monitor()
     try:
         sol = solve(
-            model, grid, t_end,
+            model,
+            grid,
+            t_end,
             stepper=_stepper(args),
             save_every=args.save_every,
             initial=initial or None,
@@ -86,8 +90,10 @@ def run(args) -> int:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:
         wall = summary["wall_time"]
-        print(f"{model.name}: {sol.status.label} at t = {sol.t_final:.6g} in {wall:.2f} s "
-              f"({sol.stats.n_steps} steps, {sol.stats.n_rejected} rejected) on {grid.describe()}")
+        print(
+            f"{model.name}: {sol.status.label} at t = {sol.t_final:.6g} in {wall:.2f} s "
+            f"({sol.stats.n_steps} steps, {sol.stats.n_rejected} rejected) on {grid.describe()}"
+        )
         for name, info in summary["species"].items():
             print(f"  {name:>6}: mass {info['mass']:.6g}, min {info['min']:.4g}, max {info['max']:.4g}")
         print(f"wrote {out} ({len(sol.t)} frames)")
@@ -100,10 +106,14 @@ def register(sub) -> None:
     p = sub.add_parser("run", help="simulate a model and write a NetCDF file")
     p.add_argument("model", help="catalogue name or model file (.toml)")
     p.add_argument("--grid", help="cells, e.g. 400 (1D) or 128x128 (2D); default: the model's")
-    p.add_argument("--boundary", choices=BOUNDARIES.names(), help=f"boundary condition: {BOUNDARIES.help()}; default: the model's")
+    p.add_argument(
+        "--boundary", choices=BOUNDARIES.names(), help=f"boundary condition: {BOUNDARIES.help()}; default: the model's"
+    )
     p.add_argument("--t-end", type=float, help="end time (default: the model's)")
     p.add_argument("--save-every", type=positive_float, help="interval between saved frames")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter (number) or definition (expression)")
+    p.add_argument(
+        "--set", action="append", metavar="NAME=VALUE", help="override a parameter (number) or definition (expression)"
+    )
     p.add_argument("--initial", action="append", metavar="species=EXPR", help="replace a species' initial data")
     p.add_argument("--seed", type=_seed, help="seed of the initial noise")
     p.add_argument("--out", help="output NetCDF file (default MODEL.nc)")
@@ -112,7 +122,7 @@ def register(sub) -> None:
     p.add_argument("--rtol", type=positive_float, help="relative tolerance (imex, bdf)")
     p.add_argument("--atol", type=positive_float, help="absolute tolerance (imex, bdf)")
     p.add_argument("--dt", type=positive_float, help="fixed time step (imex, ssprk3)")
-    p.add_argument("--limiter", default="mc", choices=tuple(LIMITERS), help="taxis slope limiter (default mc)")
+    p.add_argument("--limiter", default="mc", choices=tuple(LIMITERS), help=f"taxis slope limiter: {LIMITERS.help()}")
     p.add_argument("--peak-limit", type=positive_float, help="report blow-up when a density exceeds this")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")

@@ -30,8 +30,10 @@ def run(args) -> int:
         print(f"  {key:<{width}} = {value:<12g} {desc}")
     d = model.defaults
     box = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in d.extent)
-    print(f"\ndefaults: domain {box}, grid {'x'.join(map(str, d.cells))}, {d.boundary} boundaries, "
-          f"t_end = {d.t_end:g}" + (f", save every {d.save_every:g}" if d.save_every else "") + f", seed {d.seed}")
+    print(
+        f"\ndefaults: domain {box}, grid {'x'.join(map(str, d.cells))}, {d.boundary} boundaries, "
+        f"t_end = {d.t_end:g}" + (f", save every {d.save_every:g}" if d.save_every else "") + f", seed {d.seed}"
+    )
     print("initial data:")
     for s in model.species:
         print(f"  {s.name}(0) = {sp.latex(s.initial) if latex else sp.sstr(s.initial)}")

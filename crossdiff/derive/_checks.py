@@ -52,7 +52,9 @@ def _equilibrium(model, s: str, exact, quad: QuadratureCalculus, notes: list[Not
         mass = sp.Float(float(quad.weights @ m_num))
         moments = [sp.Float(float(quad.weights @ (quad.points[:, a] * m_num))) for a in range(model.dim)]
         exact_ok = False
-    for what, value, target in [("∫M dv = 1", mass, 1)] + [(f"∫v M dv = 0 (component {a + 1})", mom, 0) for a, mom in enumerate(moments)]:
+    for what, value, target in [("∫M dv = 1", mass, 1)] + [
+        (f"∫v M dv = 0 (component {a + 1})", mom, 0) for a, mom in enumerate(moments)
+    ]:
         if exact_ok and _is_zero(value - target):
             continue
         num = _numeric(model, value - target)
@@ -60,7 +62,9 @@ def _equilibrium(model, s: str, exact, quad: QuadratureCalculus, notes: list[Not
             raise AssumptionError(f"species {s!r}: equilibrium violates (16): {what} fails ({sp.sstr(value)})")
         notes.append(Note(WARNING, f"{what} holds for the default parameters only (checked numerically)", s))
     if np.min(quad.m[s]) <= 0:
-        raise AssumptionError(f"species {s!r}: equilibrium M must be positive (Assumption 3.3), min {np.min(quad.m[s]):g}")
+        raise AssumptionError(
+            f"species {s!r}: equilibrium M must be positive (Assumption 3.3), min {np.min(quad.m[s]):g}"
+        )
     notes.append(Note(CHECK, "equilibrium: ∫M = 1, ∫vM = 0, M > 0 (16)", s))
 
 
@@ -68,16 +72,26 @@ def _relaxation(model, s: str, rate: sp.Expr, notes: list[Note]) -> None:
     value = _numeric(model, rate)
     if value is not None:
         if value.imag != 0 or value.real <= 0:
-            raise AssumptionError(f"species {s!r}: relaxation rate sigma = {sp.sstr(rate)} must be > 0 (lower bound (17))")
-        notes.append(Note(CHECK, f"relaxation T0 = sigma M(v): detailed balance (14) holds, sigma = {sp.sstr(rate)} > 0 (17)", s))
+            raise AssumptionError(
+                f"species {s!r}: relaxation rate sigma = {sp.sstr(rate)} must be > 0 (lower bound (17))"
+            )
+        notes.append(
+            Note(CHECK, f"relaxation T0 = sigma M(v): detailed balance (14) holds, sigma = {sp.sstr(rate)} > 0 (17)", s)
+        )
         return
     positive = {sp.Symbol(n): sp.Symbol(n, positive=True) for n in model.species_names}
     expanded = model.expand(rate).xreplace(model.constants()).xreplace(model.parameter_symbols()).xreplace(positive)
     if expanded.is_positive:
         notes.append(Note(CHECK, f"relaxation rate sigma = {sp.sstr(rate)} > 0 for positive densities (17)", s))
     else:
-        notes.append(Note(WARNING, f"relaxation rate sigma = {sp.sstr(rate)} depends on the densities and must stay "
-                                   "> 0 (Assumption 3.3, (17)); not provable symbolically", s))
+        notes.append(
+            Note(
+                WARNING,
+                f"relaxation rate sigma = {sp.sstr(rate)} depends on the densities and must stay "
+                "> 0 (Assumption 3.3, (17)); not provable symbolically",
+                s,
+            )
+        )
 
 
 def _kernel(model, s: str, quad: QuadratureCalculus, strict: bool, notes: list[Note]) -> None:
@@ -94,15 +108,23 @@ def _kernel(model, s: str, quad: QuadratureCalculus, strict: bool, notes: list[N
         msg = f"species {s!r}: T0 violates detailed balance (14) T(v, v*) M(v*) = T(v*, v) M(v)"
         if strict:
             raise AssumptionError(msg + "; pass strict=False to use the direct form of alpha")
-        notes.append(Note(WARNING, msg + ": L is not self-adjoint, alpha from the direct form "
-                                         "-∫ v L^{-1}(T1[Mu](M)) dv, not (36)", s))
+        notes.append(
+            Note(
+                WARNING,
+                msg + ": L is not self-adjoint, alpha from the direct form -∫ v L^{-1}(T1[Mu](M)) dv, not (36)",
+                s,
+            )
+        )
     off = ~np.eye(len(m), dtype=bool)
     ratio = (table / m[:, None])[off]
     if ratio.min() <= 0:
-        raise AssumptionError(f"species {s!r}: T0 violates the lower bound (17) T(v, v*) >= sigma M(v) > 0 "
-                              f"(min T/M = {ratio.min():g})")
+        raise AssumptionError(
+            f"species {s!r}: T0 violates the lower bound (17) T(v, v*) >= sigma M(v) > 0 (min T/M = {ratio.min():g})"
+        )
     where = "on the velocity set" if model.velocity.is_discrete else "on quadrature nodes, default parameters"
-    notes.append(Note(CHECK, f"kernel T0: detailed balance (14) and lower bound (17), sigma = {ratio.min():.6g} ({where})", s))
+    notes.append(
+        Note(CHECK, f"kernel T0: detailed balance (14) and lower bound (17), sigma = {ratio.min():.6g} ({where})", s)
+    )
 
 
 def check_assumptions(model, strict: bool = True) -> list[Note]:

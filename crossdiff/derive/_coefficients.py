@@ -39,7 +39,9 @@ def alpha_of(calc, model: KineticModel, s: str, bias: Bias, check: bool = True) 
     if check and bias.operator is not None:
         total = calc.integrate(h)
         if sp.simplify(total) != 0 and not _small(total):
-            raise AssumptionError(f"species {s!r}: the bias operator violates (13): ∫ T1[Mu](M) dv = {sp.sstr(total)} != 0")
+            raise AssumptionError(
+                f"species {s!r}: the bias operator violates (13): ∫ T1[Mu](M) dv = {sp.sstr(total)} != 0"
+            )
     y = calc.invert(s, h)
     return sp.ImmutableMatrix([-calc.integrate(calc.mul(calc.velocity(a), y)) for a in range(model.dim)])
 
@@ -50,7 +52,9 @@ def _small(expr: sp.Expr) -> bool:
     return all(f < 1e-9 for f in floats)
 
 
-def split_alpha(alpha: sp.ImmutableMatrix, model: KineticModel) -> tuple[dict[str, sp.ImmutableMatrix], sp.ImmutableMatrix]:
+def split_alpha(
+    alpha: sp.ImmutableMatrix, model: KineticModel
+) -> tuple[dict[str, sp.ImmutableMatrix], sp.ImmutableMatrix]:
     """``α = Σ_j χ_j ∇u_j + drift``: the sensitivity tensors ``χ_j[a, b] = ∂α_a/∂(∂_b u_j)``."""
     d = model.dim
     grads = {n: S.grad_symbols(n, d) for n in model.species_names}
@@ -59,7 +63,9 @@ def split_alpha(alpha: sp.ImmutableMatrix, model: KineticModel) -> tuple[dict[st
     for n, gs in grads.items():
         tensor = sp.ImmutableMatrix(d, d, lambda a, b: tidy(sp.diff(alpha[a], gs[b])))
         if any(sp.diff(x, g) != 0 for x in tensor for g in every):
-            raise KineticModelError(f"alpha is not linear in the gradient of {n!r}: not a taxis term ({sp.sstr(alpha)})")
+            raise KineticModelError(
+                f"alpha is not linear in the gradient of {n!r}: not a taxis term ({sp.sstr(alpha)})"
+            )
         if tensor != sp.zeros(d, d):
             chi[n] = tensor
     drift = sp.ImmutableMatrix([tidy(x.xreplace({g: 0 for g in every})) for x in alpha])

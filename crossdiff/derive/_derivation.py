@@ -140,23 +140,37 @@ class Derivation:
             diffusion = scalar_of(D)
             if diffusion is None:
                 if any(e.free_symbols & _state_symbols(kin) for e in D):
-                    raise KineticModelError(f"species {lim.name!r}: the derived diffusion is an anisotropic tensor "
-                                            "depending on the densities; the macroscopic solver takes constant tensors only")
+                    raise KineticModelError(
+                        f"species {lim.name!r}: the derived diffusion is an anisotropic tensor "
+                        "depending on the densities; the macroscopic solver takes constant tensors only"
+                    )
                 diffusion = D if D.rows > 1 else D[0, 0]
             taxis = []
             for signal, tensor in lim.effective_chi().items():
                 c = scalar_of(tensor)
                 if c is None:
-                    raise KineticModelError(f"species {lim.name!r}: the derived sensitivity towards {signal!r} is the "
-                                            f"anisotropic tensor {tensor.tolist()}; the macroscopic solver supports "
-                                            "scalar sensitivities only")
+                    raise KineticModelError(
+                        f"species {lim.name!r}: the derived sensitivity towards {signal!r} is the "
+                        f"anisotropic tensor {tensor.tolist()}; the macroscopic solver supports "
+                        "scalar sensitivities only"
+                    )
                 taxis.append(Taxis(signal, c))
             if lim.taxis_in_limit and lim.drift is not None and any(x != 0 for x in lim.drift):
-                raise KineticModelError(f"species {lim.name!r}: alpha has a gradient-free drift {lim.drift.tolist()}; "
-                                        "the macroscopic model has no drift term")
+                raise KineticModelError(
+                    f"species {lim.name!r}: alpha has a gradient-free drift {lim.drift.tolist()}; "
+                    "the macroscopic model has no drift term"
+                )
             ks = kin[lim.name]
-            species.append(Species(lim.name, diffusion=diffusion, taxis=tuple(taxis), reaction=lim.psi,
-                                   initial=ks.initial, long_name=ks.long_name))
+            species.append(
+                Species(
+                    lim.name,
+                    diffusion=diffusion,
+                    taxis=tuple(taxis),
+                    reaction=lim.psi,
+                    initial=ks.initial,
+                    long_name=ks.long_name,
+                )
+            )
         used = set()
         for s in species:
             for e in [*s.diffusion_entries(), *(t.sensitivity for t in s.taxis), s.reaction, s.initial]:
@@ -196,7 +210,9 @@ class Derivation:
                     parts.append(_fmt(lim.drift, latex))
                 rhs = " + ".join(parts) or "0"
                 lines.append(rf"\alpha_{{{u}}} = {rhs}" if latex else f"alpha_{lim.name} = {rhs}")
-            lines.append(rf"\psi_{{{u}}} = {_fmt(lim.psi, latex)}" if latex else f"psi_{lim.name} = {_fmt(lim.psi, False)}")
+            lines.append(
+                rf"\psi_{{{u}}} = {_fmt(lim.psi, latex)}" if latex else f"psi_{lim.name} = {_fmt(lim.psi, False)}"
+            )
         return lines
 
     def equations(self, latex: bool = False) -> list[str]:
@@ -209,18 +225,21 @@ class Derivation:
         eqs = r" \\" + "\n"
         body = coeffs.join(self.coefficient_lines(latex=True))
         system = eqs.join(line.replace(" = ", " &= ", 1) for line in self.equations(latex=True))
-        return (
-            "\\begin{gathered}\n" + body + "\n\\end{gathered}\n\n"
-            "\\begin{aligned}\n" + system + "\n\\end{aligned}"
-        )
+        return "\\begin{gathered}\n" + body + "\n\\end{gathered}\n\n\\begin{aligned}\n" + system + "\n\\end{aligned}"
 
     def to_dict(self) -> dict[str, Any]:
         """Coefficients as strings (SymPy syntax) and the notes: the ``--json`` output."""
-        out: dict[str, Any] = {"name": self.kinetic.name, "dimension": self.kinetic.dim, "method": self.method,
-                               "velocity": self.kinetic.velocity.describe(), "species": {}}
+        out: dict[str, Any] = {
+            "name": self.kinetic.name,
+            "dimension": self.kinetic.dim,
+            "method": self.method,
+            "velocity": self.kinetic.velocity.describe(),
+            "species": {},
+        }
         for lim in self.species:
             out["species"][lim.name] = {
-                "p": lim.p, "b": lim.b,
+                "p": lim.p,
+                "b": lim.b,
                 "D": [[sp.sstr(x) for x in row] for row in lim.D.tolist()],
                 "alpha": None if lim.alpha is None else [sp.sstr(x) for x in lim.alpha],
                 "chi": {k: [[sp.sstr(x) for x in row] for row in t.tolist()] for k, t in lim.chi.items()},
@@ -228,8 +247,9 @@ class Derivation:
                 "diffusion_in_limit": lim.diffusion_in_limit,
                 "taxis_in_limit": lim.taxis_in_limit,
             }
-        out["notes"] = [{"kind": n.kind, "species": n.species, "text": n.text, "differs_from_paper": n.differs}
-                        for n in self.notes]
+        out["notes"] = [
+            {"kind": n.kind, "species": n.species, "text": n.text, "differs_from_paper": n.differs} for n in self.notes
+        ]
         out["differences_from_paper"] = [n.text for n in self.differences]
         return out
 

@@ -164,15 +164,15 @@ class DiscreteCalculus:
             consts = self.model.constants()
             return tuple(tuple(x.xreplace(consts) for x in row) for row in expr_or_matrix)
         return tuple(
-            tuple(self.model.resolve(expr_or_matrix, s, **self._at(k, l)) for l in range(self.n))
-            for k in range(self.n)
+            tuple(self.model.resolve(expr_or_matrix, s, **self._at(k, l)) for l in range(self.n)) for k in range(self.n)
         )
 
     def matrix(self, kernel: tuple) -> sp.Matrix:
         """The operator matrix ``L[k, l] = w_l K[k][l] − δ_kl Σ_m w_m K[m][k]``."""
         w, n = self.weights, self.n
-        return sp.Matrix(n, n, lambda k, l: w[l] * kernel[k][l] - (
-            sp.Add(*[w[m] * kernel[m][k] for m in range(n)]) if k == l else 0))
+        return sp.Matrix(
+            n, n, lambda k, l: w[l] * kernel[k][l] - (sp.Add(*[w[m] * kernel[m][k] for m in range(n)]) if k == l else 0)
+        )
 
     def apply(self, kernel: tuple, g: tuple) -> tuple:
         return tuple(self.matrix(kernel) * sp.Matrix(g))

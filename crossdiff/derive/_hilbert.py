@@ -86,8 +86,9 @@ def derive(
         s = sp_.name
         m = calc.equilibrium(s)
         theta = [calc.invert(s, calc.mul(calc.velocity(b), m)) for b in range(model.dim)]
-        D = sp.ImmutableMatrix(model.dim, model.dim,
-                               lambda a, b: tidy(-calc.integrate(calc.mul(calc.velocity(a), theta[b]))))
+        D = sp.ImmutableMatrix(
+            model.dim, model.dim, lambda a, b: tidy(-calc.integrate(calc.mul(calc.velocity(a), theta[b])))
+        )
         if method == "numeric":
             D = _drop_roundoff(D)
         alpha, drift = None, None
@@ -117,9 +118,15 @@ def _singular_notes(model: KineticModel, s: str, chi: dict) -> list[Note]:
         for entry in set(tensor):
             bad = sorted(str(x) for x in sp.denom(sp.together(model.expand(entry))).free_symbols & dens)
             if bad:
-                notes.append(Note(WARNING, f"sensitivity towards {signal} ({sp.sstr(entry)}) is singular at "
-                                           f"{', '.join(b + ' = 0' for b in bad)}: the limit needs "
-                                           f"{', '.join(b + ' > 0' for b in bad)}", s))
+                notes.append(
+                    Note(
+                        WARNING,
+                        f"sensitivity towards {signal} ({sp.sstr(entry)}) is singular at "
+                        f"{', '.join(b + ' = 0' for b in bad)}: the limit needs "
+                        f"{', '.join(b + ' > 0' for b in bad)}",
+                        s,
+                    )
+                )
                 break
     return notes
 
@@ -128,12 +135,29 @@ def _switch_notes(species) -> list[Note]:
     s, p, b = species.name, species.p, species.b
     notes = []
     if p >= 2:
-        notes.append(Note(LIMIT, f"p = {p} >= 2 (the paper's q): T0 scales as eps^-{p}, the diffusion D drops out "
-                                 "of the limit ([q = 1] in (33))", s))
+        notes.append(
+            Note(
+                LIMIT,
+                f"p = {p} >= 2 (the paper's q): T0 scales as eps^-{p}, the diffusion D drops out "
+                "of the limit ([q = 1] in (33))",
+                s,
+            )
+        )
     if species.bias is not None and b >= 2:
-        notes.append(Note(LIMIT, f"bias of order eps^{b}, b >= 2: alpha is computed but has no effect in the limit "
-                                 "([b = 1] in (32))", s))
+        notes.append(
+            Note(
+                LIMIT,
+                f"bias of order eps^{b}, b >= 2: alpha is computed but has no effect in the limit ([b = 1] in (32))",
+                s,
+            )
+        )
     if species.bias is not None and b == 1 and p >= 2:
-        notes.append(Note(LIMIT, "b = 1 with p >= 2: taxis without diffusion (a hyperbolic equation; docs/theory.md §3 "
-                                 "general rule, not shown by (32)-(33))", s))
+        notes.append(
+            Note(
+                LIMIT,
+                "b = 1 with p >= 2: taxis without diffusion (a hyperbolic equation; docs/theory.md §3 "
+                "general rule, not shown by (32)-(33))",
+                s,
+            )
+        )
     return notes

@@ -107,7 +107,9 @@ class QuadratureCalculus:
             try:
                 return {sp.Integer(1): self.nodal.kernel(expr_or_matrix, s)}
             except KineticModelError:
-                raise KineticModelError(f"species {s!r}: the kernel matrix must be numeric for the numerical derivation") from None
+                raise KineticModelError(
+                    f"species {s!r}: the kernel matrix must be numeric for the numerical derivation"
+                ) from None
         return self._lin(expr_or_matrix, s, pair=True, what=f"kernel of species {s!r}")
 
     def apply(self, kernel: Lin, g: Lin) -> Lin:
@@ -130,7 +132,9 @@ class QuadratureCalculus:
             else:
                 kernel = self.kernel(turning.matrix if turning.matrix is not None else turning.expr, s)
                 if set(kernel) != {sp.Integer(1)}:
-                    raise KineticModelError(f"species {s!r}: T0 must not depend on the densities for the numerical derivation")
+                    raise KineticModelError(
+                        f"species {s!r}: T0 must not depend on the densities for the numerical derivation"
+                    )
                 a = turning_matrix(kernel[sp.Integer(1)], self.weights)
             a[0, :] = self.weights
             if np.linalg.cond(a) > 1e12:

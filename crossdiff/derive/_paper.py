@@ -50,8 +50,10 @@ def compare_with_paper(derivation: Derivation, calc) -> Derivation:
             got = scalar_of(lim.effective_D())
             shown = sp.sstr(printed.diffusion) + ("" if c == printed.diffusion else f" = {sp.sstr(c)}")
             if got is None or not _same(model, got, c):
-                diffs.append(f"diffusion: {eq} prints {shown}, the derivation gives "
-                             f"{sp.sstr(got) if got is not None else lim.effective_D().tolist()}")
+                diffs.append(
+                    f"diffusion: {eq} prints {shown}, the derivation gives "
+                    f"{sp.sstr(got) if got is not None else lim.effective_D().tolist()}"
+                )
         if printed.taxis is not None:
             chi = lim.effective_chi()
             for signal in sorted(set(printed.taxis) | set(chi)):
@@ -59,8 +61,10 @@ def compare_with_paper(derivation: Derivation, calc) -> Derivation:
                 tensor = chi.get(signal)
                 got = scalar_of(tensor) if tensor is not None else sp.Integer(0)
                 if got is None or not _same(model, got, want):
-                    diffs.append(f"sensitivity towards {signal}: {eq} prints {sp.sstr(want)}, the derivation gives "
-                                 f"{sp.sstr(got) if got is not None or tensor is None else tensor.tolist()}")
+                    diffs.append(
+                        f"sensitivity towards {signal}: {eq} prints {sp.sstr(want)}, the derivation gives "
+                        f"{sp.sstr(got) if got is not None or tensor is None else tensor.tolist()}"
+                    )
         if printed.reaction is not None:
             want = _printed(model, printed.reaction)
             if not _same(model, lim.psi, want):
@@ -70,16 +74,29 @@ def compare_with_paper(derivation: Derivation, calc) -> Derivation:
             if lim.alpha is None or any(not _same(model, a, b) for a, b in zip(alpha_p, lim.alpha)):
                 chi_p, _ = split_alpha(alpha_p, model)
                 shown = {k: (scalar_of(t) if scalar_of(t) is not None else t.tolist()) for k, t in chi_p.items()}
-                notes.append(Note(PAPER, f"bias kernel as printed, {printed.bias.describe()}, gives alpha_{name} = "
-                                         f"{_vec(model, alpha_p)} (sensitivities {shown}); this entry uses "
-                                         f"{model[name].bias.describe()}, giving alpha_{name} = {_vec(model, lim.alpha)}",
-                                  name, differs=True))
+                notes.append(
+                    Note(
+                        PAPER,
+                        f"bias kernel as printed, {printed.bias.describe()}, gives alpha_{name} = "
+                        f"{_vec(model, alpha_p)} (sensitivities {shown}); this entry uses "
+                        f"{model[name].bias.describe()}, giving alpha_{name} = {_vec(model, lim.alpha)}",
+                        name,
+                        differs=True,
+                    )
+                )
         if printed.interaction is not None:
             psi_p = sp.simplify(calc.integrate(calc.pointwise(printed.interaction, name)))
             if not _same(model, psi_p, lim.psi):
-                notes.append(Note(PAPER, f"interaction as printed, G = {sp.sstr(printed.interaction)}, gives psi_{name} = "
-                                         f"{sp.sstr(psi_p)}; this entry uses G = {sp.sstr(model[name].interaction)}, "
-                                         f"giving psi_{name} = {sp.sstr(lim.psi)}", name, differs=True))
+                notes.append(
+                    Note(
+                        PAPER,
+                        f"interaction as printed, G = {sp.sstr(printed.interaction)}, gives psi_{name} = "
+                        f"{sp.sstr(psi_p)}; this entry uses G = {sp.sstr(model[name].interaction)}, "
+                        f"giving psi_{name} = {sp.sstr(lim.psi)}",
+                        name,
+                        differs=True,
+                    )
+                )
         for text in diffs:
             notes.append(Note(PAPER, f"species {name}: {text}", name, differs=True))
         if not diffs:

@@ -52,9 +52,11 @@ from ..model import (
 )
 from ..time import Coordinate, Counters, Layout, Variable
 from ._faces import divergence, face_difference, face_mean
-from ._kernels import LIMITER_THETA, axis_view, second_difference, taxis_divergence
+from ._kernels import axis_view, second_difference
+from ._limiters import LIMITERS
 from ._sparsity import jacobian_sparsity
 from ._spectral import SpectralLaplacian
+from ._transport import taxis_divergence
 
 __all__ = ["Discretisation"]
 
@@ -126,9 +128,7 @@ class Discretisation:
         self.model = model
         self.grid = grid
         self.limiter = limiter
-        if limiter not in LIMITER_THETA:
-            raise InputError(f"unknown limiter {limiter!r}; choose one of: {', '.join(LIMITER_THETA)}")
-        self._theta = LIMITER_THETA[limiter]
+        self._theta = LIMITERS[limiter]
         self.krylov_rtol = krylov_rtol
         self.compiled: CompiledModel = compile_model(model, grid.ndim)
         cm = self.compiled
@@ -151,10 +151,15 @@ class Discretisation:
             elif s.diffusion_kind is DiffusionKind.TENSOR:
                 self._coef[i, :] = np.diag(s.diffusion_tensor)
         self._krylov = tuple(
-            i for i, s in enumerate(cm.species)
-            if self.parabolic[i] and (
+            i
+            for i, s in enumerate(cm.species)
+            if self.parabolic[i]
+            and (
                 s.diffusion_kind is DiffusionKind.NONLINEAR
-                or (s.diffusion_kind is DiffusionKind.TENSOR and np.any(s.diffusion_tensor - np.diag(np.diag(s.diffusion_tensor))))
+                or (
+                    s.diffusion_kind is DiffusionKind.TENSOR
+                    and np.any(s.diffusion_tensor - np.diag(np.diag(s.diffusion_tensor)))
+                )
             )
         )
         self._elliptic = tuple(self._make_elliptic(i) for i in cm.elliptic)
@@ -224,7 +229,9 @@ class Discretisation:
         """The directly (spectrally) solved species and their per-axis coefficients ``D_{i,a}/τ_i``
         (the Krylov preconditioners use ``_symbol(i)``)."""
         self._direct = [i for i in range(self.n) if self.parabolic[i] and self._coef[i].any() and i not in self._krylov]
-        self._direct_scales = np.array([self._coef[i] * self.inv_tau[i] for i in self._direct]).reshape(-1, self.grid.ndim)
+        self._direct_scales = np.array([self._coef[i] * self.inv_tau[i] for i in self._direct]).reshape(
+            -1, self.grid.ndim
+        )
 
     def _symbol(self, i: int) -> np.ndarray:
         """Eigenvalues of species ``i``'s constant-coefficient operator ``Σ_a D̄_{i,a} δ_a²``."""
@@ -288,9 +295,16 @@ class Discretisation:
                 chi_arr = _DUMMY if const else np.ascontiguousarray(np.broadcast_to(chi_cells, g.shape))
                 for a in range(g.ndim):
                     taxis_divergence(
-                        axis_view(U[i], a), axis_view(U[j], a),
-                        _DUMMY if const else axis_view(chi_arr, a), float(chi_cells) if const else 0.0, const,
-                        g.spacing[a], g.periodic[a], self._theta, axis_view(rate, a), 1.0,
+                        axis_view(U[i], a),
+                        axis_view(U[j], a),
+                        _DUMMY if const else axis_view(chi_arr, a),
+                        float(chi_cells) if const else 0.0,
+                        const,
+                        g.spacing[a],
+                        g.periodic[a],
+                        self._theta,
+                        axis_view(rate, a),
+                        1.0,
                     )
             if s.diffusion_kind is DiffusionKind.NONLINEAR:
                 if i not in self._frozen:
@@ -316,11 +330,15 @@ class Discretisation:
                 per, h = g.periodic[a], g.spacing[a]
                 divergence(self._frozen[i][a] * face_difference(u, a, per) / h, a, per, h, out=out)
             return out
-        cross = s.diffusion_kind is DiffusionKind.TENSOR and bool(np.any(s.diffusion_tensor - np.diag(np.diag(s.diffusion_tensor))))
+        cross = s.diffusion_kind is DiffusionKind.TENSOR and bool(
+            np.any(s.diffusion_tensor - np.diag(np.diag(s.diffusion_tensor)))
+        )
         if not cross:  # constant coefficient per axis: the compiled 3-point second difference
             u = np.ascontiguousarray(u)
             for a in range(g.ndim):
-                second_difference(axis_view(u, a), self._coef[i, a] / g.spacing[a] ** 2, g.periodic[a], axis_view(out, a))
+                second_difference(
+                    axis_view(u, a), self._coef[i, a] / g.spacing[a] ** 2, g.periodic[a], axis_view(out, a)
+                )
             return out
         for a in range(g.ndim):
             per, h = g.periodic[a], g.spacing[a]
@@ -368,7 +386,9 @@ class Discretisation:
             while stop + 1 < len(direct) and direct[stop + 1] == direct[stop] + 1:
                 stop += 1
             lo, hi = direct[start], direct[stop] + 1
-            out[lo:hi] = self.spectral.solve_diagonal(out[lo:hi], gamma_dt * self._direct_scales[start : stop + 1], overwrite=True)
+            out[lo:hi] = self.spectral.solve_diagonal(
+                out[lo:hi], gamma_dt * self._direct_scales[start : stop + 1], overwrite=True
+            )
             start = stop + 1
         for i in self._krylov:
             out[i] = self._krylov_solve(i, B[i], gamma_dt * self.inv_tau[i])
@@ -397,7 +417,9 @@ class Discretisation:
             x, info = spla.gmres(A, b.ravel(), x0=x0, rtol=self.krylov_rtol, atol=0.0, M=M, restart=50, maxiter=20)
         self.counters.n_krylov_solves += 1
         if info != 0:
-            raise NumericalError(f"implicit diffusion solve of species {self.compiled.species[i].name!r} did not converge")
+            raise NumericalError(
+                f"implicit diffusion solve of species {self.compiled.species[i].name!r} did not converge"
+            )
         return x.reshape(shape)
 
     def constrain(self, t: float, U: np.ndarray) -> np.ndarray:

@@ -15,12 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._limiters import LIMITER_THETA
-from ._transport import taxis_divergence
-
-# ``taxis_divergence`` and ``LIMITER_THETA`` are re-exported while ``Discretisation`` imports them
-# from here (their homes are ``._transport`` and ``._limiters``).
-__all__ = ["second_difference", "axis_view", "taxis_divergence", "LIMITER_THETA"]
+__all__ = ["second_difference", "axis_view"]
 
 
 def axis_view(a: np.ndarray, axis: int) -> np.ndarray:

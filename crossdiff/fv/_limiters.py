@@ -19,14 +19,10 @@ from __future__ import annotations
 
 from ..registry import Registry
 
-__all__ = ["LIMITERS", "LIMITER_THETA"]
+__all__ = ["LIMITERS"]
 
 #: Slope limiters by name: the value is θ of the generalised minmod limiter.
 LIMITERS: Registry[float] = Registry("limiter")
 LIMITERS.register("mc", 2.0, "monotonised central, θ = 2: the least dissipative (default)")
 LIMITERS.register("gminmod", 1.5, "generalised minmod, θ = 1.5")
 LIMITERS.register("minmod", 1.0, "minmod, θ = 1: the most dissipative")
-
-#: Deprecated view of :data:`LIMITERS` as a plain ``{name: θ}`` dict, kept while
-#: ``Discretisation`` still imports it (use ``LIMITERS[name]``).
-LIMITER_THETA: dict[str, float] = {name: LIMITERS[name] for name in LIMITERS}

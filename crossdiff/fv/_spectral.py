@@ -91,8 +91,9 @@ class SpectralLaplacian:
         if axes_fft:
             out = sfft.ifftn(out, axes=axes_fft, workers=self.workers, overwrite_x=overwrite).real
         if axes_dct:
-            out = sfft.idctn(out, type=2, axes=axes_dct, norm="ortho", workers=self.workers,
-                             overwrite_x=overwrite or bool(axes_fft))
+            out = sfft.idctn(
+                out, type=2, axes=axes_dct, norm="ortho", workers=self.workers, overwrite_x=overwrite or bool(axes_fft)
+            )
         return np.ascontiguousarray(out)
 
     def solve(self, b: np.ndarray, symbol: np.ndarray, shift: float | np.ndarray = 1.0) -> np.ndarray:

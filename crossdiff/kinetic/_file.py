@@ -83,14 +83,14 @@ def _velocity(table: Mapping[str, Any]):
     if space == "sphere":
         for key in ("points", "weights"):
             if key in table:
-                raise KineticModelError(f"[velocity] {key} is only for space = \"discrete\"")
+                raise KineticModelError(f'[velocity] {key} is only for space = "discrete"')
         dim = table.get("dim")
         if isinstance(dim, bool) or dim not in (1, 2, 3):
             raise KineticModelError(f"[velocity] dim must be 1, 2 or 3, got {dim!r}")
         return Sphere(dim, to_expr(_value(table.get("radius", 1), "[velocity] radius"), "[velocity] radius"))
     if space == "discrete":
         if "radius" in table:
-            raise KineticModelError("[velocity] radius is only for space = \"sphere\"")
+            raise KineticModelError('[velocity] radius is only for space = "sphere"')
         points = table.get("points")
         if not isinstance(points, list) or not all(isinstance(p, list) for p in points):
             raise KineticModelError("[velocity] points must be a list of velocity vectors, e.g. [[-1], [1]]")
@@ -169,7 +169,9 @@ def _paper(table: Mapping[str, Any]) -> PaperReference:
             taxis = {}
             for term in terms:
                 term = _keys(term, {"signal", "sensitivity"}, f"{where} taxis")
-                taxis[str(term.get("signal"))] = to_expr(_value(term.get("sensitivity", 1), f"{where} taxis"), f"{where} taxis")
+                taxis[str(term.get("signal"))] = to_expr(
+                    _value(term.get("sensitivity", 1), f"{where} taxis"), f"{where} taxis"
+                )
             kwargs["taxis"] = taxis
         if "bias" in entry:
             kwargs["bias"] = _bias(entry["bias"], f"{where} bias")
@@ -192,11 +194,20 @@ def kinetic_from_dict(data: Mapping[str, Any], source: str = "kinetic") -> Kinet
     species = tuple(_species(t, k + 1) for k, t in enumerate(tables))
     defaults = RunDefaults.from_table(data["domain"], KineticModelError) if "domain" in data else None
     if defaults is not None and len(defaults.extent) != velocity.dim:
-        raise KineticModelError(f"[domain] has {len(defaults.extent)} dimensions but the velocity space has d = {velocity.dim}")
+        raise KineticModelError(
+            f"[domain] has {len(defaults.extent)} dimensions but the velocity space has d = {velocity.dim}"
+        )
     return KineticModel(
-        species=species, velocity=velocity, parameters=params, name=str(meta.get("name", source)),
-        description=str(meta.get("description", "")), reference=str(meta.get("reference", "")),
-        definitions=defs, parameter_info=info, defaults=defaults, macro=str(meta.get("macro", "")),
+        species=species,
+        velocity=velocity,
+        parameters=params,
+        name=str(meta.get("name", source)),
+        description=str(meta.get("description", "")),
+        reference=str(meta.get("reference", "")),
+        definitions=defs,
+        parameter_info=info,
+        defaults=defaults,
+        macro=str(meta.get("macro", "")),
         paper=_paper(data["paper"]) if "paper" in data else None,
     )
 

@@ -164,7 +164,9 @@ class KineticModel(ModelBase[KineticSpecies]):
         for what, keys in (("species", names), ("parameter", self.parameters), ("definition", self.definitions)):
             for key in keys:
                 if key in S.KINETIC_NAMES or key in sigmas or key.startswith(S.RESERVED_PREFIXES):
-                    raise KineticModelError(f"{what} name {key!r} is reserved by kinetic expressions (see crossdiff.kinetic)")
+                    raise KineticModelError(
+                        f"{what} name {key!r} is reserved by kinetic expressions (see crossdiff.kinetic)"
+                    )
         if self.defaults is None:
             d = self.velocity.dim
             defaults = RunDefaults(extent=((0.0, 1.0),) * d, cells=((100,) if d == 1 else (64,) * d))
@@ -186,8 +188,10 @@ class KineticModel(ModelBase[KineticSpecies]):
         compiled kernels, the derivation keeps ``R = 1`` or ``d = 2`` exact, so that its
         results simplify.)
         """
-        return {sp.Symbol(k): sp.nsimplify(v, rational=True) if float(v).is_integer() else sp.Float(v)
-                for k, v in self.parameters.items()}
+        return {
+            sp.Symbol(k): sp.nsimplify(v, rational=True) if float(v).is_integer() else sp.Float(v)
+            for k, v in self.parameters.items()
+        }
 
     def constants(self) -> dict[sp.Symbol, sp.Expr]:
         """``R``, ``d`` and ``absV`` as their values for this velocity space."""

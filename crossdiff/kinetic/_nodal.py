@@ -63,7 +63,9 @@ def turning_matrix(kernel: np.ndarray, weights: np.ndarray) -> np.ndarray:
     table = np.asarray(kernel, dtype=float)
     w = np.asarray(weights, dtype=float)
     if table.ndim != 2 or table.shape != (w.size, w.size):
-        raise KineticModelError(f"a turning kernel on {w.size} nodes must be a {w.size}x{w.size} table, got shape {table.shape}")
+        raise KineticModelError(
+            f"a turning kernel on {w.size} nodes must be a {w.size}x{w.size} table, got shape {table.shape}"
+        )
     return table * w[None, :] - np.diag(w @ table)
 
 
@@ -207,9 +209,7 @@ class NodalModel:
                 raise KineticModelError(f"{sp.sstr(expr)} is not finite on the velocity nodes") from None
         return np.broadcast_to(np.asarray(out, dtype=float), shape).copy()
 
-    def kernel(
-        self, kernel: sp.Expr | tuple, species: str, state: Mapping[str, float] | None = None
-    ) -> np.ndarray:
+    def kernel(self, kernel: sp.Expr | tuple, species: str, state: Mapping[str, float] | None = None) -> np.ndarray:
         """The table ``T(v_k, v_l)``, shape ``(m, m)``, of a kernel of ``species`` at ``state``.
 
         Parameters
@@ -223,8 +223,9 @@ class NodalModel:
             The densities and gradients at the point (see the class notes).
         """
         if isinstance(kernel, tuple):
-            return np.array([[float(self._at(self.numbers(self.model.expand(x)), state, species)) for x in row]
-                             for row in kernel])
+            return np.array(
+                [[float(self._at(self.numbers(self.model.expand(x)), state, species)) for x in row] for row in kernel]
+            )
         expr = self.numbers(self.model.expand(self.resolve(kernel, species)))
         return self.evaluate(self._at(expr, state, species), pair=True)
 

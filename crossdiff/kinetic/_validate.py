@@ -14,7 +14,17 @@ from ._velocity import DiscreteVelocities, Sphere
 __all__ = ["validate", "allowed_symbols"]
 
 _DENS, _V, _VS, _M, _MS, _F, _FS, _GRAD_V, _GRAD_VS, _SIGMA, _DEFS = (
-    "densities", "v", "vs", "M", "Ms", "f", "fs", "grad_v", "grad_vs", "sigma", "definitions",
+    "densities",
+    "v",
+    "vs",
+    "M",
+    "Ms",
+    "f",
+    "fs",
+    "grad_v",
+    "grad_vs",
+    "sigma",
+    "definitions",
 )
 
 #: What each kind of expression may use, beyond the parameters and the constants R, d, absV.

@@ -59,7 +59,9 @@ def kernel_cache_dir() -> Path | None:
         candidates.append(Path(os.environ["CROSSDIFF_CACHE"]))
     base = os.environ.get("XDG_CACHE_HOME")
     candidates.append((Path(base) if base else Path.home() / ".cache") / "crossdiff" / "kernels")
-    candidates.append(Path(tempfile.gettempdir()) / f"crossdiff-kernels-{os.getuid() if hasattr(os, 'getuid') else 'user'}")
+    candidates.append(
+        Path(tempfile.gettempdir()) / f"crossdiff-kernels-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    )
     for path in candidates:
         try:
             path.mkdir(parents=True, exist_ok=True)
@@ -87,18 +89,20 @@ def _source(exprs: Sequence[tuple[int, sp.Expr]], symbols: list[sp.Symbol], para
         body.append(f"        out[{i}, c] = {printer.doprint(e)}")
     if printer._not_supported:
         return None
-    return "\n".join([
-        "import math",
-        "from numba import njit",
-        "",
-        "",
-        '@njit(cache=True, error_model="numpy")',
-        "def reactions(t, U, out, p):",
-        *[f"    p_{k} = p[{k}]" for k in range(len(parameters))],
-        "    for c in range(U.shape[1]):",
-        *body,
-        "",
-    ])
+    return "\n".join(
+        [
+            "import math",
+            "from numba import njit",
+            "",
+            "",
+            '@njit(cache=True, error_model="numpy")',
+            "def reactions(t, U, out, p):",
+            *[f"    p_{k} = p[{k}]" for k in range(len(parameters))],
+            "    for c in range(U.shape[1]):",
+            *body,
+            "",
+        ]
+    )
 
 
 def fused_reactions(compiled, indices: Sequence[int]) -> Callable[[float, np.ndarray, np.ndarray], None] | None:

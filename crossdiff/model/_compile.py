@@ -170,6 +170,7 @@ def compile_model(model: Model, ndim: int | None = None) -> CompiledModel:
     positive: dict[int, str] = {}
     elliptic = []
     for i, s in enumerate(model.species):
+
         def prep(expr: sp.Expr) -> sp.Expr:
             return model.expand(expr).xreplace(values)
 
@@ -196,11 +197,15 @@ def compile_model(model: Model, ndim: int | None = None) -> CompiledModel:
             else:
                 kind = DiffusionKind.NONLINEAR
                 for j in _singular_species(diffusion.expr, symbols):
-                    positive.setdefault(j, f"diffusion of species {s.name!r} ({sp.sstr(s.diffusion)}) is singular at {symbols[j]} = 0")
+                    positive.setdefault(
+                        j, f"diffusion of species {s.name!r} ({sp.sstr(s.diffusion)}) is singular at {symbols[j]} = 0"
+                    )
         taxis = []
         for term in s.taxis:
             j = model.index(term.signal)
-            kern = compile_kernel(prep(term.sensitivity), symbols, f"sensitivity of species {s.name!r} towards {term.signal!r}")
+            kern = compile_kernel(
+                prep(term.sensitivity), symbols, f"sensitivity of species {s.name!r} towards {term.signal!r}"
+            )
             if kern.constant and kern.value == 0:
                 continue
             for k in _singular_species(kern.expr, symbols):

@@ -76,7 +76,9 @@ def model_from_dict(data: Mapping[str, Any], source: str = "model") -> Model:
             term = check_keys(term, _KEYS["taxis"], f"taxis of species {name!r}")
             if "signal" not in term:
                 raise ModelError(f"taxis of species {name!r}: missing 'signal'")
-            terms.append(Taxis(term["signal"], expr_value(term.get("sensitivity", 1), f"sensitivity of species {name!r}")))
+            terms.append(
+                Taxis(term["signal"], expr_value(term.get("sensitivity", 1), f"sensitivity of species {name!r}"))
+            )
         kwargs["taxis"] = tuple(terms)
         species.append(Species(**kwargs))
     return Model(
@@ -133,7 +135,9 @@ def model_to_dict(model: Model) -> dict[str, Any]:
     for s in model.species:
         table: dict[str, Any] = {"name": s.name, "long_name": s.long_name}
         if s.is_tensor:
-            table["diffusion"] = [[_expr_out(s.diffusion[i, j]) for j in range(s.diffusion.cols)] for i in range(s.diffusion.rows)]
+            table["diffusion"] = [
+                [_expr_out(s.diffusion[i, j]) for j in range(s.diffusion.cols)] for i in range(s.diffusion.rows)
+            ]
         else:
             table["diffusion"] = _expr_out(s.diffusion)
         if s.taxis:

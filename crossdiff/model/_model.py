@@ -53,9 +53,7 @@ class Taxis:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "signal", check_name(self.signal, "taxis signal"))
-        object.__setattr__(
-            self, "sensitivity", to_expr(self.sensitivity, f"sensitivity towards {self.signal!r}")
-        )
+        object.__setattr__(self, "sensitivity", to_expr(self.sensitivity, f"sensitivity towards {self.signal!r}"))
 
 
 def _to_diffusion(value: object, what: str) -> sp.Expr | sp.ImmutableMatrix:
@@ -268,7 +266,9 @@ class Model(ModelBase[Species]):
 
             eig = np.linalg.eigvalsh(np.array(matrix.tolist(), dtype=float))
             if eig.min() < 0:
-                raise ModelError(f"diffusion tensor of species {s.name!r} is not positive semi-definite (eigenvalue {eig.min():g})")
+                raise ModelError(
+                    f"diffusion tensor of species {s.name!r} is not positive semi-definite (eigenvalue {eig.min():g})"
+                )
         else:
             diff = self.expand(s.diffusion).xreplace(values)
             if diff.is_number:
@@ -299,4 +299,3 @@ class Model(ModelBase[Species]):
 def species_symbols(model: Model) -> list[sp.Symbol]:
     """The species as SymPy symbols, in order."""
     return [sp.Symbol(n) for n in model.species_names]
-

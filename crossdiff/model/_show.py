@@ -38,13 +38,19 @@ def equations(model, latex: bool = False) -> list[str]:
                 parts.append(rf"{coef}\Delta {u}" if latex else f"{coef}lap({u})")
             else:
                 parts.append(
-                    rf"\nabla\cdot\left(({_fmt(d, latex)})\nabla {u}\right)" if latex else f"div(({_fmt(d, latex)}) grad {u})"
+                    rf"\nabla\cdot\left(({_fmt(d, latex)})\nabla {u}\right)"
+                    if latex
+                    else f"div(({_fmt(d, latex)}) grad {u})"
                 )
         for term in s.taxis:
             chi = term.sensitivity
             w = sp.latex(sp.Symbol(term.signal)) if latex else term.signal
             if latex:
-                inner = u if chi == 1 else (f"{_fmt(chi, latex)} {u}" if _bare(chi) else rf"\left({_fmt(chi, latex)}\right) {u}")
+                inner = (
+                    u
+                    if chi == 1
+                    else (f"{_fmt(chi, latex)} {u}" if _bare(chi) else rf"\left({_fmt(chi, latex)}\right) {u}")
+                )
                 parts.append(rf"- \nabla\cdot\left({inner}\,\nabla {w}\right)")
             else:
                 inner = u if chi == 1 else (f"{_fmt(chi, latex)}*{u}" if _bare(chi) else f"({_fmt(chi, latex)})*{u}")

@@ -16,7 +16,10 @@ class Status(Enum):
     NONFINITE = ("non-finite", "non-finite values (NaN or inf) appeared")
     STEP_COLLAPSE = ("step-collapse", "the step size collapsed below the minimum (stiffness or blow-up)")
     SINGULAR = ("singular", "a density required to stay positive (singular sensitivity) reached zero")
-    NEGATIVE = ("negative", "the equations drive a density below zero (a reaction is negative where the density vanishes)")
+    NEGATIVE = (
+        "negative",
+        "the equations drive a density below zero (a reaction is negative where the density vanishes)",
+    )
     INTERRUPTED = ("interrupted", "the run was interrupted")
 
     def __init__(self, label: str, message: str):

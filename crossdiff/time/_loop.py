@@ -205,7 +205,8 @@ def integrate(
                 dt = controller.propose(cstate, stepper.step_limit(system, t, U), remaining)
                 if adaptive and dt < controller.dt_min * max(1.0, abs(t)):
                     report = obs.first("explain_collapse", t, U, dt) or FailureReport(
-                        Status.STEP_COLLAPSE, t, detail=f"step size {dt:.3g} at t = {t:.6g} collapsed")
+                        Status.STEP_COLLAPSE, t, detail=f"step size {dt:.3g} at t = {t:.6g} collapsed"
+                    )
                     break
                 with np.errstate(all="ignore"):
                     result = stepper.step(system, t, U, dt, stepper_state)

@@ -84,8 +84,13 @@ class ProgressBar(Observer):
         from tqdm import tqdm
 
         self._t0 = t0
-        self._bar = tqdm(total=self.t_end - t0, unit="t", file=sys.stderr, leave=False,
-                         bar_format="{l_bar}{bar}| t={n:.4g}/{total:.4g} [{elapsed}<{remaining}]")
+        self._bar = tqdm(
+            total=self.t_end - t0,
+            unit="t",
+            file=sys.stderr,
+            leave=False,
+            bar_format="{l_bar}{bar}| t={n:.4g}/{total:.4g} [{elapsed}<{remaining}]",
+        )
 
     def save(self, t, U):
         if self._bar is not None:
@@ -137,7 +142,12 @@ class Monitor(Observer):
             for i in range(F.shape[0]):
                 u = F[i]
                 total = float(np.sum(u))
-                if system.differential[i] and np.min(u) >= 0 and total > 0 and self._block(u) / total < self.concentration:
+                if (
+                    system.differential[i]
+                    and np.min(u) >= 0
+                    and total > 0
+                    and self._block(u) / total < self.concentration
+                ):
                     watch.append(i)
         self._watch = tuple(watch)
 
@@ -161,7 +171,11 @@ class Monitor(Observer):
             low, high = float(F[i].ravel()[flat]), float(np.max(np.abs(F[i])))
             if low < 1e-3 * high:
                 return FailureReport(
-                    Status.SINGULAR, t, names[i], self._where(flat), low,
+                    Status.SINGULAR,
+                    t,
+                    names[i],
+                    self._where(flat),
+                    low,
                     f"{names[i]} is approaching 0 (min {low:.3g}) but {reason}; the step size collapsed to {dt:.3g}",
                 )
         return None
@@ -186,7 +200,11 @@ class Monitor(Observer):
             flat = int(np.argmin(r))
             if r.ravel()[flat] < 0.0:
                 return FailureReport(
-                    Status.NEGATIVE, t, names[i], self._where(flat), float(F[i].ravel()[flat]),
+                    Status.NEGATIVE,
+                    t,
+                    names[i],
+                    self._where(flat),
+                    float(F[i].ravel()[flat]),
                     f"{names[i]} = 0 there but d{names[i]}/dt = {r.ravel()[flat]:.3g} < 0: its reaction is negative "
                     f"where {names[i]} vanishes, so the model does not keep {names[i]} non-negative",
                 )
@@ -210,7 +228,11 @@ class Monitor(Observer):
             low = float(F[i].ravel()[flat])
             if low <= 0:
                 return FailureReport(
-                    Status.SINGULAR, t, names[i], self._where(flat), low,
+                    Status.SINGULAR,
+                    t,
+                    names[i],
+                    self._where(flat),
+                    low,
                     f"{names[i]} reached {low:.3g} <= 0 but {reason}",
                 )
         for i in range(F.shape[0]):
@@ -218,7 +240,11 @@ class Monitor(Observer):
             peak = float(np.abs(F[i]).ravel()[flat])
             if peak > self._peak:
                 return FailureReport(
-                    Status.BLOWUP, t, names[i], self._where(flat), peak,
+                    Status.BLOWUP,
+                    t,
+                    names[i],
+                    self._where(flat),
+                    peak,
                     f"peak {peak:.4g} exceeds the limit {self._peak:.4g}",
                 )
         for i in self._watch:
@@ -228,7 +254,11 @@ class Monitor(Observer):
                 flat = int(np.argmax(F[i]))
                 peak = float(F[i].ravel()[flat])
                 return FailureReport(
-                    Status.BLOWUP, t, names[i], self._where(flat), peak,
+                    Status.BLOWUP,
+                    t,
+                    names[i],
+                    self._where(flat),
+                    peak,
                     f"{100 * block / total:.0f}% of the mass of {names[i]} is in the {3 ** F[i].ndim} cells "
                     "around the peak (finite-time concentration, unresolved by the grid)",
                 )

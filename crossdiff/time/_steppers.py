@@ -139,8 +139,15 @@ class IMEX(Stepper):
         :class:`FixedStep` when ``dt`` is given).
     """
 
-    def __init__(self, rtol: float = 1e-4, atol: float = 1e-6, dt: float | None = None, cfl: float | None = None,
-                 tableau: IMEXTableau = KENCARP4, controller: Controller | None = None):
+    def __init__(
+        self,
+        rtol: float = 1e-4,
+        atol: float = 1e-6,
+        dt: float | None = None,
+        cfl: float | None = None,
+        tableau: IMEXTableau = KENCARP4,
+        controller: Controller | None = None,
+    ):
         self.rtol = positive_number(rtol, "rtol")
         self.atol = positive_number(atol, "atol")
         self.dt = None if dt is None else positive_number(dt, "dt")
@@ -192,8 +199,9 @@ class IMEX(Stepper):
         inc_flat, err_flat = increment.reshape(-1), error.reshape(-1)
 
         def scatter(j: int, coefficients: np.ndarray, k: np.ndarray) -> None:
-            ark_scatter(flat, j, dt * coefficients[1:, j], inc_flat, err_flat, dt * tab.b[j], dt * weights_err[j],
-                        k.reshape(-1))
+            ark_scatter(
+                flat, j, dt * coefficients[1:, j], inc_flat, err_flat, dt * tab.b[j], dt * weights_err[j], k.reshape(-1)
+            )
 
         for j in range(s):
             tj = t + tab.c[j] * dt
@@ -316,8 +324,16 @@ class BDF(Stepper):
             def f(tt, y):
                 return system.rhs(tt, y.reshape(shape)).ravel()
 
-            solver = ScipyBDF(f, t, U.ravel(), t_bound, rtol=self.rtol, atol=self.atol,
-                              jac_sparsity=sparsity() if sparsity is not None else None, first_step=state.last_step)
+            solver = ScipyBDF(
+                f,
+                t,
+                U.ravel(),
+                t_bound,
+                rtol=self.rtol,
+                atol=self.atol,
+                jac_sparsity=sparsity() if sparsity is not None else None,
+                first_step=state.last_step,
+            )
             state = _BDFState(solver, state.last_step, 0)
         try:
             message = solver.step()

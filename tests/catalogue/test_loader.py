@@ -42,12 +42,19 @@ def test_names_or_paths(tmp_path):
         catalogue.resolve_model(tmp_path / "missing.toml")
 
 
-@pytest.mark.parametrize("call, error, words", [
-    (lambda: catalogue.load("nope"), ModelError, ["unknown catalogue model 'nope'", "keller-segel"]),
-    (lambda: catalogue.resolve_model("nope"), ModelError, ["unknown catalogue model 'nope'"]),
-    (lambda: catalogue.path("nope", "kinetic"), KineticModelError, ["unknown kinetic model 'nope'", "oncolytic-virus-kinetic"]),
-    (lambda: catalogue.load_kinetic("keller-segel"), KineticModelError, ["unknown kinetic model 'keller-segel'"]),
-])
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: catalogue.load("nope"), ModelError, ["unknown catalogue model 'nope'", "keller-segel"]),
+        (lambda: catalogue.resolve_model("nope"), ModelError, ["unknown catalogue model 'nope'"]),
+        (
+            lambda: catalogue.path("nope", "kinetic"),
+            KineticModelError,
+            ["unknown kinetic model 'nope'", "oncolytic-virus-kinetic"],
+        ),
+        (lambda: catalogue.load_kinetic("keller-segel"), KineticModelError, ["unknown kinetic model 'keller-segel'"]),
+    ],
+)
 def test_unknown_names_list_the_entries_of_their_kind(call, error, words):
     with pytest.raises(error) as info:
         call()

@@ -23,8 +23,15 @@ def _small_grid(model) -> str:
 
 def test_catalogue_is_not_empty():
     # the paper's case studies plus the Keller-Segel references (SPEC §1)
-    for name in ("may-nowak-taxis", "oncolytic-virus", "cancer-invasion", "forager-scrounger",
-                 "nonlinear-singular", "keller-segel", "keller-segel-elliptic"):
+    for name in (
+        "may-nowak-taxis",
+        "oncolytic-virus",
+        "cancer-invasion",
+        "forager-scrounger",
+        "nonlinear-singular",
+        "keller-segel",
+        "keller-segel-elliptic",
+    ):
         assert name in NAMES
 
 
@@ -32,8 +39,9 @@ def test_catalogue_is_not_empty():
 def test_catalogue_model_runs_from_cli(cli, tmp_path, name):
     model = catalogue.load(name)
     out = tmp_path / f"{name}.nc"
-    res = cli("run", name, "--grid", _small_grid(model), "--t-end", T_END, "--save-every", T_END / 2,
-              "--out", out, "--json")
+    res = cli(
+        "run", name, "--grid", _small_grid(model), "--t-end", T_END, "--save-every", T_END / 2, "--out", out, "--json"
+    )
     assert res.rc == 0, res.err
     assert res.err == ""
     summary = json.loads(res.out)

@@ -37,18 +37,38 @@ def _edit(old: str, new: str) -> str:
 BAD_FILES = [
     ("malformed-toml", "[model\nname = 'x'\n", ["malformed TOML"]),
     ("malformed-toml-value", _edit("r = 0.5", "r = 0.5.5"), ["malformed TOML"]),
-    ("unknown-species-key", _edit('long_name = "cells"', 'long_name = "cells"\ndifusion = 1'), ["unknown key", "difusion"]),
+    (
+        "unknown-species-key",
+        _edit('long_name = "cells"', 'long_name = "cells"\ndifusion = 1'),
+        ["unknown key", "difusion"],
+    ),
     ("unknown-domain-key", _edit("cells = [16]", "cells = [16]\ncell = 3"), ["unknown key", "'cell'"]),
     ("unknown-top-table", KS_TOML + "\n[paramters]\nq = 1\n", ["unknown key", "paramters"]),
-    ("unknown-model-key", _edit('description = "test model"', 'description = "test model"\nauthor = "me"'), ["unknown key", "author"]),
-    ("unknown-taxis-key", _edit('sensitivity = "chi"', 'sensitivity = "chi", strength = 2'), ["unknown key", "strength"]),
+    (
+        "unknown-model-key",
+        _edit('description = "test model"', 'description = "test model"\nauthor = "me"'),
+        ["unknown key", "author"],
+    ),
+    (
+        "unknown-taxis-key",
+        _edit('sensitivity = "chi"', 'sensitivity = "chi", strength = 2'),
+        ["unknown key", "strength"],
+    ),
     ("taxis-unknown-signal", _edit('signal = "v"', 'signal = "w"'), ["unknown species", "'w'"]),
     ("taxis-no-signal", _edit('signal = "v", ', ""), ["signal"]),
-    ("unknown-symbol", _edit('reaction = "r*u*(1 - u)"', 'reaction = "r*u*(1 - u) + foo"'), ["unknown symbol", "'foo'"]),
+    (
+        "unknown-symbol",
+        _edit('reaction = "r*u*(1 - u)"', 'reaction = "r*u*(1 - u) + foo"'),
+        ["unknown symbol", "'foo'"],
+    ),
     ("missing-parameter", _edit('reaction = "u - v"', 'reaction = "k*u - v"'), ["unknown symbol", "'k'", "parameter"]),
     ("unknown-function", _edit('reaction = "u - v"', 'reaction = "erf(u) - v"'), ["unknown function", "erf"]),
     ("syntax-error", _edit('reaction = "u - v"', 'reaction = "u -* v"'), ["cannot parse", "u -* v"]),
-    ("python-code", _edit('reaction = "u - v"', "reaction = \"__import__('os').system('touch PWNED')\""), ["reaction of species 'v'", "unknown function"]),
+    (
+        "python-code",
+        _edit('reaction = "u - v"', "reaction = \"__import__('os').system('touch PWNED')\""),
+        ["reaction of species 'v'", "unknown function"],
+    ),
     ("negative-diffusion", _edit("diffusion = 1", "diffusion = -1"), ["negative diffusion", "'u'"]),
     ("negative-diffusion-param", _edit("diffusion = 1", 'diffusion = "-chi"'), ["negative diffusion", "'u'"]),
     ("negative-diffusion-tensor", _edit("diffusion = 1", "diffusion = [[1, 0], [0, -1]]"), ["positive semi-definite"]),
@@ -59,26 +79,63 @@ BAD_FILES = [
     ("parameter-no-value", _edit("r = 0.5", 'r = { description = "rate" }'), ["parameter 'r'", "no value"]),
     ("parameter-is-species", _edit("r = 0.5", "r = 0.5\nv = 1"), ["parameter 'v'", "species"]),
     ("duplicate-species", KS_TOML + '\n[[species]]\nname = "u"\n', ["'u'", "twice"]),
-    ("reserved-name", _edit('name = "v"', 'name = "x"').replace('signal = "v"', 'signal = "x"').replace("u - v", "u - x"), ["reserved"]),
+    (
+        "reserved-name",
+        _edit('name = "v"', 'name = "x"').replace('signal = "v"', 'signal = "x"').replace("u - v", "u - x"),
+        ["reserved"],
+    ),
     ("no-species", '[model]\nname = "empty"\n', ["species"]),
     ("negative-tau", _edit('reaction = "u - v"', 'reaction = "u - v"\ntau = -1'), ["tau", ">= 0"]),
     ("noise-in-reaction", _edit('reaction = "u - v"', 'reaction = "u - v + noise"'), ["noise", "initial"]),
     ("initial-depends-on-species", _edit('initial = "1"', 'initial = "u"'), ["initial data", "'u'"]),
-    ("initial-nan-log", _edit('initial = "1 + 0.2*cos(pi*x)"', 'initial = "log(x - 100)"'), ["initial data", "'u'", "not finite"]),
-    ("initial-nan-sqrt", _edit('initial = "1 + 0.2*cos(pi*x)"', 'initial = "sqrt(0.5 - x)"'), ["initial data", "'u'", "not finite"]),
-    ("initial-complex", _edit('initial = "1 + 0.2*cos(pi*x)"', 'initial = "sqrt(-1)"'), ["initial data", "'u'", "complex"]),
-    ("initial-negative", _edit('initial = "1 + 0.2*cos(pi*x)"', 'initial = "x - 0.5"'), ["initial data", "'u'", "negative"]),
-    ("initial-division-by-zero", _edit('initial = "1"', 'initial = "1/0"'), ["initial data", "'v'", "division by zero"]),
+    (
+        "initial-nan-log",
+        _edit('initial = "1 + 0.2*cos(pi*x)"', 'initial = "log(x - 100)"'),
+        ["initial data", "'u'", "not finite"],
+    ),
+    (
+        "initial-nan-sqrt",
+        _edit('initial = "1 + 0.2*cos(pi*x)"', 'initial = "sqrt(0.5 - x)"'),
+        ["initial data", "'u'", "not finite"],
+    ),
+    (
+        "initial-complex",
+        _edit('initial = "1 + 0.2*cos(pi*x)"', 'initial = "sqrt(-1)"'),
+        ["initial data", "'u'", "complex"],
+    ),
+    (
+        "initial-negative",
+        _edit('initial = "1 + 0.2*cos(pi*x)"', 'initial = "x - 0.5"'),
+        ["initial data", "'u'", "negative"],
+    ),
+    (
+        "initial-division-by-zero",
+        _edit('initial = "1"', 'initial = "1/0"'),
+        ["initial data", "'v'", "division by zero"],
+    ),
     # singular sensitivity 1/v with v(0) = 0 on half of the domain (Heaviside(0) = 1/2 elsewhere)
-    ("singular-sensitivity", _edit('sensitivity = "chi"', 'sensitivity = "chi/v"').replace('initial = "1"\n', 'initial = "heaviside(x - 0.5)"\n'),
-     ["initial data", "'v'", "> 0", "singular"]),
-    ("singular-log-sensitivity", _edit('sensitivity = "chi"', 'sensitivity = "log(v)"').replace('initial = "1"\n', 'initial = "heaviside(x - 0.5)"\n'),
-     ["initial data", "'v'", "> 0"]),
+    (
+        "singular-sensitivity",
+        _edit('sensitivity = "chi"', 'sensitivity = "chi/v"').replace(
+            'initial = "1"\n', 'initial = "heaviside(x - 0.5)"\n'
+        ),
+        ["initial data", "'v'", "> 0", "singular"],
+    ),
+    (
+        "singular-log-sensitivity",
+        _edit('sensitivity = "chi"', 'sensitivity = "log(v)"').replace(
+            'initial = "1"\n', 'initial = "heaviside(x - 0.5)"\n'
+        ),
+        ["initial data", "'v'", "> 0"],
+    ),
     ("domain-cells-zero", _edit("cells = [16]", "cells = [0]"), ["cells", "positive"]),
     ("domain-extent-reversed", _edit("extent = [[0, 1]]", "extent = [[1, 0]]"), ["extent"]),
     ("domain-t-end-negative", _edit("t_end = 0.01", "t_end = -1"), ["t_end", "positive"]),
-    ("domain-negative-seed", _edit("t_end = 0.01", "t_end = 0.01\nseed = -1").replace("1 + 0.2*cos(pi*x)", "1 + 0.01*noise"),
-     ["seed", "non-negative"]),
+    (
+        "domain-negative-seed",
+        _edit("t_end = 0.01", "t_end = 0.01\nseed = -1").replace("1 + 0.2*cos(pi*x)", "1 + 0.01*noise"),
+        ["seed", "non-negative"],
+    ),
     ("domain-bad-boundary", _edit('boundary = "noflux"', 'boundary = "dirichlet"'), ["boundary", "dirichlet"]),
     ("kinetic-file", "[kinetic]\nname = 'k'\n", ["kinetic"]),
 ]
@@ -287,8 +344,14 @@ def test_console_script_prints_no_traceback(model_file, tmp_path):
     # one launch (each costs ~3 s of imports): a bad initial expression that used to escape as an
     # internal error (complex number) must come out as one line and exit 2
     bad = model_file(_edit('initial = "1"', 'initial = "sqrt(-1)"'))
-    proc = subprocess.run([script, "run", str(bad), "--grid", "8", "--out", str(tmp_path / "c.nc")],
-                          capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    proc = subprocess.run(
+        [script, "run", str(bad), "--grid", "8", "--out", str(tmp_path / "c.nc")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()

@@ -23,9 +23,10 @@ R = sp.Symbol("R")
 
 
 def model(turning=None, equilibrium=None, bias=None, space=None, params=None) -> KineticModel:
-    species = (KineticSpecies("cells", turning=turning or Relaxation(1), equilibrium=equilibrium or Equilibrium(),
-                              bias=bias),
-               KineticSpecies("c", turning=Relaxation(1)))
+    species = (
+        KineticSpecies("cells", turning=turning or Relaxation(1), equilibrium=equilibrium or Equilibrium(), bias=bias),
+        KineticSpecies("c", turning=Relaxation(1)),
+    )
     return KineticModel(species, space or Sphere(2, R), parameters={"R": 1.0, **(params or {})})
 
 
@@ -57,7 +58,7 @@ def test_nonpositive_relaxation_rate():
 def test_detailed_balance_failure_strict_and_relaxed():
     """A chiral kernel on three velocities of the circle (turns only counter-clockwise)."""
     space = DiscreteVelocities(((1, 0), ("-1/2", "sqrt(3)/2"), ("-1/2", "-sqrt(3)/2")))
-    chiral = TurningKernel(matrix=((0, 1, 2), (2, 0, 1), (1, 2, 0)))   # rate 2 one way round, 1 the other
+    chiral = TurningKernel(matrix=((0, 1, 2), (2, 0, 1), (1, 2, 0)))  # rate 2 one way round, 1 the other
     with pytest.raises(AssumptionError, match=r"species 'cells'.*detailed balance \(14\)"):
         derive(model(turning=chiral, space=space))
     d = derive(model(turning=chiral, space=space), strict=False)

@@ -14,7 +14,7 @@ def test_plain_output_shows_coefficients_system_and_differences(capsys):
     assert main(["derive", "cancer-invasion-kinetic"]) == 0
     out = capsys.readouterr().out
     assert "DIFFERENCES FROM THE PAPER" in out
-    assert out.index("DIFFERENCES FROM THE PAPER") < out.index("Coefficients")   # prominently, first
+    assert out.index("DIFFERENCES FROM THE PAPER") < out.index("Coefficients")  # prominently, first
     assert "bias kernel as printed" in out and "chi/(2*pi*R)" in out
     assert "D_u1 = I" in out and "alpha_u1 = (chi) grad(u2) + (xi) grad(u3)" in out
     assert "du1/dt = lap(u1) - div(chi*u1 grad u2) - div(xi*u1 grad u3)" in out
@@ -58,7 +58,9 @@ def test_numeric_flag(capsys):
 
 def test_kinetic_file_argument_and_bad_files(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
-    bad.write_text("[velocity]\nspace = 'sphere'\ndim = 2\n[[species]]\nname = 'u'\nturning = { relaxation = 1 }\nspeed = 3\n")
+    bad.write_text(
+        "[velocity]\nspace = 'sphere'\ndim = 2\n[[species]]\nname = 'u'\nturning = { relaxation = 1 }\nspeed = 3\n"
+    )
     assert main(["derive", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("crossdiff: error: bad.toml: unknown key 'speed'") and err.count("\n") == 1
@@ -72,8 +74,10 @@ def test_kinetic_file_argument_and_bad_files(tmp_path, capsys):
 
 def test_failed_assumption_exits_2(tmp_path, capsys):
     path = tmp_path / "m.toml"
-    path.write_text("[velocity]\nspace = 'sphere'\ndim = 1\n[[species]]\nname = 'u'\n"
-                    "equilibrium = '(1 + vx)/absV'\nturning = { relaxation = 1 }\n")
+    path.write_text(
+        "[velocity]\nspace = 'sphere'\ndim = 1\n[[species]]\nname = 'u'\n"
+        "equilibrium = '(1 + vx)/absV'\nturning = { relaxation = 1 }\n"
+    )
     assert main(["derive", str(path)]) == 2
     err = capsys.readouterr().err
     assert "species 'u'" in err and "(16)" in err and "Traceback" not in err
@@ -81,17 +85,21 @@ def test_failed_assumption_exits_2(tmp_path, capsys):
 
 def test_anisotropic_limit_cannot_be_saved(tmp_path, capsys):
     path = tmp_path / "aniso.toml"
-    path.write_text("[velocity]\nspace = 'discrete'\npoints = [[-1, 0], [1, 0]]\n"
-                    "[[species]]\nname = 'u'\nturning = { relaxation = 1 }\nbias = { kernel = '-vs_grad_c' }\n"
-                    "[[species]]\nname = 'c'\nturning = { relaxation = 1 }\n")
+    path.write_text(
+        "[velocity]\nspace = 'discrete'\npoints = [[-1, 0], [1, 0]]\n"
+        "[[species]]\nname = 'u'\nturning = { relaxation = 1 }\nbias = { kernel = '-vs_grad_c' }\n"
+        "[[species]]\nname = 'c'\nturning = { relaxation = 1 }\n"
+    )
     assert main(["derive", str(path)]) == 0
     assert "not runnable by the macroscopic solver" in capsys.readouterr().out
     assert main(["derive", str(path), "--save-model", str(tmp_path / "x.toml")]) == 2
     assert "scalar sensitivities only" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["oncolytic-virus-kinetic", "cancer-invasion-kinetic",
-                                  "forager-scrounger-kinetic", "nonlinear-singular-kinetic"])
+@pytest.mark.parametrize(
+    "name",
+    ["oncolytic-virus-kinetic", "cancer-invasion-kinetic", "forager-scrounger-kinetic", "nonlinear-singular-kinetic"],
+)
 def test_docs_show_the_system_as_crossdiff_prints_it(name, capsys):
     """docs/derivations.md holds the current `crossdiff derive NAME --latex` output."""
     from pathlib import Path

@@ -23,7 +23,7 @@ from crossdiff.kinetic import (
 )
 
 R, lam, a = sp.symbols("R lam a")
-FLIP = "lam*(1 - vx*vsx/R**2)/2"          # rate lam from v* to -v*, 0 from v* to v*
+FLIP = "lam*(1 - vx*vsx/R**2)/2"  # rate lam from v* to -v*, 0 from v* to v*
 
 
 def zero(expr) -> bool:
@@ -54,7 +54,9 @@ def test_flip_numeric_equals_exact():
     exact, numeric = derive(kin), derive(kin, method="numeric")
     values = kin.parameter_symbols()
     assert float(numeric.D["u"][0, 0]) == pytest.approx(float(exact.D["u"][0, 0].xreplace(values)), rel=1e-12)
-    assert float(numeric.chi["u"]["S"][0, 0]) == pytest.approx(float(exact.chi["u"]["S"][0, 0].xreplace(values)), rel=1e-12)
+    assert float(numeric.chi["u"]["S"][0, 0]) == pytest.approx(
+        float(exact.chi["u"]["S"][0, 0].xreplace(values)), rel=1e-12
+    )
 
 
 def von_mises(kappa: float = 2.0) -> KineticModel:
@@ -86,7 +88,9 @@ def test_von_mises_has_no_closed_form_symbolically():
 def test_polynomial_kernel_on_sphere_exact_and_numeric_agree():
     """T0 = sigma (1 + b v·v*/R²)/|V| (|b| < 1): eigenfunction v M with λ = sigma(1 - b/2) in 2D."""
     kernel = TurningKernel(expr="sigma*(1 + b*(vx*vsx + vy*vsy)/R**2)/absV")
-    kin = KineticModel((KineticSpecies("u", turning=kernel),), Sphere(2, R), parameters={"R": 2.0, "sigma": 3.0, "b": 0.5})
+    kin = KineticModel(
+        (KineticSpecies("u", turning=kernel),), Sphere(2, R), parameters={"R": 2.0, "sigma": 3.0, "b": 0.5}
+    )
     exact = derive(kin)
     sigma, b = sp.symbols("sigma b")
     assert zero(exact.D["u"] - R**2 / (2 * sigma * (1 - b / 2)) * sp.eye(2))
@@ -118,10 +122,16 @@ def test_numeric_path_agrees_with_symbolic_on_catalogue(name):
 
 
 def test_3d_quadrature_matches_exact_moments():
-    kin = KineticModel((KineticSpecies("u", turning=Relaxation("sigma"),
-                                       bias=Bias(kernel="-(xi*sigma_u*d/(absV**2*R**2))*vs_grad_c/Ms_u")),
-                        KineticSpecies("c", turning=Relaxation(1))),
-                       Sphere(3, R), parameters={"R": 2.0, "sigma": 3.0, "xi": 0.7})
+    kin = KineticModel(
+        (
+            KineticSpecies(
+                "u", turning=Relaxation("sigma"), bias=Bias(kernel="-(xi*sigma_u*d/(absV**2*R**2))*vs_grad_c/Ms_u")
+            ),
+            KineticSpecies("c", turning=Relaxation(1)),
+        ),
+        Sphere(3, R),
+        parameters={"R": 2.0, "sigma": 3.0, "xi": 0.7},
+    )
     numeric = derive(kin, method="numeric", nodes=6)
     np.testing.assert_allclose(np.array(numeric.D["u"].tolist(), dtype=float), 4 / 9 * np.eye(3), rtol=1e-12)
     np.testing.assert_allclose(np.array(numeric.chi["u"]["c"].tolist(), dtype=float), 0.7 * np.eye(3), rtol=1e-12)
@@ -132,8 +142,9 @@ def test_anisotropic_discrete_set_gives_anisotropic_D():
     takes the constant tensor; an anisotropic sensitivity is refused by .model."""
     space = DiscreteVelocities(((-R, 0), (R, 0)))
     sp_u = KineticSpecies("u", turning=Relaxation("sigma"), bias=Bias(kernel="-(xi/2)*vs_grad_c"))
-    kin = KineticModel((sp_u, KineticSpecies("c", turning=Relaxation(1))), space,
-                       parameters={"R": 1.0, "sigma": 2.0, "xi": 1.0})
+    kin = KineticModel(
+        (sp_u, KineticSpecies("c", turning=Relaxation(1))), space, parameters={"R": 1.0, "sigma": 2.0, "xi": 1.0}
+    )
     d = derive(kin)
     sigma, xi = sp.symbols("sigma xi")
     assert zero(d.D["u"] - sp.diag(R**2 / sigma, 0))
@@ -144,7 +155,13 @@ def test_anisotropic_discrete_set_gives_anisotropic_D():
 
 
 def test_nonseparable_kernel_is_refused_numerically():
-    kin = KineticModel((KineticSpecies("u", turning=Relaxation(1), bias=Bias(kernel="exp(vs_grad_c)")),
-                        KineticSpecies("c", turning=Relaxation(1))), Sphere(2, R), parameters={"R": 1.0})
+    kin = KineticModel(
+        (
+            KineticSpecies("u", turning=Relaxation(1), bias=Bias(kernel="exp(vs_grad_c)")),
+            KineticSpecies("c", turning=Relaxation(1)),
+        ),
+        Sphere(2, R),
+        parameters={"R": 1.0},
+    )
     with pytest.raises(KineticModelError, match="separate"):
         derive(kin, method="numeric", nodes=8)

@@ -49,7 +49,8 @@ def test_oncolytic_virus_48():
         assert set(d.chi[s]) == {"u3"}
     u1, u2, u3, u4 = sp.symbols("u1 u2 u3 u4")
     mu1, r, rho, k, theta, delta2, alpha1, alpha2, mu3, beta, delta4 = sp.symbols(
-        "mu1 r rho k theta delta2 alpha1 alpha2 mu3 beta delta4")
+        "mu1 r rho k theta delta2 alpha1 alpha2 mu3 beta delta4"
+    )
     infection = rho * u1 * u4 / (k + theta * u1)
     assert zero(d.psi["u1"] - (mu1 * u1 * (1 - u1**r) - infection))
     assert zero(d.psi["u2"] - (infection - delta2 * u2))
@@ -65,21 +66,21 @@ def test_oncolytic_virus_48():
 def test_cancer_invasion_55():
     d = derived("cancer-invasion-kinetic")
     sigma, chi, xi = sp.symbols("sigma chi xi")
-    assert zero(d.D["u1"] - sp.eye(2))                      # (50) D1 = I
-    assert zero(d.D["u2"] - sp.eye(2) / sigma)              # (50) D2 = I/sigma
+    assert zero(d.D["u1"] - sp.eye(2))  # (50) D1 = I
+    assert zero(d.D["u2"] - sp.eye(2) / sigma)  # (50) D2 = I/sigma
     assert zero(d.chi["u1"]["u2"] - chi * sp.eye(2))
     assert zero(d.chi["u1"]["u3"] - xi * sp.eye(2))
     u1, u2 = sp.symbols("u1 u2")
-    assert zero(d.psi["u2"] + (u2 - u1) / sigma)            # (53) -> -(u2 - u1)/sigma
-    assert d.model["u3"].diffusion == 0                     # q = 2
+    assert zero(d.psi["u2"] + (u2 - u1) / sigma)  # (53) -> -(u2 - u1)/sigma
+    assert d.model["u3"].diffusion == 0  # q = 2
 
 
 def test_forager_scrounger_58():
     d = derived("forager-scrounger-kinetic")
     assert zero(d.D["u1"][0, 0] - 1) and zero(d.D["u2"][0, 0] - 1)
-    assert zero(d.D["u3"][0, 0] - sym("D"))                 # q = 1: D3 survives
+    assert zero(d.D["u3"][0, 0] - sym("D"))  # q = 1: D3 survives
     assert zero(d.chi["u1"]["u3"][0, 0] - sym("xi1"))
-    assert zero(d.chi["u2"]["u1"][0, 0] - sym("xi2"))       # the cascade
+    assert zero(d.chi["u2"]["u1"][0, 0] - sym("xi2"))  # the cascade
     u1, u2, u3 = sp.symbols("u1 u2 u3")
     lam, mu = sp.symbols("lam mu")
     assert zero(d.psi["u3"] - (-lam * (u1 + u2) * u3 - mu * u3 + sym("source")))
@@ -88,9 +89,9 @@ def test_forager_scrounger_58():
 def test_nonlinear_singular_62():
     d = derived("nonlinear-singular-kinetic")
     u1, u2 = sp.symbols("u1 u2")
-    assert zero(d.D["u1"][0, 0] - sym("D"))                 # D(u1, u2) = R^2/(d sigma1)
-    assert zero(d.chi["u1"]["u2"][0, 0] - 1 / u2)           # logarithmic sensitivity
-    assert zero(d.D["u2"][0, 0] - sym("eta"))               # eta = R^2/(d sigma2)
+    assert zero(d.D["u1"][0, 0] - sym("D"))  # D(u1, u2) = R^2/(d sigma1)
+    assert zero(d.chi["u1"]["u2"][0, 0] - 1 / u2)  # logarithmic sensitivity
+    assert zero(d.D["u2"][0, 0] - sym("eta"))  # eta = R^2/(d sigma2)
     assert zero(d.psi["u1"] - (-u1 * u2 + sym("H")))
     assert zero(d.psi["u2"] - (-u2 + u1 * u2 + sym("K")))
     # the singular sensitivity is reported
@@ -127,7 +128,7 @@ def test_printed_kernels_give_what_the_mathematics_gives():
     assert len(bias_notes) == 1 and "chi/(2*pi*R)" in bias_notes[0].text and "xi/(2*pi*R)" in bias_notes[0].text
     d = derived("forager-scrounger-kinetic")
     texts = {n.species: n.text for n in d.differences if "bias kernel as printed" in n.text}
-    assert "xi1/2" in texts["u1"] and "xi2/2" in texts["u2"]    # |V| = 2 in 1D
+    assert "xi1/2" in texts["u1"] and "xi2/2" in texts["u2"]  # |V| = 2 in 1D
     d = derived("nonlinear-singular-kinetic")
     eta_notes = [n for n in d.differences if n.species == "u2" and "diffusion" in n.text]
     assert len(eta_notes) == 1 and "gives eta" in eta_notes[0].text
@@ -142,9 +143,14 @@ def test_printed_bias_with_nonuniform_M3_is_anisotropic():
     kin = load_kinetic("cancer-invasion-kinetic")
     a = sp.Symbol("a")
     m3 = Equilibrium(expr=(1 + a * S.V[0] ** 2 / S.RADIUS**2) / ((1 + a / 2) * S.MEASURE))
-    species = tuple(replace(s, equilibrium=m3) if s.name == "u3" else
-                    replace(s, bias=Bias(kernel="-(chi*vs_grad_fs_u2 + xi*vs_grad_fs_u3)/absV")) if s.name == "u1" else s
-                    for s in kin.species)
+    species = tuple(
+        replace(s, equilibrium=m3)
+        if s.name == "u3"
+        else replace(s, bias=Bias(kernel="-(chi*vs_grad_fs_u2 + xi*vs_grad_fs_u3)/absV"))
+        if s.name == "u1"
+        else s
+        for s in kin.species
+    )
     kin = replace(kin, species=species, parameters={**kin.parameters, "a": 0.5}, paper=None)
     chi3 = derive(kin).chi["u1"]["u3"]
     assert not zero(chi3[0, 0] - chi3[1, 1]) and zero(chi3[0, 1])

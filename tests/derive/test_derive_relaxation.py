@@ -28,9 +28,12 @@ def zero(expr) -> bool:
 
 
 def one_species(dim: int, equilibrium=None, bias=None, turning=None, params=None) -> KineticModel:
-    species = [KineticSpecies("u", turning=turning or Relaxation("sigma"), equilibrium=equilibrium or Equilibrium(),
-                              bias=bias),
-               KineticSpecies("c", turning=Relaxation(1))]
+    species = [
+        KineticSpecies(
+            "u", turning=turning or Relaxation("sigma"), equilibrium=equilibrium or Equilibrium(), bias=bias
+        ),
+        KineticSpecies("c", turning=Relaxation(1)),
+    ]
     return KineticModel(tuple(species), Sphere(dim, R), parameters={"R": 1, "sigma": 2, "xi": 1, **(params or {})})
 
 

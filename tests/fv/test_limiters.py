@@ -22,13 +22,6 @@ def test_registry_holds_the_generalised_minmod_family():
         LIMITERS["superbee"]
 
 
-def test_previous_names_still_importable():
-    """``LIMITER_THETA`` (kept while ``Discretisation`` imports it) is a view of the registry."""
-    from crossdiff.fv._kernels import LIMITER_THETA
-
-    assert LIMITER_THETA == {name: LIMITERS[name] for name in LIMITERS}
-
-
 def _minmod(*values: float) -> float:
     if all(v > 0 for v in values):
         return min(values)

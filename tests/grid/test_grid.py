@@ -155,10 +155,11 @@ def test_integrate_keeps_leading_axes():
     [
         (Grid((128, 128), extent=((0, 20), (0, 20))), "128x128 on [0, 20]x[0, 20], noflux"),
         (Grid((400,)), "400 on [0, 1], noflux"),
-        (Grid((16, 8), extent=((-0.5, 0.5), (0, 2.5)), boundary="periodic"),
-         "16x8 on [-0.5, 0.5]x[0, 2.5], periodic"),
-        (Grid((4, 4, 2), boundary=("noflux", "periodic", "noflux")),
-         "4x4x2 on [0, 1]x[0, 1]x[0, 1], noflux/periodic/noflux"),
+        (Grid((16, 8), extent=((-0.5, 0.5), (0, 2.5)), boundary="periodic"), "16x8 on [-0.5, 0.5]x[0, 2.5], periodic"),
+        (
+            Grid((4, 4, 2), boundary=("noflux", "periodic", "noflux")),
+            "4x4x2 on [0, 1]x[0, 1]x[0, 1], noflux/periodic/noflux",
+        ),
     ],
 )
 def test_describe(grid, text):

@@ -72,8 +72,19 @@ def test_netcdf_layout_2d(cli, tmp_path):
 
 def test_frames_survive_a_blow_up(cli, tmp_path):
     out = tmp_path / "blowup.nc"
-    res = cli("run", "keller-segel-elliptic", "--set", "mass=31.4159", "--grid", "32x32", "--t-end", "0.05",
-              "--out", out, "--quiet")
+    res = cli(
+        "run",
+        "keller-segel-elliptic",
+        "--set",
+        "mass=31.4159",
+        "--grid",
+        "32x32",
+        "--t-end",
+        "0.05",
+        "--out",
+        out,
+        "--quiet",
+    )
     assert res.rc == 3, res.err
     assert "Traceback" not in res.err
     lines = res.err.strip().splitlines()

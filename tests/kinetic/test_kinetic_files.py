@@ -54,8 +54,12 @@ def write(tmp_path, text: str, name: str = "k.toml"):
 
 def test_catalogue_names_and_loading():
     names = kinetic_names()
-    assert {"oncolytic-virus-kinetic", "cancer-invasion-kinetic", "forager-scrounger-kinetic",
-            "nonlinear-singular-kinetic"} <= set(names)
+    assert {
+        "oncolytic-virus-kinetic",
+        "cancer-invasion-kinetic",
+        "forager-scrounger-kinetic",
+        "nonlinear-singular-kinetic",
+    } <= set(names)
     for name in names:
         kin = load_kinetic(name)
         assert isinstance(kin, KineticModel) and kin.name == name and kin.paper is not None
@@ -77,11 +81,11 @@ def test_good_file(tmp_path):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (("space = \"sphere\"", "space = \"torus\""), "space must be 'sphere' or 'discrete'"),
+        (('space = "sphere"', 'space = "torus"'), "space must be 'sphere' or 'discrete'"),
         (("dim = 2", "dim = 4"), "dim must be 1, 2 or 3"),
-        (("name = \"toy\"", "name = \"toy\"\ncolour = 1"), "unknown key 'colour' in \\[kinetic\\]"),
-        (("initial = \"1 + 0.01*noise\"", "initial = 1\nturnin = 1"), "unknown key 'turnin'"),
-        (("turning = { relaxation = 1 }", "turning = { relaxation = 1, kernel = \"1\" }"), "exactly one of"),
+        (('name = "toy"', 'name = "toy"\ncolour = 1'), "unknown key 'colour' in \\[kinetic\\]"),
+        (('initial = "1 + 0.01*noise"', "initial = 1\nturnin = 1"), "unknown key 'turnin'"),
+        (("turning = { relaxation = 1 }", 'turning = { relaxation = 1, kernel = "1" }'), "exactly one of"),
         (("-(chi/absV)*vs_grad_c", "-(chi/absV)*vs_grad_w"), "unknown or misplaced symbol 'vs_grad_w'"),
         (("u*(1 - u)/absV", "u*(1 - vsx)/absV"), "misplaced symbol 'vsx' in the interaction"),
         (("u*(1 - u)/absV", "u*(1 - vz)/absV"), "velocity components in d = 2"),
@@ -138,8 +142,9 @@ def test_tables_need_a_discrete_set():
     from crossdiff.kinetic import Equilibrium
 
     with pytest.raises(KineticModelError, match="discrete velocity set"):
-        KineticModel((KineticSpecies("u", turning=Relaxation(1), equilibrium=Equilibrium(values=(1, 2))),),
-                     Sphere(2, 1))
+        KineticModel(
+            (KineticSpecies("u", turning=Relaxation(1), equilibrium=Equilibrium(values=(1, 2))),), Sphere(2, 1)
+        )
 
 
 def test_python_objects_validate():

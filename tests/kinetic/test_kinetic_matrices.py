@@ -40,8 +40,9 @@ def monomials(dim: int, degree: int):
 
 
 # --------------------------------------------------------------------------- quadratures
-@pytest.mark.parametrize("space", [Sphere(1, 2), Sphere(2, 2), Sphere(3, 2),
-                                   DiscreteVelocities(((-1, 0), (1, 0), (0, 2)), (1, 1, 2))])
+@pytest.mark.parametrize(
+    "space", [Sphere(1, 2), Sphere(2, 2), Sphere(3, 2), DiscreteVelocities(((-1, 0), (1, 0), (0, 2)), (1, 1, 2))]
+)
 def test_one_quadrature_signature(space):
     quad = space.quadrature(6)
     assert isinstance(quad, Quadrature)
@@ -130,8 +131,10 @@ def test_relaxation_matrix_is_minus_sigma_g_minus_M_int_g(space):
 
 
 def one_species(turning, equilibrium=None, bias=None) -> KineticModel:
-    species = (KineticSpecies("u", turning=turning, equilibrium=equilibrium or Equilibrium(), bias=bias),
-               KineticSpecies("c", turning=Relaxation(1)))
+    species = (
+        KineticSpecies("u", turning=turning, equilibrium=equilibrium or Equilibrium(), bias=bias),
+        KineticSpecies("c", turning=Relaxation(1)),
+    )
     return KineticModel(species, Sphere(2, R), parameters={"R": 1.0, "sigma": 2.0, "a": 0.5, "xi": 1.5})
 
 
@@ -177,7 +180,9 @@ def test_bias_matrix_gives_the_derived_alpha(equilibrium):
     b = nodal.bias_matrix("u", state)
     np.testing.assert_allclose(nodal.weights @ b, 0, atol=1e-13)
     alpha = nodal.weights @ (nodal.nodes * (b @ nodal.equilibria["u"])[:, None]) / 2.0
-    derived = derive(kin).alpha["u"].xreplace({sp.Symbol(k): v for k, v in state.items()}).xreplace({sp.Symbol("xi"): 1.5})
+    derived = (
+        derive(kin).alpha["u"].xreplace({sp.Symbol(k): v for k, v in state.items()}).xreplace({sp.Symbol("xi"): 1.5})
+    )
     np.testing.assert_allclose(alpha, np.array(derived.tolist(), dtype=float).ravel(), rtol=1e-10)
     np.testing.assert_allclose(alpha, [1.5 * 0.3, 1.5 * -0.2], rtol=1e-10)
 
@@ -209,10 +214,17 @@ def test_catalogue_model_on_nodes():
 
 def test_tabulated_kernel_on_a_discrete_set():
     space = DiscreteVelocities(((-1,), (0,), (1,)), (1, 2, 1))
-    kin = KineticModel((KineticSpecies("u", turning=TurningKernel(matrix=(("0", "lam", "lam"), ("lam", 0, "lam"),
-                                                                          ("lam", "lam", 0))),
-                                      equilibrium=Equilibrium(values=(0.25, 0.25, 0.25))),),
-                       space, parameters={"lam": 2.0})
+    kin = KineticModel(
+        (
+            KineticSpecies(
+                "u",
+                turning=TurningKernel(matrix=(("0", "lam", "lam"), ("lam", 0, "lam"), ("lam", "lam", 0))),
+                equilibrium=Equilibrium(values=(0.25, 0.25, 0.25)),
+            ),
+        ),
+        space,
+        parameters={"lam": 2.0},
+    )
     nodal = NodalModel(kin)
     a = nodal.leading_matrix("u")
     table = 2.0 * (1 - np.eye(3))
@@ -222,8 +234,11 @@ def test_tabulated_kernel_on_a_discrete_set():
 
 def test_tabulated_kernel_may_depend_on_the_densities():
     space = DiscreteVelocities(((-1,), (1,)))
-    kin = KineticModel((KineticSpecies("u", turning=TurningKernel(matrix=((0, "lam*u"), ("lam*u", 0)))),),
-                       space, parameters={"lam": 2.0})
+    kin = KineticModel(
+        (KineticSpecies("u", turning=TurningKernel(matrix=((0, "lam*u"), ("lam*u", 0)))),),
+        space,
+        parameters={"lam": 2.0},
+    )
     nodal = NodalModel(kin)
     np.testing.assert_allclose(nodal.leading_matrix("u", {"u": 3.0}), [[-6.0, 6.0], [6.0, -6.0]])
     with pytest.raises(KineticModelError, match="state needs values of u"):

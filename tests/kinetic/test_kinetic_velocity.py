@@ -13,8 +13,10 @@ from crossdiff.kinetic import symbols as S
 R = sp.Symbol("R")
 
 
-@pytest.mark.parametrize("dim, measure, second", [(1, 2, 2 * R**2), (2, 2 * sp.pi * R, sp.pi * R**3),
-                                                  (3, 4 * sp.pi * R**2, sp.Rational(4, 3) * sp.pi * R**4)])
+@pytest.mark.parametrize(
+    "dim, measure, second",
+    [(1, 2, 2 * R**2), (2, 2 * sp.pi * R, sp.pi * R**3), (3, 4 * sp.pi * R**2, sp.Rational(4, 3) * sp.pi * R**4)],
+)
 def test_sphere_measure_and_second_moments(dim, measure, second):
     """|V| and ∫ v⊗v dv = (|V| R²/d) I (docs/theory.md §3: 2R², πR³ I, (4π/3) R⁴ I)."""
     sphere = Sphere(dim, R)

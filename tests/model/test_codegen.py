@@ -75,10 +75,12 @@ def test_discretisation_uses_fused_kernel_only_on_large_grids():
 
 
 def test_elliptic_species_are_not_in_the_fused_kernel():
-    model = cd.Model(species=[
-        cd.Species("u", diffusion=1, taxis=[cd.Taxis("v", "2")], reaction="u*(1 - u)", initial="1 + 0.1*cos(pi*x)"),
-        cd.Species("v", diffusion=1, reaction="u - v", tau=0),
-    ])
+    model = cd.Model(
+        species=[
+            cd.Species("u", diffusion=1, taxis=[cd.Taxis("v", "2")], reaction="u*(1 - u)", initial="1 + 0.1*cos(pi*x)"),
+            cd.Species("v", diffusion=1, reaction="u - v", tau=0),
+        ]
+    )
     disc = Discretisation(model, cd.Grid((FUSED_MIN_CELLS,)))
     assert disc._fused is not None
     U = disc.initial_state(np.stack([np.full(FUSED_MIN_CELLS, 1.2), np.zeros(FUSED_MIN_CELLS)]))

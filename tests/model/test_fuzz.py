@@ -49,10 +49,14 @@ def _call(args):
 expressions = st.recursive(
     st.one_of(st.sampled_from(NAMES[:12]), number_text),
     lambda inner: st.one_of(
-        st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**", "^"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**", "^"]), inner).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
         inner.map(lambda e: f"-{e}"),
-        st.tuples(st.sampled_from(sorted(FUNCTIONS) + ["erf", "eval", "open", "__import__"]),
-                  st.lists(inner, min_size=0, max_size=3)).map(_call),
+        st.tuples(
+            st.sampled_from(sorted(FUNCTIONS) + ["erf", "eval", "open", "__import__"]),
+            st.lists(inner, min_size=0, max_size=3),
+        ).map(_call),
         st.tuples(inner, garbage).map(lambda t: t[0] + t[1]),
     ),
     max_leaves=8,
@@ -62,13 +66,19 @@ expr_values = st.one_of(expressions, numbers, st.booleans(), garbage)
 
 def _valid_expressions(names):
     """Well-formed expressions of the model's own symbols (they may still be singular or stiff)."""
-    leaves = st.one_of(st.sampled_from([*names, *PARAMS, "x", "t", "pi"]), st.sampled_from(["0", "1", "2", "0.5", "0.1"]))
+    leaves = st.one_of(
+        st.sampled_from([*names, *PARAMS, "x", "t", "pi"]), st.sampled_from(["0", "1", "2", "0.5", "0.1"])
+    )
     return st.recursive(
         leaves,
         lambda inner: st.one_of(
-            st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "^"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
-            st.tuples(st.sampled_from(["exp", "sqrt", "abs", "tanh", "log", "sin", "min", "max", "heaviside"]),
-                      st.lists(inner, min_size=1, max_size=2)).map(_call),
+            st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "^"]), inner).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
+            st.tuples(
+                st.sampled_from(["exp", "sqrt", "abs", "tanh", "log", "sin", "min", "max", "heaviside"]),
+                st.lists(inner, min_size=1, max_size=2),
+            ).map(_call),
         ),
         max_leaves=4,
     )
@@ -85,7 +95,9 @@ def taxis_terms(draw, names):
     if draw(st.integers(0, 9)) == 9:
         del term["signal"]
     if draw(st.booleans()):
-        term["sensitivity"] = _sometimes_wild(draw, st.one_of(st.sampled_from(PARAMS + ["1", "0.5"]), _valid_expressions(names)))
+        term["sensitivity"] = _sometimes_wild(
+            draw, st.one_of(st.sampled_from(PARAMS + ["1", "0.5"]), _valid_expressions(names))
+        )
     if draw(st.integers(0, 14)) == 14:
         term[draw(st.sampled_from(["strength", "sig", "power"]))] = 1
     return term
@@ -99,11 +111,14 @@ def species_tables(draw, name, names):
         table["diffusion"] = _sometimes_wild(
             draw,
             st.one_of(st.sampled_from([0, 1, 0.5, "a", "b + u^2", "1/(1 + u)"]), valid),
-            st.one_of(expr_values, st.lists(st.lists(expr_values | numbers, min_size=1, max_size=2), min_size=1, max_size=2)),
+            st.one_of(
+                expr_values, st.lists(st.lists(expr_values | numbers, min_size=1, max_size=2), min_size=1, max_size=2)
+            ),
         )
     if draw(st.booleans()):
-        table["taxis"] = _sometimes_wild(draw, st.lists(taxis_terms(names), max_size=2),
-                                         st.one_of(taxis_terms(names), st.integers(), garbage))
+        table["taxis"] = _sometimes_wild(
+            draw, st.lists(taxis_terms(names), max_size=2), st.one_of(taxis_terms(names), st.integers(), garbage)
+        )
     if draw(st.booleans()):
         table["reaction"] = _sometimes_wild(draw, valid)
     if draw(st.integers(0, 4)) < 4:
@@ -124,8 +139,12 @@ def model_dicts(draw):
         data["model"] = {"name": draw(st.text(max_size=8)), "description": "fuzz"}
     params = {}
     for name in PARAMS:
-        params[name] = _sometimes_wild(draw, st.floats(0.01, 3), st.one_of(numbers, st.booleans(), garbage,
-                                                                         st.fixed_dictionaries({"value": numbers})), 0.05)
+        params[name] = _sometimes_wild(
+            draw,
+            st.floats(0.01, 3),
+            st.one_of(numbers, st.booleans(), garbage, st.fixed_dictionaries({"value": numbers})),
+            0.05,
+        )
     if draw(st.integers(0, 9)) == 9:
         params[draw(st.sampled_from(["u", "x", "bad name", "q"]))] = draw(numbers)
     data["parameters"] = params
@@ -134,11 +153,15 @@ def model_dicts(draw):
     if draw(st.integers(0, 9)) == 9:
         names = draw(st.lists(st.sampled_from(NAMES), min_size=0, max_size=3))
     if draw(st.integers(0, 5)) == 5:
-        data["definitions"] = {draw(st.sampled_from(["f", "g", "u", "a"])): _sometimes_wild(draw, _valid_expressions(names or ["u"]))}
+        data["definitions"] = {
+            draw(st.sampled_from(["f", "g", "u", "a"])): _sometimes_wild(draw, _valid_expressions(names or ["u"]))
+        }
     if draw(st.booleans()):
         domain = {}
         if draw(st.booleans()):
-            domain["extent"] = draw(st.sampled_from([[[0, 1]], [[0, 2]], [[0, 1], [0, 1]], [[1, 0]], [[0, "a"]], [0, 1], []]))
+            domain["extent"] = draw(
+                st.sampled_from([[[0, 1]], [[0, 2]], [[0, 1], [0, 1]], [[1, 0]], [[0, "a"]], [0, 1], []])
+            )
         if draw(st.booleans()):
             domain["boundary"] = draw(st.sampled_from(["noflux", "periodic", "open"]))
         if draw(st.booleans()):
@@ -317,10 +340,23 @@ def test_dangerous_or_invalid_text_is_rejected(text):
 
 
 @settings(max_examples=100, deadline=None)
-@given(inner=expressions, wrap=st.sampled_from([
-    "({}).real", "({}).__class__", "(lambda: {})()", "[{} for _ in 'a']", "__import__('os')",
-    "({})[0]", "({}) if 1 else 0", "open('PWNED')", "{{1: {}}}", "eval('{}')",
-]))
+@given(
+    inner=expressions,
+    wrap=st.sampled_from(
+        [
+            "({}).real",
+            "({}).__class__",
+            "(lambda: {})()",
+            "[{} for _ in 'a']",
+            "__import__('os')",
+            "({})[0]",
+            "({}) if 1 else 0",
+            "open('PWNED')",
+            "{{1: {}}}",
+            "eval('{}')",
+        ]
+    ),
+)
 def test_wrapping_in_python_constructs_is_rejected(inner, wrap):
     """Whatever the inner expression, attribute access, lambdas, comprehensions, subscripts,
     conditionals and unlisted calls are refused (never evaluated)."""
@@ -393,4 +429,3 @@ def test_sink_at_zero_density_does_not_stall():
         assert abs(sol.report.time - t_zero) < 1e-3
         # a handful of steps, not millions: IMEX on a smooth problem of this size needs few
         assert sol.stats.n_steps + sol.stats.n_rejected < 200, (sol.stats.n_steps, sol.stats.n_rejected)
-

@@ -57,15 +57,18 @@ def test_settings_from_a_mapping(model):
     assert model.with_settings({}) is model and model.with_settings([]) is model
 
 
-@pytest.mark.parametrize("setting, words", [
-    (["nope=1"], ["unknown parameter 'nope'", "known:", "xi1", "f"]),
-    (["xi1=abc"], ["parameter 'xi1'", "needs a number", "'abc'"]),
-    (["xi1=nan"], ["parameter 'xi1'", "finite"]),
-    (["xi1=inf"], ["parameter 'xi1'", "finite"]),
-    ({"xi1": float("nan")}, ["parameter 'xi1'", "finite"]),
-    ({"xi1": True}, ["parameter 'xi1'", "boolean"]),
-    (["xi1"], ["NAME=VALUE", "'xi1'"]),
-])
+@pytest.mark.parametrize(
+    "setting, words",
+    [
+        (["nope=1"], ["unknown parameter 'nope'", "known:", "xi1", "f"]),
+        (["xi1=abc"], ["parameter 'xi1'", "needs a number", "'abc'"]),
+        (["xi1=nan"], ["parameter 'xi1'", "finite"]),
+        (["xi1=inf"], ["parameter 'xi1'", "finite"]),
+        ({"xi1": float("nan")}, ["parameter 'xi1'", "finite"]),
+        ({"xi1": True}, ["parameter 'xi1'", "boolean"]),
+        (["xi1"], ["NAME=VALUE", "'xi1'"]),
+    ],
+)
 def test_bad_settings_are_parameter_errors(model, setting, words):
     with pytest.raises(ParameterError) as info:
         model.with_settings(setting)
@@ -98,14 +101,17 @@ def test_expand_substitutes_definitions_recursively():
         KineticModel((KineticSpecies("u", turning=Relaxation("g")),), Sphere(2, 1), definitions={"g": "h", "h": "g"})
 
 
-@pytest.mark.parametrize("kwargs, message, kinetic_error", [
-    ({"parameters": {"u": 1}}, "parameter 'u' has the name of a species", KineticModelError),
-    ({"parameters": {"a": 1}, "definitions": {"a": "u"}}, "definition 'a' clashes", KineticModelError),
-    ({"parameters": {"2a": 1}}, "invalid parameter name '2a'", KineticModelError),
-    ({"parameters": {"pi": 1}}, "reserved", KineticModelError),
-    ({"parameters": {"a": "1"}}, "parameter 'a': expected a number", ParameterError),
-    ({"parameters": {"a": float("inf")}}, "parameter 'a' must be a finite number", ParameterError),
-])
+@pytest.mark.parametrize(
+    "kwargs, message, kinetic_error",
+    [
+        ({"parameters": {"u": 1}}, "parameter 'u' has the name of a species", KineticModelError),
+        ({"parameters": {"a": 1}, "definitions": {"a": "u"}}, "definition 'a' clashes", KineticModelError),
+        ({"parameters": {"2a": 1}}, "invalid parameter name '2a'", KineticModelError),
+        ({"parameters": {"pi": 1}}, "reserved", KineticModelError),
+        ({"parameters": {"a": "1"}}, "parameter 'a': expected a number", ParameterError),
+        ({"parameters": {"a": float("inf")}}, "parameter 'a' must be a finite number", ParameterError),
+    ],
+)
 def test_parameter_and_definition_tables_are_checked_alike(kwargs, message, kinetic_error):
     with pytest.raises(ModelError, match=message):
         Model((Species("u", diffusion=1),), **kwargs)
@@ -120,17 +126,20 @@ def test_kinetic_parameter_symbols_keep_integers_exact():
     assert Model((Species("u", diffusion=1),), parameters={"a": 2}).parameter_symbols()[sp.Symbol("a")].is_Float
 
 
-@pytest.mark.parametrize("table, message", [
-    ({"t_end": -1}, r"\[domain\] t_end must be a positive number"),
-    ({"save_every": float("nan")}, r"\[domain\] save_every must be a positive number"),
-    ({"seed": -1}, r"\[domain\] seed must be a non-negative integer"),
-    ({"extent": [[0, "a"]]}, r"\[domain\] extent entry must be a finite number"),
-    ({"extent": [[1, 0]]}, "high > low"),
-    ({"cells": [0]}, "positive integers"),
-    ({"cells": [4, 4]}, "cells has 2 entries but extent has 1"),
-    ({"boundary": "open"}, "'noflux' or 'periodic'"),
-    ({"colour": 1}, "unknown key 'colour'"),
-])
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ({"t_end": -1}, r"\[domain\] t_end must be a positive number"),
+        ({"save_every": float("nan")}, r"\[domain\] save_every must be a positive number"),
+        ({"seed": -1}, r"\[domain\] seed must be a non-negative integer"),
+        ({"extent": [[0, "a"]]}, r"\[domain\] extent entry must be a finite number"),
+        ({"extent": [[1, 0]]}, "high > low"),
+        ({"cells": [0]}, "positive integers"),
+        ({"cells": [4, 4]}, "cells has 2 entries but extent has 1"),
+        ({"boundary": "open"}, "'noflux' or 'periodic'"),
+        ({"colour": 1}, "unknown key 'colour'"),
+    ],
+)
 def test_domain_table(table, message):
     with pytest.raises(ModelError, match=message):
         RunDefaults.from_table(table)

@@ -84,8 +84,13 @@ def test_import_and_plotting_leave_the_backend_alone(tmp_path, select, env_backe
     if env_backend:
         env["MPLBACKEND"] = env_backend
     out = tmp_path / "probe.png"
-    proc = subprocess.run([sys.executable, "-c", _PROBE.format(select=select), str(out)],
-                          env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(select=select), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
     assert seen["before"].lower() == expected
@@ -193,10 +198,12 @@ def test_movie_has_one_frame_per_saved_frame(tmp_path):
 
 def test_pictures_of_a_solved_run(tmp_path):
     # the same functions on what crossdiff.solve returns (Solution.to_xarray), 1D and 2D
-    model = cd.Model(species=[
-        cd.Species("u", long_name="cells", diffusion=1, taxis=[cd.Taxis("v", "2")], initial="1 + 0.2*cos(pi*x)"),
-        cd.Species("v", diffusion=1, reaction="u - v", initial="1"),
-    ])
+    model = cd.Model(
+        species=[
+            cd.Species("u", long_name="cells", diffusion=1, taxis=[cd.Taxis("v", "2")], initial="1 + 0.2*cos(pi*x)"),
+            cd.Species("v", diffusion=1, reaction="u - v", initial="1"),
+        ]
+    )
     for cells in ((16,), (8, 8)):
         sol = cd.solve(model, cd.Grid(cells), 0.02, save_every=0.01)
         ds = sol.to_xarray()
@@ -204,8 +211,9 @@ def test_pictures_of_a_solved_run(tmp_path):
         assert len(_visible(fig)) == 2
         path = save_figure(fig, tmp_path / f"solved{len(cells)}.png")
         assert path.read_bytes()[:8] == PNG and path.stat().st_size > 1000
-    st = save_figure(plot_spacetime(cd.solve(model, cd.Grid((16,)), 0.02, save_every=0.01).to_xarray()),
-                     tmp_path / "st.png")
+    st = save_figure(
+        plot_spacetime(cd.solve(model, cd.Grid((16,)), 0.02, save_every=0.01).to_xarray()), tmp_path / "st.png"
+    )
     assert st.read_bytes()[:8] == PNG
 
 

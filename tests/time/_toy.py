@@ -27,8 +27,14 @@ class LogisticDecay:
         coords = (x,) if not n_v else (x, Coordinate("v", np.linspace(-1, 1, n_v), "velocity"))
         extras = () if not n_v else (Variable("f", ("v", "x"), "distribution"),)
         self.weights = np.full(n_v, 1.0 / n_v) if n_v else None
-        self.layout = Layout(fields=(Variable("u", ("x",), "density"),), coordinates=coords, space=("x",),
-                             cell_volume=1.0 / nx, attrs={"model": "logistic-decay"}, extras=extras)
+        self.layout = Layout(
+            fields=(Variable("u", ("x",), "density"),),
+            coordinates=coords,
+            space=("x",),
+            cell_volume=1.0 / nx,
+            attrs={"model": "logistic-decay"},
+            extras=extras,
+        )
         self.differential = np.array([True])
         self.nonnegative = np.array([True])
         self.positive: tuple[tuple[int, str], ...] = ()

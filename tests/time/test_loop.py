@@ -34,8 +34,9 @@ U0 = np.linspace(0.05, 0.9, 16)[None]  # one component, 16 independent cells
 def _run(system, stepper, t_end=4.0, every=1.0, controller=None, observers=()):
     U = system.initial_state({"u": U0[0]})
     rec = Recorder()
-    run = integrate(system, stepper, U, (0.0, t_end), save=SaveAt(every), observers=[rec, *observers],
-                    controller=controller)
+    run = integrate(
+        system, stepper, U, (0.0, t_end), save=SaveAt(every), observers=[rec, *observers], controller=controller
+    )
     return run, rec
 
 

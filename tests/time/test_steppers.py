@@ -24,11 +24,17 @@ def test_kencarp3_tableau_is_consistent():
 
 def test_tableau_validation_raises():
     with pytest.raises(ValueError, match="sum to 1"):
-        IMEXTableau("bad", np.array([[0, 0], [1.0, 0]]), np.array([[0, 0], [0.5, 0.5]]), np.array([0.5, 0.4]),
-                    np.array([0.5, 0.5]), 1, 1)
+        IMEXTableau(
+            "bad",
+            np.array([[0, 0], [1.0, 0]]),
+            np.array([[0, 0], [0.5, 0.5]]),
+            np.array([0.5, 0.4]),
+            np.array([0.5, 0.5]),
+            1,
+            1,
+        )
     with pytest.raises(ValueError, match="strictly lower"):
-        IMEXTableau("bad", np.eye(2), np.array([[0, 0], [0.5, 0.5]]), np.array([0.5, 0.5]),
-                    np.array([0.5, 0.5]), 1, 1)
+        IMEXTableau("bad", np.eye(2), np.array([[0, 0], [0.5, 0.5]]), np.array([0.5, 0.5]), np.array([0.5, 0.5]), 1, 1)
 
 
 @pytest.mark.parametrize("name", sorted(STEPPERS))
@@ -45,7 +51,9 @@ def test_unknown_stepper_lists_names():
         stepper_from_name("rk45")
 
 
-@pytest.mark.parametrize("kwargs", [{"rtol": 0}, {"atol": -1}, {"dt": 0}, {"dt": float("nan")}, {"cfl": 0}, {"cfl": -1.0}])
+@pytest.mark.parametrize(
+    "kwargs", [{"rtol": 0}, {"atol": -1}, {"dt": 0}, {"dt": float("nan")}, {"cfl": 0}, {"cfl": -1.0}]
+)
 def test_imex_rejects_bad_options(kwargs):
     with pytest.raises(InputError):
         cd.IMEX(**kwargs)

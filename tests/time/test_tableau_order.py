@@ -107,7 +107,11 @@ def test_tree_counts_are_the_known_ones():
     # the order-4 coupling conditions b·A A' c = 1/24 appear for all four (A, A') pairs
     tall = [t for t in trees(4, "EI") if len(t) == 1 and len(t[0][1]) == 1 and len(t[0][1][0][1]) == 1]
     assert sorted((t[0][0], t[0][1][0][0]) for t in tall if t[0][1][0][1][0][0] == "E") == [
-        ("E", "E"), ("E", "I"), ("I", "E"), ("I", "I")]
+        ("E", "E"),
+        ("E", "I"),
+        ("I", "E"),
+        ("I", "I"),
+    ]
     assert {density(t) for t in tall} == {24}
 
 

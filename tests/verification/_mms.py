@@ -46,8 +46,9 @@ def mms_model(ndim: int, chi: float = 1.0, nonlinear: bool = False) -> tuple[cd.
     s_v = sp.simplify(sp.diff(ve, t) - op_v)
     model = cd.Model(
         species=[
-            cd.Species("u", diffusion=d_u, taxis=[cd.Taxis("v", "chi")], reaction=U * (1 - U) + s_u,
-                       initial=ue.subs(t, 0)),
+            cd.Species(
+                "u", diffusion=d_u, taxis=[cd.Taxis("v", "chi")], reaction=U * (1 - U) + s_u, initial=ue.subs(t, 0)
+            ),
             cd.Species("v", diffusion=1, reaction=U - V + s_v, initial=ve.subs(t, 0)),
         ],
         parameters={"chi": chi},

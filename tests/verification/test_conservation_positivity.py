@@ -21,7 +21,9 @@ def _keller_segel(chi: float, tau: float = 1.0) -> cd.Model:
     )
 
 
-@pytest.mark.parametrize("stepper", [cd.IMEX(), cd.SSPRK3(), cd.BDF(rtol=1e-6, atol=1e-8)], ids=["imex", "ssprk3", "bdf"])
+@pytest.mark.parametrize(
+    "stepper", [cd.IMEX(), cd.SSPRK3(), cd.BDF(rtol=1e-6, atol=1e-8)], ids=["imex", "ssprk3", "bdf"]
+)
 def test_mass_conserved_to_roundoff_keller_segel(stepper):
     """Minimal Keller-Segel with no-flux walls: ∫u is conserved to round-off.
 

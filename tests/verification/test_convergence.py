@@ -30,7 +30,9 @@ def _space_order(ndim: int, cells, dt: float, chi: float = 1.0, nonlinear: bool 
     for n in cells:
         grid = cd.Grid((n,) * ndim, ((0, 1),) * ndim)
         sol = cd.solve(model, grid, T_END, stepper=cd.IMEX(dt=dt), save_every=T_END)
-        errs.append(_l2(grid, sol.final[0], exact_on(grid, ue, T_END)) + _l2(grid, sol.final[1], exact_on(grid, ve, T_END)))
+        errs.append(
+            _l2(grid, sol.final[0], exact_on(grid, ue, T_END)) + _l2(grid, sol.final[1], exact_on(grid, ve, T_END))
+        )
         hs.append(1.0 / n)
     return slope(hs, errs), errs
 
