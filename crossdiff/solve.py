@@ -213,6 +213,7 @@ class Solution:
             "frames": int(len(self.t)),
             "steps": self.stats.n_steps,
             "rejected": self.stats.n_rejected,
+            "steps_limited_by_stability": self.stats.n_limited,
             "rhs_evaluations": self.stats.nfev,
             "implicit_solves": self.stats.n_implicit_solves,
             "wall_time": self.stats.wall_setup + self.stats.wall_stepping + self.stats.wall_output,

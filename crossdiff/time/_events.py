@@ -71,11 +71,14 @@ class Stats:
     ``n_steps`` accepted and ``n_rejected`` rejected steps; ``nfev`` evaluations of the explicit
     part (or of the whole right-hand side for BDF); ``n_implicit_solves`` solves of
     ``(I − γΔt L) X = B`` (LU factorisations for BDF); ``n_krylov_solves`` the preconditioned
-    Krylov solves among them (non-constant diffusion); wall times of set-up, stepping and output.
+    Krylov solves among them (non-constant diffusion); ``n_limited`` accepted steps whose size was
+    set by the stepper's stability limit rather than by the error control; wall times of set-up,
+    stepping and output.
     """
 
     n_steps: int = 0
     n_rejected: int = 0
+    n_limited: int = 0
     nfev: int = 0
     n_implicit_solves: int = 0
     n_krylov_solves: int = 0

@@ -202,7 +202,8 @@ def integrate(
             while t < t_save and report is None:
                 remaining = t_save - t
                 system.prepare(t, U)
-                dt = controller.propose(cstate, stepper.step_limit(system, t, U), remaining)
+                limit = stepper.step_limit(system, t, U)
+                dt = controller.propose(cstate, limit, remaining)
                 if adaptive and dt < controller.dt_min * max(1.0, abs(t)):
                     report = obs.first("explain_collapse", t, U, dt) or FailureReport(
                         Status.STEP_COLLAPSE, t, detail=f"step size {dt:.3g} at t = {t:.6g} collapsed"
@@ -231,6 +232,8 @@ def integrate(
                 if accepted:
                     t, U = t_new, U_new
                     stats.n_steps += 1
+                    if adaptive and dt == limit and limit <= cstate.dt:
+                        stats.n_limited += 1
                     report = obs.first("step", t, U)
                     if adaptive:
                         cstate = controller.accept(cstate, dt, remaining, err)

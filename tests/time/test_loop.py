@@ -193,3 +193,12 @@ def test_integrate_rejects_bad_arguments():
         FixedStep(dt=0.0)
     with pytest.raises(InputError, match="peak_limit must be a positive number"):
         Monitor(peak_limit=-1)
+
+
+def test_steps_held_by_the_stability_limit_are_counted():
+    """SSPRK3 steps at its CFL limit (the error control has no estimate): every step that is not
+    cut to land on a save time is counted as limited; IMEX on the toy (no limit) has none."""
+    run, _ = _run(LogisticDecay(U0), SSPRK3(cfl=0.9))
+    assert run.stats.n_steps - 4 <= run.stats.n_limited <= run.stats.n_steps
+    run, _ = _run(LogisticDecay(U0), IMEX())
+    assert run.stats.n_limited == 0
