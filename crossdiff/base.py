@@ -146,6 +146,9 @@ class ModelBase(Generic[SpeciesT]):
         """
         error = self._error
         names = set(self.species_names)
+        for what in ("parameters", "definitions", "parameter_info"):
+            if not isinstance(getattr(self, what), Mapping):
+                raise error(f"{what} must be a mapping of names to values, got {getattr(self, what)!r}")
         params: dict[str, float] = {}
         for key, value in dict(self.parameters).items():
             check_name(key, "parameter", error)

@@ -15,6 +15,7 @@ is killed or fails keeps every frame written before.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,10 @@ from .version import __version__
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["FrameWriter", "to_dataset", "open_run", "last_frame"]
+__all__ = ["FrameWriter", "to_dataset", "open_run", "last_frame", "is_run", "run_attributes"]
+
+#: Attributes that identify a run: resuming a file with other values would mix two runs.
+_IDENTITY = ("model", "parameters", "equations", "grid_cells", "grid_extent", "boundary")
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,11 @@ class _Schema:
     attrs: dict[str, object]
 
 
-def _schema(layout: Layout, stepper: str, status: str, extras: bool = False) -> _Schema:
-    """The one description of a run's file and dataset, from the system's layout."""
+def _schema(
+    layout: Layout, stepper: str, status: str, extras: bool = False, attrs: Mapping[str, object] | None = None
+) -> _Schema:
+    """The one description of a run's file and dataset, from the system's layout (and further
+    attributes of the run, e.g. the stepper's settings)."""
     coords = tuple(
         (c.name, np.asarray(c.values, dtype=float), {"long_name": c.long_name, **dict(c.attrs)})
         for c in layout.coordinates
@@ -53,7 +60,7 @@ def _schema(layout: Layout, stepper: str, status: str, extras: bool = False) -> 
         (v.name, ("time", *v.dims), {"long_name": v.long_name, **dict(v.attrs)})
         for v in layout.fields + (layout.extras if extras else ())
     )
-    attrs: dict[str, object] = dict(layout.attrs)
+    attrs = {**dict(layout.attrs), **dict(attrs or {})}
     attrs.update(
         {
             "species": ",".join(layout.field_names),
@@ -63,6 +70,40 @@ def _schema(layout: Layout, stepper: str, status: str, extras: bool = False) -> 
         }
     )
     return _Schema({"time": None, **{name: len(values) for name, values, _ in coords}}, coords, variables, attrs)
+
+
+def _same(key: str, a: object, b: object) -> bool:
+    if key == "parameters":  # JSON of a mapping: the order of the keys does not matter
+        try:
+            return bool(json.loads(str(a)) == json.loads(str(b)))
+        except ValueError:
+            return False
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        x, y = np.atleast_1d(np.asarray(a)), np.atleast_1d(np.asarray(b))
+        return x.shape == y.shape and bool(np.all(x == y))
+    return a == b
+
+
+def _difference(path: Path, key: str, have: object, want: object) -> str:
+    """A one-line description of how a file's identity attribute differs from this run's."""
+    where = f"cannot resume {str(path)!r}:"
+    if key == "model":
+        return f"{where} it holds a run of model {have!r}, not {want!r}"
+    if key == "parameters":
+        try:
+            old, new = json.loads(str(have)), json.loads(str(want))
+        except ValueError:
+            return f"{where} its parameters differ"
+        for name in sorted(set(old) | set(new)):
+            if old.get(name) != new.get(name):
+                return f"{where} parameter {name} is {old.get(name)!r} in the file but {new.get(name)!r} here"
+    if key == "equations":
+        return f"{where} its equations differ from this model's"
+    if key == "grid_cells":
+        return f"{where} its grid {tuple(np.atleast_1d(np.asarray(have)))} differs from {tuple(np.atleast_1d(np.asarray(want)))}"
+    if key == "grid_extent":
+        return f"{where} its domain {list(np.atleast_1d(np.asarray(have)))} differs from {list(np.atleast_1d(np.asarray(want)))}"
+    return f"{where} its {key} {have!r} differs from {want!r}"
 
 
 def to_dataset(layout: Layout, t: np.ndarray, frames: np.ndarray, *, stepper: str, status: str) -> xr.Dataset:
@@ -100,10 +141,18 @@ class FrameWriter(Observer):
         Continue an existing file (resume): its variables and coordinates must match.
     """
 
-    def __init__(self, path: str | Path, layout: Layout, stepper: str = "", append: bool = False):
+    def __init__(
+        self,
+        path: str | Path,
+        layout: Layout,
+        stepper: str = "",
+        append: bool = False,
+        attrs: Mapping[str, object] | None = None,
+    ):
         self.path = Path(path)
         self.layout = layout
         self.stepper = stepper
+        self.attrs = dict(attrs or {})
         self.append_mode = append
         self.frames = 0
         self._system: SemiDiscrete | None = None
@@ -113,13 +162,23 @@ class FrameWriter(Observer):
             )
         if self.path.is_dir():
             raise OutputError(f"cannot write output file {str(self.path)!r}: it is a directory")
+        if append:  # refuse to mix two runs before anything is computed
+            if not self.path.is_file():
+                raise OutputError(f"cannot resume: run file {str(self.path)!r} not found")
+            try:
+                with h5netcdf.File(self.path, "r") as f:
+                    self._check_compatible(f, _schema(self.layout, self.stepper, "running", attrs=self.attrs))
+            except OutputError:
+                raise
+            except (OSError, ValueError, KeyError) as err:
+                raise OutputError(f"cannot read run file {str(self.path)!r}: {err}") from None
 
     def _error(self, err: Exception) -> OutputError:
         return OutputError(f"cannot write output file {str(self.path)!r}: {getattr(err, 'strerror', None) or err}")
 
     def start(self, system: SemiDiscrete, t0: float, U0: np.ndarray) -> None:
         self._system = system
-        schema = _schema(self.layout, self.stepper, "running")
+        schema = _schema(self.layout, self.stepper, "running", attrs=self.attrs)
         try:
             if self.append_mode:
                 with h5netcdf.File(self.path, "a") as f:
@@ -127,6 +186,8 @@ class FrameWriter(Observer):
                     self.frames = f.dimensions["time"].size
                     f.attrs["status"] = "running"
                     f.attrs["stepper"] = self.stepper
+                    for key, value in self.attrs.items():
+                        f.attrs[key] = value
                 return
             with h5netcdf.File(self.path, "w") as f:
                 f.dimensions = dict(schema.dims)
@@ -156,12 +217,9 @@ class FrameWriter(Observer):
             if size is not None and (name not in f.dimensions or f.dimensions[name].size != size):
                 have = f.dimensions[name].size if name in f.dimensions else None
                 raise OutputError(f"cannot resume {str(self.path)!r}: its {name} axis has {have} cells, the run {size}")
-        cells = tuple(int(c) for c in np.atleast_1d(f.attrs.get("grid_cells", ())))
-        expected = self.layout.attrs.get("grid_cells")
-        if expected is not None:
-            want = tuple(int(c) for c in np.atleast_1d(np.asarray(expected)))
-            if cells != want:
-                raise OutputError(f"cannot resume {str(self.path)!r}: its grid {cells} differs from {want}")
+        for key in _IDENTITY:
+            if key in self.layout.attrs and not _same(key, f.attrs.get(key), self.layout.attrs[key]):
+                raise OutputError(_difference(self.path, key, f.attrs.get(key), self.layout.attrs[key]))
 
     def save(self, t: float, U: np.ndarray) -> None:
         assert self._system is not None, "FrameWriter.start() must run first"
@@ -197,6 +255,27 @@ class FrameWriter(Observer):
                     f.attrs[key] = value
         except OSError:  # pragma: no cover - the frames are what matters
             pass
+
+
+def is_run(path: str | Path) -> bool:
+    """Whether ``path`` is a NetCDF file written by crossdiff (it has a ``crossdiff_version``)."""
+    try:
+        with h5netcdf.File(Path(path), "r") as f:
+            return "crossdiff_version" in f.attrs and "time" in f.dimensions
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def run_attributes(path: str | Path) -> dict[str, object]:
+    """The global attributes of the run file ``path`` (model, parameters, grid, stepper settings …)."""
+    path = Path(path)
+    if not path.is_file():
+        raise OutputError(f"run file {str(path)!r} not found")
+    try:
+        with h5netcdf.File(path, "r") as f:
+            return dict(f.attrs)
+    except (OSError, ValueError) as err:
+        raise OutputError(f"cannot read run file {str(path)!r}: {err}") from None
 
 
 def open_run(path: str | Path) -> xr.Dataset:

@@ -23,6 +23,7 @@ from .expressions import RESERVED
 from .validation import finite_number
 
 __all__ = [
+    "MAX_FILE_BYTES",
     "parse_toml",
     "check_keys",
     "expr_value",
@@ -35,8 +36,14 @@ __all__ = [
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
+#: Largest model or kinetic file read (bytes). The catalogue's files are 2–5 kB; a model with a
+#: hundred species and long expressions stays far below. Larger files are refused at once instead
+#: of spending minutes parsing them.
+MAX_FILE_BYTES = 1_000_000
+
+
 def parse_toml(path: str | Path, what: str = "model file", error: type[ModelError] = ModelError) -> dict[str, Any]:
-    """Read a TOML file.
+    """Read a TOML file (at most :data:`MAX_FILE_BYTES`).
 
     Parameters
     ----------
@@ -49,6 +56,16 @@ def parse_toml(path: str | Path, what: str = "model file", error: type[ModelErro
         message names the file and the problem in one line.
     """
     path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise error(f"{what} {str(path)!r} not found") from None
+    except OSError as err:
+        raise error(f"cannot read {what} {str(path)!r}: {err}") from None
+    if size > MAX_FILE_BYTES:
+        raise error(
+            f"{what} {str(path)!r} is {size / 1e6:.1f} MB; model files are limited to {MAX_FILE_BYTES / 1e6:g} MB"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -4,6 +4,10 @@
 
 from __future__ import annotations
 
+import json
+import math
+import os
+import shutil
 import time as _time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,11 +17,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import sympy as sp
 
-from .errors import InputError, ModelError, NumericalError
+from .catalogue import resolve_model
+from .errors import InputError, ModelError, NumericalError, OutputError
 from .fv import Discretisation
 from .grid import Grid
-from .io import FrameWriter, last_frame, open_run, to_dataset
-from .model import NOISE, SPACE, Model, to_expr
+from .io import FrameWriter, is_run, last_frame, open_run, run_attributes, to_dataset
+from .model import NOISE, SPACE, Model, model_from_dict, to_expr
 from .time import (
     IMEX,
     FailureReport,
@@ -27,17 +32,86 @@ from .time import (
     ProgressBar,
     Recorder,
     SaveAt,
+    SemiDiscrete,
     Stats,
     Status,
     Stepper,
     integrate,
+    stepper_from_name,
 )
 from .validation import positive_number
 
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["solve", "Solution", "initial_fields", "default_grid"]
+__all__ = ["solve", "Solution", "initial_fields", "default_grid", "run_record", "RunRecord", "check_resources"]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What a run file says about its run: enough to continue it exactly.
+
+    Attributes
+    ----------
+    model : Model
+        The model as run (from the file's ``model_toml``: parameters and definitions included).
+    grid : Grid
+    stepper : Stepper or None
+        The stepper with its settings (None if the file's stepper cannot be rebuilt by name).
+    limiter : str
+    save_every : float or None
+    t : float
+        Time of the last frame.
+    """
+
+    model: Model
+    grid: Grid
+    stepper: Stepper | None
+    limiter: str
+    save_every: float | None
+    t: float
+
+
+def run_record(path: str | Path) -> RunRecord:
+    """Read the model, grid, stepper settings and last time of the run file ``path``.
+
+    Raises
+    ------
+    OutputError
+        If the file cannot be read or is not a crossdiff run of a macroscopic model.
+    """
+    import tomllib
+
+    attrs = run_attributes(path)
+    where = f"run file {str(path)!r}"
+    if "crossdiff_version" not in attrs or "model_toml" not in attrs:
+        raise OutputError(f"{where} is not a crossdiff run")
+    try:
+        model = model_from_dict(tomllib.loads(str(attrs["model_toml"])), source=str(attrs.get("model", "model")))
+        cells = tuple(int(c) for c in np.atleast_1d(np.asarray(attrs["grid_cells"])))
+        flat = np.atleast_1d(np.asarray(attrs["grid_extent"], dtype=float))
+        extent = tuple((float(flat[2 * a]), float(flat[2 * a + 1])) for a in range(len(cells)))
+        grid = Grid(cells, extent, tuple(str(attrs["boundary"]).split(",")))
+    except (KeyError, ValueError, tomllib.TOMLDecodeError, InputError) as err:
+        raise OutputError(f"{where}: cannot rebuild its model and grid ({err})") from None
+    stepper = None
+    if attrs.get("stepper_name"):
+        try:
+            stepper = stepper_from_name(
+                str(attrs["stepper_name"]), **json.loads(str(attrs.get("stepper_options", "{}")))
+            )
+        except (ValueError, TypeError, InputError):
+            stepper = None
+    every = attrs.get("save_every")
+    t, _, _ = last_frame(path)
+    return RunRecord(
+        model,
+        grid,
+        stepper,
+        str(attrs.get("limiter", "mc")),
+        float(np.asarray(every)) if every is not None else None,
+        t,
+    )
 
 
 def default_grid(model: Model, cells: tuple[int, ...] | None = None, boundary: str | None = None) -> Grid:
@@ -226,6 +300,94 @@ class Solution:
         }
 
 
+def _available_memory() -> float:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``; else all memory)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024.0
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return math.inf
+
+
+#: Bytes the loop keeps per saved frame besides the frame itself (the time in a Python list).
+_PER_FRAME = 40
+
+
+def check_resources(
+    system: SemiDiscrete,
+    stepper: Stepper,
+    U0: np.ndarray,
+    n_frames: int,
+    keep_frames: bool,
+    output: Path | None,
+) -> tuple[float, float]:
+    """Estimate the memory and disk a run needs and refuse it if the machine does not have them.
+
+    Memory: the stepper's working states (:attr:`~crossdiff.time.Stepper.work_states` copies of
+    the state), plus the kept frames; disk: the frames written to ``output``. ``n_frames`` is the
+    number of saved frames, computed from ``t_end/save_every`` without materialising them.
+
+    Returns
+    -------
+    (memory, disk) : tuple of float
+        The estimates in bytes.
+
+    Raises
+    ------
+    InputError
+        With the estimate, when it exceeds the available memory or the free disk space.
+    """
+    field_bytes = float(system.fields(U0).nbytes)
+    frames = float(n_frames) * (field_bytes if keep_frames else 0.0) + float(n_frames) * _PER_FRAME
+    memory = stepper.work_states * float(U0.nbytes) + frames
+    available = _available_memory()
+    if memory > available:
+        raise InputError(
+            f"the run needs about {memory / 1e9:.3g} GB of memory ({n_frames:.3g} frames of "
+            f"{field_bytes / 1e6:.3g} MB{' kept in memory' if keep_frames else ''}, {stepper.work_states} working states), "
+            f"more than the {available / 1e9:.3g} GB available: save fewer frames or use a coarser grid"
+        )
+    disk = 0.0
+    if output is not None:
+        disk = float(n_frames) * (field_bytes + 64.0)
+        free = float(shutil.disk_usage(output.parent if output.parent.is_dir() else Path.cwd()).free)
+        if disk > free:
+            raise InputError(
+                f"the run would write about {disk / 1e9:.3g} GB ({n_frames:.3g} frames of {field_bytes / 1e6:.3g} MB) "
+                f"to {str(output)!r}, more than the {free / 1e9:.3g} GB free there: save fewer frames"
+            )
+    return memory, disk
+
+
+def _check_output(output: object, resume: bool, overwrite: bool) -> Path | None:
+    """The output path, refusing to overwrite what it must not (see :func:`solve`)."""
+    if output is None:
+        if resume:
+            raise InputError("resume needs the output file of the run to continue")
+        return None
+    if not isinstance(output, (str, os.PathLike)) or not str(output):
+        raise InputError(f"output must be a file path, got {output!r}")
+    path = Path(output)
+    if resume or not path.exists():
+        return path
+    if path.is_dir():
+        raise OutputError(f"cannot write output file {str(path)!r}: it is a directory")
+    if not is_run(path):
+        raise OutputError(f"output file {str(path)!r} exists and is not a crossdiff run; refusing to overwrite it")
+    if not overwrite:
+        raise OutputError(
+            f"output file {str(path)!r} already holds a crossdiff run; overwrite it with --overwrite "
+            "(overwrite=True) or continue it with --resume (resume=True)"
+        )
+    return path
+
+
 def _initial_state(
     system: Discretisation,
     initial: Mapping[str, object] | np.ndarray | None,
@@ -256,16 +418,17 @@ def _initial_state(
 
 
 def solve(
-    model: Model,
+    model: Model | str,
     grid: Grid | None = None,
     t_end: float | None = None,
     *,
-    stepper: Stepper | None = None,
+    stepper: Stepper | str | None = None,
     save_every: float | None = None,
     initial: Mapping[str, object] | np.ndarray | None = None,
     seed: int | None = None,
     output: str | Path | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     keep_frames: bool | None = None,
     monitor: Monitor | None = None,
     progress: bool = False,
@@ -277,13 +440,16 @@ def solve(
 
     Parameters
     ----------
-    model : Model
+    model : Model or str
+        The model, or a catalogue name or model file path.
     grid : Grid, optional
-        Defaults to the model's default domain (:func:`default_grid`).
+        Defaults to the model's default domain (:func:`default_grid`), or when resuming to the
+        file's grid.
     t_end : float, optional
         End time; default the model's.
-    stepper : Stepper, optional
-        Default :class:`~crossdiff.time.IMEX` with ``rtol=1e-4, atol=1e-6``.
+    stepper : Stepper or str, optional
+        Default :class:`~crossdiff.time.IMEX` with ``rtol=1e-4, atol=1e-6``; a registered name
+        (:data:`~crossdiff.time.STEPPERS`) builds that stepper with its defaults.
     save_every : float, optional
         Interval between saved frames (default the model's, else ``t_end / 20``).
     initial : mapping or ndarray, optional
@@ -292,9 +458,13 @@ def solve(
     seed : int, optional
         Seed of ``noise`` in initial data (default the model's).
     output : path-like, optional
-        NetCDF file written frame by frame.
+        NetCDF file written frame by frame. An existing file is never overwritten unless it is a
+        crossdiff run and ``overwrite`` is set (or ``resume`` continues it).
     resume : bool
-        Continue the run stored in ``output`` from its last frame.
+        Continue the run stored in ``output`` from its last frame. The model, parameters and grid
+        must be those of the file (:func:`run_record` reads them); anything else is refused.
+    overwrite : bool
+        Replace an existing crossdiff run in ``output``.
     keep_frames : bool, optional
         Keep frames in memory (default: only when there is no output file).
     monitor : Monitor, optional
@@ -315,29 +485,46 @@ def solve(
     Raises
     ------
     InputError
-        Bad model, grid, times, initial data or output path.
+        Bad model, grid, times, initial data or output path; a run needing more memory or disk
+        than available (:func:`check_resources`); resuming a file of another model or grid.
     NumericalError
         Blow-up, non-finite values, step-size collapse or a singular sensitivity meeting zero
         (frames written before the failure stay in ``output``).
     """
     wall0 = _time.perf_counter()
+    if isinstance(model, str):
+        model = resolve_model(model)
     if not isinstance(model, Model):
-        raise InputError(f"model must be a crossdiff Model, got {type(model).__name__}")
-    grid = grid if grid is not None else default_grid(model)
+        raise InputError(f"model must be a crossdiff Model or a catalogue name, got {type(model).__name__}")
+    path = _check_output(output, resume, overwrite)
+    if grid is None:
+        grid = run_record(path).grid if resume and path is not None else default_grid(model)
     t_end = positive_number(model.defaults.t_end if t_end is None else t_end, "end time")
     every = positive_number(
         save_every if save_every is not None else (model.defaults.save_every or t_end / 20), "save interval"
     )
-    stepper = stepper if stepper is not None else IMEX()
+    stepper = stepper_from_name(stepper) if isinstance(stepper, str) else (stepper if stepper is not None else IMEX())
     if not isinstance(stepper, Stepper):
         raise InputError(f"stepper must be a crossdiff Stepper, got {type(stepper).__name__}")
+    if monitor is not None and not isinstance(monitor, Monitor):
+        raise InputError(f"monitor must be a crossdiff Monitor, got {type(monitor).__name__}")
     system = Discretisation(model, grid, limiter=limiter)
-    t0, U0 = _initial_state(system, initial, seed, output, resume, t_end)
-    recorder = Recorder(keep_frames=(output is None) if keep_frames is None else keep_frames)
+    settings = stepper.settings()
+    run_attrs = {
+        "limiter": limiter,
+        "save_every": every,
+        "stepper_name": settings[0] if settings else "",
+        "stepper_options": json.dumps(settings[1] if settings else {}),
+    }
+    writer = FrameWriter(path, system.layout, stepper.describe(), append=resume, attrs=run_attrs) if path else None
+    t0, U0 = _initial_state(system, initial, seed, path, resume, t_end)
+    keep = (path is None) if keep_frames is None else bool(keep_frames)
+    check_resources(system, stepper, U0, int(math.floor((t_end - t0) / every)) + 2, keep, path)
+    recorder = Recorder(keep_frames=keep)
     extra = list(observers)
     observers = [recorder, monitor if monitor is not None else Monitor()]
-    if output is not None:
-        observers.insert(1, FrameWriter(output, system.layout, stepper.describe(), append=resume))
+    if writer is not None:
+        observers.insert(1, writer)
     if progress:
         observers.insert(1, ProgressBar(t_end))
     observers.extend(extra)
@@ -357,7 +544,7 @@ def solve(
         run.report,
         run.stats,
         stepper.describe(),
-        Path(output) if output is not None else None,
+        path,
     )
     if run.report is not None and throw:
         err = NumericalError(str(run.report), run.report)

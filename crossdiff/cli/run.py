@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import InputError, NumericalError
 from ..fv import LIMITERS
 from ..grid import BOUNDARIES, parse_cells
-from ..solve import default_grid, solve
+from ..solve import default_grid, run_record, solve
 from ..time import STEPPERS, Monitor, stepper_from_name
 from ._common import apply_sets, load_model_arg, positive_float
 
@@ -30,9 +30,8 @@ def _seed(text: str) -> int:
     return value
 
 
-def _stepper(args):
+def _stepper(args: argparse.Namespace, name: str):
     options = {}
-    name = args.stepper
     if name in ("imex", "imex3", "bdf"):
         if args.rtol is not None:
             options["rtol"] = args.rtol
@@ -45,46 +44,94 @@ def _stepper(args):
     return stepper_from_name(name, **options)
 
 
+def _resumed(args: argparse.Namespace, out: Path):
+    """Model, grid, stepper, limiter and save interval of the run in ``out``; options given on the
+    command line must agree with the file (exit 2 naming the first difference)."""
+    if not out.is_file():
+        raise InputError(f"cannot resume: run file {str(out)!r} not found")
+    record = run_record(out)
+    model = record.model
+    where = f"cannot resume {str(out)!r}: it"
+    named = load_model_arg(args.model)
+    if named.name != model.name:
+        raise InputError(f"{where} holds a run of model {model.name!r}, not {named.name!r}")
+    if args.set:
+        changed = apply_sets(model, args.set)
+        for key in changed.parameters:
+            if changed.parameters[key] != model.parameters[key]:
+                raise InputError(
+                    f"{where} was run with {key} = {model.parameters[key]:g}; --set {key}={changed.parameters[key]:g} "
+                    "contradicts it"
+                )
+        for key in changed.definitions:
+            if changed.definitions[key] != model.definitions[key]:
+                raise InputError(f"{where} was run with {key} = {model.definitions[key]}; --set contradicts it")
+    if args.initial or args.seed is not None:
+        raise InputError(f"cannot resume {str(out)!r}: --initial and --seed do not apply when continuing a run")
+    grid = record.grid
+    if args.grid is not None and parse_cells(args.grid) != grid.cells:
+        raise InputError(f"{where} has grid {'x'.join(map(str, grid.cells))}; --grid {args.grid} contradicts it")
+    if args.boundary is not None and (args.boundary,) * grid.ndim != grid.boundary:
+        raise InputError(f"{where} has {','.join(grid.boundary)} boundaries; --boundary {args.boundary} contradicts it")
+    if args.limiter is not None and args.limiter != record.limiter:
+        raise InputError(f"{where} was run with limiter {record.limiter}; --limiter {args.limiter} contradicts it")
+    stepper = record.stepper
+    given = args.stepper is not None or args.rtol is not None or args.atol is not None or args.dt is not None
+    if given or stepper is None:
+        recorded = stepper.settings() if stepper is not None else None
+        name = args.stepper or (recorded[0] if recorded else "imex")
+        wanted = _stepper(args, name)
+        if stepper is not None and wanted.settings() != stepper.settings():
+            raise InputError(f"{where} was run with {stepper.describe()}; the stepper options given contradict it")
+        stepper = wanted
+    return model, grid, stepper, record.limiter, args.save_every or record.save_every
+
+
 def run(args) -> int:
-    model = apply_sets(load_model_arg(args.model), args.set)
-    cells = parse_cells(args.grid) if args.grid is not None else None
-    grid = default_grid(model, cells, args.boundary)
+    out = Path(args.out) if args.out else None
+    if args.resume:
+        if out is None:
+            raise InputError("--resume needs --out, the run file to continue")
+        model, grid, stepper, limiter, save_every = _resumed(args, out)
+        initial: dict[str, str] = {}
+    else:
+        model = apply_sets(load_model_arg(args.model), args.set)
+        cells = parse_cells(args.grid) if args.grid is not None else None
+        grid = default_grid(model, cells, args.boundary)
+        stepper = _stepper(args, args.stepper or "imex")
+        limiter, save_every = args.limiter or "mc", args.save_every
+        initial = {}
+        for item in args.initial or []:
+            if "=" not in item:
+                raise InputError(f"--initial expects species=EXPRESSION, got {item!r}")
+            key, value = (p.strip() for p in item.split("=", 1))
+            model.index(key)
+            initial[key] = value
     t_end = args.t_end if args.t_end is not None else model.defaults.t_end
     if args.dt is not None and t_end / args.dt > _MAX_FIXED_STEPS:
         raise InputError(
             f"--dt {args.dt:g} would take {t_end / args.dt:.3g} steps to reach t = {t_end:g} "
             f"(more than {_MAX_FIXED_STEPS:.0e}); use a larger --dt or the adaptive default"
         )
-    initial = {}
-    for item in args.initial or []:
-        if "=" not in item:
-            raise InputError(f"--initial expects species=EXPRESSION, got {item!r}")
-        key, value = (p.strip() for p in item.split("=", 1))
-        model.index(key)
-        initial[key] = value
-    out = Path(args.out) if args.out else Path(f"{model.name}.nc")
-    if out.exists() and out.is_dir():
-        raise InputError(f"output path {str(out)!r} is a directory")
+    out = out if out is not None else Path(f"{model.name}.nc")
     show_progress = not args.json and not args.quiet and sys.stderr.isatty()
     monitor = Monitor(peak_limit=args.peak_limit) if args.peak_limit else Monitor()
-    try:
-        sol = solve(
-            model,
-            grid,
-            t_end,
-            stepper=_stepper(args),
-            save_every=args.save_every,
-            initial=initial or None,
-            seed=args.seed,
-            output=out,
-            resume=args.resume,
-            monitor=monitor,
-            progress=show_progress,
-            limiter=args.limiter,
-            throw=False,
-        )
-    except NumericalError:
-        raise
+    sol = solve(
+        model,
+        grid,
+        t_end,
+        stepper=stepper,
+        save_every=save_every,
+        initial=initial or None,
+        seed=args.seed,
+        output=out,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        monitor=monitor,
+        progress=show_progress,
+        limiter=limiter,
+        throw=False,
+    )
     summary = sol.summary()
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -117,12 +164,17 @@ def register(sub) -> None:
     p.add_argument("--initial", action="append", metavar="species=EXPR", help="replace a species' initial data")
     p.add_argument("--seed", type=_seed, help="seed of the initial noise")
     p.add_argument("--out", help="output NetCDF file (default MODEL.nc)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last frame")
-    p.add_argument("--stepper", default="imex", choices=STEPPERS.names(), help=f"time stepper: {STEPPERS.help()}")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its last frame, with its model, parameters, grid and stepper",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing crossdiff run in --out")
+    p.add_argument("--stepper", choices=STEPPERS.names(), help=f"time stepper: {STEPPERS.help()}")
     p.add_argument("--rtol", type=positive_float, help="relative tolerance (imex, bdf)")
     p.add_argument("--atol", type=positive_float, help="absolute tolerance (imex, bdf)")
     p.add_argument("--dt", type=positive_float, help="fixed time step (imex, ssprk3)")
-    p.add_argument("--limiter", default="mc", choices=tuple(LIMITERS), help=f"taxis slope limiter: {LIMITERS.help()}")
+    p.add_argument("--limiter", choices=tuple(LIMITERS), help=f"taxis slope limiter: {LIMITERS.help()}")
     p.add_argument("--peak-limit", type=positive_float, help="report blow-up when a density exceeds this")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")

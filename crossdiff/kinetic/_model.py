@@ -12,7 +12,7 @@ solver read the same objects. Expressions use the names of :mod:`crossdiff.kinet
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -149,6 +149,8 @@ class KineticModel(ModelBase[KineticSpecies]):
     paper: PaperReference | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
+        if isinstance(self.species, (str, KineticSpecies)) or not isinstance(self.species, Iterable):
+            raise KineticModelError(f"species must be a sequence of KineticSpecies, got {self.species!r}")
         species = tuple(self.species)
         if not species or not all(isinstance(s, KineticSpecies) for s in species):
             raise KineticModelError("a kinetic model needs at least one KineticSpecies")

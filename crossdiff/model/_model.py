@@ -14,7 +14,7 @@ or a constant d×d tensor.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -118,6 +118,8 @@ class Species:
         taxis: Any = self.taxis
         if isinstance(taxis, (Taxis, Mapping)):
             taxis = (taxis,)
+        if isinstance(taxis, str) or not isinstance(taxis, Iterable):
+            raise ModelError(f"taxis of species {name!r} must be Taxis terms, got {taxis!r}")
         terms = []
         for term in taxis:
             if isinstance(term, Mapping):
@@ -191,6 +193,8 @@ class Model(ModelBase[Species]):
     defaults: RunDefaults = field(default_factory=RunDefaults, kw_only=True)
 
     def __post_init__(self) -> None:
+        if isinstance(self.species, (str, Species)) or not isinstance(self.species, Iterable):
+            raise ModelError(f"species must be a sequence of Species, got {self.species!r}")
         species = tuple(self.species)
         if not species:
             raise ModelError("a model needs at least one species")

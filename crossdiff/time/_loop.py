@@ -106,6 +106,21 @@ def clip_negative(U: np.ndarray, nonneg: np.ndarray, tol: float) -> bool:
     return negative
 
 
+def _nonfinite(system: SemiDiscrete, t: float, V: np.ndarray, what: str) -> FailureReport | None:
+    """A NONFINITE report locating the first non-finite value of ``V`` (a state or a rate), or
+    None if ``V`` is finite."""
+    if np.all(np.isfinite(V)):
+        return None
+    F = system.fields(V)
+    names = system.layout.field_names
+    for i in range(F.shape[0]):
+        bad = ~np.isfinite(F[i])
+        if bad.any():
+            flat = int(np.argmax(bad.ravel()))
+            return FailureReport(Status.NONFINITE, t, names[i], system.layout.location(flat), None, what)
+    return FailureReport(Status.NONFINITE, t, detail=what)
+
+
 class _Observers:
     """Calls the hooks of several observers in order, timing the output they do."""
 
@@ -189,24 +204,38 @@ def integrate(
     t, U = t0, U0
     nonneg = np.asarray(system.nonnegative, dtype=bool) & np.array([np.min(U[i]) >= 0 for i in range(U.shape[0])])
     stepper_state = stepper.init(system, t, U)
-    cstate = controller.init(system, stepper, t, U)
     for o in obs.items:
         o.start(system, t, U)
     if save.initial:
         obs.save(t, U)
-    report: FailureReport | None = None
+    # a right-hand side that is not finite on the initial data (e.g. sqrt(-u), log(u - c) below c)
+    # ends the run at once: no step size can make it finite
+    with np.errstate(all="ignore"):
+        report = _nonfinite(system, t, U, "the initial data is not finite") or _nonfinite(
+            system,
+            t,
+            system.rhs(t, U),
+            "the right-hand side is not finite on the initial data "
+            "(an expression undefined there, e.g. sqrt or log of a negative number)",
+        )
+        cstate = controller.init(system, stepper, t, U)
+    if report is None and not cstate.dt > 0:  # NaN or zero first step
+        report = FailureReport(Status.NONFINITE, t, detail=f"the first step size is {cstate.dt!r}")
+    nonfinite_trial: FailureReport | None = None  # where the last rejected step was not finite
     status = Status.SUCCESS
     adaptive = controller.adaptive
     try:
-        for t_save in save.times(t0, t_end):
+        for t_save in save.times(t0, t_end) if report is None else ():
             while t < t_save and report is None:
                 remaining = t_save - t
                 system.prepare(t, U)
                 limit = stepper.step_limit(system, t, U)
                 dt = controller.propose(cstate, limit, remaining)
                 if adaptive and dt < controller.dt_min * max(1.0, abs(t)):
-                    report = obs.first("explain_collapse", t, U, dt) or FailureReport(
-                        Status.STEP_COLLAPSE, t, detail=f"step size {dt:.3g} at t = {t:.6g} collapsed"
+                    report = (
+                        obs.first("explain_collapse", t, U, dt)
+                        or nonfinite_trial
+                        or FailureReport(Status.STEP_COLLAPSE, t, detail=f"step size {dt:.3g} at t = {t:.6g} collapsed")
                     )
                     break
                 with np.errstate(all="ignore"):
@@ -214,7 +243,15 @@ def integrate(
                 stepper_state = result.state
                 U_new = result.U
                 if result.failure is not None:
-                    report = obs.first("step", t, U) or FailureReport(Status.STEP_COLLAPSE, t, detail=result.failure)
+                    status = Status.NONFINITE if result.nonfinite else Status.STEP_COLLAPSE
+                    with np.errstate(all="ignore"):
+                        rate = _nonfinite(
+                            system,
+                            t,
+                            system.rhs(t, U),
+                            f"the right-hand side is not finite at the state reached ({result.failure})",
+                        )
+                    report = obs.first("step", t, U) or rate or FailureReport(status, t, detail=result.failure)
                     break
                 t_new = result.t if result.t is not None else (t_save if dt == remaining else t + dt)
                 finite = bool(np.all(np.isfinite(U_new)))
@@ -239,6 +276,15 @@ def integrate(
                         cstate = controller.accept(cstate, dt, remaining, err)
                 else:
                     stats.n_rejected += 1
+                    nonfinite_trial = None
+                    if not finite:
+                        nonfinite_trial = _nonfinite(
+                            system,
+                            t,
+                            U_new,
+                            f"every step from t = {t:.6g} gives non-finite values, down to step size {dt:.3g} "
+                            "(an expression undefined near the solution, or a blow-up)",
+                        )
                     if negative:
                         with np.errstate(all="ignore"):
                             report = obs.first("explain_negative", t, U, system.rhs(t, U))

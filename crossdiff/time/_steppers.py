@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,8 @@ class StepResult:
         step was taken).
     failure : str or None
         Why the stepper could not take a step (it then returns its last good state).
+    nonfinite : bool
+        The failure came from non-finite values (of the right-hand side or its Jacobian).
     """
 
     U: np.ndarray
@@ -59,6 +61,7 @@ class StepResult:
     state: Any = None
     t: float | None = None
     failure: str | None = None
+    nonfinite: bool = False
 
 
 class Stepper(ABC):
@@ -77,10 +80,18 @@ class Stepper(ABC):
     name: str = ""
     order: int = 0
     error_order: int = 1
+    #: copies of the state a step holds at its peak (for memory estimates)
+    work_states: int = 6
 
     def describe(self) -> str:
         """One line naming the method and its options (stored in output files)."""
         return self.name
+
+    def settings(self) -> tuple[str, dict[str, Any]] | None:
+        """``(name, options)`` with ``stepper_from_name(name, **options)`` rebuilding this stepper
+        (stored in output files, so that a resumed run continues with the same stepper); None if
+        it cannot be rebuilt from its name (e.g. a user-defined stepper or controller)."""
+        return None
 
     @abstractmethod
     def controller(self) -> Controller:
@@ -160,10 +171,20 @@ class IMEX(Stepper):
         self._controller = controller
         self.order = tableau.order
         self.error_order = tableau.embedded_order
+        self.work_states = tableau.stages + 3  # s − 1 stage sums, increment, error, state, work
         self.name = f"IMEX {tableau.name}"
 
     def describe(self) -> str:
         return f"{self.name} ({'dt=' + format(self.dt, 'g') if self.dt else f'rtol={self.rtol:g}, atol={self.atol:g}'})"
+
+    def settings(self) -> tuple[str, dict[str, Any]] | None:
+        names = {KENCARP4.name: "imex", KENCARP3.name: "imex3"}
+        if self._controller is not None or self.tableau.name not in names:
+            return None
+        options: dict[str, Any] = {"rtol": self.rtol, "atol": self.atol, "cfl": self.cfl}
+        if self.dt is not None:
+            options["dt"] = self.dt
+        return names[self.tableau.name], options
 
     def controller(self) -> Controller:
         if self._controller is not None:
@@ -258,6 +279,9 @@ class SSPRK3(Stepper):
     def describe(self) -> str:
         return f"SSPRK3 ({'dt=' + format(self.dt, 'g') if self.dt else f'cfl={self.cfl:g}'})"
 
+    def settings(self) -> tuple[str, dict[str, Any]] | None:
+        return "ssprk3", {"cfl": self.cfl, **({"dt": self.dt} if self.dt is not None else {})}
+
     def controller(self) -> Controller:
         if self.dt is not None:
             return FixedStep(self.dt, clip_tolerance=self.atol)
@@ -282,6 +306,7 @@ class _BDFState:
     solver: Any = None
     last_step: float | None = None
     nlu: int = 0
+    flags: dict[str, bool] = field(default_factory=lambda: {"nonfinite": False})
 
 
 class BDF(Stepper):
@@ -296,6 +321,9 @@ class BDF(Stepper):
 
     order = 1  # variable order; the guaranteed minimum
     name = "BDF"
+    #: history of up to 6 states, Newton work arrays, and the sparse Jacobian and its LU factors
+    #: (about 13 nonzeros per unknown and species in 2D, with fill-in)
+    work_states = 60
 
     def __init__(self, rtol: float = 1e-6, atol: float = 1e-9):
         self.rtol = positive_number(rtol, "rtol")
@@ -303,6 +331,9 @@ class BDF(Stepper):
 
     def describe(self) -> str:
         return f"BDF (scipy, rtol={self.rtol:g}, atol={self.atol:g})"
+
+    def settings(self) -> tuple[str, dict[str, Any]] | None:
+        return "bdf", {"rtol": self.rtol, "atol": self.atol}
 
     def controller(self) -> Controller:
         return SolverControlled()
@@ -321,8 +352,13 @@ class BDF(Stepper):
         if solver is None or solver.t != t or solver.t_bound != t_bound:
             sparsity = getattr(system, "jacobian_sparsity", None)
 
+            flags = {"nonfinite": False}
+
             def f(tt, y):
-                return system.rhs(tt, y.reshape(shape)).ravel()
+                rate = system.rhs(tt, y.reshape(shape)).ravel()
+                if not flags["nonfinite"] and not np.all(np.isfinite(rate)):
+                    flags["nonfinite"] = True  # at some trial state of Newton or the Jacobian
+                return rate
 
             solver = ScipyBDF(
                 f,
@@ -334,15 +370,20 @@ class BDF(Stepper):
                 jac_sparsity=sparsity() if sparsity is not None else None,
                 first_step=state.last_step,
             )
-            state = _BDFState(solver, state.last_step, 0)
+            state = _BDFState(solver, state.last_step, 0, flags)
         try:
             message = solver.step()
-        except (ArithmeticError, ValueError, np.linalg.LinAlgError) as err:  # e.g. a singular factor
+        except (ArithmeticError, ValueError, RuntimeError) as err:  # e.g. SuperLU's "Factor is exactly singular"
             message = f"{type(err).__name__}: {err}"
         system.counters.n_implicit_solves += solver.nlu - state.nlu
         state.nlu = solver.nlu
         if solver.status == "failed" or message is not None:
-            return StepResult(U, state=state, t=t, failure=f"BDF failed: {message}")
+            nonfinite = state.flags["nonfinite"]
+            if nonfinite:
+                message = (
+                    f"{message}; the right-hand side is not finite near the solution (an expression undefined there?)"
+                )
+            return StepResult(U, state=state, t=t, failure=f"BDF failed: {message}", nonfinite=nonfinite)
         state.last_step = float(solver.t - solver.t_old)  # the next restart's first step
         finished = solver.status == "finished"
         return StepResult(solver.y.reshape(shape).copy(), state=state, t=None if finished else float(solver.t))
