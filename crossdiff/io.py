@@ -139,6 +139,10 @@ class FrameWriter(Observer):
         Description of the stepper, stored as an attribute.
     append : bool
         Continue an existing file (resume): its variables and coordinates must match.
+    attrs : mapping, optional
+        Further global attributes (the run's settings).
+    extras : bool
+        Also write the layout's extra variables (e.g. kinetic distributions ``(v, x, y)``).
     """
 
     def __init__(
@@ -148,8 +152,10 @@ class FrameWriter(Observer):
         stepper: str = "",
         append: bool = False,
         attrs: Mapping[str, object] | None = None,
+        extras: bool = False,
     ):
         self.path = Path(path)
+        self.extras = extras
         self.layout = layout
         self.stepper = stepper
         self.attrs = dict(attrs or {})
@@ -167,18 +173,21 @@ class FrameWriter(Observer):
                 raise OutputError(f"cannot resume: run file {str(self.path)!r} not found")
             try:
                 with h5netcdf.File(self.path, "r") as f:
-                    self._check_compatible(f, _schema(self.layout, self.stepper, "running", attrs=self.attrs))
+                    self._check_compatible(f, self._schema("running"))
             except OutputError:
                 raise
             except (OSError, ValueError, KeyError) as err:
                 raise OutputError(f"cannot read run file {str(self.path)!r}: {err}") from None
+
+    def _schema(self, status: str) -> _Schema:
+        return _schema(self.layout, self.stepper, status, extras=self.extras, attrs=self.attrs)
 
     def _error(self, err: Exception) -> OutputError:
         return OutputError(f"cannot write output file {str(self.path)!r}: {getattr(err, 'strerror', None) or err}")
 
     def start(self, system: SemiDiscrete, t0: float, U0: np.ndarray) -> None:
         self._system = system
-        schema = _schema(self.layout, self.stepper, "running", attrs=self.attrs)
+        schema = self._schema("running")
         try:
             if self.append_mode:
                 with h5netcdf.File(self.path, "a") as f:
@@ -223,7 +232,7 @@ class FrameWriter(Observer):
 
     def save(self, t: float, U: np.ndarray) -> None:
         assert self._system is not None, "FrameWriter.start() must run first"
-        self.append(t, self._system.fields(U))
+        self.append(t, self._system.fields(U), self._system.extras(U) if self.extras else None)
 
     def append(self, t: float, fields: np.ndarray, extras: Mapping[str, np.ndarray] | None = None) -> None:
         """Add one frame at time ``t``: the fields (first axis in layout order) and extras."""

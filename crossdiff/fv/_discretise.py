@@ -197,6 +197,10 @@ class Discretisation:
         """The state is the species' cell averages itself."""
         return U
 
+    def extras(self, U: np.ndarray) -> Mapping[str, np.ndarray]:
+        """Finite volumes have no variables beyond the fields."""
+        return {}
+
     def jacobian_sparsity(self):
         """Sparsity pattern of ``d rhs/dU`` (:func:`~crossdiff.fv.jacobian_sparsity`), cached."""
         if getattr(self, "_sparsity", None) is None:

@@ -180,6 +180,10 @@ class SemiDiscrete(Protocol):
         """The densities of the state, shape ``(n_components, *layout.space_shape)``."""
         ...
 
+    def extras(self, U: np.ndarray) -> Mapping[str, np.ndarray]:
+        """The layout's extra variables at ``U`` by name (e.g. distributions); empty if none."""
+        ...
+
     def initial_state(self, frame: Mapping[str, np.ndarray], t: float = 0.0) -> np.ndarray:
         """A consistent state at time ``t`` from values of the layout's variables (fields, and
         extras where given): e.g. the algebraic components solved, or a kinetic equilibrium."""

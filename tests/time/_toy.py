@@ -79,6 +79,9 @@ class LogisticDecay:
             return U
         return np.einsum("v,ivx->ix", self.weights, U)
 
+    def extras(self, U):
+        return {"f": U[0]} if self.n_v else {}
+
     def initial_state(self, frame, t=0.0):
         u = np.asarray(frame["u"], dtype=float)[None]
         if self.n_v:  # equal in every velocity: the field is u

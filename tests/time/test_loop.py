@@ -165,16 +165,20 @@ def test_ssprk3_follows_the_stability_limit():
 
 def test_output_layer_does_not_assume_a_model(tmp_path):
     """A kinetic-like state (1, n_v, n_x) whose field integrates over v is written through the
-    same FrameWriter and recorded through the same Recorder, with dims (time, x)."""
+    same FrameWriter and recorded through the same Recorder, with dims (time, x), and its
+    distributions (time, v, x) on request."""
     system = LogisticDecay(U0, n_v=3)
     U = system.initial_state({"u": U0[0]})
     path = tmp_path / "toy.nc"
-    writer = FrameWriter(path, system.layout, IMEX().describe())
+    writer = FrameWriter(path, system.layout, IMEX().describe(), extras=True)
     rec = Recorder()
     run = integrate(system, IMEX(), U, (0.0, 2.0), save=SaveAt(1.0), observers=[rec, writer, Monitor()])
     assert run.success and run.U.shape == (1, 3, 16)
     with open_run(path) as ds:
         assert ds["u"].dims == ("time", "x") and ds.attrs["model"] == "logistic-decay"
+        # the distributions, written on request through the same writer
+        assert ds["f"].dims == ("time", "v", "x") and ds.sizes["v"] == 3
+        np.testing.assert_allclose(ds["f"].values[-1].mean(axis=0), ds["u"].values[-1], rtol=1e-12)
         assert ds.attrs["status"] == "success" and ds.sizes["time"] == 3
         # every velocity relaxes alike here, so the field is the exact logistic solution
         np.testing.assert_allclose(ds["u"].values[-1], system.exact(2.0), rtol=1e-3)
