@@ -141,6 +141,11 @@ def run(args) -> int:
             f"{model.name}: {sol.status.label} at t = {sol.t_final:.6g} in {wall:.2f} s "
             f"({sol.stats.n_steps} steps, {sol.stats.n_rejected} rejected) on {grid.describe()}"
         )
+        if sol.stats.n_limited > sol.stats.n_steps / 2:
+            print(
+                f"  {sol.stats.n_limited} of {sol.stats.n_steps} steps were held by the stability limit, not by "
+                "the error control (the time error is below the tolerance there)"
+            )
         for name, info in summary["species"].items():
             print(f"  {name:>6}: mass {info['mass']:.6g}, min {info['min']:.4g}, max {info['max']:.4g}")
         print(f"wrote {out} ({len(sol.t)} frames)")
