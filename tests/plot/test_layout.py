@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import xarray as xr
 from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.text import Text
 
 import crossdiff as cd
 from crossdiff.plot import plot_frame, plot_spacetime, save_figure
@@ -66,7 +67,8 @@ def layout_problems(fig) -> list[str]:
                     problems.append(f"label {label.get_text()!r} overlaps another panel")
     suptitle = fig.get_suptitle()
     if suptitle:
-        ext = fig._suptitle.get_window_extent(renderer)
+        (title,) = fig.findobj(lambda a: isinstance(a, Text) and a.axes is None and a.get_text() == suptitle)
+        ext = title.get_window_extent(renderer)
         for ax in panels:
             if _overlap(ext, ax.get_tightbbox(renderer)):
                 problems.append(f"the figure title {suptitle!r} overlaps a panel")
