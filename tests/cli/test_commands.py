@@ -77,3 +77,18 @@ def test_version_and_help(cli):
     assert res.rc == 0
     for command in ("models", "show", "run", "plot"):
         assert command in res.out
+
+
+@pytest.mark.parametrize("name", catalogue.names())
+def test_show_latex_spells_names_as_symbols(cli, name):
+    """No parameter or definition name appears as a run of italic letters: ``lam`` is λ, Greek names
+    are letters, other words (``source``) are upright."""
+    model = catalogue.load(name)
+    res = cli("show", name, "--latex")
+    equations = res.out.split("equations (LaTeX):\n", 1)[1].split("\n\n", 1)[0]
+    for key in [*model.parameters, *model.definitions]:
+        head = re.match(r"[A-Za-z]+", key).group(0)
+        if len(head) > 1:
+            assert not re.search(rf"(?<![\\{{A-Za-z]){head}(?![A-Za-z])", equations), (key, equations)
+    if "lam" in model.parameters:
+        assert r"\lambda" in equations
