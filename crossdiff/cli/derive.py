@@ -52,14 +52,13 @@ def _plain(derivation, model, reason: str) -> str:
         f"kinetic model: {kin.name}" + (f" -> {kin.macro}" if kin.macro else ""),
         f"velocity space: {derivation.velocity_text()}",
         f"method: {derivation.method}" + (f"; paper: {derivation.paper_equation}" if derivation.paper_equation else ""),
-        "",
     ]
     diffs = derivation.differences
     if diffs:
-        out.append(f"DIFFERENCES FROM THE PAPER ({len(diffs)}):")
+        out += ["", f"DIFFERENCES FROM THE PAPER ({len(diffs)}):"]
         out += [f"  * {n.text}" for n in diffs]
     elif kin.paper is not None:
-        out.append("Differences from the paper: none found.")
+        out += ["", "Differences from the paper: none found."]
     out += ["", "Coefficients that enter the limit (D_i (35) where p_i = 1, alpha_i (36) where b_i = 1, psi_i (34)):"]
     out += [f"  {line}" for line in derivation.coefficient_lines()]
     out += ["", f"Macroscopic system (d = {kin.dim}):"]
