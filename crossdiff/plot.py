@@ -246,6 +246,10 @@ def save_movie(ds: xr.Dataset, path: str | Path, species: list[str] | None = Non
         else:
             pad = 0.05 * (hi - lo)
             ax.set_ylim(lo - pad, hi + pad)
+    # lay the panels out once, with the fixed colour limits, and keep them still: frames that
+    # re-ran the layout would jitter and cost a layout each
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
     times = ds["time"].values
     model = ds.attrs.get("model", "")
 
