@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import ScalarFormatter
 
 from .errors import InputError, OutputError
 
@@ -36,6 +37,25 @@ def _species(ds, species: list[str] | None) -> list[str]:
     return list(species)
 
 
+def _title(var, name: str) -> str:
+    """``"u1: uninfected cancer cells"`` from the variable's ``long_name`` (the name alone without one)."""
+    label = str(var.attrs.get("long_name", "") or name)
+    return f"{name}: {label}" if label != name else name
+
+
+def _colorbar(fig, mappable, ax):
+    """A colour bar beside ``ax`` whose offset label ("×10⁻⁷ + 1") stays clear of the bar and the image.
+
+    Matplotlib writes the offset of a vertical colour bar above it, aligned on its right edge,
+    so that a long offset runs over the bar's top and into the image. Aligned on the bar's left
+    edge instead, it extends over the tick labels, where constrained layout leaves room.
+    """
+    bar = fig.colorbar(mappable, ax=ax, shrink=0.85)
+    bar.formatter = ScalarFormatter(useMathText=True)
+    bar.ax.yaxis.set_offset_position("left")
+    return bar
+
+
 def _axes_of(ds, name: str) -> list[str]:
     return [d for d in ds[name].dims if d != "time"]
 
@@ -44,7 +64,9 @@ def _panels(n: int):
     """A figure with ``n`` visible panels (at most 4 per row) and the flat array of its axes."""
     cols = min(n, 4)
     rows = (n + cols - 1) // cols
-    fig = Figure(figsize=(4.2 * cols, 3.6 * rows))
+    # constrained layout keeps titles, axis labels, colour bars and their offset labels inside the
+    # figure and apart from each other, at every size (tight_layout clipped the x label of 2D panels)
+    fig = Figure(figsize=(4.2 * cols, 3.6 * rows), layout="constrained")
     FigureCanvasAgg(fig)  # attaches itself as fig.canvas: drawing and PNG output without pyplot
     axes = fig.subplots(rows, cols, squeeze=False)
     flat = axes.ravel()
@@ -60,7 +82,6 @@ def _draw(fig, axes, ds, names, index: int):
         var = ds[name]
         dims = _axes_of(ds, name)
         data = np.asarray(var.isel(time=index).values)
-        label = var.attrs.get("long_name", name)
         if len(dims) == 1:
             (line,) = ax.plot(ds[dims[0]].values, data, lw=1.5)
             ax.set_xlabel(dims[0])
@@ -71,11 +92,11 @@ def _draw(fig, axes, ds, names, index: int):
                 data = data[:, :, data.shape[2] // 2]
             x, y = ds[dims[0]].values, ds[dims[1]].values
             im = ax.imshow(data.T, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), cmap="viridis", aspect="equal")
-            fig.colorbar(im, ax=ax, shrink=0.85)
+            _colorbar(fig, im, ax)
             ax.set_xlabel(dims[0])
             ax.set_ylabel(dims[1])
             artists.append(im)
-        ax.set_title(f"{name}: {label}" if label != name else name, fontsize=9)
+        ax.set_title(_title(var, name), fontsize=9)
     model = ds.attrs.get("model", "")
     fig.suptitle(f"{model}   t = {t:.4g}")
     return artists
@@ -108,7 +129,6 @@ def plot_frame(ds: xr.Dataset, index: int = -1, species: list[str] | None = None
     names = _species(ds, species)
     fig, flat = _panels(len(names))
     _draw(fig, flat, ds, names, index)
-    fig.tight_layout()
     return fig
 
 
@@ -135,12 +155,11 @@ def plot_spacetime(ds: xr.Dataset, species: list[str] | None = None) -> Figure:
             raise InputError("space-time images are for 1D runs")
         x, t = ds[dims[0]].values, ds["time"].values
         im = ax.pcolormesh(x, t, np.asarray(ds[name].values), shading="nearest", cmap="viridis")
-        fig.colorbar(im, ax=ax, shrink=0.85)
+        _colorbar(fig, im, ax)
         ax.set_xlabel(dims[0])
         ax.set_ylabel("t")
-        ax.set_title(name, fontsize=9)
+        ax.set_title(_title(ds[name], name), fontsize=9)
     fig.suptitle(ds.attrs.get("model", ""))
-    fig.tight_layout()
     return fig
 
 
@@ -227,7 +246,10 @@ def save_movie(ds: xr.Dataset, path: str | Path, species: list[str] | None = Non
         else:
             pad = 0.05 * (hi - lo)
             ax.set_ylim(lo - pad, hi + pad)
-    fig.tight_layout()
+    # lay the panels out once, with the fixed colour limits, and keep them still: frames that
+    # re-ran the layout would jitter and cost a layout each
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
     times = ds["time"].values
     model = ds.attrs.get("model", "")
 

@@ -1,6 +1,6 @@
 """Build the pages of docs/models/*.md by running every catalogue model.
 
-Run from the repository root:  .venv/bin/python docs/make_figures.py [NAME ...]
+Run from the repository root:  .venv/bin/python docs/build.py [NAME ...] [--no-figures]
 Each model runs with its catalogue defaults (domain, grid, parameters, t_end) unless OVERRIDES
 says otherwise (the reason is given there); 2D models show the last frame, 1D models a space-time
 image. Writes docs/figures/<name>.png and prints the run summary.

@@ -1,7 +1,7 @@
 """``crossdiff derive NAME|FILE``: the macroscopic limit of a kinetic model.
 
-Prints ``D_i``, ``α_i``, ``ψ_i``, the limit system and the notes, the differences from the paper
-first; ``--latex`` the same in LaTeX, ``--json`` the coefficients as strings;
+Prints ``D_i``, ``α_i``, ``ψ_i`` (those that enter the limit: ``D_i`` where ``p_i = 1``, ``α_i``
+where ``b_i = 1``), the limit system and the notes, the differences from the paper first; ``--latex`` the same in LaTeX, ``--json`` the coefficients as strings;
 ``--save-model PATH`` writes the limit as a macroscopic model file for ``crossdiff run``.
 """
 
@@ -50,17 +50,16 @@ def _plain(derivation, model, reason: str) -> str:
     kin = derivation.kinetic
     out = [
         f"kinetic model: {kin.name}" + (f" -> {kin.macro}" if kin.macro else ""),
-        f"velocity space: {kin.velocity.describe()}",
+        f"velocity space: {derivation.velocity_text()}",
         f"method: {derivation.method}" + (f"; paper: {derivation.paper_equation}" if derivation.paper_equation else ""),
-        "",
     ]
     diffs = derivation.differences
     if diffs:
-        out.append(f"DIFFERENCES FROM THE PAPER ({len(diffs)}):")
+        out += ["", f"DIFFERENCES FROM THE PAPER ({len(diffs)}):"]
         out += [f"  * {n.text}" for n in diffs]
     elif kin.paper is not None:
-        out.append("Differences from the paper: none found.")
-    out += ["", "Coefficients (D_i (35), alpha_i (36), psi_i (34)):"]
+        out += ["", "Differences from the paper: none found."]
+    out += ["", "Coefficients that enter the limit (D_i (35) where p_i = 1, alpha_i (36) where b_i = 1, psi_i (34)):"]
     out += [f"  {line}" for line in derivation.coefficient_lines()]
     out += ["", f"Macroscopic system (d = {kin.dim}):"]
     if model is not None:

@@ -10,8 +10,9 @@ from typing import Any
 import sympy as sp
 
 from ..errors import KineticModelError
+from ..kinetic import Sphere
 from ..kinetic import symbols as S
-from ..model import Model, Species, Taxis
+from ..model import Model, Species, Taxis, to_latex
 from ._notes import Note
 
 __all__ = ["SpeciesLimit", "Derivation", "scalar_of"]
@@ -65,7 +66,7 @@ class SpeciesLimit:
 
 
 def _fmt(expr, latex: bool) -> str:
-    return sp.latex(expr) if latex else sp.sstr(expr)
+    return to_latex(expr) if latex else sp.sstr(expr)
 
 
 def _tensor_text(t: sp.MatrixBase, latex: bool) -> str:
@@ -191,15 +192,20 @@ class Derivation:
 
     # ------------------------------------------------------------------ text
     def coefficient_lines(self, latex: bool = False) -> list[str]:
-        """``D_i``, ``α_i`` and ``ψ_i`` of every species, one per line."""
+        """``D_i``, ``α_i`` and ``ψ_i`` of every species, one per line: what enters the limit.
+
+        ``D_i`` only where the diffusion survives the limit (``p_i = 1``), ``α_i`` only where the
+        taxis does (``b_i = 1``); the others are in :attr:`D`, :attr:`alpha` and :meth:`to_dict`.
+        """
         lines = []
         for lim in self.species:
             u = _fmt(sp.Symbol(lim.name), latex)
-            if latex:
-                lines.append(rf"D_{{{u}}} = {_tensor_text(lim.D, True)}")
-            else:
-                lines.append(f"D_{lim.name} = {_tensor_text(lim.D, False)}")
-            if lim.alpha is not None:
+            if lim.diffusion_in_limit:
+                if latex:
+                    lines.append(rf"D_{{{u}}} = {_tensor_text(lim.D, True)}")
+                else:
+                    lines.append(f"D_{lim.name} = {_tensor_text(lim.D, False)}")
+            if lim.taxis_in_limit:
                 parts = []
                 for signal, tensor in lim.chi.items():
                     g = _fmt(sp.Symbol(signal), latex)
@@ -214,6 +220,30 @@ class Derivation:
                 rf"\psi_{{{u}}} = {_fmt(lim.psi, latex)}" if latex else f"psi_{lim.name} = {_fmt(lim.psi, False)}"
             )
         return lines
+
+    def velocity_text(self) -> str:
+        """The velocity space in words, with the values of the parameters it depends on.
+
+        ``sphere R S^1 in d = 2, R = 1`` (a radius given by an expression shows both:
+        ``R = 2*s = 1``); a discrete set lists its points and then the parameter values they use.
+        """
+        vel = self.kinetic.velocity
+        values = {sp.Symbol(k): sp.sympify(v) for k, v in self.kinetic.parameters.items()}
+        if isinstance(vel, Sphere):
+            radius = sp.sympify(vel.radius)
+            value = radius.xreplace(values)
+            shown = f"{float(value):g}" if value.is_number else sp.sstr(value)
+            if not (radius.is_Symbol or radius.is_number):
+                shown = f"{sp.sstr(radius)} = {shown}"
+            sphere = "R S^0 = {-R, R}" if vel.dim == 1 else f"R S^{vel.dim - 1}"
+            return f"sphere {sphere} in d = {vel.dim}, R = {shown}"
+        text = vel.describe()
+        used: set[sp.Basic] = set()
+        for entry in [*(c for p in vel.points for c in p), *vel.weights]:
+            used |= sp.sympify(entry).free_symbols & set(values)
+        if used:
+            text += " with " + ", ".join(f"{s} = {float(values[s]):g}" for s in sorted(used, key=str))
+        return text
 
     def equations(self, latex: bool = False) -> list[str]:
         """The limit system, as ``crossdiff`` prints macroscopic models."""
@@ -233,7 +263,7 @@ class Derivation:
             "name": self.kinetic.name,
             "dimension": self.kinetic.dim,
             "method": self.method,
-            "velocity": self.kinetic.velocity.describe(),
+            "velocity": self.velocity_text(),
             "species": {},
         }
         for lim in self.species:

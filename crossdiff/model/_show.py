@@ -2,13 +2,51 @@
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
-__all__ = ["equations"]
+__all__ = ["equations", "to_latex", "latex_name"]
+
+#: Greek letters that model files abbreviate (``lambda`` is a Python keyword, so files say ``lam``).
+_GREEK_ABBREVIATIONS = {"lam": "lambda", "Lam": "Lambda", "eps": "epsilon"}
+_HEAD = re.compile(r"^([A-Za-z]+)(.*)$")
+
+
+def latex_name(name: str) -> str:
+    r"""The LaTeX form of a species, parameter or definition name.
+
+    SymPy's rules (Greek names become letters, trailing digits and ``_x`` subscripts), plus:
+    the abbreviations ``lam``, ``Lam``, ``eps`` are the Greek letters λ, Λ, ε (``lam1`` is
+    ``\lambda_{1}``), and a multi-letter name that is not a Greek letter is set upright
+    (``source`` is ``\mathrm{source}``), not as a product of italic letters.
+
+    Examples
+    --------
+    >>> latex_name("lam"), latex_name("xi1"), latex_name("source"), latex_name("k_u1")
+    ('\\lambda', '\\xi_{1}', '\\mathrm{source}', 'k_{u1}')
+    """
+    match = _HEAD.match(name)
+    if match is None:
+        return sp.latex(sp.Symbol(name))
+    head, tail = match.groups()
+    if head in _GREEK_ABBREVIATIONS:
+        return sp.latex(sp.Symbol(_GREEK_ABBREVIATIONS[head] + tail))
+    text = sp.latex(sp.Symbol(name))
+    if len(head) > 1 and sp.latex(sp.Symbol(head)) == head:  # not a Greek letter or accent
+        return rf"\mathrm{{{head}}}" + sp.latex(sp.Symbol("x" + tail))[1:]
+    return text
+
+
+def to_latex(expr: object) -> str:
+    """``sympy.latex(expr)`` with the names of :func:`latex_name` (λ for ``lam``, upright words)."""
+    symbols: set[sp.Basic] = getattr(expr, "free_symbols", set())
+    names = {s: latex_name(s.name) for s in symbols if isinstance(s, sp.Symbol)}
+    return sp.latex(expr, symbol_names=names)
 
 
 def _fmt(expr: sp.Expr, latex: bool) -> str:
-    return sp.latex(expr) if latex else sp.sstr(expr)
+    return to_latex(expr) if latex else sp.sstr(expr)
 
 
 def _bare(expr: sp.Expr) -> bool:
@@ -25,7 +63,7 @@ def equations(model, latex: bool = False) -> list[str]:
     lines = []
     species = {sp.Symbol(n) for n in model.species_names} | {sp.Symbol(k) for k in model.definitions}
     for s in model.species:
-        u = sp.latex(sp.Symbol(s.name)) if latex else s.name
+        u = latex_name(s.name) if latex else s.name
         parts = []
         if s.is_tensor:
             d = _fmt(s.diffusion, latex)
@@ -44,7 +82,7 @@ def equations(model, latex: bool = False) -> list[str]:
                 )
         for term in s.taxis:
             chi = term.sensitivity
-            w = sp.latex(sp.Symbol(term.signal)) if latex else term.signal
+            w = latex_name(term.signal) if latex else term.signal
             if latex:
                 inner = (
                     u
@@ -59,7 +97,7 @@ def equations(model, latex: bool = False) -> list[str]:
             r = _fmt(s.reaction, latex)
             parts.append(f"+ {r}" if parts else r)
         rhs = " ".join(parts) if parts else "0"
-        rhs = rhs.replace("+ -", "- ")
+        rhs = rhs.replace("+ - ", "- ").replace("+ -", "- ")
         tau = s.tau
         if latex:
             if tau == 0:

@@ -12,7 +12,8 @@ from crossdiff import __version__, catalogue
 def test_models_lists_every_catalogue_entry(cli):
     res = cli("models")
     assert res.rc == 0 and res.err == ""
-    rows = res.out.strip().splitlines()
+    macro, kinetic = res.out.strip().split("\n\n")
+    rows = macro.splitlines()
     assert rows[0].split()[:3] == ["model", "species", "paper"]
     listed = [row.split()[0] for row in rows[1:]]
     assert listed == catalogue.names()
@@ -21,6 +22,19 @@ def test_models_lists_every_catalogue_entry(cli):
         row = next(r for r in rows if r.split()[0] == name)
         assert ", ".join(model.species_names) in row
         assert model.description in row
+
+
+def test_models_lists_the_kinetic_entries_in_their_own_section(cli):
+    kinetic = cli("models").out.strip().split("\n\n")[1].splitlines()
+    assert kinetic[0].startswith("kinetic models") and "crossdiff derive" in kinetic[0]
+    assert kinetic[1].split("  ")[0] == "kinetic model" and "limit" in kinetic[1]
+    assert [row.split()[0] for row in kinetic[2:]] == catalogue.names(kind="kinetic")
+    assert catalogue.names(kind="kinetic")  # the section is not empty
+    for row, name in zip(kinetic[2:], catalogue.names(kind="kinetic")):
+        model = catalogue.load_kinetic(name)
+        assert ", ".join(model.species_names) in row and model.description in row
+        assert f"  {model.macro}  " in row and model.macro in catalogue.names()  # its limit is a catalogue model
+        assert f"paper {model.paper.equation}" in row
 
 
 @pytest.mark.parametrize("name", catalogue.names())
@@ -77,3 +91,18 @@ def test_version_and_help(cli):
     assert res.rc == 0
     for command in ("models", "show", "run", "plot"):
         assert command in res.out
+
+
+@pytest.mark.parametrize("name", catalogue.names())
+def test_show_latex_spells_names_as_symbols(cli, name):
+    """No parameter or definition name appears as a run of italic letters: ``lam`` is λ, Greek names
+    are letters, other words (``source``) are upright."""
+    model = catalogue.load(name)
+    res = cli("show", name, "--latex")
+    equations = res.out.split("equations (LaTeX):\n", 1)[1].split("\n\n", 1)[0]
+    for key in [*model.parameters, *model.definitions]:
+        head = re.match(r"[A-Za-z]+", key).group(0)
+        if len(head) > 1:
+            assert not re.search(rf"(?<![\\{{A-Za-z]){head}(?![A-Za-z])", equations), (key, equations)
+    if "lam" in model.parameters:
+        assert r"\lambda" in equations

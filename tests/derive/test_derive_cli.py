@@ -108,3 +108,48 @@ def test_docs_show_the_system_as_crossdiff_prints_it(name, capsys):
     assert main(["derive", name, "--latex"]) == 0
     latex = "\n".join(line for line in capsys.readouterr().out.splitlines() if not line.startswith("%")).strip()
     assert latex in doc
+
+
+def test_plain_output_prints_only_what_enters_the_limit(tmp_path, capsys):
+    """No D for a species with p >= 2 (the ECM of (48)), the radius's value, not ``R = R``."""
+    assert main(["derive", "oncolytic-virus-kinetic"]) == 0
+    out = capsys.readouterr().out
+    assert "velocity space: sphere R S^1 in d = 2, R = 1\n" in out and "R = R" not in out
+    coefficients = out.split("Coefficients", 1)[1].split("\n\n", 1)[0]
+    assert "D_u1 = (D1) I" in coefficients and "psi_u3 = " in coefficients
+    assert "D_u3" not in coefficients and "sigma3" not in coefficients
+    assert main(["derive", "oncolytic-virus-kinetic", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)  # the JSON keeps every coefficient, with the switches
+    assert data["species"]["u3"]["D"][0][0] == "R**2/(2*sigma3)" and data["velocity"].endswith("R = 1")
+    # a bias of order eps^2 (b = 2): no alpha; a radius given by an expression shows its value
+    path = tmp_path / "b2.toml"
+    path.write_text(
+        "[velocity]\nspace = 'sphere'\ndim = 1\nradius = '2*s'\n[parameters]\ns = 1.5\n"
+        "[[species]]\nname = 'u'\nb = 2\nturning = { relaxation = 1 }\nbias = { kernel = '-vs_grad_c/absV' }\n"
+        "[[species]]\nname = 'c'\nturning = { relaxation = 1 }\n"
+    )
+    assert main(["derive", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "R = 2*s = 3\n" in out
+    coefficients = out.split("Coefficients", 1)[1].split("\n\n", 1)[0]
+    assert "D_u = " in coefficients and "alpha_u" not in coefficients and "psi_u = 0" in coefficients
+    assert main(["derive", str(path), "--latex"]) == 0
+    assert r"\alpha" not in capsys.readouterr().out
+
+
+def test_discrete_velocities_show_the_parameter_values(tmp_path, capsys):
+    path = tmp_path / "discrete.toml"
+    path.write_text(
+        "[velocity]\nspace = 'discrete'\npoints = [['-a'], ['a']]\n[parameters]\na = 2\n"
+        "[[species]]\nname = 'u'\nturning = { relaxation = 1 }\n"
+    )
+    assert main(["derive", str(path)]) == 0
+    assert "velocity space: 2 discrete velocities in d = 1: (-a), (a) with a = 2\n" in capsys.readouterr().out
+
+
+def test_latex_names_greek_abbreviations_and_words(capsys):
+    """``lam`` is printed as λ, a multi-letter definition upright (forager-scrounger's psi_3)."""
+    assert main(["derive", "forager-scrounger-kinetic", "--latex"]) == 0
+    out = capsys.readouterr().out
+    assert r"\psi_{u_{3}} = - \lambda u_{3} \left(u_{1} + u_{2}\right) - \mu u_{3} + \mathrm{source}" in out
+    assert " lam " not in out and "-  " not in out
