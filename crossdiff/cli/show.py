@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..model import to_latex
 from ._common import apply_sets, load_model_arg
 
 
@@ -20,7 +21,7 @@ def run(args) -> int:
     if model.definitions:
         print("\ndefinitions:")
         for key, expr in model.definitions.items():
-            print(f"  {key} = {sp.latex(expr) if latex else sp.sstr(expr)}")
+            print(f"  {key} = {to_latex(expr) if latex else sp.sstr(expr)}")
     print("\nparameters:")
     if not model.parameters:
         print("  (none)")
@@ -36,7 +37,7 @@ def run(args) -> int:
     )
     print("initial data:")
     for s in model.species:
-        print(f"  {s.name}(0) = {sp.latex(s.initial) if latex else sp.sstr(s.initial)}")
+        print(f"  {s.name}(0) = {to_latex(s.initial) if latex else sp.sstr(s.initial)}")
     return 0
 
 

@@ -36,11 +36,6 @@ from crossdiff.model import model_from_dict
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 
-#: Tour lines that need the lead's run-integrity changes (issue 9 §2: ``--resume`` takes the
-#: model, parameters and grid from the file; ``--overwrite``). Until ``crossdiff run`` has
-#: ``--overwrite`` their failure makes the test xfail instead of fail; once it has, they must pass.
-PENDING = ("--resume",)
-
 
 def _blocks(lang: str) -> list[str]:
     return re.findall(rf"^```{lang}\n(.*?)^```", README.read_text(encoding="utf-8"), re.S | re.M)
@@ -88,12 +83,6 @@ def _option(args: list[str], name: str) -> str | None:
     return args[args.index(name) + 1] if name in args else None
 
 
-def _lead_change_landed(capsys) -> bool:
-    capsys.readouterr()
-    main(["run", "--help"])
-    return "--overwrite" in capsys.readouterr().out
-
-
 def test_the_tour_is_the_console_script():
     """``crossdiff`` in the README is the console script, i.e. :func:`crossdiff.cli.main`."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -126,9 +115,7 @@ def test_the_command_line_tour_runs_as_typed(tmp_path, monkeypatch, capsys):
     blocks = _blocks("sh")
     assert len(blocks) >= 3  # the tour: catalogue runs, a model file, a kinetic file
     commands = [c for block in blocks for c in parse(block)]
-    landed = _lead_change_landed(capsys)
     monkeypatch.chdir(tmp_path)
-    pending_failures = []
     for command in commands:
         if command.args is None:
             assert command.path is not None and command.text is not None
@@ -138,9 +125,6 @@ def test_the_command_line_tour_runs_as_typed(tmp_path, monkeypatch, capsys):
         capsys.readouterr()
         rc = main(args)
         out, err = capsys.readouterr()
-        if rc != 0 and not landed and any(flag in args for flag in PENDING):
-            pending_failures.append(f"{command.line.split('#')[0].strip()} -> {rc}: {err.strip()}")
-            continue
         assert rc == 0, f"`crossdiff {' '.join(args)}` exited {rc}: {err}"
         if "--json" in args:
             json.loads(out)
@@ -151,8 +135,6 @@ def test_the_command_line_tour_runs_as_typed(tmp_path, monkeypatch, capsys):
         if args[0] == "run" and "--t-end" in args:
             with open_run(tmp_path / (_option(args, "--out") or "")) as ds:
                 assert float(ds["time"][-1]) == pytest.approx(float(_option(args, "--t-end") or "nan"))
-    if pending_failures:
-        pytest.xfail("waiting for the lead's --resume change: " + "; ".join(pending_failures))
 
 
 def test_the_python_snippets_run(tmp_path, monkeypatch, capsys):
