@@ -10,7 +10,17 @@
 * :class:`Status`, :class:`FailureReport`, :class:`Stats`: what a run reports.
 """
 
-from ._controllers import Controller, ControllerState, FixedStep, IController, PIController, SolverControlled
+from ._controllers import (
+    ATOL_PER_RTOL,
+    Controller,
+    ControllerState,
+    FixedStep,
+    IController,
+    PIController,
+    SolverControlled,
+    default_atol,
+    pattern_error,
+)
 from ._events import FailureReport, Stats, Status
 from ._kernels import ark_scatter, scaled_error_max
 from ._loop import Integration, SaveAt, clip_negative, integrate
@@ -42,6 +52,9 @@ __all__ = [
     "PIController",
     "FixedStep",
     "SolverControlled",
+    "ATOL_PER_RTOL",
+    "default_atol",
+    "pattern_error",
     "Observer",
     "Recorder",
     "ProgressBar",

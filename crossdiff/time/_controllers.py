@@ -21,25 +21,94 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+from numba import njit
 
 from ..validation import positive_number
-from ._kernels import scaled_error_max
 from ._system import SemiDiscrete
 
 if TYPE_CHECKING:
     from ._steppers import Stepper
 
-__all__ = ["Controller", "ControllerState", "IController", "PIController", "FixedStep", "SolverControlled"]
+__all__ = [
+    "Controller",
+    "ControllerState",
+    "IController",
+    "PIController",
+    "FixedStep",
+    "SolverControlled",
+    "ATOL_PER_RTOL",
+    "default_atol",
+    "pattern_error",
+]
 
 SAFETY = 0.9  #: step-size safety factor
 MIN_FACTOR = 0.2  #: smallest step-size change per step
 MAX_FACTOR = 5.0  #: largest step-size change per step
 #: a step within this relative distance of the next save time is stretched to land on it
 _LAND = 1e-12
+#: ``atol = ATOL_PER_RTOL · rtol`` unless the absolute tolerance is given (see :func:`default_atol`)
+ATOL_PER_RTOL = 1e-2
+#: relative round-off floor of the error scale (100 machine epsilons)
+_ROUNDOFF = 100 * float(np.finfo(float).eps)
+
+
+def default_atol(rtol: float, atol: float | None = None) -> float:
+    """The absolute tolerance that goes with ``rtol``: ``atol`` when given, else ``rtol / 100``.
+
+    The scale of a cell's error is ``atol + rtol · s`` (see :func:`pattern_error`): values of a
+    species above ``atol/rtol`` are controlled relatively, smaller ones absolutely. The densities
+    of the catalogue are O(1), so ``atol/rtol = 0.01`` makes errors relative down to 1 % of the
+    typical density and absolute (``rtol`` of 1 % of it) below. A fixed ``atol`` would cap the
+    accuracy that any ``rtol`` can buy (with ``atol = 1e-6``, ``rtol = 1e-8`` gave no more than
+    ``rtol = 1e-6``); tying it to ``rtol`` keeps their ratio, and so the meaning of the norm, at
+    every tolerance. ``rtol = 1e-4`` gives the former default ``atol = 1e-6``.
+    """
+    rtol = positive_number(rtol, "rtol")
+    return rtol * ATOL_PER_RTOL if atol is None else positive_number(atol, "atol")
+
+
+@njit(cache=True)
+def pattern_error(err, u, u_new, rtol, atol):  # pragma: no cover - compiled; tested through IController
+    """Scaled error of one component (flat arrays): mean part against the mean, the rest against
+    the pattern.
+
+    With ``a_k = max(|u_k|, |u_new_k|)``, ``R = max(ptp u, ptp u_new)`` (the spatial range) and
+    ``ε = Σ err / Σ a`` (the part of the error that rescales the whole species),
+
+        max( |mean err| / (atol + rtol mean a),  max_k |err_k − ε a_k| / (atol + rtol min(a_k, R)) ).
+
+    The first term is a relative error of the species' total; the second of its shape, relative
+    to the cell's value but never to more than the pattern's amplitude ``R``. Near a homogeneous
+    state, where ``|u| ≫ R``, the error of the pattern is thus measured against the pattern and
+    not against the background value it sits on. The shape's scale is at least ``100 ε a_k``
+    (ε the machine epsilon): the round-off of the stage sums, which no step size can reduce.
+    Returns NaN if ``err`` has a NaN.
+    """
+    n = err.size
+    s_err = 0.0
+    s_a = 0.0
+    lo, hi = np.inf, -np.inf
+    lo_new, hi_new = np.inf, -np.inf
+    for k in range(n):
+        s_err += err[k]
+        s_a += max(abs(u[k]), abs(u_new[k]))
+        lo, hi = min(lo, u[k]), max(hi, u[k])
+        lo_new, hi_new = min(lo_new, u_new[k]), max(hi_new, u_new[k])
+    if s_err != s_err:
+        return np.nan
+    pattern = max(hi - lo, hi_new - lo_new)
+    eps = s_err / s_a if s_a > 0 else 0.0
+    worst = abs(s_err / n) / (atol + rtol * s_a / n)
+    for k in range(n):
+        a = max(abs(u[k]), abs(u_new[k]))
+        e = abs(err[k] - eps * a) / (atol + max(rtol * min(a, pattern), _ROUNDOFF * a))
+        if e > worst:
+            worst = e
+    return worst
 
 
 @dataclass
@@ -109,37 +178,60 @@ def _initial_step(system: SemiDiscrete, t: float, U: np.ndarray, rtol: float, at
 class IController(Controller):
     """Error-per-step control with the embedded error estimate of the stepper.
 
-    The scaled error is ``max |err| / (atol + rtol max(|U|, |U_new|))`` over the cells of the
-    differential components (max norm, so that local peaks are controlled). An accepted step is
-    followed by ``Δt · clip(0.9 err^{−1/(q+1)}, 0.2, 5)``; a step cut short to land on a save time
-    does not shrink the next one. A rejected step is retried with the same factor (at most 0.9),
-    or halved if it produced non-finite or negative values.
+    The scaled error of a step is the largest :func:`pattern_error` of the differential
+    components: the error of each species' total relative to its total, and the error of every
+    cell relative to ``atol + rtol min(|U|, R)``, ``R`` the species' spatial range, after removing
+    the part of the error that rescales the whole species (max norm, so that local peaks are
+    controlled). An accepted step is followed by ``Δt · clip(0.9 err^{−1/(q+1)}, 0.2, 5)``; a
+    step cut short to land on a save time does not shrink the next one. A rejected step is
+    retried with the same factor (at most 0.9), or halved if it produced non-finite or negative
+    values.
+
+    Why the pattern and not ``|U|``: with local extrapolation (the step is advanced with the
+    order-``p`` solution, the error estimated with the order-``q = p − 1`` one), error-per-step
+    control makes the global error proportional to ``rtol`` (Hairer, Nørsett & Wanner 1993,
+    docs/references.md [HNW93], Sec. II.4) only while every step's error is measured against
+    the quantity whose errors propagate. Patterns that grow from a small perturbation ``δ`` of a
+    homogeneous state (Turing and chemotactic instabilities) amplify every step's error with the
+    perturbation. Measured against ``|U| ≈ 1``, the allowed error was ``rtol`` while ``δ`` was
+    1 % and the same ``rtol`` once the pattern was O(1): the early steps were long and
+    inaccurate relative to ``δ``, late ones short. How much of the final error came from the
+    early phase then depended on how long the steps were, i.e. on ``rtol``. On
+    keller-segel-logistic 64² (t = 4) the global error went like ``rtol^0.75`` and was 24–240 ×
+    ``rtol`` over ``rtol`` = 1e-3…1e-7; measured against the pattern it goes like ``rtol^1.04``
+    and is 7–10 × ``rtol`` (docs/numerics.md, "Tolerance proportionality").
 
     Parameters
     ----------
-    rtol, atol : float
-        Relative and absolute tolerances.
+    rtol : float
+        Relative tolerance.
+    atol : float, optional
+        Absolute tolerance; default ``rtol / 100`` (:func:`default_atol`). Also the tolerance of
+        round-off negative values (:attr:`Controller.clip_tolerance`).
     dt_min : float
         Relative step size below which the run stops with a step-size collapse.
     """
 
     rtol: float = 1e-4
-    atol: float = 1e-6
+    atol: float | None = None
     dt_min: float = 1e-12
+    _atol: float = field(init=False, repr=False, compare=False, default=0.0)
 
     def __post_init__(self) -> None:
         positive_number(self.rtol, "rtol")
-        positive_number(self.atol, "atol")
+        atol = default_atol(self.rtol, self.atol)
+        object.__setattr__(self, "atol", atol)
+        object.__setattr__(self, "_atol", atol)
         positive_number(self.dt_min, "dt_min")
 
     @property
     def clip_tolerance(self) -> float:  # type: ignore[override]
-        return self.atol
+        return self._atol
 
     def init(self, system, stepper, t0, U0):
         dt = stepper.initial_step(system, t0, U0)
         if dt is None:
-            dt = _initial_step(system, t0, U0, self.rtol, self.atol)
+            dt = _initial_step(system, t0, U0, self.rtol, self._atol)
         return ControllerState(dt=dt, order=stepper.error_order)
 
     def error_norm(self, system, U, U_new, error):
@@ -147,7 +239,10 @@ class IController(Controller):
             return 0.0
         worst = 0.0
         for i in np.flatnonzero(system.differential):
-            worst = max(worst, scaled_error_max(error[i].ravel(), U[i].ravel(), U_new[i].ravel(), self.rtol, self.atol))
+            e = pattern_error(error[i].ravel(), U[i].ravel(), U_new[i].ravel(), self.rtol, self._atol)
+            if e != e:  # NaN: the worst error
+                return e
+            worst = max(worst, e)
         return worst
 
     def _factor(self, state: ControllerState, err: float) -> float:
