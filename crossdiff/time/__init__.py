@@ -19,6 +19,7 @@ from ._controllers import (
     PIController,
     SolverControlled,
     default_atol,
+    default_rtol,
     pattern_error,
 )
 from ._events import FailureReport, Stats, Status
@@ -54,6 +55,7 @@ __all__ = [
     "SolverControlled",
     "ATOL_PER_RTOL",
     "default_atol",
+    "default_rtol",
     "pattern_error",
     "Observer",
     "Recorder",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -42,6 +42,7 @@ __all__ = [
     "SolverControlled",
     "ATOL_PER_RTOL",
     "default_atol",
+    "default_rtol",
     "pattern_error",
 ]
 
@@ -54,6 +55,36 @@ _LAND = 1e-12
 ATOL_PER_RTOL = 1e-2
 #: relative round-off floor of the error scale (100 machine epsilons)
 _ROUNDOFF = 100 * float(np.finfo(float).eps)
+#: default relative tolerance ``DEFAULT_RTOL_N2 / N²`` on a grid of ``N`` cells along its longest axis
+DEFAULT_RTOL_N2 = 0.8
+#: bounds of the default relative tolerance
+DEFAULT_RTOL_RANGE = (1e-8, 1e-3)
+
+
+def default_rtol(shape: tuple[int, ...]) -> float:
+    """The default relative tolerance on a grid of ``shape`` cells: ``0.8 / N²``, ``N = max(shape)``,
+    within [1e-8, 1e-3].
+
+    The time error of a run is proportional to ``rtol`` (:func:`pattern_error`) and the space
+    error of the second-order finite volumes to ``h² ∝ 1/N²``, so a tolerance that scales like
+    ``1/N²`` keeps the time error below the space error under refinement. The constant is the
+    largest for which this holds on every catalogue model's default grid and on the
+    Keller–Segel benchmark on 256² and 512² (``bench/tolerance.py``; docs/numerics.md, "The
+    default tolerance"): ``N`` = 64, 96, 128, 256, 512 give 2.0e-4, 8.7e-5, 4.9e-5, 1.2e-5,
+    3.1e-6.
+    """
+    n = max(shape, default=1)
+    low, high = DEFAULT_RTOL_RANGE
+    return min(high, max(low, DEFAULT_RTOL_N2 / n**2))
+
+
+def resolve_tolerances(rtol: float | None, atol: float | None, system: SemiDiscrete | None) -> tuple[float, float]:
+    """``(rtol, atol)``: the given values, ``rtol`` by default :func:`default_rtol` of the
+    system's grid, ``atol`` by default ``rtol/100``. Without a system, a default ``rtol`` is
+    that of 128 cells along an axis."""
+    if rtol is None:
+        rtol = default_rtol(system.layout.space_shape if system is not None else (128,))
+    return rtol, default_atol(rtol, atol)
 
 
 def default_atol(rtol: float, atol: float | None = None) -> float:
@@ -139,6 +170,11 @@ class Controller(ABC):
     clip_tolerance: float = 1e-6
     dt_min: float = 1e-12
 
+    def bind(self, system: SemiDiscrete) -> Controller:
+        """This controller with the options that depend on the system resolved (the default
+        tolerance of :class:`IController` depends on the grid); the loop calls it once per run."""
+        return self
+
     @abstractmethod
     def init(self, system: SemiDiscrete, stepper: Stepper, t0: float, U0: np.ndarray) -> ControllerState:
         """The state before the first step (its ``dt`` is the first step to try)."""
@@ -203,43 +239,57 @@ class IController(Controller):
 
     Parameters
     ----------
-    rtol : float
-        Relative tolerance.
+    rtol : float, optional
+        Relative tolerance; default :func:`default_rtol` of the system's grid (``0.8/N²``,
+        resolved by :meth:`bind` or, before that, at every use).
     atol : float, optional
         Absolute tolerance; default ``rtol / 100`` (:func:`default_atol`). Also the tolerance of
         round-off negative values (:attr:`Controller.clip_tolerance`).
     dt_min : float
         Relative step size below which the run stops with a step-size collapse.
+
+    Attributes ``rtol`` and ``atol`` are the values given (None: the default);
+    :meth:`tolerances` gives the values used on a system.
     """
 
-    rtol: float = 1e-4
+    rtol: float | None = None
     atol: float | None = None
     dt_min: float = 1e-12
-    _atol: float = field(init=False, repr=False, compare=False, default=0.0)
 
     def __post_init__(self) -> None:
-        positive_number(self.rtol, "rtol")
-        atol = default_atol(self.rtol, self.atol)
-        object.__setattr__(self, "atol", atol)
-        object.__setattr__(self, "_atol", atol)
+        if self.rtol is not None:
+            positive_number(self.rtol, "rtol")
+        if self.atol is not None:
+            positive_number(self.atol, "atol")
         positive_number(self.dt_min, "dt_min")
+
+    def tolerances(self, system: SemiDiscrete | None = None) -> tuple[float, float]:
+        """``(rtol, atol)`` used on ``system`` (:func:`resolve_tolerances`)."""
+        return resolve_tolerances(self.rtol, self.atol, system)
+
+    def bind(self, system: SemiDiscrete) -> IController:
+        if self.rtol is not None:
+            return self
+        return replace(self, rtol=self.tolerances(system)[0])
 
     @property
     def clip_tolerance(self) -> float:  # type: ignore[override]
-        return self._atol
+        """``atol`` (with the default ``rtol`` not yet bound to a system: that of 128 cells)."""
+        return self.tolerances()[1]
 
     def init(self, system, stepper, t0, U0):
         dt = stepper.initial_step(system, t0, U0)
         if dt is None:
-            dt = _initial_step(system, t0, U0, self.rtol, self._atol)
+            dt = _initial_step(system, t0, U0, *self.tolerances(system))
         return ControllerState(dt=dt, order=stepper.error_order)
 
     def error_norm(self, system, U, U_new, error):
         if error is None:
             return 0.0
+        rtol, atol = self.tolerances(system)
         worst = 0.0
         for i in np.flatnonzero(system.differential):
-            e = pattern_error(error[i].ravel(), U[i].ravel(), U_new[i].ravel(), self.rtol, self._atol)
+            e = pattern_error(error[i].ravel(), U[i].ravel(), U_new[i].ravel(), rtol, atol)
             if e != e:  # NaN: the worst error
                 return e
             worst = max(worst, e)

@@ -27,7 +27,15 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ..registry import Registry
 from ..validation import positive_number
-from ._controllers import Controller, FixedStep, IController, SolverControlled, default_atol
+from ._controllers import (
+    DEFAULT_RTOL_N2,
+    Controller,
+    FixedStep,
+    IController,
+    SolverControlled,
+    default_atol,
+    resolve_tolerances,
+)
 from ._kernels import ark_scatter
 from ._system import SemiDiscrete
 from ._tableau import KENCARP3, KENCARP4, IMEXTableau
@@ -111,13 +119,21 @@ class IMEX(Stepper):
 
     Parameters
     ----------
-    rtol : float
+    rtol : float, optional
         Relative tolerance of the embedded error estimate: the error of each species' total
         relative to the total, and of every cell relative to ``atol + rtol min(|U|, R)``, ``R``
         the species' spatial range (max norm, so that local peaks are controlled; see
         :class:`~crossdiff.time.IController`). The global error is then proportional to
         ``rtol``: on keller-segel-logistic 64² at t = 4 (a pattern grown from 1 % noise),
         7–10 × ``rtol`` in the L1 norm over ``rtol`` = 1e-3…1e-7 (docs/numerics.md).
+
+        Default: ``0.8 / N²`` with ``N`` the number of cells along the grid's longest axis
+        (:func:`~crossdiff.time.default_rtol`; 2.0e-4 on 64², 4.9e-5 on 128², 1.2e-5 on 256²),
+        resolved when the run starts. The space error of the second-order finite volumes
+        falls like ``h² ∝ 1/N²`` and the time error like ``rtol``, so this keeps the time error
+        below the space error under refinement; the constant is the largest for which it holds
+        on every catalogue model's default grid and on the Keller–Segel benchmark on 256² and
+        512² (``bench/tolerance.py``, docs/numerics.md "The default tolerance").
     atol : float, optional
         Absolute tolerance; default ``rtol / 100`` (:func:`~crossdiff.time.default_atol`:
         relative control down to 1 % of an O(1) density), so that setting ``rtol`` alone is
@@ -149,15 +165,16 @@ class IMEX(Stepper):
 
     def __init__(
         self,
-        rtol: float = 1e-4,
+        rtol: float | None = None,
         atol: float | None = None,
         dt: float | None = None,
         cfl: float | None = None,
         tableau: IMEXTableau = KENCARP4,
         controller: Controller | None = None,
     ):
-        self.rtol = positive_number(rtol, "rtol")
-        self.atol = default_atol(self.rtol, atol)
+        #: the tolerances given (None: the defaults; :meth:`tolerances` gives the values used)
+        self.rtol = None if rtol is None else positive_number(rtol, "rtol")
+        self.atol = None if atol is None else positive_number(atol, "atol")
         self.dt = None if dt is None else positive_number(dt, "dt")
         if not isinstance(tableau, IMEXTableau):
             raise InputError(f"tableau must be an IMEXTableau, got {type(tableau).__name__}")
@@ -170,14 +187,26 @@ class IMEX(Stepper):
         self.error_order = tableau.embedded_order
         self.name = f"IMEX {tableau.name}"
 
+    def tolerances(self, system: SemiDiscrete | None = None) -> tuple[float, float]:
+        """``(rtol, atol)`` used on ``system`` (without one, the default ``rtol`` of 128 cells)."""
+        return resolve_tolerances(self.rtol, self.atol, system)
+
     def describe(self) -> str:
-        return f"{self.name} ({'dt=' + format(self.dt, 'g') if self.dt else f'rtol={self.rtol:g}, atol={self.atol:g}'})"
+        if self.dt:
+            return f"{self.name} (dt={self.dt:g})"
+        if self.rtol is not None:
+            rtol, atol = self.tolerances()
+            return f"{self.name} (rtol={rtol:g}, atol={atol:g})"
+        atol_text = f"{self.atol:g}" if self.atol is not None else "rtol/100"
+        return (
+            f"{self.name} (rtol=default {DEFAULT_RTOL_N2:g}/N^2 with N cells along the longest axis, atol={atol_text})"
+        )
 
     def controller(self) -> Controller:
         if self._controller is not None:
             return self._controller
         if self.dt is not None:
-            return FixedStep(self.dt, clip_tolerance=self.atol)
+            return FixedStep(self.dt, clip_tolerance=self.tolerances()[1])
         return IController(self.rtol, self.atol)
 
     def step_limit(self, system, t, U):

@@ -9,6 +9,7 @@ import pytest
 
 import crossdiff as cd
 from crossdiff.errors import InputError
+from crossdiff.fv import Discretisation
 from crossdiff.time import (
     ATOL_PER_RTOL,
     BDF,
@@ -16,6 +17,7 @@ from crossdiff.time import (
     IController,
     PIController,
     default_atol,
+    default_rtol,
     pattern_error,
     stepper_from_name,
 )
@@ -25,21 +27,56 @@ from crossdiff.time import (
 
 def test_atol_follows_rtol_unless_given():
     assert ATOL_PER_RTOL == 1e-2
-    assert IMEX().atol == pytest.approx(1e-6)  # the former default at the default rtol
-    assert IMEX(rtol=1e-8).atol == pytest.approx(1e-10)
-    assert IMEX(rtol=1e-8, atol=1e-6).atol == 1e-6
+    assert IMEX(rtol=1e-4).tolerances() == pytest.approx((1e-4, 1e-6))  # the former defaults
+    assert IMEX(rtol=1e-8).tolerances() == pytest.approx((1e-8, 1e-10))
+    assert IMEX(rtol=1e-8, atol=1e-6).tolerances() == pytest.approx((1e-8, 1e-6))
     assert BDF(rtol=1e-8).atol == pytest.approx(1e-10)
     assert BDF(rtol=1e-8, atol=1e-12).atol == 1e-12
-    assert IController(rtol=1e-6).atol == pytest.approx(1e-8)
-    assert PIController(rtol=1e-6, atol=1e-3).atol == 1e-3
+    assert IController(rtol=1e-6).tolerances() == pytest.approx((1e-6, 1e-8))
+    assert PIController(rtol=1e-6, atol=1e-3).tolerances() == pytest.approx((1e-6, 1e-3))
     # the CLI builds steppers by name and passes atol only when the user gives it
     stepper = stepper_from_name("imex", rtol=1e-8)
-    assert stepper.atol == pytest.approx(1e-10) and "atol=1e-10" in stepper.describe()
+    assert "rtol=1e-08, atol=1e-10" in stepper.describe()
     controller = stepper.controller()
-    assert isinstance(controller, IController) and controller.atol == pytest.approx(1e-10)
+    assert isinstance(controller, IController) and controller.tolerances() == pytest.approx((1e-8, 1e-10))
     assert controller.clip_tolerance == pytest.approx(1e-10)
     assert IMEX(rtol=1e-8, dt=0.1).controller().clip_tolerance == pytest.approx(1e-10)
     assert default_atol(1e-5) == pytest.approx(1e-7) and default_atol(1e-5, 1e-3) == 1e-3
+
+
+def test_default_rtol_follows_the_grid():
+    """rtol = 0.8/N² (N cells along the longest axis) within [1e-8, 1e-3], resolved on the
+    system: the space error falls like h² and the time error like rtol."""
+    assert default_rtol((64, 64)) == pytest.approx(0.8 / 64**2)
+    assert default_rtol((128, 32)) == pytest.approx(0.8 / 128**2) == default_rtol((128,))
+    assert default_rtol((512, 512)) == pytest.approx(3.05e-6, rel=1e-2)
+    assert default_rtol((8,)) == 1e-3 and default_rtol((100_000,)) == 1e-8
+    model = cd.catalogue.load("keller-segel")
+    for cells in ((64, 64), (256, 256)):
+        system = Discretisation(model, cd.Grid(cells, ((-0.5, 0.5), (-0.5, 0.5))))
+        expected = (0.8 / cells[0] ** 2, 0.008 / cells[0] ** 2)
+        assert IMEX().tolerances(system) == pytest.approx(expected)
+        controller = IMEX().controller()
+        assert isinstance(controller, IController) and controller.rtol is None
+        assert controller.tolerances(system) == pytest.approx(expected)
+        bound = controller.bind(system)
+        assert isinstance(bound, IController) and bound.rtol == pytest.approx(expected[0])
+        assert bound.clip_tolerance == pytest.approx(expected[1])
+        assert bound.bind(system) is bound  # a given rtol stays
+        # atol given with the default rtol: only rtol follows the grid
+        assert IMEX(atol=1e-9).tolerances(system) == pytest.approx((expected[0], 1e-9))
+    assert "0.8/N^2" in IMEX().describe() and "atol=rtol/100" in IMEX().describe()
+
+
+def test_default_tolerance_is_resolved_on_the_grid_of_the_run():
+    """The same IMEX() object runs with 0.8/N² on each grid: the same run as an explicit rtol."""
+    model = cd.catalogue.load("keller-segel")
+    for n in (32, 64):
+        grid = cd.Grid((n, n), ((-0.5, 0.5), (-0.5, 0.5)))
+        auto = cd.solve(model, grid, 0.01, stepper=IMEX(), save_every=0.01)
+        given = cd.solve(model, grid, 0.01, stepper=IMEX(rtol=0.8 / n**2), save_every=0.01)
+        assert auto.stats.n_steps == given.stats.n_steps
+        np.testing.assert_array_equal(auto.final, given.final)
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), "x"])
