@@ -56,13 +56,13 @@ ATOL_PER_RTOL = 1e-2
 #: relative round-off floor of the error scale (100 machine epsilons)
 _ROUNDOFF = 100 * float(np.finfo(float).eps)
 #: default relative tolerance ``DEFAULT_RTOL_N2 / N²`` on a grid of ``N`` cells along its longest axis
-DEFAULT_RTOL_N2 = 0.8
+DEFAULT_RTOL_N2 = 0.5
 #: bounds of the default relative tolerance
 DEFAULT_RTOL_RANGE = (1e-8, 1e-3)
 
 
 def default_rtol(shape: tuple[int, ...]) -> float:
-    """The default relative tolerance on a grid of ``shape`` cells: ``0.8 / N²``, ``N = max(shape)``,
+    """The default relative tolerance on a grid of ``shape`` cells: ``0.5 / N²``, ``N = max(shape)``,
     within [1e-8, 1e-3].
 
     The time error of a run is proportional to ``rtol`` (:func:`pattern_error`) and the space
@@ -70,8 +70,8 @@ def default_rtol(shape: tuple[int, ...]) -> float:
     ``1/N²`` keeps the time error below the space error under refinement. The constant is the
     largest for which this holds on every catalogue model's default grid and on the
     Keller–Segel benchmark on 256² and 512² (``bench/tolerance.py``; docs/numerics.md, "The
-    default tolerance"): ``N`` = 64, 96, 128, 256, 512 give 2.0e-4, 8.7e-5, 4.9e-5, 1.2e-5,
-    3.1e-6.
+    default tolerance"): ``N`` = 64, 96, 128, 256, 512 give 1.2e-4, 5.4e-5, 3.1e-5, 7.6e-6,
+    1.9e-6.
     """
     n = max(shape, default=1)
     low, high = DEFAULT_RTOL_RANGE
@@ -240,7 +240,7 @@ class IController(Controller):
     Parameters
     ----------
     rtol : float, optional
-        Relative tolerance; default :func:`default_rtol` of the system's grid (``0.8/N²``,
+        Relative tolerance; default :func:`default_rtol` of the system's grid (``0.5/N²``,
         resolved by :meth:`bind` or, before that, at every use).
     atol : float, optional
         Absolute tolerance; default ``rtol / 100`` (:func:`default_atol`). Also the tolerance of

@@ -127,8 +127,8 @@ class IMEX(Stepper):
         ``rtol``: on keller-segel-logistic 64² at t = 4 (a pattern grown from 1 % noise),
         7–10 × ``rtol`` in the L1 norm over ``rtol`` = 1e-3…1e-7 (docs/numerics.md).
 
-        Default: ``0.8 / N²`` with ``N`` the number of cells along the grid's longest axis
-        (:func:`~crossdiff.time.default_rtol`; 2.0e-4 on 64², 4.9e-5 on 128², 1.2e-5 on 256²),
+        Default: ``0.5 / N²`` with ``N`` the number of cells along the grid's longest axis
+        (:func:`~crossdiff.time.default_rtol`; 1.2e-4 on 64², 3.1e-5 on 128², 7.6e-6 on 256²),
         resolved when the run starts. The space error of the second-order finite volumes
         falls like ``h² ∝ 1/N²`` and the time error like ``rtol``, so this keeps the time error
         below the space error under refinement; the constant is the largest for which it holds

@@ -45,16 +45,16 @@ def test_atol_follows_rtol_unless_given():
 
 
 def test_default_rtol_follows_the_grid():
-    """rtol = 0.8/N² (N cells along the longest axis) within [1e-8, 1e-3], resolved on the
+    """rtol = 0.5/N² (N cells along the longest axis) within [1e-8, 1e-3], resolved on the
     system: the space error falls like h² and the time error like rtol."""
-    assert default_rtol((64, 64)) == pytest.approx(0.8 / 64**2)
-    assert default_rtol((128, 32)) == pytest.approx(0.8 / 128**2) == default_rtol((128,))
-    assert default_rtol((512, 512)) == pytest.approx(3.05e-6, rel=1e-2)
+    assert default_rtol((64, 64)) == pytest.approx(0.5 / 64**2)
+    assert default_rtol((128, 32)) == pytest.approx(0.5 / 128**2) == default_rtol((128,))
+    assert default_rtol((512, 512)) == pytest.approx(1.91e-6, rel=1e-2)
     assert default_rtol((8,)) == 1e-3 and default_rtol((100_000,)) == 1e-8
     model = cd.catalogue.load("keller-segel")
     for cells in ((64, 64), (256, 256)):
         system = Discretisation(model, cd.Grid(cells, ((-0.5, 0.5), (-0.5, 0.5))))
-        expected = (0.8 / cells[0] ** 2, 0.008 / cells[0] ** 2)
+        expected = (0.5 / cells[0] ** 2, 0.005 / cells[0] ** 2)
         assert IMEX().tolerances(system) == pytest.approx(expected)
         controller = IMEX().controller()
         assert isinstance(controller, IController) and controller.rtol is None
@@ -65,16 +65,16 @@ def test_default_rtol_follows_the_grid():
         assert bound.bind(system) is bound  # a given rtol stays
         # atol given with the default rtol: only rtol follows the grid
         assert IMEX(atol=1e-9).tolerances(system) == pytest.approx((expected[0], 1e-9))
-    assert "0.8/N^2" in IMEX().describe() and "atol=rtol/100" in IMEX().describe()
+    assert "0.5/N^2" in IMEX().describe() and "atol=rtol/100" in IMEX().describe()
 
 
 def test_default_tolerance_is_resolved_on_the_grid_of_the_run():
-    """The same IMEX() object runs with 0.8/N² on each grid: the same run as an explicit rtol."""
+    """The same IMEX() object runs with 0.5/N² on each grid: the same run as an explicit rtol."""
     model = cd.catalogue.load("keller-segel")
     for n in (32, 64):
         grid = cd.Grid((n, n), ((-0.5, 0.5), (-0.5, 0.5)))
         auto = cd.solve(model, grid, 0.01, stepper=IMEX(), save_every=0.01)
-        given = cd.solve(model, grid, 0.01, stepper=IMEX(rtol=0.8 / n**2), save_every=0.01)
+        given = cd.solve(model, grid, 0.01, stepper=IMEX(rtol=0.5 / n**2), save_every=0.01)
         assert auto.stats.n_steps == given.stats.n_steps
         np.testing.assert_array_equal(auto.final, given.final)
 
