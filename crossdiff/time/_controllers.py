@@ -7,8 +7,10 @@ loop threads through :meth:`Controller.init`, :meth:`Controller.accept` and
 
 * :class:`IController`: the classical error-per-step control
   ``Δt_new = Δt · clip(0.9 · err^{−1/(q+1)}, 0.2, 5)`` with ``q`` the order of the embedded
-  solution (Hairer, Nørsett & Wanner, *Solving ODEs I*, Sec. II.4). The default of the adaptive
-  steppers.
+  solution (Hairer, Nørsett & Wanner, *Solving ODEs I*, Sec. II.4), the error of each species
+  measured against its total and its pattern (:func:`pattern_error`), with the default tolerances
+  ``rtol = 0.5/N²`` on a grid of ``N`` cells along its longest axis (:func:`default_rtol`) and
+  ``atol = rtol/100`` (:func:`default_atol`). The default of the adaptive steppers.
 * :class:`PIController`: proportional–integral control ``Δt_new = Δt · 0.9 · err_n^{−β₁}
   err_{n−1}^{β₂}``, ``β₁ = 0.7/k``, ``β₂ = 0.4/k``, ``k = q + 1`` (Gustafsson 1991; Hairer &
   Wanner, *Solving ODEs II*, Sec. IV.2): smoother step sequences where the step is limited by
@@ -172,7 +174,8 @@ class Controller(ABC):
 
     def bind(self, system: SemiDiscrete) -> Controller:
         """This controller with the options that depend on the system resolved (the default
-        tolerance of :class:`IController` depends on the grid); the loop calls it once per run."""
+        tolerance of :class:`IController` depends on the grid), for the loop to call once per
+        run before :meth:`init`. Without it a controller resolves them at every use."""
         return self
 
     @abstractmethod
