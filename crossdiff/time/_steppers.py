@@ -155,7 +155,7 @@ class IMEX(Stepper):
         solves per step) or :data:`KENCARP3` (third order, three solves). On Keller–Segel with
         logistic growth (128², rtol 1e-4) the fourth-order pair halves the error (9.9e-3 against
         1.9e-2 at t = 4) in 7 % less time, and on cancer-invasion and oncolytic-virus it is 3×
-        faster at the default tolerance; where the step is held by the transport limit rather than
+        faster at rtol 1e-4 (measured with the error against ``|U|`` used before issue 9); where the step is held by the transport limit rather than
         by accuracy (nonlinear-singular, the late phase of may-nowak-taxis) the third-order pair
         is 1.3–1.5× cheaper.
     controller : Controller, optional
