@@ -448,7 +448,7 @@ def solve(
     t_end : float, optional
         End time; default the model's.
     stepper : Stepper or str, optional
-        Default :class:`~crossdiff.time.IMEX` with ``rtol=1e-4, atol=1e-6``; a registered name
+        Default :class:`~crossdiff.time.IMEX` (``rtol = 0.5/N²`` on a grid of ``N`` cells along its longest axis, ``atol = rtol/100``); a registered name
         (:data:`~crossdiff.time.STEPPERS`) builds that stepper with its defaults.
     save_every : float, optional
         Interval between saved frames (default the model's, else ``t_end / 20``).
@@ -509,6 +509,7 @@ def solve(
     if monitor is not None and not isinstance(monitor, Monitor):
         raise InputError(f"monitor must be a crossdiff Monitor, got {type(monitor).__name__}")
     system = Discretisation(model, grid, limiter=limiter)
+    stepper = stepper.bind(system)
     settings = stepper.settings()
     run_attrs = {
         "limiter": limiter,

@@ -10,9 +10,19 @@
 * :class:`Status`, :class:`FailureReport`, :class:`Stats`: what a run reports.
 """
 
-from ._controllers import Controller, ControllerState, FixedStep, IController, PIController, SolverControlled
+from ._controllers import (
+    ATOL_PER_RTOL,
+    Controller,
+    ControllerState,
+    FixedStep,
+    IController,
+    PIController,
+    SolverControlled,
+    default_atol,
+    default_rtol,
+)
 from ._events import FailureReport, Stats, Status
-from ._kernels import ark_scatter, scaled_error_max
+from ._kernels import ark_scatter, pattern_error
 from ._loop import Integration, SaveAt, clip_negative, integrate
 from ._observers import Monitor, Observer, ProgressBar, Recorder
 from ._steppers import BDF, IMEX, SSPRK3, STEPPERS, Stepper, StepResult, stepper_from_name
@@ -42,6 +52,10 @@ __all__ = [
     "PIController",
     "FixedStep",
     "SolverControlled",
+    "ATOL_PER_RTOL",
+    "default_atol",
+    "default_rtol",
+    "pattern_error",
     "Observer",
     "Recorder",
     "ProgressBar",
@@ -54,5 +68,4 @@ __all__ = [
     "FailureReport",
     "Stats",
     "ark_scatter",
-    "scaled_error_max",
 ]

@@ -197,7 +197,7 @@ def integrate(
     t_end = finite_number(t_span[1], "end time")
     if t_end <= t0:
         raise InputError(f"end time {t_end:g} must be after the start time {t0:g}")
-    controller = controller if controller is not None else stepper.controller()
+    controller = (controller if controller is not None else stepper.controller()).bind(system)
     stats = Stats()
     obs = _Observers(observers, stats)
     wall0 = _time.perf_counter()

@@ -17,6 +17,7 @@ loop (:func:`~crossdiff.time.integrate`), and nothing of step-size control, whic
 
 from __future__ import annotations
 
+import copy
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -27,7 +28,15 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ..registry import Registry
 from ..validation import positive_number
-from ._controllers import Controller, FixedStep, IController, SolverControlled
+from ._controllers import (
+    DEFAULT_RTOL_N2,
+    Controller,
+    FixedStep,
+    IController,
+    SolverControlled,
+    default_atol,
+    resolve_tolerances,
+)
 from ._kernels import ark_scatter
 from ._system import SemiDiscrete
 from ._tableau import KENCARP3, KENCARP4, IMEXTableau
@@ -87,6 +96,12 @@ class Stepper(ABC):
         """One line naming the method and its options (stored in output files)."""
         return self.name
 
+    def bind(self, system: SemiDiscrete) -> Stepper:
+        """This stepper with the options that depend on the system resolved (the default
+        tolerance of :class:`IMEX` depends on the grid), so that what is described and stored
+        is what runs; :func:`~crossdiff.solve` calls it once the system is built."""
+        return self
+
     def settings(self) -> tuple[str, dict[str, Any]] | None:
         """``(name, options)`` with ``stepper_from_name(name, **options)`` rebuilding this stepper
         (stored in output files, so that a resumed run continues with the same stepper); None if
@@ -122,9 +137,25 @@ class IMEX(Stepper):
 
     Parameters
     ----------
-    rtol, atol : float
-        Tolerances of the embedded error estimate, ``|err| <= atol + rtol |U|`` cell by cell
-        (max norm, so that local peaks are controlled).
+    rtol : float, optional
+        Relative tolerance of the embedded error estimate: the error of each species' total
+        relative to the total, and of every cell relative to ``atol + rtol min(|U|, R)``, ``R``
+        the species' spatial range (max norm, so that local peaks are controlled; see
+        :class:`~crossdiff.time.IController`). The global error is then proportional to
+        ``rtol``: on keller-segel-logistic 64² at t = 4 (a pattern grown from 1 % noise),
+        7–10 × ``rtol`` in the L1 norm over ``rtol`` = 1e-3…1e-7 (docs/numerics.md).
+
+        Default: ``0.5 / N²`` with ``N`` the number of cells along the grid's longest axis
+        (:func:`~crossdiff.time.default_rtol`; 1.2e-4 on 64², 3.1e-5 on 128², 7.6e-6 on 256²),
+        resolved when the run starts. The space error of the second-order finite volumes
+        falls like ``h² ∝ 1/N²`` and the time error like ``rtol``, so this keeps the time error
+        below the space error under refinement; the constant is the largest for which it holds
+        on every catalogue model's default grid and on the Keller–Segel benchmark on 256² and
+        512² (``bench/tolerance.py``, docs/numerics.md "The default tolerance").
+    atol : float, optional
+        Absolute tolerance; default ``rtol / 100`` (:func:`~crossdiff.time.default_atol`:
+        relative control down to 1 % of an O(1) density), so that setting ``rtol`` alone is
+        never capped by a fixed ``atol``. Also the tolerance of round-off negative values.
     dt : float, optional
         Fixed step size (no error control); for convergence studies.
     cfl : float, optional
@@ -142,7 +173,7 @@ class IMEX(Stepper):
         solves per step) or :data:`KENCARP3` (third order, three solves). On Keller–Segel with
         logistic growth (128², rtol 1e-4) the fourth-order pair halves the error (9.9e-3 against
         1.9e-2 at t = 4) in 7 % less time, and on cancer-invasion and oncolytic-virus it is 3×
-        faster at the default tolerance; where the step is held by the transport limit rather than
+        faster at rtol 1e-4 (measured with the error against ``|U|`` used before issue 9); where the step is held by the transport limit rather than
         by accuracy (nonlinear-singular, the late phase of may-nowak-taxis) the third-order pair
         is 1.3–1.5× cheaper.
     controller : Controller, optional
@@ -152,15 +183,16 @@ class IMEX(Stepper):
 
     def __init__(
         self,
-        rtol: float = 1e-4,
-        atol: float = 1e-6,
+        rtol: float | None = None,
+        atol: float | None = None,
         dt: float | None = None,
         cfl: float | None = None,
         tableau: IMEXTableau = KENCARP4,
         controller: Controller | None = None,
     ):
-        self.rtol = positive_number(rtol, "rtol")
-        self.atol = positive_number(atol, "atol")
+        #: the tolerances given (None: the defaults; :meth:`tolerances` gives the values used)
+        self.rtol = None if rtol is None else positive_number(rtol, "rtol")
+        self.atol = None if atol is None else positive_number(atol, "atol")
         self.dt = None if dt is None else positive_number(dt, "dt")
         if not isinstance(tableau, IMEXTableau):
             raise InputError(f"tableau must be an IMEXTableau, got {type(tableau).__name__}")
@@ -174,8 +206,27 @@ class IMEX(Stepper):
         self.work_states = tableau.stages + 3  # s − 1 stage sums, increment, error, state, work
         self.name = f"IMEX {tableau.name}"
 
+    def tolerances(self, system: SemiDiscrete | None = None) -> tuple[float, float]:
+        """``(rtol, atol)`` used on ``system`` (without one, the default ``rtol`` of 128 cells)."""
+        return resolve_tolerances(self.rtol, self.atol, system)
+
+    def bind(self, system: SemiDiscrete) -> IMEX:
+        if self.rtol is not None or self.dt is not None or self._controller is not None:
+            return self
+        bound = copy.copy(self)
+        bound.rtol = self.tolerances(system)[0]
+        return bound
+
     def describe(self) -> str:
-        return f"{self.name} ({'dt=' + format(self.dt, 'g') if self.dt else f'rtol={self.rtol:g}, atol={self.atol:g}'})"
+        if self.dt:
+            return f"{self.name} (dt={self.dt:g})"
+        if self.rtol is not None:
+            rtol, atol = self.tolerances()
+            return f"{self.name} (rtol={rtol:g}, atol={atol:g})"
+        atol_text = f"{self.atol:g}" if self.atol is not None else "rtol/100"
+        return (
+            f"{self.name} (rtol=default {DEFAULT_RTOL_N2:g}/N^2 with N cells along the longest axis, atol={atol_text})"
+        )
 
     def settings(self) -> tuple[str, dict[str, Any]] | None:
         names = {KENCARP4.name: "imex", KENCARP3.name: "imex3"}
@@ -190,7 +241,7 @@ class IMEX(Stepper):
         if self._controller is not None:
             return self._controller
         if self.dt is not None:
-            return FixedStep(self.dt, clip_tolerance=self.atol)
+            return FixedStep(self.dt, clip_tolerance=self.tolerances()[1])
         return IController(self.rtol, self.atol)
 
     def step_limit(self, system, t, U):
@@ -317,6 +368,15 @@ class BDF(Stepper):
     A stiff method-of-lines reference: robust but slower; algebraic (quasi-stationary)
     components are not supported (use :class:`IMEX` or :class:`SSPRK3`). It chooses its own
     steps (:class:`SolverControlled`), restarting at every save time from the last step size.
+
+    Parameters
+    ----------
+    rtol : float
+        SciPy's relative tolerance (its own RMS norm, component-wise, not the pattern norm of
+        :class:`IMEX`).
+    atol : float, optional
+        SciPy's absolute tolerance; default ``rtol / 100`` (the rule of
+        :func:`~crossdiff.time.default_atol`; it was a fixed 1e-9).
     """
 
     order = 1  # variable order; the guaranteed minimum
@@ -325,9 +385,9 @@ class BDF(Stepper):
     #: (about 13 nonzeros per unknown and species in 2D, with fill-in)
     work_states = 60
 
-    def __init__(self, rtol: float = 1e-6, atol: float = 1e-9):
+    def __init__(self, rtol: float = 1e-6, atol: float | None = None):
         self.rtol = positive_number(rtol, "rtol")
-        self.atol = positive_number(atol, "atol")
+        self.atol = default_atol(self.rtol, atol)
 
     def describe(self) -> str:
         return f"BDF (scipy, rtol={self.rtol:g}, atol={self.atol:g})"
