@@ -28,8 +28,8 @@ from ..errors import InputError, ParameterError
 from ..grid import Grid
 from ..model import Model
 from ..solve import default_grid
-from ._linear import Linearisation, growth_eigenvalues
-from ._steady import Branch, SteadyState, _state, branches, initial_means, select_state, steady_states
+from ._linear import Linearisation
+from ._steady import Branch, SteadyState, branches, initial_means, select_state, steady_states
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,6 +167,7 @@ class Dispersion:
     grid: Grid
     modes: pd.DataFrame
     continuum: xr.Dataset
+    bands: tuple[tuple[float, float], ...] = ()
 
     def _mode(self, row: Any) -> Mode:
         m = tuple(int(row[f"m_{a}"]) for a in _AXES[: self.grid.ndim])
@@ -193,25 +194,9 @@ class Dispersion:
 
     @property
     def unstable_band(self) -> list[tuple[float, float]]:
-        """Intervals of ``k > 0`` on the continuum where the growth rate is positive (ends by
-        linear interpolation between the continuum's points)."""
-        k = self.continuum["k"].values
-        g = self.continuum["growth"].values
-        pos = (g > _tol(g)) & (k > 0)
-        bands = []
-        i = 0
-        while i < len(k):
-            if not pos[i]:
-                i += 1
-                continue
-            j = i
-            while j + 1 < len(k) and pos[j + 1]:
-                j += 1
-            lo = k[i] if i == 0 or not np.isfinite(g[i - 1]) else _cross(k[i - 1], k[i], g[i - 1], g[i])
-            hi = k[j] if j + 1 >= len(k) else _cross(k[j], k[j + 1], g[j], g[j + 1])
-            bands.append((float(lo), float(hi)))
-            i = j + 1
-        return bands
+        """Intervals of ``k > 0`` on the continuum where the growth rate is positive (ends found
+        by Brent's method on the growth rate to 1e-10)."""
+        return list(self.bands)
 
     @property
     def stable(self) -> bool:
@@ -258,10 +243,6 @@ def _tol(g: Any) -> float:
     g = np.asarray(g, dtype=float)
     g = g[np.isfinite(g)]
     return 1e-10 * max(1.0, float(np.max(np.abs(g))) if g.size else 1.0)
-
-
-def _cross(k0: float, k1: float, g0: float, g1: float) -> float:
-    return k0 + (k1 - k0) * (0.0 - g0) / (g1 - g0) if g1 != g0 else k0
 
 
 def _resolve_state(
@@ -382,7 +363,38 @@ def dispersion(
         coords={"k": ("k", kc, {"long_name": "wave number"})},
         attrs={"model": model.name, "state": str(st.values)},
     )
-    return Dispersion(model, st, grid, modes, continuum)
+    bands = _bands(kc, cg, lambda k: _continuum_growth(lin, u, p, k, dirs))
+    return Dispersion(model, st, grid, modes, continuum, bands)
+
+
+def _continuum_growth(lin: Linearisation, u: np.ndarray, p: np.ndarray, k: float, dirs: np.ndarray) -> float:
+    lam = lin.eigenvalues(u, p, k * dirs)
+    g, _ = _leading(lam, None)
+    return float(np.nanmax(g))
+
+
+def _bands(k: np.ndarray, g: np.ndarray, f: Any) -> tuple[tuple[float, float], ...]:
+    """Intervals of ``k > 0`` where ``g > 0``, their inner ends refined by Brent's method on ``f``."""
+    from scipy.optimize import brentq
+
+    pos = (g > _tol(g)) & (k > 0)
+    bands = []
+    i = 0
+    while i < len(k):
+        if not pos[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(k) and pos[j + 1]:
+            j += 1
+        lo, hi = float(k[i]), float(k[j])
+        if i > 0 and np.isfinite(g[i - 1]):
+            lo = brentq(f, k[i - 1], k[i], xtol=1e-12, rtol=1e-10) if k[i - 1] > 0 else float(k[i - 1])
+        if j + 1 < len(k) and np.isfinite(g[j + 1]):
+            hi = brentq(f, k[j], k[j + 1], xtol=1e-12, rtol=1e-10)
+        bands.append((float(lo), float(hi)))
+        i = j + 1
+    return tuple(bands)
 
 
 # ---------------------------------------------------------------------- critical values
@@ -470,18 +482,19 @@ class _Growth:
         self.ms, kvec = admissible_modes(grid)
         self.evaluate = _Evaluator(self.lin, kvec)
         self.k = np.sqrt(np.sum(kvec**2, axis=1))
-        self.branch = self._branch(state)
-        self.means_depend = any(
+        self.needs_means = bool(state.conserved)
+        self.means_depend = self.needs_means and any(
             parameter in {str(s) for s in model.expand(sp_init).free_symbols}
             for sp_init in (s.initial for s in model.species)
         )
-        self._means = initial_means(model, grid)
+        self._means = initial_means(model, grid) if self.needs_means else np.zeros(model.n_species)
+        self.branch = self._branch(state)
         self.calls = 0
 
     def _branch(self, state: SteadyState) -> Branch:
         """The branch (with ``parameter`` kept symbolic) that passes through ``state``."""
         p0 = self.lin.values()
-        means = initial_means(self.model, self.grid)
+        means = self._means
         for branch in branches(self.model, keep=(self.parameter,)):
             u = branch.at(p0, means)
             if u is not None and np.allclose(u, state.array, rtol=1e-7, atol=1e-10):
@@ -496,7 +509,7 @@ class _Growth:
         return initial_means(self.model.with_settings({self.parameter: value}), self.grid)
 
     def state(self, value: float) -> np.ndarray | None:
-        p = self.lin.values(**{self.parameter: value})
+        p = self.lin.values(changes={self.parameter: value})
         u = self.branch.at(p, self.means(value))
         if u is None or np.min(u) < -1e-10 * max(1.0, float(np.max(np.abs(u)))):
             return None
@@ -508,7 +521,7 @@ class _Growth:
         u = self.state(value)
         if u is None:
             return None
-        p = self.lin.values(**{self.parameter: value})
+        p = self.lin.values(changes={self.parameter: value})
         growth, freq = self.evaluate(u, p)
         if not np.any(np.isfinite(growth)):
             return None
@@ -568,7 +581,11 @@ def critical(
     if not (isinstance(rtol, float | int) and 0 < rtol < 0.1):
         raise InputError(f"rtol must be in (0, 0.1), got {rtol!r}")
     grid = grid if grid is not None else default_grid(model)
-    st = select_state(steady_states(model, grid=grid), None if state is None else int(state))
+    st = (
+        state
+        if isinstance(state, SteadyState)
+        else select_state(steady_states(model, grid=grid), None if state is None else int(state))
+    )
     g = _Growth(model, parameter, grid, st)
     p0 = float(model.parameters[parameter])
     tol = 1e-10
@@ -613,7 +630,7 @@ def critical(
     u = g.state(value)
     assert u is not None
     lin = g.lin
-    p = lin.values(**{parameter: value})
+    p = lin.values(changes={parameter: value})
     from ._steady import classify, ode_eigenvalues
 
     eig = ode_eigenvalues(lin, u, p)

@@ -122,10 +122,10 @@ class Linearisation:
         )
 
     # ------------------------------------------------------------------ parameters
-    def values(self, model: Model | None = None, **changes: float) -> np.ndarray:
+    def values(self, model: Model | None = None, changes: dict[str, float] | None = None) -> np.ndarray:
         """The parameter vector of ``model`` (default: the one this was built from), with changes."""
         params = dict((model or self.model).parameters)
-        params.update(changes)
+        params.update(changes or {})
         return np.array([params[p] for p in self.parameter_names], dtype=float)
 
     # ------------------------------------------------------------------ evaluation

@@ -229,7 +229,8 @@ def _exact_values(model: Model, keep: Sequence[str]) -> dict[sp.Symbol, sp.Expr]
 
 def _unknowns(lin: Linearisation) -> tuple[list[int], list[int]]:
     """Species solved for (their reaction is not identically zero) and conserved species."""
-    solved, conserved = [], []
+    solved: list[int] = []
+    conserved: list[int] = []
     for i, psi in enumerate(lin.parts.reactions):
         if i in lin.mean_free:
             continue
@@ -368,7 +369,7 @@ def branches(model: Model, keep: Sequence[str] = (), *, starts: int = 64, seed: 
     lin = Linearisation(model)
     solved, conserved = _unknowns(lin)
     forward, back = _positive_symbols(model, keep)
-    attempts = (
+    attempts: tuple[tuple[str, dict[sp.Symbol, sp.Expr], dict[sp.Symbol, sp.Symbol]], ...] = (
         ("symbolic", forward, back),
         ("exact", _exact_values(model, keep), {}),
     )
@@ -391,7 +392,7 @@ def branches(model: Model, keep: Sequence[str] = (), *, starts: int = 64, seed: 
         if out:
             return out
     p = lin.values()
-    means = initial_means(model)
+    means = initial_means(model) if conserved else np.ones(lin.n)
     return [
         Branch(lin, [None] * lin.n, conserved, "numerical", last=root)
         for root in _numerical_roots(lin, p, means, starts, seed)
@@ -475,9 +476,11 @@ def steady_states(
     >>> [s.values for s in states if s.positive]
     [{'u1': 1.0, 'u2': 1.0, 'u3': 1.0}]
     """
-    means = initial_means(model, grid)
+    found = branches(model, starts=starts, seed=seed)
+    # the conserved species take the means of the initial data (only evaluated when needed)
+    means = initial_means(model, grid) if any(b.conserved for b in found) else np.zeros(model.n_species)
     out = []
-    for branch in branches(model, starts=starts, seed=seed):
+    for branch in found:
         state = _state(model, branch, 0, means)
         if state is not None and (state.exists or not existing):
             out.append(state)
