@@ -2,6 +2,7 @@
 stability, the dispersion relation of taxis-driven instabilities, critical parameter values, and
 blow-up studies on grid sequences (docs/analysis.md)."""
 
+from ._blowup import BlowupStudy, blowup_study, extrapolate
 from ._dispersion import Critical, Dispersion, Mode, admissible_modes, critical, dispersion
 from ._linear import Linearisation, growth_eigenvalues
 from ._steady import SteadyState, initial_means, select_state, steady_states
@@ -19,4 +20,7 @@ __all__ = [
     "admissible_modes",
     "Critical",
     "critical",
+    "BlowupStudy",
+    "blowup_study",
+    "extrapolate",
 ]
