@@ -227,19 +227,23 @@ def blowup_study(
         blew = report is not None and report.status is Status.BLOWUP
         if report is not None and not blew:
             raise InputError(f"the run on {grid.describe()} failed, not by blow-up: {report}")
-        peak = float(report.peak) if blew and report.peak is not None else float(np.max(sol.final))
-        rows.append(
-            {
-                "cells": "x".join(map(str, grid.cells)),
-                "h": h,
-                "status": sol.status.label,
-                "time": float(report.time) if blew else float(sol.t_final),
-                "peak": peak,
-                "location": [float(x) for x in report.location] if blew and report.location else None,
-                "message": str(report) if blew else "",
-                "wall": time.perf_counter() - wall,
-            }
-        )
+        row: dict[str, Any] = {
+            "cells": "x".join(map(str, grid.cells)),
+            "h": h,
+            "status": sol.status.label,
+            "time": float(sol.t_final),
+            "peak": float(np.max(sol.final)),
+            "location": None,
+            "message": "",
+        }
+        if report is not None:
+            if report.peak is not None:
+                row["peak"] = float(report.peak)
+            row["time"] = float(report.time)
+            row["location"] = [float(x) for x in report.location] if report.location else None
+            row["message"] = str(report)
+        row["wall"] = time.perf_counter() - wall
+        rows.append(row)
     runs = pd.DataFrame(rows)
     blown = runs["status"] == Status.BLOWUP.label
     if not bool(blown.iloc[-1]):
