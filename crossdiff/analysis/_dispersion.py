@@ -333,7 +333,7 @@ def dispersion(
     st = _resolve_state(model, state, grid)
     if not st.exists:
         raise InputError(f"the steady state is negative at these parameters: {st.describe()}")
-    lin = Linearisation(model)
+    lin = st.branch.lin if st.branch is not None and st.branch.lin.model is model else Linearisation(model)
     p = lin.values()
     u = st.array
     ms, kvec = admissible_modes(grid)
@@ -477,7 +477,8 @@ class _Growth:
         self.model = model
         self.parameter = parameter
         self.grid = grid
-        self.lin = Linearisation(model)
+        reuse = state.branch is not None and state.branch.lin.model is model
+        self.lin = state.branch.lin if reuse else Linearisation(model)
         self.index = self.lin.parameter_names.index(parameter)
         self.ms, kvec = admissible_modes(grid)
         self.evaluate = _Evaluator(self.lin, kvec)
@@ -495,6 +496,16 @@ class _Growth:
         """The branch (with ``parameter`` kept symbolic) that passes through ``state``."""
         p0 = self.lin.values()
         means = self._means
+        given = state.branch
+        if (
+            given is not None
+            and given.lin is self.lin
+            and (
+                given.method == "numerical"
+                or (given.method == "symbolic" and self.model.parameters[self.parameter] != 0)
+            )
+        ):
+            return given  # solved with the parameter as a symbol already (or followed by continuation)
         for branch in branches(self.model, keep=(self.parameter,)):
             u = branch.at(p0, means)
             if u is not None and np.allclose(u, state.array, rtol=1e-7, atol=1e-10):

@@ -100,6 +100,8 @@ class SteadyState:
     stability: str = "neutral"
     method: str = "numerical"
     index: int = 0
+    #: the branch the state lies on (reused by :func:`~crossdiff.analysis.critical`)
+    branch: Any = field(default=None, repr=False, compare=False)
 
     @property
     def array(self) -> np.ndarray:
@@ -234,7 +236,7 @@ def _unknowns(lin: Linearisation) -> tuple[list[int], list[int]]:
     for i, psi in enumerate(lin.parts.reactions):
         if i in lin.mean_free:
             continue
-        (conserved if sp.simplify(psi) == 0 else solved).append(i)
+        (conserved if sp.expand(psi) == 0 else solved).append(i)
     return solved, conserved
 
 
@@ -384,7 +386,7 @@ def branches(model: Model, keep: Sequence[str] = (), *, starts: int = 64, seed: 
             for i in solved:
                 s = lin.species[i]
                 if s in sol:
-                    exprs[i] = sp.simplify(sol[s]).xreplace(undo)
+                    exprs[i] = sp.cancel(sol[s]).xreplace(undo)
                 else:
                     free_here.append(i)
             # an expression may refer to a species the solution left free
@@ -436,6 +438,7 @@ def _state(model: Model, branch: Branch, index: int, means: np.ndarray) -> Stead
         stability=classify(eig) if exists else "none",
         method=branch.method,
         index=index,
+        branch=branch,
     )
 
 

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     disp = dispersion(model, chosen, grid) if chosen is not None else None
     crit = None
     if args.critical:
-        crit = critical(model, args.critical, grid=grid, bracket=args.bracket, state=chosen.index if chosen else None)
+        crit = critical(model, args.critical, grid=grid, bracket=args.bracket, state=chosen)
     if args.plot:
         if disp is None:
             raise InputError("no non-negative steady state: nothing to plot")
