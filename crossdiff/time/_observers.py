@@ -117,19 +117,19 @@ class Monitor(Observer):
         observe exactly this saturation of the discrete peak). Only on grids of at least 256
         cells.
     spikes : float
-        Report blow-up when unresolved spikes together hold more than this fraction of a
-        species' total mass (while the initial data did not): concentration into many points at
-        once. A spike is a local maximum whose every face neighbour is below a quarter of it (a
+        Report blow-up when two or more unresolved spikes together hold more than this fraction
+        of a species' total mass (while the initial data did not): concentration into many points
+        at once (a single one is left to ``concentration``). A spike is a local maximum whose every face neighbour is below a quarter of it (a
         Gaussian bump that steep has a width under 0.6 cells, so the grid no longer resolves it);
         its mass is that of the ``3^d`` block around it. Same grids as ``concentration``, in two
         and three dimensions only: in one dimension taxis-driven concentration is bounded (no
-        critical-mass blow-up; Osaki & Yagi 2001), so steep 1D spikes are left to the peak and
-        single-block criteria.
+        critical-mass blow-up; Osaki & Yagi 2001, docs/references.md [OY01]), so steep 1D spikes are left to the peak and
+        single-block criteria. ``None`` switches the criterion off.
     """
 
     peak_limit: float | None = None
     concentration: float = 0.5
-    spikes: float = 0.25
+    spikes: float | None = 0.25
     _peak: float = field(default=np.inf, init=False, repr=False)
     _watch: tuple[int, ...] = field(default=(), init=False, repr=False)
 
@@ -137,6 +137,8 @@ class Monitor(Observer):
         if self.peak_limit is not None:
             self.peak_limit = positive_number(self.peak_limit, "peak_limit")
         for name in ("concentration", "spikes"):
+            if name == "spikes" and self.spikes is None:
+                continue  # the multi-spike criterion switched off
             c = positive_number(getattr(self, name), name)
             if c > 1:
                 raise InputError(f"{name} must be a fraction in (0, 1], got {c!r}")
@@ -158,7 +160,7 @@ class Monitor(Observer):
                     and np.min(u) >= 0
                     and total > 0
                     and self._block(u) / total < self.concentration
-                    and (u.ndim < 2 or self._spike_mass(u) / total < self.spikes)
+                    and (u.ndim < 2 or self.spikes is None or self._spike_mass(u) / total < self.spikes)
                 ):
                     watch.append(i)
         self._watch = tuple(watch)
@@ -173,7 +175,8 @@ class Monitor(Observer):
     @staticmethod
     def _spike_mass(u: np.ndarray) -> float:
         """Sum of ``u`` over the ``3^d`` blocks around its unresolved spikes: local maxima whose
-        face neighbours (0 beyond a wall) are all below a quarter of them."""
+        face neighbours (0 beyond a wall) are all below a quarter of them (0 unless there are at
+        least two)."""
         top = float(np.max(u))
         if top <= 4.0 * float(np.mean(u)):  # no spike can stand out that far: skip the search
             return 0.0
@@ -187,7 +190,7 @@ class Monitor(Observer):
                 edge[axis] = slice(0, 1) if shift == 1 else slice(-1, None)
                 neighbour[tuple(edge)] = 0.0
                 peak &= neighbour < 0.25 * u
-        if not np.any(peak):
+        if np.count_nonzero(peak) < 2:  # a single concentration is the `concentration` criterion's
             return 0.0
         block = uniform_filter(u, size=3, mode="constant", cval=0.0) * 3**u.ndim
         return float(np.sum(block[peak]))
@@ -296,7 +299,9 @@ class Monitor(Observer):
                     f"{100 * block / total:.0f}% of the mass of {names[i]} is in the {3 ** F[i].ndim} cells "
                     "around the peak (finite-time concentration, unresolved by the grid)",
                 )
-            spikes = self._spike_mass(F[i]) if F[i].ndim >= 2 else 0.0
+            if self.spikes is None or F[i].ndim < 2:
+                continue
+            spikes = self._spike_mass(F[i])
             if total > 0 and spikes / total > self.spikes:
                 flat = int(np.argmax(F[i]))
                 peak = float(F[i].ravel()[flat])
