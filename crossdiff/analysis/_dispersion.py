@@ -599,11 +599,12 @@ def critical(
     )
     g = _Growth(model, parameter, grid, st)
     p0 = float(model.parameters[parameter])
-    tol = 1e-10
 
     def unstable(value: float) -> bool | None:
+        # strictly positive: a growth rate that tends to 0 without changing sign (e.g. 1/tau as
+        # tau grows) is no threshold; structural zeros at k = 0 are left out already
         r = g(value)
-        return None if r is None else r[0] > tol * max(1.0, abs(r[0]))
+        return None if r is None else r[0] > 0.0
 
     if bracket is not None:
         a, b = (float(x) for x in bracket)

@@ -1,7 +1,8 @@
 """Homogeneous steady states of the reaction part and their stability as ODE equilibria.
 
 A homogeneous steady state of (docs/theory.md (1.1)) is a constant ``u*`` with ``ψ(u*) = 0``.
-They are found symbolically with :func:`sympy.solve` where it answers within a time limit (first
+They are found symbolically with :func:`sympy.solve` where the equations are rational functions
+of the densities and SymPy answers within a time limit (first
 with every parameter a positive symbol, which gives the conditions under which a state is
 non-negative, e.g. ``R0 > 1`` for May–Nowak, docs/theory.md §1.5; then with the parameter values
 as exact rationals), and otherwise by Newton-type root finding (:func:`scipy.optimize.root`)
@@ -249,6 +250,10 @@ def _symbolic(
     unknowns = [lin.species[i] for i in solved]
     if not unknowns:
         return [{}]
+    if not all(eq.is_rational_function(*unknowns) for eq in eqs):
+        # transcendental in the densities (or a symbolic exponent): SymPy rarely finds every
+        # root, and may search for a long time; the exact values or the root finder take over
+        return None
     try:
         with _time_limit(limit):
             sols = sp.solve(eqs, unknowns, dict=True)
@@ -497,9 +502,9 @@ def steady_states(
 
 
 def select_state(states: Sequence[SteadyState], which: int | None = None) -> SteadyState:
-    """The state an analysis is about: ``states[which]``, or by default the first existing state
-    that is positive and stable as an ODE equilibrium (then positive and neutral, then positive,
-    then any existing one): the state whose taxis-driven instability is the question.
+    """The state an analysis is about: ``states[which]``, or by default the existing state that is
+    stable as an ODE equilibrium (then neutral, then any), positive ones first: the state whose
+    taxis-driven instability is the question.
 
     Raises
     ------
@@ -515,16 +520,8 @@ def select_state(states: Sequence[SteadyState], which: int | None = None) -> Ste
     existing = [s for s in states if s.exists]
     if not existing:
         raise InputError("the model has no non-negative homogeneous steady state at these parameters")
-    for test in (
-        lambda s: s.positive and s.stability == "stable",
-        lambda s: s.positive and s.stability == "neutral",
-        lambda s: s.positive,
-        lambda s: True,
-    ):
-        for s in existing:
-            if test(s):
-                return s
-    return existing[0]  # pragma: no cover
+    rank = {"stable": 0, "neutral": 1}
+    return min(existing, key=lambda s: (rank.get(s.stability, 2), not s.positive, s.index))
 
 
 def _finite(x: float) -> bool:
