@@ -177,8 +177,7 @@ def plot_dispersion(dispersion, critical=None) -> Figure:
     fig = Figure(figsize=(6.4, 4.2), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    cont = dispersion.continuum
-    k, g = cont["k"].values, cont["growth"].values
+    k, g, _ = dispersion.curve
     ax.plot(k, g, color="C0", lw=1.5, label="continuum")
     modes = dispersion.modes
     ax.plot(modes["k"], modes["growth"], "o", ms=3, color="C1", alpha=0.7, label="admissible modes")

@@ -166,8 +166,23 @@ class Dispersion:
     state: SteadyState
     grid: Grid
     modes: pd.DataFrame
-    continuum: xr.Dataset
+    curve: tuple[np.ndarray, np.ndarray, np.ndarray]  # k, growth, frequency of the continuum
     bands: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def continuum(self) -> xr.Dataset:
+        """``growth`` and ``frequency`` against the continuous wave number ``k``."""
+        import xarray as xr  # built on demand: importing xarray costs about a second
+
+        k, growth, frequency = self.curve
+        return xr.Dataset(
+            {
+                "growth": ("k", growth, {"long_name": "growth rate Re λ"}),
+                "frequency": ("k", frequency, {"long_name": "frequency |Im λ|"}),
+            },
+            coords={"k": ("k", k, {"long_name": "wave number"})},
+            attrs={"model": self.model.name, "state": str(self.state.values)},
+        )
 
     def _mode(self, row: Any) -> Mode:
         m = tuple(int(row[f"m_{a}"]) for a in _AXES[: self.grid.ndim])
@@ -232,10 +247,7 @@ class Dispersion:
             "unstable_band": [list(b) for b in self.unstable_band],
             "n_unstable_modes": len(unstable),
             "unstable_modes": [m.to_dict() for m in sorted(unstable, key=lambda m: -m.growth)[:50]],
-            "continuum": {
-                "k": self.continuum["k"].values.tolist(),
-                "growth": self.continuum["growth"].values.tolist(),
-            },
+            "continuum": {"k": self.curve[0].tolist(), "growth": self.curve[1].tolist()},
         }
 
 
@@ -325,7 +337,6 @@ def dispersion(
     (True, 'steady')
     """
     import pandas as pd
-    import xarray as xr
 
     grid = grid if grid is not None else default_grid(model)
     if not isinstance(grid, Grid):
@@ -355,16 +366,8 @@ def dispersion(
         better = g > cg
         cg = np.where(better, g, cg)
         cf = np.where(better, f, cf)
-    continuum = xr.Dataset(
-        {
-            "growth": ("k", cg, {"long_name": "growth rate Re λ"}),
-            "frequency": ("k", cf, {"long_name": "frequency |Im λ|"}),
-        },
-        coords={"k": ("k", kc, {"long_name": "wave number"})},
-        attrs={"model": model.name, "state": str(st.values)},
-    )
     bands = _bands(kc, cg, lambda k: _continuum_growth(lin, u, p, k, dirs))
-    return Dispersion(model, st, grid, modes, continuum, bands)
+    return Dispersion(model, st, grid, modes, (kc, cg, cf), bands)
 
 
 def _continuum_growth(lin: Linearisation, u: np.ndarray, p: np.ndarray, k: float, dirs: np.ndarray) -> float:

@@ -141,8 +141,12 @@ def test_forager_scrounger_onset_is_oscillatory():
     d = dispersion(cd.catalogue.load("forager-scrounger").with_settings({"xi2": c.value * (1 + 1e-4)}))
     assert d.onset == "oscillatory" and 0 < d.most_unstable.growth < 1e-2
     d = dispersion(cd.catalogue.load("forager-scrounger").with_settings({"xi2": c.value * (1 - 1e-4)}))
-    assert d.stable is False or not d.unstable_modes  # k = 0 is neutral (conserved masses)
-    assert not d.unstable_modes
+    assert not d.unstable_modes  # just below: nothing grows (k = 0 is neutral: conserved masses)
+    # at the value the critical mode's leading eigenvalue is the complex pair +-i frequency
+    d = dispersion(cd.catalogue.load("forager-scrounger").with_settings({"xi2": c.value}))
+    row = d.modes[d.modes["m_x"] == c.mode[0]].iloc[0]
+    assert abs(row["growth"]) < 1e-5 * c.frequency  # the bisection's 1e-6 relative in xi2
+    assert row["frequency"] == pytest.approx(c.frequency, rel=1e-4)
 
 
 def test_growth_rate_matches_simulation():
