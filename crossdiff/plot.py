@@ -24,7 +24,7 @@ from .errors import InputError, OutputError
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["plot_frame", "plot_spacetime", "save_figure", "save_movie"]
+__all__ = ["plot_frame", "plot_spacetime", "plot_dispersion", "save_figure", "save_movie"]
 
 
 def _species(ds, species: list[str] | None) -> list[str]:
@@ -160,6 +160,53 @@ def plot_spacetime(ds: xr.Dataset, species: list[str] | None = None) -> Figure:
         ax.set_ylabel("t")
         ax.set_title(_title(ds[name], name), fontsize=9)
     fig.suptitle(ds.attrs.get("model", ""))
+    return fig
+
+
+def plot_dispersion(dispersion, critical=None) -> Figure:
+    """Growth rate ``Re λ`` against the wave number ``k``: the continuum as a line, the admissible
+    modes of the domain as dots, the unstable band shaded, the most unstable mode marked
+    (docs/theory.md §4.4; :func:`crossdiff.analysis.dispersion`).
+
+    Parameters
+    ----------
+    dispersion : crossdiff.analysis.Dispersion
+    critical : crossdiff.analysis.Critical, optional
+        Named in the title when given.
+    """
+    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    k, g, _ = dispersion.curve
+    ax.plot(k, g, color="C0", lw=1.5, label="continuum")
+    modes = dispersion.modes
+    ax.plot(modes["k"], modes["growth"], "o", ms=3, color="C1", alpha=0.7, label="admissible modes")
+    for lo, hi in dispersion.unstable_band:
+        ax.axvspan(lo, hi, color="C3", alpha=0.12, lw=0)
+    ax.axhline(0.0, color="0.3", lw=0.8)
+    if dispersion.unstable_modes:
+        top = dispersion.most_unstable
+        ax.plot([top.k], [top.growth], "*", ms=12, color="C3", label=f"most unstable, k = {top.k:.3g}")
+    finite = g[np.isfinite(g)]
+    if finite.size:
+        high = max(float(np.max(finite)), float(np.nanmax(modes["growth"].values)), 0.0)
+        low = min(float(np.min(finite)), 0.0)
+        span = high - max(low, -3 * max(high, 1e-3) - 1.0)
+        bottom = max(low, -3 * max(high, 1e-3) - 1.0) - 0.05 * span
+        ax.set_ylim(bottom, high + 0.1 * span)
+        shown = k[np.isfinite(g) & (g >= bottom)]
+        right = 1.15 * float(shown.max()) if shown.size and shown.max() > 0 else float(k[-1])
+        ax.set_xlim(0, min(float(k[-1]), right))
+    else:
+        ax.set_xlim(0, float(k[-1]))
+    ax.set_xlabel("wave number k")
+    ax.set_ylabel("growth rate Re λ")
+    state = ", ".join(f"{n} = {v:.4g}" for n, v in dispersion.state.values.items())
+    title = f"{dispersion.model.name} at ({state})"
+    if critical is not None:
+        title += f"\n{critical.parameter}_c = {critical.value:.6g} ({critical.kind} onset)"
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8, loc="lower left")
     return fig
 
 

@@ -1,0 +1,26 @@
+"""Analysis of a model before and after simulating it: homogeneous steady states, their
+stability, the dispersion relation of taxis-driven instabilities, critical parameter values, and
+blow-up studies on grid sequences (docs/analysis.md)."""
+
+from ._blowup import BlowupStudy, blowup_study, extrapolate
+from ._dispersion import Critical, Dispersion, Mode, admissible_modes, critical, dispersion
+from ._linear import Linearisation, growth_eigenvalues
+from ._steady import SteadyState, initial_means, select_state, steady_states
+
+__all__ = [
+    "SteadyState",
+    "steady_states",
+    "select_state",
+    "initial_means",
+    "Linearisation",
+    "growth_eigenvalues",
+    "Mode",
+    "Dispersion",
+    "dispersion",
+    "admissible_modes",
+    "Critical",
+    "critical",
+    "BlowupStudy",
+    "blowup_study",
+    "extrapolate",
+]
