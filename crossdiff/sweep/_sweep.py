@@ -177,7 +177,20 @@ class SweepResult:
 
     @property
     def complete(self) -> bool:
+        """Whether every run of the sweep has finished."""
         return len(self.table) == self.total
+
+    def base_model(self) -> Model:
+        """The sweep's model with its fixed settings (from the manifest), before the swept values."""
+        import tomllib
+
+        from ..model import model_from_dict
+
+        manifest = SweepStore(self.directory).read_manifest()
+        try:
+            return model_from_dict(tomllib.loads(manifest["model_toml"]), source=str(manifest.get("model", "model")))
+        except (KeyError, tomllib.TOMLDecodeError) as err:
+            raise InputError(f"cannot rebuild the model of the sweep in {str(self.directory)!r}: {err}") from None
 
     def summary(self) -> dict[str, Any]:
         """Machine-readable summary (the CLI's ``--json``)."""
