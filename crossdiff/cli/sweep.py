@@ -135,7 +135,9 @@ def register(sub) -> None:
     p.add_argument("--seed", type=_seed, help="seed of the initial noise (the same for every run)")
     p.add_argument("--species", help="species whose pattern is classified (default: the first)")
     p.add_argument("--out", help="result directory (default MODEL-sweep)")
-    p.add_argument("--workers", type=_workers, help="worker processes of the local Dask cluster (default: one per core)")
+    p.add_argument(
+        "--workers", type=_workers, help="worker processes of the local Dask cluster (default: one per core)"
+    )
     p.add_argument("--scheduler", metavar="ADDRESS", help="use the running Dask cluster at ADDRESS (tcp://host:8786)")
     p.add_argument("--stepper", choices=STEPPERS.names(), help=f"time stepper: {STEPPERS.help()}")
     p.add_argument("--rtol", type=positive_float, help="relative tolerance (imex, bdf)")

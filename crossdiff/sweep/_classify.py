@@ -194,9 +194,9 @@ def classify_frames(
         first = min(int(np.searchsorted(t, start)), len(t) - 3)
         A = amp[first:]
         with np.errstate(invalid="ignore", divide="ignore"):
-            shapes = (fields[first:] - fields[first:].mean(axis=tuple(range(1, fields.ndim)), keepdims=True)) / A.reshape(
-                (-1,) + (1,) * grid.ndim
-            )
+            shapes = (
+                fields[first:] - fields[first:].mean(axis=tuple(range(1, fields.ndim)), keepdims=True)
+            ) / A.reshape((-1,) + (1,) * grid.ndim)
         diff = np.sqrt(np.mean((shapes - shapes[-1]) ** 2, axis=tuple(range(1, fields.ndim))))
         shape_change = float(np.nanmax(diff)) if np.all(A > 0) else 2.0
         amplitude_change = float((np.max(A) - np.min(A)) / A[-1])

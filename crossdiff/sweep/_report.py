@@ -102,12 +102,15 @@ def plot_sweep(result: SweepResult, x: str | None = None, threshold: float | Non
         for ax in (ax_a, ax_w):
             ax.axvline(threshold, color="k", ls="--", lw=1)
         ax_a.text(
-            threshold, 0.02, f" predicted {x} = {threshold:.4g}", transform=ax_a.get_xaxis_transform(), va="bottom", fontsize=8
+            threshold,
+            0.02,
+            f" predicted {x} = {threshold:.4g}",
+            transform=ax_a.get_xaxis_transform(),
+            va="bottom",
+            fontsize=8,
         )
     present = [b for b in _STYLE if b in set(table["behaviour"])]
-    handles: list[Any] = [
-        Line2D([], [], marker=_STYLE[b][0], color=_STYLE[b][1], ls="", label=b) for b in present
-    ]
+    handles: list[Any] = [Line2D([], [], marker=_STYLE[b][0], color=_STYLE[b][1], ls="", label=b) for b in present]
     if others:
         handles += ax_a.get_legend_handles_labels()[0]
     ax_w.legend(handles=handles, fontsize=8, loc="best")

@@ -46,7 +46,7 @@ class RunSpec:
 
     key: str
     parameters: dict[str, float]
-    model: Model
+    model: Model  #: the base model; the worker sets ``parameters`` on it
     grid: Grid
     t_end: float
     save_every: float
@@ -74,7 +74,8 @@ class SweepPlan:
     _keys: list[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        keys = [stable_hash(self._run_identity(point)) for point in self.parameters]
+        base = model_to_dict(self.model)
+        keys = [stable_hash(self._run_identity(base, point)) for point in self.parameters]
         object.__setattr__(self, "_keys", keys)
 
     def _settings(self) -> dict[str, Any]:
@@ -88,11 +89,18 @@ class SweepPlan:
         }
 
     def _grid(self) -> dict[str, Any]:
-        return {"cells": list(self.grid.cells), "extent": [list(e) for e in self.grid.extent], "boundary": list(self.grid.boundary)}
-
-    def _run_identity(self, point: Mapping[str, float]) -> dict[str, Any]:
         return {
-            "model": model_to_dict(self.model.with_parameters(**point)),
+            "cells": list(self.grid.cells),
+            "extent": [list(e) for e in self.grid.extent],
+            "boundary": list(self.grid.boundary),
+        }
+
+    def _run_identity(self, base: dict[str, Any], point: Mapping[str, float]) -> dict[str, Any]:
+        # the point is not applied to the model here: a value the model refuses (a negative
+        # diffusion) is recorded as that run's error on the worker, not raised for the sweep
+        return {
+            "model": base,
+            "point": dict(point),
             "grid": self._grid(),
             "settings": self._settings(),
         }
@@ -130,7 +138,7 @@ class SweepPlan:
             RunSpec(
                 key,
                 point,
-                self.model.with_parameters(**point),
+                self.model,
                 self.grid,
                 self.t_end,
                 self.save_every,
@@ -238,14 +246,17 @@ def plan_sweep(
     grid = grid if grid is not None else default_grid(model)
     if not isinstance(parameters, ParameterGrid):
         if isinstance(parameters, Mapping):
-            parameters = ParameterGrid({k: tuple(v) if not isinstance(v, (int, float)) else (v,) for k, v in parameters.items()})  # type: ignore[arg-type]
+            parameters = ParameterGrid(dict(parameters))
         else:
             parameters = ParameterGrid.parse(parameters)
     parameters.check(model)
     if species is not None:
         model.index(species)
     t_end = positive_number(model.defaults.t_end if t_end is None else t_end, "end time")
-    every = positive_number(save_every if save_every is not None else (model.defaults.save_every or t_end / 20), "save interval")
+    every = save_every if save_every is not None else model.defaults.save_every
+    if save_every is None and (every is None or t_end / every < 2):
+        every = t_end / 20  # the model's interval saves too few frames for this end time
+    every = positive_number(every, "save interval")
     if t_end / every < 2:
         raise InputError(
             f"a sweep saves frames to classify the runs: the save interval {every:g} must be at most half the "
@@ -253,12 +264,18 @@ def plan_sweep(
         )
     if t_end / every > 100_000:
         raise InputError(f"save interval {every:g} would write {t_end / every:.3g} frames per run")
-    stepper = stepper_from_name(stepper) if isinstance(stepper, str) else (stepper if stepper is not None else stepper_from_name("imex"))
+    stepper = (
+        stepper_from_name(stepper)
+        if isinstance(stepper, str)
+        else (stepper if stepper is not None else stepper_from_name("imex"))
+    )
     if not isinstance(stepper, Stepper):
         raise InputError(f"stepper must be a crossdiff Stepper or its name, got {type(stepper).__name__}")
     named = stepper.settings()
     if named is None:
-        raise InputError(f"a sweep needs a stepper rebuilt from its name and options on the workers; {stepper.describe()} is not")
+        raise InputError(
+            f"a sweep needs a stepper rebuilt from its name and options on the workers; {stepper.describe()} is not"
+        )
     seed = non_negative_integer(model.defaults.seed if seed is None else seed, "seed")
     return SweepPlan(model, parameters, grid, t_end, every, (named[0], dict(named[1])), seed, limiter, species)
 
@@ -282,7 +299,7 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
     partial, final = store.partial(spec.key), store.output(spec.key)
     try:
         sol = solve(
-            spec.model,
+            spec.model.with_parameters(**spec.parameters),
             spec.grid,
             spec.t_end,
             stepper=stepper_from_name(spec.stepper[0], **spec.stepper[1]),
@@ -332,15 +349,21 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
     return record
 
 
+#: Seconds to wait for a connection to ``scheduler=`` before giving up.
+CONNECT_TIMEOUT = 10.0
+
+
 def _client(scheduler: str | None, workers: int | None, processes: bool, n_runs: int):
     """A Dask client: on ``scheduler``, or on a new LocalCluster (returned to be closed)."""
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
         try:
-            return Client(scheduler, timeout="10s"), None
+            return Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s"), None
         except (OSError, TimeoutError, ValueError) as err:
-            raise InputError(f"cannot connect to the Dask scheduler at {scheduler!r}: {' '.join(str(err).split())}") from None
+            raise InputError(
+                f"cannot connect to the Dask scheduler at {scheduler!r}: {' '.join(str(err).split())}"
+            ) from None
     n = workers if workers is not None else min(os.cpu_count() or 1, n_runs)
     cluster = LocalCluster(
         n_workers=max(1, n),
@@ -435,7 +458,14 @@ def sweep(
     table = store.table(keys)
     store.write_summary(table)
     return SweepResult(
-        store.root, table, plan.parameters.names, plan.model.name, len(pending), skipped, len(specs), time.perf_counter() - wall0
+        store.root,
+        table,
+        plan.parameters.names,
+        plan.model.name,
+        len(pending),
+        skipped,
+        len(specs),
+        time.perf_counter() - wall0,
     )
 
 
@@ -488,5 +518,6 @@ def load_sweep(directory: str | Path) -> SweepResult:
     manifest = store.read_manifest()
     keys = [run["key"] for run in manifest["runs"]]
     table = store.table(keys)
-    return SweepResult(store.root, table, tuple(manifest["parameters"]), str(manifest["model"]), 0, len(table), len(keys))
-
+    return SweepResult(
+        store.root, table, tuple(manifest["parameters"]), str(manifest["model"]), 0, len(table), len(keys)
+    )

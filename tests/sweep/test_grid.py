@@ -38,7 +38,18 @@ def test_product_order_first_parameter_slowest():
 
 @pytest.mark.parametrize(
     "spec",
-    ["chi", "chi=", "chi=a,b", "chi=0:10", "chi=0:10:0", "chi=0:10:2.5", "chi=1:2:1", "chi=1,1", "chi=nan", "chi=0:inf:3"],
+    [
+        "chi",
+        "chi=",
+        "chi=a,b",
+        "chi=0:10",
+        "chi=0:10:0",
+        "chi=0:10:2.5",
+        "chi=1:2:1",
+        "chi=1,1",
+        "chi=nan",
+        "chi=0:inf:3",
+    ],
 )
 def test_bad_values_refused(spec):
     with pytest.raises(ParameterError):
