@@ -12,6 +12,7 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -77,8 +78,9 @@ class ParameterGrid:
 
     Parameters
     ----------
-    axes : mapping of str to sequence of float
-        Each swept parameter with its values, in the order given (the first varies slowest).
+    axes : mapping of str to sequence of float (or a float)
+        Each swept parameter with its values, in the order given (the first varies slowest);
+        stored as tuples of floats.
 
     Examples
     --------
@@ -89,7 +91,7 @@ class ParameterGrid:
     {'chi': 0.0, 'D1': 1.0}
     """
 
-    axes: Mapping[str, tuple[float, ...]]
+    axes: Mapping[str, Any]
 
     def __post_init__(self) -> None:
         if not isinstance(self.axes, Mapping) or not self.axes:
