@@ -294,6 +294,7 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
         "run": spec.key,
         "parameters": dict(spec.parameters),
         "worker": f"{socket.gethostname()}:{os.getpid()}",
+        "started": time.time(),
         "species": spec.species,
     }
     partial, final = store.partial(spec.key), store.output(spec.key)
