@@ -13,8 +13,8 @@ The criteria (documented in ``docs/sweeps.md``) look at one species ``u`` on the
 * **dominant wavelength**: of the mode with most power in the final deviation ``u − ū``,
   expanded in the eigenfunctions of the Laplacian on the domain — cosines ``cos(π m x/L)`` on
   no-flux axes, Fourier modes ``exp(2π i m x/L)`` on periodic ones (the transforms of
-  :class:`crossdiff.fv.SpectralLaplacian`); wavenumber ``|k|``, wavelength ``2π/|k|`` (Murray,
-  *Mathematical Biology II*, ch. 2: the admissible modes of a bounded domain).
+  :class:`crossdiff.fv.SpectralLaplacian`); wavenumber ``|k|``, wavelength ``2π/|k|`` (the
+  admissible modes of a bounded domain: docs/references.md [Mur03]; the DCT-II: [Str99]).
 * a run the monitor stopped is ``blow-up`` (status blow-up) or ``failed`` (any other failure);
 * else ``decaying`` when ``a(T) < flat`` (default 1e-4: the deviation has fallen to a ten-thousandth
   of the mean, far below the 1 % noise the catalogue starts from);

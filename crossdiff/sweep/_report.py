@@ -36,7 +36,7 @@ def predicted_threshold(model: Model, parameter: str) -> float | None:
 
     The hook through which ``crossdiff sweep-report`` draws the predicted threshold when no
     ``--threshold`` is given: the critical value of ``parameter`` for the homogeneous steady state
-    of ``model`` (Turing/taxis instability; Murray, *Mathematical Biology II*, ch. 2). Returns None
+    of ``model`` (Turing/taxis instability, docs/references.md [Mur03]). Returns None
     (nothing drawn) until it is wired to the linear stability analysis.
     """
     return None
