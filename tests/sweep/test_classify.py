@@ -111,7 +111,7 @@ def test_may_nowak_below_and_above_the_taxis_threshold():
     linearises to +chi s in the u1 row), whose determinant is -s (s+2)^2 + chi s (s+1) - 1; the
     state loses stability through a real eigenvalue where it changes sign, i.e. for
     chi > g(s) = (s (s+2)^2 + 1)/(s (s+1)), minimal at s = 1 with g = 5. On [0, 20] the no-flux
-    modes are k = pi m/20: g = 5.217 (m=5), 5.019 (m=6), 5.009 (m=7), 5.228 (m=8), so at chi = 5.2
+    modes are k = pi m/20: g = 5.238 (m=5), 5.014 (m=6), 5.036 (m=7), 5.212 (m=8), so at chi = 5.2
     only m = 6, 7 grow, and at chi = 4 every mode decays."""
     model = cd.catalogue.load("may-nowak-taxis")
     below = classify(cd.solve(model.with_settings({"chi": 4}), LINE, t_end=40))
