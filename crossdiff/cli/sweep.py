@@ -22,6 +22,11 @@ from .run import _seed, _stepper
 def run_sweep(args) -> int:
     model = apply_sets(load_model_arg(args.model), args.set)
     parameters = ParameterGrid.parse(args.param or [])
+    fixed = {item.split("=", 1)[0].strip() for item in args.set or []}
+    if fixed & set(parameters.names):
+        raise InputError(
+            f"--set {sorted(fixed & set(parameters.names))[0]} contradicts --param: a parameter is set or swept"
+        )
     parameters.check(model)
     cells = parse_cells(args.grid) if args.grid is not None else None
     grid = default_grid(model, cells, args.boundary)
@@ -56,6 +61,8 @@ def run_sweep(args) -> int:
         )
         print(f"  {counts}")
         print(f"wrote {out}/ (runs/*.nc, summary.parquet); report: crossdiff sweep-report {out} --out sweep.png")
+    for message in result.lost:
+        sys.stderr.write(f"crossdiff: warning: run lost on the cluster, retried when the sweep runs again: {message}\n")
     return 0
 
 

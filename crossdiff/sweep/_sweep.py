@@ -171,6 +171,10 @@ class SweepResult:
         Runs in the sweep.
     wall_time : float
         Seconds spent by :func:`sweep` (0 for :func:`load_sweep`).
+    lost : list of str
+        Runs whose task failed on the cluster rather than in the run (a worker that died or could
+        not import crossdiff), with the error: they have no record and are retried when the same
+        sweep runs again.
     """
 
     directory: Path
@@ -181,6 +185,7 @@ class SweepResult:
     skipped: int = 0
     total: int = 0
     wall_time: float = 0.0
+    lost: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -212,6 +217,7 @@ class SweepResult:
             "skipped": self.skipped,
             "behaviour": {str(k): int(v) for k, v in counts.items()},
             "wall_time": self.wall_time,
+            "lost": list(self.lost),
             "summary": str(self.directory / "summary.parquet"),
         }
 
@@ -453,8 +459,9 @@ def sweep(
     pending = [s for s in specs if not store.finished(s.key)]
     skipped = len(specs) - len(pending)
     keys = [s.key for s in specs]
+    lost: list[str] = []
     if pending:
-        _run_pending(store, pending, keys, len(specs), skipped, workers, scheduler, client, processes, progress)
+        lost = _run_pending(store, pending, keys, len(specs), skipped, workers, scheduler, client, processes, progress)
     table = store.table(keys)
     store.write_summary(table)
     return SweepResult(
@@ -462,14 +469,18 @@ def sweep(
         table,
         plan.parameters.names,
         plan.model.name,
-        len(pending),
+        len(pending) - len(lost),
         skipped,
         len(specs),
         time.perf_counter() - wall0,
+        lost,
     )
 
 
-def _run_pending(store, pending, keys, total, skipped, workers, scheduler, client, processes, progress) -> None:
+def _run_pending(store, pending, keys, total, skipped, workers, scheduler, client, processes, progress) -> list[str]:
+    """Run ``pending`` on the cluster; returns a message per run lost to the cluster (a task that
+    raised: its worker died, or could not import crossdiff). Those runs get no record, so running
+    the sweep again retries them."""
     from distributed import as_completed
     from tqdm.auto import tqdm
 
@@ -481,6 +492,7 @@ def _run_pending(store, pending, keys, total, skipped, workers, scheduler, clien
         own_client = False
     bar = tqdm(total=total, initial=skipped, unit="run", desc="sweep", disable=not progress, leave=True)
     last_summary = time.perf_counter()
+    lost: list[str] = []
     try:
         futures = client.map(execute_run, pending, key=[f"crossdiff-run-{s.key}" for s in pending], pure=False)
         by_key = {f.key: s for f, s in zip(futures, pending)}
@@ -488,18 +500,9 @@ def _run_pending(store, pending, keys, total, skipped, workers, scheduler, clien
             spec = by_key[future.key]
             try:
                 future.result()
-            except Exception as err:  # the worker died (memory, signal): record it, go on
-                if not store.finished(spec.key):
-                    store.write_record(
-                        spec.key,
-                        {
-                            "run": spec.key,
-                            "parameters": dict(spec.parameters),
-                            "behaviour": "error",
-                            "status": "error",
-                            "message": f"the task failed on the cluster: {type(err).__name__}: {' '.join(str(err).split())}",
-                        },
-                    )
+            except Exception as err:  # not the run's failure (execute_run records those): the cluster's
+                point = ", ".join(f"{k}={v:g}" for k, v in spec.parameters.items())
+                lost.append(f"{point}: {type(err).__name__}: {' '.join(str(err).split())}")
             bar.update(1)
             if time.perf_counter() - last_summary > 2.0:  # keep the summary current, cheaply
                 store.write_summary(store.table(keys))
@@ -510,6 +513,7 @@ def _run_pending(store, pending, keys, total, skipped, workers, scheduler, clien
             client.close()
         if own_cluster is not None:
             own_cluster.close()
+    return lost
 
 
 def load_sweep(directory: str | Path) -> SweepResult:

@@ -77,6 +77,7 @@ def test_unknown_parameter_of_the_model():
         (["--param", "chi=1,2", "--workers", "0"], "positive integer"),
         (["--param", "chi=1,2", "--t-end", "1", "--save-every", "1"], "at least 3 frames"),
         (["--param", "chi=1,2", "--species", "u9"], "unknown species"),
+        (["--param", "chi=1,2", "--set", "chi=3"], "contradicts --param"),
     ],
 )
 def test_cli_bad_param_exits_2(cli, tmp_path, args, message):
