@@ -18,17 +18,20 @@ The criteria (documented in ``docs/sweeps.md``) look at one species ``u`` on the
 * a run the monitor stopped is ``blow-up`` (status blow-up) or ``failed`` (any other failure);
 * else ``decaying`` when ``a(T) < flat`` (default 1e-4: the deviation has fallen to a ten-thousandth
   of the mean, far below the 1 % noise the catalogue starts from);
-* else, over the last ``window`` (default a quarter) of the run, at least three frames: the
-  pattern's **shape change** ``max_t ‖p(t) − p(T)‖`` with ``p = (u − ū)/A`` (RMS norm, between 0
-  and 2) and its **amplitude change** ``(max A − min A)/A(T)``:
+* else, over the last ``window`` (default a quarter) of the run, at least three frames, with the
+  pattern's shape ``p = (u − ū)/A`` (RMS norm 1), its **shape change** ``max_t ‖p(t) − p(T)‖``
+  (RMS norm, between 0 and 2) and **amplitude change** ``(max A − min A)/A(T)``, in this order:
 
-  - shape change > ``shape_tol`` (0.1): ``oscillating`` (the pattern moves, oscillates, merges);
+  - amplitude falling throughout the window and below the initial ``A(t_0)``: ``decaying``;
+  - amplitude rising throughout and at least doubled over the window: ``growing`` (an
+    instability that had not saturated by ``T``: run longer to see what it becomes);
+  - shape change > ``shape_tol`` (0.1), unless the shape is **settling** (its frame-to-frame
+    change ``‖p(t_j) − p(t_{j-1})‖`` shrinks at every frame, to half or less over the window):
+    ``oscillating`` (the pattern moves, oscillates, merges and re-emerges);
   - amplitude change ≤ ``amplitude_tol`` (0.05): ``stationary``;
-  - amplitude increasing throughout the window: ``growing`` (an instability that had not
-    saturated by ``T``: run longer to see what it becomes);
-  - amplitude decreasing throughout: ``decaying`` if ``A(T)`` is below the initial ``A(t_0)``,
-    otherwise ``stationary`` (a pattern settling after an overshoot);
-  - amplitude going up and down with a fixed shape: ``oscillating`` (a breathing pattern).
+  - amplitude rising throughout: ``growing``; falling throughout: ``stationary`` (a pattern
+    settling after an overshoot, above the initial amplitude);
+  - amplitude going up and down: ``oscillating`` (e.g. a breathing pattern).
 """
 
 from __future__ import annotations
@@ -197,18 +200,26 @@ def classify_frames(
             shapes = (
                 fields[first:] - fields[first:].mean(axis=tuple(range(1, fields.ndim)), keepdims=True)
             ) / A.reshape((-1,) + (1,) * grid.ndim)
-        diff = np.sqrt(np.mean((shapes - shapes[-1]) ** 2, axis=tuple(range(1, fields.ndim))))
-        shape_change = float(np.nanmax(diff)) if np.all(A > 0) else 2.0
+        space = tuple(range(1, fields.ndim))
+        to_last = np.sqrt(np.mean((shapes - shapes[-1]) ** 2, axis=space))
+        successive = np.sqrt(np.mean(np.diff(shapes, axis=0) ** 2, axis=space))
+        shape_change = float(np.nanmax(to_last)) if np.all(A > 0) else 2.0
         amplitude_change = float((np.max(A) - np.min(A)) / A[-1])
-        steps = np.diff(A)
-        if shape_change > shape_tol:
+        rising, falling = bool(np.all(np.diff(A) >= 0)), bool(np.all(np.diff(A) <= 0))
+        # the shape converges when its frame-to-frame change shrinks steadily (spikes settling)
+        settling = bool(np.all(np.diff(successive) <= 1e-3 * successive[0]) and successive[-1] <= 0.5 * successive[0])
+        if falling and A[-1] < amp[0]:
+            behaviour = "decaying"
+        elif rising and A[-1] >= 2 * A[0]:
+            behaviour = "growing"
+        elif shape_change > shape_tol and not settling:
             behaviour = "oscillating"
         elif amplitude_change <= amplitude_tol:
             behaviour = "stationary"
-        elif np.all(steps >= 0):
+        elif rising:
             behaviour = "growing"
-        elif np.all(steps <= 0):
-            behaviour = "decaying" if A[-1] < amp[0] else "stationary"
+        elif falling:
+            behaviour = "stationary"
         else:
             behaviour = "oscillating"
     wavelength = 2 * math.pi / k if behaviour != "decaying" and k > 0 else math.nan

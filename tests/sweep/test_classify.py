@@ -64,7 +64,14 @@ X = LINE.coordinates[0]
         (lambda s: 1e-3 * math.exp(0.1 * s), lambda s: np.cos(math.pi * 5 * X / 20), "growing"),
         (lambda s: 0.5, lambda s: np.cos(math.pi * 5 * X / 20 - 0.3 * s), "oscillating"),  # travelling
         (lambda s: 0.5 + 0.2 * math.sin(s), lambda s: np.cos(math.pi * 5 * X / 20), "oscillating"),  # breathing
-        (lambda s: 0.5 + 0.4 * math.exp(-0.1 * s), lambda s: np.cos(math.pi * 5 * X / 20), "stationary"),  # settling
+        # settling after an overshoot, from small initial data
+        (
+            lambda s: 0.5 + 0.4 * math.exp(-0.1 * s) if s > 0 else 0.01,
+            lambda s: np.cos(math.pi * 5 * X / 20),
+            "stationary",
+        ),
+        # a pattern drifting into place: its shape change (0.13 over the window) shrinks at every frame
+        (lambda s: 0.5, lambda s: np.cos(math.pi * 5 * (X - 6 * 0.9**s) / 20), "stationary"),
     ],
 )
 def test_behaviours_of_synthetic_frames(amplitude, shape, behaviour):
