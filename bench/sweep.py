@@ -140,6 +140,7 @@ def main() -> int:
         "per_run_setup_max": max(setups),
         "first_run_setup_per_worker": first_setup,
         "per_run_scheduling_gap": (args.workers * t_parallel - busy) / n,
+        "worker_utilisation": busy / (args.workers * t_parallel),
         "per_run_output_mean": statistics.mean(r["wall_output"] for r in records),
         "per_run_classify_mean": statistics.mean(r["wall_classify"] for r in records),
         "fresh_process_first_run": first,
@@ -171,6 +172,10 @@ def main() -> int:
     print(
         f"  kernel compile/load, once per worker process: {first - second:.3f} s "
         f"(first run {first:.3f} s, second {second:.3f} s in a fresh process, t_end = 5)"
+    )
+    print(
+        f"  worker utilisation:          {figures['worker_utilisation']:.2f} (time in runs / (workers x wall); "
+        "independent of how fast the shared cores were)"
     )
     print(f"  scheduling gap per run:      {figures['per_run_scheduling_gap']:.3f} s (incl. idle workers at the end)")
     if args.json:

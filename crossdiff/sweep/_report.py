@@ -68,7 +68,7 @@ def plot_sweep(result: SweepResult, x: str | None = None, threshold: float | Non
     others = [p for p in result.parameters if p != x]
     fig = Figure(figsize=(9.0, 3.8), layout="constrained")
     FigureCanvasAgg(fig)
-    ax_a, ax_w = fig.subplots(1, 2)
+    ax_a, ax_w = fig.subplots(1, 2, sharex=True)
     amp = table["amplitude"].to_numpy(dtype=float)
     positive = amp[np.isfinite(amp) & (amp > 0)]
     floor = float(np.min(positive)) / 10 if len(positive) else 1e-12
@@ -93,6 +93,7 @@ def plot_sweep(result: SweepResult, x: str | None = None, threshold: float | Non
     ax_a.set_xlabel(x)
     ax_a.set_ylabel("pattern amplitude (RMS deviation from the mean)")
     ax_w.set_xlabel(x)
+    ax_w.tick_params(labelbottom=True)
     ax_w.set_ylabel("dominant wavelength")
     species = table["species"].dropna().unique()
     what = f" of {species[0]}" if len(species) == 1 else ""
