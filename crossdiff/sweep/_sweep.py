@@ -1,8 +1,9 @@
 """Parameter sweeps on Dask: every run a task, results in a restartable directory.
 
 :func:`sweep` runs a model at every point of a :class:`~crossdiff.sweep.ParameterGrid` with
-:func:`crossdiff.solve`, each run a :mod:`dask.distributed` task (docs/references.md [Roc15]): on a ``LocalCluster`` of
-worker processes by default, or on any running cluster (``scheduler=ADDRESS`` or ``client=``).
+:func:`crossdiff.solve`, each run a :mod:`dask.distributed` task (docs/references.md [Roc15]):
+on a ``LocalCluster`` of worker processes by default, or on any running cluster
+(``scheduler=ADDRESS`` or ``client=``).
 The worker writes the run's NetCDF file and its record (:class:`~crossdiff.sweep.SweepStore`);
 the client collects records, draws the progress bar and rewrites the Parquet summary. Runs whose
 record exists are skipped, so running the same sweep again continues a killed one.
