@@ -287,3 +287,19 @@ def test_report_table_plot_and_json(small_sweep, cli, tmp_path):
     pd.testing.assert_frame_equal(loaded.table, small_sweep.table)
     assert cli("sweep-report", tmp_path, "--json").rc == 2  # not a sweep directory
     assert cli("sweep-report", out, "--x", "beta").rc == 2  # not swept
+
+
+def test_cli_sweep_json_and_restart(cli, tmp_path, monkeypatch):
+    import crossdiff.sweep._sweep as module
+
+    real = module._client  # the CLI's cluster as threads of this process: no worker start-up here
+    monkeypatch.setattr(module, "_client", lambda scheduler, workers, processes, n: real(scheduler, workers, False, n))
+    out = tmp_path / "c"
+    args = ["sweep", "may-nowak-taxis", "--param", "chi=4", "--grid", "16", "--t-end", "2", "--out", out]
+    res = cli(*args, "--workers", "1", "--json")
+    assert res.rc == 0, res.err
+    data = json.loads(res.out)
+    assert (data["runs"], data["ran"], data["skipped"], data["lost"]) == (1, 1, 0, [])
+    assert data["behaviour"] == {"decaying": 1}  # chi = 4 < 5.014: below the taxis threshold
+    res = cli(*args)  # nothing left to run: no cluster is started
+    assert res.rc == 0 and "0 run now, 1 already finished" in res.out
