@@ -1,10 +1,12 @@
 """Analysis of a model before and after simulating it: homogeneous steady states, their
 stability, the dispersion relation of taxis-driven instabilities, critical parameter values, and
-blow-up studies on grid sequences (docs/analysis.md)."""
+blow-up studies on grid sequences (docs/analysis.md), and what a run did (decaying, pattern,
+oscillation, blow-up; :func:`classify`, docs/sweeps.md)."""
 
 from ._blowup import BlowupStudy, blowup_study, extrapolate
 from ._dispersion import Critical, Dispersion, Mode, admissible_modes, critical, dispersion
 from ._linear import Linearisation, growth_eigenvalues
+from ._patterns import BEHAVIOURS, Classification, classify, classify_frames, dominant_mode, pattern_amplitude
 from ._steady import SteadyState, initial_means, select_state, steady_states
 
 __all__ = [
@@ -23,4 +25,10 @@ __all__ = [
     "BlowupStudy",
     "blowup_study",
     "extrapolate",
+    "classify",
+    "classify_frames",
+    "Classification",
+    "BEHAVIOURS",
+    "pattern_amplitude",
+    "dominant_mode",
 ]

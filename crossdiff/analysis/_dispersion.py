@@ -279,10 +279,10 @@ def _resolve_state(
     residual = np.max(np.abs(lin.reaction(u, p)))
     if not residual <= 1e-8 * max(1.0, float(np.max(np.abs(u)))):
         raise InputError(f"the given state is not a steady state of the reactions (|ψ| = {residual:.3g})")
-    from ._steady import classify, ode_eigenvalues
+    from ._steady import ode_eigenvalues, stability_label
 
     eig = ode_eigenvalues(lin, u, p)
-    return SteadyState(values, bool(np.min(u) >= 0), eigenvalues=eig, stability=classify(eig), method="given")
+    return SteadyState(values, bool(np.min(u) >= 0), eigenvalues=eig, stability=stability_label(eig), method="given")
 
 
 def _continuum_k(kmax: float, points: int) -> np.ndarray:
@@ -646,7 +646,7 @@ def critical(
     assert u is not None
     lin = g.lin
     p = lin.values(changes={parameter: value})
-    from ._steady import classify, ode_eigenvalues
+    from ._steady import ode_eigenvalues, stability_label
 
     eig = ode_eigenvalues(lin, u, p)
     st_c = SteadyState(
@@ -654,7 +654,7 @@ def critical(
         exists=True,
         conserved=st.conserved,
         eigenvalues=eig,
-        stability=classify(eig),
+        stability=stability_label(eig),
         method=st.method,
     )
     return Critical(

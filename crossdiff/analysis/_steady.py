@@ -169,7 +169,7 @@ def ode_eigenvalues(lin: Linearisation, u: np.ndarray, p: np.ndarray) -> np.ndar
     return lam[np.isfinite(lam)]
 
 
-def classify(eigenvalues: np.ndarray) -> str:
+def stability_label(eigenvalues: np.ndarray) -> str:
     """``stable`` / ``unstable`` / ``neutral`` from the largest real part (round-off: 1e-9 of the
     largest modulus)."""
     if eigenvalues.size == 0:
@@ -440,7 +440,7 @@ def _state(model: Model, branch: Branch, index: int, means: np.ndarray) -> Stead
         expressions=expressions,
         conserved=tuple(names[i] for i in branch.conserved),
         eigenvalues=eig,
-        stability=classify(eig) if exists else "none",
+        stability=stability_label(eig) if exists else "none",
         method=branch.method,
         index=index,
         branch=branch,

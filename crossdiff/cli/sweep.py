@@ -9,11 +9,12 @@ import math
 import sys
 from pathlib import Path
 
+from ..analysis import BEHAVIOURS
 from ..errors import InputError
 from ..fv import LIMITERS
 from ..grid import BOUNDARIES, parse_cells
 from ..solve import default_grid
-from ..sweep import BEHAVIOURS, ParameterGrid, load_sweep, plot_sweep, predicted_threshold, report_table, sweep
+from ..sweep import ParameterGrid, load_sweep, plot_sweep, predicted_threshold, report_table, sweep
 from ..time import STEPPERS
 from ._common import apply_sets, load_model_arg, positive_float
 from .run import _seed, _stepper
@@ -84,7 +85,7 @@ def _threshold(args, result) -> float | None:
         if not math.isfinite(args.threshold):
             raise InputError(f"--threshold must be a finite number, got {args.threshold!r}")
         return float(args.threshold)
-    return predicted_threshold(result.base_model(), args.x or result.parameters[0])
+    return predicted_threshold(result.base_model(), args.x or result.parameters[0], result.grid())
 
 
 def run_report(args) -> int:

@@ -1,11 +1,11 @@
-"""Parameter sweeps: grids of parameter values, runs on Dask, classification of what each run did.
+"""Parameter sweeps: grids of parameter values, runs on Dask, what each run did.
 
 * :class:`ParameterGrid`: ranges ``START:STOP:COUNT``, lists ``V1,V2`` and their product.
 * :func:`sweep`: every point a :func:`crossdiff.solve` run as a :mod:`dask.distributed` task,
   written to a restartable result directory (:class:`SweepStore`: NetCDF per run, Parquet summary);
   :func:`load_sweep` reads one back.
-* :func:`classify`: decaying, growing, stationary or oscillating pattern, blow-up; the pattern's
-  amplitude and dominant wavelength.
+* each run classified by :func:`crossdiff.analysis.classify` (decaying, growing, stationary or
+  oscillating pattern, blow-up; the pattern's amplitude and dominant wavelength).
 * :func:`plot_sweep`, :func:`predicted_threshold`: the report (``crossdiff sweep-report``).
 
 Example
@@ -17,7 +17,6 @@ Example
 >>> result.table[["chi", "behaviour", "amplitude", "wavelength"]]             # doctest: +SKIP
 """
 
-from ._classify import BEHAVIOURS, Classification, classify, classify_frames, dominant_mode, pattern_amplitude
 from ._grid import ParameterGrid, parse_values
 from ._report import plot_sweep, predicted_threshold, report_table
 from ._store import SweepStore, stable_hash
@@ -26,12 +25,6 @@ from ._sweep import RunSpec, SweepPlan, SweepResult, execute_run, load_sweep, pl
 __all__ = [
     "ParameterGrid",
     "parse_values",
-    "classify",
-    "classify_frames",
-    "Classification",
-    "BEHAVIOURS",
-    "pattern_amplitude",
-    "dominant_mode",
     "sweep",
     "plan_sweep",
     "SweepPlan",

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import CrossdiffError, InputError
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
+    from ..grid import Grid
     from ..model import Model
     from ._sweep import SweepResult
 
@@ -31,15 +32,21 @@ _STYLE: dict[str, tuple[str, str]] = {
 }
 
 
-def predicted_threshold(model: Model, parameter: str) -> float | None:
+def predicted_threshold(model: Model, parameter: str, grid: Grid | None = None) -> float | None:
     """The value of ``parameter`` at which linear stability analysis predicts patterns, or None.
 
-    The hook through which ``crossdiff sweep-report`` draws the predicted threshold when no
-    ``--threshold`` is given: the critical value of ``parameter`` for the homogeneous steady state
-    of ``model`` (Turing/taxis instability, docs/references.md [Mur03]). Returns None
-    (nothing drawn) until it is wired to the linear stability analysis.
+    What ``crossdiff sweep-report`` draws when no ``--threshold`` is given: the critical value of
+    ``parameter`` (:func:`crossdiff.analysis.critical`: the homogeneous steady state of ``model``
+    loses stability on an admissible mode of ``grid``; docs/analysis.md, docs/references.md
+    [Mur03]). None where the analysis finds no change of stability (or cannot be done for this
+    model): nothing is drawn.
     """
-    return None
+    from ..analysis import critical
+
+    try:
+        return float(critical(model, parameter, grid=grid).value)
+    except CrossdiffError:
+        return None
 
 
 def report_table(result: SweepResult) -> pd.DataFrame:
@@ -52,7 +59,7 @@ def plot_sweep(result: SweepResult, x: str | None = None, threshold: float | Non
     """Pattern amplitude (and dominant wavelength) against the swept parameter ``x``.
 
     One curve per combination of the other swept parameters; markers by behaviour
-    (:data:`~crossdiff.sweep.BEHAVIOURS`); runs without an amplitude (errors) sit on the lower edge.
+    (:data:`~crossdiff.analysis.BEHAVIOURS`); runs without an amplitude (errors) sit on the lower edge.
     ``threshold`` draws a vertical line at the predicted critical value of ``x``.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis import classify
 from ..catalogue import resolve_model
 from ..errors import CrossdiffError, InputError
 from ..grid import Grid
@@ -33,7 +34,6 @@ from ..model import Model, model_to_dict
 from ..solve import default_grid, solve
 from ..time import Stepper, stepper_from_name
 from ..validation import non_negative_integer, positive_number
-from ._classify import classify
 from ._grid import ParameterGrid
 from ._store import FORMAT, SweepStore, stable_hash
 
@@ -192,6 +192,11 @@ class SweepResult:
     def complete(self) -> bool:
         """Whether every run of the sweep has finished."""
         return len(self.table) == self.total
+
+    def grid(self) -> Grid:
+        """The sweep's grid (from the manifest)."""
+        g = SweepStore(self.directory).read_manifest()["grid"]
+        return Grid(tuple(g["cells"]), tuple(tuple(e) for e in g["extent"]), tuple(g["boundary"]))
 
     def base_model(self) -> Model:
         """The sweep's model with its fixed settings (from the manifest), before the swept values."""

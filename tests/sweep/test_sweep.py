@@ -22,7 +22,7 @@ from crossdiff.sweep import load_sweep, sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE = cd.Grid((32,), ((0.0, 20.0),))
-#: small May-Nowak runs: chi = 4 decays, chi = 8 forms a pattern (threshold 5, test_classify.py)
+#: small May-Nowak runs: chi = 4 decays, chi = 8 forms a pattern (threshold 5, tests/analysis/test_patterns.py)
 SMALL = {"grid": LINE, "t_end": 20.0, "processes": False, "workers": 2}
 
 
@@ -279,9 +279,11 @@ def test_report_table_plot_and_json(small_sweep, cli, tmp_path):
     assert res.rc == 0, res.err
     assert "decaying" in res.out and "chi = 5" in res.out
     assert (tmp_path / "s.png").stat().st_size > 10_000
-    res = cli("sweep-report", out, "--json", "--x", "D1")
+    res = cli("sweep-report", out, "--json")
     data = json.loads(res.out)
-    assert data["runs"] == 4 and data["threshold"] is None and len(data["table"]) == 4
+    # without --threshold: the critical chi of linear stability on the sweep's [0, 20] (5.014 at
+    # mode m = 6, derived in tests/analysis/test_patterns.py), to the analysis' 1e-6
+    assert data["runs"] == 4 and data["threshold"] == pytest.approx(5.014, abs=1e-3) and len(data["table"]) == 4
     assert data["table"][0]["chi"] == 4.0 and data["table"][0]["behaviour"] == "decaying"
     loaded = load_sweep(out)
     pd.testing.assert_frame_equal(loaded.table, small_sweep.table)

@@ -246,7 +246,7 @@ def classify(solution, species: str | None = None, **criteria: float) -> Classif
     Examples
     --------
     >>> import crossdiff as cd
-    >>> from crossdiff.sweep import classify
+    >>> from crossdiff.analysis import classify
     >>> model = cd.catalogue.load("may-nowak-taxis").with_settings({"chi": 8})
     >>> sol = cd.solve(model, cd.default_grid(model, (80,)), t_end=40)
     >>> classify(sol).behaviour

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import crossdiff as cd
+from crossdiff.analysis import classify, classify_frames, dominant_mode, pattern_amplitude
 from crossdiff.errors import InputError
-from crossdiff.sweep import classify, classify_frames, dominant_mode, pattern_amplitude
 from crossdiff.time import Status
 
 LINE = cd.Grid((100,), ((0.0, 20.0),))
