@@ -62,13 +62,13 @@ from ..fv import (
     upwind_divergence,
 )
 from ..grid import Grid
-from ..time import Coordinate, Counters, FailureReport, Layout, Observer, Status, Variable
+from ..time import Coordinate, Counters, Layout, Variable
 from . import symbols as S
 from ._model import KineticModel
 from ._nodal import NodalModel, turning_matrix
 from ._operators import Relaxation
 
-__all__ = ["KineticDiscretisation", "NegativeDensity", "DEFAULT_DIRECTIONS", "check_eps"]
+__all__ = ["KineticDiscretisation", "DEFAULT_DIRECTIONS", "check_eps"]
 
 #: Default number of velocity directions on the circle (d = 2) and of polar nodes (d = 3).
 DEFAULT_DIRECTIONS = {1: 2, 2: 16, 3: 6}
@@ -161,37 +161,6 @@ class _FieldFunction:
         return np.broadcast_to(np.asarray(out, dtype=float), shape)
 
 
-class NegativeDensity(Observer):
-    """Reports a negative density (``ρ_i = ∫ f_i dv < −tol · max ρ_i``) as a failure.
-
-    The micro–macro state has signed micro parts, so the loop's clipping of non-negative
-    components does not apply; this observer is the check the macroscopic solver makes.
-    """
-
-    def __init__(self, tol: float = 1e-9):
-        self.tol = tol
-
-    def start(self, system, t0, U0):
-        self._system = system
-
-    def step(self, t, U):
-        F = self._system.fields(U)
-        names = self._system.layout.field_names
-        for i in range(F.shape[0]):
-            low = float(np.min(F[i]))
-            if low < -self.tol * max(float(np.max(np.abs(F[i]))), 1e-300):
-                flat = int(np.argmin(F[i]))
-                return FailureReport(
-                    Status.NEGATIVE,
-                    t,
-                    names[i],
-                    self._system.layout.location(flat),
-                    low,
-                    f"the density of {names[i]!r} became negative ({low:.3g})",
-                )
-        return None
-
-
 class KineticDiscretisation:
     """The kinetic model on a grid and a velocity quadrature: a :class:`crossdiff.time.SemiDiscrete`.
 
@@ -212,9 +181,10 @@ class KineticDiscretisation:
 
     Notes
     -----
-    State ``U``: ``(n_species, 1 + d m, *cells)``, cells doubled along wall axes; slot 0 is
-    ``ρ_i`` at the cell centres, slots ``1 + a m + k`` are ``g_i^a(v_k)`` at the face between
-    cells ``j − 1`` and ``j`` of axis ``a`` (the periodic convention of :mod:`crossdiff.fv`).
+    State ``U``: ``(n_species (1 + d m), *cells)``, cells doubled along wall axes; components
+    ``0 … n_species − 1`` are the densities ``ρ_i`` at the cell centres, component
+    ``n_species + (i d + a) m + k`` is ``g_i^a(v_k)`` at the face between cells ``j − 1`` and
+    ``j`` of axis ``a`` (the periodic convention of :mod:`crossdiff.fv`).
     """
 
     def __init__(
@@ -272,38 +242,31 @@ class KineticDiscretisation:
         self._rate: list[_FieldFunction | None] = []
         self._kernel0: list[np.ndarray | None] = []
         self._kernel0_expr: list[_FieldFunction | None] = []
-        for s in model.species:
-            if isinstance(s.turning, Relaxation):
-                rate = _FieldFunction(self.nodal, s.turning.rate, s.name, "the relaxation rate")
+        for spec in model.species:
+            if isinstance(spec.turning, Relaxation):
+                rate = _FieldFunction(self.nodal, spec.turning.rate, spec.name, "the relaxation rate")
                 if rate.uses_gradients:
                     raise KineticModelError(
-                        f"species {s.name!r}: a relaxation rate depending on gradients is not supported"
+                        f"species {spec.name!r}: a relaxation rate depending on gradients is not supported"
                     )
                 self._rate.append(rate)
                 self._kernel0.append(None)
                 self._kernel0_expr.append(None)
             else:
                 self._rate.append(None)
-                if s.turning.matrix is not None:
-                    table = (
-                        np.array(
-                            [[float(self.nodal.numbers(model.expand(x))) for x in row] for row in s.turning.matrix]
+                if spec.turning.matrix is not None:
+                    try:
+                        table = np.array(
+                            [[float(self.nodal.numbers(model.expand(x))) for x in row] for row in spec.turning.matrix]
                         )
-                        if all(
-                            not model.expand(x).free_symbols - set(self.nodal.values)
-                            for r in s.turning.matrix
-                            for x in r
-                        )
-                        else None
-                    )
-                    if table is None:
+                    except TypeError:
                         raise KineticModelError(
-                            f"species {s.name!r}: a turning matrix depending on the densities is not supported"
-                        )
+                            f"species {spec.name!r}: a turning matrix depending on the densities is not supported"
+                        ) from None
                     self._kernel0.append(turning_matrix(table, w))
                     self._kernel0_expr.append(None)
                 else:
-                    f = _FieldFunction(self.nodal, s.turning.expr, s.name, "the turning kernel")
+                    f = _FieldFunction(self.nodal, spec.turning.expr, spec.name, "the turning kernel")
                     if f.uses_state:
                         self._kernel0.append(None)
                         self._kernel0_expr.append(f)
@@ -312,22 +275,27 @@ class KineticDiscretisation:
                         self._kernel0.append(turning_matrix(f(zero, None, pair=True)[:, :, 0], w))
                         self._kernel0_expr.append(None)
         self._bias: list[_FieldFunction | None] = []
-        for s in model.species:
-            if s.bias is None:
+        for spec in model.species:
+            if spec.bias is None:
                 self._bias.append(None)
-            elif s.bias.kernel is None:
+            elif spec.bias.kernel is None:
                 raise KineticModelError(
-                    f"species {s.name!r}: the kinetic solver needs the bias as a kernel T1(v, v*), not as an operator"
+                    f"species {spec.name!r}: the kinetic solver needs the bias as a kernel T1(v, v*), not as an operator"
                 )
             else:
-                self._bias.append(_FieldFunction(self.nodal, s.bias.kernel, s.name, "the bias kernel"))
+                self._bias.append(_FieldFunction(self.nodal, spec.bias.kernel, spec.name, "the bias kernel"))
         self._interaction = [
             None if s.interaction == 0 else _FieldFunction(self.nodal, s.interaction, s.name, "the interaction G")
             for s in model.species
         ]
         self._layout = self._make_layout()
-        self.differential = np.ones(ns, dtype=bool)
-        self.nonnegative = np.zeros(ns, dtype=bool)  # the micro part is signed: see NegativeDensity
+        n_components = ns * (1 + d * m)
+        self.differential = np.ones(n_components, dtype=bool)
+        #: the densities are non-negative components (the loop clips round-off and rejects steps
+        #: that make them negative, as for the macroscopic solver); the micro parts are signed
+        self.nonnegative = np.arange(n_components) < ns
+        #: the components whose embedded error the stepper controls (:class:`crossdiff.time.GSAIMEX`)
+        self.error_components = self.nonnegative.copy()
         self.positive: tuple[tuple[int, str], ...] = ()
         self.counters = Counters()
         self._mu = np.zeros(ns)
@@ -365,8 +333,11 @@ class KineticDiscretisation:
 
     # ------------------------------------------------------------------ state helpers
     def _g(self, U: np.ndarray, a: int) -> np.ndarray:
-        m = self.m
-        return U[:, 1 + a * m : 1 + (a + 1) * m]
+        ns = self.n_species
+        return U[ns:].reshape(ns, self.dim, self.m, *U.shape[1:])[:, a]
+
+    def _rho(self, U: np.ndarray) -> np.ndarray:
+        return U[: self.n_species]
 
     def _physical(self, A: np.ndarray, lead: int) -> np.ndarray:
         return A[(slice(None),) * lead + self._phys]
@@ -380,12 +351,12 @@ class KineticDiscretisation:
         return out
 
     def fields(self, U: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(self._physical(U[:, 0], 1))
+        return np.ascontiguousarray(self._physical(U[: self.n_species], 1))
 
     def distributions(self, U: np.ndarray) -> np.ndarray:
         """``f_i(v_k)`` at the cell centres, ``(ns, m, *ext)``: ``M ρ + ε`` (mean over axes of the
         micro part averaged from the two faces)."""
-        f = self.M.reshape(self.M.shape + (1,) * self.dim) * U[:, 0][:, None]
+        f = self.M.reshape(self.M.shape + (1,) * self.dim) * U[: self.n_species][:, None]
         micro = np.zeros_like(f)
         for a in range(self.dim):
             ga = self._g(U, a)
@@ -406,8 +377,8 @@ class KineticDiscretisation:
             if s not in frame:
                 raise InputError(f"initial data: missing density {s!r}")
             rho[i] = np.broadcast_to(np.asarray(frame[s], dtype=float), shape)
-        U = np.zeros((self.n_species, 1 + self.dim * self.m, *self.ext.shape))
-        U[:, 0] = self._extend(rho)
+        U = np.zeros((self.n_species * (1 + self.dim * self.m), *self.ext.shape))
+        U[: self.n_species] = self._extend(rho)
         given = [f"f_{s}" in frame for s in names]
         if any(given):
             for i, s in enumerate(names):
@@ -420,8 +391,8 @@ class KineticDiscretisation:
                     if wall:
                         f = np.concatenate([f, np.flip(f[self.reflect[a]], axis=1 + a)], axis=1 + a)
                 r = self.nodal.weights @ f.reshape(self.m, -1)
-                U[i, 0] = r.reshape(self.ext.shape)
-                micro = (f - self.M[i].reshape((self.m,) + (1,) * self.dim) * U[i, 0][None]) / self.eps
+                U[i] = r.reshape(self.ext.shape)
+                micro = (f - self.M[i].reshape((self.m,) + (1,) * self.dim) * U[i][None]) / self.eps
                 for a in range(self.dim):
                     self._g(U, a)[i] = face_mean(micro, 1 + a, True)
         return U
@@ -505,7 +476,7 @@ class KineticDiscretisation:
         """Penalisation ``μ_i``: the largest limit diffusion of species ``i`` (``p_i = 1``),
         weighted by ``exp(−ε²/h)`` (Boscarino, Pareschi & Russo 2013) so that it vanishes in the
         kinetic regime."""
-        rho = U[:, 0]
+        rho = U[: self.n_species]
         self._mu = self._penalisation(rho)
 
     def _diffusion(self, i: int, rho: np.ndarray) -> float:
@@ -560,7 +531,7 @@ class KineticDiscretisation:
         nodes, w = self.nodal.nodes, self.nodal.weights
         if out is None:
             out = np.empty_like(U)
-        rho = np.ascontiguousarray(U[:, 0])
+        rho = np.ascontiguousarray(U[: self.n_species])
         # macro: −∇·⟨v g⟩ − μΔρ + ⟨G⟩
         drho = -self._mu.reshape((ns,) + (1,) * d) * self._laplacian(rho)
         for a in range(d):
@@ -569,7 +540,7 @@ class KineticDiscretisation:
         G = self._reaction(rho, face=False)
         if G is not None:
             drho += np.tensordot(w, G, axes=([0], [1]))
-        out[:, 0] = drho
+        out[: self.n_species] = drho
         # micro: −(1/ε)(I − Π)(v·∇g) + ε^{b−p−1} 𝒯^1 g + (1/ε)(I − Π) G
         for a in range(d):
             g = np.ascontiguousarray(self._g(U, a))  # (ns, m, *ext)
@@ -599,15 +570,15 @@ class KineticDiscretisation:
             Gf = self._reaction(rho, face=True, a=a)
             if Gf is not None:
                 dg += self._project(Gf) / eps
-            out[:, 1 + a * m : 1 + (a + 1) * m] = dg
+            self._g(out, a)[:] = dg
         return out
 
     def implicit(self, U: np.ndarray) -> np.ndarray:
         """The implicit part: ``μΔρ`` and ``ε^{−p−1}[𝒯^0 g + F(ρ)]`` (see the module docstring)."""
         eps, d = self.eps, self.dim
         out = np.empty_like(U)
-        rho = np.ascontiguousarray(U[:, 0])
-        out[:, 0] = self._mu.reshape((-1,) + (1,) * d) * self._laplacian(rho)
+        rho = np.ascontiguousarray(U[: self.n_species])
+        out[: self.n_species] = self._mu.reshape((-1,) + (1,) * d) * self._laplacian(rho)
         for a in range(d):
             F, _, rho_face = self._forcing(rho, a)
             g = self._g(U, a)
@@ -615,7 +586,7 @@ class KineticDiscretisation:
             for i in range(self.n_species):
                 res[i] = self._apply0(i, rho_face, g[i]) + F[i]
                 res[i] *= eps ** (-self.p[i] - 1.0)
-            out[:, 1 + a * self.m : 1 + (a + 1) * self.m] = res
+            self._g(out, a)[:] = res
         return out
 
     def _apply0(self, i: int, rho_face: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -633,8 +604,8 @@ class KineticDiscretisation:
         eps, m, d = self.eps, self.m, self.dim
         X = np.empty_like(B)
         scales = np.repeat((gamma_dt * self._mu)[:, None], d, axis=1)
-        rho = self.spectral.solve_diagonal(np.ascontiguousarray(B[:, 0]), scales)
-        X[:, 0] = rho
+        rho = self.spectral.solve_diagonal(np.ascontiguousarray(B[: self.n_species]), scales)
+        X[: self.n_species] = rho
         pad = (1,) * d
         w = self.nodal.weights
         for a in range(d):
@@ -645,7 +616,7 @@ class KineticDiscretisation:
                 rhs = e * Bg[i] + gamma_dt * F[i]
                 rate = self._leading(i, rho_face)
                 if rate is not None:  # 𝒯̃^0 = −σ I
-                    X[i, 1 + a * m : 1 + (a + 1) * m] = rhs / (e + gamma_dt * rate)
+                    self._g(X, a)[i] = rhs / (e + gamma_dt * rate)
                     continue
                 A0 = self._matrix0(i, rho_face)
                 kappa = float(np.max(np.abs(A0)))
@@ -657,7 +628,7 @@ class KineticDiscretisation:
                     mats = e * np.eye(m)[..., None] - gamma_dt * (A0.reshape(m, m, -1) - deflate[..., None])
                     sol = np.linalg.solve(np.moveaxis(mats, -1, 0), np.moveaxis(rhs.reshape(m, -1), -1, 0)[..., None])
                     sol = np.moveaxis(sol[..., 0], 0, -1)
-                X[i, 1 + a * m : 1 + (a + 1) * m] = sol.reshape((m,) + rhs.shape[1:])
+                self._g(X, a)[i] = sol.reshape((m,) + rhs.shape[1:])
         del pad
         return X
 
@@ -682,7 +653,7 @@ class KineticDiscretisation:
         """
         eps, d = self.eps, self.dim
         nodes = self.nodal.nodes
-        rho = U[:, 0]
+        rho = U[: self.n_species]
         a_rate = sum(float(np.max(np.abs(nodes[:, b]))) / (eps * self.h[b]) for b in range(d))
         h2 = min(self.h) ** 2
         limit = math.inf
@@ -700,6 +671,8 @@ class KineticDiscretisation:
                 for a in range(d):
                     rho_face, grads = self._face_state(rho, a)
                     A1 = self._bias_matrix(i, rho_face, grads)
+                    if A1 is None:
+                        continue
                     a1m = np.einsum("kl...,l->k...", A1, self.M[i])
                     drift = np.abs(np.tensordot(self.nodal.weights * nodes[:, a], a1m, axes=1))
                     speed = float(np.max(drift)) * eps ** (self.b[i] - 1) / sigma if sigma > 0 else 0.0
@@ -720,7 +693,7 @@ class KineticDiscretisation:
     def explicit_step_limit(self, t: float, U: np.ndarray) -> float:
         eps = self.eps
         rate = sum(float(np.max(np.abs(self.nodal.nodes[:, b]))) / (eps * self.h[b]) for b in range(self.dim))
-        sig = max(self._gap(i, U[:, 0]) / eps ** (self.p[i] + 1.0) for i in range(self.n_species))
+        sig = max(self._gap(i, U[: self.n_species]) / eps ** (self.p[i] + 1.0) for i in range(self.n_species))
         return 1.0 / (rate + sig)
 
     def describe(self) -> str:

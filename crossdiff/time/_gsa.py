@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..validation import positive_number
-from ._controllers import Controller, FixedStep, IController
+from ._controllers import Controller, FixedStep, IController, resolve_tolerances
 from ._steppers import STEPPERS, Stepper, StepResult
 
 __all__ = ["GSATableau", "ARS443", "GSAIMEX"]
@@ -120,33 +120,43 @@ class GSAIMEX(Stepper):
     system's :meth:`solve_implicit` solves it exactly (e.g. block-triangular: densities first,
     then the micro part given the densities).
 
-    There is no embedded error estimate: steps are ``cfl ×`` the system's explicit stability
-    limit (:meth:`~crossdiff.time.SemiDiscrete.imex_step_limit`), capped by ``dt_max``, or the
-    fixed ``dt``.
+    Steps are at most ``cfl ×`` the system's explicit stability limit
+    (:meth:`~crossdiff.time.SemiDiscrete.imex_step_limit`) and ``dt_max``. Error control: the
+    stiff components of an AP system (the micro part) have no meaningful embedded estimate, so
+    only the components a system lists in its optional boolean array ``error_components`` (the
+    densities of a kinetic system) are controlled, against the second-order midpoint solution
+    ``U + Δt (E_2 + L_2)`` of the second stage (``c_2 = 1/2``) by
+    :class:`~crossdiff.time.IController` with ``rtol, atol``. Without that attribute there is
+    no estimate and the steps are the stability limit.
 
     Parameters
     ----------
+    rtol, atol : float, optional
+        Tolerances of the error control (defaults as :class:`~crossdiff.time.IMEX`:
+        ``rtol = 0.5/N²``, ``atol = rtol/100``, also the tolerance of round-off negatives).
     cfl : float
         Multiple of the stability limit (default 0.5).
     dt : float, optional
-        Fixed step (no limit applied).
+        Fixed step (no limit, no error control).
     dt_max : float, optional
-        Largest step (where the limit is infinite, e.g. pure diffusion in the limit ε → 0).
+        Largest step.
     """
 
     order = 3
     error_order = 2
     work_states = 13
-    #: tolerance of round-off negative values (no component is clipped by this stepper's systems)
-    atol = 1e-9
 
     def __init__(
         self,
+        rtol: float | None = None,
+        atol: float | None = None,
         cfl: float = 0.5,
         dt: float | None = None,
         dt_max: float | None = None,
         tableau: GSATableau = ARS443,
     ):
+        self.rtol = None if rtol is None else positive_number(rtol, "rtol")
+        self.atol = None if atol is None else positive_number(atol, "atol")
         self.cfl = positive_number(cfl, "cfl")
         self.dt = None if dt is None else positive_number(dt, "dt")
         self.dt_max = None if dt_max is None else positive_number(dt_max, "dt_max")
@@ -159,13 +169,16 @@ class GSAIMEX(Stepper):
     def describe(self) -> str:
         if self.dt:
             return f"{self.name} (dt={self.dt:g})"
+        if self.rtol is not None:
+            cap = f", rtol={self.rtol:g}" + (f", dt_max={self.dt_max:g}" if self.dt_max else "")
+            return f"{self.name} (cfl={self.cfl:g}{cap})"
         cap = f", dt_max={self.dt_max:g}" if self.dt_max else ""
         return f"{self.name} (cfl={self.cfl:g}{cap})"
 
     def settings(self) -> tuple[str, dict[str, Any]] | None:
         if self.tableau is not ARS443:
             return None
-        options: dict[str, Any] = {"cfl": self.cfl}
+        options: dict[str, Any] = {"rtol": self.rtol, "atol": self.atol, "cfl": self.cfl}
         if self.dt is not None:
             options["dt"] = self.dt
         if self.dt_max is not None:
@@ -174,8 +187,8 @@ class GSAIMEX(Stepper):
 
     def controller(self) -> Controller:
         if self.dt is not None:
-            return FixedStep(self.dt, clip_tolerance=self.atol)
-        return IController(atol=self.atol)  # no error estimate: the step is the stability limit
+            return FixedStep(self.dt, clip_tolerance=resolve_tolerances(self.rtol, self.atol, None)[1])
+        return IController(self.rtol, self.atol)
 
     def initial_step(self, system, t, U):
         """The forward-Euler limit of the whole right-hand side (for a kinetic system the
@@ -201,15 +214,23 @@ class GSAIMEX(Stepper):
                 rhs = U.copy()
                 for j in range(i):
                     if a_e[i, j]:
-                        rhs += (dt * a_e[i, j]) * E[j]  # type: ignore[operator]
+                        rhs += (dt * a_e[i, j]) * E[j]
                     if a_i[i, j]:
-                        rhs += (dt * a_i[i, j]) * L[j]  # type: ignore[operator]
+                        rhs += (dt * a_i[i, j]) * L[j]
                 stage = system.solve_implicit(rhs, g * dt)
                 system.constrain(ti, stage)
                 L[i] = (stage - rhs) / (g * dt)
             if i < s - 1:  # the last stage is the new state; its explicit part has weight 0
                 E[i] = system.explicit(ti, stage)
-        return StepResult(np.array(stage, copy=True))
+        U_new = np.array(stage, copy=True)
+        controlled = getattr(system, "error_components", None)
+        if controlled is None:
+            return StepResult(U_new)
+        error = np.zeros_like(U_new)
+        c = np.asarray(controlled, dtype=bool)
+        # the midpoint rule on stage 1 (c = 1/2): a second-order solution from the same stages
+        error[c] = U_new[c] - (U[c] + dt * (E[1][c] + L[1][c]))  # type: ignore[index]
+        return StepResult(U_new, error)
 
 
 STEPPERS.register("ars443", GSAIMEX, "3rd-order globally stiffly accurate IMEX ARS(4,4,3) (kinetic, AP)")
