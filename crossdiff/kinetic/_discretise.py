@@ -309,7 +309,13 @@ class KineticDiscretisation:
         v_attrs: dict[str, object] = {"weights": self.nodal.weights.copy()}
         for a in range(self.dim):
             v_attrs[f"v{S.AXES[a]}"] = nodes[:, a].copy()
-        coords.append(Coordinate("v", np.arange(self.m, dtype=float), "velocity node index", v_attrs))
+        if self.dim == 1:
+            v_values, v_long = nodes[:, 0].copy(), "velocity"
+        elif self.dim == 2:
+            v_values, v_long = np.arctan2(nodes[:, 1], nodes[:, 0]), "velocity direction (angle; components vx, vy)"
+        else:
+            v_values, v_long = np.arange(self.m, dtype=float), "velocity node (components vx, vy, vz)"
+        coords.append(Coordinate("v", v_values, v_long, v_attrs))
         fields = tuple(
             Variable(s.name, g.axes, s.long_name, {"description": f"density {s.name} = integral of f over v"})
             for s in self.model.species
