@@ -436,7 +436,7 @@ def _initial_state(
 
 
 def solve(
-    model: Model | str,
+    model: Model | KineticModel | str,
     grid: Grid | None = None,
     t_end: float | None = None,
     *,
@@ -524,7 +524,7 @@ def solve(
     """
     wall0 = _time.perf_counter()
     if isinstance(model, str):
-        model = resolve_any(model)  # type: ignore[assignment]
+        model = resolve_any(model)
     if isinstance(model, KineticModel):
         return _solve_kinetic(
             model,
