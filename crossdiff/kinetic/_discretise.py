@@ -299,7 +299,11 @@ class KineticDiscretisation:
         self.positive: tuple[tuple[int, str], ...] = ()
         self.counters = Counters()
         self._mu = np.zeros(ns)
-        self._prepared = False
+        self._cache: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray, list[np.ndarray | None]]]] = {}
+        self._constant_rate = [
+            None if r is None or r.uses_state else float(r(np.zeros((ns, 1)), None, pair=False).flat[0])
+            for r in self._rate
+        ]
 
     # ------------------------------------------------------------------ layout
     def _make_layout(self) -> Layout:
@@ -420,6 +424,9 @@ class KineticDiscretisation:
         rate = self._rate[i]
         if rate is None:
             return None
+        constant = self._constant_rate[i]
+        if constant is not None:
+            return constant
         value = rate(rho_face, None, pair=False)[0]
         return float(value.flat[0]) if not rate.uses_state else value
 
@@ -449,14 +456,26 @@ class KineticDiscretisation:
         return out
 
     def _face_state(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray]:
-        return face_mean(rho, 1 + a, True), self._gradients_at_faces(rho, a)
+        return self._faces(rho, a)[:2]
+
+    def _faces(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray | None]]:
+        """Face densities, gradients and bias matrices on axis ``a``, cached for the last
+        densities (a stage's solve and its explicit part see the same ones)."""
+        cached = self._cache.get(a)
+        if cached is not None and cached[0].shape == rho.shape and np.array_equal(cached[0], rho):
+            return cached[1]
+        rho_face, grads = face_mean(rho, 1 + a, True), self._gradients_at_faces(rho, a)
+        biases = [self._bias_matrix(i, rho_face, grads) for i in range(self.n_species)]
+        value = (rho_face, grads, biases)
+        self._cache[a] = (np.array(rho, copy=True), value)
+        return value
 
     def _forcing(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, list[np.ndarray | None], np.ndarray]:
         """Per species at the faces of axis ``a``: the stiff forcing
         ``F = −ε^{p−1} v·∇(Mρ) + ε^{b−1} ρ_face 𝒯^1 M`` ``(ns, m, *ext)``, the bias matrices,
         and the face densities."""
         eps, m, d = self.eps, self.m, self.dim
-        rho_face, grads = self._face_state(rho, a)
+        rho_face, grads, cached = self._faces(rho, a)
         nodes = self.nodal.nodes
         pad = (1,) * d
         out = np.empty((self.n_species, m, *rho.shape[1:]))
@@ -464,7 +483,7 @@ class KineticDiscretisation:
         for i in range(self.n_species):
             vgrad = np.tensordot(nodes, grads[i], axes=([1], [0]))  # (m, *ext)
             out[i] = -(eps ** (self.p[i] - 1)) * self.M[i].reshape((m,) + pad) * vgrad
-            A1 = self._bias_matrix(i, rho_face, grads)
+            A1 = cached[i]
             biases.append(A1)
             if A1 is not None:
                 a1m = np.einsum("kl...,l->k...", A1, self.M[i])  # 𝒯^1 M, (m, *ext)
@@ -568,9 +587,9 @@ class KineticDiscretisation:
                 )
             dg = self._project(transport) / eps
             if any(f is not None for f in self._bias):
-                rho_face, grads = self._face_state(rho, a)
+                biases = self._faces(rho, a)[2]
                 for i in range(ns):
-                    A1 = self._bias_matrix(i, rho_face, grads)
+                    A1 = biases[i]
                     if A1 is not None:
                         dg[i] += eps ** (self.b[i] - self.p[i] - 1) * np.einsum("kl...,l...->k...", A1, g[i])
             Gf = self._reaction(rho, face=True, a=a)
@@ -675,8 +694,7 @@ class KineticDiscretisation:
             if self._bias[i] is not None:
                 sigma = self._gap(i, rho)
                 for a in range(d):
-                    rho_face, grads = self._face_state(rho, a)
-                    A1 = self._bias_matrix(i, rho_face, grads)
+                    A1 = self._faces(rho, a)[2][i]
                     if A1 is None:
                         continue
                     a1m = np.einsum("kl...,l->k...", A1, self.M[i])
