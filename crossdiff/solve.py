@@ -19,7 +19,7 @@ import sympy as sp
 
 from .catalogue import load_kinetic, resolve_model
 from .catalogue import names as catalogue_names
-from .errors import InputError, ModelError, NumericalError, OutputError
+from .errors import InputError, KineticModelError, ModelError, NumericalError, OutputError
 from .fv import Discretisation
 from .grid import Grid
 from .io import FrameWriter, is_run, last_frame, open_run, run_attributes, to_dataset
@@ -626,7 +626,10 @@ def resolve_any(name_or_path: str) -> Model | KineticModel:
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             data = {}
         if isinstance(data, dict) and "kinetic" in data:
-            return load_kinetic(candidate)
+            try:
+                return load_kinetic(candidate)
+            except KineticModelError as err:
+                raise KineticModelError(f"kinetic model file {err}") from None
     return resolve_model(name_or_path)
 
 
