@@ -124,12 +124,14 @@ class _FieldFunction:
                 f"species {species!r}: the kinetic solver cannot evaluate {what} with {', '.join(unknown)}"
             )
         self.uses_state = bool(expr.free_symbols & set(self.args[2 * d + 2 * len(eq) :]))
+        #: a kernel of v* only (``T(v, v*) = τ(v*)``, as every catalogue bias): applied in O(m)
+        self.star_only = not expr.free_symbols & ({*nodal.v} | {S.m_symbol(s) for s in eq})
         self.uses_gradients = bool(expr.free_symbols & set(grads))
         self.func = sp.lambdify(self.args, expr, "numpy")
         self.nodal = nodal
         self.expr = expr
 
-    def __call__(self, rho: np.ndarray, grads: np.ndarray | None, pair: bool) -> np.ndarray:
+    def __call__(self, rho: np.ndarray, grads: np.ndarray | None, pair: bool, star: bool = False) -> np.ndarray:
         """Values on the nodes: ``(m, *space)``, or with ``pair`` ``(m, m, *space)`` (``[k, l] = (v_k, v*_l)``).
 
         ``rho``: ``(n_species, *space)``; ``grads``: ``(n_species, d, *space)`` or None.
@@ -147,9 +149,10 @@ class _FieldFunction:
             lead: tuple[int, ...] = (1, 1)
             shape = (m, m) + space
         else:
-            vals = [pts[:, a].reshape((m,) + pad) for a in range(d)] + [np.zeros((m,) + pad)] * d
-            vals += [e.reshape((m,) + pad) for e in nodal.equilibria.values()]
-            vals += [np.zeros((m,) + pad)] * len(nodal.equilibria)
+            node_vals = [pts[:, a].reshape((m,) + pad) for a in range(d)]
+            eq_vals = [e.reshape((m,) + pad) for e in nodal.equilibria.values()]
+            zeros_v, zeros_m = [np.zeros((m,) + pad)] * d, [np.zeros((m,) + pad)] * len(nodal.equilibria)
+            vals = zeros_v + node_vals + zeros_m + eq_vals if star else node_vals + zeros_v + eq_vals + zeros_m
             lead = (1,)
         vals += [r.reshape(lead + space) for r in rho]
         for i in range(len(self.names)):
@@ -159,6 +162,34 @@ class _FieldFunction:
         with np.errstate(all="ignore"):
             out = self.func(*vals)
         return np.broadcast_to(np.asarray(out, dtype=float), shape)
+
+
+class _Turning:
+    """A turning operator at every point: a matrix ``(m, m, *space)``, or for a kernel of ``v*``
+    only, ``T(v, v*) = τ(v*)``, the values ``τ`` ``(m, *space)``, with
+    ``(𝒯 g)_k = Σ_l w_l τ_l g_l − |V| τ_k g_k`` (:func:`crossdiff.kinetic.turning_matrix` of that
+    kernel, applied in O(m) instead of O(m²))."""
+
+    def __init__(self, weights: np.ndarray, matrix: np.ndarray | None = None, star: np.ndarray | None = None):
+        self.w, self.matrix, self.star = weights, matrix, star
+
+    def apply(self, g: np.ndarray) -> np.ndarray:
+        """``𝒯 g`` for ``g`` of shape ``(m, *space)``."""
+        if self.matrix is not None:
+            return np.einsum("kl...,l...->k...", self.matrix, g)
+        tau = self.star
+        assert tau is not None
+        gain = np.tensordot(self.w, tau * g, axes=1)
+        return gain[None] - float(self.w.sum()) * tau * g
+
+    def apply_vector(self, v: np.ndarray) -> np.ndarray:
+        """``𝒯 v`` for a vector ``v`` of shape ``(m,)`` (e.g. the equilibrium), shape ``(m, *space)``."""
+        if self.matrix is not None:
+            return np.einsum("kl...,l->k...", self.matrix, v)
+        tau = self.star
+        assert tau is not None
+        vb = v.reshape((-1,) + (1,) * (tau.ndim - 1))
+        return self.apply(np.broadcast_to(vb, tau.shape))
 
 
 class KineticDiscretisation:
@@ -299,7 +330,7 @@ class KineticDiscretisation:
         self.positive: tuple[tuple[int, str], ...] = ()
         self.counters = Counters()
         self._mu = np.zeros(ns)
-        self._cache: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray, list[np.ndarray | None]]]] = {}
+        self._cache: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray, list[_Turning | None]]]] = {}
         self._constant_rate = [
             None if r is None or r.uses_state else float(r(np.zeros((ns, 1)), None, pair=False).flat[0])
             for r in self._rate
@@ -443,22 +474,25 @@ class KineticDiscretisation:
         out[idx, idx] -= diag
         return out
 
-    def _bias_matrix(self, i: int, rho_face: np.ndarray, grads: np.ndarray) -> np.ndarray | None:
+    def _bias_matrix(self, i: int, rho_face: np.ndarray, grads: np.ndarray) -> _Turning | None:
+        """``𝒯_i^1`` at the faces (:func:`crossdiff.kinetic.turning_matrix` of the bias kernel)."""
         f = self._bias[i]
         if f is None:
             return None
-        table = f(rho_face, grads, pair=True)
         w = self.nodal.weights
+        if f.star_only:
+            return _Turning(w, star=np.asarray(f(rho_face, grads, pair=False, star=True)))
+        table = f(rho_face, grads, pair=True)
         out = table * w.reshape((1, self.m) + (1,) * self.dim)
         diag = np.einsum("k,kl...->l...", w, table)
         idx = np.arange(self.m)
         out[idx, idx] -= diag
-        return out
+        return _Turning(w, matrix=out)
 
     def _face_state(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray]:
         return self._faces(rho, a)[:2]
 
-    def _faces(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray | None]]:
+    def _faces(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray, list[_Turning | None]]:
         """Face densities, gradients and bias matrices on axis ``a``, cached for the last
         densities (a stage's solve and its explicit part see the same ones)."""
         cached = self._cache.get(a)
@@ -470,7 +504,7 @@ class KineticDiscretisation:
         self._cache[a] = (np.array(rho, copy=True), value)
         return value
 
-    def _forcing(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, list[np.ndarray | None], np.ndarray]:
+    def _forcing(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, list[_Turning | None], np.ndarray]:
         """Per species at the faces of axis ``a``: the stiff forcing
         ``F = −ε^{p−1} v·∇(Mρ) + ε^{b−1} ρ_face 𝒯^1 M`` ``(ns, m, *ext)``, the bias matrices,
         and the face densities."""
@@ -479,14 +513,14 @@ class KineticDiscretisation:
         nodes = self.nodal.nodes
         pad = (1,) * d
         out = np.empty((self.n_species, m, *rho.shape[1:]))
-        biases: list[np.ndarray | None] = []
+        biases: list[_Turning | None] = []
         for i in range(self.n_species):
             vgrad = np.tensordot(nodes, grads[i], axes=([1], [0]))  # (m, *ext)
             out[i] = -(eps ** (self.p[i] - 1)) * self.M[i].reshape((m,) + pad) * vgrad
             A1 = cached[i]
             biases.append(A1)
             if A1 is not None:
-                a1m = np.einsum("kl...,l->k...", A1, self.M[i])  # 𝒯^1 M, (m, *ext)
+                a1m = A1.apply_vector(self.M[i])  # 𝒯^1 M, (m, *ext)
                 drift = np.tensordot(self.nodal.weights * nodes[:, a], a1m, axes=1)  # ⟨v_a 𝒯^1 M⟩
                 slopes = limited_slopes(rho[i], a, True, self.limiter)
                 east = rho[i] + 0.5 * slopes
@@ -591,7 +625,7 @@ class KineticDiscretisation:
                 for i in range(ns):
                     A1 = biases[i]
                     if A1 is not None:
-                        dg[i] += eps ** (self.b[i] - self.p[i] - 1) * np.einsum("kl...,l...->k...", A1, g[i])
+                        dg[i] += eps ** (self.b[i] - self.p[i] - 1) * A1.apply(g[i])
             Gf = self._reaction(rho, face=True, a=a)
             if Gf is not None:
                 dg += self._project(Gf) / eps
@@ -697,7 +731,7 @@ class KineticDiscretisation:
                     A1 = self._faces(rho, a)[2][i]
                     if A1 is None:
                         continue
-                    a1m = np.einsum("kl...,l->k...", A1, self.M[i])
+                    a1m = A1.apply_vector(self.M[i])
                     drift = np.abs(np.tensordot(self.nodal.weights * nodes[:, a], a1m, axes=1))
                     speed = float(np.max(drift)) * eps ** (self.b[i] - 1) / sigma if sigma > 0 else 0.0
                     if speed > 0:
