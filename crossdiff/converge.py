@@ -21,7 +21,7 @@ from .errors import InputError
 from .grid import Grid
 from .kinetic import KineticModel, check_eps
 from .solve import Solution, default_grid, solve
-from .time import IMEX, Stepper
+from .time import GSAIMEX, IMEX, Stepper
 
 __all__ = ["LimitConvergence", "limit_convergence", "fitted_order"]
 
@@ -98,7 +98,8 @@ def limit_convergence(
     reference : Stepper, optional
         Stepper of the macroscopic run (default :class:`~crossdiff.time.IMEX` with ``rtol = 1e-7``).
     kinetic_stepper : Stepper, optional
-        Stepper of the kinetic runs (default :class:`~crossdiff.time.GSAIMEX`).
+        Stepper of the kinetic runs (default :class:`~crossdiff.time.GSAIMEX` with
+        ``rtol = 1e-5``, ``atol = 1e-6``: the time error must stay below the differences measured).
 
     Raises
     ------
@@ -122,7 +123,7 @@ def limit_convergence(
     m = 0
     for eps in eps_list:
         sol = solve(
-            model, grid, ref.t_final, eps=eps, velocities=velocities, stepper=kinetic_stepper, save_every=ref.t_final
+            model, grid, ref.t_final, eps=eps, velocities=velocities, stepper=kinetic_stepper or GSAIMEX(rtol=1e-5, atol=1e-6), save_every=ref.t_final
         )
         m = int(sol.kinetic["velocities"]) if sol.kinetic else 0
         steps.append(sol.stats.n_steps)

@@ -142,20 +142,20 @@ def test_eps_to_zero_convergence_and_ap_limit_1d():
         assert _l1(limit.final[i], ref[i], grid) < 1e-5
 
 
-def test_eps_to_zero_convergence_2d_coarse():
-    """2D, 8 directions on the circle, 10² cells: fitted order ≥ 0.8 in ε of the L1 error of
-    ``u`` against the derived model (measured 2.3 on 16², ε = 0.1…0.025)."""
-    kinetic = chemotaxis_model(dim=2)
-    macro = derive(kinetic).model
-    grid = cd.Grid((10, 10), ((0.0, 2.0), (0.0, 2.0)))
-    t_end = 0.25
-    ref = cd.solve(macro, grid, t_end, stepper=cd.time.IMEX(rtol=1e-8)).final
-    eps_values = np.array([0.1, 0.05])
-    errors = [
-        _l1(cd.solve(kinetic, grid, t_end, eps=float(e), velocities=8).final[0], ref[0], grid) for e in eps_values
-    ]
-    order = np.polyfit(np.log(eps_values), np.log(errors), 1)[0]
-    assert order >= 0.8, (errors, order)
+def test_eps_to_zero_convergence_2d_paper_model():
+    """The paper's oncolytic-virus model (48) in 2D, 8 directions, 8² cells (its kinetic entry:
+    relaxation, biases (41), interactions (44)-(47), the ECM u3 with q = 2): the L1 differences of
+    the moving species u1, u2, u4 to the derived model fall with fitted order ≥ 0.8 in ε
+    (measured 1.03-1.09 over ε = 0.1, 0.05, 0.025); u3, which does not move in the limit, differs
+    by less than 1e-3 (integrated over [0, 30]², i.e. 1e-6 on average: the two discretisations
+    of the taxis of u1 up u3 differ by O(h²))."""
+    from crossdiff.converge import limit_convergence
+
+    kinetic = load_kinetic("oncolytic-virus-kinetic")
+    table = limit_convergence(kinetic, [0.1, 0.05], cd.Grid((8, 8), kinetic.defaults.extent), 1.0, velocities=8)
+    for name in ("u1", "u2", "u4"):
+        assert table.order_l1[name] >= 0.8, (name, table.l1[name])
+    assert max(table.l1["u3"]) < 1e-3
 
 
 def test_distributions_saved_and_integrate_to_densities(tmp_path):
