@@ -123,7 +123,13 @@ def limit_convergence(
     m = 0
     for eps in eps_list:
         sol = solve(
-            model, grid, ref.t_final, eps=eps, velocities=velocities, stepper=kinetic_stepper or GSAIMEX(rtol=1e-5, atol=1e-6), save_every=ref.t_final
+            model,
+            grid,
+            ref.t_final,
+            eps=eps,
+            velocities=velocities,
+            stepper=kinetic_stepper or GSAIMEX(rtol=1e-5, atol=1e-6),
+            save_every=ref.t_final,
         )
         m = int(sol.kinetic["velocities"]) if sol.kinetic else 0
         steps.append(sol.stats.n_steps)
