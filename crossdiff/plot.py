@@ -24,11 +24,20 @@ from .errors import InputError, OutputError
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["plot_frame", "plot_spacetime", "plot_dispersion", "save_figure", "save_movie"]
+__all__ = [
+    "plot_frame",
+    "plot_spacetime",
+    "plot_dispersion",
+    "plot_compare",
+    "plot_convergence",
+    "save_figure",
+    "save_movie",
+]
 
 
 def _species(ds, species: list[str] | None) -> list[str]:
-    names = [n for n in ds.data_vars if "time" in ds[n].dims]
+    # densities only: a kinetic run's distributions f_<species> carry a velocity dimension v
+    names = [n for n in ds.data_vars if "time" in ds[n].dims and "v" not in ds[n].dims]
     if not species:
         return names
     for s in species:
@@ -207,6 +216,88 @@ def plot_dispersion(dispersion, critical=None) -> Figure:
         title += f"\n{critical.parameter}_c = {critical.value:.6g} ({critical.kind} onset)"
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8, loc="lower left")
+    return fig
+
+
+def plot_compare(ds: xr.Dataset, other: xr.Dataset, index: int = -1, species: list[str] | None = None) -> Figure:
+    """A run beside another of the same species and grid (a kinetic run and its macroscopic limit).
+
+    1D: both curves on one panel per species; 2D: one row per species with the two images on a
+    common colour scale and their difference. The frame of ``other`` is the one nearest in time.
+
+    Raises
+    ------
+    InputError
+        If the runs have no species in common, or different grids.
+    """
+    names = [n for n in _species(ds, species) if n in _species(other, None)]
+    if not names:
+        raise InputError("the two runs have no species in common")
+    dims = _axes_of(ds, names[0])
+    for d in dims:
+        if d not in other.dims or other.sizes[d] != ds.sizes[d]:
+            raise InputError(f"the two runs have different grids (axis {d!r})")
+    t = float(ds["time"].values[index])
+    j = int(np.abs(other["time"].values - t).argmin())
+    label_a = _run_label(ds)
+    label_b = _run_label(other)
+    if len(dims) == 1:
+        fig, flat = _panels(len(names))
+        for ax, name in zip(flat, names):
+            x = ds[dims[0]].values
+            ax.plot(x, ds[name].isel(time=index).values, lw=1.5, label=label_a)
+            ax.plot(x, other[name].isel(time=j).values, "--", lw=1.5, label=label_b)
+            ax.set_xlabel(dims[0])
+            ax.set_title(_title(ds[name], name), fontsize=9)
+            ax.legend(fontsize=7)
+    else:
+        fig = Figure(figsize=(12.6, 3.6 * len(names)), layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(len(names), 3, squeeze=False)
+        x, y = ds[dims[0]].values, ds[dims[1]].values
+        extent = (x[0], x[-1], y[0], y[-1])
+        for row, name in zip(axes, names):
+            a = np.asarray(ds[name].isel(time=index).values)
+            b = np.asarray(other[name].isel(time=j).values)
+            if a.ndim == 3:
+                a, b = a[:, :, a.shape[2] // 2], b[:, :, b.shape[2] // 2]
+            lo, hi = float(min(a.min(), b.min())), float(max(a.max(), b.max()))
+            for ax, data, label in ((row[0], a, label_a), (row[1], b, label_b)):
+                im = ax.imshow(data.T, origin="lower", extent=extent, cmap="viridis", vmin=lo, vmax=hi)
+                ax.set_title(f"{name}: {label}", fontsize=9)
+            _colorbar(fig, im, row[1])
+            im = row[2].imshow((a - b).T, origin="lower", extent=extent, cmap="RdBu_r")
+            _colorbar(fig, im, row[2])
+            row[2].set_title(f"{name}: difference", fontsize=9)
+    fig.suptitle(f"{ds.attrs.get('model', '')} and {other.attrs.get('model', '')}   t = {t:.4g}")
+    return fig
+
+
+def _run_label(ds) -> str:
+    eps = ds.attrs.get("eps")
+    return f"kinetic, ε = {float(eps):g}" if eps is not None else str(ds.attrs.get("model", "run"))
+
+
+def plot_convergence(table) -> Figure:
+    """Differences between a kinetic model and its limit against ε, log–log, one line per
+    species with its fitted order (a :class:`crossdiff.converge.LimitConvergence`)."""
+    fig = Figure(figsize=(5.6, 4.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    eps = np.asarray(table.eps)
+    for name in table.species:
+        err = np.asarray(table.l1[name])
+        keep = err > 0
+        if not keep.any():
+            continue
+        order = table.order_l1[name]
+        text = f"{name} (order {order:.2f})" if order is not None else name
+        ax.loglog(eps[keep], err[keep], "o-", label=text)
+    ax.set_xlabel("ε")
+    ax.set_ylabel("L1 difference at t_end")
+    ax.set_title(f"{table.model} → limit, {table.grid}", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
     return fig
 
 

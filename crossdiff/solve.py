@@ -17,13 +17,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import sympy as sp
 
-from .catalogue import resolve_model
-from .errors import InputError, ModelError, NumericalError, OutputError
+from .catalogue import load_kinetic, resolve_model
+from .catalogue import names as catalogue_names
+from .errors import InputError, KineticModelError, ModelError, NumericalError, OutputError
 from .fv import Discretisation
 from .grid import Grid
 from .io import FrameWriter, is_run, last_frame, open_run, run_attributes, to_dataset
+from .kinetic import KineticDiscretisation, KineticModel, check_eps
 from .model import NOISE, SPACE, Model, model_from_dict, to_expr
 from .time import (
+    GSAIMEX,
     IMEX,
     FailureReport,
     Layout,
@@ -44,7 +47,16 @@ from .validation import positive_number
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["solve", "Solution", "initial_fields", "default_grid", "run_record", "RunRecord", "check_resources"]
+__all__ = [
+    "solve",
+    "resolve_any",
+    "Solution",
+    "initial_fields",
+    "default_grid",
+    "run_record",
+    "RunRecord",
+    "check_resources",
+]
 
 
 @dataclass(frozen=True)
@@ -214,7 +226,7 @@ class Solution:
         The NetCDF file written.
     """
 
-    model: Model
+    model: Model | KineticModel
     grid: Grid
     layout: Layout
     t: np.ndarray
@@ -227,6 +239,11 @@ class Solution:
     stats: Stats
     stepper: str
     output: Path | None = None
+    #: kinetic runs: the distributions ``f_i(v_k)`` at the saved times by name ``f_<species>``,
+    #: shape ``(len(t), m, *grid.shape)`` (with ``save_f``; else None)
+    f: dict[str, np.ndarray] | None = None
+    #: kinetic runs: ``{"eps", "velocities", "nodes", "weights"}``
+    kinetic: dict | None = None
 
     @property
     def success(self) -> bool:
@@ -297,6 +314,7 @@ class Solution:
             "species": per,
             "failure": self.report.as_dict() if self.report else None,
             "output": str(self.output) if self.output else None,
+            **({"kinetic": self.kinetic} if self.kinetic else {}),
         }
 
 
@@ -418,7 +436,7 @@ def _initial_state(
 
 
 def solve(
-    model: Model | str,
+    model: Model | KineticModel | str,
     grid: Grid | None = None,
     t_end: float | None = None,
     *,
@@ -435,6 +453,9 @@ def solve(
     limiter: str = "mc",
     observers: Sequence[Observer] = (),
     throw: bool = True,
+    eps: float | None = None,
+    velocities: int | None = None,
+    save_f: bool = False,
 ) -> Solution:
     """Simulate ``model`` on ``grid`` from ``t = 0`` to ``t_end``.
 
@@ -477,6 +498,16 @@ def solve(
         Further observers of the integration loop (called after the built-in ones).
     throw : bool
         Raise :class:`NumericalError` on failure (default); otherwise return a failed Solution.
+    eps, velocities, save_f
+        Kinetic models only (:class:`~crossdiff.kinetic.KineticModel`, a kinetic catalogue name
+        or kinetic file): ``ε ∈ (0, 1]`` (required), the number of velocity directions (d = 2,
+        default 16; see :class:`~crossdiff.kinetic.KineticDiscretisation`) and whether to keep
+        and write the distributions (``Solution.f``, the ``f_<species>`` variables with a
+        velocity dimension ``v``). The kinetic model is solved with the asymptotic-preserving
+        micro–macro scheme (``docs/kinetic.md``) and the stepper
+        :class:`~crossdiff.time.GSAIMEX` (default ``cfl = 0.5``); the densities
+        ``ρ_i = ∫ f_i dv`` are the Solution's fields. Resuming continues from the densities of
+        the last frame with well-prepared distributions ``f = M ρ``.
 
     Returns
     -------
@@ -493,7 +524,35 @@ def solve(
     """
     wall0 = _time.perf_counter()
     if isinstance(model, str):
-        model = resolve_model(model)
+        model = resolve_any(model)
+    if isinstance(model, KineticModel):
+        return _solve_kinetic(
+            model,
+            grid,
+            t_end,
+            wall0,
+            eps=eps,
+            velocities=velocities,
+            save_f=save_f,
+            stepper=stepper,
+            save_every=save_every,
+            initial=initial,
+            seed=seed,
+            output=output,
+            resume=resume,
+            overwrite=overwrite,
+            keep_frames=keep_frames,
+            monitor=monitor,
+            progress=progress,
+            limiter=limiter,
+            observers=observers,
+            throw=throw,
+        )
+    for key, value in (("eps", eps), ("velocities", velocities), ("save_f", save_f or None)):
+        if value is not None:
+            raise InputError(
+                f"{key} applies to kinetic models only; {getattr(model, 'name', 'this model')!r} is macroscopic"
+            )
     if not isinstance(model, Model):
         raise InputError(f"model must be a crossdiff Model or a catalogue name, got {type(model).__name__}")
     path = _check_output(output, resume, overwrite)
@@ -552,3 +611,191 @@ def solve(
         err.solution = solution  # type: ignore[attr-defined]
         raise err
     return solution
+
+
+def resolve_any(name_or_path: str) -> Model | KineticModel:
+    """A catalogue name (macroscopic or kinetic) or a model file of either scale."""
+    if name_or_path in catalogue_names("kinetic"):
+        return load_kinetic(name_or_path)
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" and candidate.is_file():
+        import tomllib
+
+        try:
+            data = tomllib.loads(candidate.read_text())
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = {}
+        if isinstance(data, dict) and "kinetic" in data:
+            try:
+                return load_kinetic(candidate)
+            except KineticModelError as err:
+                raise KineticModelError(f"kinetic model file {err}") from None
+    return resolve_model(name_or_path)
+
+
+def _kinetic_record(path: Path) -> tuple[Grid, float, int]:
+    """Grid, ε and velocity count of a kinetic run file (for resume)."""
+    attrs = run_attributes(path)
+    if str(attrs.get("scale", "")) != "kinetic":
+        raise InputError(f"cannot resume: {str(path)!r} is not a kinetic run")
+    try:
+        cells = tuple(int(c) for c in np.atleast_1d(np.asarray(attrs["grid_cells"])))
+        flat = np.atleast_1d(np.asarray(attrs["grid_extent"], dtype=float))
+        extent = tuple((float(flat[2 * a]), float(flat[2 * a + 1])) for a in range(len(cells)))
+        grid = Grid(cells, extent, tuple(str(attrs["boundary"]).split(",")))
+        return grid, float(np.asarray(attrs["eps"])), int(np.asarray(attrs.get("velocity_resolution", 0)))
+    except (KeyError, ValueError, InputError) as err:
+        raise OutputError(f"run file {str(path)!r}: cannot rebuild its grid and eps ({err})") from None
+
+
+def _solve_kinetic(
+    model: KineticModel,
+    grid: Grid | None,
+    t_end: float | None,
+    wall0: float,
+    *,
+    eps: float | None,
+    velocities: int | None,
+    save_f: bool,
+    stepper: Stepper | str | None,
+    save_every: float | None,
+    initial: Mapping[str, object] | np.ndarray | None,
+    seed: int | None,
+    output: str | Path | None,
+    resume: bool,
+    overwrite: bool,
+    keep_frames: bool | None,
+    monitor: Monitor | None,
+    progress: bool,
+    limiter: str,
+    observers: Sequence[Observer],
+    throw: bool,
+) -> Solution:
+    """:func:`solve` for a kinetic model (see its ``eps``, ``velocities``, ``save_f``)."""
+    path = _check_output(output, resume, overwrite)
+    if resume and path is not None:
+        file_grid, file_eps, file_n = _kinetic_record(path)
+        grid = grid if grid is not None else file_grid
+        if eps is not None and check_eps(eps) != file_eps:
+            raise InputError(f"cannot resume: the run file has eps = {file_eps:g}, not {eps!r}")
+        eps = file_eps
+        velocities = velocities if velocities is not None else (file_n or None)
+    if eps is None:
+        raise InputError(f"kinetic model {model.name!r} needs eps (ε in (0, 1]), e.g. eps=0.01")
+    eps = check_eps(eps)
+    if grid is None:
+        grid = default_grid(model)  # type: ignore[arg-type]
+    if not isinstance(grid, Grid):
+        raise InputError(f"grid must be a crossdiff Grid, got {type(grid).__name__}")
+    defaults = model.defaults
+    assert defaults is not None  # a KineticModel always has them
+    t_end = positive_number(defaults.t_end if t_end is None else t_end, "end time")
+    every = positive_number(
+        save_every if save_every is not None else (defaults.save_every or t_end / 20), "save interval"
+    )
+    stepper = (
+        stepper_from_name(stepper) if isinstance(stepper, str) else (stepper if stepper is not None else GSAIMEX())
+    )
+    if not isinstance(stepper, Stepper):
+        raise InputError(f"stepper must be a crossdiff Stepper, got {type(stepper).__name__}")
+    if monitor is not None and not isinstance(monitor, Monitor):
+        raise InputError(f"monitor must be a crossdiff Monitor, got {type(monitor).__name__}")
+    system = KineticDiscretisation(model, grid, eps, velocities=velocities, limiter=limiter)
+    stepper = stepper.bind(system)
+    settings = stepper.settings()
+    run_attrs = {
+        "limiter": limiter,
+        "save_every": every,
+        "stepper_name": settings[0] if settings else "",
+        "stepper_options": json.dumps(settings[1] if settings else {}),
+        "velocity_resolution": system.velocities,
+    }
+    writer = (
+        FrameWriter(path, system.layout, stepper.describe(), append=resume, attrs=run_attrs, extras=bool(save_f))
+        if path
+        else None
+    )
+    names = model.species_names
+    if resume and path is not None:
+        t0, rho, _ = last_frame(path)
+        if rho.shape != (len(names), *grid.shape):
+            raise InputError(
+                f"cannot resume: the file's state has shape {rho.shape}, expected {(len(names), *grid.shape)}"
+            )
+        if t0 >= t_end:
+            raise InputError(f"cannot resume: the run file already reaches t = {t0:g} >= end time {t_end:g}")
+        U0 = system.initial_state({n: rho[i] for i, n in enumerate(names)}, t0)
+    else:
+        t0 = 0.0
+        frame: dict[str, object] = {}
+        if isinstance(initial, np.ndarray):
+            if initial.shape != (len(names), *grid.shape):
+                raise InputError(f"initial state has shape {initial.shape}, expected {(len(names), *grid.shape)}")
+            initial = {n: initial[i] for i, n in enumerate(names)}
+        given = dict(initial or {})
+        distributions = {k: given.pop(k) for k in list(given) if k.startswith("f_")}
+        rho0 = initial_fields(model, grid, seed, given)  # type: ignore[arg-type]
+        frame = {n: rho0[i] for i, n in enumerate(names)}
+        frame.update(distributions)
+        U0 = system.initial_state(frame)  # type: ignore[arg-type]
+    keep = (path is None) if keep_frames is None else bool(keep_frames)
+    check_resources(system, stepper, U0, int(math.floor((t_end - t0) / every)) + 2, keep, path)
+    recorder = Recorder(keep_frames=keep)
+    kept_f = _KeepDistributions() if save_f and keep else None
+    extra = list(observers)
+    obs: list[Observer] = [recorder, monitor if monitor is not None else Monitor()]
+    if writer is not None:
+        obs.insert(1, writer)
+    if progress:
+        obs.insert(1, ProgressBar(t_end))
+    if kept_f is not None:
+        obs.append(kept_f)
+    obs.extend(extra)
+    setup = _time.perf_counter() - wall0
+    run = integrate(system, stepper, U0, (t0, t_end), save=SaveAt(every, initial=not resume), observers=obs)
+    run.stats.wall_setup = setup
+    solution = Solution(
+        model,
+        grid,
+        system.layout,
+        np.array(recorder.times),
+        recorder.stacked(),
+        system.fields(run.U),
+        run.U,
+        run.t,
+        run.status,
+        run.report,
+        run.stats,
+        stepper.describe(),
+        path,
+        f=kept_f.stacked() if kept_f is not None else None,
+        kinetic={
+            "eps": eps,
+            "velocities": system.m,
+            "nodes": system.nodal.nodes.tolist(),
+            "weights": system.nodal.weights.tolist(),
+        },
+    )
+    if run.report is not None and throw:
+        err = NumericalError(str(run.report), run.report)
+        err.solution = solution  # type: ignore[attr-defined]
+        raise err
+    return solution
+
+
+class _KeepDistributions(Observer):
+    """Keeps the distributions of every saved frame (``Solution.f``)."""
+
+    def __init__(self) -> None:
+        self.frames: list[Mapping[str, np.ndarray]] = []
+
+    def start(self, system, t0, U0):
+        self._system = system
+
+    def save(self, t, U):
+        self.frames.append({k: np.array(v, copy=True) for k, v in self._system.extras(U).items()})
+
+    def stacked(self) -> dict[str, np.ndarray]:
+        if not self.frames:
+            return {}
+        return {k: np.stack([f[k] for f in self.frames]) for k in self.frames[0]}

@@ -12,7 +12,7 @@ from ._common import argument
 
 
 def run(args) -> int:
-    from ..plot import plot_frame, plot_spacetime, save_figure, save_movie
+    from ..plot import plot_compare, plot_frame, plot_spacetime, save_figure, save_movie
 
     ds = open_run(args.run)
     if ds.sizes.get("time", 0) == 0:
@@ -21,10 +21,15 @@ def run(args) -> int:
     written = []
     if args.out or not args.movie:
         out = Path(args.out) if args.out else Path(args.run).with_suffix(".png")
-        if args.spacetime:
+        times = ds["time"].values
+        if args.compare:
+            other = open_run(args.compare)
+            index = -1 if args.time is None else int(abs(times - args.time).argmin())
+            fig = plot_compare(ds, other, index, species)
+            other.close()
+        elif args.spacetime:
             fig = plot_spacetime(ds, species)
         else:
-            times = ds["time"].values
             index = -1 if args.time is None else int(abs(times - args.time).argmin())
             fig = plot_frame(ds, index, species)
         written.append(save_figure(fig, out))
@@ -57,5 +62,6 @@ def register(sub) -> None:
     p.add_argument("--time", type=_finite_float, help="plot the frame nearest this time (default: last)")
     p.add_argument("--species", help="comma-separated species to plot (default: all)")
     p.add_argument("--spacetime", action="store_true", help="1D runs: space-time images instead of lines")
+    p.add_argument("--compare", metavar="RUN2.nc", help="draw a second run beside it (e.g. the macroscopic limit)")
     p.add_argument("--fps", type=_positive_int, default=8, help="movie frames per second")
     p.set_defaults(func=run)

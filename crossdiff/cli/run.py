@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, NumericalError
 from ..fv import LIMITERS
 from ..grid import BOUNDARIES, parse_cells
-from ..solve import default_grid, run_record, solve
+from ..kinetic import KineticModel
+from ..solve import default_grid, resolve_any, run_record, solve
 from ..time import STEPPERS, Monitor, stepper_from_name
 from ._common import apply_sets, load_model_arg, positive_float
 
@@ -32,7 +34,7 @@ def _seed(text: str) -> int:
 
 def _stepper(args: argparse.Namespace, name: str):
     options = {}
-    if name in ("imex", "imex3", "bdf"):
+    if name in ("imex", "imex3", "bdf", "ars443"):
         if args.rtol is not None:
             options["rtol"] = args.rtol
         if args.atol is not None:
@@ -87,20 +89,54 @@ def _resumed(args: argparse.Namespace, out: Path):
     return model, grid, stepper, record.limiter, args.save_every or record.save_every
 
 
+_KINETIC_OPTIONS = (("eps", "--eps"), ("velocities", "--velocities"), ("save_f", "--save-f"))
+
+
+def _kinetic(args: argparse.Namespace, model: KineticModel, out: Path | None):
+    """Model, grid, stepper and keyword arguments of a kinetic run (``--resume`` reads the grid
+    and ε from the file, :func:`crossdiff.solve`)."""
+    if args.initial:
+        raise InputError("--initial is not available for kinetic models (their initial data are well-prepared M u(0))")
+    name = args.stepper or "ars443"
+    if name != "ars443":
+        raise InputError(f"kinetic models are solved with the asymptotic-preserving stepper ars443, not {name!r}")
+    model = apply_sets(model, args.set)
+    grid = None
+    if not args.resume or args.grid is not None:
+        cells = parse_cells(args.grid) if args.grid is not None else None
+        grid = default_grid(model, cells, args.boundary)  # type: ignore[arg-type]
+    if args.eps is None and not args.resume:
+        raise InputError(f"kinetic model {model.name!r} needs --eps (ε in (0, 1]), e.g. --eps 0.01")
+    kwargs = {"eps": args.eps, "velocities": args.velocities, "save_f": args.save_f}
+    return model, grid, _stepper(args, name), kwargs
+
+
 def run(args) -> int:
     out = Path(args.out) if args.out else None
-    if args.resume:
+    named = resolve_any(args.model)
+    kinetic: dict[str, Any] = {}
+    initial: dict[str, str] = {}
+    if isinstance(named, KineticModel):
+        if args.resume and out is None:
+            raise InputError("--resume needs --out, the run file to continue")
+        model, grid, stepper, kinetic = _kinetic(args, named, out)
+        limiter, save_every = args.limiter or "mc", args.save_every
+    else:
+        for key, flag in _KINETIC_OPTIONS:
+            if getattr(args, key) not in (None, False):
+                raise InputError(f"{flag} applies to kinetic models only; {args.model!r} is macroscopic")
+    if kinetic:
+        pass
+    elif args.resume:
         if out is None:
             raise InputError("--resume needs --out, the run file to continue")
         model, grid, stepper, limiter, save_every = _resumed(args, out)
-        initial: dict[str, str] = {}
     else:
         model = apply_sets(load_model_arg(args.model), args.set)
         cells = parse_cells(args.grid) if args.grid is not None else None
         grid = default_grid(model, cells, args.boundary)
         stepper = _stepper(args, args.stepper or "imex")
         limiter, save_every = args.limiter or "mc", args.save_every
-        initial = {}
         for item in args.initial or []:
             if "=" not in item:
                 raise InputError(f"--initial expects species=EXPRESSION, got {item!r}")
@@ -131,6 +167,7 @@ def run(args) -> int:
         progress=show_progress,
         limiter=limiter,
         throw=False,
+        **kinetic,
     )
     summary = sol.summary()
     if args.json:
@@ -139,7 +176,7 @@ def run(args) -> int:
         wall = summary["wall_time"]
         print(
             f"{model.name}: {sol.status.label} at t = {sol.t_final:.6g} in {wall:.2f} s "
-            f"({sol.stats.n_steps} steps, {sol.stats.n_rejected} rejected) on {grid.describe()}"
+            f"({sol.stats.n_steps} steps, {sol.stats.n_rejected} rejected) on {sol.grid.describe()}"
         )
         if sol.stats.n_limited > sol.stats.n_steps / 2:
             print(
@@ -176,11 +213,19 @@ def register(sub) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing crossdiff run in --out")
     p.add_argument("--stepper", choices=STEPPERS.names(), help=f"time stepper: {STEPPERS.help()}")
-    p.add_argument("--rtol", type=positive_float, help="relative tolerance (imex, bdf)")
-    p.add_argument("--atol", type=positive_float, help="absolute tolerance (imex, bdf)")
-    p.add_argument("--dt", type=positive_float, help="fixed time step (imex, ssprk3)")
+    p.add_argument("--rtol", type=positive_float, help="relative tolerance (imex, bdf, ars443)")
+    p.add_argument("--atol", type=positive_float, help="absolute tolerance (imex, bdf, ars443)")
+    p.add_argument("--dt", type=positive_float, help="fixed time step (imex, ssprk3, ars443)")
     p.add_argument("--limiter", choices=tuple(LIMITERS), help=f"taxis slope limiter: {LIMITERS.help()}")
     p.add_argument("--peak-limit", type=positive_float, help="report blow-up when a density exceeds this")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    k = p.add_argument_group("kinetic models (docs/kinetic.md)")
+    k.add_argument("--eps", type=float, help="the scaling parameter ε in (0, 1] (required for a kinetic model)")
+    k.add_argument(
+        "--velocities",
+        type=int,
+        help="velocity directions on the circle (2D, default 16; even with walls) or polar nodes on the sphere (3D)",
+    )
+    k.add_argument("--save-f", action="store_true", help="also write the distributions f_<species>(v, x, ...)")
     p.set_defaults(func=run)

@@ -14,6 +14,7 @@ kinetic solver. Velocity spaces give exact integrals and quadratures with one si
 
 from . import symbols
 from ._catalogue import kinetic_names, kinetic_path, load_kinetic
+from ._discretise import DEFAULT_DIRECTIONS, KineticDiscretisation, check_eps
 from ._file import kinetic_from_dict, read_kinetic_file
 from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
 from ._nodal import NodalModel, relaxation_matrix, turning_matrix
@@ -44,4 +45,7 @@ __all__ = [
     "load_kinetic",
     "kinetic_names",
     "kinetic_path",
+    "KineticDiscretisation",
+    "DEFAULT_DIRECTIONS",
+    "check_eps",
 ]

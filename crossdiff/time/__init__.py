@@ -22,6 +22,7 @@ from ._controllers import (
     default_rtol,
 )
 from ._events import FailureReport, Stats, Status
+from ._gsa import ARS443, GSAIMEX, GSATableau
 from ._kernels import ark_scatter, pattern_error
 from ._loop import Integration, SaveAt, clip_negative, integrate
 from ._observers import Monitor, Observer, ProgressBar, Recorder
@@ -44,6 +45,9 @@ __all__ = [
     "IMEX",
     "SSPRK3",
     "BDF",
+    "GSAIMEX",
+    "GSATableau",
+    "ARS443",
     "STEPPERS",
     "stepper_from_name",
     "Controller",

@@ -24,6 +24,9 @@ from ._system import SemiDiscrete
 
 __all__ = ["SaveAt", "Integration", "integrate", "clip_negative"]
 
+#: relative distance to a save time below which a step is taken to have landed on it
+_SNAP = 64 * float(np.finfo(float).eps)
+
 #: relative tolerance within which a save time counts as reached
 _TIME_TOL = 1e-9
 
@@ -254,6 +257,11 @@ def integrate(
                     report = obs.first("step", t, U) or rate or FailureReport(status, t, detail=result.failure)
                     break
                 t_new = result.t if result.t is not None else (t_save if dt == remaining else t + dt)
+                if t_save - _SNAP * max(1.0, abs(t_save)) <= t_new < t_save:
+                    # a run of equal steps (at a stability limit) accumulates round-off in t: a step
+                    # that ends within it of the save time ends there, instead of leaving a step of
+                    # 1e-16 that would count as a step-size collapse
+                    t_new = t_save
                 finite = bool(np.all(np.isfinite(U_new)))
                 negative = finite and nonneg.any() and clip_negative(U_new, nonneg, controller.clip_tolerance)
                 err = 0.0

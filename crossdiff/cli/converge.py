@@ -1,0 +1,74 @@
+"""``crossdiff converge KINETIC_MODEL --eps LIST``: the kinetic model at each ε against its derived
+macroscopic limit on the same grid (docs/kinetic.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import InputError
+from ..grid import BOUNDARIES, parse_cells
+from ..kinetic import KineticModel, check_eps
+from ..solve import default_grid, resolve_any
+from ._common import apply_sets, positive_float
+
+
+def _eps_list(text: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"--eps expects comma-separated numbers in (0, 1], got {text!r}") from None
+    if not values:
+        raise InputError("--eps needs at least one value")
+    return [check_eps(v) for v in values]
+
+
+def run(args) -> int:
+    from ..converge import limit_convergence
+
+    model = resolve_any(args.model)
+    if not isinstance(model, KineticModel):
+        raise InputError(f"converge needs a kinetic model; {args.model!r} is macroscopic")
+    model = apply_sets(model, args.set)
+    eps = _eps_list(args.eps)
+    cells = parse_cells(args.grid) if args.grid is not None else None
+    grid = default_grid(model, cells, args.boundary)
+    table = limit_convergence(model, eps, grid, args.t_end, velocities=args.velocities)
+    if args.plot:
+        from ..plot import plot_convergence, save_figure
+
+        save_figure(plot_convergence(table), Path(args.plot))
+    if args.json:
+        print(json.dumps(table.as_dict(), indent=2))
+        return 0
+    print(
+        f"{table.model} against its derived limit on {table.grid}, t = {table.t_end:g}, {table.velocities} velocities"
+    )
+    header = "      eps " + "".join(f"  {n + ' L1':>11}  {n + ' Linf':>11}" for n in table.species) + "  steps"
+    print(header)
+    for k, e in enumerate(table.eps):
+        row = "".join(f"  {table.l1[n][k]:11.3e}  {table.linf[n][k]:11.3e}" for n in table.species)
+        print(f"{e:9.3g}{row}  {table.steps[k]:5d}")
+    orders = "".join(
+        f"  {'-' if table.order_l1[n] is None else format(table.order_l1[n], '.2f'):>11}"
+        f"  {'-' if table.order_linf[n] is None else format(table.order_linf[n], '.2f'):>11}"
+        for n in table.species
+    )
+    print(f"{'order':>9}{orders}")
+    if args.plot:
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("converge", help="kinetic model at several eps against its derived macroscopic limit")
+    p.add_argument("model", help="kinetic catalogue name or kinetic file (.toml)")
+    p.add_argument("--eps", required=True, help="comma-separated values of eps in (0, 1], e.g. 0.1,0.05,0.025")
+    p.add_argument("--grid", help="cells, e.g. 200 (1D) or 64x64 (2D); default: the model's")
+    p.add_argument("--boundary", choices=BOUNDARIES.names(), help="boundary condition (default: the model's)")
+    p.add_argument("--t-end", type=positive_float, help="end time (default: the model's)")
+    p.add_argument("--velocities", type=int, help="velocity directions on the circle (2D, default 16)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter or definition")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+    p.add_argument("--plot", help="write the log-log plot of the L1 difference against eps (PNG)")
+    p.set_defaults(func=run)

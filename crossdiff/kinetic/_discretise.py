@@ -1,0 +1,766 @@
+r"""The asymptotic-preserving micro–macro discretisation of the kinetic model (``docs/kinetic.md``).
+
+The kinetic equation of species ``i`` (paper (9)-(10)),
+
+.. math::
+
+    \varepsilon\,\partial_t f_i + v\cdot\nabla_x f_i
+        = \varepsilon^{-p_i}\big(\mathcal T_i^0 + \varepsilon^{b_i}\mathcal T_i^1[f]\big)(f_i)
+          + \varepsilon\, G_i(f, v),
+
+is written in the micro–macro form of Lemou & Mieussens (SIAM J. Sci. Comput. 31, 2008),
+extended to chemotaxis by Carrillo & Yan (Multiscale Model. Simul. 11, 2013): ``f_i = M_i ρ_i
++ ε g_i`` with ``ρ_i = ∫ f_i dv`` and ``∫ g_i dv = 0``, ``Π h = M ∫ h dv``,
+
+.. math::
+
+    \partial_t \rho + \nabla\cdot\langle v g\rangle &= \langle G\rangle, \\
+    \partial_t g &= -\tfrac1\varepsilon (I-\Pi)(v\cdot\nabla g)
+        + \tfrac1\varepsilon (I-\Pi) G + \varepsilon^{b-p-1}\mathcal T^1 g
+        + \varepsilon^{-p-1}\Big[\mathcal T^0 g - \varepsilon^{p-1} v\cdot\nabla(M\rho)
+        + \varepsilon^{b-1}\rho\,\mathcal T^1 M\Big].
+
+Space: densities at cell centres, the micro part at the faces of each axis (one copy ``g^a``
+per axis, on the faces normal to it: a staggered grid, so that ``∇·⟨v g⟩`` of
+``g ≈ (𝒯^0)^{-1} v·∇(Mρ)`` is the compact Laplacian). The transport of ``g`` is the limited
+upwind divergence of the finite volumes (:func:`crossdiff.fv.upwind_divergence`); the density in
+the bias flux is the limited upwind reconstruction (:func:`crossdiff.fv.limited_slopes`) with
+the direction of the bias drift, as the taxis flux of the macroscopic solver.
+
+Time: the bracket (stiff, ``ε^{-p-1}``) and a penalisation ``μΔρ`` (Boscarino, Pareschi &
+Russo, SIAM J. Sci. Comput. 35 (2013) A22–A51) are implicit, the rest explicit, with the
+globally stiffly accurate ARS(4,4,3) (:class:`crossdiff.time.GSAIMEX`). The implicit part is
+block triangular: each stage solves ``(I − γΔt μΔ) ρ = B_ρ`` spectrally
+(:class:`crossdiff.fv.SpectralLaplacian`), then the micro part pointwise given those densities
+(rates and bias evaluated at them). As ``ε → 0`` the micro part becomes
+``g = −(𝒯^0)^{-1}[v·∇(Mρ) − ρ 𝒯^1 M]`` at every stage, ``−∇·⟨vg⟩`` the macroscopic diffusion
+and taxis, and with ``μ = D`` the explicit ``−∇·⟨vg⟩ − μΔρ`` keeps only the taxis: the limit
+scheme is the IMEX scheme of the derived model with diffusion implicit.
+
+No-flux walls are specular reflection ``f(v) → f(v − 2(v·n)n)``: on an axis with walls the
+state is kept on the doubled periodic domain of the even reflection (a state symmetric under
+``x → −x, v → R v`` stays symmetric), whose half is the physical box.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import sympy as sp
+
+from ..errors import InputError, KineticModelError
+from ..fv import (
+    BoundaryKind,
+    SpectralLaplacian,
+    axis_view,
+    divergence,
+    face_difference,
+    face_mean,
+    limited_slopes,
+    upwind_divergence,
+)
+from ..grid import Grid
+from ..time import Coordinate, Counters, Layout, Variable
+from . import symbols as S
+from ._model import KineticModel
+from ._nodal import NodalModel, turning_matrix
+from ._operators import Relaxation
+
+__all__ = ["KineticDiscretisation", "DEFAULT_DIRECTIONS", "check_eps"]
+
+#: Default number of velocity directions on the circle (d = 2) and of polar nodes (d = 3).
+DEFAULT_DIRECTIONS = {1: 2, 2: 16, 3: 6}
+
+
+def check_eps(eps: object) -> float:
+    """``ε`` as a float in ``(0, 1]``, or a one-line :class:`InputError`."""
+    try:
+        value = float(eps)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(f"eps must be a number in (0, 1], got {eps!r}") from None
+    if isinstance(eps, bool) or not (0 < value <= 1):
+        raise InputError(f"eps must be in (0, 1], got {eps!r}")
+    return value
+
+
+def _reflection(nodes: np.ndarray, axis: int, weights: np.ndarray, m: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Index of the reflection ``v → v − 2 v_a e_a`` of every node, or a KineticModelError."""
+    target = nodes.copy()
+    target[:, axis] *= -1
+    scale = max(1.0, float(np.max(np.abs(nodes))))
+    out = np.empty(len(nodes), dtype=int)
+    for k, p in enumerate(target):
+        hit = np.flatnonzero(np.all(np.abs(nodes - p) <= 1e-9 * scale, axis=1))
+        if hit.size != 1 or abs(weights[hit[0]] - weights[k]) > 1e-12 * weights[k]:
+            raise KineticModelError(
+                f"walls need a velocity set closed under reflection along axis {axis} (specular reflection); "
+                f"{len(nodes)} velocities are not"
+                + (" (use an even number of directions)" if nodes.shape[1] == 2 and len(nodes) % 2 else "")
+            )
+        out[k] = hit[0]
+    for name, eq in m.items():
+        if np.max(np.abs(eq[out] - eq)) > 1e-12 * np.max(np.abs(eq)):
+            raise KineticModelError(f"walls need an equilibrium of {name!r} symmetric under reflection")
+    return out
+
+
+class _FieldFunction:
+    """A kinetic expression of ``v``, ``v*``, the densities and their gradients, on arrays."""
+
+    def __init__(self, nodal: NodalModel, expr: sp.Expr, species: str, what: str):
+        model = nodal.model
+        expr = nodal.numbers(model.expand(nodal.resolve(expr, species)))
+        self.names = list(model.species_names)
+        d = nodal.dim
+        grads = [S.grad(n, a) for n in self.names for a in range(d)]
+        eq = list(nodal.equilibria)
+        self.args = [*nodal.v, *nodal.vs, *[S.m_symbol(s) for s in eq], *[S.ms_symbol(s) for s in eq]]
+        self.args += [sp.Symbol(n) for n in self.names] + grads
+        unknown = sorted(str(x) for x in expr.free_symbols - set(self.args))
+        if unknown:
+            raise KineticModelError(
+                f"species {species!r}: the kinetic solver cannot evaluate {what} with {', '.join(unknown)}"
+            )
+        self.uses_state = bool(expr.free_symbols & set(self.args[2 * d + 2 * len(eq) :]))
+        #: a kernel of v* only (``T(v, v*) = τ(v*)``, as every catalogue bias): applied in O(m)
+        self.star_only = not expr.free_symbols & ({*nodal.v} | {S.m_symbol(s) for s in eq})
+        self.uses_gradients = bool(expr.free_symbols & set(grads))
+        self.func = sp.lambdify(self.args, expr, "numpy")
+        self.nodal = nodal
+        self.expr = expr
+
+    def __call__(self, rho: np.ndarray, grads: np.ndarray | None, pair: bool, star: bool = False) -> np.ndarray:
+        """Values on the nodes: ``(m, *space)``, or with ``pair`` ``(m, m, *space)`` (``[k, l] = (v_k, v*_l)``).
+
+        ``rho``: ``(n_species, *space)``; ``grads``: ``(n_species, d, *space)`` or None.
+        """
+        nodal = self.nodal
+        d, m = nodal.dim, nodal.size
+        space = rho.shape[1:]
+        pad = (1,) * len(space)
+        pts = nodal.nodes
+        if pair:
+            vals = [pts[:, a].reshape((m, 1) + pad) for a in range(d)]
+            vals += [pts[:, a].reshape((1, m) + pad) for a in range(d)]
+            vals += [e.reshape((m, 1) + pad) for e in nodal.equilibria.values()]
+            vals += [e.reshape((1, m) + pad) for e in nodal.equilibria.values()]
+            lead: tuple[int, ...] = (1, 1)
+            shape = (m, m) + space
+        else:
+            node_vals = [pts[:, a].reshape((m,) + pad) for a in range(d)]
+            eq_vals = [e.reshape((m,) + pad) for e in nodal.equilibria.values()]
+            zeros_v, zeros_m = [np.zeros((m,) + pad)] * d, [np.zeros((m,) + pad)] * len(nodal.equilibria)
+            vals = zeros_v + node_vals + zeros_m + eq_vals if star else node_vals + zeros_v + eq_vals + zeros_m
+            lead = (1,)
+        vals += [r.reshape(lead + space) for r in rho]
+        for i in range(len(self.names)):
+            for a in range(d):
+                vals.append(grads[i, a].reshape(lead + space) if grads is not None else np.zeros(lead + space))
+        shape = ((m, m) if pair else (m,)) + space
+        with np.errstate(all="ignore"):
+            out = self.func(*vals)
+        return np.broadcast_to(np.asarray(out, dtype=float), shape)
+
+
+def _moment(weights: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """``Σ_k weights_k h[:, k]`` for ``h`` of shape ``(n, m, *space)``, shape ``(n, *space)``
+    (einsum's own loop: no transposed copy, and no BLAS call, which is slower on these shapes)."""
+    return np.einsum("k,nk...->n...", weights, h)
+
+
+class _Turning:
+    """A turning operator at every point: a matrix ``(m, m, *space)``, or for a kernel of ``v*``
+    only, ``T(v, v*) = τ(v*)``, the values ``τ`` ``(m, *space)``, with
+    ``(𝒯 g)_k = Σ_l w_l τ_l g_l − |V| τ_k g_k`` (:func:`crossdiff.kinetic.turning_matrix` of that
+    kernel, applied in O(m) instead of O(m²))."""
+
+    def __init__(self, weights: np.ndarray, matrix: np.ndarray | None = None, star: np.ndarray | None = None):
+        self.w, self.matrix, self.star = weights, matrix, star
+
+    def apply(self, g: np.ndarray) -> np.ndarray:
+        """``𝒯 g`` for ``g`` of shape ``(m, *space)``."""
+        if self.matrix is not None:
+            return np.einsum("kl...,l...->k...", self.matrix, g)
+        tau = self.star
+        assert tau is not None
+        gain = np.einsum("k,k...->...", self.w, tau * g)
+        return gain[None] - float(self.w.sum()) * tau * g
+
+    def apply_vector(self, v: np.ndarray) -> np.ndarray:
+        """``𝒯 v`` for a vector ``v`` of shape ``(m,)`` (e.g. the equilibrium), shape ``(m, *space)``."""
+        if self.matrix is not None:
+            return np.einsum("kl...,l->k...", self.matrix, v)
+        tau = self.star
+        assert tau is not None
+        vb = v.reshape((-1,) + (1,) * (tau.ndim - 1))
+        return self.apply(np.broadcast_to(vb, tau.shape))
+
+
+class KineticDiscretisation:
+    """The kinetic model on a grid and a velocity quadrature: a :class:`crossdiff.time.SemiDiscrete`.
+
+    Parameters
+    ----------
+    model : KineticModel
+    grid : Grid
+        Periodic or no-flux (specular walls) axes; dimension = velocity dimension.
+    eps : float
+        ``ε ∈ (0, 1]``.
+    velocities : int, optional
+        Directions on the circle (d = 2, default 16; must be even with walls), polar nodes on
+        the sphere (d = 3, ``2n²`` nodes, default 6); ignored on a discrete velocity set.
+    limiter : str
+        Slope limiter of the reconstructions.
+    values : mapping, optional
+        Parameter values replacing the model's.
+
+    Notes
+    -----
+    State ``U``: ``(n_species (1 + d m), *cells)``, cells doubled along wall axes; components
+    ``0 … n_species − 1`` are the densities ``ρ_i`` at the cell centres, component
+    ``n_species + (i d + a) m + k`` is ``g_i^a(v_k)`` at the face between cells ``j − 1`` and
+    ``j`` of axis ``a`` (the periodic convention of :mod:`crossdiff.fv`).
+    """
+
+    def __init__(
+        self,
+        model: KineticModel,
+        grid: Grid,
+        eps: float,
+        velocities: int | None = None,
+        limiter: str = "mc",
+        values: Mapping[str, float] | None = None,
+    ):
+        if not isinstance(model, KineticModel):
+            raise InputError(f"model must be a KineticModel, got {type(model).__name__}")
+        if not isinstance(grid, Grid):
+            raise InputError(f"grid must be a crossdiff Grid, got {type(grid).__name__}")
+        self.eps = check_eps(eps)
+        d = model.dim
+        if grid.ndim != d:
+            raise InputError(f"the kinetic model has velocity dimension {d}; the grid has {grid.ndim} axes")
+        if velocities is not None and (
+            isinstance(velocities, bool) or not isinstance(velocities, (int, np.integer)) or velocities < 2
+        ):
+            raise InputError(f"velocities must be an integer >= 2, got {velocities!r}")
+        n = int(velocities) if velocities is not None else DEFAULT_DIRECTIONS[d]
+        self.model, self.grid, self.limiter = model, grid, limiter
+        self.nodal = NodalModel(model, n=n, values=values)
+        self.velocities = n
+        nodes, w = self.nodal.nodes, self.nodal.weights
+        self.m = m = len(w)
+        self.dim = d
+        names = model.species_names
+        self.n_species = ns = len(names)
+        self.M = np.array([self.nodal.equilibria[s] for s in names])  # (ns, m)
+        for i, s in enumerate(names):
+            mass = float(w @ self.M[i])
+            if abs(mass - 1) > 1e-10:
+                raise KineticModelError(f"species {s!r}: the equilibrium integrates to {mass:.6g} on the nodes, not 1")
+            flux = w @ (nodes * self.M[i][:, None])
+            if np.max(np.abs(flux)) > 1e-10 * max(1.0, float(np.max(np.abs(nodes)))):
+                raise KineticModelError(f"species {s!r}: the equilibrium has a mean velocity; the limit needs ∫vM = 0")
+        # walls: specular reflection on the doubled periodic domain
+        self.walls = tuple(not p for p in grid.periodic)
+        self.reflect = [
+            _reflection(nodes, a, w, self.nodal.equilibria) if self.walls[a] else np.arange(m) for a in range(d)
+        ]
+        cells = tuple(2 * c if wall else c for c, wall in zip(grid.cells, self.walls))
+        extent = tuple((lo, 2 * hi - lo) if wall else (lo, hi) for (lo, hi), wall in zip(grid.extent, self.walls))
+        self.ext = Grid(cells, extent, "periodic")
+        self.h = self.ext.spacing
+        self.spectral = SpectralLaplacian(self.ext)
+        self._phys = tuple(slice(0, c) for c in grid.cells)
+        # species exponents and operators
+        self.p = np.array([s.p for s in model.species])
+        self.b = np.array([s.b for s in model.species])
+        self._rate: list[_FieldFunction | None] = []
+        self._kernel0: list[np.ndarray | None] = []
+        self._kernel0_expr: list[_FieldFunction | None] = []
+        for spec in model.species:
+            if isinstance(spec.turning, Relaxation):
+                rate = _FieldFunction(self.nodal, spec.turning.rate, spec.name, "the relaxation rate")
+                if rate.uses_gradients:
+                    raise KineticModelError(
+                        f"species {spec.name!r}: a relaxation rate depending on gradients is not supported"
+                    )
+                self._rate.append(rate)
+                self._kernel0.append(None)
+                self._kernel0_expr.append(None)
+            else:
+                self._rate.append(None)
+                if spec.turning.matrix is not None:
+                    try:
+                        table = np.array(
+                            [[float(self.nodal.numbers(model.expand(x))) for x in row] for row in spec.turning.matrix]
+                        )
+                    except TypeError:
+                        raise KineticModelError(
+                            f"species {spec.name!r}: a turning matrix depending on the densities is not supported"
+                        ) from None
+                    self._kernel0.append(turning_matrix(table, w))
+                    self._kernel0_expr.append(None)
+                else:
+                    f = _FieldFunction(self.nodal, spec.turning.expr, spec.name, "the turning kernel")
+                    if f.uses_state:
+                        self._kernel0.append(None)
+                        self._kernel0_expr.append(f)
+                    else:
+                        zero = np.zeros((ns, 1))
+                        self._kernel0.append(turning_matrix(f(zero, None, pair=True)[:, :, 0], w))
+                        self._kernel0_expr.append(None)
+        self._bias: list[_FieldFunction | None] = []
+        for spec in model.species:
+            if spec.bias is None:
+                self._bias.append(None)
+            elif spec.bias.kernel is None:
+                raise KineticModelError(
+                    f"species {spec.name!r}: the kinetic solver needs the bias as a kernel T1(v, v*), not as an operator"
+                )
+            else:
+                self._bias.append(_FieldFunction(self.nodal, spec.bias.kernel, spec.name, "the bias kernel"))
+        self._interaction = [
+            None if s.interaction == 0 else _FieldFunction(self.nodal, s.interaction, s.name, "the interaction G")
+            for s in model.species
+        ]
+        self._layout = self._make_layout()
+        n_components = ns * (1 + d * m)
+        self.differential = np.ones(n_components, dtype=bool)
+        #: the densities are non-negative components (the loop clips round-off and rejects steps
+        #: that make them negative, as for the macroscopic solver); the micro parts are signed
+        self.nonnegative = np.arange(n_components) < ns
+        #: the components whose embedded error the stepper controls (:class:`crossdiff.time.GSAIMEX`)
+        self.error_components = self.nonnegative.copy()
+        self.positive: tuple[tuple[int, str], ...] = ()
+        self.counters = Counters()
+        self._mu = np.zeros(ns)
+        self._cache: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray, list[_Turning | None]]]] = {}
+        self._constant_rate = [
+            None if r is None or r.uses_state else float(r(np.zeros((ns, 1)), None, pair=False).flat[0])
+            for r in self._rate
+        ]
+
+    # ------------------------------------------------------------------ layout
+    def _make_layout(self) -> Layout:
+        g = self.grid
+        coords = [Coordinate(ax, c, f"{ax} (cell centre)", {"units": "1"}) for ax, c in zip(g.axes, g.coordinates)]
+        nodes = self.nodal.nodes
+        v_attrs: dict[str, object] = {"weights": self.nodal.weights.copy()}
+        for a in range(self.dim):
+            v_attrs[f"v{S.AXES[a]}"] = nodes[:, a].copy()
+        if self.dim == 1:
+            v_values, v_long = nodes[:, 0].copy(), "velocity"
+        elif self.dim == 2:
+            v_values, v_long = np.arctan2(nodes[:, 1], nodes[:, 0]), "velocity direction (angle; components vx, vy)"
+        else:
+            v_values, v_long = np.arange(self.m, dtype=float), "velocity node (components vx, vy, vz)"
+        coords.append(Coordinate("v", v_values, v_long, v_attrs))
+        fields = tuple(
+            Variable(s.name, g.axes, s.long_name, {"description": f"density {s.name} = integral of f over v"})
+            for s in self.model.species
+        )
+        extras = tuple(
+            Variable(f"f_{s.name}", ("v", *g.axes), f"distribution of {s.long_name}", {}) for s in self.model.species
+        )
+        attrs = {
+            "model": self.model.name,
+            "scale": "kinetic",
+            "eps": self.eps,
+            "velocities": self.m,
+            "walls": "specular reflection" if any(self.walls) else "periodic",
+            **g.attributes(),
+        }
+        return Layout(fields, tuple(coords), g.axes, g.cell_volume, attrs, extras)
+
+    @property
+    def layout(self) -> Layout:
+        return self._layout
+
+    # ------------------------------------------------------------------ state helpers
+    def _g(self, U: np.ndarray, a: int) -> np.ndarray:
+        ns = self.n_species
+        return U[ns:].reshape(ns, self.dim, self.m, *U.shape[1:])[:, a]
+
+    def _rho(self, U: np.ndarray) -> np.ndarray:
+        return U[: self.n_species]
+
+    def _physical(self, A: np.ndarray, lead: int) -> np.ndarray:
+        return A[(slice(None),) * lead + self._phys]
+
+    def _extend(self, rho: np.ndarray) -> np.ndarray:
+        """Densities ``(ns, *cells)`` on the doubled periodic domain (even reflection at walls)."""
+        out = np.asarray(rho, dtype=float)
+        for a, wall in enumerate(self.walls):
+            if wall:
+                out = np.concatenate([out, np.flip(out, axis=1 + a)], axis=1 + a)
+        return out
+
+    def fields(self, U: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(self._physical(U[: self.n_species], 1))
+
+    def distributions(self, U: np.ndarray) -> np.ndarray:
+        """``f_i(v_k)`` at the cell centres, ``(ns, m, *ext)``: ``M ρ + ε`` (mean over axes of the
+        micro part averaged from the two faces)."""
+        f = self.M.reshape(self.M.shape + (1,) * self.dim) * U[: self.n_species][:, None]
+        micro = np.zeros_like(f)
+        for a in range(self.dim):
+            ga = self._g(U, a)
+            micro += 0.5 * (ga + np.roll(ga, -1, axis=2 + a))
+        return f + (self.eps / self.dim) * micro
+
+    def extras(self, U: np.ndarray) -> Mapping[str, np.ndarray]:
+        f = self._physical(self.distributions(U), 2)
+        return {f"f_{s}": np.ascontiguousarray(f[i]) for i, s in enumerate(self.model.species_names)}
+
+    def initial_state(self, frame: Mapping[str, np.ndarray], t: float = 0.0) -> np.ndarray:
+        """Well-prepared state ``f_i = M_i ρ_i`` (micro part zero) from the densities, or from the
+        distributions ``f_<species>`` where the frame has them."""
+        names = self.model.species_names
+        shape = self.grid.shape
+        rho = np.empty((self.n_species, *shape))
+        for i, s in enumerate(names):
+            if s not in frame:
+                raise InputError(f"initial data: missing density {s!r}")
+            rho[i] = np.broadcast_to(np.asarray(frame[s], dtype=float), shape)
+        U = np.zeros((self.n_species * (1 + self.dim * self.m), *self.ext.shape))
+        U[: self.n_species] = self._extend(rho)
+        given = [f"f_{s}" in frame for s in names]
+        if any(given):
+            for i, s in enumerate(names):
+                if not given[i]:
+                    continue
+                f = np.asarray(frame[f"f_{s}"], dtype=float)
+                if f.shape != (self.m, *shape):
+                    raise InputError(f"initial distribution f_{s} has shape {f.shape}, expected {(self.m, *shape)}")
+                for a, wall in enumerate(self.walls):
+                    if wall:
+                        f = np.concatenate([f, np.flip(f[self.reflect[a]], axis=1 + a)], axis=1 + a)
+                r = self.nodal.weights @ f.reshape(self.m, -1)
+                U[i] = r.reshape(self.ext.shape)
+                micro = (f - self.M[i].reshape((self.m,) + (1,) * self.dim) * U[i][None]) / self.eps
+                for a in range(self.dim):
+                    self._g(U, a)[i] = face_mean(micro, 1 + a, True)
+        return U
+
+    # ------------------------------------------------------------------ local quantities
+    def _gradients_at_faces(self, rho: np.ndarray, a: int) -> np.ndarray:
+        """``∇ρ`` at the faces of axis ``a``: ``(ns, d, *ext)`` (compact along ``a``, averaged across)."""
+        out = np.empty((rho.shape[0], self.dim, *rho.shape[1:]))
+        for b in range(self.dim):
+            if b == a:
+                out[:, b] = face_difference(rho, 1 + a, True) / self.h[a]
+            else:
+                centred = (np.roll(rho, -1, axis=1 + b) - np.roll(rho, 1, axis=1 + b)) / (2 * self.h[b])
+                out[:, b] = face_mean(centred, 1 + a, True)
+        return out
+
+    def _leading(self, i: int, rho_face: np.ndarray) -> np.ndarray | float | None:
+        """The relaxation rate ``σ_i`` at the faces (array or float), or None for a kernel."""
+        rate = self._rate[i]
+        if rate is None:
+            return None
+        constant = self._constant_rate[i]
+        if constant is not None:
+            return constant
+        value = rate(rho_face, None, pair=False)[0]
+        return float(value.flat[0]) if not rate.uses_state else value
+
+    def _matrix0(self, i: int, rho_face: np.ndarray) -> np.ndarray:
+        """``𝒯_i^0`` as ``(m, m)`` or ``(m, m, *ext)``."""
+        if self._kernel0[i] is not None:
+            return self._kernel0[i]  # type: ignore[return-value]
+        table = self._kernel0_expr[i](rho_face, None, pair=True)  # type: ignore[misc]
+        w = self.nodal.weights
+        wb = w.reshape((1, self.m) + (1,) * self.dim)
+        diag = np.einsum("k,kl...->l...", w, table)
+        out = table * wb
+        idx = np.arange(self.m)
+        out[idx, idx] -= diag
+        return out
+
+    def _bias_matrix(self, i: int, rho_face: np.ndarray, grads: np.ndarray) -> _Turning | None:
+        """``𝒯_i^1`` at the faces (:func:`crossdiff.kinetic.turning_matrix` of the bias kernel)."""
+        f = self._bias[i]
+        if f is None:
+            return None
+        w = self.nodal.weights
+        if f.star_only:
+            return _Turning(w, star=np.asarray(f(rho_face, grads, pair=False, star=True)))
+        table = f(rho_face, grads, pair=True)
+        out = table * w.reshape((1, self.m) + (1,) * self.dim)
+        diag = np.einsum("k,kl...->l...", w, table)
+        idx = np.arange(self.m)
+        out[idx, idx] -= diag
+        return _Turning(w, matrix=out)
+
+    def _face_state(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._faces(rho, a)[:2]
+
+    def _faces(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray, list[_Turning | None]]:
+        """Face densities, gradients and bias matrices on axis ``a``, cached for the last
+        densities (a stage's solve and its explicit part see the same ones)."""
+        cached = self._cache.get(a)
+        if cached is not None and cached[0].shape == rho.shape and np.array_equal(cached[0], rho):
+            return cached[1]
+        rho_face, grads = face_mean(rho, 1 + a, True), self._gradients_at_faces(rho, a)
+        biases = [self._bias_matrix(i, rho_face, grads) for i in range(self.n_species)]
+        value = (rho_face, grads, biases)
+        self._cache[a] = (np.array(rho, copy=True), value)
+        return value
+
+    def _forcing(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, list[_Turning | None], np.ndarray]:
+        """Per species at the faces of axis ``a``: the stiff forcing
+        ``F = −ε^{p−1} v·∇(Mρ) + ε^{b−1} ρ_face 𝒯^1 M`` ``(ns, m, *ext)``, the bias matrices,
+        and the face densities."""
+        eps, m, d = self.eps, self.m, self.dim
+        rho_face, grads, cached = self._faces(rho, a)
+        nodes = self.nodal.nodes
+        pad = (1,) * d
+        out = np.empty((self.n_species, m, *rho.shape[1:]))
+        biases: list[_Turning | None] = []
+        for i in range(self.n_species):
+            vgrad = sum(nodes[:, b].reshape((m,) + pad) * grads[i, b][None] for b in range(d))  # (m, *ext)
+            out[i] = -(eps ** (self.p[i] - 1)) * self.M[i].reshape((m,) + pad) * vgrad
+            A1 = cached[i]
+            biases.append(A1)
+            if A1 is not None:
+                a1m = A1.apply_vector(self.M[i])  # 𝒯^1 M, (m, *ext)
+                drift = np.einsum("k,k...->...", self.nodal.weights * nodes[:, a], a1m)  # ⟨v_a 𝒯^1 M⟩
+                slopes = limited_slopes(rho[i], a, True, self.limiter)
+                east = rho[i] + 0.5 * slopes
+                west = rho[i] - 0.5 * slopes
+                left = np.roll(east, 1, axis=a)  # from cell j−1 at face j
+                upwind = np.where(drift >= 0, left, west)
+                out[i] += eps ** (self.b[i] - 1) * upwind[None] * a1m
+        return out, biases, rho_face
+
+    # ------------------------------------------------------------------ SemiDiscrete
+    def prepare(self, t: float, U: np.ndarray) -> None:
+        """Penalisation ``μ_i``: the largest limit diffusion of species ``i`` (``p_i = 1``),
+        weighted by ``exp(−ε²/h)`` (Boscarino, Pareschi & Russo 2013) so that it vanishes in the
+        kinetic regime."""
+        rho = U[: self.n_species]
+        self._mu = self._penalisation(rho)
+
+    def _diffusion(self, i: int, rho: np.ndarray) -> float:
+        """Largest limit diffusion ``D = ⟨v_a (−𝒯^0)^{-1} v_a M⟩`` of species ``i`` over the cells."""
+        nodes, w = self.nodal.nodes, self.nodal.weights
+        second = np.array([w @ (nodes[:, a] ** 2 * self.M[i]) for a in range(self.dim)])
+        rate = self._leading(i, rho)
+        if rate is not None:
+            sigma = float(np.min(rate)) if isinstance(rate, np.ndarray) else rate
+            return float(np.max(second)) / sigma if sigma > 0 else 0.0
+        A0 = self._matrix0(i, rho)
+        mats = [A0] if A0.ndim == 2 else [A0[(slice(None), slice(None), *j)] for j in np.ndindex(*A0.shape[2:])]
+        best = 0.0
+        for mat in mats[:: max(1, len(mats) // 64)]:
+            pinv = np.linalg.pinv(mat)
+            for a in range(self.dim):
+                chi = pinv @ (nodes[:, a] * self.M[i])
+                chi -= self.M[i] * (w @ chi)
+                best = max(best, float(-(w @ (nodes[:, a] * chi))))
+        return best
+
+    def _penalisation(self, rho: np.ndarray) -> np.ndarray:
+        weight = math.exp(-(self.eps**2) / min(self.h))
+        return np.array([weight * self._diffusion(i, rho) if self.p[i] == 1 else 0.0 for i in range(self.n_species)])
+
+    def _laplacian(self, rho: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(rho)
+        for a in range(self.dim):
+            out += (np.roll(rho, -1, axis=1 + a) - 2 * rho + np.roll(rho, 1, axis=1 + a)) / self.h[a] ** 2
+        return out
+
+    def _reaction(self, rho: np.ndarray, face: bool, a: int = 0) -> np.ndarray | None:
+        """``G_i(v_k)`` at the centres (or the faces of axis ``a``): ``(ns, m, *ext)``, or None."""
+        if all(f is None for f in self._interaction):
+            return None
+        state = face_mean(rho, 1 + a, True) if face else rho
+        out = np.zeros((self.n_species, self.m, *rho.shape[1:]))
+        for i, f in enumerate(self._interaction):
+            if f is not None:
+                out[i] = f(state, None, pair=False)
+        return out
+
+    def _project(self, h: np.ndarray) -> np.ndarray:
+        """``(I − Π) h`` for ``h`` of shape ``(ns, m, *ext)``."""
+        mean = _moment(self.nodal.weights, h)  # (ns, *ext)
+        return h - self.M.reshape(self.M.shape + (1,) * self.dim) * mean[:, None]
+
+    def explicit(self, t: float, U: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.counters.nfev += 1
+        eps, m, d = self.eps, self.m, self.dim
+        ns = self.n_species
+        nodes, w = self.nodal.nodes, self.nodal.weights
+        if out is None:
+            out = np.empty_like(U)
+        rho = np.ascontiguousarray(U[: self.n_species])
+        # macro: −∇·⟨v g⟩ − μΔρ + ⟨G⟩
+        drho = -self._mu.reshape((ns,) + (1,) * d) * self._laplacian(rho)
+        for a in range(d):
+            flux = _moment(w * nodes[:, a], self._g(U, a))
+            drho -= divergence(flux, 1 + a, True, self.h[a])
+        G = self._reaction(rho, face=False)
+        if G is not None:
+            drho += _moment(w, G)
+        out[: self.n_species] = drho
+        # micro: −(1/ε)(I − Π)(v·∇g) + ε^{b−p−1} 𝒯^1 g + (1/ε)(I − Π) G
+        for a in range(d):
+            g = np.ascontiguousarray(self._g(U, a))  # (ns, m, *ext)
+            transport = np.zeros_like(g)
+            for bax in range(d):
+                gv = g.reshape(ns * m, *g.shape[2:])
+                tv = transport.reshape(gv.shape)
+                uview, oview = axis_view(gv, bax + 1), axis_view(tv, bax + 1)
+                pre = uview.shape[0]
+                speed = np.broadcast_to(nodes[:, bax][None, :, None], (ns, m, pre // (ns * m))).reshape(pre, 1, 1)
+                upwind_divergence(
+                    uview,
+                    np.ascontiguousarray(speed),
+                    self.h[bax],
+                    oview,
+                    limiter=self.limiter,
+                    boundary=BoundaryKind.PERIODIC,
+                    scale=1.0,
+                )
+            dg = self._project(transport) / eps
+            if any(f is not None for f in self._bias):
+                biases = self._faces(rho, a)[2]
+                for i in range(ns):
+                    A1 = biases[i]
+                    if A1 is not None:
+                        dg[i] += eps ** (self.b[i] - self.p[i] - 1) * A1.apply(g[i])
+            Gf = self._reaction(rho, face=True, a=a)
+            if Gf is not None:
+                dg += self._project(Gf) / eps
+            self._g(out, a)[:] = dg
+        return out
+
+    def implicit(self, U: np.ndarray) -> np.ndarray:
+        """The implicit part: ``μΔρ`` and ``ε^{−p−1}[𝒯^0 g + F(ρ)]`` (see the module docstring)."""
+        eps, d = self.eps, self.dim
+        out = np.empty_like(U)
+        rho = np.ascontiguousarray(U[: self.n_species])
+        out[: self.n_species] = self._mu.reshape((-1,) + (1,) * d) * self._laplacian(rho)
+        for a in range(d):
+            F, _, rho_face = self._forcing(rho, a)
+            g = self._g(U, a)
+            res = np.empty_like(F)
+            for i in range(self.n_species):
+                res[i] = self._apply0(i, rho_face, g[i]) + F[i]
+                res[i] *= eps ** (-self.p[i] - 1.0)
+            self._g(out, a)[:] = res
+        return out
+
+    def _apply0(self, i: int, rho_face: np.ndarray, g: np.ndarray) -> np.ndarray:
+        rate = self._leading(i, rho_face)
+        if rate is not None:
+            return -rate * (
+                g - self.M[i].reshape((self.m,) + (1,) * self.dim) * np.einsum("k,k...->...", self.nodal.weights, g)
+            )
+        A0 = self._matrix0(i, rho_face)
+        return np.einsum("kl...,l...->k...", A0, g) if A0.ndim > 2 else np.tensordot(A0, g, axes=1)
+
+    def solve_implicit(self, B: np.ndarray, gamma_dt: float) -> np.ndarray:
+        """``ρ = (I − γΔt μΔ)^{-1} B_ρ`` spectrally, then per face
+        ``(ε^{p+1} I − γΔt 𝒯̃^0) g = ε^{p+1} B_g + γΔt F(ρ)``, with ``𝒯̃^0 = 𝒯^0 − κ M wᵀ``
+        (the same on mean-free ``g``, invertible)."""
+        self.counters.n_implicit_solves += 1
+        eps, m, d = self.eps, self.m, self.dim
+        X = np.empty_like(B)
+        scales = np.repeat((gamma_dt * self._mu)[:, None], d, axis=1)
+        rho = self.spectral.solve_diagonal(np.ascontiguousarray(B[: self.n_species]), scales)
+        X[: self.n_species] = rho
+        pad = (1,) * d
+        w = self.nodal.weights
+        for a in range(d):
+            F, _, rho_face = self._forcing(rho, a)
+            Bg = self._g(B, a)
+            for i in range(self.n_species):
+                e = eps ** (self.p[i] + 1.0)
+                rhs = e * Bg[i] + gamma_dt * F[i]
+                rate = self._leading(i, rho_face)
+                if rate is not None:  # 𝒯̃^0 = −σ I
+                    self._g(X, a)[i] = rhs / (e + gamma_dt * rate)
+                    continue
+                A0 = self._matrix0(i, rho_face)
+                kappa = float(np.max(np.abs(A0)))
+                deflate = kappa * np.outer(self.M[i], w)
+                if A0.ndim == 2:
+                    mat = e * np.eye(m) - gamma_dt * (A0 - deflate)
+                    sol = np.linalg.solve(mat, rhs.reshape(m, -1))
+                else:
+                    mats = e * np.eye(m)[..., None] - gamma_dt * (A0.reshape(m, m, -1) - deflate[..., None])
+                    sol = np.linalg.solve(np.moveaxis(mats, -1, 0), np.moveaxis(rhs.reshape(m, -1), -1, 0)[..., None])
+                    sol = np.moveaxis(sol[..., 0], 0, -1)
+                self._g(X, a)[i] = sol.reshape((m,) + rhs.shape[1:])
+        del pad
+        return X
+
+    def constrain(self, t: float, U: np.ndarray) -> np.ndarray:
+        return U
+
+    def rhs(self, t: float, U: np.ndarray) -> np.ndarray:
+        return self.explicit(t, U) + self.implicit(U)
+
+    def imex_step_limit(self, t: float, U: np.ndarray) -> float:
+        """Stability of the explicit part next to the implicit one (docs/kinetic.md, "Step").
+
+        Per species, with the micro transport rate ``a = Σ_b max|v_b| / (ε h_b)``, the relaxation
+        rate ``λ = σ/ε^{p+1}`` and the limit diffusion ``D``: where the relaxation dominates
+        (``λ ≥ 5a``, the diffusive regime) only the explicit remainder ``(D − μ)Δ`` of the
+        penalised diffusion bounds the step, ``h²/(2d(D − μ))`` (infinite as ε → 0, where
+        ``μ → D``); otherwise ``max(1/a, 0.8 h²/(d D))`` (the transport CFL of the kinetic regime,
+        the parabolic bound of the intermediate one). The constants are those of the measured
+        amplification factors of ARS(4,4,3) on the two-velocity model (docs/kinetic.md). In the
+        limit also the bias drift ``ε^{b−1}|⟨v 𝒯^1 M⟩|/σ`` (the taxis CFL of the macroscopic
+        solver).
+        """
+        eps, d = self.eps, self.dim
+        nodes = self.nodal.nodes
+        rho = U[: self.n_species]
+        a_rate = sum(float(np.max(np.abs(nodes[:, b]))) / (eps * self.h[b]) for b in range(d))
+        h2 = min(self.h) ** 2
+        limit = math.inf
+        for i in range(self.n_species):
+            lam = self._gap(i, rho) / eps ** (self.p[i] + 1.0)
+            diffusion = self._diffusion(i, rho) if self.p[i] == 1 else 0.0
+            if lam >= 5 * a_rate:
+                excess = diffusion - self._mu[i]
+                if excess > 0:
+                    limit = min(limit, h2 / (2 * d * excess))
+            else:
+                limit = min(limit, max(1.0 / a_rate, 0.8 * h2 / (d * diffusion) if diffusion > 0 else 0.0))
+            if self._bias[i] is not None:
+                sigma = self._gap(i, rho)
+                for a in range(d):
+                    A1 = self._faces(rho, a)[2][i]
+                    if A1 is None:
+                        continue
+                    a1m = A1.apply_vector(self.M[i])
+                    drift = np.abs(np.einsum("k,k...->...", self.nodal.weights * nodes[:, a], a1m))
+                    speed = float(np.max(drift)) * eps ** (self.b[i] - 1) / sigma if sigma > 0 else 0.0
+                    if speed > 0:
+                        limit = min(limit, self.h[a] / (d * speed))
+        return limit
+
+    def _gap(self, i: int, rho: np.ndarray) -> float:
+        """The smallest relaxation rate of ``𝒯_i^0`` (``σ``, or the spectral gap of the matrix)."""
+        rate = self._leading(i, face_mean(rho, 1, True))
+        if rate is not None:
+            return float(np.min(rate))
+        A0 = self._matrix0(i, rho)
+        mat = A0 if A0.ndim == 2 else A0.reshape(self.m, self.m, -1)[:, :, 0]
+        ev = np.sort(np.abs(np.linalg.eigvals(mat).real))
+        return float(ev[1]) if len(ev) > 1 else float(ev[0])
+
+    def explicit_step_limit(self, t: float, U: np.ndarray) -> float:
+        eps = self.eps
+        rate = sum(float(np.max(np.abs(self.nodal.nodes[:, b]))) / (eps * self.h[b]) for b in range(self.dim))
+        sig = max(self._gap(i, U[: self.n_species]) / eps ** (self.p[i] + 1.0) for i in range(self.n_species))
+        return 1.0 / (rate + sig)
+
+    def describe(self) -> str:
+        return f"kinetic micro-macro AP scheme, eps = {self.eps:g}, {self.m} velocities, grid {self.grid.describe()}"

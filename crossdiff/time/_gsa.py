@@ -1,0 +1,236 @@
+"""A globally stiffly accurate IMEX Runge–Kutta stepper (ARS(4,4,3)) for asymptotic-preserving schemes.
+
+The additive Runge–Kutta pairs of :class:`~crossdiff.time.IMEX` share one weight vector ``b``
+between the explicit and the implicit part and advance with ``U + Δt Σ b_j (E_j + L_j)``. For
+kinetic equations in the diffusive scaling the explicit part holds terms of size ``1/ε`` (the
+transport of the micro part), so that combination is not a discretisation of the limit unless
+the new state *is* the last stage, whose micro part the stiff implicit solve has just projected
+onto the local equilibrium. Schemes with that property are *globally stiffly accurate* (GSA):
+the last rows of both tableaux are their weights, and ``U^{n+1} = U_s``. Boscarino, Pareschi
+& Russo, SIAM J. Sci. Comput. 35 (2013) A22–A51, show that GSA IMEX schemes of type CK whose
+implicit part has a zero first column (no ``L U^n``, which a stiff relaxation evaluates only to
+round-off over ``ε²``) are asymptotic-preserving in the diffusive limit.
+
+:data:`ARS443` is the four-stage, third-order L-stable scheme of Ascher, Ruuth & Spiteri,
+Appl. Numer. Math. 25 (1997) 151–167, §2.8, with both tableaux padded to five stages (the
+explicit first stage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..validation import positive_number
+from ._controllers import Controller, FixedStep, IController, resolve_tolerances
+from ._steppers import STEPPERS, Stepper, StepResult
+
+__all__ = ["GSATableau", "ARS443", "GSAIMEX"]
+
+
+@dataclass(frozen=True)
+class GSATableau:
+    """A globally stiffly accurate IMEX Runge–Kutta scheme (both tableaux ``s × s``).
+
+    The implicit tableau has a zero first row and column and a constant diagonal ``γ`` after it;
+    the explicit one is strictly lower triangular; the row sums agree (``c``), ``c_s = 1``.
+    The weights are the last rows, so the new state is the last stage. Checked on construction.
+    """
+
+    name: str
+    explicit: np.ndarray
+    implicit: np.ndarray
+    order: int
+    reference: str = ""
+    c: np.ndarray = field(init=False)
+    gamma: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        a_e, a_i = np.asarray(self.explicit, float), np.asarray(self.implicit, float)
+        s = a_e.shape[0]
+        if a_e.shape != (s, s) or a_i.shape != (s, s):
+            raise ValueError(f"{self.name}: tableaux must be square and of one size")
+        if np.any(np.triu(a_e) != 0):
+            raise ValueError(f"{self.name}: explicit tableau must be strictly lower triangular")
+        if np.any(np.triu(a_i, 1) != 0) or np.any(a_i[:, 0] != 0):
+            raise ValueError(f"{self.name}: implicit tableau must be lower triangular with a zero first column")
+        diag = np.diag(a_i)[1:]
+        if np.ptp(diag) > 1e-12 or diag[0] <= 0:
+            raise ValueError(f"{self.name}: implicit diagonal must be a constant γ > 0")
+        c = a_e.sum(axis=1)
+        if np.max(np.abs(c - a_i.sum(axis=1))) > 1e-12 or abs(c[-1] - 1) > 1e-12:
+            raise ValueError(f"{self.name}: row sums must agree and end at c_s = 1")
+        object.__setattr__(self, "explicit", a_e)
+        object.__setattr__(self, "implicit", a_i)
+        object.__setattr__(self, "c", c)
+        object.__setattr__(self, "gamma", float(diag[0]))
+
+    @property
+    def stages(self) -> int:
+        return self.explicit.shape[0]
+
+    def stability_function(self, z: np.ndarray) -> np.ndarray:
+        """``R(z)`` of the explicit part alone (the last stage, ``z = Δt λ``)."""
+        z = np.asarray(z, dtype=complex)
+        a = self.explicit
+        stages: list[np.ndarray] = [np.ones_like(z)]
+        for i in range(1, self.stages):
+            stages.append(1 + z * sum(a[i, j] * stages[j] for j in range(i)))
+        # GSA: the new state is the last stage
+        return stages[-1]
+
+
+#: ARS(4,4,3): Ascher, Ruuth & Spiteri, Appl. Numer. Math. 25 (1997) 151–167, §2.8 — third
+#: order, L-stable implicit part (γ = 1/2), globally stiffly accurate.
+ARS443 = GSATableau(
+    name="ARS(4,4,3)",
+    explicit=np.array(
+        [
+            [0, 0, 0, 0, 0],
+            [1 / 2, 0, 0, 0, 0],
+            [11 / 18, 1 / 18, 0, 0, 0],
+            [5 / 6, -5 / 6, 1 / 2, 0, 0],
+            [1 / 4, 7 / 4, 3 / 4, -7 / 4, 0],
+        ]
+    ),
+    implicit=np.array(
+        [
+            [0, 0, 0, 0, 0],
+            [0, 1 / 2, 0, 0, 0],
+            [0, 1 / 6, 1 / 2, 0, 0],
+            [0, -1 / 2, 1 / 2, 1 / 2, 0],
+            [0, 3 / 2, -3 / 2, 1 / 2, 1 / 2],
+        ]
+    ),
+    order=3,
+    reference="Ascher, Ruuth & Spiteri, Appl. Numer. Math. 25 (1997) 151-167",
+)
+
+
+class GSAIMEX(Stepper):
+    """Globally stiffly accurate IMEX Runge–Kutta stepper (default :data:`ARS443`), for
+    asymptotic-preserving kinetic discretisations.
+
+    Stage ``i`` solves ``(I − γΔt L) U_i = U + Δt Σ_{j<i} (a^E_ij E(U_j) + a^I_ij L U_j)`` with
+    :meth:`~crossdiff.time.SemiDiscrete.solve_implicit`; the new state is the last stage. ``L U^n``
+    is never used (zero first implicit column). The implicit part may be nonlinear where the
+    system's :meth:`solve_implicit` solves it exactly (e.g. block-triangular: densities first,
+    then the micro part given the densities).
+
+    Steps are at most ``cfl ×`` the system's explicit stability limit
+    (:meth:`~crossdiff.time.SemiDiscrete.imex_step_limit`) and ``dt_max``. Error control: the
+    stiff components of an AP system (the micro part) have no meaningful embedded estimate, so
+    only the components a system lists in its optional boolean array ``error_components`` (the
+    densities of a kinetic system) are controlled, against the second-order midpoint solution
+    ``U + Δt (E_2 + L_2)`` of the second stage (``c_2 = 1/2``) by
+    :class:`~crossdiff.time.IController` with ``rtol, atol``. Without that attribute there is
+    no estimate and the steps are the stability limit.
+
+    Parameters
+    ----------
+    rtol, atol : float, optional
+        Tolerances of the error control (defaults as :class:`~crossdiff.time.IMEX`:
+        ``rtol = 0.5/N²``, ``atol = rtol/100``, also the tolerance of round-off negatives).
+    cfl : float
+        Multiple of the stability limit (default 0.5).
+    dt : float, optional
+        Fixed step (no limit, no error control).
+    dt_max : float, optional
+        Largest step.
+    """
+
+    order = 3
+    error_order = 2
+    work_states = 13
+
+    def __init__(
+        self,
+        rtol: float | None = None,
+        atol: float | None = None,
+        cfl: float = 0.5,
+        dt: float | None = None,
+        dt_max: float | None = None,
+        tableau: GSATableau = ARS443,
+    ):
+        self.rtol = None if rtol is None else positive_number(rtol, "rtol")
+        self.atol = None if atol is None else positive_number(atol, "atol")
+        self.cfl = positive_number(cfl, "cfl")
+        self.dt = None if dt is None else positive_number(dt, "dt")
+        self.dt_max = None if dt_max is None else positive_number(dt_max, "dt_max")
+        if not isinstance(tableau, GSATableau):
+            raise InputError(f"tableau must be a GSATableau, got {type(tableau).__name__}")
+        self.tableau = tableau
+        self.order = tableau.order
+        self.name = f"GSA-IMEX {tableau.name}"
+
+    def describe(self) -> str:
+        if self.dt:
+            return f"{self.name} (dt={self.dt:g})"
+        if self.rtol is not None:
+            cap = f", rtol={self.rtol:g}" + (f", dt_max={self.dt_max:g}" if self.dt_max else "")
+            return f"{self.name} (cfl={self.cfl:g}{cap})"
+        cap = f", dt_max={self.dt_max:g}" if self.dt_max else ""
+        return f"{self.name} (cfl={self.cfl:g}{cap})"
+
+    def settings(self) -> tuple[str, dict[str, Any]] | None:
+        if self.tableau is not ARS443:
+            return None
+        options: dict[str, Any] = {"rtol": self.rtol, "atol": self.atol, "cfl": self.cfl}
+        if self.dt is not None:
+            options["dt"] = self.dt
+        if self.dt_max is not None:
+            options["dt_max"] = self.dt_max
+        return "ars443", options
+
+    def controller(self) -> Controller:
+        if self.dt is not None:
+            return FixedStep(self.dt, clip_tolerance=resolve_tolerances(self.rtol, self.atol, None)[1])
+        return IController(self.rtol, self.atol)
+
+    def initial_step(self, system, t, U):
+        """The forward-Euler limit of the whole right-hand side (for a kinetic system the
+        relaxation time ``ε^{p+1}/σ``): the first steps resolve an initial layer of the stiff
+        part, then grow geometrically (no error estimate) up to :meth:`step_limit`."""
+        first = max(min(system.explicit_step_limit(t, U), self.step_limit(system, t, U)), 1e-9 * max(1.0, abs(t)))
+        return first if np.isfinite(first) else None
+
+    def step_limit(self, system, t, U):
+        limit = self.cfl * system.imex_step_limit(t, U)
+        return min(limit, self.dt_max) if self.dt_max else limit
+
+    def step(self, system, t, U, dt, state):
+        tab = self.tableau
+        s, g = tab.stages, tab.gamma
+        a_e, a_i = tab.explicit, tab.implicit
+        E: list[np.ndarray | None] = [None] * s
+        L: list[np.ndarray | None] = [None] * s
+        stage = U
+        for i in range(s):
+            ti = t + tab.c[i] * dt
+            if i > 0:
+                rhs = U.copy()
+                for j in range(i):
+                    if a_e[i, j]:
+                        rhs += (dt * a_e[i, j]) * E[j]
+                    if a_i[i, j]:
+                        rhs += (dt * a_i[i, j]) * L[j]
+                stage = system.solve_implicit(rhs, g * dt)
+                system.constrain(ti, stage)
+                L[i] = (stage - rhs) / (g * dt)
+            if i < s - 1:  # the last stage is the new state; its explicit part has weight 0
+                E[i] = system.explicit(ti, stage)
+        U_new = np.array(stage, copy=True)
+        controlled = getattr(system, "error_components", None)
+        if controlled is None:
+            return StepResult(U_new)
+        error = np.zeros_like(U_new)
+        c = np.asarray(controlled, dtype=bool)
+        # the midpoint rule on stage 1 (c = 1/2): a second-order solution from the same stages
+        error[c] = U_new[c] - (U[c] + dt * (E[1][c] + L[1][c]))  # type: ignore[index]
+        return StepResult(U_new, error)
+
+
+STEPPERS.register("ars443", GSAIMEX, "3rd-order globally stiffly accurate IMEX ARS(4,4,3) (kinetic, AP)")
