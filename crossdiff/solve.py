@@ -9,7 +9,7 @@ import math
 import os
 import shutil
 import time as _time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -562,38 +562,95 @@ def solve(
     every = positive_number(
         save_every if save_every is not None else (model.defaults.save_every or t_end / 20), "save interval"
     )
-    stepper = stepper_from_name(stepper) if isinstance(stepper, str) else (stepper if stepper is not None else IMEX())
+    stepper = _stepper_arg(stepper, IMEX)
+    system = Discretisation(model, grid, limiter=limiter)
+    t0, U0 = _initial_state(system, initial, seed, path, resume, t_end)
+    return _run(
+        system,
+        stepper,
+        t0,
+        U0,
+        t_end,
+        every,
+        wall0,
+        path=path,
+        resume=resume,
+        keep_frames=keep_frames,
+        monitor=monitor,
+        progress=progress,
+        observers=observers,
+        throw=throw,
+        attrs={"limiter": limiter},
+    )
+
+
+def _stepper_arg(stepper: Stepper | str | None, default: Callable[[], Stepper]) -> Stepper:
+    """The stepper of ``solve``: a registered name, an object, or ``default()``."""
+    stepper = (
+        stepper_from_name(stepper) if isinstance(stepper, str) else (stepper if stepper is not None else default())
+    )
     if not isinstance(stepper, Stepper):
         raise InputError(f"stepper must be a crossdiff Stepper, got {type(stepper).__name__}")
+    return stepper
+
+
+def _run(
+    system: SemiDiscrete,
+    stepper: Stepper,
+    t0: float,
+    U0: np.ndarray,
+    t_end: float,
+    every: float,
+    wall0: float,
+    *,
+    path: Path | None,
+    resume: bool,
+    keep_frames: bool | None,
+    monitor: Monitor | None,
+    progress: bool,
+    observers: Sequence[Observer],
+    throw: bool,
+    attrs: Mapping[str, object],
+    save_extras: bool = False,
+    kinetic: dict | None = None,
+) -> Solution:
+    """What every run does once its system and initial state are built, whatever the scale:
+    resolve the stepper on the system, check resources, write frames (:class:`FrameWriter`),
+    record, monitor, integrate (:func:`~crossdiff.time.integrate`) and wrap the
+    :class:`Solution`. ``save_extras`` writes and keeps the system's extras (distributions)."""
     if monitor is not None and not isinstance(monitor, Monitor):
         raise InputError(f"monitor must be a crossdiff Monitor, got {type(monitor).__name__}")
-    system = Discretisation(model, grid, limiter=limiter)
     stepper = stepper.bind(system)
     settings = stepper.settings()
     run_attrs = {
-        "limiter": limiter,
+        **attrs,
         "save_every": every,
         "stepper_name": settings[0] if settings else "",
         "stepper_options": json.dumps(settings[1] if settings else {}),
     }
-    writer = FrameWriter(path, system.layout, stepper.describe(), append=resume, attrs=run_attrs) if path else None
-    t0, U0 = _initial_state(system, initial, seed, path, resume, t_end)
     keep = (path is None) if keep_frames is None else bool(keep_frames)
     check_resources(system, stepper, U0, int(math.floor((t_end - t0) / every)) + 2, keep, path)
+    writer = (
+        FrameWriter(path, system.layout, stepper.describe(), append=resume, attrs=run_attrs, extras=save_extras)
+        if path
+        else None
+    )
     recorder = Recorder(keep_frames=keep)
-    extra = list(observers)
-    observers = [recorder, monitor if monitor is not None else Monitor()]
+    kept_f = _KeepDistributions() if save_extras and keep else None
+    obs: list[Observer] = [recorder, monitor if monitor is not None else Monitor()]
     if writer is not None:
-        observers.insert(1, writer)
+        obs.insert(1, writer)
     if progress:
-        observers.insert(1, ProgressBar(t_end))
-    observers.extend(extra)
+        obs.insert(1, ProgressBar(t_end))
+    if kept_f is not None:
+        obs.append(kept_f)
+    obs.extend(observers)
     setup = _time.perf_counter() - wall0
-    run = integrate(system, stepper, U0, (t0, t_end), save=SaveAt(every, initial=not resume), observers=observers)
+    run = integrate(system, stepper, U0, (t0, t_end), save=SaveAt(every, initial=not resume), observers=obs)
     run.stats.wall_setup = setup
     solution = Solution(
-        model,
-        grid,
+        system.model,  # type: ignore[attr-defined]
+        system.grid,  # type: ignore[attr-defined]
         system.layout,
         np.array(recorder.times),
         recorder.stacked(),
@@ -605,6 +662,8 @@ def solve(
         run.stats,
         stepper.describe(),
         path,
+        f=kept_f.stacked() if kept_f is not None else None,
+        kinetic=kinetic,
     )
     if run.report is not None and throw:
         err = NumericalError(str(run.report), run.report)
@@ -693,28 +752,8 @@ def _solve_kinetic(
     every = positive_number(
         save_every if save_every is not None else (defaults.save_every or t_end / 20), "save interval"
     )
-    stepper = (
-        stepper_from_name(stepper) if isinstance(stepper, str) else (stepper if stepper is not None else GSAIMEX())
-    )
-    if not isinstance(stepper, Stepper):
-        raise InputError(f"stepper must be a crossdiff Stepper, got {type(stepper).__name__}")
-    if monitor is not None and not isinstance(monitor, Monitor):
-        raise InputError(f"monitor must be a crossdiff Monitor, got {type(monitor).__name__}")
+    stepper = _stepper_arg(stepper, GSAIMEX)
     system = KineticDiscretisation(model, grid, eps, velocities=velocities, limiter=limiter)
-    stepper = stepper.bind(system)
-    settings = stepper.settings()
-    run_attrs = {
-        "limiter": limiter,
-        "save_every": every,
-        "stepper_name": settings[0] if settings else "",
-        "stepper_options": json.dumps(settings[1] if settings else {}),
-        "velocity_resolution": system.velocities,
-    }
-    writer = (
-        FrameWriter(path, system.layout, stepper.describe(), append=resume, attrs=run_attrs, extras=bool(save_f))
-        if path
-        else None
-    )
     names = model.species_names
     if resume and path is not None:
         t0, rho, _ = last_frame(path)
@@ -738,37 +777,23 @@ def _solve_kinetic(
         frame = {n: rho0[i] for i, n in enumerate(names)}
         frame.update(distributions)
         U0 = system.initial_state(frame)  # type: ignore[arg-type]
-    keep = (path is None) if keep_frames is None else bool(keep_frames)
-    check_resources(system, stepper, U0, int(math.floor((t_end - t0) / every)) + 2, keep, path)
-    recorder = Recorder(keep_frames=keep)
-    kept_f = _KeepDistributions() if save_f and keep else None
-    extra = list(observers)
-    obs: list[Observer] = [recorder, monitor if monitor is not None else Monitor()]
-    if writer is not None:
-        obs.insert(1, writer)
-    if progress:
-        obs.insert(1, ProgressBar(t_end))
-    if kept_f is not None:
-        obs.append(kept_f)
-    obs.extend(extra)
-    setup = _time.perf_counter() - wall0
-    run = integrate(system, stepper, U0, (t0, t_end), save=SaveAt(every, initial=not resume), observers=obs)
-    run.stats.wall_setup = setup
-    solution = Solution(
-        model,
-        grid,
-        system.layout,
-        np.array(recorder.times),
-        recorder.stacked(),
-        system.fields(run.U),
-        run.U,
-        run.t,
-        run.status,
-        run.report,
-        run.stats,
-        stepper.describe(),
-        path,
-        f=kept_f.stacked() if kept_f is not None else None,
+    return _run(
+        system,
+        stepper,
+        t0,
+        U0,
+        t_end,
+        every,
+        wall0,
+        path=path,
+        resume=resume,
+        keep_frames=keep_frames,
+        monitor=monitor,
+        progress=progress,
+        observers=observers,
+        throw=throw,
+        attrs={"limiter": limiter, "velocity_resolution": system.velocities},
+        save_extras=bool(save_f),
         kinetic={
             "eps": eps,
             "velocities": system.m,
@@ -776,11 +801,6 @@ def _solve_kinetic(
             "weights": system.nodal.weights.tolist(),
         },
     )
-    if run.report is not None and throw:
-        err = NumericalError(str(run.report), run.report)
-        err.solution = solution  # type: ignore[attr-defined]
-        raise err
-    return solution
 
 
 class _KeepDistributions(Observer):
