@@ -22,6 +22,18 @@ def apply_sets(model, sets: list[str] | None):
     return model.with_settings(sets or [])
 
 
+def parse_initial(items: list[str] | None, model) -> dict[str, str]:
+    """``--initial species=EXPRESSION`` options as a mapping, each species checked on ``model``."""
+    initial = {}
+    for item in items or []:
+        if "=" not in item:
+            raise InputError(f"--initial expects species=EXPRESSION, got {item!r}")
+        key, value = (p.strip() for p in item.split("=", 1))
+        model.index(key)
+        initial[key] = value
+    return initial
+
+
 def positive_float(text: str) -> float:
     """argparse type: a finite positive number.
 

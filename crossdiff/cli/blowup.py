@@ -9,7 +9,7 @@ import sys
 
 from ..errors import InputError
 from ..grid import parse_cells
-from ._common import apply_sets, load_model_arg, positive_float
+from ._common import apply_sets, load_model_arg, parse_initial, positive_float
 
 
 def _grids(text: str) -> list[tuple[int, ...]]:
@@ -23,13 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import blowup_study
 
     model = apply_sets(load_model_arg(args.model), args.set)
-    initial = {}
-    for item in args.initial or []:
-        if "=" not in item:
-            raise InputError(f"--initial expects species=EXPRESSION, got {item!r}")
-        key, value = (p.strip() for p in item.split("=", 1))
-        model.index(key)
-        initial[key] = value
+    initial = parse_initial(args.initial, model)
     grids = [c[0] if len(c) == 1 else c for c in args.grids]
     progress = not args.json and sys.stderr.isatty()
     study = blowup_study(model, grids, t_end=args.t_end, initial=initial or None, progress=progress)

@@ -14,7 +14,7 @@ from ..grid import BOUNDARIES, parse_cells
 from ..kinetic import KineticModel
 from ..solve import default_grid, resolve_any, run_record, solve
 from ..time import STEPPERS, Monitor, stepper_from_name
-from ._common import apply_sets, load_model_arg, positive_float
+from ._common import apply_sets, load_model_arg, parse_initial, positive_float
 
 #: A fixed step that needs more steps than this is a typo (``--dt 1e-30``), not a run: refuse it
 #: instead of running for ever.
@@ -125,24 +125,17 @@ def run(args) -> int:
         for key, flag in _KINETIC_OPTIONS:
             if getattr(args, key) not in (None, False):
                 raise InputError(f"{flag} applies to kinetic models only; {args.model!r} is macroscopic")
-    if kinetic:
-        pass
-    elif args.resume:
-        if out is None:
-            raise InputError("--resume needs --out, the run file to continue")
-        model, grid, stepper, limiter, save_every = _resumed(args, out)
-    else:
-        model = apply_sets(load_model_arg(args.model), args.set)
-        cells = parse_cells(args.grid) if args.grid is not None else None
-        grid = default_grid(model, cells, args.boundary)
-        stepper = _stepper(args, args.stepper or "imex")
-        limiter, save_every = args.limiter or "mc", args.save_every
-        for item in args.initial or []:
-            if "=" not in item:
-                raise InputError(f"--initial expects species=EXPRESSION, got {item!r}")
-            key, value = (p.strip() for p in item.split("=", 1))
-            model.index(key)
-            initial[key] = value
+        if args.resume:
+            if out is None:
+                raise InputError("--resume needs --out, the run file to continue")
+            model, grid, stepper, limiter, save_every = _resumed(args, out)
+        else:
+            model = apply_sets(load_model_arg(args.model), args.set)
+            cells = parse_cells(args.grid) if args.grid is not None else None
+            grid = default_grid(model, cells, args.boundary)
+            stepper = _stepper(args, args.stepper or "imex")
+            limiter, save_every = args.limiter or "mc", args.save_every
+            initial = parse_initial(args.initial, model)
     t_end = args.t_end if args.t_end is not None else model.defaults.t_end
     if args.dt is not None and t_end / args.dt > _MAX_FIXED_STEPS:
         raise InputError(
