@@ -195,6 +195,11 @@ class Monitor(Observer):
         block = uniform_filter(u, size=3, mode="constant", cval=0.0) * 3**u.ndim
         return float(np.sum(block[peak]))
 
+    def _concentrated(self, t: float, name: str, u: np.ndarray, detail: str) -> FailureReport:
+        """The blow-up report of species ``name`` (field ``u``), placed at its peak."""
+        flat = int(np.argmax(u))
+        return FailureReport(Status.BLOWUP, t, name, self._where(flat), float(u.ravel()[flat]), detail)
+
     def _where(self, flat: int) -> tuple[float, ...]:
         return self._layout.location(flat)
 
@@ -288,14 +293,10 @@ class Monitor(Observer):
             total = float(np.sum(F[i]))
             block = self._block(F[i])
             if total > 0 and block / total > self.concentration:
-                flat = int(np.argmax(F[i]))
-                peak = float(F[i].ravel()[flat])
-                return FailureReport(
-                    Status.BLOWUP,
+                return self._concentrated(
                     t,
                     names[i],
-                    self._where(flat),
-                    peak,
+                    F[i],
                     f"{100 * block / total:.0f}% of the mass of {names[i]} is in the {3 ** F[i].ndim} cells "
                     "around the peak (finite-time concentration, unresolved by the grid)",
                 )
@@ -303,14 +304,10 @@ class Monitor(Observer):
                 continue
             spikes = self._spike_mass(F[i])
             if total > 0 and spikes / total > self.spikes:
-                flat = int(np.argmax(F[i]))
-                peak = float(F[i].ravel()[flat])
-                return FailureReport(
-                    Status.BLOWUP,
+                return self._concentrated(
                     t,
                     names[i],
-                    self._where(flat),
-                    peak,
+                    F[i],
                     f"{100 * spikes / total:.0f}% of the mass of {names[i]} is in spikes of one cell that the grid "
                     "no longer resolves (concentration into many points at once)",
                 )
