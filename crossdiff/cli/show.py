@@ -16,8 +16,13 @@ def run(args) -> int:
         print(f"reference: {model.reference}")
     print()
     print("equations:" if not latex else "equations (LaTeX):")
-    for s, eq in zip(model.species, model.equations(latex=latex)):
+    lines = model.equations(latex=latex)
+    for s, eq in zip(model.species, lines):
         print(f"  {eq}" + ("" if latex else f"    [{s.name}: {s.long_name}]"))
+    if model.flow is not None:  # the flow's equations follow the species'
+        print(f"flow ({model.flow.kind}):")
+        for eq in lines[model.n_species :]:
+            print(f"  {eq}")
     if model.definitions:
         print("\ndefinitions:")
         for key, expr in model.definitions.items():

@@ -18,6 +18,9 @@ Cell-centred finite volumes. For species ``i`` with state ``U[i]`` (cell average
   explicit remainder ``D(U) - D(U^n)`` is O(Δt): a linearly implicit IMEX splitting.
 * Taxis: ``F = a⁺ u⁻ + a⁻ u⁺`` with face velocity ``a = χ̄ δ u_j / h`` (``χ̄`` the mean of the two
   adjacent cell values) and limited linear reconstruction (:func:`upwind_flux`).
+* Advection by an incompressible flow (species with ``advected``): the same limited upwind flux
+  with the face-normal flow velocities (:func:`~crossdiff.fv.upwind_divergence`,
+  :class:`FaceVelocities`); its speeds join the taxis speeds in the step limits.
 * Quasi-stationary species (``τ = 0``): ``0 = D Δ_h u + c u + r(U)`` with ``c`` constant, solved
   exactly by :meth:`Discretisation.solve_elliptic`; ``c = 0`` gives the mean-free
   (Jäger–Luckhaus) form.
@@ -32,7 +35,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import sympy as sp
@@ -56,9 +59,18 @@ from ._kernels import axis_view, second_difference
 from ._limiters import LIMITERS
 from ._sparsity import jacobian_sparsity
 from ._spectral import SpectralLaplacian
-from ._transport import taxis_divergence
+from ._transport import BoundaryKind, taxis_divergence, upwind_divergence
 
-__all__ = ["Discretisation"]
+__all__ = ["Discretisation", "FaceVelocities"]
+
+
+class FaceVelocities(Protocol):
+    """A flow on the grid, as the upwind fluxes need it (e.g. :class:`crossdiff.flow.PrescribedFlow`)."""
+
+    def face_velocities(self, t: float) -> tuple[np.ndarray, ...]:
+        """Normal velocity on the faces of each axis ``a``: the grid shape with ``n_a + 1``
+        entries along axis ``a`` (faces ``0`` and ``n_a`` are the walls)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -118,9 +130,19 @@ class Discretisation:
         Slope limiter of the taxis reconstruction: ``"mc"`` (default), ``"gminmod"``, ``"minmod"``.
     krylov_rtol : float
         Relative tolerance of the preconditioned Krylov solves (non-constant diffusion).
+    flow : FaceVelocities, optional
+        The flow that carries the advected species; by default the model's prescribed flow
+        (:class:`crossdiff.flow.PrescribedFlow`).
     """
 
-    def __init__(self, model: Model, grid: Grid, limiter: str = "mc", krylov_rtol: float = 1e-10):
+    def __init__(
+        self,
+        model: Model,
+        grid: Grid,
+        limiter: str = "mc",
+        krylov_rtol: float = 1e-10,
+        flow: FaceVelocities | None = None,
+    ):
         if not isinstance(model, Model):
             raise InputError(f"model must be a crossdiff Model, got {type(model).__name__}")
         if not isinstance(grid, Grid):
@@ -131,6 +153,14 @@ class Discretisation:
         self._theta = LIMITERS[limiter]
         self.krylov_rtol = krylov_rtol
         self.compiled: CompiledModel = compile_model(model, grid.ndim)
+        if flow is None and model.flow is not None:
+            from ..flow import PrescribedFlow  # here: crossdiff.flow builds on crossdiff.fv
+
+            flow = PrescribedFlow(model, grid)
+        self.flow = flow
+        #: species carried by the flow
+        self._advected = tuple(i for i, s in enumerate(model.species) if s.advected) if flow is not None else ()
+        self._walls = tuple(BoundaryKind.PERIODIC if p else BoundaryKind.NOFLUX for p in grid.periodic)
         cm = self.compiled
         self.n = cm.n
         self.spectral = SpectralLaplacian(grid)
@@ -310,6 +340,8 @@ class Discretisation:
                         axis_view(rate, a),
                         1.0,
                     )
+            if i in self._advected:
+                self._advect(t, U[i], rate)
             if s.diffusion_kind is DiffusionKind.NONLINEAR:
                 if i not in self._frozen:
                     self.refresh(t, U)
@@ -321,6 +353,20 @@ class Discretisation:
             if self.inv_tau[i] != 1.0:
                 rate *= self.inv_tau[i]
         return out
+
+    def _advect(self, t: float, u: np.ndarray, rate: np.ndarray) -> None:
+        """``rate −= ∇_h·(u 𝐮)``: the limited upwind divergence with the flow's face velocities."""
+        assert self.flow is not None  # advected species exist only with a flow
+        u = np.ascontiguousarray(u)
+        for a, vel in enumerate(self.flow.face_velocities(t)):
+            upwind_divergence(
+                axis_view(u, a),
+                axis_view(vel, a),
+                self.grid.spacing[a],
+                axis_view(rate, a),
+                limiter=self.limiter,
+                boundary=self._walls[a],
+            )
 
     def _diffusion_operator(self, i: int, u: np.ndarray) -> np.ndarray:
         """``∇_h·(D ∇_h u)`` of species ``i`` (frozen coefficients; full tensor; or constant)."""
@@ -457,17 +503,25 @@ class Discretisation:
             if not np.isscalar(chi_cells):
                 chi_cells = np.broadcast_to(chi_cells, g.shape)
             chis.append((j, chi_cells))
+        flow = self.flow.face_velocities(t) if i in self._advected and self.flow is not None else None
         for a in range(g.ndim):
             per, h = g.periodic[a], g.spacing[a]
             speed: np.ndarray | float = 0.0
             for j, chi_cells in chis:
                 chi_face = chi_cells if np.isscalar(chi_cells) else face_mean(chi_cells, a, per)
                 speed = speed + chi_face * np.abs(face_difference(U[j], a, per)) / h
+            if flow is not None:  # interior faces (walls carry no flux unless periodic)
+                vel = np.abs(flow[a])
+                inner = np.take(vel, np.arange(0 if per else 1, g.cells[a]), axis=a)
+                speed = speed + inner
             speeds.append(speed * self.inv_tau[i])
         return speeds
 
     def _taxis_species(self):
-        return [i for i, s in enumerate(self.compiled.species) if self.parabolic[i] and s.taxis]
+        """Species with transport in the explicit part: taxis or advection."""
+        return [
+            i for i, s in enumerate(self.compiled.species) if self.parabolic[i] and (s.taxis or i in self._advected)
+        ]
 
     def taxis_rate(self, t: float, U: np.ndarray) -> float:
         """``max_i Σ_a max|a_a|/h_a``: the explicit transport CFL rate (1/time), with the face

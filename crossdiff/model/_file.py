@@ -13,6 +13,10 @@ one ``[[species]]`` table per species::
     reaction = "r*u*(1 - u)"
     tau = 1                            # 0: quasi-stationary (elliptic)
     initial = "1 + 0.01*noise"
+    advected = false                   # true: carried by the [flow]
+
+and an optional ``[flow]`` (``kind = "prescribed"``, ``velocity = ["u_x", "u_y"]`` or
+``stream = "psi"``, :class:`~crossdiff.model.Flow`).
 
 Unknown keys are errors (a misspelt key must not be silently ignored).
 """
@@ -29,15 +33,17 @@ import tomli_w
 from ..base import RunDefaults
 from ..errors import ModelError, OutputError
 from ..parsing import check_keys, expr_value, parse_toml, read_definitions, read_parameters
+from ._flow import Flow
 from ._model import Model, Species, Taxis
 
 __all__ = ["read_model_file", "model_from_dict", "model_to_dict", "save_model"]
 
 #: The keys allowed in each table of a model file ("file": the top level).
 _KEYS = {
-    "file": {"model", "parameters", "definitions", "domain", "species"},
+    "file": {"model", "parameters", "definitions", "domain", "species", "flow"},
     "model": {"name", "description", "reference", "equation"},
-    "species": {"name", "long_name", "diffusion", "taxis", "reaction", "tau", "initial"},
+    "species": {"name", "long_name", "diffusion", "taxis", "reaction", "tau", "initial", "advected"},
+    "flow": {"kind", "velocity", "stream"},
     "taxis": {"signal", "sensitivity"},
 }
 
@@ -66,6 +72,10 @@ def model_from_dict(data: Mapping[str, Any], source: str = "model") -> Model:
             kwargs["diffusion"] = d if isinstance(d, list) else expr_value(d, f"diffusion of species {name!r}")
         if "long_name" in table:
             kwargs["long_name"] = str(table["long_name"])
+        if "advected" in table:
+            if not isinstance(table["advected"], bool):
+                raise ModelError(f"advected of species {name!r} must be true or false, got {table['advected']!r}")
+            kwargs["advected"] = table["advected"]
         taxis = table.get("taxis", [])
         if isinstance(taxis, Mapping):
             taxis = [taxis]
@@ -90,6 +100,21 @@ def model_from_dict(data: Mapping[str, Any], source: str = "model") -> Model:
         definitions=definitions,
         parameter_info=info,
         defaults=RunDefaults.from_table(data.get("domain", {})),
+        flow=_flow_from_table(data["flow"]) if "flow" in data else None,
+    )
+
+
+def _flow_from_table(table: object) -> Flow:
+    """The ``[flow]`` table: ``kind``, and ``velocity = [..]`` or ``stream = ".."``."""
+    table = check_keys(table, _KEYS["flow"], "[flow]")
+    velocity = table.get("velocity", [])
+    if not isinstance(velocity, list):
+        raise ModelError(f"[flow] velocity must be a list of expressions, one per axis, got {velocity!r}")
+    stream = table.get("stream")
+    return Flow(
+        kind=str(table.get("kind", "prescribed")),
+        velocity=tuple(expr_value(v, f"[flow] velocity component {a + 1}") for a, v in enumerate(velocity)),
+        stream=None if stream is None else expr_value(stream, "[flow] stream"),
     )
 
 
@@ -145,11 +170,15 @@ def model_to_dict(model: Model) -> dict[str, Any]:
         table["reaction"] = _expr_out(s.reaction)
         table["tau"] = _expr_out(s.tau)
         table["initial"] = _expr_out(s.initial)
+        if s.advected:
+            table["advected"] = True
         species.append(table)
     out: dict[str, Any] = {"model": meta, "parameters": params}
     if model.definitions:
         out["definitions"] = {k: _expr_out(v) for k, v in model.definitions.items()}
     out["domain"] = domain
+    if model.flow is not None:
+        out["flow"] = model.flow.to_dict()
     out["species"] = species
     return out
 

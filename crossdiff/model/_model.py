@@ -3,8 +3,9 @@
 .. math::
 
     \\tau_i\\,\\partial_t u_i = \\nabla\\cdot\\Big( D_i(u)\\nabla u_i
-        - \\sum_j u_i\\,\\chi_{ij}(u)\\,\\nabla u_j \\Big) + \\psi_i(u, t, x)
+        - \\sum_j u_i\\,\\chi_{ij}(u)\\,\\nabla u_j - [u_i \\mathbf{u}] \\Big) + \\psi_i(u, t, x)
 
+with the bracket for the species advected by an incompressible flow ``𝐮`` (:class:`Flow`).
 ``tau_i = 1`` is the usual parabolic equation, ``tau_i > 0`` a relaxation time (the σ of the
 paper's (5)), ``tau_i = 0`` a quasi-stationary (elliptic) species. ``D_i = 0`` with no taxis is a
 species with no motion (an ODE at each point). ``D_i`` is a scalar expression of the densities
@@ -24,6 +25,7 @@ from ..base import ModelBase, RunDefaults
 from ..errors import ModelError, ParameterError
 from ..expressions import to_expr
 from ..parsing import check_name
+from ._flow import Flow
 
 __all__ = ["Taxis", "Species", "Model", "RunDefaults", "SPACE", "TIME", "NOISE", "species_symbols"]
 
@@ -98,6 +100,9 @@ class Species:
         (independent uniform numbers in [-1, 1] per cell, seeded).
     long_name : str
         Human-readable name, written to output files.
+    advected : bool
+        The species is carried by the model's flow: the term ``−∇·(u_i 𝐮)`` joins the right-hand
+        side (:class:`~crossdiff.model.Flow`; with ``τ_i = 1`` it is ``∂t u_i + ∇·(u_i 𝐮) = …``).
     positive : bool
         The species must stay strictly positive (a singular sensitivity divides by it); set
         automatically by :class:`Model` when a sensitivity is singular at zero.
@@ -111,6 +116,7 @@ class Species:
     initial: sp.Expr = sp.Integer(0)
     long_name: str = ""
     positive: bool = False
+    advected: bool = False
 
     def __post_init__(self) -> None:
         name = check_name(self.name, "species")
@@ -137,6 +143,8 @@ class Species:
         object.__setattr__(self, "tau", to_expr(self.tau, f"tau of species {name!r}"))
         object.__setattr__(self, "initial", to_expr(self.initial, f"initial data of species {name!r}"))
         object.__setattr__(self, "long_name", str(self.long_name or name))
+        if not isinstance(self.advected, bool):
+            raise ModelError(f"advected of species {name!r} must be true or false, got {self.advected!r}")
 
     @property
     def is_tensor(self) -> bool:
@@ -177,6 +185,9 @@ class Model(ModelBase[Species]):
         One-line description of each parameter.
     defaults : RunDefaults
         Default domain, grid and end time (default :class:`RunDefaults`).
+    flow : Flow or None
+        The incompressible flow that carries the species with ``advected=True``
+        (:class:`~crossdiff.model.Flow`); ``None``: no flow.
 
     Every argument but ``species`` is keyword-only. The parameter and definition tables and
     the copies with some of them changed (:meth:`with_parameters`, :meth:`with_definitions`,
@@ -191,6 +202,7 @@ class Model(ModelBase[Species]):
 
     species: tuple[Species, ...]
     defaults: RunDefaults = field(default_factory=RunDefaults, kw_only=True)
+    flow: Flow | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         if isinstance(self.species, (str, Species)) or not isinstance(self.species, Iterable):
@@ -232,6 +244,29 @@ class Model(ModelBase[Species]):
                 self.expand(s.initial), init_allowed, f"initial data of species {s.name!r}", initial=True
             )
             self._check_constant_parts(s)
+        self._validate_flow()
+
+    def _validate_flow(self) -> None:
+        """The flow: expressions of ``x, y, z, t`` and the parameters only; advected species need it."""
+        advected = [s.name for s in self.species if s.advected]
+        if self.flow is None:
+            if advected:
+                raise ModelError(f"species {advected[0]!r} is advected but the model has no [flow]")
+            return
+        if not isinstance(self.flow, Flow):
+            raise ModelError(f"flow must be a crossdiff Flow, got {type(self.flow).__name__}")
+        flow_allowed = {sp.Symbol(n) for n in self.parameters} | set(SPACE) | {TIME}
+        for what, expr in self.flow.expressions().items():
+            expr = self.expand(expr)
+            species = sorted(str(s) for s in expr.free_symbols if str(s) in self.species_names)
+            if species:
+                raise ModelError(f"{what}: a prescribed flow cannot depend on species {species[0]!r}")
+            self._check_symbols(expr, flow_allowed, what)
+        if self.flow.stream is not None and sp.Symbol("z") in self.expand(self.flow.stream).free_symbols:
+            raise ModelError("flow stream function: a stream function is two-dimensional (x, y, t), got z")
+        for s in self.species:
+            if s.advected and self.tau_value(s.name) == 0:
+                raise ModelError(f"quasi-stationary species {s.name!r} (tau = 0) cannot be advected")
 
     def _check_symbols(self, expr: sp.Expr, allowed: set, what: str, initial: bool = False) -> None:
         unknown = sorted(str(s) for s in expr.free_symbols - allowed)
