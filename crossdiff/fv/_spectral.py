@@ -86,10 +86,11 @@ class SpectralLaplacian:
         if self.workers is None:
             object.__setattr__(self, "workers", 1 if self.grid.size < 256 * 256 else -1)
         nd = self.grid.ndim
-        walls = self.walls if self.walls is not None else (("neumann", "neumann"),) * nd
-        walls = tuple(tuple(w) for w in walls)
-        if len(walls) != nd or not all(len(w) == 2 and w[0] in _WALLS and w[1] in _WALLS for w in walls):
+        given = self.walls if self.walls is not None else (("neumann", "neumann"),) * nd
+        pairs = [tuple(w) for w in given]
+        if len(pairs) != nd or not all(len(w) == 2 and w[0] in _WALLS and w[1] in _WALLS for w in pairs):
             raise ValueError(f"walls must be one (low, high) pair of {_WALLS} per axis, got {self.walls!r}")
+        walls = tuple((str(w[0]), str(w[1])) for w in pairs)
         walls = tuple(("neumann", "neumann") if per else w for w, per in zip(walls, self.grid.periodic))
         object.__setattr__(self, "walls", walls)
         eig = []
