@@ -125,7 +125,10 @@ def default_grid(model: Model, cells: tuple[int, ...] | None = None, boundary: s
     extent = d.extent
     if len(extent) != len(cells):
         extent = tuple(extent[min(a, len(extent) - 1)] for a in range(len(cells)))
-    return Grid(cells, extent, boundary or d.boundary)
+    walls = d.boundary
+    if not isinstance(walls, str) and len(walls) != len(cells):  # one per axis, like the extent
+        walls = tuple(walls[min(a, len(walls) - 1)] for a in range(len(cells)))
+    return Grid(cells, extent, boundary or walls)
 
 
 def initial_fields(

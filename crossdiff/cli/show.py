@@ -37,9 +37,14 @@ def run(args) -> int:
     d = model.defaults
     box = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in d.extent)
     print(
-        f"\ndefaults: domain {box}, grid {'x'.join(map(str, d.cells))}, {d.boundary} boundaries, "
+        f"\ndefaults: domain {box}, grid {'x'.join(map(str, d.cells))}, {d.boundary if isinstance(d.boundary, str) else '/'.join(d.boundary)} boundaries, "
         f"t_end = {d.t_end:g}" + (f", save every {d.save_every:g}" if d.save_every else "") + f", seed {d.seed}"
     )
+    sides = [(s, side, cond) for s in model.species for side, cond in s.boundary]
+    if sides:
+        print("boundary conditions (other sides: no flux):")
+        for s, side, cond in sides:
+            print(f"  {s.name} at {side}: {cond.describe(s.name)}")
     print("initial data:")
     for s in model.species:
         print(f"  {s.name}(0) = {to_latex(s.initial) if latex else sp.sstr(s.initial)}")

@@ -21,6 +21,14 @@ Cell-centred finite volumes. For species ``i`` with state ``U[i]`` (cell average
 * Advection by an incompressible flow (species with ``advected``): the same limited upwind flux
   with the face-normal flow velocities (:func:`~crossdiff.fv.upwind_divergence`,
   :class:`FaceVelocities`); its speeds join the taxis speeds in the step limits.
+* Dirichlet and Robin sides of a species (:class:`~crossdiff.model.SideCondition`): a ghost
+  cell beyond the side, ``u_g = 2g − u_0`` (Dirichlet: the face value is ``g``) or
+  ``(u_g − u_0)/h = α(g − (u_g + u_0)/2)`` (Robin), gives the wall cell the diffusive flux
+  ``D β (g − u_0)/h`` with ``β = 2`` (Dirichlet) or ``β = 2αh/(2 + αh)`` (Robin). The part in
+  ``u_0`` joins ``L`` (still diagonalised by a DST/DCT for Dirichlet/Neumann walls, a
+  preconditioned conjugate-gradient solve for Robin), the part in ``g`` is a source in ``E``.
+  Second order: the ghost cell extrapolates linear profiles exactly (LeVeque, *Finite Difference
+  Methods for Ordinary and Partial Differential Equations*, 2007, §2.12).
 * Quasi-stationary species (``τ = 0``): ``0 = D Δ_h u + c u + r(U)`` with ``c`` constant, solved
   exactly by :meth:`Discretisation.solve_elliptic`; ``c = 0`` gives the mean-free
   (Jäger–Luckhaus) form.
@@ -81,6 +89,20 @@ class _Elliptic:
     rest: Kernel  # r(U)
 
 
+@dataclass(frozen=True)
+class _Side:
+    """A Dirichlet or Robin side of one species: axis, wall, the wall-cell coefficient
+    ``D β / h²`` and the boundary value ``g`` on the wall's face centres."""
+
+    axis: int
+    high: bool
+    kind: str
+    weight: float  # D β / h²
+    value: Kernel
+    coords: tuple  # face-centre coordinates of the wall (sparse mesh, 1 along ``axis``)
+    index: tuple  # index of the wall cells in a field (a length-1 slice along ``axis``)
+
+
 def _central(u: np.ndarray, axis: int, periodic: bool, h: float) -> np.ndarray:
     """Central difference ``(u_{k+1} - u_{k-1}) / 2h`` (reflected ghost cells on walls)."""
     if periodic:
@@ -92,6 +114,7 @@ def _central(u: np.ndarray, axis: int, periodic: bool, h: float) -> np.ndarray:
 
 
 _DUMMY = np.zeros((1, 1, 1))
+_NO_SPECIES = np.zeros((0, 1))  #: boundary values read no species
 
 #: Grids with at least this many cells evaluate the reactions with one fused compiled kernel
 #: (:func:`~crossdiff.model._codegen.fused_reactions`); smaller ones with the NumPy kernels.
@@ -164,6 +187,7 @@ class Discretisation:
         cm = self.compiled
         self.n = cm.n
         self.spectral = SpectralLaplacian(grid)
+        self._spectral_cache: dict[tuple[tuple[str, str], ...], SpectralLaplacian] = {}
         # cell centres as broadcastable (sparse) arrays: an expression of x alone costs one line
         mesh = np.meshgrid(*grid.coordinates, indexing="ij", sparse=True)
         self.coords = tuple(mesh[a] if a < grid.ndim else 0.0 for a in range(3))
@@ -180,12 +204,14 @@ class Discretisation:
                 self._coef[i, :] = s.scalar_diffusion.value
             elif s.diffusion_kind is DiffusionKind.TENSOR:
                 self._coef[i, :] = np.diag(s.diffusion_tensor)
+        self._sides = tuple(self._make_sides(i) for i in range(self.n))
         self._krylov = tuple(
             i
             for i, s in enumerate(cm.species)
             if self.parabolic[i]
             and (
-                s.diffusion_kind is DiffusionKind.NONLINEAR
+                any(side.kind == "robin" for side in self._sides[i])
+                or s.diffusion_kind is DiffusionKind.NONLINEAR
                 or (
                     s.diffusion_kind is DiffusionKind.TENSOR
                     and np.any(s.diffusion_tensor - np.diag(np.diag(s.diffusion_tensor)))
@@ -201,7 +227,7 @@ class Discretisation:
         self.counters = Counters()
         self.differential = self.parabolic
         # densities; a mean-free potential (quasi-stationary species without decay) may be negative
-        mean_free = {e.index for e in self._elliptic if e.linear == 0}
+        mean_free = {e.index for e in self._elliptic if self._mean_free(e)}
         self.nonnegative = np.array([i not in mean_free for i in range(self.n)])
         self.positive = tuple(cm.positive)
         self._refresh_symbols()
@@ -238,6 +264,75 @@ class Discretisation:
         return self._sparsity
 
     # ------------------------------------------------------------------ set-up
+    def _make_sides(self, i: int) -> tuple[_Side, ...]:
+        """The Dirichlet and Robin sides of species ``i`` on this grid."""
+        g = self.grid
+        model = self.model
+        s = model.species[i]
+        values = model.parameter_symbols()
+        out = []
+        for side, cond in s.boundary:
+            a = "xyz".index(side[0])
+            if a >= g.ndim:
+                raise ModelError(f"boundary {side} of species {s.name!r}: the grid has {g.ndim} axis(es)")
+            if g.periodic[a]:
+                raise ModelError(
+                    f"boundary {side} of species {s.name!r}: the {g.axes[a]} axis is periodic; a {cond.kind} side "
+                    "needs walls (boundary noflux on that axis)"
+                )
+            h = g.spacing[a]
+            d = self.compiled.species[i].diffusion
+            coef = d.value if d is not None and d.constant else 0.0
+            if cond.kind == "dirichlet":
+                beta = 2.0
+            else:
+                alpha = float(model.expand(cond.alpha).xreplace(values))
+                beta = 2.0 * alpha * h / (2.0 + alpha * h)
+            high = side.endswith("high")
+            wall = g.extent[a][1] if high else g.extent[a][0]
+            axes = [np.array([wall]) if b == a else c for b, c in enumerate(g.coordinates)]
+            coords = tuple(np.meshgrid(*axes, indexing="ij", sparse=True)) + (0.0,) * (3 - g.ndim)
+            index = tuple(
+                (slice(g.cells[b] - 1, g.cells[b]) if high else slice(0, 1)) if b == a else slice(None)
+                for b in range(g.ndim)
+            )
+            kernel = compile_kernel(model.expand(cond.value).xreplace(values), [], f"boundary {side} of {s.name!r}")
+            out.append(_Side(a, high, cond.kind, coef * beta / h**2, kernel, coords, index))
+        return tuple(out)
+
+    def _walls_of(self, i: int) -> tuple[tuple[str, str], ...]:
+        """The spectral walls of species ``i``: Dirichlet where it has a Dirichlet side (a Robin
+        side counts as Neumann: the spectral solve is then its preconditioner)."""
+        walls = [["neumann", "neumann"] for _ in range(self.grid.ndim)]
+        for side in self._sides[i]:
+            if side.kind == "dirichlet":
+                walls[side.axis][int(side.high)] = "dirichlet"
+        return tuple((w[0], w[1]) for w in walls)
+
+    def _spectral_for(self, walls: tuple[tuple[str, str], ...]) -> SpectralLaplacian:
+        """The spectral solver of a set of walls (made once)."""
+        if walls == self.spectral.walls:
+            return self.spectral
+        if walls not in self._spectral_cache:
+            self._spectral_cache[walls] = SpectralLaplacian(self.grid, walls=walls)
+        return self._spectral_cache[walls]
+
+    def _wall_values(self, side: _Side, t: float) -> np.ndarray:
+        """``g`` on the wall's faces, shaped as the wall cells (1 along the side's axis)."""
+        shape = tuple(1 if b == side.axis else n for b, n in enumerate(self.grid.cells))
+        return np.broadcast_to(np.asarray(side.value(t, side.coords, _NO_SPECIES), dtype=float), shape)
+
+    def _boundary_sources(self, i: int, t: float, rate: np.ndarray) -> None:
+        """``rate += D β g / h²`` in the wall cells of the Dirichlet and Robin sides of ``i``."""
+        for side in self._sides[i]:
+            if side.weight:
+                rate[side.index] += side.weight * self._wall_values(side, t)
+
+    def _mean_free(self, e: _Elliptic) -> bool:
+        """A quasi-stationary species without decay and without Dirichlet sides is determined up
+        to a constant: the mean-free (Jäger–Luckhaus) form."""
+        return e.linear == 0 and not self._sides[e.index]
+
     def _make_elliptic(self, i: int) -> _Elliptic:
         s = self.compiled.species[i]
         syms = species_symbols(self.model)
@@ -266,10 +361,18 @@ class Discretisation:
         self._direct_scales = np.array([self._coef[i] * self.inv_tau[i] for i in self._direct]).reshape(
             -1, self.grid.ndim
         )
+        groups: dict[tuple[tuple[str, str], ...], list[int]] = {}
+        for k, i in enumerate(self._direct):
+            groups.setdefault(self._walls_of(i), []).append(k)
+        #: the directly solved species by spectral walls: (solver, species indices, their rows of scales)
+        self._direct_groups = [
+            (self._spectral_for(w), np.array([self._direct[k] for k in ks]), np.array(ks)) for w, ks in groups.items()
+        ]
 
     def _symbol(self, i: int) -> np.ndarray:
-        """Eigenvalues of species ``i``'s constant-coefficient operator ``Σ_a D̄_{i,a} δ_a²``."""
-        return self.spectral.symbol(self._coef[i])
+        """Eigenvalues of species ``i``'s constant-coefficient operator ``Σ_a D̄_{i,a} δ_a²``
+        (with its Dirichlet walls; the Krylov preconditioner's)."""
+        return self._spectral_for(self._walls_of(i)).symbol(self._coef[i])
 
     @property
     def has_nonlinear_diffusion(self) -> bool:
@@ -340,8 +443,10 @@ class Discretisation:
                         axis_view(rate, a),
                         1.0,
                     )
+            if self._sides[i]:
+                self._boundary_sources(i, t, rate)
             if i in self._advected:
-                self._advect(t, U[i], rate)
+                self._advect(t, i, U[i], rate)
             if s.diffusion_kind is DiffusionKind.NONLINEAR:
                 if i not in self._frozen:
                     self.refresh(t, U)
@@ -354,18 +459,27 @@ class Discretisation:
                 rate *= self.inv_tau[i]
         return out
 
-    def _advect(self, t: float, u: np.ndarray, rate: np.ndarray) -> None:
-        """``rate −= ∇_h·(u 𝐮)``: the limited upwind divergence with the flow's face velocities."""
+    def _advect(self, t: float, i: int, u: np.ndarray, rate: np.ndarray) -> None:
+        """``rate −= ∇_h·(u 𝐮)``: the limited upwind divergence with the flow's face velocities;
+        a Dirichlet side is an inflow wall carrying the boundary value."""
         assert self.flow is not None  # advected species exist only with a flow
         u = np.ascontiguousarray(u)
         for a, vel in enumerate(self.flow.face_velocities(t)):
+            kinds = [self._walls[a], self._walls[a]]
+            ghosts: list[np.ndarray | None] = [None, None]
+            for side in self._sides[i]:
+                if side.axis == a and side.kind == "dirichlet":
+                    kinds[int(side.high)] = BoundaryKind.INFLOW
+                    ghosts[int(side.high)] = axis_view(np.ascontiguousarray(self._wall_values(side, t)), a)[:, 0, :]
             upwind_divergence(
                 axis_view(u, a),
                 axis_view(vel, a),
                 self.grid.spacing[a],
                 axis_view(rate, a),
                 limiter=self.limiter,
-                boundary=self._walls[a],
+                boundary=(kinds[0], kinds[1]),
+                low=ghosts[0],
+                high=ghosts[1],
             )
 
     def _diffusion_operator(self, i: int, u: np.ndarray) -> np.ndarray:
@@ -389,6 +503,8 @@ class Discretisation:
                 second_difference(
                     axis_view(u, a), self._coef[i, a] / g.spacing[a] ** 2, g.periodic[a], axis_view(out, a)
                 )
+            for side in self._sides[i]:  # Dirichlet/Robin walls: the part of the wall flux in u_0
+                out[side.index] -= side.weight * u[side.index]
             return out
         for a in range(g.ndim):
             per, h = g.periodic[a], g.spacing[a]
@@ -425,21 +541,12 @@ class Discretisation:
         solve with constant coefficients, to relative residual ``krylov_rtol``.
         """
         self.counters.n_implicit_solves += 1
-        direct = self._direct
-        if len(direct) == self.n:  # every species solved spectrally: transform B as a whole
-            return self.spectral.solve_diagonal(B, gamma_dt * self._direct_scales)
+        if len(self._direct) == self.n and len(self._direct_groups) == 1:
+            # every species solved spectrally with the same walls: transform B as a whole
+            return self._direct_groups[0][0].solve_diagonal(B, gamma_dt * self._direct_scales)
         out = B.copy()
-        # contiguous runs of spectrally solved species, transformed in the storage of ``out``
-        start = 0
-        while start < len(direct):
-            stop = start
-            while stop + 1 < len(direct) and direct[stop + 1] == direct[stop] + 1:
-                stop += 1
-            lo, hi = direct[start], direct[stop] + 1
-            out[lo:hi] = self.spectral.solve_diagonal(
-                out[lo:hi], gamma_dt * self._direct_scales[start : stop + 1], overwrite=True
-            )
-            start = stop + 1
+        for spectral, species, rows in self._direct_groups:
+            out[species] = spectral.solve_diagonal(out[species], gamma_dt * self._direct_scales[rows], overwrite=True)
         for i in self._krylov:
             out[i] = self._krylov_solve(i, B[i], gamma_dt * self.inv_tau[i])
         return out
@@ -454,13 +561,15 @@ class Discretisation:
             u = x.reshape(shape)
             return (u - scale * self._diffusion_operator(i, u)).ravel()
 
+        spectral = self._spectral_for(self._walls_of(i))
+
         def precond(r):
-            return self.spectral.solve(r.reshape(shape), symbol, 1.0).ravel()
+            return spectral.solve(r.reshape(shape), symbol, 1.0).ravel()
 
         A = spla.LinearOperator((size, size), matvec=matvec, dtype=float)
         M = spla.LinearOperator((size, size), matvec=precond, dtype=float)
         x0 = precond(b.ravel())
-        symmetric = self.compiled.species[i].diffusion_kind is DiffusionKind.NONLINEAR
+        symmetric = self.compiled.species[i].diffusion_kind in (DiffusionKind.NONLINEAR, DiffusionKind.CONSTANT)
         if symmetric:
             x, info = spla.cg(A, b.ravel(), x0=x0, rtol=self.krylov_rtol, atol=0.0, M=M, maxiter=500)
         else:
@@ -480,10 +589,15 @@ class Discretisation:
         """Overwrite the quasi-stationary species of ``U`` with the solution of their equation."""
         for e in self._elliptic:
             r = e.rest.evaluate_array(t, self.coords, U)
-            if e.linear == 0:  # mean-free form: D Δu = -(r - mean r), mean(u) = 0
+            mean_free = self._mean_free(e)
+            if mean_free:  # mean-free form: D Δu = -(r - mean r), mean(u) = 0
                 r = r - r.mean()
-            sol = self.spectral.solve(r, e.diffusion * self.spectral.symbol([1.0] * self.grid.ndim), -e.linear)
-            if e.linear == 0:
+            if self._sides[e.index]:  # Dirichlet data: D β g / h² in the wall cells
+                r = np.array(r, dtype=float)
+                self._boundary_sources(e.index, t, r)
+            spectral = self._spectral_for(self._walls_of(e.index))
+            sol = spectral.solve(r, e.diffusion * spectral.symbol([1.0] * self.grid.ndim), -e.linear)
+            if mean_free:
                 sol -= sol.mean()
             U[e.index] = sol
         return U
@@ -603,7 +717,11 @@ class Discretisation:
                 d = np.abs(s.diffusion_tensor).sum(axis=1)
             else:
                 d = self._coef[i]
-            rate = max(rate, 2.0 * float(np.sum(d / np.square(self.grid.spacing))) * self.inv_tau[i])
+            # a Dirichlet/Robin wall cell has 1 + β ≤ 3 on the diagonal instead of 2
+            diag = np.full(self.grid.ndim, 2.0)
+            for side in self._sides[i]:
+                diag[side.axis] = 3.0
+            rate = max(rate, float(np.sum(diag * d / np.square(self.grid.spacing))) * self.inv_tau[i])
         return rate
 
     def initial_state(self, frame: Mapping[str, np.ndarray] | np.ndarray, t: float = 0.0) -> np.ndarray:

@@ -9,6 +9,7 @@ modules shared with :mod:`crossdiff.kinetic`; they are re-exported here.
 from ..base import RunDefaults
 from ..expressions import parse_expression, to_expr
 from ..parsing import parse_toml
+from ._boundary import SIDE_CONDITIONS, SIDES, SideCondition
 from ._codegen import fused_reactions
 from ._compile import CompiledModel, DiffusionKind, Kernel, compile_kernel, compile_model
 from ._file import model_from_dict, model_to_dict, read_model_file, save_model
@@ -21,6 +22,9 @@ __all__ = [
     "Species",
     "Taxis",
     "Flow",
+    "SideCondition",
+    "SIDE_CONDITIONS",
+    "SIDES",
     "FLOWS",
     "RunDefaults",
     "parse_expression",

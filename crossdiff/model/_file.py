@@ -14,6 +14,7 @@ one ``[[species]]`` table per species::
     tau = 1                            # 0: quasi-stationary (elliptic)
     initial = "1 + 0.01*noise"
     advected = false                   # true: carried by the [flow]
+    boundary = { y_high = { dirichlet = "1" }, x_low = { robin = 2, value = "c_air" } }
 
 and an optional ``[flow]`` (``kind = "prescribed"``, ``velocity = ["u_x", "u_y"]`` or
 ``stream = "psi"``, :class:`~crossdiff.model.Flow`).
@@ -42,7 +43,7 @@ __all__ = ["read_model_file", "model_from_dict", "model_to_dict", "save_model"]
 _KEYS = {
     "file": {"model", "parameters", "definitions", "domain", "species", "flow"},
     "model": {"name", "description", "reference", "equation"},
-    "species": {"name", "long_name", "diffusion", "taxis", "reaction", "tau", "initial", "advected"},
+    "species": {"name", "long_name", "diffusion", "taxis", "reaction", "tau", "initial", "advected", "boundary"},
     "flow": {"kind", "velocity", "stream"},
     "taxis": {"signal", "sensitivity"},
 }
@@ -72,6 +73,8 @@ def model_from_dict(data: Mapping[str, Any], source: str = "model") -> Model:
             kwargs["diffusion"] = d if isinstance(d, list) else expr_value(d, f"diffusion of species {name!r}")
         if "long_name" in table:
             kwargs["long_name"] = str(table["long_name"])
+        if "boundary" in table:
+            kwargs["boundary"] = table["boundary"]
         if "advected" in table:
             if not isinstance(table["advected"], bool):
                 raise ModelError(f"advected of species {name!r} must be true or false, got {table['advected']!r}")
@@ -150,7 +153,7 @@ def model_to_dict(model: Model) -> dict[str, Any]:
     domain: dict[str, Any] = {
         "extent": [list(p) for p in d.extent],
         "cells": list(d.cells),
-        "boundary": d.boundary,
+        "boundary": d.boundary if isinstance(d.boundary, str) else list(d.boundary),
         "t_end": d.t_end,
         "seed": d.seed,
     }
@@ -172,6 +175,8 @@ def model_to_dict(model: Model) -> dict[str, Any]:
         table["initial"] = _expr_out(s.initial)
         if s.advected:
             table["advected"] = True
+        if s.boundary:
+            table["boundary"] = {side: cond.to_toml() for side, cond in s.boundary}
         species.append(table)
     out: dict[str, Any] = {"model": meta, "parameters": params}
     if model.definitions:

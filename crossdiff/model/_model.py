@@ -25,6 +25,7 @@ from ..base import ModelBase, RunDefaults
 from ..errors import ModelError, ParameterError
 from ..expressions import to_expr
 from ..parsing import check_name
+from ._boundary import SideCondition, side_conditions
 from ._flow import Flow
 
 __all__ = ["Taxis", "Species", "Model", "RunDefaults", "SPACE", "TIME", "NOISE", "species_symbols"]
@@ -100,6 +101,11 @@ class Species:
         (independent uniform numbers in [-1, 1] per cell, seeded).
     long_name : str
         Human-readable name, written to output files.
+    boundary : mapping of side name to SideCondition (or its table)
+        Conditions on the sides (``x_low``, ``y_high``, …): ``noflux`` (default), Dirichlet or
+        Robin (:class:`~crossdiff.model.SideCondition`). Stored as a tuple of
+        ``(side, condition)`` pairs of the non-default sides (hashable, picklable); read it with
+        :attr:`sides`.
     advected : bool
         The species is carried by the model's flow: the term ``−∇·(u_i 𝐮)`` joins the right-hand
         side (:class:`~crossdiff.model.Flow`; with ``τ_i = 1`` it is ``∂t u_i + ∇·(u_i 𝐮) = …``).
@@ -117,6 +123,7 @@ class Species:
     long_name: str = ""
     positive: bool = False
     advected: bool = False
+    boundary: Any = ()
 
     def __post_init__(self) -> None:
         name = check_name(self.name, "species")
@@ -143,8 +150,15 @@ class Species:
         object.__setattr__(self, "tau", to_expr(self.tau, f"tau of species {name!r}"))
         object.__setattr__(self, "initial", to_expr(self.initial, f"initial data of species {name!r}"))
         object.__setattr__(self, "long_name", str(self.long_name or name))
+        given = dict(self.boundary) if isinstance(self.boundary, tuple) else self.boundary
+        object.__setattr__(self, "boundary", tuple(side_conditions(given, name).items()))
         if not isinstance(self.advected, bool):
             raise ModelError(f"advected of species {name!r} must be true or false, got {self.advected!r}")
+
+    @property
+    def sides(self) -> dict[str, SideCondition]:
+        """The non-default side conditions by side name."""
+        return dict(self.boundary)
 
     @property
     def is_tensor(self) -> bool:
@@ -245,6 +259,7 @@ class Model(ModelBase[Species]):
             )
             self._check_constant_parts(s)
         self._validate_flow()
+        self._validate_boundaries()
 
     def _validate_flow(self) -> None:
         """The flow: expressions of ``x, y, z, t`` and the parameters only; advected species need it."""
@@ -267,6 +282,22 @@ class Model(ModelBase[Species]):
         for s in self.species:
             if s.advected and self.tau_value(s.name) == 0:
                 raise ModelError(f"quasi-stationary species {s.name!r} (tau = 0) cannot be advected")
+
+    def _validate_boundaries(self) -> None:
+        """Side values: expressions of ``x, y, z, t`` and the parameters; ``α`` a constant ≥ 0."""
+        values = self.parameter_symbols()
+        allowed = {sp.Symbol(n) for n in self.parameters} | set(SPACE) | {TIME}
+        for s in self.species:
+            for side, cond in s.sides.items():
+                what = f"boundary {side} of species {s.name!r}"
+                self._check_symbols(self.expand(cond.value), allowed, what)
+                alpha = self.expand(cond.alpha).xreplace(values)
+                if cond.kind == "robin" and not (alpha.is_number and alpha.is_real and float(alpha) >= 0):
+                    raise ModelError(f"{what}: alpha must be a constant >= 0, got {cond.alpha}")
+                if s.is_tensor or not self.expand(s.diffusion).xreplace(values).is_number:
+                    raise ModelError(f"{what}: {cond.kind} sides need a constant scalar diffusion")
+                if cond.kind == "robin" and self.tau_value(s.name) == 0:
+                    raise ModelError(f"{what}: a quasi-stationary species cannot have robin sides (yet)")
 
     def _check_symbols(self, expr: sp.Expr, allowed: set, what: str, initial: bool = False) -> None:
         unknown = sorted(str(s) for s in expr.free_symbols - allowed)
