@@ -64,6 +64,7 @@ from ..model import (
 from ..time import Coordinate, Counters, Layout, Variable
 from ._faces import divergence, face_difference, face_mean
 from ._kernels import axis_view, second_difference
+from ._krylov import krylov_solve
 from ._limiters import LIMITERS
 from ._sparsity import jacobian_sparsity
 from ._spectral import SpectralLaplacian
@@ -552,30 +553,21 @@ class Discretisation:
         return out
 
     def _krylov_solve(self, i: int, b: np.ndarray, scale: float) -> np.ndarray:
-        import scipy.sparse.linalg as spla  # imported here: only non-constant diffusion needs it
-
-        shape, size = b.shape, b.size
+        shape = b.shape
         symbol = scale * self._symbol(i)
+        spectral = self._spectral_for(self._walls_of(i))
 
         def matvec(x):
             u = x.reshape(shape)
             return (u - scale * self._diffusion_operator(i, u)).ravel()
 
-        spectral = self._spectral_for(self._walls_of(i))
-
         def precond(r):
             return spectral.solve(r.reshape(shape), symbol, 1.0).ravel()
 
-        A = spla.LinearOperator((size, size), matvec=matvec, dtype=float)
-        M = spla.LinearOperator((size, size), matvec=precond, dtype=float)
-        x0 = precond(b.ravel())
         symmetric = self.compiled.species[i].diffusion_kind in (DiffusionKind.NONLINEAR, DiffusionKind.CONSTANT)
-        if symmetric:
-            x, info = spla.cg(A, b.ravel(), x0=x0, rtol=self.krylov_rtol, atol=0.0, M=M, maxiter=500)
-        else:
-            x, info = spla.gmres(A, b.ravel(), x0=x0, rtol=self.krylov_rtol, atol=0.0, M=M, restart=50, maxiter=20)
+        x, converged = krylov_solve(matvec, precond, b.ravel(), precond(b.ravel()), self.krylov_rtol, symmetric)
         self.counters.n_krylov_solves += 1
-        if info != 0:
+        if not converged:
             raise NumericalError(
                 f"implicit diffusion solve of species {self.compiled.species[i].name!r} did not converge"
             )

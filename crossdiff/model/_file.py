@@ -44,7 +44,7 @@ _KEYS = {
     "file": {"model", "parameters", "definitions", "domain", "species", "flow"},
     "model": {"name", "description", "reference", "equation"},
     "species": {"name", "long_name", "diffusion", "taxis", "reaction", "tau", "initial", "advected", "boundary"},
-    "flow": {"kind", "velocity", "stream"},
+    "flow": {"kind", "velocity", "stream", "density", "viscosity", "buoyancy", "walls", "lid", "initial"},
     "taxis": {"signal", "sensitivity"},
 }
 
@@ -114,10 +114,21 @@ def _flow_from_table(table: object) -> Flow:
     if not isinstance(velocity, list):
         raise ModelError(f"[flow] velocity must be a list of expressions, one per axis, got {velocity!r}")
     stream = table.get("stream")
+    kwargs: dict[str, Any] = {}
+    for key in ("density", "viscosity", "initial"):
+        if key in table:
+            kwargs[key] = expr_value(table[key], f"[flow] {key}")
+    for key in ("buoyancy", "walls", "lid"):
+        if key in table:
+            entries = table[key]
+            if not isinstance(entries, Mapping):
+                raise ModelError(f"[flow] {key} must be a table, e.g. {key} = {{ y_high = ... }}")
+            kwargs[key] = {k: (v if key == "walls" else expr_value(v, f"[flow] {key}.{k}")) for k, v in entries.items()}
     return Flow(
         kind=str(table.get("kind", "prescribed")),
         velocity=tuple(expr_value(v, f"[flow] velocity component {a + 1}") for a, v in enumerate(velocity)),
         stream=None if stream is None else expr_value(stream, "[flow] stream"),
+        **kwargs,
     )
 
 

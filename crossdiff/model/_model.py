@@ -26,7 +26,7 @@ from ..errors import ModelError, ParameterError
 from ..expressions import to_expr
 from ..parsing import check_name
 from ._boundary import SideCondition, side_conditions
-from ._flow import Flow
+from ._flow import FLOW_FIELDS, Flow
 
 __all__ = ["Taxis", "Species", "Model", "RunDefaults", "SPACE", "TIME", "NOISE", "species_symbols"]
 
@@ -270,18 +270,42 @@ class Model(ModelBase[Species]):
             return
         if not isinstance(self.flow, Flow):
             raise ModelError(f"flow must be a crossdiff Flow, got {type(self.flow).__name__}")
+        flow = self.flow
         flow_allowed = {sp.Symbol(n) for n in self.parameters} | set(SPACE) | {TIME}
-        for what, expr in self.flow.expressions().items():
+        if flow.computed:
+            flow_allowed = {sp.Symbol(n) for n in self.parameters}
+        for what, expr in flow.expressions().items():
             expr = self.expand(expr)
             species = sorted(str(s) for s in expr.free_symbols if str(s) in self.species_names)
             if species:
-                raise ModelError(f"{what}: a prescribed flow cannot depend on species {species[0]!r}")
+                raise ModelError(f"{what}: the flow's coefficients cannot depend on species {species[0]!r}")
             self._check_symbols(expr, flow_allowed, what)
+        if flow.computed:
+            self._validate_computed_flow(flow)
         if self.flow.stream is not None and sp.Symbol("z") in self.expand(self.flow.stream).free_symbols:
             raise ModelError("flow stream function: a stream function is two-dimensional (x, y, t), got z")
         for s in self.species:
             if s.advected and self.tau_value(s.name) == 0:
                 raise ModelError(f"quasi-stationary species {s.name!r} (tau = 0) cannot be advected")
+
+    def _validate_computed_flow(self, flow: Flow) -> None:
+        """Positive density and viscosity, buoyancy of known species, no species named like a
+        flow field, initial vorticity of ``x, y`` and the parameters."""
+        values = self.parameter_symbols()
+        for key in ("density", "viscosity"):
+            value = self.expand(getattr(flow, key)).xreplace(values)
+            if not (value.is_number and value.is_real and float(value) > 0):
+                raise ModelError(f"flow {key} must be a constant > 0, got {getattr(flow, key)}")
+        for name, _ in flow.buoyancy:
+            if name not in self.species_names:
+                raise ModelError(
+                    f"flow buoyancy of unknown species {name!r}; known species: {', '.join(self.species_names)}"
+                )
+        for name in FLOW_FIELDS:
+            if name in self.species_names:
+                raise ModelError(f"species {name!r} has the name of a flow field ({', '.join(FLOW_FIELDS)})")
+        init_allowed = {sp.Symbol(n) for n in self.parameters} | set(SPACE) | {NOISE}
+        self._check_symbols(self.expand(flow.initial), init_allowed, "flow initial vorticity", initial=True)
 
     def _validate_boundaries(self) -> None:
         """Side values: expressions of ``x, y, z, t`` and the parameters; ``α`` a constant ≥ 0."""
