@@ -19,6 +19,7 @@ import sympy as sp
 
 from .catalogue import resolve_model
 from .errors import InputError, ModelError, NumericalError, OutputError
+from .flow import FlowSystem, discretise
 from .fv import Discretisation
 from .grid import Grid
 from .io import FrameWriter, is_run, last_frame, open_run, run_attributes, to_dataset
@@ -392,7 +393,7 @@ def _check_output(output: object, resume: bool, overwrite: bool) -> Path | None:
 
 
 def _initial_state(
-    system: Discretisation,
+    system: Discretisation | FlowSystem,
     initial: Mapping[str, object] | np.ndarray | None,
     seed: int | None,
     output: str | Path | None,
@@ -406,9 +407,10 @@ def _initial_state(
         if output is None:
             raise InputError("resume needs the output file of the run to continue")
         t0, U0, _ = last_frame(output)
-        if U0.shape != (model.n_species, *grid.shape):
+        n_fields = len(system.layout.fields)  # the species, and a computed flow's fields
+        if U0.shape != (n_fields, *grid.shape):
             raise InputError(
-                f"cannot resume: the file's state has shape {U0.shape}, expected {(model.n_species, *grid.shape)}"
+                f"cannot resume: the file's state has shape {U0.shape}, expected {(n_fields, *grid.shape)}"
             )
         if t0 >= t_end:
             raise InputError(f"cannot resume: the run file already reaches t = {t0:g} >= end time {t_end:g}")
@@ -511,7 +513,7 @@ def solve(
         raise InputError(f"stepper must be a crossdiff Stepper, got {type(stepper).__name__}")
     if monitor is not None and not isinstance(monitor, Monitor):
         raise InputError(f"monitor must be a crossdiff Monitor, got {type(monitor).__name__}")
-    system = Discretisation(model, grid, limiter=limiter)
+    system = discretise(model, grid, limiter=limiter)  # a FlowSystem for a computed flow
     stepper = stepper.bind(system)
     settings = stepper.settings()
     run_attrs = {
