@@ -1,7 +1,8 @@
 r"""Densities coupled to a computed 2D incompressible flow: the vorticity–stream-function system.
 
-For the flow of :class:`~crossdiff.model.Flow` (``kind = "stokes"`` or ``"navier-stokes"``),
-the curl of the momentum equation divided by ``ρ`` gives, with ``ν = η/ρ``, ``Φ = y``,
+For the flow of :class:`~crossdiff.model.Flow` (``kind = "unsteady-stokes"`` or
+``"navier-stokes"``), the curl of the momentum equation divided by ``ρ`` gives, with
+``ν = η/ρ``, ``Φ = y``,
 
 .. math::
 
@@ -9,7 +10,9 @@ the curl of the momentum equation divided by ``ρ`` gives, with ``ν = η/ρ``, 
         - \frac{1}{\rho}\sum_i g_i\,\partial_x u_i, \qquad
     \Delta\psi = \omega, \qquad \mathbf{u} = (-\partial_y\psi,\ \partial_x\psi),
 
-the bracket for Navier–Stokes only (``∇·(ω𝐮) = 𝐮·∇ω`` as ``∇·𝐮 = 0``). The vorticity–stream
+the bracket for Navier–Stokes only (``∇·(ω𝐮) = 𝐮·∇ω`` as ``∇·𝐮 = 0``). Steady (creeping)
+Stokes (``kind = "stokes"``) drops ``∂tω``: the vorticity is then algebraic too, solved from the
+densities in :meth:`FlowSystem.constrain` (``ν Δω = Σ g_i ∂_x u_i / ρ``, a biharmonic problem for ψ). The vorticity–stream
 function formulation (Peyret & Taylor, *Computational Methods for Fluid Flow*, 1983, ch. 6;
 Quartapelle, *Numerical Solution of the Incompressible Navier–Stokes Equations*, 1993) needs no
 pressure and gives a velocity that is divergence-free on the grid exactly. Cell-centred, like
@@ -80,7 +83,7 @@ class FlowSystem:
     Parameters
     ----------
     model : Model
-        A model whose ``flow`` is ``stokes`` or ``navier-stokes``.
+        A model whose ``flow`` is ``stokes``, ``unsteady-stokes`` or ``navier-stokes``.
     grid : Grid
         Two-dimensional; periodic axes have no walls.
     limiter : str
@@ -113,6 +116,8 @@ class FlowSystem:
         rho = number(flow.density)
         self.nu = number(flow.viscosity) / rho
         self.navier_stokes = flow.kind == "navier-stokes"
+        #: steady (creeping) Stokes: the vorticity is algebraic, solved from the densities
+        self.steady = flow.kind == "stokes"
         self.buoyancy = tuple((model.index(name), number(g) / rho) for name, g in flow.buoyancy)
         lids = {side: number(v) for side, v in flow.lid}
         walls: list[_Wall] = []
@@ -140,7 +145,7 @@ class FlowSystem:
         self.n = self.n_species + 2
         self.species = Discretisation(model, grid, limiter=limiter, krylov_rtol=krylov_rtol, flow=self)
         self.counters: Counters = self.species.counters
-        self.differential = np.concatenate([self.species.differential, [True, False]])
+        self.differential = np.concatenate([self.species.differential, [not self.steady, False]])
         self.nonnegative = np.concatenate([self.species.nonnegative, [False, False]])
         self.positive = self.species.positive
         self._psi: np.ndarray = np.zeros(grid.shape)
@@ -259,6 +264,9 @@ class FlowSystem:
         self.species.explicit(t, U[:ns], out[:ns])
         rate = out[self.omega]
         rate.fill(0.0)
+        out[self.psi] = 0.0
+        if self.steady:
+            return out
         if self.navier_stokes:
             omega = np.ascontiguousarray(U[self.omega])
             for a, vel in enumerate(self.face_velocities(t)):
@@ -270,11 +278,16 @@ class FlowSystem:
                     limiter=self.limiter,
                     boundary=self._walls[a],
                 )
+        rate += self._forcing(U)
+        return out
+
+    def _forcing(self, U: np.ndarray) -> np.ndarray:
+        """The vorticity's sources: buoyancy ``−Σ g_i ∂_x u_i / ρ`` and the moving walls."""
+        out = np.zeros(self.grid.shape)
         for i, g in self.buoyancy:
-            rate -= g * self._dx(U[i])
+            out -= g * self._dx(U[i])
         if self._lid_source is not None:
-            rate += self._lid_source
-        out[self.psi] = 0.0
+            out += self._lid_source
         return out
 
     def _dx(self, u: np.ndarray) -> np.ndarray:
@@ -289,7 +302,8 @@ class FlowSystem:
         """``L U``: the species' diffusion, the vorticity's viscosity (no-slip walls included)."""
         out = np.zeros_like(U)
         out[: self.n_species] = self.species.implicit(U[: self.n_species])
-        out[self.omega] = self.viscous(U[self.omega])
+        if not self.steady:
+            out[self.omega] = self.viscous(U[self.omega])
         return out
 
     def rhs(self, t: float, U: np.ndarray) -> np.ndarray:
@@ -302,6 +316,9 @@ class FlowSystem:
         ns = self.n_species
         out[:ns] = self.species.solve_implicit(B[:ns], gamma_dt)
         out[self.psi] = B[self.psi]
+        if self.steady:
+            out[self.omega] = B[self.omega]
+            return out
         scale = gamma_dt * self.nu
         b = B[self.omega]
         direct = self.spectral.solve_diagonal(b[None], np.array([[scale, scale]]))[0]
@@ -326,10 +343,75 @@ class FlowSystem:
         return out
 
     def constrain(self, t: float, U: np.ndarray) -> np.ndarray:
-        """The species' constraints, and ``ψ`` from ``ω``."""
+        """The species' constraints; for steady Stokes ``ω`` from the densities; ``ψ`` from ``ω``."""
         self.species.constrain(t, U[: self.n_species])
+        if self.steady:
+            U[self.omega] = self.creeping_vorticity(U)
         U[self.psi] = self.stream_function(U[self.omega])
         return U
+
+    def creeping_vorticity(self, U: np.ndarray) -> np.ndarray:
+        r"""Steady Stokes: ``ν Δ_h ω = r`` (``r`` minus the sources) with the walls' vorticity.
+
+        Between free-slip walls one DST solve. With no-slip walls, the wall values ``z`` (Woods'
+        formula, one per wall cell) solve the capacitance system (Buzbee, Dorr, George & Golub,
+        SIAM J. Numer. Anal. 8, 1971)
+
+        .. math::
+
+            (I + W \Delta_h^{-2} \alpha S)\, z = W \Delta_h^{-2} r/\nu, \qquad
+            \omega = \Delta_h^{-1}(r/\nu - \alpha S z),
+
+        ``S`` placing wall values in the wall cells, ``α = 2/h²``, ``W`` Woods' formula; the
+        ``m × m`` matrix (``m`` wall cells) is built once from ``m`` batched transforms and
+        factorised, so each solve is exact and costs two transform pairs.
+        """
+        rhs = -self._forcing(U) / self.nu
+        if not self._noslip:
+            return -self.spectral.solve(rhs, self._laplace, 0.0)
+        from scipy.linalg import lu_solve
+
+        inv_lap = 1.0 / self._laplace
+        psi0 = self.spectral.inverse(self.spectral.forward(rhs) * inv_lap**2)  # Δ⁻² r/ν
+        z = lu_solve(self._creeping_capacitance, self._gather(psi0))
+        return self.spectral.inverse(self.spectral.forward(rhs - self._scatter(z)) * inv_lap)
+
+    def _gather(self, psi: np.ndarray) -> np.ndarray:
+        """``W ψ``: Woods' homogeneous wall vorticity of every no-slip wall, one vector (batch axes kept in front)."""
+        parts = []
+        for w in self._noslip:
+            k0, k1 = (-1, -2) if w.high else (0, 1)
+            a = psi.ndim - 2 + w.axis
+            p0 = np.take(psi, psi.shape[a] + k0 if k0 < 0 else k0, axis=a)
+            p1 = np.take(psi, psi.shape[a] + k1 if k1 < 0 else k1, axis=a)
+            parts.append(4.0 * (27.0 * p0 - p1) / (9.0 * w.h**2))
+        return np.concatenate(parts, axis=-1)
+
+    def _scatter(self, z: np.ndarray) -> np.ndarray:
+        """``α S z``: the values ``2 z / h²`` in the wall cells (summed at corners)."""
+        out = np.zeros(self.grid.shape)
+        start = 0
+        for w in self._noslip:
+            n = self.grid.cells[1 - w.axis]
+            layer = _along(out, w.axis, -1 if w.high else 0)
+            layer += (2.0 / w.h**2 * z[start : start + n]).reshape(layer.shape)
+            start += n
+        return out
+
+    @cached_property
+    def _creeping_capacitance(self):
+        """LU factors of ``I + W Δ⁻² α S`` (:meth:`creeping_vorticity`)."""
+        from scipy.linalg import lu_factor
+
+        m = sum(self.grid.cells[1 - w.axis] for w in self._noslip)
+        columns = np.zeros((m, *self.grid.shape))
+        for k in range(m):
+            unit = np.zeros(m)
+            unit[k] = 1.0
+            columns[k] = self._scatter(unit)
+        psi = self.spectral.inverse(self.spectral.forward(columns) / self._laplace**2)
+        matrix = np.eye(m) + self._gather(psi).T  # column k: W Δ⁻² α S e_k
+        return lu_factor(matrix)
 
     def _flow_rate(self) -> float:
         """``Σ_a max|u_a|/h_a`` of the current flow (1/time)."""
@@ -348,6 +430,8 @@ class FlowSystem:
         a conservative round figure for the interior and the walls' coupling)."""
         self._set(U)
         limit = self.species.explicit_step_limit(t, U[: self.n_species])
+        if self.steady:
+            return limit
         rate = self.nu * sum(4.0 / h**2 for h in self.grid.spacing)
         if self._noslip:
             rate += self.nu * 2.0 * 4.0 * 27.0 / 9.0 / min(self.grid.spacing) ** 2

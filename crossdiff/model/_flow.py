@@ -46,7 +46,12 @@ FLOWS: Registry[str] = Registry("flow")
 FLOWS.register(
     "prescribed", "prescribed", "a given velocity of x, y, z, t, or a 2D stream function (u = perp grad psi)"
 )
-FLOWS.register("stokes", "stokes", "2D unsteady Stokes flow driven by the densities: rho u_t + grad p = eta lap u + f")
+FLOWS.register("stokes", "stokes", "2D steady (creeping) Stokes flow driven by the densities: grad p = eta lap u + f")
+FLOWS.register(
+    "unsteady-stokes",
+    "unsteady-stokes",
+    "2D unsteady Stokes flow driven by the densities: rho u_t + grad p = eta lap u + f",
+)
 FLOWS.register(
     "navier-stokes", "navier-stokes", "2D incompressible Navier-Stokes (Boussinesq) flow driven by the densities"
 )
@@ -72,7 +77,8 @@ class Flow:
 
     **Prescribed** (``kind = "prescribed"``, the module docstring): ``velocity`` or ``stream``.
 
-    **Computed** (``kind = "stokes"`` or ``"navier-stokes"``, 2D, :class:`crossdiff.flow.FlowSystem`):
+    **Computed** (``kind = "stokes"``, ``"unsteady-stokes"`` or ``"navier-stokes"``, 2D,
+    :class:`crossdiff.flow.FlowSystem`):
 
     .. math::
 
@@ -80,7 +86,8 @@ class Flow:
             = \eta\,\Delta\mathbf{u} - \sum_i g_i u_i \nabla\Phi, \qquad \nabla\cdot\mathbf{u} = 0,
 
     with ``Φ = y`` (gravity along ``−y``: a density with ``g_i > 0`` sinks), the bracket only for
-    Navier–Stokes; walls no-slip (default) or free-slip, a no-slip wall may move along itself
+    Navier–Stokes, and no ``ρ`` term at all for (steady, creeping) Stokes, the limit of a large
+    Schmidt number ``ν/D`` where the flow follows the densities at once; walls no-slip (default) or free-slip, a no-slip wall may move along itself
     (``lid``); periodic axes of the grid have no walls. Solved for the vorticity
     ``ω = ∂x u_y − ∂y u_x`` and the stream function ``Δψ = ω``.
 
@@ -218,16 +225,17 @@ class Flow:
         if latex:
             conv = r" + \mathbf{u}\cdot\nabla\mathbf{u}" if self.kind == "navier-stokes" else ""
             force_l = " + ".join(f"{fmt(g)}\\,{k}" for k, g in self.buoyancy) or "0"
+            inertia_l = (
+                "" if self.kind == "stokes" else rf"{fmt(self.density)}\left(\partial_t \mathbf{{u}}{conv}\right) + "
+            )
             return [
-                rf"{fmt(self.density)}\left(\partial_t \mathbf{{u}}{conv}\right) + \nabla p = "
+                rf"{inertia_l}\nabla p = "
                 rf"{fmt(self.viscosity)}\,\Delta \mathbf{{u}} - \left({force_l}\right)\mathbf{{e}}_y,"
                 r"\quad \nabla\cdot\mathbf{u} = 0"
             ]
         conv = " + vel.grad(vel)" if self.kind == "navier-stokes" else ""
-        lines = [
-            f"{fmt(self.density)}*(d vel/dt{conv}) + grad(p) = {fmt(self.viscosity)}*lap(vel) - ({force})*e_y, "
-            "div(vel) = 0"
-        ]
+        inertia = "" if self.kind == "stokes" else f"{fmt(self.density)}*(d vel/dt{conv}) + "
+        lines = [f"{inertia}grad(p) = {fmt(self.viscosity)}*lap(vel) - ({force})*e_y, div(vel) = 0"]
         walls = ", ".join(f"{side} {kind}" for side, kind in self.walls)
         lids = ", ".join(f"{side} moves at {fmt(v)}" for side, v in self.lid)
         lines.append("walls: " + ", ".join(p for p in ("no-slip unless named", walls, lids) if p))

@@ -178,7 +178,7 @@ def test_free_slip_walls_and_stokes():
     nu, t_end = 0.05, 0.5
     model = _passive(
         Flow(
-            kind="stokes",
+            kind="unsteady-stokes",
             viscosity=nu,
             initial="sin(pi*y)*cos(2*pi*x)",
             walls={"y_low": "free-slip", "y_high": "free-slip"},
