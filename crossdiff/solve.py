@@ -279,10 +279,12 @@ class Solution:
     def summary(self) -> dict:
         """Machine-readable summary (the CLI's ``--json``)."""
         mass = self._integrate(self.final)
-        per = {
+        fields = {
             name: {"mass": float(mass[i]), "min": float(np.min(self.final[i])), "max": float(np.max(self.final[i]))}
             for i, name in enumerate(self.layout.field_names)
         }
+        per = {name: fields[name] for name in self.model.species_names}
+        flow = {name: value for name, value in fields.items() if name not in per}  # a computed flow's fields
         return {
             "model": self.model.name,
             "status": self.status.label,
@@ -299,6 +301,7 @@ class Solution:
             "grid": self.grid.describe(),
             "stepper": self.stepper,
             "species": per,
+            **({"flow": flow} if flow else {}),
             "failure": self.report.as_dict() if self.report else None,
             "output": str(self.output) if self.output else None,
         }

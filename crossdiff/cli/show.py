@@ -20,7 +20,7 @@ def run(args) -> int:
     for s, eq in zip(model.species, lines):
         print(f"  {eq}" + ("" if latex else f"    [{s.name}: {s.long_name}]"))
     if model.flow is not None:  # the flow's equations follow the species'
-        print(f"flow ({model.flow.kind}):")
+        print(f"\nflow ({model.flow.kind}):")
         for eq in lines[model.n_species :]:
             print(f"  {eq}")
     if model.definitions:

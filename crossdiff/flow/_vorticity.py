@@ -233,8 +233,8 @@ class FlowSystem:
         inner = self.species.layout
         axes = self.grid.axes
         extra = (
-            Variable("vorticity", axes, "vorticity (curl of the velocity)"),
-            Variable("stream", axes, "stream function (velocity = (-d/dy, d/dx) of it)"),
+            Variable("vorticity", axes, "flow vorticity"),
+            Variable("stream", axes, "stream function"),
         )
         attrs = {**inner.attrs, "flow": self.flow_spec.kind}
         return Layout(inner.fields + extra, inner.coordinates, inner.space, inner.cell_volume, attrs)
