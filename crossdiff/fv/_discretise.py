@@ -178,6 +178,11 @@ class Discretisation:
         self.krylov_rtol = krylov_rtol
         self.compiled: CompiledModel = compile_model(model, grid.ndim)
         if flow is None and model.flow is not None:
+            if model.flow.computed:
+                raise ModelError(
+                    f"model {model.name!r} has a computed {model.flow.kind} flow: its system is "
+                    "crossdiff.flow.FlowSystem (crossdiff.flow.discretise picks it)"
+                )
             from ..flow import PrescribedFlow  # here: crossdiff.flow builds on crossdiff.fv
 
             flow = PrescribedFlow(model, grid)

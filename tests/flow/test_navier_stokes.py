@@ -11,6 +11,7 @@ from scipy.interpolate import CubicSpline
 import crossdiff as cd
 from crossdiff.errors import ModelError
 from crossdiff.flow import FlowSystem
+from crossdiff.fv import Discretisation
 from crossdiff.grid import Grid
 from crossdiff.model import Flow, Model, Species, model_from_dict, model_to_dict
 from crossdiff.solve import initial_fields
@@ -235,6 +236,8 @@ def test_bad_computed_flows_are_refused(build, message):
 
 def test_grid_checks_and_model_file():
     model = _passive(Flow(kind="stokes", walls={"x_low": "free-slip"}))
+    with pytest.raises(ModelError, match="FlowSystem"):
+        Discretisation(model, Grid((8, 8)))
     with pytest.raises(ModelError, match="two-dimensional"):
         FlowSystem(model, Grid(8))
     with pytest.raises(ModelError, match="no such wall"):
