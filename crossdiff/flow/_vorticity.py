@@ -32,8 +32,9 @@ the densities:
 
   enters the viscous term through the ghost cell ``ω_g = 2ω_w − ω_0``. Its part in ``ψ`` (hence
   in ``ω``) belongs to the implicit operator ``L``: viscosity, no-slip coupling included, is
-  implicit (GMRES preconditioned by the Dirichlet DST solve; a direct DST/FFT solve without
-  no-slip walls), so the step is not bounded by ``h²/ν``.
+  implicit (a capacitance-matrix solve, exact at the step it was built for and the preconditioner
+  of GMRES at nearby steps; a direct DST/FFT solve without no-slip walls), so the step is not
+  bounded by ``h²/ν``.
 * Explicit: the densities' own terms (:class:`crossdiff.fv.Discretisation` with this flow),
   vorticity transport (Navier–Stokes), buoyancy (central differences) and the moving walls.
 
@@ -311,7 +312,7 @@ class FlowSystem:
 
     def solve_implicit(self, B: np.ndarray, gamma_dt: float) -> np.ndarray:
         """The species' solve, and ``(I − γΔt L_ω) ω = b``: one DST/FFT solve without no-slip
-        walls, else GMRES preconditioned by it (to ``krylov_rtol``); ``ψ`` passes through."""
+        walls, else :meth:`_noslip_solve`; ``ψ`` passes through."""
         out = np.empty_like(B)
         ns = self.n_species
         out[:ns] = self.species.solve_implicit(B[:ns], gamma_dt)
@@ -325,22 +326,69 @@ class FlowSystem:
         if not self._noslip:
             out[self.omega] = direct
             return out
+        out[self.omega] = self._noslip_solve(b, gamma_dt)
+        return out
+
+    #: A capacitance matrix built at ``γΔt`` serves steps within this factor of it as the
+    #: preconditioner of GMRES (a few iterations); farther, it is rebuilt.
+    CAPACITANCE_REUSE = 1.25
+
+    def _noslip_solve(self, b: np.ndarray, gamma_dt: float) -> np.ndarray:
+        r"""``(I − γΔt L_ω) ω = b`` with no-slip walls.
+
+        With ``A = I − sνΔ_h`` (``s = γΔt``; a DST/FFT division) and the wall values ``z``:
+        ``(I − sν W Δ_h^{-1} A^{-1} αS) z = W Δ_h^{-1} A^{-1} b``, ``ω = A^{-1}(b + sν αS z)``
+        (the capacitance form of :meth:`creeping_vorticity`; Buzbee et al. 1971). The ``m × m``
+        matrix is built for one ``s`` (``m`` batched transforms) and solves that ``s`` exactly;
+        for an ``s`` within :attr:`CAPACITANCE_REUSE` of it, the exact solve at the built ``s``
+        preconditions GMRES (to ``krylov_rtol``).
+        """
+        cached = getattr(self, "_capacitance", None)
+        if cached is None or not (1 / self.CAPACITANCE_REUSE <= gamma_dt / cached[0] <= self.CAPACITANCE_REUSE):
+            cached = (gamma_dt, self._unsteady_capacitance(gamma_dt))
+            self._capacitance = cached
+        s_ref, lu = cached
+        exact = self._capacitance_solve(b, s_ref, lu)
+        if s_ref == gamma_dt:
+            return exact
         shape = b.shape
-        scales = np.array([[scale, scale]])
 
         def matvec(x: np.ndarray) -> np.ndarray:
             w = x.reshape(shape)
             return (w - gamma_dt * self.viscous(w)).ravel()
 
         def precond(r: np.ndarray) -> np.ndarray:
-            return self.spectral.solve_diagonal(r.reshape(1, *shape), scales)[0].ravel()
+            return self._capacitance_solve(r.reshape(shape), s_ref, lu).ravel()
 
-        x, converged = krylov_solve(matvec, precond, b.ravel(), direct.ravel(), self.krylov_rtol, symmetric=False)
+        x, converged = krylov_solve(matvec, precond, b.ravel(), exact.ravel(), self.krylov_rtol, symmetric=False)
         self.counters.n_krylov_solves += 1
         if not converged:
             raise NumericalError("the implicit viscous solve of the vorticity did not converge")
-        out[self.omega] = x.reshape(shape)
-        return out
+        return x.reshape(shape)
+
+    def _unsteady_capacitance(self, s: float):
+        """LU factors of ``I − sν W Δ_h^{-1} A^{-1} αS`` (:meth:`_noslip_solve`)."""
+        from scipy.linalg import lu_factor
+
+        m = sum(self.grid.cells[1 - w.axis] for w in self._noslip)
+        columns = np.zeros((m, *self.grid.shape))
+        for k in range(m):
+            unit = np.zeros(m)
+            unit[k] = 1.0
+            columns[k] = self._scatter(unit)
+        multiplier = 1.0 / (self._laplace * (1.0 - s * self.nu * self._laplace))
+        psi = self.spectral.inverse(self.spectral.forward(columns) * multiplier)
+        return lu_factor(np.eye(m) - s * self.nu * self._gather(psi).T)
+
+    def _capacitance_solve(self, b: np.ndarray, s: float, lu) -> np.ndarray:
+        """The exact solve of :meth:`_noslip_solve` at ``s`` with its factors ``lu``."""
+        from scipy.linalg import lu_solve
+
+        inverse_a = 1.0 / (1.0 - s * self.nu * self._laplace)
+        spectrum = self.spectral.forward(b)
+        y = self.spectral.inverse(spectrum * (inverse_a / self._laplace))
+        z = lu_solve(lu, self._gather(y))
+        return self.spectral.inverse(self.spectral.forward(b + s * self.nu * self._scatter(z)) * inverse_a)
 
     def constrain(self, t: float, U: np.ndarray) -> np.ndarray:
         """The species' constraints; for steady Stokes ``ω`` from the densities; ``ψ`` from ``ω``."""
