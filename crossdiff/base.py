@@ -46,7 +46,7 @@ class RunDefaults:
 
     extent: tuple[tuple[float, float], ...] = ((0.0, 1.0),)
     cells: tuple[int, ...] = (100,)
-    boundary: str = "noflux"
+    boundary: str | tuple[str, ...] = "noflux"  #: for all axes, or one per axis
     t_end: float = 1.0
     save_every: float | None = None
     seed: int = 0
@@ -70,9 +70,13 @@ class RunDefaults:
                 raise error("[domain] cells must be positive integers")
             kwargs["cells"] = tuple(cells)
         if "boundary" in table:
-            if table["boundary"] not in _BOUNDARIES:
-                raise error(f"[domain] boundary must be 'noflux' or 'periodic', got {table['boundary']!r}")
-            kwargs["boundary"] = table["boundary"]
+            boundary = table["boundary"]
+            entries = boundary if isinstance(boundary, list) else [boundary]
+            if not entries or not all(isinstance(b, str) and b in _BOUNDARIES for b in entries):
+                raise error(
+                    f"[domain] boundary must be 'noflux' or 'periodic', or one of them per axis, got {boundary!r}"
+                )
+            kwargs["boundary"] = tuple(entries) if isinstance(boundary, list) else boundary
         for key in ("t_end", "save_every"):
             if key in table:
                 kwargs[key] = positive_number(table[key], f"[domain] {key}", error)
@@ -82,6 +86,8 @@ class RunDefaults:
         defaults = cls(**kwargs)
         if len(defaults.cells) != len(defaults.extent):
             raise error(f"[domain] cells has {len(defaults.cells)} entries but extent has {len(defaults.extent)}")
+        if not isinstance(defaults.boundary, str) and len(defaults.boundary) != len(defaults.extent):
+            raise error(f"[domain] boundary has {len(defaults.boundary)} entries but extent has {len(defaults.extent)}")
         return defaults
 
 

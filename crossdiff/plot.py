@@ -35,11 +35,21 @@ __all__ = [
 ]
 
 
-def _species(ds, species: list[str] | None) -> list[str]:
+#: The stream function of a computed flow in a run file (:class:`crossdiff.flow.FlowSystem`).
+STREAM = "stream"
+_FLOW_FIELDS = ("vorticity", "stream")
+
+
+def _species(ds, species: list[str] | None, streamlines: bool = False) -> list[str]:
     # densities only: a kinetic run's distributions f_<species> carry a velocity dimension v
     names = [n for n in ds.data_vars if "time" in ds[n].dims and "v" not in ds[n].dims]
+    if streamlines:
+        if STREAM not in names:
+            raise InputError("--streamlines needs a run with a computed flow (a 'stream' variable); this run has none")
+        if ds[STREAM].ndim != 3:
+            raise InputError("--streamlines draws 2D flows")
     if not species:
-        return names
+        return [n for n in names if n not in _FLOW_FIELDS] if streamlines else names
     for s in species:
         if s not in names:
             raise InputError(f"unknown species {s!r} in the run; species: {', '.join(names)}")
@@ -69,13 +79,17 @@ def _axes_of(ds, name: str) -> list[str]:
     return [d for d in ds[name].dims if d != "time"]
 
 
-def _panels(n: int):
-    """A figure with ``n`` visible panels (at most 4 per row) and the flat array of its axes."""
+def _panels(n: int, images: bool = False):
+    """A figure with ``n`` visible panels (at most 4 per row) and the flat array of its axes.
+
+    Rows of four images (2D fields) get 0.4 in more height: four square images with colour bars
+    in 3.6 in left no room for the x labels (measured: they ran 3 px off the figure)."""
     cols = min(n, 4)
     rows = (n + cols - 1) // cols
+    height = 4.0 if images and cols == 4 else 3.6
     # constrained layout keeps titles, axis labels, colour bars and their offset labels inside the
     # figure and apart from each other, at every size (tight_layout clipped the x label of 2D panels)
-    fig = Figure(figsize=(4.2 * cols, 3.6 * rows), layout="constrained")
+    fig = Figure(figsize=(4.2 * cols, height * rows), layout="constrained")
     FigureCanvasAgg(fig)  # attaches itself as fig.canvas: drawing and PNG output without pyplot
     axes = fig.subplots(rows, cols, squeeze=False)
     flat = axes.ravel()
@@ -84,7 +98,19 @@ def _panels(n: int):
     return fig, flat
 
 
-def _draw(fig, axes, ds, names, index: int):
+def _streamlines(ax, ds, index: int):
+    """Streamlines over a 2D panel: contours of the stream function (the flow runs along them,
+    faster where they are closer), white lines, negative levels dashed."""
+    psi = np.asarray(ds[STREAM].isel(time=index).values)
+    x, y = ds[ds[STREAM].dims[1]].values, ds[ds[STREAM].dims[2]].values
+    span = float(np.max(psi) - np.min(psi))
+    if not span > 0:
+        return None
+    levels = np.linspace(np.min(psi), np.max(psi), 14)[1:-1]
+    return ax.contour(x, y, psi.T, levels=levels, colors="white", linewidths=0.7, alpha=0.8)
+
+
+def _draw(fig, axes, ds, names, index: int, streamlines: bool = False):
     t = float(ds["time"].values[index])
     artists = []
     for ax, name in zip(axes, names):
@@ -102,6 +128,8 @@ def _draw(fig, axes, ds, names, index: int):
             x, y = ds[dims[0]].values, ds[dims[1]].values
             im = ax.imshow(data.T, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), cmap="viridis", aspect="equal")
             _colorbar(fig, im, ax)
+            if streamlines and len(dims) == 2:
+                im.streamlines = _streamlines(ax, ds, index)
             ax.set_xlabel(dims[0])
             ax.set_ylabel(dims[1])
             artists.append(im)
@@ -111,7 +139,7 @@ def _draw(fig, axes, ds, names, index: int):
     return artists
 
 
-def plot_frame(ds: xr.Dataset, index: int = -1, species: list[str] | None = None) -> Figure:
+def plot_frame(ds: xr.Dataset, index: int = -1, species: list[str] | None = None, streamlines: bool = False) -> Figure:
     """A figure with one panel per species at frame ``index``.
 
     Parameters
@@ -123,6 +151,9 @@ def plot_frame(ds: xr.Dataset, index: int = -1, species: list[str] | None = None
         The frame (position along ``time``; negative counts from the end).
     species : list of str, optional
         The species to show, in this order; all of them by default.
+    streamlines : bool
+        Draw the streamlines of the run's computed flow (contours of its stream function) over
+        every 2D panel; the default panels are then the species without the flow's fields.
 
     Returns
     -------
@@ -133,11 +164,11 @@ def plot_frame(ds: xr.Dataset, index: int = -1, species: list[str] | None = None
     Raises
     ------
     InputError
-        If a requested species is not in the run.
+        If a requested species is not in the run, or streamlines of a run without a flow.
     """
-    names = _species(ds, species)
-    fig, flat = _panels(len(names))
-    _draw(fig, flat, ds, names, index)
+    names = _species(ds, species, streamlines)
+    fig, flat = _panels(len(names), images=ds[names[0]].ndim >= 3)
+    _draw(fig, flat, ds, names, index, streamlines)
     return fig
 
 
@@ -339,7 +370,9 @@ def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
     return _write(fig, path, "picture", lambda: fig.savefig(path, dpi=dpi))
 
 
-def save_movie(ds: xr.Dataset, path: str | Path, species: list[str] | None = None, fps: int = 8) -> Path:
+def save_movie(
+    ds: xr.Dataset, path: str | Path, species: list[str] | None = None, fps: int = 8, streamlines: bool = False
+) -> Path:
     """All frames as a GIF (Pillow) or MP4 (needs ``ffmpeg`` on the PATH), with fixed colour limits.
 
     Parameters
@@ -352,6 +385,8 @@ def save_movie(ds: xr.Dataset, path: str | Path, species: list[str] | None = Non
         The species to show; all of them by default.
     fps : int
         Frames per second.
+    streamlines : bool
+        The flow's streamlines over every 2D panel (:func:`plot_frame`).
 
     Returns
     -------
@@ -373,9 +408,9 @@ def save_movie(ds: xr.Dataset, path: str | Path, species: list[str] | None = Non
         raise InputError(f"movie format {suffix or '(none)'} not supported; use .gif or .mp4")
     if suffix == ".mp4" and shutil.which("ffmpeg") is None:
         raise OutputError("writing MP4 needs ffmpeg on the PATH; use a .gif movie instead")
-    names = _species(ds, species)
-    fig, flat = _panels(len(names))
-    artists = _draw(fig, flat, ds, names, 0)
+    names = _species(ds, species, streamlines)
+    fig, flat = _panels(len(names), images=ds[names[0]].ndim >= 3)
+    artists = _draw(fig, flat, ds, names, 0, streamlines)
     for art, ax, name in zip(artists, flat, names):
         lo, hi = float(ds[name].min()), float(ds[name].max())
         hi = hi if hi > lo else lo + 1.0
@@ -398,6 +433,11 @@ def save_movie(ds: xr.Dataset, path: str | Path, species: list[str] | None = Non
                 if data.ndim == 3:
                     data = data[:, :, data.shape[2] // 2]
                 art.set_data(data.T)
+                old = getattr(art, "streamlines", None)
+                if old is not None:
+                    old.remove()
+                if streamlines and data.ndim == 2:
+                    art.streamlines = _streamlines(art.axes, ds, k)
             else:
                 art.set_ydata(data)
         fig.suptitle(f"{model}   t = {float(times[k]):.4g}")

@@ -20,6 +20,7 @@ import sympy as sp
 from .catalogue import load_kinetic, resolve_model
 from .catalogue import names as catalogue_names
 from .errors import InputError, KineticModelError, ModelError, NumericalError, OutputError
+from .flow import FlowSystem, discretise
 from .fv import Discretisation
 from .grid import Grid
 from .io import FrameWriter, is_run, last_frame, open_run, run_attributes, to_dataset
@@ -137,7 +138,10 @@ def default_grid(model: Model, cells: tuple[int, ...] | None = None, boundary: s
     extent = d.extent
     if len(extent) != len(cells):
         extent = tuple(extent[min(a, len(extent) - 1)] for a in range(len(cells)))
-    return Grid(cells, extent, boundary or d.boundary)
+    walls = d.boundary
+    if not isinstance(walls, str) and len(walls) != len(cells):  # one per axis, like the extent
+        walls = tuple(walls[min(a, len(walls) - 1)] for a in range(len(cells)))
+    return Grid(cells, extent, boundary or walls)
 
 
 def initial_fields(
@@ -292,10 +296,12 @@ class Solution:
     def summary(self) -> dict:
         """Machine-readable summary (the CLI's ``--json``)."""
         mass = self._integrate(self.final)
-        per = {
+        fields = {
             name: {"mass": float(mass[i]), "min": float(np.min(self.final[i])), "max": float(np.max(self.final[i]))}
             for i, name in enumerate(self.layout.field_names)
         }
+        per = {name: fields[name] for name in self.model.species_names}
+        flow = {name: value for name, value in fields.items() if name not in per}  # a computed flow's fields
         return {
             "model": self.model.name,
             "status": self.status.label,
@@ -312,6 +318,7 @@ class Solution:
             "grid": self.grid.describe(),
             "stepper": self.stepper,
             "species": per,
+            **({"flow": flow} if flow else {}),
             "failure": self.report.as_dict() if self.report else None,
             "output": str(self.output) if self.output else None,
             **({"kinetic": self.kinetic} if self.kinetic else {}),
@@ -407,7 +414,7 @@ def _check_output(output: object, resume: bool, overwrite: bool) -> Path | None:
 
 
 def _initial_state(
-    system: Discretisation,
+    system: Discretisation | FlowSystem,
     initial: Mapping[str, object] | np.ndarray | None,
     seed: int | None,
     output: str | Path | None,
@@ -421,9 +428,10 @@ def _initial_state(
         if output is None:
             raise InputError("resume needs the output file of the run to continue")
         t0, U0, _ = last_frame(output)
-        if U0.shape != (model.n_species, *grid.shape):
+        n_fields = len(system.layout.fields)  # the species, and a computed flow's fields
+        if U0.shape != (n_fields, *grid.shape):
             raise InputError(
-                f"cannot resume: the file's state has shape {U0.shape}, expected {(model.n_species, *grid.shape)}"
+                f"cannot resume: the file's state has shape {U0.shape}, expected {(n_fields, *grid.shape)}"
             )
         if t0 >= t_end:
             raise InputError(f"cannot resume: the run file already reaches t = {t0:g} >= end time {t_end:g}")
@@ -563,7 +571,7 @@ def solve(
         save_every if save_every is not None else (model.defaults.save_every or t_end / 20), "save interval"
     )
     stepper = _stepper_arg(stepper, IMEX)
-    system = Discretisation(model, grid, limiter=limiter)
+    system = discretise(model, grid, limiter=limiter)  # a FlowSystem for a computed flow
     t0, U0 = _initial_state(system, initial, seed, path, resume, t_end)
     return _run(
         system,

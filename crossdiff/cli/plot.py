@@ -31,10 +31,10 @@ def run(args) -> int:
             fig = plot_spacetime(ds, species)
         else:
             index = -1 if args.time is None else int(abs(times - args.time).argmin())
-            fig = plot_frame(ds, index, species)
+            fig = plot_frame(ds, index, species, streamlines=args.streamlines)
         written.append(save_figure(fig, out))
     if args.movie:
-        written.append(save_movie(ds, args.movie, species, fps=args.fps))
+        written.append(save_movie(ds, args.movie, species, fps=args.fps, streamlines=args.streamlines))
     ds.close()
     for path in written:
         print(f"wrote {path}")
@@ -63,5 +63,10 @@ def register(sub) -> None:
     p.add_argument("--species", help="comma-separated species to plot (default: all)")
     p.add_argument("--spacetime", action="store_true", help="1D runs: space-time images instead of lines")
     p.add_argument("--compare", metavar="RUN2.nc", help="draw a second run beside it (e.g. the macroscopic limit)")
+    p.add_argument(
+        "--streamlines",
+        action="store_true",
+        help="2D runs with a computed flow: draw its streamlines over the densities",
+    )
     p.add_argument("--fps", type=_positive_int, default=8, help="movie frames per second")
     p.set_defaults(func=run)

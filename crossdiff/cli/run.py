@@ -178,6 +178,8 @@ def run(args) -> int:
             )
         for name, info in summary["species"].items():
             print(f"  {name:>6}: mass {info['mass']:.6g}, min {info['min']:.4g}, max {info['max']:.4g}")
+        for name, info in summary.get("flow", {}).items():  # a computed flow
+            print(f"  {name:>6}: min {info['min']:.4g}, max {info['max']:.4g}")
         print(f"wrote {out} ({len(sol.t)} frames)")
     if not sol.success:
         raise NumericalError(f"{sol.message}; the {len(sol.t)} frames before it are in {out}", sol.report)

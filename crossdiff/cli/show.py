@@ -16,8 +16,13 @@ def run(args) -> int:
         print(f"reference: {model.reference}")
     print()
     print("equations:" if not latex else "equations (LaTeX):")
-    for s, eq in zip(model.species, model.equations(latex=latex)):
+    lines = model.equations(latex=latex)
+    for s, eq in zip(model.species, lines):
         print(f"  {eq}" + ("" if latex else f"    [{s.name}: {s.long_name}]"))
+    if model.flow is not None:  # the flow's equations follow the species'
+        print(f"\nflow ({model.flow.kind}):")
+        for eq in lines[model.n_species :]:
+            print(f"  {eq}")
     if model.definitions:
         print("\ndefinitions:")
         for key, expr in model.definitions.items():
@@ -32,9 +37,14 @@ def run(args) -> int:
     d = model.defaults
     box = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in d.extent)
     print(
-        f"\ndefaults: domain {box}, grid {'x'.join(map(str, d.cells))}, {d.boundary} boundaries, "
+        f"\ndefaults: domain {box}, grid {'x'.join(map(str, d.cells))}, {d.boundary if isinstance(d.boundary, str) else '/'.join(d.boundary)} boundaries, "
         f"t_end = {d.t_end:g}" + (f", save every {d.save_every:g}" if d.save_every else "") + f", seed {d.seed}"
     )
+    sides = [(s, side, cond) for s in model.species for side, cond in s.boundary]
+    if sides:
+        print("boundary conditions (other sides: no flux):")
+        for s, side, cond in sides:
+            print(f"  {s.name} at {side}: {cond.describe(s.name)}")
     print("initial data:")
     for s in model.species:
         print(f"  {s.name}(0) = {to_latex(s.initial) if latex else sp.sstr(s.initial)}")

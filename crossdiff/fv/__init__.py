@@ -1,8 +1,9 @@
 """Finite-volume operators: fluxes, divergence, the semi-discrete right-hand side, fast solvers."""
 
-from ._discretise import Discretisation
+from ._discretise import Discretisation, FaceVelocities
 from ._faces import divergence, face_difference, face_mean, limited_slopes, upwind_flux
 from ._kernels import axis_view
+from ._krylov import krylov_solve
 from ._limiters import LIMITERS
 from ._sparsity import jacobian_sparsity
 from ._spectral import SpectralLaplacian
@@ -10,6 +11,7 @@ from ._transport import BoundaryKind, upwind_divergence
 
 __all__ = [
     "Discretisation",
+    "FaceVelocities",
     "SpectralLaplacian",
     "LIMITERS",
     "BoundaryKind",
@@ -18,6 +20,7 @@ __all__ = [
     "face_difference",
     "face_mean",
     "jacobian_sparsity",
+    "krylov_solve",
     "limited_slopes",
     "upwind_divergence",
     "upwind_flux",

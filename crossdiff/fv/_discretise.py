@@ -18,6 +18,17 @@ Cell-centred finite volumes. For species ``i`` with state ``U[i]`` (cell average
   explicit remainder ``D(U) - D(U^n)`` is O(Δt): a linearly implicit IMEX splitting.
 * Taxis: ``F = a⁺ u⁻ + a⁻ u⁺`` with face velocity ``a = χ̄ δ u_j / h`` (``χ̄`` the mean of the two
   adjacent cell values) and limited linear reconstruction (:func:`upwind_flux`).
+* Advection by an incompressible flow (species with ``advected``): the same limited upwind flux
+  with the face-normal flow velocities (:func:`~crossdiff.fv.upwind_divergence`,
+  :class:`FaceVelocities`); its speeds join the taxis speeds in the step limits.
+* Dirichlet and Robin sides of a species (:class:`~crossdiff.model.SideCondition`): a ghost
+  cell beyond the side, ``u_g = 2g − u_0`` (Dirichlet: the face value is ``g``) or
+  ``(u_g − u_0)/h = α(g − (u_g + u_0)/2)`` (Robin), gives the wall cell the diffusive flux
+  ``D β (g − u_0)/h`` with ``β = 2`` (Dirichlet) or ``β = 2αh/(2 + αh)`` (Robin). The part in
+  ``u_0`` joins ``L`` (still diagonalised by a DST/DCT for Dirichlet/Neumann walls, a
+  preconditioned conjugate-gradient solve for Robin), the part in ``g`` is a source in ``E``.
+  Second order: the ghost cell extrapolates linear profiles exactly (LeVeque, *Finite Difference
+  Methods for Ordinary and Partial Differential Equations*, 2007, §2.12).
 * Quasi-stationary species (``τ = 0``): ``0 = D Δ_h u + c u + r(U)`` with ``c`` constant, solved
   exactly by :meth:`Discretisation.solve_elliptic`; ``c = 0`` gives the mean-free
   (Jäger–Luckhaus) form.
@@ -32,7 +43,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import sympy as sp
@@ -53,12 +64,22 @@ from ..model import (
 from ..time import Coordinate, Counters, Layout, Variable
 from ._faces import divergence, face_difference, face_mean
 from ._kernels import axis_view, second_difference
+from ._krylov import krylov_solve
 from ._limiters import LIMITERS
 from ._sparsity import jacobian_sparsity
 from ._spectral import SpectralLaplacian
-from ._transport import taxis_divergence
+from ._transport import BoundaryKind, taxis_divergence, upwind_divergence
 
-__all__ = ["Discretisation"]
+__all__ = ["Discretisation", "FaceVelocities"]
+
+
+class FaceVelocities(Protocol):
+    """A flow on the grid, as the upwind fluxes need it (e.g. :class:`crossdiff.flow.PrescribedFlow`)."""
+
+    def face_velocities(self, t: float) -> tuple[np.ndarray, ...]:
+        """Normal velocity on the faces of each axis ``a``: the grid shape with ``n_a + 1``
+        entries along axis ``a`` (faces ``0`` and ``n_a`` are the walls)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -67,6 +88,20 @@ class _Elliptic:
     diffusion: float
     linear: float  # c in 0 = D Δu + c u + r(U)
     rest: Kernel  # r(U)
+
+
+@dataclass(frozen=True)
+class _Side:
+    """A Dirichlet or Robin side of one species: axis, wall, the wall-cell coefficient
+    ``D β / h²`` and the boundary value ``g`` on the wall's face centres."""
+
+    axis: int
+    high: bool
+    kind: str
+    weight: float  # D β / h²
+    value: Kernel
+    coords: tuple  # face-centre coordinates of the wall (sparse mesh, 1 along ``axis``)
+    index: tuple  # index of the wall cells in a field (a length-1 slice along ``axis``)
 
 
 def _central(u: np.ndarray, axis: int, periodic: bool, h: float) -> np.ndarray:
@@ -80,6 +115,7 @@ def _central(u: np.ndarray, axis: int, periodic: bool, h: float) -> np.ndarray:
 
 
 _DUMMY = np.zeros((1, 1, 1))
+_NO_SPECIES = np.zeros((0, 1))  #: boundary values read no species
 
 #: Grids with at least this many cells evaluate the reactions with one fused compiled kernel
 #: (:func:`~crossdiff.model._codegen.fused_reactions`); smaller ones with the NumPy kernels.
@@ -118,9 +154,19 @@ class Discretisation:
         Slope limiter of the taxis reconstruction: ``"mc"`` (default), ``"gminmod"``, ``"minmod"``.
     krylov_rtol : float
         Relative tolerance of the preconditioned Krylov solves (non-constant diffusion).
+    flow : FaceVelocities, optional
+        The flow that carries the advected species; by default the model's prescribed flow
+        (:class:`crossdiff.flow.PrescribedFlow`).
     """
 
-    def __init__(self, model: Model, grid: Grid, limiter: str = "mc", krylov_rtol: float = 1e-10):
+    def __init__(
+        self,
+        model: Model,
+        grid: Grid,
+        limiter: str = "mc",
+        krylov_rtol: float = 1e-10,
+        flow: FaceVelocities | None = None,
+    ):
         if not isinstance(model, Model):
             raise InputError(f"model must be a crossdiff Model, got {type(model).__name__}")
         if not isinstance(grid, Grid):
@@ -131,9 +177,23 @@ class Discretisation:
         self._theta = LIMITERS[limiter]
         self.krylov_rtol = krylov_rtol
         self.compiled: CompiledModel = compile_model(model, grid.ndim)
+        if flow is None and model.flow is not None:
+            if model.flow.computed:
+                raise ModelError(
+                    f"model {model.name!r} has a computed {model.flow.kind} flow: its system is "
+                    "crossdiff.flow.FlowSystem (crossdiff.flow.discretise picks it)"
+                )
+            from ..flow import PrescribedFlow  # here: crossdiff.flow builds on crossdiff.fv
+
+            flow = PrescribedFlow(model, grid)
+        self.flow = flow
+        #: species carried by the flow
+        self._advected = tuple(i for i, s in enumerate(model.species) if s.advected) if flow is not None else ()
+        self._walls = tuple(BoundaryKind.PERIODIC if p else BoundaryKind.NOFLUX for p in grid.periodic)
         cm = self.compiled
         self.n = cm.n
         self.spectral = SpectralLaplacian(grid)
+        self._spectral_cache: dict[tuple[tuple[str, str], ...], SpectralLaplacian] = {}
         # cell centres as broadcastable (sparse) arrays: an expression of x alone costs one line
         mesh = np.meshgrid(*grid.coordinates, indexing="ij", sparse=True)
         self.coords = tuple(mesh[a] if a < grid.ndim else 0.0 for a in range(3))
@@ -150,12 +210,14 @@ class Discretisation:
                 self._coef[i, :] = s.scalar_diffusion.value
             elif s.diffusion_kind is DiffusionKind.TENSOR:
                 self._coef[i, :] = np.diag(s.diffusion_tensor)
+        self._sides = tuple(self._make_sides(i) for i in range(self.n))
         self._krylov = tuple(
             i
             for i, s in enumerate(cm.species)
             if self.parabolic[i]
             and (
-                s.diffusion_kind is DiffusionKind.NONLINEAR
+                any(side.kind == "robin" for side in self._sides[i])
+                or s.diffusion_kind is DiffusionKind.NONLINEAR
                 or (
                     s.diffusion_kind is DiffusionKind.TENSOR
                     and np.any(s.diffusion_tensor - np.diag(np.diag(s.diffusion_tensor)))
@@ -171,7 +233,7 @@ class Discretisation:
         self.counters = Counters()
         self.differential = self.parabolic
         # densities; a mean-free potential (quasi-stationary species without decay) may be negative
-        mean_free = {e.index for e in self._elliptic if e.linear == 0}
+        mean_free = {e.index for e in self._elliptic if self._mean_free(e)}
         self.nonnegative = np.array([i not in mean_free for i in range(self.n)])
         self.positive = tuple(cm.positive)
         self._refresh_symbols()
@@ -208,6 +270,75 @@ class Discretisation:
         return self._sparsity
 
     # ------------------------------------------------------------------ set-up
+    def _make_sides(self, i: int) -> tuple[_Side, ...]:
+        """The Dirichlet and Robin sides of species ``i`` on this grid."""
+        g = self.grid
+        model = self.model
+        s = model.species[i]
+        values = model.parameter_symbols()
+        out = []
+        for side, cond in s.boundary:
+            a = "xyz".index(side[0])
+            if a >= g.ndim:
+                raise ModelError(f"boundary {side} of species {s.name!r}: the grid has {g.ndim} axis(es)")
+            if g.periodic[a]:
+                raise ModelError(
+                    f"boundary {side} of species {s.name!r}: the {g.axes[a]} axis is periodic; a {cond.kind} side "
+                    "needs walls (boundary noflux on that axis)"
+                )
+            h = g.spacing[a]
+            d = self.compiled.species[i].diffusion
+            coef = d.value if d is not None and d.constant else 0.0
+            if cond.kind == "dirichlet":
+                beta = 2.0
+            else:
+                alpha = float(model.expand(cond.alpha).xreplace(values))
+                beta = 2.0 * alpha * h / (2.0 + alpha * h)
+            high = side.endswith("high")
+            wall = g.extent[a][1] if high else g.extent[a][0]
+            axes = [np.array([wall]) if b == a else c for b, c in enumerate(g.coordinates)]
+            coords = tuple(np.meshgrid(*axes, indexing="ij", sparse=True)) + (0.0,) * (3 - g.ndim)
+            index = tuple(
+                (slice(g.cells[b] - 1, g.cells[b]) if high else slice(0, 1)) if b == a else slice(None)
+                for b in range(g.ndim)
+            )
+            kernel = compile_kernel(model.expand(cond.value).xreplace(values), [], f"boundary {side} of {s.name!r}")
+            out.append(_Side(a, high, cond.kind, coef * beta / h**2, kernel, coords, index))
+        return tuple(out)
+
+    def _walls_of(self, i: int) -> tuple[tuple[str, str], ...]:
+        """The spectral walls of species ``i``: Dirichlet where it has a Dirichlet side (a Robin
+        side counts as Neumann: the spectral solve is then its preconditioner)."""
+        walls = [["neumann", "neumann"] for _ in range(self.grid.ndim)]
+        for side in self._sides[i]:
+            if side.kind == "dirichlet":
+                walls[side.axis][int(side.high)] = "dirichlet"
+        return tuple((w[0], w[1]) for w in walls)
+
+    def _spectral_for(self, walls: tuple[tuple[str, str], ...]) -> SpectralLaplacian:
+        """The spectral solver of a set of walls (made once)."""
+        if walls == self.spectral.walls:
+            return self.spectral
+        if walls not in self._spectral_cache:
+            self._spectral_cache[walls] = SpectralLaplacian(self.grid, walls=walls)
+        return self._spectral_cache[walls]
+
+    def _wall_values(self, side: _Side, t: float) -> np.ndarray:
+        """``g`` on the wall's faces, shaped as the wall cells (1 along the side's axis)."""
+        shape = tuple(1 if b == side.axis else n for b, n in enumerate(self.grid.cells))
+        return np.broadcast_to(np.asarray(side.value(t, side.coords, _NO_SPECIES), dtype=float), shape)
+
+    def _boundary_sources(self, i: int, t: float, rate: np.ndarray) -> None:
+        """``rate += D β g / h²`` in the wall cells of the Dirichlet and Robin sides of ``i``."""
+        for side in self._sides[i]:
+            if side.weight:
+                rate[side.index] += side.weight * self._wall_values(side, t)
+
+    def _mean_free(self, e: _Elliptic) -> bool:
+        """A quasi-stationary species without decay and without Dirichlet sides is determined up
+        to a constant: the mean-free (Jäger–Luckhaus) form."""
+        return e.linear == 0 and not self._sides[e.index]
+
     def _make_elliptic(self, i: int) -> _Elliptic:
         s = self.compiled.species[i]
         syms = species_symbols(self.model)
@@ -236,10 +367,18 @@ class Discretisation:
         self._direct_scales = np.array([self._coef[i] * self.inv_tau[i] for i in self._direct]).reshape(
             -1, self.grid.ndim
         )
+        groups: dict[tuple[tuple[str, str], ...], list[int]] = {}
+        for k, i in enumerate(self._direct):
+            groups.setdefault(self._walls_of(i), []).append(k)
+        #: the directly solved species by spectral walls: (solver, species indices, their rows of scales)
+        self._direct_groups = [
+            (self._spectral_for(w), np.array([self._direct[k] for k in ks]), np.array(ks)) for w, ks in groups.items()
+        ]
 
     def _symbol(self, i: int) -> np.ndarray:
-        """Eigenvalues of species ``i``'s constant-coefficient operator ``Σ_a D̄_{i,a} δ_a²``."""
-        return self.spectral.symbol(self._coef[i])
+        """Eigenvalues of species ``i``'s constant-coefficient operator ``Σ_a D̄_{i,a} δ_a²``
+        (with its Dirichlet walls; the Krylov preconditioner's)."""
+        return self._spectral_for(self._walls_of(i)).symbol(self._coef[i])
 
     @property
     def has_nonlinear_diffusion(self) -> bool:
@@ -310,6 +449,10 @@ class Discretisation:
                         axis_view(rate, a),
                         1.0,
                     )
+            if self._sides[i]:
+                self._boundary_sources(i, t, rate)
+            if i in self._advected:
+                self._advect(t, i, U[i], rate)
             if s.diffusion_kind is DiffusionKind.NONLINEAR:
                 if i not in self._frozen:
                     self.refresh(t, U)
@@ -321,6 +464,29 @@ class Discretisation:
             if self.inv_tau[i] != 1.0:
                 rate *= self.inv_tau[i]
         return out
+
+    def _advect(self, t: float, i: int, u: np.ndarray, rate: np.ndarray) -> None:
+        """``rate −= ∇_h·(u 𝐮)``: the limited upwind divergence with the flow's face velocities;
+        a Dirichlet side is an inflow wall carrying the boundary value."""
+        assert self.flow is not None  # advected species exist only with a flow
+        u = np.ascontiguousarray(u)
+        for a, vel in enumerate(self.flow.face_velocities(t)):
+            kinds = [self._walls[a], self._walls[a]]
+            ghosts: list[np.ndarray | None] = [None, None]
+            for side in self._sides[i]:
+                if side.axis == a and side.kind == "dirichlet":
+                    kinds[int(side.high)] = BoundaryKind.INFLOW
+                    ghosts[int(side.high)] = axis_view(np.ascontiguousarray(self._wall_values(side, t)), a)[:, 0, :]
+            upwind_divergence(
+                axis_view(u, a),
+                axis_view(vel, a),
+                self.grid.spacing[a],
+                axis_view(rate, a),
+                limiter=self.limiter,
+                boundary=(kinds[0], kinds[1]),
+                low=ghosts[0],
+                high=ghosts[1],
+            )
 
     def _diffusion_operator(self, i: int, u: np.ndarray) -> np.ndarray:
         """``∇_h·(D ∇_h u)`` of species ``i`` (frozen coefficients; full tensor; or constant)."""
@@ -343,6 +509,8 @@ class Discretisation:
                 second_difference(
                     axis_view(u, a), self._coef[i, a] / g.spacing[a] ** 2, g.periodic[a], axis_view(out, a)
                 )
+            for side in self._sides[i]:  # Dirichlet/Robin walls: the part of the wall flux in u_0
+                out[side.index] -= side.weight * u[side.index]
             return out
         for a in range(g.ndim):
             per, h = g.periodic[a], g.spacing[a]
@@ -379,48 +547,32 @@ class Discretisation:
         solve with constant coefficients, to relative residual ``krylov_rtol``.
         """
         self.counters.n_implicit_solves += 1
-        direct = self._direct
-        if len(direct) == self.n:  # every species solved spectrally: transform B as a whole
-            return self.spectral.solve_diagonal(B, gamma_dt * self._direct_scales)
+        if len(self._direct) == self.n and len(self._direct_groups) == 1:
+            # every species solved spectrally with the same walls: transform B as a whole
+            return self._direct_groups[0][0].solve_diagonal(B, gamma_dt * self._direct_scales)
         out = B.copy()
-        # contiguous runs of spectrally solved species, transformed in the storage of ``out``
-        start = 0
-        while start < len(direct):
-            stop = start
-            while stop + 1 < len(direct) and direct[stop + 1] == direct[stop] + 1:
-                stop += 1
-            lo, hi = direct[start], direct[stop] + 1
-            out[lo:hi] = self.spectral.solve_diagonal(
-                out[lo:hi], gamma_dt * self._direct_scales[start : stop + 1], overwrite=True
-            )
-            start = stop + 1
+        for spectral, species, rows in self._direct_groups:
+            out[species] = spectral.solve_diagonal(out[species], gamma_dt * self._direct_scales[rows], overwrite=True)
         for i in self._krylov:
             out[i] = self._krylov_solve(i, B[i], gamma_dt * self.inv_tau[i])
         return out
 
     def _krylov_solve(self, i: int, b: np.ndarray, scale: float) -> np.ndarray:
-        import scipy.sparse.linalg as spla  # imported here: only non-constant diffusion needs it
-
-        shape, size = b.shape, b.size
+        shape = b.shape
         symbol = scale * self._symbol(i)
+        spectral = self._spectral_for(self._walls_of(i))
 
         def matvec(x):
             u = x.reshape(shape)
             return (u - scale * self._diffusion_operator(i, u)).ravel()
 
         def precond(r):
-            return self.spectral.solve(r.reshape(shape), symbol, 1.0).ravel()
+            return spectral.solve(r.reshape(shape), symbol, 1.0).ravel()
 
-        A = spla.LinearOperator((size, size), matvec=matvec, dtype=float)
-        M = spla.LinearOperator((size, size), matvec=precond, dtype=float)
-        x0 = precond(b.ravel())
-        symmetric = self.compiled.species[i].diffusion_kind is DiffusionKind.NONLINEAR
-        if symmetric:
-            x, info = spla.cg(A, b.ravel(), x0=x0, rtol=self.krylov_rtol, atol=0.0, M=M, maxiter=500)
-        else:
-            x, info = spla.gmres(A, b.ravel(), x0=x0, rtol=self.krylov_rtol, atol=0.0, M=M, restart=50, maxiter=20)
+        symmetric = self.compiled.species[i].diffusion_kind in (DiffusionKind.NONLINEAR, DiffusionKind.CONSTANT)
+        x, converged = krylov_solve(matvec, precond, b.ravel(), precond(b.ravel()), self.krylov_rtol, symmetric)
         self.counters.n_krylov_solves += 1
-        if info != 0:
+        if not converged:
             raise NumericalError(
                 f"implicit diffusion solve of species {self.compiled.species[i].name!r} did not converge"
             )
@@ -434,10 +586,15 @@ class Discretisation:
         """Overwrite the quasi-stationary species of ``U`` with the solution of their equation."""
         for e in self._elliptic:
             r = e.rest.evaluate_array(t, self.coords, U)
-            if e.linear == 0:  # mean-free form: D Δu = -(r - mean r), mean(u) = 0
+            mean_free = self._mean_free(e)
+            if mean_free:  # mean-free form: D Δu = -(r - mean r), mean(u) = 0
                 r = r - r.mean()
-            sol = self.spectral.solve(r, e.diffusion * self.spectral.symbol([1.0] * self.grid.ndim), -e.linear)
-            if e.linear == 0:
+            if self._sides[e.index]:  # Dirichlet data: D β g / h² in the wall cells
+                r = np.array(r, dtype=float)
+                self._boundary_sources(e.index, t, r)
+            spectral = self._spectral_for(self._walls_of(e.index))
+            sol = spectral.solve(r, e.diffusion * spectral.symbol([1.0] * self.grid.ndim), -e.linear)
+            if mean_free:
                 sol -= sol.mean()
             U[e.index] = sol
         return U
@@ -457,17 +614,25 @@ class Discretisation:
             if not np.isscalar(chi_cells):
                 chi_cells = np.broadcast_to(chi_cells, g.shape)
             chis.append((j, chi_cells))
+        flow = self.flow.face_velocities(t) if i in self._advected and self.flow is not None else None
         for a in range(g.ndim):
             per, h = g.periodic[a], g.spacing[a]
             speed: np.ndarray | float = 0.0
             for j, chi_cells in chis:
                 chi_face = chi_cells if np.isscalar(chi_cells) else face_mean(chi_cells, a, per)
                 speed = speed + chi_face * np.abs(face_difference(U[j], a, per)) / h
+            if flow is not None:  # interior faces (walls carry no flux unless periodic)
+                vel = np.abs(flow[a])
+                inner = np.take(vel, np.arange(0 if per else 1, g.cells[a]), axis=a)
+                speed = speed + inner
             speeds.append(speed * self.inv_tau[i])
         return speeds
 
     def _taxis_species(self):
-        return [i for i, s in enumerate(self.compiled.species) if self.parabolic[i] and s.taxis]
+        """Species with transport in the explicit part: taxis or advection."""
+        return [
+            i for i, s in enumerate(self.compiled.species) if self.parabolic[i] and (s.taxis or i in self._advected)
+        ]
 
     def taxis_rate(self, t: float, U: np.ndarray) -> float:
         """``max_i Σ_a max|a_a|/h_a``: the explicit transport CFL rate (1/time), with the face
@@ -549,7 +714,11 @@ class Discretisation:
                 d = np.abs(s.diffusion_tensor).sum(axis=1)
             else:
                 d = self._coef[i]
-            rate = max(rate, 2.0 * float(np.sum(d / np.square(self.grid.spacing))) * self.inv_tau[i])
+            # a Dirichlet/Robin wall cell has 1 + β ≤ 3 on the diagonal instead of 2
+            diag = np.full(self.grid.ndim, 2.0)
+            for side in self._sides[i]:
+                diag[side.axis] = 3.0
+            rate = max(rate, float(np.sum(diag * d / np.square(self.grid.spacing))) * self.inv_tau[i])
         return rate
 
     def initial_state(self, frame: Mapping[str, np.ndarray] | np.ndarray, t: float = 0.0) -> np.ndarray:

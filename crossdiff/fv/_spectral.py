@@ -1,16 +1,24 @@
-"""Fast solves with the finite-volume Laplacian by discrete cosine / Fourier transforms.
+"""Fast solves with the finite-volume Laplacian by discrete sine, cosine and Fourier transforms.
 
-On a uniform grid the standard 3-point (per axis) finite-volume Laplacian with no-flux walls
-(reflected ghost cells) is diagonalised by the DCT-II, and with periodic boundaries by the DFT.
-Its eigenvalues along an axis with ``n`` cells of width ``h`` are
+On a uniform grid the standard 3-point (per axis) finite-volume Laplacian is diagonalised by a
+fast transform chosen by the walls of each axis (Strang, *The discrete cosine transform*, SIAM
+Rev. 41, 1999, Table 1, the cell-centred "half-sample" boundaries). A **Neumann** (no-flux) wall
+reflects the ghost cell, ``u_{-1} = u_0``; a **Dirichlet** wall (value zero on the face)
+reflects it with the opposite sign, ``u_{-1} = −u_0``. Along an axis of ``n`` cells of width
+``h``, ``k = 0 … n−1``:
 
-.. math::
+=====================  ===========  ======================================
+walls (low, high)      transform    eigenvalue ``λ_k``
+=====================  ===========  ======================================
+periodic               DFT          ``−4/h² sin²(π k / n)``
+Neumann, Neumann       DCT-II       ``−4/h² sin²(π k / 2n)``
+Dirichlet, Dirichlet   DST-II       ``−4/h² sin²(π (k+1) / 2n)``
+Dirichlet, Neumann     DST-IV       ``−4/h² sin²(π (2k+1) / 4n)``
+Neumann, Dirichlet     DCT-IV       ``−4/h² sin²(π (2k+1) / 4n)``
+=====================  ===========  ======================================
 
-    \\lambda_k = -\\frac{4}{h^2}\\sin^2\\!\\Big(\\frac{\\pi k}{2n}\\Big)\\ \\text{(no-flux)},\\qquad
-    \\lambda_k = -\\frac{4}{h^2}\\sin^2\\!\\Big(\\frac{\\pi k}{n}\\Big)\\ \\text{(periodic)},
-
-(Strang, *The discrete cosine transform*, SIAM Rev. 41, 1999). Hence
-``(I - Σ_a c_a ∂_aa) u = b`` costs two transforms and a division.
+Hence ``(I - Σ_a c_a ∂_aa) u = b`` costs two transforms and a division. The data of a
+Dirichlet wall (a non-zero value) enter the right-hand side, not the operator.
 """
 
 from __future__ import annotations
@@ -23,29 +31,71 @@ from numba import njit
 
 from ..grid import Grid
 
-__all__ = ["SpectralLaplacian"]
+__all__ = ["SpectralLaplacian", "WallKind"]
+
+#: The kind of one wall of a non-periodic axis for the spectral operator.
+WallKind = str  # "neumann" or "dirichlet"
+_WALLS = ("neumann", "dirichlet")
+#: (low, high) walls -> (transform family, type)
+_TRANSFORMS = {
+    ("neumann", "neumann"): ("dct", 2),
+    ("dirichlet", "dirichlet"): ("dst", 2),
+    ("dirichlet", "neumann"): ("dst", 4),
+    ("neumann", "dirichlet"): ("dct", 4),
+}
+
+
+def _eigenvalues(n: int, h: float, periodic: bool, walls: tuple[str, str]) -> np.ndarray:
+    """Eigenvalues of the 3-point second difference along one axis (module docstring table)."""
+    k = np.arange(n)
+    if periodic:
+        arg = np.pi * k / n
+    else:
+        family, kind = _TRANSFORMS[walls]
+        if kind == 4:
+            arg = np.pi * (2 * k + 1) / (4 * n)
+        elif family == "dst":
+            arg = np.pi * (k + 1) / (2 * n)
+        else:
+            arg = np.pi * k / (2 * n)
+    return -4.0 / h**2 * np.sin(arg) ** 2
 
 
 @dataclass(frozen=True)
 class SpectralLaplacian:
     """Transforms and eigenvalues of the per-axis FV Laplacians on ``grid``.
 
-    Fields carry ``lead`` leading (batch) axes, e.g. the species axis.
+    Fields carry leading (batch) axes, e.g. the species axis.
+
+    Parameters
+    ----------
+    grid : Grid
+    workers : int, optional
+        FFT threads; default 1 below 256² cells (threads cost more than they gain), else all.
+    walls : tuple of (low, high) per axis, optional
+        ``"neumann"`` (default) or ``"dirichlet"`` (homogeneous) for each wall of a non-periodic
+        axis; ignored on periodic axes. Picks the transform of each axis (module docstring).
     """
 
     grid: Grid
-    workers: int | None = None  #: FFT threads; default 1 below 256² cells (threads cost more than they gain), else all
+    workers: int | None = None
+    walls: tuple[tuple[WallKind, WallKind], ...] | None = None
     _eig: tuple[np.ndarray, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.workers is None:
             object.__setattr__(self, "workers", 1 if self.grid.size < 256 * 256 else -1)
-        eig = []
         nd = self.grid.ndim
+        given = self.walls if self.walls is not None else (("neumann", "neumann"),) * nd
+        pairs = [tuple(w) for w in given]
+        if len(pairs) != nd or not all(len(w) == 2 and w[0] in _WALLS and w[1] in _WALLS for w in pairs):
+            raise ValueError(f"walls must be one (low, high) pair of {_WALLS} per axis, got {self.walls!r}")
+        walls = tuple((str(w[0]), str(w[1])) for w in pairs)
+        walls = tuple(("neumann", "neumann") if per else w for w, per in zip(walls, self.grid.periodic))
+        object.__setattr__(self, "walls", walls)
+        eig = []
         for a, (n, h, per) in enumerate(zip(self.grid.cells, self.grid.spacing, self.grid.periodic)):
-            k = np.arange(n)
-            arg = np.pi * k / n if per else np.pi * k / (2 * n)
-            lam = -4.0 / h**2 * np.sin(arg) ** 2
+            lam = _eigenvalues(n, h, per, walls[a])
             shape = [1] * nd
             shape[a] = n
             eig.append(lam.reshape(shape))
@@ -68,32 +118,43 @@ class SpectralLaplacian:
     def _complex(self) -> bool:
         return any(self.grid.periodic)
 
-    def _axes(self, ndim: int) -> tuple[list[int], list[int]]:
-        """Array axes of the no-flux (DCT) and periodic (DFT) grid axes of an ``ndim`` array."""
+    def _axes(self, ndim: int) -> tuple[dict[tuple[str, int], list[int]], list[int]]:
+        """Array axes of an ``ndim`` array by real transform (``("dct", 2)``, …) and the
+        periodic (DFT) ones."""
         lead = ndim - self.grid.ndim
-        per = self.grid.periodic
-        return [lead + a for a, p in enumerate(per) if not p], [lead + a for a, p in enumerate(per) if p]
+        real: dict[tuple[str, int], list[int]] = {}
+        fft = []
+        assert self.walls is not None  # set in __post_init__
+        for a, (per, walls) in enumerate(zip(self.grid.periodic, self.walls)):
+            if per:
+                fft.append(lead + a)
+            else:
+                real.setdefault(_TRANSFORMS[walls], []).append(lead + a)
+        return real, fft
 
     def forward(self, u: np.ndarray, overwrite: bool = False) -> np.ndarray:
-        """Transform the last ``ndim`` axes (DCT-II on no-flux axes, DFT on periodic ones)."""
-        axes_dct, axes_fft = self._axes(u.ndim)
+        """Transform the last ``ndim`` axes (a DCT or DST on walled axes, DFT on periodic ones)."""
+        real, axes_fft = self._axes(u.ndim)
         out = u
-        if axes_dct:
-            out = sfft.dctn(out, type=2, axes=axes_dct, norm="ortho", workers=self.workers, overwrite_x=overwrite)
+        for (family, kind), axes in real.items():
+            transform = sfft.dctn if family == "dct" else sfft.dstn
+            out = transform(out, type=kind, axes=axes, norm="ortho", workers=self.workers, overwrite_x=overwrite)
+            overwrite = True  # later transforms work on our own copy
         if axes_fft:
-            out = sfft.fftn(out, axes=axes_fft, workers=self.workers, overwrite_x=overwrite or bool(axes_dct))
+            out = sfft.fftn(out, axes=axes_fft, workers=self.workers, overwrite_x=overwrite)
         return out
 
     def inverse(self, v: np.ndarray, overwrite: bool = False) -> np.ndarray:
         """Inverse of :meth:`forward`; returns a real array."""
-        axes_dct, axes_fft = self._axes(v.ndim)
+        real, axes_fft = self._axes(v.ndim)
         out = v
         if axes_fft:
             out = sfft.ifftn(out, axes=axes_fft, workers=self.workers, overwrite_x=overwrite).real
-        if axes_dct:
-            out = sfft.idctn(
-                out, type=2, axes=axes_dct, norm="ortho", workers=self.workers, overwrite_x=overwrite or bool(axes_fft)
-            )
+            overwrite = True
+        for (family, kind), axes in real.items():
+            transform = sfft.idctn if family == "dct" else sfft.idstn
+            out = transform(out, type=kind, axes=axes, norm="ortho", workers=self.workers, overwrite_x=overwrite)
+            overwrite = True
         return np.ascontiguousarray(out)
 
     def solve(self, b: np.ndarray, symbol: np.ndarray, shift: float | np.ndarray = 1.0) -> np.ndarray:

@@ -9,9 +9,11 @@ modules shared with :mod:`crossdiff.kinetic`; they are re-exported here.
 from ..base import RunDefaults
 from ..expressions import parse_expression, to_expr
 from ..parsing import parse_toml
+from ._boundary import SIDE_CONDITIONS, SIDES, SideCondition
 from ._codegen import fused_reactions
 from ._compile import CompiledModel, DiffusionKind, Kernel, compile_kernel, compile_model
 from ._file import model_from_dict, model_to_dict, read_model_file, save_model
+from ._flow import FLOWS, Flow
 from ._model import NOISE, SPACE, TIME, Model, Species, Taxis, species_symbols
 from ._show import latex_name, to_latex
 
@@ -19,6 +21,11 @@ __all__ = [
     "Model",
     "Species",
     "Taxis",
+    "Flow",
+    "SideCondition",
+    "SIDE_CONDITIONS",
+    "SIDES",
+    "FLOWS",
     "RunDefaults",
     "parse_expression",
     "to_expr",

@@ -13,6 +13,11 @@ one ``[[species]]`` table per species::
     reaction = "r*u*(1 - u)"
     tau = 1                            # 0: quasi-stationary (elliptic)
     initial = "1 + 0.01*noise"
+    advected = false                   # true: carried by the [flow]
+    boundary = { y_high = { dirichlet = "1" }, x_low = { robin = 2, value = "c_air" } }
+
+and an optional ``[flow]`` (``kind = "prescribed"``, ``velocity = ["u_x", "u_y"]`` or
+``stream = "psi"``, :class:`~crossdiff.model.Flow`).
 
 Unknown keys are errors (a misspelt key must not be silently ignored).
 """
@@ -29,15 +34,17 @@ import tomli_w
 from ..base import RunDefaults
 from ..errors import ModelError, OutputError
 from ..parsing import check_keys, expr_value, parse_toml, read_definitions, read_parameters
+from ._flow import Flow
 from ._model import Model, Species, Taxis
 
 __all__ = ["read_model_file", "model_from_dict", "model_to_dict", "save_model"]
 
 #: The keys allowed in each table of a model file ("file": the top level).
 _KEYS = {
-    "file": {"model", "parameters", "definitions", "domain", "species"},
+    "file": {"model", "parameters", "definitions", "domain", "species", "flow"},
     "model": {"name", "description", "reference", "equation"},
-    "species": {"name", "long_name", "diffusion", "taxis", "reaction", "tau", "initial"},
+    "species": {"name", "long_name", "diffusion", "taxis", "reaction", "tau", "initial", "advected", "boundary"},
+    "flow": {"kind", "velocity", "stream", "density", "viscosity", "buoyancy", "walls", "lid", "initial"},
     "taxis": {"signal", "sensitivity"},
 }
 
@@ -66,6 +73,12 @@ def model_from_dict(data: Mapping[str, Any], source: str = "model") -> Model:
             kwargs["diffusion"] = d if isinstance(d, list) else expr_value(d, f"diffusion of species {name!r}")
         if "long_name" in table:
             kwargs["long_name"] = str(table["long_name"])
+        if "boundary" in table:
+            kwargs["boundary"] = table["boundary"]
+        if "advected" in table:
+            if not isinstance(table["advected"], bool):
+                raise ModelError(f"advected of species {name!r} must be true or false, got {table['advected']!r}")
+            kwargs["advected"] = table["advected"]
         taxis = table.get("taxis", [])
         if isinstance(taxis, Mapping):
             taxis = [taxis]
@@ -90,6 +103,32 @@ def model_from_dict(data: Mapping[str, Any], source: str = "model") -> Model:
         definitions=definitions,
         parameter_info=info,
         defaults=RunDefaults.from_table(data.get("domain", {})),
+        flow=_flow_from_table(data["flow"]) if "flow" in data else None,
+    )
+
+
+def _flow_from_table(table: object) -> Flow:
+    """The ``[flow]`` table: ``kind``, and ``velocity = [..]`` or ``stream = ".."``."""
+    table = check_keys(table, _KEYS["flow"], "[flow]")
+    velocity = table.get("velocity", [])
+    if not isinstance(velocity, list):
+        raise ModelError(f"[flow] velocity must be a list of expressions, one per axis, got {velocity!r}")
+    stream = table.get("stream")
+    kwargs: dict[str, Any] = {}
+    for key in ("density", "viscosity", "initial"):
+        if key in table:
+            kwargs[key] = expr_value(table[key], f"[flow] {key}")
+    for key in ("buoyancy", "walls", "lid"):
+        if key in table:
+            entries = table[key]
+            if not isinstance(entries, Mapping):
+                raise ModelError(f"[flow] {key} must be a table, e.g. {key} = {{ y_high = ... }}")
+            kwargs[key] = {k: (v if key == "walls" else expr_value(v, f"[flow] {key}.{k}")) for k, v in entries.items()}
+    return Flow(
+        kind=str(table.get("kind", "prescribed")),
+        velocity=tuple(expr_value(v, f"[flow] velocity component {a + 1}") for a, v in enumerate(velocity)),
+        stream=None if stream is None else expr_value(stream, "[flow] stream"),
+        **kwargs,
     )
 
 
@@ -125,7 +164,7 @@ def model_to_dict(model: Model) -> dict[str, Any]:
     domain: dict[str, Any] = {
         "extent": [list(p) for p in d.extent],
         "cells": list(d.cells),
-        "boundary": d.boundary,
+        "boundary": d.boundary if isinstance(d.boundary, str) else list(d.boundary),
         "t_end": d.t_end,
         "seed": d.seed,
     }
@@ -145,11 +184,17 @@ def model_to_dict(model: Model) -> dict[str, Any]:
         table["reaction"] = _expr_out(s.reaction)
         table["tau"] = _expr_out(s.tau)
         table["initial"] = _expr_out(s.initial)
+        if s.advected:
+            table["advected"] = True
+        if s.boundary:
+            table["boundary"] = {side: cond.to_toml() for side, cond in s.boundary}
         species.append(table)
     out: dict[str, Any] = {"model": meta, "parameters": params}
     if model.definitions:
         out["definitions"] = {k: _expr_out(v) for k, v in model.definitions.items()}
     out["domain"] = domain
+    if model.flow is not None:
+        out["flow"] = model.flow.to_dict()
     out["species"] = species
     return out
 

@@ -3,8 +3,9 @@
 .. math::
 
     \\tau_i\\,\\partial_t u_i = \\nabla\\cdot\\Big( D_i(u)\\nabla u_i
-        - \\sum_j u_i\\,\\chi_{ij}(u)\\,\\nabla u_j \\Big) + \\psi_i(u, t, x)
+        - \\sum_j u_i\\,\\chi_{ij}(u)\\,\\nabla u_j - [u_i \\mathbf{u}] \\Big) + \\psi_i(u, t, x)
 
+with the bracket for the species advected by an incompressible flow ``𝐮`` (:class:`Flow`).
 ``tau_i = 1`` is the usual parabolic equation, ``tau_i > 0`` a relaxation time (the σ of the
 paper's (5)), ``tau_i = 0`` a quasi-stationary (elliptic) species. ``D_i = 0`` with no taxis is a
 species with no motion (an ODE at each point). ``D_i`` is a scalar expression of the densities
@@ -24,6 +25,8 @@ from ..base import ModelBase, RunDefaults
 from ..errors import ModelError, ParameterError
 from ..expressions import to_expr
 from ..parsing import check_name
+from ._boundary import SideCondition, side_conditions
+from ._flow import FLOW_FIELDS, Flow
 
 __all__ = ["Taxis", "Species", "Model", "RunDefaults", "SPACE", "TIME", "NOISE", "species_symbols"]
 
@@ -98,6 +101,14 @@ class Species:
         (independent uniform numbers in [-1, 1] per cell, seeded).
     long_name : str
         Human-readable name, written to output files.
+    boundary : mapping of side name to SideCondition (or its table)
+        Conditions on the sides (``x_low``, ``y_high``, …): ``noflux`` (default), Dirichlet or
+        Robin (:class:`~crossdiff.model.SideCondition`). Stored as a tuple of
+        ``(side, condition)`` pairs of the non-default sides (hashable, picklable); read it with
+        :attr:`sides`.
+    advected : bool
+        The species is carried by the model's flow: the term ``−∇·(u_i 𝐮)`` joins the right-hand
+        side (:class:`~crossdiff.model.Flow`; with ``τ_i = 1`` it is ``∂t u_i + ∇·(u_i 𝐮) = …``).
     positive : bool
         The species must stay strictly positive (a singular sensitivity divides by it); set
         automatically by :class:`Model` when a sensitivity is singular at zero.
@@ -111,6 +122,8 @@ class Species:
     initial: sp.Expr = sp.Integer(0)
     long_name: str = ""
     positive: bool = False
+    advected: bool = False
+    boundary: Any = ()
 
     def __post_init__(self) -> None:
         name = check_name(self.name, "species")
@@ -137,6 +150,15 @@ class Species:
         object.__setattr__(self, "tau", to_expr(self.tau, f"tau of species {name!r}"))
         object.__setattr__(self, "initial", to_expr(self.initial, f"initial data of species {name!r}"))
         object.__setattr__(self, "long_name", str(self.long_name or name))
+        given = dict(self.boundary) if isinstance(self.boundary, tuple) else self.boundary
+        object.__setattr__(self, "boundary", tuple(side_conditions(given, name).items()))
+        if not isinstance(self.advected, bool):
+            raise ModelError(f"advected of species {name!r} must be true or false, got {self.advected!r}")
+
+    @property
+    def sides(self) -> dict[str, SideCondition]:
+        """The non-default side conditions by side name."""
+        return dict(self.boundary)
 
     @property
     def is_tensor(self) -> bool:
@@ -177,6 +199,9 @@ class Model(ModelBase[Species]):
         One-line description of each parameter.
     defaults : RunDefaults
         Default domain, grid and end time (default :class:`RunDefaults`).
+    flow : Flow or None
+        The incompressible flow that carries the species with ``advected=True``
+        (:class:`~crossdiff.model.Flow`); ``None``: no flow.
 
     Every argument but ``species`` is keyword-only. The parameter and definition tables and
     the copies with some of them changed (:meth:`with_parameters`, :meth:`with_definitions`,
@@ -191,6 +216,7 @@ class Model(ModelBase[Species]):
 
     species: tuple[Species, ...]
     defaults: RunDefaults = field(default_factory=RunDefaults, kw_only=True)
+    flow: Flow | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         if isinstance(self.species, (str, Species)) or not isinstance(self.species, Iterable):
@@ -232,6 +258,70 @@ class Model(ModelBase[Species]):
                 self.expand(s.initial), init_allowed, f"initial data of species {s.name!r}", initial=True
             )
             self._check_constant_parts(s)
+        self._validate_flow()
+        self._validate_boundaries()
+
+    def _validate_flow(self) -> None:
+        """The flow: expressions of ``x, y, z, t`` and the parameters only; advected species need it."""
+        advected = [s.name for s in self.species if s.advected]
+        if self.flow is None:
+            if advected:
+                raise ModelError(f"species {advected[0]!r} is advected but the model has no [flow]")
+            return
+        if not isinstance(self.flow, Flow):
+            raise ModelError(f"flow must be a crossdiff Flow, got {type(self.flow).__name__}")
+        flow = self.flow
+        flow_allowed = {sp.Symbol(n) for n in self.parameters} | set(SPACE) | {TIME}
+        if flow.computed:
+            flow_allowed = {sp.Symbol(n) for n in self.parameters}
+        for what, expr in flow.expressions().items():
+            expr = self.expand(expr)
+            species = sorted(str(s) for s in expr.free_symbols if str(s) in self.species_names)
+            if species:
+                raise ModelError(f"{what}: the flow's coefficients cannot depend on species {species[0]!r}")
+            self._check_symbols(expr, flow_allowed, what)
+        if flow.computed:
+            self._validate_computed_flow(flow)
+        if self.flow.stream is not None and sp.Symbol("z") in self.expand(self.flow.stream).free_symbols:
+            raise ModelError("flow stream function: a stream function is two-dimensional (x, y, t), got z")
+        for s in self.species:
+            if s.advected and self.tau_value(s.name) == 0:
+                raise ModelError(f"quasi-stationary species {s.name!r} (tau = 0) cannot be advected")
+
+    def _validate_computed_flow(self, flow: Flow) -> None:
+        """Positive density and viscosity, buoyancy of known species, no species named like a
+        flow field, initial vorticity of ``x, y`` and the parameters."""
+        values = self.parameter_symbols()
+        for key in ("density", "viscosity"):
+            value = self.expand(getattr(flow, key)).xreplace(values)
+            if not (value.is_number and value.is_real and float(value) > 0):
+                raise ModelError(f"flow {key} must be a constant > 0, got {getattr(flow, key)}")
+        for name, _ in flow.buoyancy:
+            if name not in self.species_names:
+                raise ModelError(
+                    f"flow buoyancy of unknown species {name!r}; known species: {', '.join(self.species_names)}"
+                )
+        for name in FLOW_FIELDS:
+            if name in self.species_names:
+                raise ModelError(f"species {name!r} has the name of a flow field ({', '.join(FLOW_FIELDS)})")
+        init_allowed = {sp.Symbol(n) for n in self.parameters} | set(SPACE) | {NOISE}
+        self._check_symbols(self.expand(flow.initial), init_allowed, "flow initial vorticity", initial=True)
+
+    def _validate_boundaries(self) -> None:
+        """Side values: expressions of ``x, y, z, t`` and the parameters; ``α`` a constant ≥ 0."""
+        values = self.parameter_symbols()
+        allowed = {sp.Symbol(n) for n in self.parameters} | set(SPACE) | {TIME}
+        for s in self.species:
+            for side, cond in s.sides.items():
+                what = f"boundary {side} of species {s.name!r}"
+                self._check_symbols(self.expand(cond.value), allowed, what)
+                alpha = self.expand(cond.alpha).xreplace(values)
+                if cond.kind == "robin" and not (alpha.is_number and alpha.is_real and float(alpha) >= 0):
+                    raise ModelError(f"{what}: alpha must be a constant >= 0, got {cond.alpha}")
+                if s.is_tensor or not self.expand(s.diffusion).xreplace(values).is_number:
+                    raise ModelError(f"{what}: {cond.kind} sides need a constant scalar diffusion")
+                if cond.kind == "robin" and self.tau_value(s.name) == 0:
+                    raise ModelError(f"{what}: a quasi-stationary species cannot have robin sides (yet)")
 
     def _check_symbols(self, expr: sp.Expr, allowed: set, what: str, initial: bool = False) -> None:
         unknown = sorted(str(s) for s in expr.free_symbols - allowed)

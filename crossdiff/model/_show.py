@@ -55,7 +55,7 @@ def _bare(expr: sp.Expr) -> bool:
 
 
 def equations(model, latex: bool = False) -> list[str]:
-    """One equation per species, in the form of ``docs/theory.md`` §1.
+    """One equation per species, in the form of ``docs/theory.md`` §1, then the flow's.
 
     ``tau ∂t u = ∇·(D ∇u) − ∇·(u χ ∇w) + ψ`` (text) or its LaTeX equivalent. Definitions are
     shown by name, not expanded.
@@ -93,6 +93,8 @@ def equations(model, latex: bool = False) -> list[str]:
             else:
                 inner = u if chi == 1 else (f"{_fmt(chi, latex)}*{u}" if _bare(chi) else f"({_fmt(chi, latex)})*{u}")
                 parts.append(f"- div({inner} grad {w})")
+        if s.advected:
+            parts.append(rf"- \nabla\cdot\left({u}\,\mathbf{{u}}\right)" if latex else f"- div({u} vel)")
         if s.reaction != 0:
             r = _fmt(s.reaction, latex)
             parts.append(f"+ {r}" if parts else r)
@@ -109,4 +111,6 @@ def equations(model, latex: bool = False) -> list[str]:
         else:
             lhs = "0" if tau == 0 else (f"d{u}/dt" if tau == 1 else f"{_fmt(tau, latex)}*d{u}/dt")
         lines.append(f"{lhs} = {rhs}")
+    if model.flow is not None:
+        lines.extend(model.flow.describe(latex))
     return lines

@@ -1,0 +1,19 @@
+"""Flows that carry the species: prescribed velocity fields (:class:`PrescribedFlow`) and 2D
+Stokes / Navier–Stokes flows driven by the densities (:class:`FlowSystem`, the
+vorticity–stream-function formulation), and :func:`discretise`, the system of any model."""
+
+from ..fv import Discretisation
+from ..grid import Grid
+from ..model import Model
+from ._prescribed import PrescribedFlow
+from ._vorticity import FlowSystem
+
+__all__ = ["PrescribedFlow", "FlowSystem", "discretise"]
+
+
+def discretise(model: Model, grid: Grid, limiter: str = "mc") -> Discretisation | FlowSystem:
+    """The semi-discrete system of ``model`` on ``grid``: a :class:`FlowSystem` for a computed
+    flow, else the finite-volume :class:`~crossdiff.fv.Discretisation` (a prescribed flow included)."""
+    if model.flow is not None and model.flow.computed:
+        return FlowSystem(model, grid, limiter=limiter)
+    return Discretisation(model, grid, limiter=limiter)
