@@ -310,6 +310,9 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
     }
     partial, final = store.partial(spec.key), store.output(spec.key)
     try:
+        # a partial file is this sweep's own, left by a run that was killed; cut off mid-write it
+        # may not even read as a run file, which solve() would refuse to overwrite
+        partial.unlink(missing_ok=True)
         sol = solve(
             spec.model.with_parameters(**spec.parameters),
             spec.grid,
