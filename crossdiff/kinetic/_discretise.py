@@ -190,8 +190,11 @@ class _Turning:
             return np.einsum("kl...,l...->k...", self.matrix, g)
         tau = self.star
         assert tau is not None
-        gain = np.einsum("k,k...->...", self.w, tau * g)
-        return gain[None] - float(self.w.sum()) * tau * g
+        out = tau * g
+        gain = np.einsum("k,k...->...", self.w, out)
+        out *= -float(self.w.sum())
+        out += gain[None]
+        return out
 
     def apply_vector(self, v: np.ndarray) -> np.ndarray:
         """``𝒯 v`` for a vector ``v`` of shape ``(m,)`` (e.g. the equilibrium), shape ``(m, *space)``."""
@@ -225,10 +228,10 @@ class KineticDiscretisation:
     -----
     State ``U``: ``(n_species (1 + d m), *shape)`` with ``shape`` the cells, plus one slot
     along every wall axis; components ``0 … n_species − 1`` are the densities ``ρ_i`` at the cell
-    centres (``[:n]`` along a wall axis), component ``n_species + (i d + a) m + k`` is
+    centres (``[:n]`` along a wall axis, the extra slot a copy of the wall cell), component ``n_species + (i d + a) m + k`` is
     ``g_i^a(v_k)`` at face ``j`` of axis ``a``, between cells ``j − 1`` and ``j`` (the periodic
     convention of :mod:`crossdiff.fv`; with walls faces ``0 … n``, the walls ``0`` and ``n``).
-    Unused slots stay zero.
+    The unused slots of the micro parts stay zero.
     """
 
     def __init__(
@@ -401,7 +404,11 @@ class KineticDiscretisation:
         return np.ascontiguousarray(U[(slice(None, self.n_species),) + self._cells])
 
     def _set_rho(self, U: np.ndarray, rho: np.ndarray) -> None:
-        U[(slice(None, self.n_species),) + self._cells] = rho
+        """Write densities (or their rates) into ``U``; the extra slot of a wall axis gets the
+        wall cell's value (its reflected ghost), so that every stage sum, rate and error is the
+        same extension of its densities and the error norms see no artificial zeros."""
+        pad = [(0, 0)] + [(0, 1) if wall else (0, 0) for wall in self.walls]
+        U[: self.n_species] = np.pad(rho, pad, mode="edge") if any(self.walls) else rho
 
     def _edge(self, x: np.ndarray, ax: int) -> np.ndarray:
         """``x`` with one reflected ghost cell at both ends of array axis ``ax`` (the even
@@ -564,15 +571,15 @@ class KineticDiscretisation:
         """Per species at the faces of axis ``a``: the stiff forcing
         ``F = −ε^{p−1} v·∇(Mρ) + ε^{b−1} ρ_face 𝒯^1 M`` ``(ns, m, *ext)``, the bias matrices,
         and the face densities."""
-        eps, m, d = self.eps, self.m, self.dim
+        eps, m = self.eps, self.m
         rho_face, grads, cached = self._faces(rho, a)
         nodes = self.nodal.nodes
-        pad = (1,) * d
         out = np.empty((self.n_species, m, *rho_face.shape[1:]))
         biases: list[_Turning | None] = []
         for i in range(self.n_species):
-            vgrad = sum(nodes[:, b].reshape((m,) + pad) * grads[i, b][None] for b in range(d))  # (m, *ext)
-            out[i] = -(eps ** (self.p[i] - 1)) * self.M[i].reshape((m,) + pad) * vgrad
+            # −ε^{p−1} M_k v_k·∇ρ in one pass
+            coefficient = -(eps ** (self.p[i] - 1)) * self.M[i][:, None] * nodes  # (m, d)
+            np.einsum("kb,b...->k...", coefficient, grads[i], out=out[i])
             A1 = cached[i]
             biases.append(A1)
             if A1 is not None:
@@ -628,21 +635,26 @@ class KineticDiscretisation:
             out += self._divergence(self._face_difference(rho, a) / self.h[a], a)
         return out
 
-    def _reaction(self, rho: np.ndarray, face: bool, a: int = 0) -> np.ndarray | None:
-        """``G_i(v_k)`` at the centres (or the faces of axis ``a``): ``(ns, m, *ext)``, or None."""
+    def _mean_reaction(self, rho: np.ndarray) -> np.ndarray | None:
+        """``⟨G_i⟩`` at the centres, ``(ns, *cells)``, one species at a time; None without G."""
         if all(f is None for f in self._interaction):
             return None
-        state = self._face_mean(rho, a) if face else rho
-        out = np.zeros((self.n_species, self.m, *state.shape[1:]))
+        out = np.zeros_like(rho)
         for i, f in enumerate(self._interaction):
             if f is not None:
-                out[i] = f(state, None, pair=False)
+                Gi = f(rho, None, pair=False)
+                w = self.nodal.weights
+                out[i] = float(w.sum()) * Gi[0] if Gi.strides[0] == 0 else np.einsum("k,k...->...", w, Gi)
         return out
 
     def _project(self, h: np.ndarray) -> np.ndarray:
-        """``(I − Π) h`` for ``h`` of shape ``(ns, m, *ext)``."""
-        mean = _moment(self.nodal.weights, h)  # (ns, *ext)
-        return h - self.M.reshape(self.M.shape + (1,) * self.dim) * mean[:, None]
+        """``(I − Π) h`` for ``h`` of shape ``(ns, m, *faces)``, in place (no state-sized
+        temporary) and returned."""
+        mean = _moment(self.nodal.weights, h)  # (ns, *faces)
+        for i in range(h.shape[0]):
+            for k in range(self.m):
+                h[i, k] -= self.M[i, k] * mean[i]
+        return h
 
     def explicit(self, t: float, U: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.counters.nfev += 1
@@ -656,29 +668,50 @@ class KineticDiscretisation:
         drho = -self._mu.reshape((ns,) + (1,) * d) * self._laplacian(rho)
         for a in range(d):
             drho -= self._divergence(_moment(w * nodes[:, a], self._g(U, a)), a)
-        G = self._reaction(rho, face=False)
+        G = self._mean_reaction(rho)
         if G is not None:
-            drho += _moment(w, G)
+            drho += G
         self._set_rho(out, drho)
         # micro: −(1/ε)(I − Π)(v·∇g) + ε^{b−p−1} 𝒯^1 g + (1/ε)(I − Π) G
         for a in range(d):
             g = np.ascontiguousarray(self._g(U, a))  # (ns, m, *faces of axis a)
-            transport = np.zeros_like(g)
+            dg = np.zeros_like(g)
             for bax in range(d):
-                self._transport(g, transport, a, bax)
-            dg = self._project(transport)
-            dg /= eps
+                self._transport(g, dg, a, bax)
+            self._project(dg)
+            dg *= 1.0 / eps
             if any(f is not None for f in self._bias):
                 biases = self._faces(rho, a)[2]
                 for i in range(ns):
                     A1 = biases[i]
                     if A1 is not None:
                         dg[i] += eps ** (self.b[i] - self.p[i] - 1) * A1.apply(g[i])
-            Gf = self._reaction(rho, face=True, a=a)
-            if Gf is not None:
-                dg += self._project(Gf) / eps
+            self._add_reaction(rho, a, dg, 1.0 / eps)
             self._g(out, a)[:] = dg
+            del g, dg
         return out
+
+    def _add_reaction(self, rho: np.ndarray, a: int, out: np.ndarray, scale: float) -> None:
+        """``out += scale (I − Π) G`` at the faces of axis ``a``, one species at a time."""
+        if all(f is None for f in self._interaction):
+            return
+        state = self._face_mean(rho, a)
+        w = self.nodal.weights
+        for i, f in enumerate(self._interaction):
+            if f is None:
+                continue
+            Gi = f(state, None, pair=False)
+            if Gi.strides[0] == 0:  # G independent of v: (I − Π)G = (1 − M_k Σw) G, zero for uniform M
+                coefficient = 1.0 - self.M[i] * float(w.sum())
+                for kk in np.flatnonzero(np.abs(coefficient) > 1e-14):
+                    out[i, kk] += (scale * coefficient[kk]) * Gi[0]
+                continue
+            Gi = np.array(Gi)
+            mean = np.einsum("k,k...->...", w, Gi)
+            for k in range(self.m):
+                Gi[k] -= self.M[i, k] * mean
+            Gi *= scale
+            out[i] += Gi
 
     def _transport(self, g: np.ndarray, out: np.ndarray, a: int, b: int) -> None:
         """``out −= ∂_b (v_b g^a)``: the limited upwind divergence of
@@ -703,8 +736,12 @@ class KineticDiscretisation:
                 uview, speed, self.h[b], oview, limiter=self.limiter, boundary=BoundaryKind.PERIODIC, scale=1.0
             )
             return
-        mirror = g[:, self.reflect[b]]  # g(R_b v)
         ax = 2 + b
+        reflect = self.reflect[b]
+
+        def mirror(k: int) -> np.ndarray:  # g(R_b v) at point k along b
+            return np.take(g, k, axis=ax)[:, reflect]
+
         # the ghost beyond each wall is the mirror of the point ``near`` (across: the wall cell;
         # along: the first point inside) with the reflected velocity; its value facing the wall
         # is reconstructed with its slope limited between its neighbours, the point beyond it and
@@ -712,9 +749,9 @@ class KineticDiscretisation:
         near_lo, near_hi = (1, n - 2) if b == a else (0, n - 1)
         ghosts = []
         for near, beyond, step in ((near_lo, 0, 1), (near_hi, n - 1, -1)):
-            value = np.take(mirror, near, axis=ax)
+            value = mirror(near)
             if n >= 3:
-                triple = np.stack([np.take(g, beyond, axis=ax), value, np.take(mirror, near + step, axis=ax)])
+                triple = np.stack([np.take(g, beyond, axis=ax), value, mirror(near + step)])
                 value = value - 0.5 * limited_slopes(triple, 0, False, self.limiter)[1]
             ghosts.append(value.reshape(pre, post))
         upwind_divergence(
@@ -771,10 +808,13 @@ class KineticDiscretisation:
             Bg = self._g(B, a)
             for i in range(self.n_species):
                 e = eps ** (self.p[i] + 1.0)
-                rhs = e * Bg[i] + gamma_dt * F[i]
+                rhs = F[i]
+                rhs *= gamma_dt
+                rhs += e * Bg[i]
                 rate = self._leading(i, rho_face)
                 if rate is not None:  # 𝒯̃^0 = −σ I
-                    self._g(X, a)[i] = rhs / (e + gamma_dt * rate)
+                    rhs /= e + gamma_dt * rate
+                    self._g(X, a)[i] = rhs
                     continue
                 A0 = self._matrix0(i, rho_face)
                 kappa = float(np.max(np.abs(A0)))
