@@ -403,6 +403,15 @@ class KineticDiscretisation:
         """The densities at the cell centres, ``(ns, *cells)`` (contiguous)."""
         return np.ascontiguousarray(U[(slice(None, self.n_species),) + self._cells])
 
+    def _zero_pads(self, U: np.ndarray) -> None:
+        """Zero the unused slots of the micro parts (along the wall axes other than their own)."""
+        ns, d = self.n_species, self.dim
+        micro = U[ns:].reshape(ns, d, self.m, *U.shape[1:])
+        for a in range(d):
+            for b in range(d):
+                if b != a and self.walls[b]:
+                    micro[(slice(None), a, slice(None)) + (slice(None),) * b + (self.grid.cells[b],)] = 0.0
+
     def _set_rho(self, U: np.ndarray, rho: np.ndarray) -> None:
         """Write densities (or their rates) into ``U``; the extra slot of a wall axis gets the
         wall cell's value (its reflected ghost), so that every stage sum, rate and error is the
@@ -663,6 +672,8 @@ class KineticDiscretisation:
         nodes, w = self.nodal.nodes, self.nodal.weights
         if out is None:
             out = np.zeros_like(U)
+        else:
+            self._zero_pads(out)
         rho = self._rho(U)
         # macro: −∇·⟨v g⟩ − μΔρ + ⟨G⟩
         drho = -self._mu.reshape((ns,) + (1,) * d) * self._laplacian(rho)
