@@ -67,7 +67,7 @@ from ..fv import (
     upwind_divergence,
 )
 from ..grid import Grid
-from ..time import Coordinate, Counters, Layout, Variable
+from ..time import Coordinate, Counters, FailureReport, Layout, Status, Variable
 from . import symbols as S
 from ._model import KineticModel
 from ._nodal import NodalModel, turning_matrix
@@ -167,6 +167,24 @@ class _FieldFunction:
         with np.errstate(all="ignore"):
             out = self.func(*vals)
         return np.broadcast_to(np.asarray(out, dtype=float), shape)
+
+
+def _bias_size(A1: _Turning) -> int:
+    """Points at which a turning operator is given."""
+    values = A1.star if A1.star is not None else A1.matrix
+    assert values is not None
+    return int(np.prod(values.shape[1 if A1.star is not None else 2 :]))
+
+
+def _star_matrix(A1: _Turning) -> np.ndarray:
+    """The matrix ``(m, m, *space)`` of a kernel of ``v*`` only: off the diagonal ``w_l τ_l``."""
+    tau = A1.star
+    assert tau is not None
+    m = tau.shape[0]
+    out = np.broadcast_to((A1.w.reshape((m,) + (1,) * (tau.ndim - 1)) * tau)[None], (m,) + tau.shape).copy()
+    idx = np.arange(m)
+    out[idx, idx] -= float(A1.w.sum()) * tau
+    return out
 
 
 def _moment(weights: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -897,6 +915,71 @@ class KineticDiscretisation:
         mat = A0 if A0.ndim == 2 else A0.reshape(self.m, self.m, -1)[:, :, 0]
         ev = np.sort(np.abs(np.linalg.eigvals(mat).real))
         return float(ev[1]) if len(ev) > 1 else float(ev[0])
+
+    def explain_negative(self, t: float, U: np.ndarray, rate: np.ndarray) -> FailureReport | None:
+        """Why steps keep making a density negative, when the kinetic model itself does not keep
+        ``f ≥ 0``: the turning kernel ``T = T⁰ + ε^b T¹`` (the rate of turning from ``v*`` to ``v``)
+        must be non-negative, and a bias stronger than the relaxation makes it negative at large ε
+        (for relaxation ``T⁰ = σ M(v)`` and a bias ``T¹ = τ(v*)``: ``σ min M + ε^b min τ < 0``).
+        Then a NEGATIVE report naming the species, the place and the largest ε that keeps the
+        kernel non-negative at the current state; None if every kernel is non-negative (the
+        :class:`crossdiff.time.Monitor`'s own explanation follows)."""
+        rho = self._rho(U)
+        eps = self.eps
+        for i, name in enumerate(self.model.species_names):
+            if self._bias[i] is None:
+                continue
+            worst: tuple[float, int | None, float | None] = (0.0, None, None)  # (kernel, cell, largest eps)
+            for a in range(self.dim):
+                rho_face, _, biases = self._faces(rho, a)
+                A1 = biases[i]
+                if A1 is None:
+                    continue
+                sigma = self._leading(i, rho_face)
+                eb = eps ** self.b[i]
+                if sigma is not None and A1.star is not None:
+                    gain = np.broadcast_to(np.asarray(sigma, dtype=float) * float(np.min(self.M[i])), A1.star.shape[1:])
+                    bias = np.min(A1.star, axis=0)
+                else:  # the off-diagonal entries of the turning matrices (the weights are > 0)
+                    m = self.m
+                    if m * m * _bias_size(A1) > 5e7:
+                        continue
+                    A0 = self._matrix0(i, rho_face) if sigma is None else None
+                    off = ~np.eye(m, dtype=bool)
+                    A1m = A1.matrix if A1.matrix is not None else _star_matrix(A1)
+                    if A0 is None:
+                        A0 = (
+                            np.asarray(sigma, dtype=float)
+                            * np.einsum("k,l->kl", self.M[i], self.nodal.weights)[(...,) + (None,) * self.dim]
+                        )
+                    A0 = np.broadcast_to(A0 if A0.ndim > 2 else A0[(...,) + (None,) * self.dim], A1m.shape)
+                    total = (A0 + eb * A1m)[off]
+                    k = np.argmin(total, axis=0)
+                    gain = np.take_along_axis(A0[off], k[None], 0)[0]
+                    bias = np.take_along_axis(A1m[off], k[None], 0)[0]
+                kernel = gain + eb * bias
+                face = int(np.argmin(kernel))
+                value = float(kernel.ravel()[face])
+                if value < worst[0]:
+                    b = self.b[i]
+                    g0, b0 = float(gain.ravel()[face]), float(bias.ravel()[face])
+                    limit = (g0 / -b0) ** (1.0 / b) if b > 0 and g0 > 0 and b0 < 0 else None
+                    index = [int(j) for j in np.unravel_index(face, kernel.shape)]
+                    index[a] = min(index[a], self.grid.cells[a] - 1)
+                    worst = (value, int(np.ravel_multi_index(tuple(index), self.grid.shape)), limit)
+            value, flat, limit = worst
+            if flat is not None:
+                hint = f"use eps below {limit:.3g} (at the current state)" if limit else "use a smaller eps"
+                return FailureReport(
+                    Status.NEGATIVE,
+                    t,
+                    name,
+                    self.layout.location(flat),
+                    float(rho[i].ravel()[flat]),
+                    f"the turning rate of {name} is negative (kernel T0 + eps^b T1 = {value:.3g}): its bias exceeds "
+                    f"the relaxation at eps = {eps:g}, so the kinetic model does not keep f >= 0; {hint}",
+                )
+        return None
 
     def explicit_step_limit(self, t: float, U: np.ndarray) -> float:
         eps = self.eps

@@ -11,7 +11,7 @@ import pytest
 
 import crossdiff as cd
 from crossdiff.derive import derive
-from crossdiff.errors import InputError, KineticModelError
+from crossdiff.errors import InputError, KineticModelError, NumericalError
 from crossdiff.io import open_run
 from crossdiff.kinetic import (
     Bias,
@@ -335,3 +335,36 @@ def test_walls_2d_on_the_physical_domain_conserve_mass_and_reach_the_noflux_limi
         assert np.all(np.abs(mass - mass[0]) < 1e-12 * mass[0]), mass
     for i in range(2):
         assert _l1(sol.final[i], ref[i], grid) < 1e-5, (i, _l1(sol.final[i], ref[i], grid))
+
+
+def test_resume_restarts_from_the_saved_distributions(tmp_path):
+    """A run saved with ``save_f`` resumes from its distributions, not from ``f = M ρ``: at ε = 0.5
+    (a micro part far from zero) the resumed run stays within 5e-3 of the uninterrupted one
+    (measured 1.3e-3: the micro part is saved at the cell centres and averaged back to the faces,
+    an O(h²) change on 16 cells), while restarting from ``M ρ`` differs by 3.5e-2; the resumed
+    file keeps its distributions."""
+    model = telegraph_model()
+    grid = cd.Grid((16,), ((0.0, 2 * math.pi),), "periodic")
+    full = cd.solve(model, grid, 0.4, eps=0.5, save_every=0.1, stepper=GSAIMEX(dt=0.01))
+    errors = {}
+    for save_f in (True, False):
+        out = tmp_path / f"kin{save_f}.nc"
+        cd.solve(model, grid, 0.2, eps=0.5, save_every=0.1, output=out, stepper=GSAIMEX(dt=0.01), save_f=save_f)
+        sol = cd.solve(model, None, 0.4, save_every=0.1, output=out, resume=True, stepper=GSAIMEX(dt=0.01))
+        errors[save_f] = float(np.max(np.abs(sol.final - full.final)))
+    assert errors[True] < 5e-3 and errors[False] > 5 * errors[True], errors
+    ds = open_run(tmp_path / "kinTrue.nc")
+    assert ds["f_u"].shape[0] == ds["u"].shape[0] == 5  # t = 0, 0.1, 0.2, 0.3, 0.4
+
+
+def test_negative_turning_rate_is_reported_as_the_cause():
+    """forager-scrounger-kinetic at ε = 0.2: the bias of the scroungers (ξ₂ = 20) exceeds the
+    relaxation once the forager gradient steepens (σ M + ε τ < 0), the kinetic model stops keeping
+    f ≥ 0 and the run stops: the report names the turning rate and suggests a smaller ε, not the
+    reaction."""
+    model = load_kinetic("forager-scrounger-kinetic")
+    grid = cd.Grid((100,), model.defaults.extent)
+    with pytest.raises(NumericalError, match="turning rate of u2 is negative") as info:
+        cd.solve(model, grid, 1.0, eps=0.2)
+    message = str(info.value)
+    assert "eps below" in message and "reaction" not in message and "\n" not in message
