@@ -25,6 +25,11 @@ tests/kinetic/test_solver.py), two velocities ±1, no-flux walls, t_end = 0.5.
    the time per step, and the bandwidth bound of one step: reading and writing the state once
    per stage (4 stages), ``4 × 2 × state bytes`` over the copy bandwidth of this machine
    (``bench/bandwidth.py``, 256 MiB arrays). The load average is printed: the machine is shared.
+
+    PYTHONPATH=. .venv/bin/python bench/kinetic.py --band     # about 10-15 minutes on a shared core
+
+5. (only this, with ``--band``) The largest stable fixed step against ε on the two-velocity
+   model for three choices of the penalisation μ (docs/kinetic.md, "Step restriction").
 """
 
 from __future__ import annotations
@@ -107,6 +112,47 @@ def explicit_kinetic(kin: KineticModel, grid: cd.Grid, eps: float, t_end: float)
     return f.sum(axis=1), steps, time.perf_counter() - wall
 
 
+def band(eps_values: tuple[float, ...] = (0.3, 0.1, 0.05, 0.03, 0.02, 0.01)) -> dict:
+    """Largest stable fixed step of the AP scheme on the two-velocity model (σ = c = 1, periodic,
+    64 cells of h = 0.05, 1 % noise, ARS(4,4,3) for 40 steps or to t = 0.5: stable if the
+    perturbation stays below 5 %), on a geometric ladder of steps (ratio 1.3), for three choices of
+    the penalisation μ: the default ``D exp(−ε²/h)``, ``0`` and ``D``."""
+    import math
+
+    from crossdiff.kinetic import KineticDiscretisation
+    from crossdiff.time import GSAIMEX, SaveAt, integrate
+
+    kin = KineticModel([KineticSpecies("u", Relaxation(1.0), initial="1")], Sphere(1, 1.0), name="two-velocity")
+    grid = cd.Grid((64,), ((0.0, 3.2),), "periodic")
+    h = grid.spacing[0]
+    rho0 = 1 + 0.01 * np.random.default_rng(0).standard_normal(64)
+    choices = {"default": lambda e: math.exp(-(e**2) / h), "mu=0": lambda e: 0.0, "mu=D": lambda e: 1.0}
+
+    def stable(eps: float, dt: float, weight) -> bool:
+        system = KineticDiscretisation(kin, grid, eps)
+        system._penalisation = lambda rho: np.array([weight(eps) * system._diffusion(0, rho)])  # type: ignore[method-assign]
+        t_end = max(40 * dt, 0.5)
+        with np.errstate(all="ignore"):
+            run = integrate(system, GSAIMEX(dt=dt), system.initial_state({"u": rho0}), (0.0, t_end), save=SaveAt(t_end))
+        r = system.fields(run.U)[0]
+        return bool(np.all(np.isfinite(r)) and np.max(np.abs(r - r.mean())) <= 0.05)
+
+    print("5. largest stable step, two velocities, h = 0.05 (transport CFL eps*h/c, h^2 = 0.0025)")
+    rows = []
+    for eps in eps_values:
+        row: dict[str, float] = {"eps": eps}
+        for name, weight in choices.items():
+            best = 0.0
+            for dt in np.geomspace(1e-4, 0.2, 28):
+                if not stable(eps, float(dt), weight):
+                    break
+                best = float(dt)
+            row[name] = best
+        print(f"  eps={eps:<5g} " + "  ".join(f"{k} {row[k]:.3g}" for k in choices) + f"  (eps*h = {eps * h:.3g})")
+        rows.append(row)
+    return {"band": rows}
+
+
 def memory_worker(cells: int, velocities: int, steps: int) -> dict:
     """One ``cancer-invasion-kinetic`` run of ``steps`` fixed steps (in a fresh process)."""
     import resource
@@ -185,7 +231,14 @@ def main() -> None:
     parser.add_argument("--velocities", type=int, default=32, help="directions of --memory (default 32)")
     parser.add_argument("--steps", type=int, default=3, help="steps of --memory (default 3)")
     parser.add_argument("--memory-worker", nargs=3, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--band", action="store_true", help="only the stable step against eps and mu (5.)")
     args = parser.parse_args()
+    if args.band:
+        rows = band()
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(rows, fh, indent=2)
+        return
     if args.memory_worker:
         print(json.dumps(memory_worker(*args.memory_worker)))
         return
