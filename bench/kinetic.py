@@ -15,6 +15,21 @@ tests/kinetic/test_solver.py), two velocities ±1, no-flux walls, t_end = 0.5.
    against the derived limit, beside the AP scheme's.
 3. Steps of the AP scheme at ε = 1e-4 on 64…512 cells (diffusion implicit: the steps should
    not grow like N²).
+
+    PYTHONPATH=. .venv/bin/python bench/kinetic.py --memory [--cells 256 --velocities 32 --steps 3]
+
+4. (only this, with ``--memory``) Memory and time per step of ``cancer-invasion-kinetic`` (three
+   species, walls) on cells² × velocities at ε = 0.01, a few fixed steps of ARS(4,4,3) by
+   ``crossdiff.solve`` in a subprocess: the state's bytes per cell·velocity·species, the peak
+   RSS of the subprocess (``ru_maxrss``; the RSS after the imports and the set-up printed too),
+   the time per step, and the bandwidth bound of one step: reading and writing the state once
+   per stage (4 stages), ``4 × 2 × state bytes`` over the copy bandwidth of this machine
+   (``bench/bandwidth.py``, 256 MiB arrays). The load average is printed: the machine is shared.
+
+    PYTHONPATH=. .venv/bin/python bench/kinetic.py --band     # about 10-15 minutes on a shared core
+
+5. (only this, with ``--band``) The largest stable fixed step against ε on the two-velocity
+   model for three choices of the penalisation μ (docs/kinetic.md, "Step restriction").
 """
 
 from __future__ import annotations
@@ -97,10 +112,142 @@ def explicit_kinetic(kin: KineticModel, grid: cd.Grid, eps: float, t_end: float)
     return f.sum(axis=1), steps, time.perf_counter() - wall
 
 
+def band(eps_values: tuple[float, ...] = (0.3, 0.1, 0.05, 0.03, 0.02, 0.01)) -> dict:
+    """Largest stable fixed step of the AP scheme on the two-velocity model (σ = c = 1, periodic,
+    64 cells of h = 0.05, 1 % noise, ARS(4,4,3) for 40 steps or to t = 0.5: stable if the
+    perturbation stays below 5 %), on a geometric ladder of steps (ratio 1.3), for three choices of
+    the penalisation μ: the default ``D exp(−ε²/h)``, ``0`` and ``D``."""
+    import math
+
+    from crossdiff.kinetic import KineticDiscretisation
+    from crossdiff.time import GSAIMEX, SaveAt, integrate
+
+    kin = KineticModel([KineticSpecies("u", Relaxation(1.0), initial="1")], Sphere(1, 1.0), name="two-velocity")
+    grid = cd.Grid((64,), ((0.0, 3.2),), "periodic")
+    h = grid.spacing[0]
+    rho0 = 1 + 0.01 * np.random.default_rng(0).standard_normal(64)
+    choices = {"default": lambda e: math.exp(-(e**2) / h), "mu=0": lambda e: 0.0, "mu=D": lambda e: 1.0}
+
+    def stable(eps: float, dt: float, weight) -> bool:
+        system = KineticDiscretisation(kin, grid, eps)
+        system._penalisation = lambda rho: np.array([weight(eps) * system._diffusion(0, rho)])  # type: ignore[method-assign]
+        t_end = max(40 * dt, 0.5)
+        with np.errstate(all="ignore"):
+            run = integrate(system, GSAIMEX(dt=dt), system.initial_state({"u": rho0}), (0.0, t_end), save=SaveAt(t_end))
+        r = system.fields(run.U)[0]
+        return bool(np.all(np.isfinite(r)) and np.max(np.abs(r - r.mean())) <= 0.05)
+
+    print("5. largest stable step, two velocities, h = 0.05 (transport CFL eps*h/c, h^2 = 0.0025)")
+    rows = []
+    for eps in eps_values:
+        row: dict[str, float] = {"eps": eps}
+        for name, weight in choices.items():
+            best = 0.0
+            for dt in np.geomspace(1e-4, 0.2, 28):
+                if not stable(eps, float(dt), weight):
+                    break
+                best = float(dt)
+            row[name] = best
+        print(f"  eps={eps:<5g} " + "  ".join(f"{k} {row[k]:.3g}" for k in choices) + f"  (eps*h = {eps * h:.3g})")
+        rows.append(row)
+    return {"band": rows}
+
+
+def memory_worker(cells: int, velocities: int, steps: int) -> dict:
+    """One ``cancer-invasion-kinetic`` run of ``steps`` fixed steps (in a fresh process)."""
+    import resource
+
+    from crossdiff.kinetic import KineticDiscretisation, load_kinetic
+    from crossdiff.time import GSAIMEX
+
+    kin = load_kinetic("cancer-invasion-kinetic")
+    cd.solve(kin, cd.Grid((8, 8), kin.defaults.extent), 2e-3, eps=0.01, velocities=8, stepper=GSAIMEX(dt=1e-3))
+    grid = cd.Grid((cells, cells), kin.defaults.extent)
+    system = KineticDiscretisation(kin, grid, 0.01, velocities=velocities)
+    x, _ = grid.mesh()
+    state_bytes = system.initial_state({s: 1 + 0 * x for s in kin.species_names}).nbytes
+    del system
+    rss_setup = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    dt = 1e-3
+    t0 = time.perf_counter()
+    sol = cd.solve(kin, grid, steps * dt, eps=0.01, velocities=velocities, stepper=GSAIMEX(dt=dt))
+    wall = time.perf_counter() - t0
+    assert sol.success and sol.stats.n_steps == steps
+    return {
+        "cells": cells,
+        "velocities": velocities,
+        "species": len(kin.species_names),
+        "state_bytes": state_bytes,
+        "bytes_per_cell_velocity_species": state_bytes / (grid.size * velocities * len(kin.species_names)),
+        "rss_setup_bytes": rss_setup,
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "seconds_per_step": wall / steps,
+    }
+
+
+def memory(cells: int, velocities: int, steps: int) -> dict:
+    import os
+    import subprocess
+    import sys
+
+    from bandwidth import bandwidth
+
+    load = os.getloadavg()
+    # the worker first: a child's peak RSS starts from its parent's at the fork
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory-worker", str(cells), str(velocities), str(steps)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    row = json.loads(out.strip().splitlines()[-1])
+    copy = bandwidth(5)["copy_GBps"] * 1e9
+    row["copy_bandwidth_Bps"] = copy
+    row["bound_seconds_per_step"] = 4 * 2 * row["state_bytes"] / copy
+    row["load_average"] = list(load) + list(os.getloadavg())
+    mb = 1e6
+    print(
+        f"4. cancer-invasion-kinetic {cells}² x {velocities} directions, 3 species, walls, eps = 0.01, "
+        f"{steps} steps (load average {load[0]:.1f} before, {os.getloadavg()[0]:.1f} after)"
+    )
+    print(
+        f"  state {row['state_bytes'] / mb:.0f} MB = {row['bytes_per_cell_velocity_species']:.1f} bytes per "
+        f"cell·velocity·species; RSS after set-up {row['rss_setup_bytes'] / mb:.0f} MB, "
+        f"peak RSS {row['peak_rss_bytes'] / mb:.0f} MB"
+    )
+    print(
+        f"  {row['seconds_per_step']:.2f} s per step; bound (read + write the state once per stage, "
+        f"4 stages, copy bandwidth {copy / 1e9:.1f} GB/s) {row['bound_seconds_per_step']:.3f} s: "
+        f"{row['seconds_per_step'] / row['bound_seconds_per_step']:.0f}x the bound"
+    )
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write every number to this file")
+    parser.add_argument("--memory", action="store_true", help="only the memory / time-per-step measurement (4.)")
+    parser.add_argument("--cells", type=int, default=256, help="cells per axis of --memory (default 256)")
+    parser.add_argument("--velocities", type=int, default=32, help="directions of --memory (default 32)")
+    parser.add_argument("--steps", type=int, default=3, help="steps of --memory (default 3)")
+    parser.add_argument("--memory-worker", nargs=3, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--band", action="store_true", help="only the stable step against eps and mu (5.)")
     args = parser.parse_args()
+    if args.band:
+        rows = band()
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(rows, fh, indent=2)
+        return
+    if args.memory_worker:
+        print(json.dumps(memory_worker(*args.memory_worker)))
+        return
+    if args.memory:
+        row = memory(args.cells, args.velocities, args.steps)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump({"memory": row}, fh, indent=2)
+        return
     kin = model()
     macro = derive(kin).model
     results: dict[str, object] = {}

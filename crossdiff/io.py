@@ -16,7 +16,7 @@ is killed or fails keeps every frame written before.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +31,7 @@ from .version import __version__
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["FrameWriter", "to_dataset", "open_run", "last_frame", "is_run", "run_attributes"]
+__all__ = ["FrameWriter", "to_dataset", "open_run", "last_frame", "last_frame_variables", "is_run", "run_attributes"]
 
 #: Attributes that identify a run: resuming a file with other values would mix two runs.
 _IDENTITY = ("model", "parameters", "equations", "grid_cells", "grid_extent", "boundary")
@@ -284,6 +284,18 @@ def run_attributes(path: str | Path) -> dict[str, object]:
         with h5netcdf.File(path, "r") as f:
             return dict(f.attrs)
     except (OSError, ValueError) as err:
+        raise OutputError(f"cannot read run file {str(path)!r}: {err}") from None
+
+
+def last_frame_variables(path: str | Path, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The last frame of those of the variables ``names`` that the run file has (e.g. the
+    distributions ``f_<species>`` of a kinetic run saved with ``save_f``), by name."""
+    path = Path(path)
+    try:
+        with h5netcdf.File(path, "r") as f:
+            n = f.dimensions["time"].size
+            return {name: np.asarray(f[name][n - 1, ...]) for name in names if name in f.variables and n > 0}
+    except (OSError, KeyError, ValueError) as err:
         raise OutputError(f"cannot read run file {str(path)!r}: {err}") from None
 
 

@@ -23,7 +23,7 @@ from .errors import InputError, KineticModelError, ModelError, NumericalError, O
 from .flow import FlowSystem, discretise
 from .fv import Discretisation
 from .grid import Grid
-from .io import FrameWriter, is_run, last_frame, open_run, run_attributes, to_dataset
+from .io import FrameWriter, is_run, last_frame, last_frame_variables, open_run, run_attributes, to_dataset
 from .kinetic import KineticDiscretisation, KineticModel, check_eps
 from .model import NOISE, SPACE, Model, model_from_dict, to_expr
 from .time import (
@@ -740,6 +740,7 @@ def _solve_kinetic(
 ) -> Solution:
     """:func:`solve` for a kinetic model (see its ``eps``, ``velocities``, ``save_f``)."""
     path = _check_output(output, resume, overwrite)
+    saved_f: dict[str, np.ndarray] = {}
     if resume and path is not None:
         file_grid, file_eps, file_n = _kinetic_record(path)
         grid = grid if grid is not None else file_grid
@@ -747,6 +748,8 @@ def _solve_kinetic(
             raise InputError(f"cannot resume: the run file has eps = {file_eps:g}, not {eps!r}")
         eps = file_eps
         velocities = velocities if velocities is not None else (file_n or None)
+        saved_f = last_frame_variables(path, [f"f_{s}" for s in model.species_names])
+        save_f = save_f or bool(saved_f)  # a file with distributions keeps getting them
     if eps is None:
         raise InputError(f"kinetic model {model.name!r} needs eps (ε in (0, 1]), e.g. eps=0.01")
     eps = check_eps(eps)
@@ -771,7 +774,8 @@ def _solve_kinetic(
             )
         if t0 >= t_end:
             raise InputError(f"cannot resume: the run file already reaches t = {t0:g} >= end time {t_end:g}")
-        U0 = system.initial_state({n: rho[i] for i, n in enumerate(names)}, t0)
+        # from the saved distributions where the file has them (--save-f), else f = M ρ
+        U0 = system.initial_state({**{n: rho[i] for i, n in enumerate(names)}, **saved_f}, t0)
     else:
         t0 = 0.0
         frame: dict[str, object] = {}

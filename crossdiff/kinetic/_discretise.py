@@ -37,9 +37,14 @@ block triangular: each stage solves ``(I − γΔt μΔ) ρ = B_ρ`` spectrally
 and taxis, and with ``μ = D`` the explicit ``−∇·⟨vg⟩ − μΔρ`` keeps only the taxis: the limit
 scheme is the IMEX scheme of the derived model with diffusion implicit.
 
-No-flux walls are specular reflection ``f(v) → f(v − 2(v·n)n)``: on an axis with walls the
-state is kept on the doubled periodic domain of the even reflection (a state symmetric under
-``x → −x, v → R v`` stays symmetric), whose half is the physical box.
+No-flux walls are specular reflection ``f(x_wall, v) = f(x_wall, v − 2(v·n)n)`` on the
+physical domain: the densities see reflected ghost cells (no flux; the implicit solve is the
+DCT no-flux solve of :class:`crossdiff.fv.SpectralLaplacian`), the micro part has unknowns on
+the wall faces, its transport takes the reflected velocity's value of the mirror point as the
+inflow ghost (:class:`crossdiff.fv.BoundaryKind` ``INFLOW``), and the density flux
+``⟨v·n g⟩`` through a wall is zero, so the mass is conserved to round-off. This is the scheme on
+the doubled periodic domain of the even reflection (``x → −x, v → R v``) up to the wall cells'
+own slopes (zero here), at half (1D) to an eighth (3D) of its cost.
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ from ..fv import (
     upwind_divergence,
 )
 from ..grid import Grid
-from ..time import Coordinate, Counters, Layout, Variable
+from ..time import Coordinate, Counters, FailureReport, Layout, Status, Variable
 from . import symbols as S
 from ._model import KineticModel
 from ._nodal import NodalModel, turning_matrix
@@ -164,6 +169,24 @@ class _FieldFunction:
         return np.broadcast_to(np.asarray(out, dtype=float), shape)
 
 
+def _bias_size(A1: _Turning) -> int:
+    """Points at which a turning operator is given."""
+    values = A1.star if A1.star is not None else A1.matrix
+    assert values is not None
+    return int(np.prod(values.shape[1 if A1.star is not None else 2 :]))
+
+
+def _star_matrix(A1: _Turning) -> np.ndarray:
+    """The matrix ``(m, m, *space)`` of a kernel of ``v*`` only: off the diagonal ``w_l τ_l``."""
+    tau = A1.star
+    assert tau is not None
+    m = tau.shape[0]
+    out = np.broadcast_to((A1.w.reshape((m,) + (1,) * (tau.ndim - 1)) * tau)[None], (m,) + tau.shape).copy()
+    idx = np.arange(m)
+    out[idx, idx] -= float(A1.w.sum()) * tau
+    return out
+
+
 def _moment(weights: np.ndarray, h: np.ndarray) -> np.ndarray:
     """``Σ_k weights_k h[:, k]`` for ``h`` of shape ``(n, m, *space)``, shape ``(n, *space)``
     (einsum's own loop: no transposed copy, and no BLAS call, which is slower on these shapes)."""
@@ -185,8 +208,11 @@ class _Turning:
             return np.einsum("kl...,l...->k...", self.matrix, g)
         tau = self.star
         assert tau is not None
-        gain = np.einsum("k,k...->...", self.w, tau * g)
-        return gain[None] - float(self.w.sum()) * tau * g
+        out = tau * g
+        gain = np.einsum("k,k...->...", self.w, out)
+        out *= -float(self.w.sum())
+        out += gain[None]
+        return out
 
     def apply_vector(self, v: np.ndarray) -> np.ndarray:
         """``𝒯 v`` for a vector ``v`` of shape ``(m,)`` (e.g. the equilibrium), shape ``(m, *space)``."""
@@ -218,10 +244,12 @@ class KineticDiscretisation:
 
     Notes
     -----
-    State ``U``: ``(n_species (1 + d m), *cells)``, cells doubled along wall axes; components
-    ``0 … n_species − 1`` are the densities ``ρ_i`` at the cell centres, component
-    ``n_species + (i d + a) m + k`` is ``g_i^a(v_k)`` at the face between cells ``j − 1`` and
-    ``j`` of axis ``a`` (the periodic convention of :mod:`crossdiff.fv`).
+    State ``U``: ``(n_species (1 + d m), *shape)`` with ``shape`` the cells, plus one slot
+    along every wall axis; components ``0 … n_species − 1`` are the densities ``ρ_i`` at the cell
+    centres (``[:n]`` along a wall axis, the extra slot a copy of the wall cell), component ``n_species + (i d + a) m + k`` is
+    ``g_i^a(v_k)`` at face ``j`` of axis ``a``, between cells ``j − 1`` and ``j`` (the periodic
+    convention of :mod:`crossdiff.fv`; with walls faces ``0 … n``, the walls ``0`` and ``n``).
+    The unused slots of the micro parts stay zero.
     """
 
     def __init__(
@@ -262,17 +290,22 @@ class KineticDiscretisation:
             flux = w @ (nodes * self.M[i][:, None])
             if np.max(np.abs(flux)) > 1e-10 * max(1.0, float(np.max(np.abs(nodes)))):
                 raise KineticModelError(f"species {s!r}: the equilibrium has a mean velocity; the limit needs ∫vM = 0")
-        # walls: specular reflection on the doubled periodic domain
+        # walls: specular reflection through reflected ghost values (no doubled domain). The
+        # state is padded by one slot along every wall axis: the micro part ``g^a`` has the
+        # ``n_a + 1`` faces ``0 … n_a`` of a wall axis (faces 0 and n_a are the walls); the
+        # densities and the ``g^b`` of the other axes use the first ``n_a`` slots (the last is 0).
         self.walls = tuple(not p for p in grid.periodic)
         self.reflect = [
             _reflection(nodes, a, w, self.nodal.equilibria) if self.walls[a] else np.arange(m) for a in range(d)
         ]
-        cells = tuple(2 * c if wall else c for c, wall in zip(grid.cells, self.walls))
-        extent = tuple((lo, 2 * hi - lo) if wall else (lo, hi) for (lo, hi), wall in zip(grid.extent, self.walls))
-        self.ext = Grid(cells, extent, "periodic")
-        self.h = self.ext.spacing
-        self.spectral = SpectralLaplacian(self.ext)
-        self._phys = tuple(slice(0, c) for c in grid.cells)
+        self.shape = tuple(c + 1 if wall else c for c, wall in zip(grid.cells, self.walls))
+        self.h = grid.spacing
+        self.spectral = SpectralLaplacian(grid)
+        self._cells = tuple(slice(0, c) for c in grid.cells)
+        self._face_slices = [
+            tuple(slice(0, c + 1) if (b == a and self.walls[b]) else slice(0, c) for b, c in enumerate(grid.cells))
+            for a in range(d)
+        ]
         # species exponents and operators
         self.p = np.array([s.p for s in model.species])
         self.b = np.array([s.b for s in model.species])
@@ -380,43 +413,91 @@ class KineticDiscretisation:
 
     # ------------------------------------------------------------------ state helpers
     def _g(self, U: np.ndarray, a: int) -> np.ndarray:
+        """The micro part ``g^a`` on the faces of axis ``a``: a view ``(ns, m, *faces)``."""
         ns = self.n_species
-        return U[ns:].reshape(ns, self.dim, self.m, *U.shape[1:])[:, a]
+        return U[ns:].reshape(ns, self.dim, self.m, *U.shape[1:])[(slice(None), a, slice(None)) + self._face_slices[a]]
 
     def _rho(self, U: np.ndarray) -> np.ndarray:
-        return U[: self.n_species]
+        """The densities at the cell centres, ``(ns, *cells)`` (contiguous)."""
+        return np.ascontiguousarray(U[(slice(None, self.n_species),) + self._cells])
 
-    def _physical(self, A: np.ndarray, lead: int) -> np.ndarray:
-        return A[(slice(None),) * lead + self._phys]
+    def _zero_pads(self, U: np.ndarray) -> None:
+        """Zero the unused slots of the micro parts (along the wall axes other than their own)."""
+        ns, d = self.n_species, self.dim
+        micro = U[ns:].reshape(ns, d, self.m, *U.shape[1:])
+        for a in range(d):
+            for b in range(d):
+                if b != a and self.walls[b]:
+                    micro[(slice(None), a, slice(None)) + (slice(None),) * b + (self.grid.cells[b],)] = 0.0
 
-    def _extend(self, rho: np.ndarray) -> np.ndarray:
-        """Densities ``(ns, *cells)`` on the doubled periodic domain (even reflection at walls)."""
-        out = np.asarray(rho, dtype=float)
-        for a, wall in enumerate(self.walls):
-            if wall:
-                out = np.concatenate([out, np.flip(out, axis=1 + a)], axis=1 + a)
-        return out
+    def _set_rho(self, U: np.ndarray, rho: np.ndarray) -> None:
+        """Write densities (or their rates) into ``U``; the extra slot of a wall axis gets the
+        wall cell's value (its reflected ghost), so that every stage sum, rate and error is the
+        same extension of its densities and the error norms see no artificial zeros."""
+        pad = [(0, 0)] + [(0, 1) if wall else (0, 0) for wall in self.walls]
+        U[: self.n_species] = np.pad(rho, pad, mode="edge") if any(self.walls) else rho
+
+    def _edge(self, x: np.ndarray, ax: int) -> np.ndarray:
+        """``x`` with one reflected ghost cell at both ends of array axis ``ax`` (the even
+        reflection of a cell-centred field at a wall: the ghost repeats the wall cell)."""
+        return np.concatenate([np.take(x, [0], axis=ax), x, np.take(x, [-1], axis=ax)], axis=ax)
+
+    def _face_mean(self, x: np.ndarray, a: int, lead: int = 1) -> np.ndarray:
+        """Mean of the two cells at every face of axis ``a`` (with walls: ``n + 1`` faces, the
+        wall faces taking the wall cell's value)."""
+        ax = lead + a
+        return face_mean(self._edge(x, ax), ax, False) if self.walls[a] else face_mean(x, ax, True)
+
+    def _face_difference(self, x: np.ndarray, a: int, lead: int = 1) -> np.ndarray:
+        """``x_right − x_left`` at every face of axis ``a`` (zero at walls)."""
+        ax = lead + a
+        return face_difference(self._edge(x, ax), ax, False) if self.walls[a] else face_difference(x, ax, True)
+
+    def _centred(self, x: np.ndarray, b: int, lead: int = 1) -> np.ndarray:
+        """Centred difference ``(x_{k+1} − x_{k−1}) / 2h`` along axis ``b`` (reflected at walls)."""
+        ax = lead + b
+        if self.walls[b]:
+            e = self._edge(x, ax)
+            n = x.shape[ax]
+            return (np.take(e, range(2, n + 2), axis=ax) - np.take(e, range(n), axis=ax)) / (2 * self.h[b])
+        return (np.roll(x, -1, axis=ax) - np.roll(x, 1, axis=ax)) / (2 * self.h[b])
+
+    def _divergence(self, flux: np.ndarray, a: int, lead: int = 1) -> np.ndarray:
+        """``(F_{k+1/2} − F_{k−1/2}) / h`` of face fluxes on axis ``a``; at walls only the
+        interior faces count (no flux through a wall: mass conserved to round-off)."""
+        ax = lead + a
+        if self.walls[a]:
+            n = flux.shape[ax] - 1
+            return divergence(np.take(flux, range(1, n), axis=ax), ax, False, self.h[a])
+        return divergence(flux, ax, True, self.h[a])
 
     def fields(self, U: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(self._physical(U[: self.n_species], 1))
+        return self._rho(U)
 
     def distributions(self, U: np.ndarray) -> np.ndarray:
-        """``f_i(v_k)`` at the cell centres, ``(ns, m, *ext)``: ``M ρ + ε`` (mean over axes of the
-        micro part averaged from the two faces)."""
-        f = self.M.reshape(self.M.shape + (1,) * self.dim) * U[: self.n_species][:, None]
+        """``f_i(v_k)`` at the cell centres, ``(ns, m, *cells)``: ``M ρ + ε`` (mean over axes of
+        the micro part averaged from the two faces)."""
+        rho = self._rho(U)
+        f = self.M.reshape(self.M.shape + (1,) * self.dim) * rho[:, None]
         micro = np.zeros_like(f)
         for a in range(self.dim):
             ga = self._g(U, a)
-            micro += 0.5 * (ga + np.roll(ga, -1, axis=2 + a))
+            if self.walls[a]:
+                n = self.grid.cells[a]
+                micro += 0.5 * (np.take(ga, range(n), axis=2 + a) + np.take(ga, range(1, n + 1), axis=2 + a))
+            else:
+                micro += 0.5 * (ga + np.roll(ga, -1, axis=2 + a))
         return f + (self.eps / self.dim) * micro
 
     def extras(self, U: np.ndarray) -> Mapping[str, np.ndarray]:
-        f = self._physical(self.distributions(U), 2)
+        f = self.distributions(U)
         return {f"f_{s}": np.ascontiguousarray(f[i]) for i, s in enumerate(self.model.species_names)}
 
     def initial_state(self, frame: Mapping[str, np.ndarray], t: float = 0.0) -> np.ndarray:
         """Well-prepared state ``f_i = M_i ρ_i`` (micro part zero) from the densities, or from the
-        distributions ``f_<species>`` where the frame has them."""
+        distributions ``f_<species>`` where the frame has them (then ``ρ_i = ∫ f_i dv`` and the
+        micro part ``(f_i − M_i ρ_i)/ε`` averaged to the faces; at a wall its even part, the
+        specular reflection)."""
         names = self.model.species_names
         shape = self.grid.shape
         rho = np.empty((self.n_species, *shape))
@@ -424,36 +505,39 @@ class KineticDiscretisation:
             if s not in frame:
                 raise InputError(f"initial data: missing density {s!r}")
             rho[i] = np.broadcast_to(np.asarray(frame[s], dtype=float), shape)
-        U = np.zeros((self.n_species * (1 + self.dim * self.m), *self.ext.shape))
-        U[: self.n_species] = self._extend(rho)
+        U = np.zeros((self.n_species * (1 + self.dim * self.m), *self.shape))
         given = [f"f_{s}" in frame for s in names]
-        if any(given):
-            for i, s in enumerate(names):
-                if not given[i]:
-                    continue
-                f = np.asarray(frame[f"f_{s}"], dtype=float)
-                if f.shape != (self.m, *shape):
-                    raise InputError(f"initial distribution f_{s} has shape {f.shape}, expected {(self.m, *shape)}")
-                for a, wall in enumerate(self.walls):
-                    if wall:
-                        f = np.concatenate([f, np.flip(f[self.reflect[a]], axis=1 + a)], axis=1 + a)
-                r = self.nodal.weights @ f.reshape(self.m, -1)
-                U[i] = r.reshape(self.ext.shape)
-                micro = (f - self.M[i].reshape((self.m,) + (1,) * self.dim) * U[i][None]) / self.eps
-                for a in range(self.dim):
-                    self._g(U, a)[i] = face_mean(micro, 1 + a, True)
+        for i, s in enumerate(names):
+            if not given[i]:
+                continue
+            f = np.asarray(frame[f"f_{s}"], dtype=float)
+            if f.shape != (self.m, *shape):
+                raise InputError(f"initial distribution f_{s} has shape {f.shape}, expected {(self.m, *shape)}")
+            if not np.all(np.isfinite(f)):
+                raise InputError(f"initial distribution f_{s} is not finite")
+            rho[i] = (self.nodal.weights @ f.reshape(self.m, -1)).reshape(shape)
+            micro = (f - self.M[i].reshape((self.m,) + (1,) * self.dim) * rho[i][None]) / self.eps
+            for a in range(self.dim):
+                face = self._face_mean(micro, a, lead=1)
+                if self.walls[a]:
+                    for j in (0, shape[a]):
+                        index = (slice(None),) + (slice(None),) * a + (j,)
+                        face[index] = 0.5 * (face[index] + face[index][self.reflect[a]])
+                self._g(U, a)[i] = face
+        self._set_rho(U, rho)
         return U
 
     # ------------------------------------------------------------------ local quantities
     def _gradients_at_faces(self, rho: np.ndarray, a: int) -> np.ndarray:
-        """``∇ρ`` at the faces of axis ``a``: ``(ns, d, *ext)`` (compact along ``a``, averaged across)."""
-        out = np.empty((rho.shape[0], self.dim, *rho.shape[1:]))
+        """``∇ρ`` at the faces of axis ``a``: ``(ns, d, *faces)`` (compact along ``a``, averaged
+        centred differences across; zero normal derivative at walls)."""
+        faces = self._face_mean(rho, a)
+        out = np.empty((rho.shape[0], self.dim, *faces.shape[1:]))
         for b in range(self.dim):
             if b == a:
-                out[:, b] = face_difference(rho, 1 + a, True) / self.h[a]
+                out[:, b] = self._face_difference(rho, a) / self.h[a]
             else:
-                centred = (np.roll(rho, -1, axis=1 + b) - np.roll(rho, 1, axis=1 + b)) / (2 * self.h[b])
-                out[:, b] = face_mean(centred, 1 + a, True)
+                out[:, b] = self._face_mean(self._centred(rho, b), a)
         return out
 
     def _leading(self, i: int, rho_face: np.ndarray) -> np.ndarray | float | None:
@@ -504,7 +588,7 @@ class KineticDiscretisation:
         cached = self._cache.get(a)
         if cached is not None and cached[0].shape == rho.shape and np.array_equal(cached[0], rho):
             return cached[1]
-        rho_face, grads = face_mean(rho, 1 + a, True), self._gradients_at_faces(rho, a)
+        rho_face, grads = self._face_mean(rho, a), self._gradients_at_faces(rho, a)
         biases = [self._bias_matrix(i, rho_face, grads) for i in range(self.n_species)]
         value = (rho_face, grads, biases)
         self._cache[a] = (np.array(rho, copy=True), value)
@@ -514,25 +598,29 @@ class KineticDiscretisation:
         """Per species at the faces of axis ``a``: the stiff forcing
         ``F = −ε^{p−1} v·∇(Mρ) + ε^{b−1} ρ_face 𝒯^1 M`` ``(ns, m, *ext)``, the bias matrices,
         and the face densities."""
-        eps, m, d = self.eps, self.m, self.dim
+        eps, m = self.eps, self.m
         rho_face, grads, cached = self._faces(rho, a)
         nodes = self.nodal.nodes
-        pad = (1,) * d
-        out = np.empty((self.n_species, m, *rho.shape[1:]))
+        out = np.empty((self.n_species, m, *rho_face.shape[1:]))
         biases: list[_Turning | None] = []
         for i in range(self.n_species):
-            vgrad = sum(nodes[:, b].reshape((m,) + pad) * grads[i, b][None] for b in range(d))  # (m, *ext)
-            out[i] = -(eps ** (self.p[i] - 1)) * self.M[i].reshape((m,) + pad) * vgrad
+            # −ε^{p−1} M_k v_k·∇ρ in one pass
+            coefficient = -(eps ** (self.p[i] - 1)) * self.M[i][:, None] * nodes  # (m, d)
+            np.einsum("kb,b...->k...", coefficient, grads[i], out=out[i])
             A1 = cached[i]
             biases.append(A1)
             if A1 is not None:
                 a1m = A1.apply_vector(self.M[i])  # 𝒯^1 M, (m, *ext)
                 drift = np.einsum("k,k...->...", self.nodal.weights * nodes[:, a], a1m)  # ⟨v_a 𝒯^1 M⟩
-                slopes = limited_slopes(rho[i], a, True, self.limiter)
+                slopes = limited_slopes(rho[i], a, not self.walls[a], self.limiter)  # 0 at wall cells
                 east = rho[i] + 0.5 * slopes
                 west = rho[i] - 0.5 * slopes
-                left = np.roll(east, 1, axis=a)  # from cell j−1 at face j
-                upwind = np.where(drift >= 0, left, west)
+                if self.walls[a]:  # the reflected ghost's east value is the wall cell's west one
+                    left = np.concatenate([np.take(west, [0], axis=a), east], axis=a)
+                    right = np.concatenate([west, np.take(east, [-1], axis=a)], axis=a)
+                else:
+                    left, right = np.roll(east, 1, axis=a), west  # from cell j−1 at face j
+                upwind = np.where(drift >= 0, left, right)
                 out[i] += eps ** (self.b[i] - 1) * upwind[None] * a1m
         return out, biases, rho_face
 
@@ -541,8 +629,7 @@ class KineticDiscretisation:
         """Penalisation ``μ_i``: the largest limit diffusion of species ``i`` (``p_i = 1``),
         weighted by ``exp(−ε²/h)`` (Boscarino, Pareschi & Russo 2013) so that it vanishes in the
         kinetic regime."""
-        rho = U[: self.n_species]
-        self._mu = self._penalisation(rho)
+        self._mu = self._penalisation(self._rho(U))
 
     def _diffusion(self, i: int, rho: np.ndarray) -> float:
         """Largest limit diffusion ``D = ⟨v_a (−𝒯^0)^{-1} v_a M⟩`` of species ``i`` over the cells."""
@@ -568,82 +655,152 @@ class KineticDiscretisation:
         return np.array([weight * self._diffusion(i, rho) if self.p[i] == 1 else 0.0 for i in range(self.n_species)])
 
     def _laplacian(self, rho: np.ndarray) -> np.ndarray:
+        """The compact finite-volume Laplacian (no flux through walls), the operator of
+        :class:`crossdiff.fv.SpectralLaplacian`."""
         out = np.zeros_like(rho)
         for a in range(self.dim):
-            out += (np.roll(rho, -1, axis=1 + a) - 2 * rho + np.roll(rho, 1, axis=1 + a)) / self.h[a] ** 2
+            out += self._divergence(self._face_difference(rho, a) / self.h[a], a)
         return out
 
-    def _reaction(self, rho: np.ndarray, face: bool, a: int = 0) -> np.ndarray | None:
-        """``G_i(v_k)`` at the centres (or the faces of axis ``a``): ``(ns, m, *ext)``, or None."""
+    def _mean_reaction(self, rho: np.ndarray) -> np.ndarray | None:
+        """``⟨G_i⟩`` at the centres, ``(ns, *cells)``, one species at a time; None without G."""
         if all(f is None for f in self._interaction):
             return None
-        state = face_mean(rho, 1 + a, True) if face else rho
-        out = np.zeros((self.n_species, self.m, *rho.shape[1:]))
+        out = np.zeros_like(rho)
         for i, f in enumerate(self._interaction):
             if f is not None:
-                out[i] = f(state, None, pair=False)
+                Gi = f(rho, None, pair=False)
+                w = self.nodal.weights
+                out[i] = float(w.sum()) * Gi[0] if Gi.strides[0] == 0 else np.einsum("k,k...->...", w, Gi)
         return out
 
     def _project(self, h: np.ndarray) -> np.ndarray:
-        """``(I − Π) h`` for ``h`` of shape ``(ns, m, *ext)``."""
-        mean = _moment(self.nodal.weights, h)  # (ns, *ext)
-        return h - self.M.reshape(self.M.shape + (1,) * self.dim) * mean[:, None]
+        """``(I − Π) h`` for ``h`` of shape ``(ns, m, *faces)``, in place (no state-sized
+        temporary) and returned."""
+        mean = _moment(self.nodal.weights, h)  # (ns, *faces)
+        for i in range(h.shape[0]):
+            for k in range(self.m):
+                h[i, k] -= self.M[i, k] * mean[i]
+        return h
 
     def explicit(self, t: float, U: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.counters.nfev += 1
-        eps, m, d = self.eps, self.m, self.dim
+        eps, d = self.eps, self.dim
         ns = self.n_species
         nodes, w = self.nodal.nodes, self.nodal.weights
         if out is None:
-            out = np.empty_like(U)
-        rho = np.ascontiguousarray(U[: self.n_species])
+            out = np.zeros_like(U)
+        else:
+            self._zero_pads(out)
+        rho = self._rho(U)
         # macro: −∇·⟨v g⟩ − μΔρ + ⟨G⟩
         drho = -self._mu.reshape((ns,) + (1,) * d) * self._laplacian(rho)
         for a in range(d):
-            flux = _moment(w * nodes[:, a], self._g(U, a))
-            drho -= divergence(flux, 1 + a, True, self.h[a])
-        G = self._reaction(rho, face=False)
+            drho -= self._divergence(_moment(w * nodes[:, a], self._g(U, a)), a)
+        G = self._mean_reaction(rho)
         if G is not None:
-            drho += _moment(w, G)
-        out[: self.n_species] = drho
+            drho += G
+        self._set_rho(out, drho)
         # micro: −(1/ε)(I − Π)(v·∇g) + ε^{b−p−1} 𝒯^1 g + (1/ε)(I − Π) G
         for a in range(d):
-            g = np.ascontiguousarray(self._g(U, a))  # (ns, m, *ext)
-            transport = np.zeros_like(g)
+            g = np.ascontiguousarray(self._g(U, a))  # (ns, m, *faces of axis a)
+            dg = np.zeros_like(g)
             for bax in range(d):
-                gv = g.reshape(ns * m, *g.shape[2:])
-                tv = transport.reshape(gv.shape)
-                uview, oview = axis_view(gv, bax + 1), axis_view(tv, bax + 1)
-                pre = uview.shape[0]
-                speed = np.broadcast_to(nodes[:, bax][None, :, None], (ns, m, pre // (ns * m))).reshape(pre, 1, 1)
-                upwind_divergence(
-                    uview,
-                    np.ascontiguousarray(speed),
-                    self.h[bax],
-                    oview,
-                    limiter=self.limiter,
-                    boundary=BoundaryKind.PERIODIC,
-                    scale=1.0,
-                )
-            dg = self._project(transport) / eps
+                self._transport(g, dg, a, bax)
+            self._project(dg)
+            dg *= 1.0 / eps
             if any(f is not None for f in self._bias):
                 biases = self._faces(rho, a)[2]
                 for i in range(ns):
                     A1 = biases[i]
                     if A1 is not None:
                         dg[i] += eps ** (self.b[i] - self.p[i] - 1) * A1.apply(g[i])
-            Gf = self._reaction(rho, face=True, a=a)
-            if Gf is not None:
-                dg += self._project(Gf) / eps
+            self._add_reaction(rho, a, dg, 1.0 / eps)
             self._g(out, a)[:] = dg
+            del g, dg
         return out
+
+    def _add_reaction(self, rho: np.ndarray, a: int, out: np.ndarray, scale: float) -> None:
+        """``out += scale (I − Π) G`` at the faces of axis ``a``, one species at a time."""
+        if all(f is None for f in self._interaction):
+            return
+        state = self._face_mean(rho, a)
+        w = self.nodal.weights
+        for i, f in enumerate(self._interaction):
+            if f is None:
+                continue
+            Gi = f(state, None, pair=False)
+            if Gi.strides[0] == 0:  # G independent of v: (I − Π)G = (1 − M_k Σw) G, zero for uniform M
+                coefficient = 1.0 - self.M[i] * float(w.sum())
+                for kk in np.flatnonzero(np.abs(coefficient) > 1e-14):
+                    out[i, kk] += (scale * coefficient[kk]) * Gi[0]
+                continue
+            Gi = np.array(Gi)
+            mean = np.einsum("k,k...->...", w, Gi)
+            for k in range(self.m):
+                Gi[k] -= self.M[i, k] * mean
+            Gi *= scale
+            out[i] += Gi
+
+    def _transport(self, g: np.ndarray, out: np.ndarray, a: int, b: int) -> None:
+        """``out −= ∂_b (v_b g^a)``: the limited upwind divergence of
+        :func:`crossdiff.fv.upwind_divergence` along axis ``b``, for ``g^a`` ``(ns, m, *faces)``.
+
+        At a wall of axis ``b`` the inflow values are the specular reflection
+        ``g(x_wall, v) = g(x_wall, R_b v)``: across the faces of another axis (``b ≠ a``, cell
+        positions along ``b``) the wall cell's value of the reflected velocity
+        (:class:`crossdiff.fv.BoundaryKind` ``INFLOW``, the documented specular ghost); along
+        the faces of ``a`` itself (``b = a``, points ``0 … n`` with the walls at ``0`` and ``n``)
+        the reconstructed value of the mirror point (``−1 ↔ 1``, ``n + 1 ↔ n − 1``) with the
+        reflected velocity, so that a wall point's ``g`` stays even in ``v_b``.
+        """
+        ns, m = self.n_species, self.m
+        nodes = self.nodal.nodes
+        gv = g.reshape(ns * m, *g.shape[2:])
+        uview, oview = axis_view(gv, b + 1), axis_view(out.reshape(gv.shape), b + 1)
+        pre, n, post = uview.shape
+        speed = np.broadcast_to(nodes[:, b][None, :, None], (ns, m, pre // (ns * m))).reshape(pre, 1, 1)
+        if not self.walls[b]:
+            upwind_divergence(
+                uview, speed, self.h[b], oview, limiter=self.limiter, boundary=BoundaryKind.PERIODIC, scale=1.0
+            )
+            return
+        ax = 2 + b
+        reflect = self.reflect[b]
+
+        def mirror(k: int) -> np.ndarray:  # g(R_b v) at point k along b
+            return np.take(g, k, axis=ax)[:, reflect]
+
+        # the ghost beyond each wall is the mirror of the point ``near`` (across: the wall cell;
+        # along: the first point inside) with the reflected velocity; its value facing the wall
+        # is reconstructed with its slope limited between its neighbours, the point beyond it and
+        # the wall point itself, as on the doubled domain of the even reflection
+        near_lo, near_hi = (1, n - 2) if b == a else (0, n - 1)
+        ghosts = []
+        for near, beyond, step in ((near_lo, 0, 1), (near_hi, n - 1, -1)):
+            value = mirror(near)
+            if n >= 3:
+                triple = np.stack([np.take(g, beyond, axis=ax), value, mirror(near + step)])
+                value = value - 0.5 * limited_slopes(triple, 0, False, self.limiter)[1]
+            ghosts.append(value.reshape(pre, post))
+        upwind_divergence(
+            uview,
+            speed,
+            self.h[b],
+            oview,
+            limiter=self.limiter,
+            boundary=BoundaryKind.INFLOW,
+            low=ghosts[0],
+            high=ghosts[1],
+            scale=1.0,
+        )
 
     def implicit(self, U: np.ndarray) -> np.ndarray:
         """The implicit part: ``μΔρ`` and ``ε^{−p−1}[𝒯^0 g + F(ρ)]`` (see the module docstring)."""
         eps, d = self.eps, self.dim
-        out = np.empty_like(U)
-        rho = np.ascontiguousarray(U[: self.n_species])
-        out[: self.n_species] = self._mu.reshape((-1,) + (1,) * d) * self._laplacian(rho)
+        out = np.zeros_like(U)
+        rho = self._rho(U)
+        self._set_rho(out, self._mu.reshape((-1,) + (1,) * d) * self._laplacian(rho))
         for a in range(d):
             F, _, rho_face = self._forcing(rho, a)
             g = self._g(U, a)
@@ -669,10 +826,10 @@ class KineticDiscretisation:
         (the same on mean-free ``g``, invertible)."""
         self.counters.n_implicit_solves += 1
         eps, m, d = self.eps, self.m, self.dim
-        X = np.empty_like(B)
+        X = np.zeros_like(B)
         scales = np.repeat((gamma_dt * self._mu)[:, None], d, axis=1)
-        rho = self.spectral.solve_diagonal(np.ascontiguousarray(B[: self.n_species]), scales)
-        X[: self.n_species] = rho
+        rho = self.spectral.solve_diagonal(self._rho(B), scales)
+        self._set_rho(X, rho)
         pad = (1,) * d
         w = self.nodal.weights
         for a in range(d):
@@ -680,10 +837,13 @@ class KineticDiscretisation:
             Bg = self._g(B, a)
             for i in range(self.n_species):
                 e = eps ** (self.p[i] + 1.0)
-                rhs = e * Bg[i] + gamma_dt * F[i]
+                rhs = F[i]
+                rhs *= gamma_dt
+                rhs += e * Bg[i]
                 rate = self._leading(i, rho_face)
                 if rate is not None:  # 𝒯̃^0 = −σ I
-                    self._g(X, a)[i] = rhs / (e + gamma_dt * rate)
+                    rhs /= e + gamma_dt * rate
+                    self._g(X, a)[i] = rhs
                     continue
                 A0 = self._matrix0(i, rho_face)
                 kappa = float(np.max(np.abs(A0)))
@@ -720,7 +880,7 @@ class KineticDiscretisation:
         """
         eps, d = self.eps, self.dim
         nodes = self.nodal.nodes
-        rho = U[: self.n_species]
+        rho = self._rho(U)
         a_rate = sum(float(np.max(np.abs(nodes[:, b]))) / (eps * self.h[b]) for b in range(d))
         h2 = min(self.h) ** 2
         limit = math.inf
@@ -748,7 +908,7 @@ class KineticDiscretisation:
 
     def _gap(self, i: int, rho: np.ndarray) -> float:
         """The smallest relaxation rate of ``𝒯_i^0`` (``σ``, or the spectral gap of the matrix)."""
-        rate = self._leading(i, face_mean(rho, 1, True))
+        rate = self._leading(i, self._face_mean(rho, 0))
         if rate is not None:
             return float(np.min(rate))
         A0 = self._matrix0(i, rho)
@@ -756,10 +916,75 @@ class KineticDiscretisation:
         ev = np.sort(np.abs(np.linalg.eigvals(mat).real))
         return float(ev[1]) if len(ev) > 1 else float(ev[0])
 
+    def explain_negative(self, t: float, U: np.ndarray, rate: np.ndarray) -> FailureReport | None:
+        """Why steps keep making a density negative, when the kinetic model itself does not keep
+        ``f ≥ 0``: the turning kernel ``T = T⁰ + ε^b T¹`` (the rate of turning from ``v*`` to ``v``)
+        must be non-negative, and a bias stronger than the relaxation makes it negative at large ε
+        (for relaxation ``T⁰ = σ M(v)`` and a bias ``T¹ = τ(v*)``: ``σ min M + ε^b min τ < 0``).
+        Then a NEGATIVE report naming the species, the place and the largest ε that keeps the
+        kernel non-negative at the current state; None if every kernel is non-negative (the
+        :class:`crossdiff.time.Monitor`'s own explanation follows)."""
+        rho = self._rho(U)
+        eps = self.eps
+        for i, name in enumerate(self.model.species_names):
+            if self._bias[i] is None:
+                continue
+            worst: tuple[float, int | None, float | None] = (0.0, None, None)  # (kernel, cell, largest eps)
+            for a in range(self.dim):
+                rho_face, _, biases = self._faces(rho, a)
+                A1 = biases[i]
+                if A1 is None:
+                    continue
+                sigma = self._leading(i, rho_face)
+                eb = eps ** self.b[i]
+                if sigma is not None and A1.star is not None:
+                    gain = np.broadcast_to(np.asarray(sigma, dtype=float) * float(np.min(self.M[i])), A1.star.shape[1:])
+                    bias = np.min(A1.star, axis=0)
+                else:  # the off-diagonal entries of the turning matrices (the weights are > 0)
+                    m = self.m
+                    if m * m * _bias_size(A1) > 5e7:
+                        continue
+                    A0 = self._matrix0(i, rho_face) if sigma is None else None
+                    off = ~np.eye(m, dtype=bool)
+                    A1m = A1.matrix if A1.matrix is not None else _star_matrix(A1)
+                    if A0 is None:
+                        A0 = (
+                            np.asarray(sigma, dtype=float)
+                            * np.einsum("k,l->kl", self.M[i], self.nodal.weights)[(...,) + (None,) * self.dim]
+                        )
+                    A0 = np.broadcast_to(A0 if A0.ndim > 2 else A0[(...,) + (None,) * self.dim], A1m.shape)
+                    total = (A0 + eb * A1m)[off]
+                    k = np.argmin(total, axis=0)
+                    gain = np.take_along_axis(A0[off], k[None], 0)[0]
+                    bias = np.take_along_axis(A1m[off], k[None], 0)[0]
+                kernel = gain + eb * bias
+                face = int(np.argmin(kernel))
+                value = float(kernel.ravel()[face])
+                if value < worst[0]:
+                    b = self.b[i]
+                    g0, b0 = float(gain.ravel()[face]), float(bias.ravel()[face])
+                    limit = (g0 / -b0) ** (1.0 / b) if b > 0 and g0 > 0 and b0 < 0 else None
+                    index = [int(j) for j in np.unravel_index(face, kernel.shape)]
+                    index[a] = min(index[a], self.grid.cells[a] - 1)
+                    worst = (value, int(np.ravel_multi_index(tuple(index), self.grid.shape)), limit)
+            value, flat, limit = worst
+            if flat is not None:
+                hint = f"use eps below {limit:.3g} (at the current state)" if limit else "use a smaller eps"
+                return FailureReport(
+                    Status.NEGATIVE,
+                    t,
+                    name,
+                    self.layout.location(flat),
+                    float(rho[i].ravel()[flat]),
+                    f"the turning rate of {name} is negative (kernel T0 + eps^b T1 = {value:.3g}): its bias exceeds "
+                    f"the relaxation at eps = {eps:g}, so the kinetic model does not keep f >= 0; {hint}",
+                )
+        return None
+
     def explicit_step_limit(self, t: float, U: np.ndarray) -> float:
         eps = self.eps
         rate = sum(float(np.max(np.abs(self.nodal.nodes[:, b]))) / (eps * self.h[b]) for b in range(self.dim))
-        sig = max(self._gap(i, U[: self.n_species]) / eps ** (self.p[i] + 1.0) for i in range(self.n_species))
+        sig = max(self._gap(i, self._rho(U)) / eps ** (self.p[i] + 1.0) for i in range(self.n_species))
         return 1.0 / (rate + sig)
 
     def describe(self) -> str:

@@ -230,8 +230,16 @@ class Monitor(Observer):
         there comes from the reaction: the model does not keep ``u_i`` non-negative (e.g. a
         constant sink). Called when a step was rejected for producing negative values, instead of
         shrinking the step forever.
+
+        A system may know better: its optional ``explain_negative(t, U, rate)`` is asked first
+        (e.g. a kinetic system whose turning kernel is negative at this ε).
         """
         system = self._system
+        own = getattr(system, "explain_negative", None)
+        if callable(own):
+            report = own(t, U, rate)
+            if report is not None:
+                return report
         F, R = system.fields(U), system.fields(rate)
         names = self._names
         for i in range(F.shape[0]):
