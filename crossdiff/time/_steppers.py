@@ -296,6 +296,12 @@ class IMEX(Stepper):
         increment += U
         U_new = increment
         system.constrain(t + dt, U_new)
+        stiff_filter = getattr(system, "filter_error", None)
+        if stiff_filter is not None:
+            # optional: a system with stiff components whose embedded estimate is meaningless
+            # where Δt resolves no time scale of theirs filters it by (I − γΔt L)^{-1}
+            # (Hairer & Wanner 1996, §IV.8; crossdiff.flow.FlowSystem.filter_error)
+            error = stiff_filter(error, g * dt)
         return StepResult(U_new, error)
 
 
