@@ -237,19 +237,29 @@ class FlowSystem:
     # ------------------------------------------------------------------ SemiDiscrete
     @cached_property
     def layout(self) -> Layout:
-        """The species' fields, then ``vorticity`` and ``stream``."""
+        """The species' fields, then ``vorticity``, ``stream`` and the velocity ``u_x``, ``u_y``
+        (:data:`crossdiff.model.FLOW_FIELDS`)."""
         inner = self.species.layout
         axes = self.grid.axes
         extra = (
             Variable("vorticity", axes, "flow vorticity"),
             Variable("stream", axes, "stream function"),
+            Variable("u_x", axes, "x velocity"),
+            Variable("u_y", axes, "y velocity"),
         )
         attrs = {**inner.attrs, "flow": self.flow_spec.kind}
         return Layout(inner.fields + extra, inner.coordinates, inner.space, inner.cell_volume, attrs)
 
+    def cell_velocity(self, psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(u_x, u_y)`` at the cell centres: the mean of the face-normal velocities of
+        :meth:`velocities` on the two faces of each cell across that axis (second order)."""
+        ux, uy = self.velocities(psi)
+        return 0.5 * (ux[1:] + ux[:-1]), 0.5 * (uy[:, 1:] + uy[:, :-1])
+
     def fields(self, U: np.ndarray) -> np.ndarray:
-        """The state is its fields."""
-        return U
+        """The state (species, ``ω``, ``ψ``) and the cell-centred velocity of its ``ψ``: what
+        is written and recorded (the velocity is not a state component)."""
+        return np.concatenate([U, np.stack(self.cell_velocity(U[self.psi]))])
 
     def extras(self, U: np.ndarray) -> Mapping[str, np.ndarray]:
         """No variables beyond the fields."""
@@ -563,8 +573,9 @@ class FlowSystem:
             omega = frame.get("vorticity")
         else:
             frame = np.asarray(frame, dtype=float)
-            if frame.shape not in ((self.n, *g.shape), (self.n_species, *g.shape)):
+            if frame.shape not in ((self.n + 2, *g.shape), (self.n, *g.shape), (self.n_species, *g.shape)):
                 raise InputError(f"the state has shape {frame.shape}, expected {(self.n, *g.shape)}")
+            frame = frame[: self.n]  # the fields of a run file end with the velocity (not state)
             species = {n: frame[i] for i, n in enumerate(names)}
             omega = frame[self.omega] if frame.shape[0] == self.n else None
         U = np.zeros((self.n, *g.shape))
