@@ -405,8 +405,16 @@ class BDF(Stepper):
         return SolverControlled()
 
     def init(self, system, t0, U0):
-        if not np.all(system.differential):
-            raise ModelError("the BDF stepper does not support quasi-stationary species (tau = 0); use IMEX or SSPRK3")
+        algebraic = np.flatnonzero(~np.asarray(system.differential, dtype=bool))
+        if algebraic.size:
+            names = system.layout.field_names
+            which = ", ".join(names[i] if i < len(names) else f"component {i}" for i in algebraic)
+            raise ModelError(
+                f"the BDF stepper integrates differential equations only, and {which} "
+                f"{'is an algebraic component' if algebraic.size == 1 else 'are algebraic components'} "
+                "(solved from the others at every stage: a quasi-stationary species with tau = 0, or a "
+                "computed flow's stream function); use IMEX or SSPRK3"
+            )
         return _BDFState()
 
     def step(self, system, t, U, dt, state):

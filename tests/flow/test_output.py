@@ -101,3 +101,15 @@ def test_no_species_may_be_named_like_a_velocity():
 
     with pytest.raises(ModelError, match="name of a flow field"):
         Model([Species("u_x", diffusion=1)], flow=Flow(kind="stokes"))
+
+
+def test_bdf_refuses_a_computed_flow_naming_the_stream_function(cli, tmp_path):
+    model_file = save_model(_cavity(), tmp_path / "cavity.toml")
+    res = cli("run", model_file, "--grid", "8x8", "--t-end", 0.01, "--stepper", "bdf", "--out", tmp_path / "c.nc")
+    assert res.rc == 2
+    assert "stream is an algebraic component" in res.err and "stream function" in res.err
+    assert "use IMEX" in res.err and "Traceback" not in res.err
+    # creeping Stokes: the vorticity is algebraic too
+    stokes = Model([Species("dye", diffusion=0.01, advected=True)], name="s", flow=Flow(kind="stokes"))
+    with pytest.raises(cd.errors.ModelError, match="vorticity, stream are algebraic components"):
+        cd.solve(stokes, Grid((8, 8)), t_end=0.01, stepper="bdf")
