@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import ScalarFormatter
 
 from .errors import InputError, OutputError
+from .model import FLOW_FIELDS
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -37,7 +38,6 @@ __all__ = [
 
 #: The stream function of a computed flow in a run file (:class:`crossdiff.flow.FlowSystem`).
 STREAM = "stream"
-_FLOW_FIELDS = ("vorticity", "stream")
 
 
 def _species(ds, species: list[str] | None, streamlines: bool = False) -> list[str]:
@@ -49,7 +49,7 @@ def _species(ds, species: list[str] | None, streamlines: bool = False) -> list[s
         if ds[STREAM].ndim != 3:
             raise InputError("--streamlines draws 2D flows")
     if not species:
-        return [n for n in names if n not in _FLOW_FIELDS] if streamlines else names
+        return [n for n in names if n not in FLOW_FIELDS] if streamlines else names
     for s in species:
         if s not in names:
             raise InputError(f"unknown species {s!r} in the run; species: {', '.join(names)}")
@@ -80,12 +80,15 @@ def _axes_of(ds, name: str) -> list[str]:
 
 
 def _panels(n: int, images: bool = False):
-    """A figure with ``n`` visible panels (at most 4 per row) and the flat array of its axes.
+    """A figure with ``n`` visible panels (at most 4 per row, the rows filled evenly) and the
+    flat array of its axes.
 
     Rows of four images (2D fields) get 0.4 in more height: four square images with colour bars
-    in 3.6 in left no room for the x labels (measured: they ran 3 px off the figure)."""
-    cols = min(n, 4)
-    rows = (n + cols - 1) // cols
+    in 3.6 in left no room for the x labels (measured: they ran 3 px off the figure). Six panels
+    are two rows of three, not four and two (the six fields of a computed flow on a 2:1 box ran
+    off the figure's edge)."""
+    rows = (n + 3) // 4
+    cols = (n + rows - 1) // rows
     height = 4.0 if images and cols == 4 else 3.6
     # constrained layout keeps titles, axis labels, colour bars and their offset labels inside the
     # figure and apart from each other, at every size (tight_layout clipped the x label of 2D panels)

@@ -13,7 +13,7 @@ from ._boundary import SIDE_CONDITIONS, SIDES, SideCondition
 from ._codegen import fused_reactions
 from ._compile import CompiledModel, DiffusionKind, Kernel, compile_kernel, compile_model
 from ._file import model_from_dict, model_to_dict, read_model_file, save_model
-from ._flow import FLOWS, Flow
+from ._flow import FLOW_FIELDS, FLOWS, Flow
 from ._model import NOISE, SPACE, TIME, Model, Species, Taxis, species_symbols
 from ._show import latex_name, to_latex
 
@@ -26,6 +26,7 @@ __all__ = [
     "SIDE_CONDITIONS",
     "SIDES",
     "FLOWS",
+    "FLOW_FIELDS",
     "RunDefaults",
     "parse_expression",
     "to_expr",

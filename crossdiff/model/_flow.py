@@ -59,7 +59,7 @@ FLOWS.register(
 #: Wall kinds of a computed flow.
 WALLS = ("no-slip", "free-slip")
 #: Names of the flow's output fields (no species may have them).
-FLOW_FIELDS = ("vorticity", "stream")
+FLOW_FIELDS = ("vorticity", "stream", "u_x", "u_y")
 
 
 def _pairs(value: object, what: str) -> tuple[tuple[str, object], ...]:

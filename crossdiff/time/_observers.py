@@ -152,7 +152,8 @@ class Monitor(Observer):
         self._peak = self.peak_limit if self.peak_limit is not None else 1e6 * max(1.0, scale)
         watch = []
         if int(np.prod(F.shape[1:])) >= 256:
-            for i in range(F.shape[0]):
+            # fields past the state's components (a flow's velocity) are derived, never watched
+            for i in range(min(F.shape[0], len(system.differential))):
                 u = F[i]
                 total = float(np.sum(u))
                 if (
@@ -242,7 +243,7 @@ class Monitor(Observer):
                 return report
         F, R = system.fields(U), system.fields(rate)
         names = self._names
-        for i in range(F.shape[0]):
+        for i in range(min(F.shape[0], len(system.differential))):
             zero = F[i] <= 0.0
             if not system.differential[i] or not np.any(zero):
                 continue

@@ -296,6 +296,12 @@ class IMEX(Stepper):
         increment += U
         U_new = increment
         system.constrain(t + dt, U_new)
+        stiff_filter = getattr(system, "filter_error", None)
+        if stiff_filter is not None:
+            # optional: a system with stiff components whose embedded estimate is meaningless
+            # where Δt resolves no time scale of theirs filters it by (I − γΔt L)^{-1}
+            # (Hairer & Wanner 1996, §IV.8; crossdiff.flow.FlowSystem.filter_error)
+            error = stiff_filter(error, g * dt)
         return StepResult(U_new, error)
 
 
@@ -399,8 +405,16 @@ class BDF(Stepper):
         return SolverControlled()
 
     def init(self, system, t0, U0):
-        if not np.all(system.differential):
-            raise ModelError("the BDF stepper does not support quasi-stationary species (tau = 0); use IMEX or SSPRK3")
+        algebraic = np.flatnonzero(~np.asarray(system.differential, dtype=bool))
+        if algebraic.size:
+            names = system.layout.field_names
+            which = ", ".join(names[i] if i < len(names) else f"component {i}" for i in algebraic)
+            raise ModelError(
+                f"the BDF stepper integrates differential equations only, and {which} "
+                f"{'is an algebraic component' if algebraic.size == 1 else 'are algebraic components'} "
+                "(solved from the others at every stage: a quasi-stationary species with tau = 0, or a "
+                "computed flow's stream function); use IMEX or SSPRK3"
+            )
         return _BDFState()
 
     def step(self, system, t, U, dt, state):

@@ -177,7 +177,10 @@ class SemiDiscrete(Protocol):
         ...
 
     def fields(self, U: np.ndarray) -> np.ndarray:
-        """The densities of the state, shape ``(n_components, *layout.space_shape)``."""
+        """The fields of ``layout.fields`` at ``U``, shape ``(n_fields, *layout.space_shape)``:
+        the densities, with field ``i`` the state's component ``i`` where ``i`` is below the
+        number of components (a kinetic state has fewer fields than components; a computed
+        flow appends its velocity, derived, after its components)."""
         ...
 
     def extras(self, U: np.ndarray) -> Mapping[str, np.ndarray]:

@@ -206,7 +206,7 @@ def test_coupled_run_conserves_the_sinking_density():
     )
     grid = Grid((24, 24))
     sol = cd.solve(model, grid, t_end=0.5, save_every=0.25)
-    assert sol.layout.field_names == ("n", "vorticity", "stream")
+    assert sol.layout.field_names == ("n", "vorticity", "stream", "u_x", "u_y")
     mass = grid.integrate(sol.frames[:, 0])
     assert np.abs(mass - mass[0]).max() <= 1e-13 * mass[0]
     assert sol.frames[:, 0].min() >= 0

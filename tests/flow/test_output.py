@@ -1,4 +1,4 @@
-"""A computed flow in the run file (vorticity and stream function beside the densities), resume,
+"""A computed flow in the run file (vorticity, stream function and velocity beside the densities), resume,
 and ``crossdiff plot --streamlines``."""
 
 from __future__ import annotations
@@ -58,3 +58,58 @@ def test_plot_streamlines(cli, tmp_path):
     assert res.rc == 2 and "computed flow" in res.err
     with xr.open_dataset(plain) as ds, pytest.raises(InputError, match="computed flow"):
         plot_frame(ds, streamlines=True)
+
+
+def _taylor_green() -> Model:
+    return Model(
+        [Species("dye", diffusion=0.1, advected=True, initial="1 + 0.1*cos(x)")],
+        name="taylor-green",
+        flow=Flow(kind="navier-stokes", viscosity=0.1, initial="2*sin(x)*sin(y)"),
+    )
+
+
+def test_run_file_holds_the_velocity(tmp_path):
+    # Taylor–Green on [0, 2π]²: ψ = −sin x sin y e^{−2νt}, u_x = −∂_y ψ = sin x cos y e^{−2νt},
+    # u_y = ∂_x ψ = −cos x sin y e^{−2νt}, exact for Navier–Stokes (u·∇ω = 0)
+    nu, t_end = 0.1, 0.1
+    errors = []
+    for n in (16, 32):
+        out = tmp_path / f"tg{n}.nc"
+        grid = Grid((n, n), extent=((0, 2 * np.pi), (0, 2 * np.pi)), boundary="periodic")
+        sol = cd.solve(_taylor_green(), grid, t_end=t_end, save_every=t_end, output=out)
+        X, Y = grid.mesh()
+        decay = np.exp(-2 * nu * np.array([0.0, t_end]))[:, None, None]
+        with xr.open_dataset(out) as ds:
+            assert {"dye", "vorticity", "stream", "u_x", "u_y"} <= set(ds.data_vars)
+            ux, uy = ds["u_x"].values, ds["u_y"].values
+            assert ux.shape == (2, n, n) and ds["u_x"].attrs["long_name"] == "x velocity"
+        errors.append(
+            max(
+                np.abs(ux - np.sin(X) * np.cos(Y) * decay).max(),
+                np.abs(uy + np.cos(X) * np.sin(Y) * decay).max(),
+            )
+        )
+        # the velocity is the state's ψ differenced: the same in memory as in the file
+        np.testing.assert_array_equal(sol.final[-2], ux[-1])
+    # second order at the cell centres (ψ from ω to O(h²), corner means and differences O(h²)):
+    # measured 4.9e-2, 1.3e-2 on 16², 32² (order 1.94); first order would give a ratio 0.5
+    assert errors[1] < 0.3 * errors[0] and errors[1] < 2e-2, errors
+
+
+def test_no_species_may_be_named_like_a_velocity():
+    from crossdiff.errors import ModelError
+
+    with pytest.raises(ModelError, match="name of a flow field"):
+        Model([Species("u_x", diffusion=1)], flow=Flow(kind="stokes"))
+
+
+def test_bdf_refuses_a_computed_flow_naming_the_stream_function(cli, tmp_path):
+    model_file = save_model(_cavity(), tmp_path / "cavity.toml")
+    res = cli("run", model_file, "--grid", "8x8", "--t-end", 0.01, "--stepper", "bdf", "--out", tmp_path / "c.nc")
+    assert res.rc == 2
+    assert "stream is an algebraic component" in res.err and "stream function" in res.err
+    assert "use IMEX" in res.err and "Traceback" not in res.err
+    # creeping Stokes: the vorticity is algebraic too
+    stokes = Model([Species("dye", diffusion=0.01, advected=True)], name="s", flow=Flow(kind="stokes"))
+    with pytest.raises(cd.errors.ModelError, match="vorticity, stream are algebraic components"):
+        cd.solve(stokes, Grid((8, 8)), t_end=0.01, stepper="bdf")

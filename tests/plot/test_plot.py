@@ -170,9 +170,14 @@ def test_many_species_wrap_at_four_panels_per_row():
     ds = _run(1)
     for k in range(3):
         ds[f"w{k}"] = ds["u"] * k
-    fig = plot_frame(ds)  # 5 species: 2 rows of 4, three panels hidden
+    fig = plot_frame(ds)  # 5 species: 2 rows (at most 4 a row), filled evenly: 3 + 2, one hidden
     assert len(_visible(fig)) == 5
-    assert len(fig.axes) == 8
+    assert len(fig.axes) == 6
+    assert tuple(fig.get_size_inches()) == pytest.approx((3 * 4.2, 2 * 3.6))
+    for k in range(3, 6):
+        ds[f"w{k}"] = ds["u"] * k
+    fig = plot_frame(ds)  # 8 species: 2 rows of 4
+    assert len(_visible(fig)) == len(fig.axes) == 8
     assert tuple(fig.get_size_inches()) == pytest.approx((4 * 4.2, 2 * 3.6))
 
 

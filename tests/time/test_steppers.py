@@ -111,3 +111,14 @@ def test_upwind_courant_limit_of_the_explicit_part(tableau):
     z = 1e-2
     assert abs(tableau.stability_function(np.array([z]))[0] - np.exp(z)) < 10 * z ** (tableau.order + 1)
     assert cd.IMEX(tableau=tableau).cfl == pytest.approx(0.8 * tableau.upwind_courant)
+
+
+def test_bdf_refuses_a_quasi_stationary_species_by_name():
+    model = cd.Model(
+        [
+            cd.Species("u", diffusion=1, initial="1 + 0.1*cos(pi*x)"),
+            cd.Species("v", diffusion=1, tau=0, reaction="u - v"),
+        ]
+    )
+    with pytest.raises(cd.errors.ModelError, match="v is an algebraic component .*tau = 0"):
+        cd.solve(model, cd.Grid((8,)), t_end=0.01, stepper="bdf")
