@@ -466,15 +466,8 @@ class FlowSystem:
         """LU factors of ``I − sν W Δ_h^{-1} A^{-1} αS`` (:meth:`_noslip_solve`)."""
         from scipy.linalg import lu_factor
 
-        m = sum(self.grid.cells[1 - w.axis] for w in self._noslip)
-        columns = np.zeros((m, *self.grid.shape))
-        for k in range(m):
-            unit = np.zeros(m)
-            unit[k] = 1.0
-            columns[k] = self._scatter(unit)
-        multiplier = 1.0 / (self._laplace * (1.0 - s * self.nu * self._laplace))
-        psi = self.spectral.inverse(self.spectral.forward(columns) * multiplier)
-        return lu_factor(np.eye(m) - s * self.nu * self._gather(psi).T)
+        psi = self._wall_responses(1.0 / (self._laplace * (1.0 - s * self.nu * self._laplace)))
+        return lu_factor(np.eye(psi.shape[1]) - s * self.nu * psi)
 
     def _capacitance_solve(self, b: np.ndarray, s: float, lu) -> np.ndarray:
         """The exact solve of :meth:`_noslip_solve` at ``s`` with its factors ``lu``."""
@@ -547,15 +540,22 @@ class FlowSystem:
         """LU factors of ``I + W Δ⁻² α S`` (:meth:`creeping_vorticity`)."""
         from scipy.linalg import lu_factor
 
+        psi = self._wall_responses(1.0 / self._laplace**2)
+        return lu_factor(np.eye(psi.shape[1]) + psi)  # column k: W Δ⁻² α S e_k
+
+    def _wall_responses(self, multiplier: np.ndarray) -> np.ndarray:
+        """``W P α S`` as an ``m × m`` matrix (column ``k``: the wall values of the response to
+        the ``k``-th wall source), ``P`` the spectral multiplier ``multiplier``; ``m`` the no-slip
+        wall cells (the capacitance matrices of :meth:`_noslip_solve` and
+        :meth:`creeping_vorticity`)."""
         m = sum(self.grid.cells[1 - w.axis] for w in self._noslip)
         columns = np.zeros((m, *self.grid.shape))
         for k in range(m):
             unit = np.zeros(m)
             unit[k] = 1.0
             columns[k] = self._scatter(unit)
-        psi = self.spectral.inverse(self.spectral.forward(columns) / self._laplace**2)
-        matrix = np.eye(m) + self._gather(psi).T  # column k: W Δ⁻² α S e_k
-        return lu_factor(matrix)
+        psi = self.spectral.inverse(self.spectral.forward(columns) * multiplier)
+        return self._gather(psi).T
 
     def _flow_rate(self) -> float:
         """``Σ_a max|u_a|/h_a`` of the current flow (1/time)."""

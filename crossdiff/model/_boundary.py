@@ -84,6 +84,7 @@ class SideCondition:
 
 
 def _out(expr: sp.Expr) -> object:
+    """A SymPy value as written to a model file: an int, a float or an expression string."""
     if expr.is_Integer:
         return int(expr)
     if expr.is_Float:

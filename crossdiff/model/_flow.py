@@ -28,17 +28,9 @@ import sympy as sp
 from ..errors import ModelError
 from ..expressions import to_expr
 from ..registry import Registry
-from ._boundary import SIDES
+from ._boundary import SIDES, _out
 
 __all__ = ["Flow", "FLOWS", "WALLS", "FLOW_FIELDS"]
-
-
-def _out(expr: sp.Expr) -> object:
-    if expr.is_Integer:
-        return int(expr)
-    if expr.is_Float:
-        return float(expr)
-    return sp.sstr(expr)
 
 
 #: Kinds of flow a model can have (model files' ``[flow] kind``).
