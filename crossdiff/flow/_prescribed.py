@@ -26,7 +26,7 @@ from ..model import SPACE, TIME, Kernel, Model, compile_kernel
 
 __all__ = ["PrescribedFlow"]
 
-_NO_SPECIES = np.zeros((0, 1))  #: the kernels of a prescribed flow read no species
+_NO_DENSITIES = np.zeros((0, 1))  #: the kernels of a prescribed flow read no species
 
 #: A velocity is divergence-free on the grid when ``max|∇·𝐮| <= DIVERGENCE_RTOL · max|∇𝐮|`` at
 #: the cell centres: symbolic derivatives evaluated in float64 leave round-off of a few ulps of
@@ -104,8 +104,8 @@ class PrescribedFlow:
         grad_k = [compile_kernel(d, [], "gradient of the flow") for d in grad]
         for t in (0.0, 1.0):
             with np.errstate(all="ignore"):
-                d = np.broadcast_to(np.abs(np.asarray(div_k(t, coords, _NO_SPECIES), dtype=float)), g.shape)
-                scale = max(float(np.max(np.abs(k(t, coords, _NO_SPECIES)))) for k in grad_k)
+                d = np.broadcast_to(np.abs(np.asarray(div_k(t, coords, _NO_DENSITIES), dtype=float)), g.shape)
+                scale = max(float(np.max(np.abs(k(t, coords, _NO_DENSITIES)))) for k in grad_k)
             worst = int(np.argmax(d))
             if not np.isfinite(d).all() or d.flat[worst] > DIVERGENCE_RTOL * scale:
                 where = ", ".join(
@@ -125,7 +125,7 @@ class PrescribedFlow:
         out: list[np.ndarray] = []
         if self._stream:
             corners = (g.cells[0] + 1, g.cells[1] + 1)
-            psi = np.broadcast_to(np.asarray(self._kernels[0](t, self._points[0], _NO_SPECIES), dtype=float), corners)
+            psi = np.broadcast_to(np.asarray(self._kernels[0](t, self._points[0], _NO_DENSITIES), dtype=float), corners)
             out.append(np.ascontiguousarray(-np.diff(psi, axis=1) / g.spacing[1]))  # (nx + 1, ny)
             out.append(np.ascontiguousarray(np.diff(psi, axis=0) / g.spacing[0]))  # (nx, ny + 1)
         else:
@@ -133,7 +133,7 @@ class PrescribedFlow:
                 shape = tuple(n + 1 if b == a else n for b, n in enumerate(g.cells))
                 out.append(
                     np.ascontiguousarray(
-                        np.broadcast_to(np.asarray(k(t, self._points[a], _NO_SPECIES), dtype=float), shape)
+                        np.broadcast_to(np.asarray(k(t, self._points[a], _NO_DENSITIES), dtype=float), shape)
                     )
                 )
         velocities = tuple(out)

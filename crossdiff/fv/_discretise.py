@@ -115,7 +115,7 @@ def _central(u: np.ndarray, axis: int, periodic: bool, h: float) -> np.ndarray:
 
 
 _DUMMY = np.zeros((1, 1, 1))
-_NO_SPECIES = np.zeros((0, 1))  #: boundary values read no species
+_NO_DENSITIES = np.zeros((0, 1))  #: boundary values read no species
 
 #: Grids with at least this many cells evaluate the reactions with one fused compiled kernel
 #: (:func:`~crossdiff.model._codegen.fused_reactions`); smaller ones with the NumPy kernels.
@@ -326,7 +326,7 @@ class Discretisation:
     def _wall_values(self, side: _Side, t: float) -> np.ndarray:
         """``g`` on the wall's faces, shaped as the wall cells (1 along the side's axis)."""
         shape = tuple(1 if b == side.axis else n for b, n in enumerate(self.grid.cells))
-        return np.broadcast_to(np.asarray(side.value(t, side.coords, _NO_SPECIES), dtype=float), shape)
+        return np.broadcast_to(np.asarray(side.value(t, side.coords, _NO_DENSITIES), dtype=float), shape)
 
     def _boundary_sources(self, i: int, t: float, rate: np.ndarray) -> None:
         """``rate += D β g / h²`` in the wall cells of the Dirichlet and Robin sides of ``i``."""
