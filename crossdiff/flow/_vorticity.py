@@ -350,7 +350,7 @@ class FlowSystem:
     def rhs(self, t: float, U: np.ndarray) -> np.ndarray:
         return self.explicit(t, U) + self.implicit(U)
 
-    def solve_implicit(self, B: np.ndarray, gamma_dt: float) -> np.ndarray:
+    def solve_implicit(self, B: np.ndarray, gamma_dt: float, out: np.ndarray | None = None) -> np.ndarray:
         """``(I − γΔt L) X = B`` by blocks (``L`` is lower triangular, :meth:`implicit`): the
         species' solve, then ``(I − γΔt L_ωω) ω = b_ω + γΔt L_ωn n`` with the species just
         solved, one DST/FFT solve without no-slip walls, else :meth:`_noslip_solve`; ``ψ``
@@ -362,7 +362,8 @@ class FlowSystem:
         embedded error estimate of the vorticity is of the size of the force's change over the
         step times ``ν k²`` (on ``keller-segel-fluid``, Sc = 500, 64×32, it held steps of 3e-6).
         Implicit, every stage's vorticity balances its own densities."""
-        out = np.empty_like(B)
+        if out is None:
+            out = np.empty_like(B)
         ns = self.n_species
         out[:ns] = self.species.solve_implicit(B[:ns], gamma_dt)
         out[self.psi] = B[self.psi]

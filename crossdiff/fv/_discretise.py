@@ -538,8 +538,8 @@ class Discretisation:
             self.refresh(t, U)
         return self.explicit(t, U) + self.implicit(U)
 
-    def solve_implicit(self, B: np.ndarray, gamma_dt: float) -> np.ndarray:
-        """Solve ``(I - γΔt L) U = B`` species by species.
+    def solve_implicit(self, B: np.ndarray, gamma_dt: float, out: np.ndarray | None = None) -> np.ndarray:
+        """Solve ``(I - γΔt L) U = B`` species by species (into ``out`` when given).
 
         Constant (diagonal) diffusion: all such species in one batched DCT/FFT solve
         (:meth:`SpectralLaplacian.solve_diagonal`). Density-dependent diffusion (frozen):
@@ -549,8 +549,15 @@ class Discretisation:
         self.counters.n_implicit_solves += 1
         if len(self._direct) == self.n and len(self._direct_groups) == 1:
             # every species solved spectrally with the same walls: transform B as a whole
-            return self._direct_groups[0][0].solve_diagonal(B, gamma_dt * self._direct_scales)
-        out = B.copy()
+            X = self._direct_groups[0][0].solve_diagonal(B, gamma_dt * self._direct_scales)
+            if out is None:
+                return X
+            out[...] = X
+            return out
+        if out is None:
+            out = B.copy()
+        else:
+            out[...] = B
         for spectral, species, rows in self._direct_groups:
             out[species] = spectral.solve_diagonal(out[species], gamma_dt * self._direct_scales[rows], overwrite=True)
         for i in self._krylov:

@@ -69,6 +69,7 @@ from ..fv import (
 from ..grid import Grid
 from ..time import Coordinate, Counters, FailureReport, Layout, Status, Variable
 from . import symbols as S
+from ._kernels import face4, micro_explicit, relaxation_solve
 from ._model import KineticModel
 from ._nodal import NodalModel, turning_matrix
 from ._operators import Relaxation
@@ -135,6 +136,38 @@ class _FieldFunction:
         self.func = sp.lambdify(self.args, expr, "numpy")
         self.nodal = nodal
         self.expr = expr
+        #: for a kernel of ``v*`` only that is affine in ``v*``, ``τ(v*) = c_0 + c·v*`` (every bias
+        #: of type (41)): the functions of the ``1 + d`` coefficients, evaluated on the faces
+        #: only (never on faces × nodes); None otherwise
+        self.affine: list | None = None
+        if self.star_only:
+            uniform = {
+                S.ms_symbol(s): float(e[0]) for s, e in nodal.equilibria.items() if np.ptp(e) <= 1e-14 * abs(e[0])
+            }
+            linear = expr.xreplace(uniform)
+            coefficients = [sp.diff(linear, x) for x in nodal.vs]
+            star_symbols = set(nodal.vs) | {S.ms_symbol(s) for s in eq}
+            if not any(c.free_symbols & star_symbols for c in coefficients):
+                constant = linear.xreplace({x: 0 for x in nodal.vs})
+                if not constant.free_symbols & star_symbols:
+                    self.affine = [sp.lambdify(self.args, c, "numpy") for c in (constant, *coefficients)]
+
+    def affine_fields(self, rho: np.ndarray, grads: np.ndarray | None) -> np.ndarray:
+        """The coefficients ``(c_0, c_1, …, c_d)`` of an affine kernel of ``v*`` at the points of
+        ``rho`` ``(n_species, *space)``: shape ``(1 + d, *space)``."""
+        assert self.affine is not None
+        d = self.nodal.dim
+        space = rho.shape[1:]
+        vals: list[object] = [0.0] * (2 * d + 2 * len(self.nodal.equilibria))
+        vals += list(rho)
+        for i in range(len(self.names)):
+            for a in range(d):
+                vals.append(grads[i, a] if grads is not None else 0.0)
+        out = np.empty((1 + d, *space))
+        with np.errstate(all="ignore"):
+            for r, func in enumerate(self.affine):
+                out[r] = func(*vals)
+        return out
 
     def __call__(self, rho: np.ndarray, grads: np.ndarray | None, pair: bool, star: bool = False) -> np.ndarray:
         """Values on the nodes: ``(m, *space)``, or with ``pair`` ``(m, m, *space)`` (``[k, l] = (v_k, v*_l)``).
@@ -197,10 +230,61 @@ class _Turning:
     """A turning operator at every point: a matrix ``(m, m, *space)``, or for a kernel of ``v*``
     only, ``T(v, v*) = τ(v*)``, the values ``τ`` ``(m, *space)``, with
     ``(𝒯 g)_k = Σ_l w_l τ_l g_l − |V| τ_k g_k`` (:func:`crossdiff.kinetic.turning_matrix` of that
-    kernel, applied in O(m) instead of O(m²))."""
+    kernel, applied in O(m) instead of O(m²)), or for such a kernel affine in ``v*`` only its
+    coefficients ``(c_0, c)`` ``(1 + d, *space)`` (``τ_k = c_0 + c·v_k``; the values are formed
+    only on request)."""
 
-    def __init__(self, weights: np.ndarray, matrix: np.ndarray | None = None, star: np.ndarray | None = None):
-        self.w, self.matrix, self.star = weights, matrix, star
+    def __init__(
+        self,
+        weights: np.ndarray,
+        matrix: np.ndarray | None = None,
+        star: np.ndarray | None = None,
+        affine: np.ndarray | None = None,
+        nodes: np.ndarray | None = None,
+    ):
+        self.w, self.matrix, self._star, self.affine, self.nodes = weights, matrix, star, affine, nodes
+
+    @property
+    def star(self) -> np.ndarray | None:
+        """The values ``τ_k`` ``(m, *space)`` of a kernel of ``v*`` only (formed from the affine
+        coefficients on first use), or None for a matrix."""
+        if self._star is None and self.affine is not None:
+            assert self.nodes is not None
+            pad = (1,) * (self.affine.ndim - 1)
+            tau = np.broadcast_to(self.affine[0], (len(self.w),) + self.affine.shape[1:]).copy()
+            for b in range(self.nodes.shape[1]):
+                tau += self.nodes[:, b].reshape((-1,) + pad) * self.affine[1 + b]
+            self._star = tau
+        return self._star
+
+    def kernel_values(self) -> tuple[np.ndarray, bool] | None:
+        """What :mod:`crossdiff.kinetic._kernels` takes: ``(C, affine)`` as 4D arrays, or None
+        for a matrix."""
+        if self.affine is not None:
+            return face4(self.affine), True
+        if self._star is not None:
+            return face4(self._star), False
+        return None
+
+    def moment(self, u: np.ndarray) -> np.ndarray:
+        """``Σ_k u_k τ_k`` at every point for a kernel of ``v*`` only (no array of nodes × points
+        for an affine kernel)."""
+        if self.affine is not None:
+            assert self.nodes is not None
+            out = float(u.sum()) * self.affine[0]
+            for b in range(self.nodes.shape[1]):
+                out = out + float(u @ self.nodes[:, b]) * self.affine[1 + b]
+            return out
+        tau = self.star
+        assert tau is not None
+        return np.einsum("k,k...->...", u, tau)
+
+    def drift(self, M: np.ndarray, wv: np.ndarray) -> np.ndarray:
+        """``Σ_k wv_k (𝒯 M)_k`` (with ``wv = w v_a``: the mean velocity ``⟨v_a 𝒯 M⟩``)."""
+        if self.matrix is not None:
+            return np.einsum("k,k...->...", wv, self.apply_vector(M))
+        W = float(self.w.sum())
+        return float(wv.sum()) * self.moment(self.w * M) - W * self.moment(wv * M)
 
     def apply(self, g: np.ndarray) -> np.ndarray:
         """``𝒯 g`` for ``g`` of shape ``(m, *space)``."""
@@ -370,6 +454,7 @@ class KineticDiscretisation:
         self.counters = Counters()
         self._mu = np.zeros(ns)
         self._cache: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray, list[_Turning | None]]]] = {}
+        self._buffers: dict[int, np.ndarray] = {}
         self._constant_rate = [
             None if r is None or r.uses_state else float(r(np.zeros((ns, 1)), None, pair=False).flat[0])
             for r in self._rate
@@ -570,6 +655,8 @@ class KineticDiscretisation:
         if f is None:
             return None
         w = self.nodal.weights
+        if f.affine is not None:
+            return _Turning(w, affine=f.affine_fields(rho_face, grads), nodes=self.nodal.nodes)
         if f.star_only:
             return _Turning(w, star=np.asarray(f(rho_face, grads, pair=False, star=True)))
         table = f(rho_face, grads, pair=True)
@@ -578,9 +665,6 @@ class KineticDiscretisation:
         idx = np.arange(self.m)
         out[idx, idx] -= diag
         return _Turning(w, matrix=out)
-
-    def _face_state(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray]:
-        return self._faces(rho, a)[:2]
 
     def _faces(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray, list[_Turning | None]]:
         """Face densities, gradients and bias matrices on axis ``a``, cached for the last
@@ -594,35 +678,44 @@ class KineticDiscretisation:
         self._cache[a] = (np.array(rho, copy=True), value)
         return value
 
-    def _forcing(self, rho: np.ndarray, a: int) -> tuple[np.ndarray, list[_Turning | None], np.ndarray]:
-        """Per species at the faces of axis ``a``: the stiff forcing
-        ``F = −ε^{p−1} v·∇(Mρ) + ε^{b−1} ρ_face 𝒯^1 M`` ``(ns, m, *ext)``, the bias matrices,
-        and the face densities."""
-        eps, m = self.eps, self.m
-        rho_face, grads, cached = self._faces(rho, a)
-        nodes = self.nodal.nodes
-        out = np.empty((self.n_species, m, *rho_face.shape[1:]))
-        biases: list[_Turning | None] = []
-        for i in range(self.n_species):
-            # −ε^{p−1} M_k v_k·∇ρ in one pass
-            coefficient = -(eps ** (self.p[i] - 1)) * self.M[i][:, None] * nodes  # (m, d)
-            np.einsum("kb,b...->k...", coefficient, grads[i], out=out[i])
-            A1 = cached[i]
-            biases.append(A1)
-            if A1 is not None:
-                a1m = A1.apply_vector(self.M[i])  # 𝒯^1 M, (m, *ext)
-                drift = np.einsum("k,k...->...", self.nodal.weights * nodes[:, a], a1m)  # ⟨v_a 𝒯^1 M⟩
-                slopes = limited_slopes(rho[i], a, not self.walls[a], self.limiter)  # 0 at wall cells
-                east = rho[i] + 0.5 * slopes
-                west = rho[i] - 0.5 * slopes
-                if self.walls[a]:  # the reflected ghost's east value is the wall cell's west one
-                    left = np.concatenate([np.take(west, [0], axis=a), east], axis=a)
-                    right = np.concatenate([west, np.take(east, [-1], axis=a)], axis=a)
-                else:
-                    left, right = np.roll(east, 1, axis=a), west  # from cell j−1 at face j
-                upwind = np.where(drift >= 0, left, right)
-                out[i] += eps ** (self.b[i] - 1) * upwind[None] * a1m
-        return out, biases, rho_face
+    def _upwind_density(self, i: int, rho: np.ndarray, a: int, A1: _Turning) -> np.ndarray:
+        """The density of species ``i`` at the faces of axis ``a`` reconstructed from the side the
+        bias drift ``⟨v_a 𝒯^1 M⟩`` comes from (limited slopes, zero at wall cells): the upwind
+        value of the macroscopic taxis flux."""
+        drift = A1.drift(self.M[i], self.nodal.weights * self.nodal.nodes[:, a])
+        slopes = limited_slopes(rho[i], a, not self.walls[a], self.limiter)  # 0 at wall cells
+        east = rho[i] + 0.5 * slopes
+        west = rho[i] - 0.5 * slopes
+        if self.walls[a]:  # the reflected ghost's east value is the wall cell's west one
+            left = np.concatenate([np.take(west, [0], axis=a), east], axis=a)
+            right = np.concatenate([west, np.take(east, [-1], axis=a)], axis=a)
+        else:
+            left, right = np.roll(east, 1, axis=a), west  # from cell j−1 at face j
+        return np.where(drift >= 0, left, right)
+
+    def _gradient_coefficients(self, i: int) -> np.ndarray:
+        """``−ε^{p−1} M_k v_k`` ``(m, d)``: the forcing ``−ε^{p−1} v·∇(Mρ)`` is ``coef @ ∇ρ``."""
+        return -(self.eps ** (self.p[i] - 1)) * self.M[i][:, None] * self.nodal.nodes
+
+    def _forcing_species(self, i: int, rho: np.ndarray, a: int) -> np.ndarray:
+        """The stiff forcing ``F = −ε^{p−1} v·∇(Mρ) + ε^{b−1} ρ^{up} 𝒯^1 M`` of species ``i`` at
+        the faces of axis ``a``, ``(m, *faces)`` (NumPy; the relaxation species of the stage
+        solve use :func:`relaxation_solve`, which forms it face by face)."""
+        _, grads, biases = self._faces(rho, a)
+        out = np.tensordot(self._gradient_coefficients(i), grads[i], axes=1)
+        A1 = biases[i]
+        if A1 is not None:
+            up = self._upwind_density(i, rho, a, A1)
+            out += self.eps ** (self.b[i] - 1) * up[None] * A1.apply_vector(self.M[i])
+        return out
+
+    def _buffer(self, slot: int, shape: tuple[int, ...]) -> np.ndarray:
+        """A work array of ``shape`` kept between calls (no page faults of a fresh allocation)."""
+        size = math.prod(shape)
+        buf = self._buffers.get(slot)
+        if buf is None or buf.size < size:
+            buf = self._buffers[slot] = np.empty(size)
+        return buf[:size].reshape(shape)
 
     # ------------------------------------------------------------------ SemiDiscrete
     def prepare(self, t: float, U: np.ndarray) -> None:
@@ -674,15 +767,6 @@ class KineticDiscretisation:
                 out[i] = float(w.sum()) * Gi[0] if Gi.strides[0] == 0 else np.einsum("k,k...->...", w, Gi)
         return out
 
-    def _project(self, h: np.ndarray) -> np.ndarray:
-        """``(I − Π) h`` for ``h`` of shape ``(ns, m, *faces)``, in place (no state-sized
-        temporary) and returned."""
-        mean = _moment(self.nodal.weights, h)  # (ns, *faces)
-        for i in range(h.shape[0]):
-            for k in range(self.m):
-                h[i, k] -= self.M[i, k] * mean[i]
-        return h
-
     def explicit(self, t: float, U: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.counters.nfev += 1
         eps, d = self.eps, self.dim
@@ -690,8 +774,7 @@ class KineticDiscretisation:
         nodes, w = self.nodal.nodes, self.nodal.weights
         if out is None:
             out = np.zeros_like(U)
-        else:
-            self._zero_pads(out)
+        # else a work array of the stepper: its unused slots are zero (as in every state of this system)
         rho = self._rho(U)
         # macro: −∇·⟨v g⟩ − μΔρ + ⟨G⟩
         drho = -self._mu.reshape((ns,) + (1,) * d) * self._laplacian(rho)
@@ -702,21 +785,40 @@ class KineticDiscretisation:
             drho += G
         self._set_rho(out, drho)
         # micro: −(1/ε)(I − Π)(v·∇g) + ε^{b−p−1} 𝒯^1 g + (1/ε)(I − Π) G
+        no_tau = np.zeros((1, 1, 1, 1))
         for a in range(d):
-            g = np.ascontiguousarray(self._g(U, a))  # (ns, m, *faces of axis a)
-            dg = np.zeros_like(g)
+            view = self._g(U, a)  # (ns, m, *faces of axis a)
+            if view.flags.c_contiguous:
+                g = view
+            else:  # faces of a wall axis: a slice of the slots
+                g = self._buffer(0, view.shape)
+                np.copyto(g, view)
+            dg = self._buffer(1, view.shape)
+            dg.fill(0.0)
             for bax in range(d):
                 self._transport(g, dg, a, bax)
-            self._project(dg)
-            dg *= 1.0 / eps
-            if any(f is not None for f in self._bias):
-                biases = self._faces(rho, a)[2]
-                for i in range(ns):
-                    A1 = biases[i]
-                    if A1 is not None:
-                        dg[i] += eps ** (self.b[i] - self.p[i] - 1) * A1.apply(g[i])
-            self._add_reaction(rho, a, dg, 1.0 / eps)
-            self._g(out, a)[:] = dg
+            biases = self._faces(rho, a)[2] if any(f is not None for f in self._bias) else [None] * ns
+            og = self._g(out, a)
+            for i in range(ns):
+                A1 = biases[i]
+                values = A1.kernel_values() if A1 is not None else None
+                factor = eps ** (self.b[i] - self.p[i] - 1)
+                C, affine = values if values is not None else (no_tau, False)
+                micro_explicit(
+                    face4(dg[i]),
+                    face4(g[i]),
+                    face4(og[i]),
+                    1.0 / eps,
+                    factor if values is not None else 0.0,
+                    C,
+                    affine,
+                    nodes,
+                    self.M[i],
+                    w,
+                )
+                if A1 is not None and values is None:  # a bias matrix
+                    og[i] += factor * A1.apply(g[i])
+            self._add_reaction(rho, a, og, 1.0 / eps)
             del g, dg
         return out
 
@@ -802,13 +904,11 @@ class KineticDiscretisation:
         rho = self._rho(U)
         self._set_rho(out, self._mu.reshape((-1,) + (1,) * d) * self._laplacian(rho))
         for a in range(d):
-            F, _, rho_face = self._forcing(rho, a)
-            g = self._g(U, a)
-            res = np.empty_like(F)
+            rho_face = self._faces(rho, a)[0]
+            g, res = self._g(U, a), self._g(out, a)
             for i in range(self.n_species):
-                res[i] = self._apply0(i, rho_face, g[i]) + F[i]
+                res[i] = self._apply0(i, rho_face, g[i]) + self._forcing_species(i, rho, a)
                 res[i] *= eps ** (-self.p[i] - 1.0)
-            self._g(out, a)[:] = res
         return out
 
     def _apply0(self, i: int, rho_face: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -820,30 +920,60 @@ class KineticDiscretisation:
         A0 = self._matrix0(i, rho_face)
         return np.einsum("kl...,l...->k...", A0, g) if A0.ndim > 2 else np.tensordot(A0, g, axes=1)
 
-    def solve_implicit(self, B: np.ndarray, gamma_dt: float) -> np.ndarray:
+    def solve_implicit(self, B: np.ndarray, gamma_dt: float, out: np.ndarray | None = None) -> np.ndarray:
         """``ρ = (I − γΔt μΔ)^{-1} B_ρ`` spectrally, then per face
         ``(ε^{p+1} I − γΔt 𝒯̃^0) g = ε^{p+1} B_g + γΔt F(ρ)``, with ``𝒯̃^0 = 𝒯^0 − κ M wᵀ``
         (the same on mean-free ``g``, invertible)."""
         self.counters.n_implicit_solves += 1
         eps, m, d = self.eps, self.m, self.dim
-        X = np.zeros_like(B)
+        if out is None:
+            X = np.empty_like(B)
+            self._zero_pads(X)
+        else:  # a work array of the stepper: its unused slots are zero (as in every state of this system)
+            X = out
         scales = np.repeat((gamma_dt * self._mu)[:, None], d, axis=1)
         rho = self.spectral.solve_diagonal(self._rho(B), scales)
         self._set_rho(X, rho)
-        pad = (1,) * d
-        w = self.nodal.weights
+        w, nodes = self.nodal.weights, self.nodal.nodes
+        none3, none4 = np.zeros((1, 1, 1)), np.zeros((1, 1, 1, 1))
         for a in range(d):
-            F, _, rho_face = self._forcing(rho, a)
-            Bg = self._g(B, a)
+            rho_face, grads, biases = self._faces(rho, a)
+            Bg, Xg = self._g(B, a), self._g(X, a)
             for i in range(self.n_species):
                 e = eps ** (self.p[i] + 1.0)
-                rhs = F[i]
+                rate = self._leading(i, rho_face)
+                A1 = biases[i]
+                values = A1.kernel_values() if A1 is not None else None
+                if rate is not None and (A1 is None or values is not None):  # 𝒯̃^0 = −σ I, face by face
+                    sigma = np.ascontiguousarray(np.broadcast_to(rate, rho_face.shape[1:]), dtype=float)
+                    if A1 is not None and values is not None:
+                        up, C, affine = self._upwind_density(i, rho, a, A1), values[0], values[1]
+                        bias = eps ** (self.b[i] - 1)
+                    else:
+                        up, C, affine, bias = none3, none4, False, 0.0
+                    relaxation_solve(
+                        face4(Bg[i]),
+                        face4(Xg[i]),
+                        e,
+                        gamma_dt,
+                        face4(sigma, 0),
+                        self._gradient_coefficients(i),
+                        face4(grads[i]),
+                        bias,
+                        face4(up, 0),
+                        C,
+                        affine,
+                        nodes,
+                        self.M[i],
+                        w,
+                    )
+                    continue
+                rhs = self._forcing_species(i, rho, a)
                 rhs *= gamma_dt
                 rhs += e * Bg[i]
-                rate = self._leading(i, rho_face)
-                if rate is not None:  # 𝒯̃^0 = −σ I
+                if rate is not None:
                     rhs /= e + gamma_dt * rate
-                    self._g(X, a)[i] = rhs
+                    Xg[i] = rhs
                     continue
                 A0 = self._matrix0(i, rho_face)
                 kappa = float(np.max(np.abs(A0)))
@@ -855,8 +985,7 @@ class KineticDiscretisation:
                     mats = e * np.eye(m)[..., None] - gamma_dt * (A0.reshape(m, m, -1) - deflate[..., None])
                     sol = np.linalg.solve(np.moveaxis(mats, -1, 0), np.moveaxis(rhs.reshape(m, -1), -1, 0)[..., None])
                     sol = np.moveaxis(sol[..., 0], 0, -1)
-                self._g(X, a)[i] = sol.reshape((m,) + rhs.shape[1:])
-        del pad
+                Xg[i] = sol.reshape((m,) + rhs.shape[1:])
         return X
 
     def constrain(self, t: float, U: np.ndarray) -> np.ndarray:
@@ -899,8 +1028,7 @@ class KineticDiscretisation:
                     A1 = self._faces(rho, a)[2][i]
                     if A1 is None:
                         continue
-                    a1m = A1.apply_vector(self.M[i])
-                    drift = np.abs(np.einsum("k,k...->...", self.nodal.weights * nodes[:, a], a1m))
+                    drift = np.abs(A1.drift(self.M[i], self.nodal.weights * nodes[:, a]))
                     speed = float(np.max(drift)) * eps ** (self.b[i] - 1) / sigma if sigma > 0 else 0.0
                     if speed > 0:
                         limit = min(limit, self.h[a] / (d * speed))

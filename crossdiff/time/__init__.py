@@ -23,7 +23,7 @@ from ._controllers import (
 )
 from ._events import FailureReport, Stats, Status
 from ._gsa import ARS443, GSAIMEX, GSATableau
-from ._kernels import ark_scatter, pattern_error
+from ._kernels import ark_scatter, gsa_scatter, gsa_start, pattern_error
 from ._loop import Integration, SaveAt, clip_negative, integrate
 from ._observers import Monitor, Observer, ProgressBar, Recorder
 from ._steppers import BDF, IMEX, SSPRK3, STEPPERS, Stepper, StepResult, stepper_from_name
@@ -72,4 +72,6 @@ __all__ = [
     "FailureReport",
     "Stats",
     "ark_scatter",
+    "gsa_scatter",
+    "gsa_start",
 ]

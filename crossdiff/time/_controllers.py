@@ -248,7 +248,11 @@ class IController(Controller):
             return 0.0
         rtol, atol = self.tolerances(system)
         worst = 0.0
-        for i in np.flatnonzero(system.differential):
+        components = np.asarray(system.differential, dtype=bool)
+        controlled = getattr(system, "error_components", None)  # optional (an AP kinetic system)
+        if controlled is not None:
+            components = components & np.asarray(controlled, dtype=bool)
+        for i in np.flatnonzero(components):
             e = pattern_error(error[i].ravel(), U[i].ravel(), U_new[i].ravel(), rtol, atol)
             if e != e:  # NaN: the worst error
                 return e

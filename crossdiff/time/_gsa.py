@@ -18,15 +18,16 @@ explicit first stage).
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.linalg.blas import daxpy as _daxpy
 
 from ..errors import InputError
 from ..validation import positive_number
 from ._controllers import Controller, FixedStep, IController, resolve_tolerances
+from ._kernels import gsa_scatter, gsa_start
 from ._steppers import STEPPERS, Stepper, StepResult
 
 __all__ = ["GSATableau", "ARS443", "GSAIMEX"]
@@ -203,60 +204,74 @@ class GSAIMEX(Stepper):
         return min(limit, self.dt_max) if self.dt_max else limit
 
     def step(self, system, t, U, dt, state):
-        """One step, holding one running right-hand side per later stage instead of every stage's
-        ``E_j`` and ``L_j``: after stage ``j``, ``R_i += Δt (a^E_ij E_j + a^I_ij L_j)`` for
-        ``i > j`` and ``E_j, L_j`` are dropped. Stage ``i`` then solves with ``R_i`` (which
-        becomes ``L_i`` in place). At most ``s − 1`` accumulators, the stage and one rate are alive
-        (for ARS(4,4,3) about 7 states at the peak, against 13 when storing the stages)."""
+        """One step, scattering each stage's two derivatives into every later stage's right-hand
+        side as soon as they are known, in one pass (:func:`~crossdiff.time.gsa_scatter`):
+        ``acc[i − 1] = U + Δt Σ_{j<i} (a^E_ij E_j + a^I_ij L_j)``, with ``L_j = (U_j − rhs_j)/(γΔt)``
+        formed on the fly from the stage and its right-hand side (never stored).
+
+        The work arrays (the ``s − 1`` right-hand sides, the stage, the explicit derivative) are
+        the stepper's own state, kept from step to step, and the system solves every stage but
+        the last into one of them (the ``out`` of :meth:`~crossdiff.time.SemiDiscrete.solve_implicit`):
+        a state-sized array allocated afresh costs its page faults again (first touch, as much as
+        a kernel's pass over a large kinetic state). Only the new state is a fresh array.
+        Memory: ``s + 1`` work states, ``U`` and the new state (8 states for ARS(4,4,3)).
+        """
         tab = self.tableau
         s, g = tab.stages, tab.gamma
         a_e, a_i = tab.explicit, tab.implicit
         controlled = getattr(system, "error_components", None)
         c = None if controlled is None else np.asarray(controlled, dtype=bool)
-        pending: dict[int, np.ndarray] = {}  # R_i for the later stages i
-        midpoint = None  # the density part of U + Δt (E_1 + L_1) (embedded second-order solution)
-
-        def add(j: int, rate: np.ndarray, table: np.ndarray) -> None:
-            for i in range(j + 1, s):
-                if table[i, j]:
-                    if i not in pending:
-                        pending[i] = U.copy()
-                    _axpy(dt * table[i, j], rate, pending[i])
-
+        work_states = state
+        if not isinstance(work_states, np.ndarray) or work_states.shape != (s + 1,) + U.shape:
+            work_states = np.zeros((s + 1,) + U.shape)
+        acc, stage_buffer, E = work_states[: s - 1], work_states[s - 1], work_states[s]
+        flat = acc.reshape(s - 1, -1)
+        # stage 0 is explicit only (the implicit tableau's first column is zero)
+        system.explicit(t, U, out=E)
+        gsa_start(flat, U.reshape(-1), E.reshape(-1), dt * a_e[1:, 0])
+        midpoint = None  # the controlled part of U + Δt (E_1 + L_1) (embedded second-order solution)
         stage = U
-        for i in range(s):
+        for i in range(1, s):
             ti = t + tab.c[i] * dt
-            if i > 0:
-                rhs = pending.pop(i) if i in pending else U.copy()
+            rhs = acc[i - 1]
+            last = i == s - 1
+            if last or not _takes_out(system):
                 stage = system.solve_implicit(rhs, g * dt)
-                system.constrain(ti, stage)
-                rhs -= stage
-                rhs *= -1.0 / (g * dt)  # L_i = (stage − rhs) / (γΔt), in the storage of rhs
-                if i == 1 and c is not None:
-                    midpoint = U[c] + dt * rhs[c]
-                add(i, rhs, a_i)
-                del rhs
-            if i < s - 1:  # the last stage is the new state; its explicit part has weight 0
-                E = system.explicit(ti, stage)
-                if i == 1 and midpoint is not None:
-                    midpoint += dt * E[c]
-                add(i, E, a_e)
-                del E
-        U_new = stage if stage is not U else np.array(U, copy=True)
+            else:
+                stage = system.solve_implicit(rhs, g * dt, out=stage_buffer)
+            system.constrain(ti, stage)
+            if last:  # the new state; its derivatives have weight 0
+                break
+            system.explicit(ti, stage, out=E)
+            if i == 1 and c is not None:
+                midpoint = U[c] + dt * ((stage[c] - rhs[c]) / (g * dt) + E[c])
+            gsa_scatter(
+                flat,
+                i,
+                stage.reshape(-1),
+                rhs.reshape(-1),
+                1.0 / (g * dt),
+                dt * a_i[1:, i],
+                E.reshape(-1),
+                dt * a_e[1:, i],
+            )
+        U_new = stage
         if c is None:
-            return StepResult(U_new)
-        # zeros outside the controlled components: untouched (calloc'd) pages cost no memory
-        error = np.zeros_like(U_new)
+            return StepResult(U_new, state=work_states)
+        # zeros outside the controlled components: untouched (calloc'd) pages cost no memory,
+        # and the controller reads only the controlled components
+        error = np.zeros(U_new.shape)
         error[c] = U_new[c] - midpoint
-        return StepResult(U_new, error)
+        return StepResult(U_new, error, state=work_states)
 
 
-def _axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
-    """``y += α x`` in one pass (BLAS ``daxpy``) for contiguous float64 arrays, else NumPy."""
-    if x.dtype == y.dtype == np.float64 and x.flags.c_contiguous and y.flags.c_contiguous and x.size > 4096:
-        _daxpy(x.reshape(-1), y.reshape(-1), a=alpha)
-    else:
-        y += alpha * x
+def _takes_out(system: Any) -> bool:
+    """Whether ``system.solve_implicit`` takes ``out`` (optional in the contract: a system written
+    before it existed still runs, with a fresh array per stage)."""
+    try:
+        return "out" in inspect.signature(system.solve_implicit).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 STEPPERS.register("ars443", GSAIMEX, "3rd-order globally stiffly accurate IMEX ARS(4,4,3) (kinetic, AP)")

@@ -155,8 +155,10 @@ class SemiDiscrete(Protocol):
         """``L U`` (zero for algebraic components)."""
         ...
 
-    def solve_implicit(self, B: np.ndarray, gamma_dt: float) -> np.ndarray:
-        """The solution ``X`` of ``(I − γΔt L) X = B``."""
+    def solve_implicit(self, B: np.ndarray, gamma_dt: float, out: np.ndarray | None = None) -> np.ndarray:
+        """The solution ``X`` of ``(I − γΔt L) X = B``, written into ``out`` (not ``B``) when
+        given (a stepper's work array: no fresh state-sized allocation). ``out`` is optional:
+        :class:`~crossdiff.time.GSAIMEX` passes it only to a system whose method takes it."""
         ...
 
     def constrain(self, t: float, U: np.ndarray) -> np.ndarray:

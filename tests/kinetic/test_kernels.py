@@ -1,0 +1,87 @@
+"""The compiled micro-part kernels against their NumPy formulas, and the affine bias path against
+the values of the kernel at every node."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import crossdiff as cd
+from crossdiff.kinetic import KineticDiscretisation, load_kinetic
+from crossdiff.kinetic._kernels import face4, micro_explicit, relaxation_solve
+
+
+def _state(system: KineticDiscretisation, rng: np.random.Generator) -> np.ndarray:
+    """A state with smooth positive densities and a random micro part (zero in the unused slots)."""
+    x, y = system.grid.mesh()
+    U = system.initial_state(
+        {s: 1 + 0.3 * np.cos(x + k) * np.sin(0.5 * y) for k, s in enumerate(system.model.species_names)}
+    )
+    for a in range(system.dim):
+        view = system._g(U, a)
+        view[...] = rng.standard_normal(view.shape)
+    return U
+
+
+def test_affine_bias_equals_the_bias_at_every_node():
+    """``cancer-invasion-kinetic``'s bias (51) is affine in v*: its coefficients give the same
+    explicit part and stage solve as its values at the 8 nodes (same sums in another order:
+    1e-12 relative)."""
+    kin = load_kinetic("cancer-invasion-kinetic")
+    grid = cd.Grid((12, 10), kin.defaults.extent)
+    system = KineticDiscretisation(kin, grid, 0.05, velocities=8)
+    assert system._bias[0] is not None and system._bias[0].affine is not None
+    U = _state(system, np.random.default_rng(1))
+    system.prepare(0.0, U)
+    E1, X1 = system.explicit(0.0, U), system.solve_implicit(U, 1e-3)
+    for f in system._bias:
+        if f is not None:
+            f.affine = None
+    system._cache.clear()
+    E2, X2 = system.explicit(0.0, U), system.solve_implicit(U, 1e-3)
+    assert np.max(np.abs(E1 - E2)) <= 1e-12 * np.max(np.abs(E2))
+    assert np.max(np.abs(X1 - X2)) <= 1e-12 * np.max(np.abs(X2))
+
+
+def test_kernels_equal_their_numpy_formulas_on_strided_views():
+    """Both kernels on non-contiguous views (the faces of a wall axis are a slice of the slots),
+    with a bias given at the nodes and as affine coefficients: equal to the NumPy formulas of
+    their docstrings to round-off (1e-13 relative)."""
+    rng = np.random.default_rng(2)
+    m, d, shape = 6, 2, (7, 9)
+    nodes = rng.standard_normal((m, d))
+    w = rng.uniform(0.5, 1.0, m)
+    M = rng.uniform(0.5, 1.0, m)
+    slots = lambda lead: rng.standard_normal((*lead, shape[0] + 1, shape[1] + 1))[..., : shape[0], : shape[1]]  # noqa: E731
+    B, dg, g = slots((m,)), slots((m,)), slots((m,))
+    X, out = np.zeros((m, *shape)), np.zeros((m, *shape))
+    grads, coef = rng.standard_normal((d, *shape)), rng.standard_normal((m, d))
+    sigma, up = rng.uniform(1, 2, shape), rng.uniform(0, 1, shape)
+    affine = rng.standard_normal((1 + d, *shape))
+    tau = affine[0] + np.einsum("kb,b...->k...", nodes, affine[1:])
+    W = w.sum()
+    e, gdt, bias = 0.3, 0.2, 0.7
+    for C, is_affine in ((face4(tau), False), (face4(affine), True)):
+        relaxation_solve(
+            face4(B),
+            face4(X),
+            e,
+            gdt,
+            face4(sigma, 0),
+            coef,
+            face4(grads),
+            bias,
+            face4(up, 0),
+            C,
+            is_affine,
+            nodes,
+            M,
+            w,
+        )
+        gain = np.einsum("k,k...->...", w * M, tau)
+        F = np.einsum("kb,b...->k...", coef, grads) + bias * up * (gain - W * tau * M[:, None, None])
+        expected = (e * B + gdt * F) / (e + gdt * sigma)
+        assert np.max(np.abs(X - expected)) <= 1e-13 * np.max(np.abs(expected))
+        micro_explicit(face4(dg), face4(g), face4(out), 1 / 0.05, bias, C, is_affine, nodes, M, w)
+        mean = np.einsum("k,k...->...", w, dg)
+        expected = (dg - M[:, None, None] * mean) / 0.05 + bias * (np.einsum("k,k...->...", w, tau * g) - W * tau * g)
+        assert np.max(np.abs(out - expected)) <= 1e-13 * np.max(np.abs(expected))
