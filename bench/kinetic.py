@@ -16,7 +16,7 @@ tests/kinetic/test_solver.py), two velocities ±1, no-flux walls, t_end = 0.5.
 3. Steps of the AP scheme at ε = 1e-4 on 64…512 cells (diffusion implicit: the steps should
    not grow like N²).
 
-    PYTHONPATH=. .venv/bin/python bench/kinetic.py --memory [--cells 256 --velocities 32 --steps 3]
+    PYTHONPATH=. .venv/bin/python bench/kinetic.py --memory [--cells 256 --velocities 32 --steps 4]
 
 4. (only this, with ``--memory``) Memory and time per step of ``cancer-invasion-kinetic`` (three
    species, walls) on cells² × velocities at ε = 0.01, a few fixed steps of ARS(4,4,3) by
@@ -235,7 +235,7 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true", help="only the memory / time-per-step measurement (4.)")
     parser.add_argument("--cells", type=int, default=256, help="cells per axis of --memory (default 256)")
     parser.add_argument("--velocities", type=int, default=32, help="directions of --memory (default 32)")
-    parser.add_argument("--steps", type=int, default=3, help="steps of --memory (default 3)")
+    parser.add_argument("--steps", type=int, default=4, help="steps of --memory, after one warm-up step (default 4)")
     parser.add_argument("--memory-worker", nargs=3, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--band", action="store_true", help="only the stable step against eps and mu (5.)")
     args = parser.parse_args()
