@@ -114,6 +114,7 @@ def limit_convergence(
     if not eps_list:
         raise InputError("converge needs at least one value of eps")
     grid = grid if grid is not None else default_grid(model)  # type: ignore[arg-type]
+    model = model.in_dimension(grid.ndim)  # a velocity sphere follows the grid
     macro = derive(model).model
     ref: Solution = solve(macro, grid, t_end, stepper=reference or IMEX(rtol=1e-7), save_every=t_end)
     names = list(model.species_names)

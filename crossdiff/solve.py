@@ -697,7 +697,12 @@ def resolve_any(name_or_path: str) -> Model | KineticModel:
                 return load_kinetic(candidate)
             except KineticModelError as err:
                 raise KineticModelError(f"kinetic model file {err}") from None
-    return resolve_model(name_or_path)
+    try:
+        return resolve_model(name_or_path)
+    except ModelError as err:
+        if candidate.suffix == ".toml" or candidate.exists() or not str(err).startswith("unknown catalogue model"):
+            raise
+        raise ModelError(f"{err}; kinetic: {', '.join(catalogue_names('kinetic'))}") from None
 
 
 def _kinetic_record(path: Path) -> tuple[Grid, float, int]:
@@ -757,6 +762,7 @@ def _solve_kinetic(
         grid = default_grid(model)  # type: ignore[arg-type]
     if not isinstance(grid, Grid):
         raise InputError(f"grid must be a crossdiff Grid, got {type(grid).__name__}")
+    model = model.in_dimension(grid.ndim)  # a velocity sphere follows the grid (KineticModel.in_dimension)
     defaults = model.defaults
     assert defaults is not None  # a KineticModel always has them
     t_end = positive_number(defaults.t_end if t_end is None else t_end, "end time")

@@ -13,7 +13,7 @@ solver read the same objects. Expressions use the names of :mod:`crossdiff.kinet
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import sympy as sp
@@ -182,6 +182,42 @@ class KineticModel(ModelBase[KineticSpecies]):
     def dim(self) -> int:
         """Velocity (= space) dimension ``d``."""
         return self.velocity.dim
+
+    def in_dimension(self, d: int) -> KineticModel:
+        """The same model with the velocity sphere of dimension ``d`` (the paper's models are
+        written for any ``d``: shorthands such as ``vs_grad_u`` and the constants ``d``,
+        ``absV`` follow the sphere). The default domain keeps its first ``d`` intervals (or
+        repeats the first); initial data of coordinates the grid lacks take their section at 0,
+        as for macroscopic models. ``self`` when ``d`` is already the dimension.
+
+        Raises
+        ------
+        KineticModelError
+            For a discrete velocity set (its points fix ``d``), or an expression that names a
+            velocity component the new dimension lacks (e.g. ``vy`` in 1D).
+        """
+        if d == self.dim:
+            return self
+        if not isinstance(self.velocity, Sphere):
+            raise KineticModelError(
+                f"kinetic model {self.name!r} has a discrete velocity set of dimension {self.dim}: "
+                f"it runs only on a grid of {self.dim} axes, not {d}"
+            )
+        defaults = self.defaults
+        assert defaults is not None
+        extent = tuple(defaults.extent[min(a, len(defaults.extent) - 1)] for a in range(d))
+        cells = tuple(defaults.cells[min(a, len(defaults.cells) - 1)] for a in range(d))
+        walls = defaults.boundary
+        if not isinstance(walls, str):
+            walls = tuple(walls[min(a, len(walls) - 1)] for a in range(d))
+        try:
+            return replace(
+                self,
+                velocity=Sphere(d, self.velocity.radius),
+                defaults=replace(defaults, extent=extent, cells=cells, boundary=walls),
+            )
+        except ModelError as exc:
+            raise KineticModelError(f"kinetic model {self.name!r} in dimension {d}: {exc}") from None
 
     def parameter_symbols(self) -> dict[sp.Symbol, sp.Expr]:
         """``{Symbol(name): value}`` of the default parameters; integers stay exact.
