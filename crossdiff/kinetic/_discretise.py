@@ -788,26 +788,19 @@ class KineticDiscretisation:
         no_tau = np.zeros((1, 1, 1, 1))
         for a in range(d):
             view = self._g(U, a)  # (ns, m, *faces of axis a)
-            if view.flags.c_contiguous:
-                g = view
-            else:  # faces of a wall axis: a slice of the slots
-                g = self._buffer(0, view.shape)
-                np.copyto(g, view)
-            dg = self._buffer(1, view.shape)
-            dg.fill(0.0)
-            for bax in range(d):
-                self._transport(g, dg, a, bax)
-            biases = self._faces(rho, a)[2] if any(f is not None for f in self._bias) else [None] * ns
             og = self._g(out, a)
+            self._transport(view, og, a)  # og = −v·∇g
+            biases = self._faces(rho, a)[2] if any(f is not None for f in self._bias) else [None] * ns
             for i in range(ns):
                 A1 = biases[i]
                 values = A1.kernel_values() if A1 is not None else None
                 factor = eps ** (self.b[i] - self.p[i] - 1)
                 C, affine = values if values is not None else (no_tau, False)
-                micro_explicit(
-                    face4(dg[i]),
-                    face4(g[i]),
-                    face4(og[i]),
+                target = face4(og[i])
+                micro_explicit(  # in place: (1/ε)(I − Π)(−v·∇g) + bias
+                    target,
+                    face4(view[i]),
+                    target,
                     1.0 / eps,
                     factor if values is not None else 0.0,
                     C,
@@ -817,9 +810,8 @@ class KineticDiscretisation:
                     w,
                 )
                 if A1 is not None and values is None:  # a bias matrix
-                    og[i] += factor * A1.apply(g[i])
+                    og[i] += factor * A1.apply(view[i])
             self._add_reaction(rho, a, og, 1.0 / eps)
-            del g, dg
         return out
 
     def _add_reaction(self, rho: np.ndarray, a: int, out: np.ndarray, scale: float) -> None:
@@ -844,34 +836,74 @@ class KineticDiscretisation:
             Gi *= scale
             out[i] += Gi
 
-    def _transport(self, g: np.ndarray, out: np.ndarray, a: int, b: int) -> None:
-        """``out −= ∂_b (v_b g^a)``: the limited upwind divergence of
-        :func:`crossdiff.fv.upwind_divergence` along axis ``b``, for ``g^a`` ``(ns, m, *faces)``.
+    def _transport(self, g: np.ndarray, out: np.ndarray, a: int) -> None:
+        """``out = −Σ_b ∂_b (v_b g^a)``: the limited upwind divergence of
+        :func:`crossdiff.fv.upwind_divergence` along every axis ``b``, for ``g^a``
+        ``(ns, m, *faces)`` (any strides; ``out`` likewise).
 
-        At a wall of axis ``b`` the inflow values are the specular reflection
-        ``g(x_wall, v) = g(x_wall, R_b v)``: across the faces of another axis (``b ≠ a``, cell
-        positions along ``b``) the wall cell's value of the reflected velocity
-        (:class:`crossdiff.fv.BoundaryKind` ``INFLOW``, the documented specular ghost); along
-        the faces of ``a`` itself (``b = a``, points ``0 … n`` with the walls at ``0`` and ``n``)
-        the reconstructed value of the mirror point (``−1 ↔ 1``, ``n + 1 ↔ n − 1``) with the
-        reflected velocity, so that a wall point's ``g`` stays even in ``v_b``.
+        One velocity of one species at a time: its slab of faces is copied into a small
+        contiguous work array, transported along every axis there (in cache) and written once,
+        so the micro part is read and written once per evaluation, not once per axis (and no
+        state-sized copy of a wall axis's strided faces is made). Measured on 256² × 32 (CPU
+        time per step): 0.55–0.65 s one velocity at a time, 0.75–1.0 s with slabs of 2–8 MB,
+        against the L2 cache of 512 kB a core. At a wall the inflow values are
+        :meth:`_inflow_ghosts`.
         """
-        ns, m = self.n_species, self.m
+        ns, m, d = self.n_species, self.m, self.dim
         nodes = self.nodal.nodes
-        gv = g.reshape(ns * m, *g.shape[2:])
-        uview, oview = axis_view(gv, b + 1), axis_view(out.reshape(gv.shape), b + 1)
-        pre, n, post = uview.shape
-        speed = np.broadcast_to(nodes[:, b][None, :, None], (ns, m, pre // (ns * m))).reshape(pre, 1, 1)
+        faces = g.shape[2:]
+        ghosts = [self._inflow_ghosts(g, a, b) for b in range(d)]
+        slab, res = self._buffer(0, faces), self._buffer(1, faces)
+        for i in range(ns):
+            for k in range(m):
+                np.copyto(slab, g[i, k])
+                res.fill(0.0)
+                for b in range(d):
+                    speed = float(nodes[k, b])
+                    if speed == 0.0:  # no flux along b
+                        continue
+                    u3, o3 = axis_view(slab, b), axis_view(res, b)
+                    pair = ghosts[b]
+                    if pair is None:
+                        upwind_divergence(
+                            u3, speed, self.h[b], o3, limiter=self.limiter, boundary=BoundaryKind.PERIODIC
+                        )
+                        continue
+                    pre, _, post = u3.shape
+                    upwind_divergence(
+                        u3,
+                        speed,
+                        self.h[b],
+                        o3,
+                        limiter=self.limiter,
+                        boundary=BoundaryKind.INFLOW,
+                        low=pair[0][i, k].reshape(pre, post),
+                        high=pair[1][i, k].reshape(pre, post),
+                    )
+                out[i, k] = res
+
+    def _inflow_ghosts(self, g: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The inflow values of ``g^a`` ``(ns, m, *faces)`` beyond the two walls of axis ``b``,
+        each ``(ns, m, *faces without b)``; None for a periodic axis.
+
+        Specular reflection ``g(x_wall, v) = g(x_wall, R_b v)``: across the faces of another
+        axis (``b ≠ a``, cell positions along ``b``) the wall cell's value of the reflected
+        velocity (:class:`crossdiff.fv.BoundaryKind` ``INFLOW``, the documented specular ghost);
+        along the faces of ``a`` itself (``b = a``, points ``0 … n`` with the walls at ``0`` and
+        ``n``) the reconstructed value of the mirror point (``−1 ↔ 1``, ``n + 1 ↔ n − 1``) with
+        the reflected velocity, so that a wall point's ``g`` stays even in ``v_b``.
+        """
         if not self.walls[b]:
-            upwind_divergence(
-                uview, speed, self.h[b], oview, limiter=self.limiter, boundary=BoundaryKind.PERIODIC, scale=1.0
-            )
-            return
+            return None
         ax = 2 + b
+        n = g.shape[ax]
         reflect = self.reflect[b]
 
+        def point(k: int) -> np.ndarray:  # a view: np.take would copy all of a strided g first
+            return g[(slice(None),) * ax + (k,)]
+
         def mirror(k: int) -> np.ndarray:  # g(R_b v) at point k along b
-            return np.take(g, k, axis=ax)[:, reflect]
+            return point(k)[:, reflect]
 
         # the ghost beyond each wall is the mirror of the point ``near`` (across: the wall cell;
         # along: the first point inside) with the reflected velocity; its value facing the wall
@@ -882,20 +914,10 @@ class KineticDiscretisation:
         for near, beyond, step in ((near_lo, 0, 1), (near_hi, n - 1, -1)):
             value = mirror(near)
             if n >= 3:
-                triple = np.stack([np.take(g, beyond, axis=ax), value, mirror(near + step)])
+                triple = np.stack([point(beyond), value, mirror(near + step)])
                 value = value - 0.5 * limited_slopes(triple, 0, False, self.limiter)[1]
-            ghosts.append(value.reshape(pre, post))
-        upwind_divergence(
-            uview,
-            speed,
-            self.h[b],
-            oview,
-            limiter=self.limiter,
-            boundary=BoundaryKind.INFLOW,
-            low=ghosts[0],
-            high=ghosts[1],
-            scale=1.0,
-        )
+            ghosts.append(np.ascontiguousarray(value))
+        return ghosts[0], ghosts[1]
 
     def implicit(self, U: np.ndarray) -> np.ndarray:
         """The implicit part: ``μΔρ`` and ``ε^{−p−1}[𝒯^0 g + F(ρ)]`` (see the module docstring)."""
