@@ -7,7 +7,7 @@ from ._krylov import krylov_solve
 from ._limiters import LIMITERS
 from ._sparsity import jacobian_sparsity
 from ._spectral import SpectralLaplacian
-from ._transport import BoundaryKind, upwind_divergence
+from ._transport import BoundaryKind, upwind_divergence, upwind_transport
 
 __all__ = [
     "Discretisation",
@@ -23,5 +23,6 @@ __all__ = [
     "krylov_solve",
     "limited_slopes",
     "upwind_divergence",
+    "upwind_transport",
     "upwind_flux",
 ]

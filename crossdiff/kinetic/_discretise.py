@@ -23,7 +23,7 @@ extended to chemotaxis by Carrillo & Yan (Multiscale Model. Simul. 11, 2013): ``
 Space: densities at cell centres, the micro part at the faces of each axis (one copy ``g^a``
 per axis, on the faces normal to it: a staggered grid, so that ``∇·⟨v g⟩`` of
 ``g ≈ (𝒯^0)^{-1} v·∇(Mρ)`` is the compact Laplacian). The transport of ``g`` is the limited
-upwind divergence of the finite volumes (:func:`crossdiff.fv.upwind_divergence`); the density in
+upwind divergence of the finite volumes (:func:`crossdiff.fv.upwind_transport`); the density in
 the bias flux is the limited upwind reconstruction (:func:`crossdiff.fv.limited_slopes`) with
 the direction of the bias drift, as the taxis flux of the macroscopic solver.
 
@@ -59,12 +59,11 @@ from ..errors import InputError, KineticModelError
 from ..fv import (
     BoundaryKind,
     SpectralLaplacian,
-    axis_view,
     divergence,
     face_difference,
     face_mean,
     limited_slopes,
-    upwind_divergence,
+    upwind_transport,
 )
 from ..grid import Grid
 from ..time import Coordinate, Counters, FailureReport, Layout, Status, Variable
@@ -837,50 +836,24 @@ class KineticDiscretisation:
             out[i] += Gi
 
     def _transport(self, g: np.ndarray, out: np.ndarray, a: int) -> None:
-        """``out = −Σ_b ∂_b (v_b g^a)``: the limited upwind divergence of
-        :func:`crossdiff.fv.upwind_divergence` along every axis ``b``, for ``g^a``
-        ``(ns, m, *faces)`` (any strides; ``out`` likewise).
-
-        One velocity of one species at a time: its slab of faces is copied into a small
-        contiguous work array, transported along every axis there (in cache) and written once,
-        so the micro part is read and written once per evaluation, not once per axis (and no
-        state-sized copy of a wall axis's strided faces is made). Measured on 256² × 32 (CPU
-        time per step): 0.55–0.65 s one velocity at a time, 0.75–1.0 s with slabs of 2–8 MB,
-        against the L2 cache of 512 kB a core. At a wall the inflow values are
-        :meth:`_inflow_ghosts`.
-        """
-        ns, m, d = self.n_species, self.m, self.dim
-        nodes = self.nodal.nodes
-        faces = g.shape[2:]
+        """``out = −Σ_b ∂_b (v_b g^a)``: the limited upwind divergence along every axis
+        (:func:`crossdiff.fv.upwind_transport`, one velocity at a time in cache: the micro part is
+        read and written once per evaluation, not once per axis, and no state-sized copy of a
+        wall axis's strided faces is made), for ``g^a`` ``(ns, m, *faces)`` (any strides;
+        ``out`` likewise). At a wall the inflow values are :meth:`_inflow_ghosts`."""
+        d = self.dim
         ghosts = [self._inflow_ghosts(g, a, b) for b in range(d)]
-        slab, res = self._buffer(0, faces), self._buffer(1, faces)
-        for i in range(ns):
-            for k in range(m):
-                np.copyto(slab, g[i, k])
-                res.fill(0.0)
-                for b in range(d):
-                    speed = float(nodes[k, b])
-                    if speed == 0.0:  # no flux along b
-                        continue
-                    u3, o3 = axis_view(slab, b), axis_view(res, b)
-                    pair = ghosts[b]
-                    if pair is None:
-                        upwind_divergence(
-                            u3, speed, self.h[b], o3, limiter=self.limiter, boundary=BoundaryKind.PERIODIC
-                        )
-                        continue
-                    pre, _, post = u3.shape
-                    upwind_divergence(
-                        u3,
-                        speed,
-                        self.h[b],
-                        o3,
-                        limiter=self.limiter,
-                        boundary=BoundaryKind.INFLOW,
-                        low=pair[0][i, k].reshape(pre, post),
-                        high=pair[1][i, k].reshape(pre, post),
-                    )
-                out[i, k] = res
+        kinds = tuple(BoundaryKind.INFLOW if wall else BoundaryKind.PERIODIC for wall in self.walls)
+        for i in range(self.n_species):
+            upwind_transport(
+                g[i],
+                self.nodal.nodes,
+                tuple(self.h),
+                out[i],
+                limiter=self.limiter,
+                boundary=kinds,
+                ghosts=tuple(None if pair is None else (pair[0][i], pair[1][i]) for pair in ghosts),
+            )
 
     def _inflow_ghosts(self, g: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The inflow values of ``g^a`` ``(ns, m, *faces)`` beyond the two walls of axis ``b``,
