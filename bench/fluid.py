@@ -184,10 +184,11 @@ def solve_costs(cells: tuple[int, int], dt: float, repeat: int = 20) -> None:
     """The flow solves of one Navier–Stokes step against one batched transform pair.
 
     A step of :class:`~crossdiff.time.IMEX` (ARK4(3)6L[2]SA, ``γ = 1/4``) at ``dt``: a new
-    ``γΔt`` rebuilds the no-slip capacitance matrix (``m`` batched transforms, ``m`` the wall
-    cells), then six implicit vorticity solves (five stages and the error filter), each exact
-    with the matrix (two transform pairs and an ``m × m`` back-substitution), and a stream
-    function per stage (one DST/FFT solve). Measured through the public
+    ``γΔt`` rebuilds the no-slip capacitance matrix (block circulant along the periodic bottom:
+    one transform; a dense matrix would take ``m`` batched transforms, ``m`` the wall cells),
+    then six implicit vorticity solves (five stages and the error filter), each exact with the
+    matrix (two transform pairs and a solve per wavenumber), and a stream function per stage
+    (one DST/FFT solve). Measured through the public
     :meth:`FlowSystem.filter_error` (one implicit vorticity solve) and
     :meth:`FlowSystem.stream_function`; the creeping solve of ``kind = "stokes"`` for comparison.
     """
@@ -224,7 +225,8 @@ def solve_costs(cells: tuple[int, int], dt: float, repeat: int = 20) -> None:
     print(f"  one implicit vorticity solve (capacitance, exact): {1e3 * solve:.2f} ms, x{solve / transform:.2f}")
     print(f"  one stream function: {1e3 * psi:.2f} ms, x{psi / transform:.2f}")
     print(
-        f"  one capacitance build ({system.grid.cells[0]} wall cells): {1e3 * build:.1f} ms, x{build / transform:.1f}"
+        f"  one capacitance build for a new step ({system.grid.cells[0]} wall cells; block circulant along "
+        f"periodic walls): {1e3 * build:.1f} ms, x{build / transform:.1f}"
     )
     print(
         f"  a step's flow solves (build + {stages + 1} vorticity solves + {stages} stream functions): "
