@@ -555,8 +555,8 @@ class FlowSystem:
         periodic (:attr:`_translation_invariant`) the operator commutes with translations along
         the walls: each ``n × n`` block (wall ``p`` from wall ``q``) is circulant, determined by
         its first column, the response to one source cell of wall ``q``; the discrete Fourier
-        transform along the walls diagonalises it (Davis, *Circulant Matrices*, 1979, Thm
-        3.2.2), leaving one ``w × w`` system per wavenumber (``w`` the walls, 1 or 2). The build
+        transform along the walls diagonalises it (Davis, *Circulant Matrices*, 1979, ch. 3),
+        leaving one ``w × w`` system per wavenumber (``w`` the walls, 1 or 2). The build
         is then ``w`` transforms instead of ``m`` and every solve exact: the factors of a new
         ``γΔt`` cost about a stream function, so each step's are built afresh.
         """
