@@ -1,17 +1,20 @@
 """Benchmark of the chemotaxis–fluid coupling (issue 12): ``keller-segel-fluid`` runs.
 
-    .venv/bin/python bench/fluid.py                       # 256×128 to t = 0.8, steps vs N, solve costs
-    .venv/bin/python bench/fluid.py --grid 128x64 --t-end 0.6 --sizes 32,64,128
+    .venv/bin/python bench/fluid.py                   # 256×128 to the plumes, steps vs N, flow-solve costs
+    .venv/bin/python bench/fluid.py --grid 64x32 --parts main --threshold 0.1
+    .venv/bin/python bench/fluid.py --parts refine --sizes 32,64,128 --t-refine 0.6
 
-Prints, for the main run: wall time, steps (and how many the stability limit held), the share of
-the wall time spent in the flow solve (the vorticity and stream function of
-:class:`crossdiff.flow.FlowSystem`: ``creeping_vorticity``/``stream_function``, and for an
-unsteady flow its implicit viscous solves), and the peak memory (RSS); then the number of steps
-under refinement (N cells across, same end time), with the default tolerance (which follows the
+Prints, for the main run, which stops when the plumes have formed (the horizontal variance of
+the bacteria, the variance of ``n`` along ``x`` averaged over the rows, first exceeds
+``--threshold``; :class:`Plumes`, an observer of the loop): the plume time, wall time, steps
+(held by the stability limit, rejected), the wall time by part of the flow system
+(:class:`FlowProfile`; the flow solve: the implicit vorticity solves, stream functions and, for
+steady Stokes, the creeping vorticity), and the peak memory (RSS); then the number of steps
+under refinement (N × N/2 cells, same end time), with the default tolerance (which follows the
 grid) and with a fixed one (steps ∝ N is the CFL limit of the transport, ∝ N² would be a
-diffusive limit); then the cost of one flow solve against one batched
-forward + inverse transform of all the fields on the same grid. Performance is measured, not
-asserted: note the machine load when you read the figures.
+diffusive limit); then the flow solves of one Navier–Stokes step against one batched forward +
+inverse transform of all the fields on the same grid. Performance is measured, not asserted:
+note the machine load when you read the figures (printed at the start and the end).
 """
 
 from __future__ import annotations
