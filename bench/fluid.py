@@ -249,7 +249,7 @@ def main() -> None:
     )
     parser.add_argument("--t-max", type=float, default=5.0, help="end time of the main run if no plumes form")
     parser.add_argument("--sizes", default="32,64,128", help="N of the refinement study (N x N/2 cells)")
-    parser.add_argument("--t-refine", type=float, default=0.5, help="end time of the refinement study")
+    parser.add_argument("--t-refine", type=float, default=0.6, help="end time of the refinement study")
     parser.add_argument("--dt", type=float, default=2e-4, help="step of the flow-solve costs (that of the main run)")
     parser.add_argument(
         "--parts", default="main,refine,costs", help="what to run: main (plume run), refine (steps vs N), costs"
