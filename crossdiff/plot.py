@@ -376,7 +376,8 @@ def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
 def save_movie(
     ds: xr.Dataset, path: str | Path, species: list[str] | None = None, fps: int = 8, streamlines: bool = False
 ) -> Path:
-    """All frames as a GIF (Pillow) or MP4 (needs ``ffmpeg`` on the PATH), with fixed colour limits.
+    """All frames as a GIF (Pillow) or MP4 (``ffmpeg`` on the PATH, else the one the dependency
+    ``imageio-ffmpeg`` ships), with fixed colour limits.
 
     Parameters
     ----------
@@ -401,7 +402,7 @@ def save_movie(
     InputError
         For another suffix, or an unknown species.
     OutputError
-        If ``ffmpeg`` is missing for MP4, or the file cannot be written.
+        If no ``ffmpeg`` is found for MP4, or the file cannot be written.
     """
     from matplotlib import animation
 
@@ -409,8 +410,7 @@ def save_movie(
     suffix = path.suffix.lower()
     if suffix not in (".gif", ".mp4"):
         raise InputError(f"movie format {suffix or '(none)'} not supported; use .gif or .mp4")
-    if suffix == ".mp4" and shutil.which("ffmpeg") is None:
-        raise OutputError("writing MP4 needs ffmpeg on the PATH; use a .gif movie instead")
+    ffmpeg = _ffmpeg() if suffix == ".mp4" else None
     names = _species(ds, species, streamlines)
     fig, flat = _panels(len(names), images=ds[names[0]].ndim >= 3)
     artists = _draw(fig, flat, ds, names, 0, streamlines)
@@ -447,5 +447,26 @@ def save_movie(
         return artists
 
     anim = animation.FuncAnimation(fig, frame, frames=len(times), blit=False)
-    writer = animation.PillowWriter(fps=fps) if suffix == ".gif" else animation.FFMpegWriter(fps=fps)
-    return _write(fig, path, "movie", lambda: anim.save(path, writer=writer))
+    if ffmpeg is None:
+        writer: animation.AbstractMovieWriter = animation.PillowWriter(fps=fps)
+        return _write(fig, path, "movie", lambda: anim.save(path, writer=writer))
+    import matplotlib
+
+    with matplotlib.rc_context({"animation.ffmpeg_path": ffmpeg}):
+        writer = animation.FFMpegWriter(fps=fps)
+        return _write(fig, path, "movie", lambda: anim.save(path, writer=writer))
+
+
+def _ffmpeg() -> str:
+    """The ``ffmpeg`` executable: the one on the PATH, else the binary of ``imageio-ffmpeg``."""
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError):
+        raise OutputError(
+            "writing MP4 needs ffmpeg (on the PATH or from imageio-ffmpeg); use a .gif movie instead"
+        ) from None

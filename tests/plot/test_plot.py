@@ -267,8 +267,14 @@ def test_movie_errors(tmp_path, monkeypatch):
     import crossdiff.plot as plot_module
 
     monkeypatch.setattr(plot_module.shutil, "which", lambda name: None)
-    with pytest.raises(OutputError, match="needs ffmpeg on the PATH"):
-        save_movie(ds, tmp_path / "m.mp4")
+    # no ffmpeg on the PATH: the binary of the dependency imageio-ffmpeg writes the MP4 (an ISO
+    # media file: the box type "ftyp" at byte 4)
+    written = save_movie(ds, tmp_path / "m.mp4")
+    assert written.read_bytes()[4:8] == b"ftyp"
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # neither: a one-line error
+    with pytest.raises(OutputError, match="needs ffmpeg"):
+        save_movie(ds, tmp_path / "n.mp4")
+    assert not (tmp_path / "n.mp4").exists()
     with pytest.raises(OutputError, match="cannot write movie"):
         save_movie(ds, tmp_path / "missing" / "m.gif")
     # errors are crossdiff's own: the CLI turns them into one-line messages with exit code 2
