@@ -74,7 +74,7 @@ class Plumes(Observer):
             return None
         self.time = t
         # a report stops the loop with its status: here success, the criterion being met
-        return FailureReport(Status.SUCCESS, t, detail=f"plumes formed (horizontal variance {var:.3g})")
+        return FailureReport(Status.STOPPED, t, detail=f"plumes formed (horizontal variance {var:.3g})")
 
 
 class FlowProfile:

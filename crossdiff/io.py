@@ -251,9 +251,12 @@ class FrameWriter(Observer):
 
     def finish(self, t: float, U: np.ndarray, status: Status, report: FailureReport | None) -> None:
         """Record the final status (and the failure report) as attributes."""
-        self.record(
-            status.label, {"failure": str(report)} if report is not None and status is not Status.INTERRUPTED else None
-        )
+        extra = None
+        if report is not None and status is Status.STOPPED:
+            extra = {"stopped": str(report)}
+        elif report is not None and status is not Status.INTERRUPTED:
+            extra = {"failure": str(report)}
+        self.record(status.label, extra)
 
     def record(self, status: str, extra: Mapping[str, object] | None = None) -> None:
         """Write the status and further attributes into the file."""

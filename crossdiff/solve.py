@@ -673,7 +673,7 @@ def _run(
         f=kept_f.stacked() if kept_f is not None else None,
         kinetic=kinetic,
     )
-    if run.report is not None and throw:
+    if run.report is not None and throw and not run.status.success:
         err = NumericalError(str(run.report), run.report)
         err.solution = solution  # type: ignore[attr-defined]
         raise err

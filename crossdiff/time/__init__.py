@@ -25,7 +25,7 @@ from ._events import FailureReport, Stats, Status
 from ._gsa import ARS443, GSAIMEX, GSATableau
 from ._kernels import ark_scatter, gsa_scatter, gsa_start, pattern_error
 from ._loop import Integration, SaveAt, clip_negative, integrate
-from ._observers import Monitor, Observer, ProgressBar, Recorder
+from ._observers import Monitor, Observer, ProgressBar, Recorder, StopWhen
 from ._steppers import BDF, IMEX, SSPRK3, STEPPERS, Stepper, StepResult, stepper_from_name
 from ._system import Coordinate, Counters, Layout, SemiDiscrete, Variable
 from ._tableau import KENCARP3, KENCARP4, IMEXTableau, upwind_courant_limit
@@ -64,6 +64,7 @@ __all__ = [
     "Recorder",
     "ProgressBar",
     "Monitor",
+    "StopWhen",
     "IMEXTableau",
     "KENCARP3",
     "KENCARP4",

@@ -21,6 +21,9 @@ class Status(Enum):
         "the equations drive a density below zero (a reaction is negative where the density vanishes)",
     )
     INTERRUPTED = ("interrupted", "the run was interrupted")
+    #: ended on purpose before the end time by an observer whose condition was met (a terminal
+    #: event, as ``scipy.integrate.solve_ivp``'s): a success
+    STOPPED = ("stopped", "stopped by an observer: its condition was met")
 
     def __init__(self, label: str, message: str):
         self.label = label
@@ -28,7 +31,8 @@ class Status(Enum):
 
     @property
     def success(self) -> bool:
-        return self is Status.SUCCESS
+        """The end time was reached, or an observer stopped the run on purpose."""
+        return self is Status.SUCCESS or self is Status.STOPPED
 
 
 @dataclass(frozen=True)

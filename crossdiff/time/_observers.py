@@ -12,6 +12,7 @@ writing to a file is an observer too (:class:`crossdiff.io.FrameWriter`).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +22,7 @@ from ..validation import positive_number
 from ._events import FailureReport, Status
 from ._system import Layout, SemiDiscrete
 
-__all__ = ["Observer", "Recorder", "ProgressBar", "Monitor"]
+__all__ = ["Observer", "Recorder", "ProgressBar", "Monitor", "StopWhen"]
 
 
 class Observer:
@@ -31,7 +32,8 @@ class Observer:
         """Called once before the first step with the initial state."""
 
     def step(self, t: float, U: np.ndarray) -> FailureReport | None:
-        """Called after every accepted step; a report stops the run with its status."""
+        """Called after every accepted step; a report stops the run with its status
+        (``Status.STOPPED`` to end it on purpose, see :class:`StopWhen`)."""
         return None
 
     def save(self, t: float, U: np.ndarray) -> None:
@@ -46,6 +48,41 @@ class Observer:
 
     def explain_negative(self, t: float, U: np.ndarray, rate: np.ndarray) -> FailureReport | None:
         """Why steps keep producing negative densities (``rate = dU/dt``), if it can tell."""
+        return None
+
+
+class StopWhen(Observer):
+    """Ends a run when a condition on the fields holds (a terminal event, as the ``events`` of
+    ``scipy.integrate.solve_ivp``): checked after every accepted step, the run then stops with
+    ``Status.STOPPED`` (a success; the state reached is saved as the last frame).
+
+    Parameters
+    ----------
+    condition : callable
+        ``condition(t, fields) -> bool`` with ``fields`` of shape ``(n_fields, *space)`` (the
+        densities, :meth:`~crossdiff.time.SemiDiscrete.fields`).
+    reason : str
+        What the condition means, for the run's report (e.g. ``"plumes have formed"``).
+
+    Examples
+    --------
+    >>> stop = StopWhen(lambda t, u: u[0].max() > 10, "the peak of u exceeds 10")  # doctest: +SKIP
+    >>> sol = crossdiff.solve(model, grid, 50.0, observers=[stop])  # doctest: +SKIP
+    """
+
+    def __init__(self, condition: Callable[[float, np.ndarray], object], reason: str = "its condition was met"):
+        if not callable(condition):
+            raise InputError(f"StopWhen needs a callable condition(t, fields), got {type(condition).__name__}")
+        self.condition, self.reason = condition, str(reason)
+        self._system: SemiDiscrete | None = None
+
+    def start(self, system, t0, U0):
+        self._system = system
+
+    def step(self, t, U):
+        assert self._system is not None
+        if bool(self.condition(t, self._system.fields(U))):
+            return FailureReport(Status.STOPPED, t, detail=f"stopped: {self.reason}")
         return None
 
 

@@ -11,6 +11,7 @@ import crossdiff as cd
 from crossdiff.errors import InputError
 from crossdiff.fv import Discretisation
 from crossdiff.io import FrameWriter, open_run
+from crossdiff.solve import initial_fields
 from crossdiff.time import (
     IMEX,
     SSPRK3,
@@ -23,6 +24,7 @@ from crossdiff.time import (
     SaveAt,
     SemiDiscrete,
     Status,
+    StopWhen,
     integrate,
 )
 
@@ -206,3 +208,41 @@ def test_steps_held_by_the_stability_limit_are_counted():
     assert run.stats.n_steps - 4 <= run.stats.n_limited <= run.stats.n_steps
     run, _ = _run(LogisticDecay(U0), IMEX())
     assert run.stats.n_limited == 0
+
+
+def test_stop_when_ends_the_run_on_purpose(tmp_path):
+    """``StopWhen``: every cell of the logistic toy tends to ``r = 1 − λ = 0.5``; the top one
+    decays from 0.9, and the run stops at the first accepted step where max u < 0.8, with
+    STOPPED, a success: the time reached is within one step (0.01) after the exact crossing
+    time, and the stopped state is saved as the last frame."""
+    system = LogisticDecay(U0)
+    stop = StopWhen(lambda t, u: float(u.max()) < 0.8, "the top cell fell below 0.8")
+    rec = Recorder()
+    U = system.initial_state({"u": U0[0]})
+    run = integrate(system, IMEX(dt=0.01), U, (0.0, 4.0), save=SaveAt(1.0), observers=[rec, stop])
+    assert run.status is Status.STOPPED and run.status.success
+    # exact: u(t) = r u0 e^{rt}/(r + u0 (e^{rt} − 1)) of the top cell (u0 = 0.9) is 0.8 at
+    # t* = ln(0.8 (u0 − r)/(u0 (0.8 − r)))/r = 0.340
+    r, u0 = 0.5, 0.9
+    t_star = np.log(0.8 * (u0 - r) / (u0 * (0.8 - r))) / r
+    assert t_star <= run.t < t_star + 0.01 + 1e-12
+    assert rec.times[-1] == run.t and "the top cell fell below 0.8" in str(run.report)
+    with pytest.raises(InputError, match="callable"):
+        StopWhen(0.8)
+
+
+def test_solve_with_stop_when_returns_a_success_and_the_file_says_why(tmp_path):
+    """Through ``crossdiff.solve`` (which raises on failures, not on a stop): a 1D logistic
+    Keller–Segel run stopped when the peak of u first exceeds 1.02 of its start (the pattern
+    grows from the cosine perturbation) is a success, ends before t_end, and its file records
+    the status "stopped" with the reason."""
+    model = cd.catalogue.load("keller-segel-logistic")
+    grid = cd.Grid((32,), ((0.0, 10.0),))
+    out = tmp_path / "stop.nc"
+    start = initial_fields(model, grid)[0].max()
+    stop = StopWhen(lambda t, u: float(u[0].max()) > 1.02 * start, "the peak grew by 2 %")
+    sol = cd.solve(model, grid, 50.0, observers=[stop], output=out)
+    assert sol.success and sol.status is Status.STOPPED and sol.t_final < 50.0
+    assert sol.final[0].max() > 1.02 * start
+    attrs = open_run(out).attrs
+    assert attrs["status"] == "stopped" and "peak grew by 2 %" in attrs["stopped"]
