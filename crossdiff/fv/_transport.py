@@ -27,7 +27,9 @@ One piece of code per idea, shared by every transport term:
   (``post > 1``: loops vectorised over the contiguous ``post`` axis with a running face flux,
   :func:`_across`). Both are single-threaded: with Numba's OpenMP layer, threads spinning after
   a parallel region slowed the FFT threads of the implicit solves by more than a parallel kernel
-  saved (2 cores);
+  saved (2 cores). :func:`upwind_transport` (many independent fields, the kinetic micro part,
+  whose implicit solve has no FFT of that size) spreads its fields over Numba's threads
+  (``NUMBA_NUM_THREADS``);
 * the entry points: :func:`upwind_divergence` (given face velocities: advection by a flow,
   kinetic transport ``v·∇f``) and :func:`taxis_divergence` (the taxis flux of ``u`` up ``∇w``).
 
@@ -43,7 +45,7 @@ from enum import IntEnum
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, types
+from numba import get_num_threads, njit, prange, types
 from numba.extending import overload
 
 from ._limiters import LIMITERS
@@ -424,60 +426,65 @@ def upwind_divergence(
 
 
 # ---------------------------------------------------------------------- many lines, every axis
-@njit(cache=True)
-def _lines(u, out, velocity, inv_h, kinds, lo0, hi0, lo1, hi1, lo2, hi2, theta):
+@njit(cache=True, parallel=True)
+def _lines(u, out, velocity, inv_h, kinds, lo0, hi0, lo1, hi1, lo2, hi2, theta, threads):
     """Per line ``l`` of ``u`` ``(L, A, B, C)``: copy it into a contiguous work array, subtract
-    the upwind divergence along every axis there (in cache), write ``out[l]`` once."""
+    the upwind divergence along every axis there (in cache), write ``out[l]`` once. The lines
+    are independent: spread over the threads (each with its own work arrays)."""
     lines, A, B, C = u.shape
-    shape = (A, B, C)
     d = velocity.shape[1]
     first = 3 - d
-    slab = np.empty((A, B, C))
-    res = np.empty((A, B, C))
-    for line in range(lines):
-        for i in range(A):
-            for j in range(B):
-                for k in range(C):
-                    slab[i, j, k] = u[line, i, j, k]
-        res[:] = 0.0
-        for b in range(d):
-            speed = velocity[line, b]
-            if speed == 0.0:
-                continue
-            p = first + b
-            pre = 1
-            for q in range(p):
-                pre *= shape[q]
-            n = shape[p]
-            post = 1
-            for q in range(p + 1, 3):
-                post *= shape[q]
-            if b == 0:
-                lo, hi = lo0[line], hi0[line]
-            elif b == 1:
-                lo, hi = lo1[line], hi1[line]
-            else:
-                lo, hi = lo2[line], hi2[line]
-            kind = kinds[b]
-            if post == 1:
-                _along(slab.reshape((pre, n)), speed, inv_h[b], kind, kind, lo, hi, theta, res.reshape((pre, n)), 1.0)
-            else:
-                _across(
-                    slab.reshape((pre, n, post)),
-                    speed,
-                    inv_h[b],
-                    kind,
-                    kind,
-                    lo,
-                    hi,
-                    theta,
-                    res.reshape((pre, n, post)),
-                    1.0,
-                )
-        for i in range(A):
-            for j in range(B):
-                for k in range(C):
-                    out[line, i, j, k] = res[i, j, k]
+    size = max(1, (lines + 2 * threads - 1) // (2 * threads))  # two tasks a thread
+    for task in prange((lines + size - 1) // size):
+        slab = np.empty((A, B, C))
+        res = np.empty((A, B, C))
+        for line in range(task * size, min(lines, (task + 1) * size)):
+            shape = (A, B, C)
+            res[:] = 0.0
+            for i in range(A):
+                for j in range(B):
+                    for k in range(C):
+                        slab[i, j, k] = u[line, i, j, k]
+            for b in range(d):
+                speed = velocity[line, b]
+                if speed == 0.0:
+                    continue
+                p = first + b
+                pre = 1
+                for q in range(p):
+                    pre *= shape[q]
+                n = shape[p]
+                post = 1
+                for q in range(p + 1, 3):
+                    post *= shape[q]
+                if b == 0:
+                    lo, hi = lo0[line], hi0[line]
+                elif b == 1:
+                    lo, hi = lo1[line], hi1[line]
+                else:
+                    lo, hi = lo2[line], hi2[line]
+                kind = kinds[b]
+                if post == 1:
+                    _along(
+                        slab.reshape((pre, n)), speed, inv_h[b], kind, kind, lo, hi, theta, res.reshape((pre, n)), 1.0
+                    )
+                else:
+                    _across(
+                        slab.reshape((pre, n, post)),
+                        speed,
+                        inv_h[b],
+                        kind,
+                        kind,
+                        lo,
+                        hi,
+                        theta,
+                        res.reshape((pre, n, post)),
+                        1.0,
+                    )
+            for i in range(A):
+                for j in range(B):
+                    for k in range(C):
+                        out[line, i, j, k] = res[i, j, k]
 
 
 def upwind_transport(
@@ -536,4 +543,18 @@ def upwind_transport(
         arrays += [np.ascontiguousarray(np.asarray(g, dtype=float).reshape(u.shape[0], pre, post)) for g in pair]
     inv_h = np.array([1.0 / x for x in h], dtype=float)
     lo0, hi0, lo1, hi1, lo2, hi2 = arrays
-    _lines(u4, out4, np.ascontiguousarray(velocity, dtype=float), inv_h, kinds, lo0, hi0, lo1, hi1, lo2, hi2, theta)
+    _lines(
+        u4,
+        out4,
+        np.ascontiguousarray(velocity, dtype=float),
+        inv_h,
+        kinds,
+        lo0,
+        hi0,
+        lo1,
+        hi1,
+        lo2,
+        hi2,
+        theta,
+        get_num_threads(),
+    )

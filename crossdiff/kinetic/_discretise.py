@@ -54,6 +54,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import sympy as sp
+from numba import get_num_threads
 
 from ..errors import InputError, KineticModelError
 from ..fv import (
@@ -807,6 +808,7 @@ class KineticDiscretisation:
                     nodes,
                     self.M[i],
                     w,
+                    get_num_threads(),
                 )
                 if A1 is not None and values is None:  # a bias matrix
                     og[i] += factor * A1.apply(view[i])
@@ -961,6 +963,7 @@ class KineticDiscretisation:
                         nodes,
                         self.M[i],
                         w,
+                        get_num_threads(),
                     )
                     continue
                 rhs = self._forcing_species(i, rho, a)

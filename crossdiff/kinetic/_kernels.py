@@ -26,7 +26,7 @@ disk (``cache=True``); ``tests/kinetic`` checks them against the NumPy formulas.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 __all__ = ["relaxation_solve", "micro_explicit", "face4"]
 
@@ -55,14 +55,23 @@ def _tau_row(C, affine, nodes, i0, i1, tau):
                 tau[k, i2] = C[k, i0, i1, i2]
 
 
-@njit(cache=True)
-def relaxation_solve(B, X, e, gdt, sigma, coef, grads, bias, up, C, affine, nodes, M, w):  # pragma: no cover
+@njit(inline="always")
+def _chunk(rows, threads):
+    """Rows per task of a parallel loop: about four tasks a thread (each allocates its work
+    arrays once). ``threads`` comes from the caller (``numba.get_num_threads()``: called in
+    compiled code it would keep the kernel from the disk cache)."""
+    return max(1, (rows + 4 * threads - 1) // (4 * threads))
+
+
+@njit(cache=True, parallel=True)
+def relaxation_solve(B, X, e, gdt, sigma, coef, grads, bias, up, C, affine, nodes, M, w, threads):  # pragma: no cover
     """``X_k = (e B_k + γΔt F_k) / (e + γΔt σ)`` with
     ``F_k = Σ_b coef_kb ∇_b ρ + bias ρ^{up} (Σ_l w_l τ_l M_l − |V| τ_k M_k)``.
 
     ``B, X`` ``(m, A, B, C)``; ``sigma`` the rate ``(A, B, C)``; ``coef`` ``(m, d)``
     (``−ε^{p−1} M_k v_k``); ``grads`` ``(d, A, B, C)``; ``bias`` the factor ``ε^{b−1}`` (0: no
-    bias, ``up`` and ``C`` unused); ``up`` ``(A, B, C)`` the upwind density.
+    bias, ``up`` and ``C`` unused); ``up`` ``(A, B, C)`` the upwind density. Rows of faces are
+    independent: spread over ``threads`` threads.
     """
     m = B.shape[0]
     n0, n1, n2 = B.shape[1], B.shape[2], B.shape[3]
@@ -70,19 +79,21 @@ def relaxation_solve(B, X, e, gdt, sigma, coef, grads, bias, up, C, affine, node
     W = 0.0
     for k in range(m):
         W += w[k]
-    tau = np.zeros((m, n2))
-    gain = np.zeros(n2)
-    loss = np.zeros(n2)
-    scale = np.empty(n2)
-    eb = np.empty(n2)
-    for i0 in range(n0):
-        for i1 in range(n1):
+    rows = n0 * n1
+    size = _chunk(rows, threads)
+    for chunk in prange((rows + size - 1) // size):
+        tau = np.zeros((m, n2))
+        gain = np.zeros(n2)
+        loss = np.zeros(n2)
+        scale = np.empty(n2)
+        eb = np.empty(n2)
+        for row in range(chunk * size, min(rows, (chunk + 1) * size)):
+            i0, i1 = row // n1, row % n1
             for i2 in range(n2):
                 scale[i2] = 1.0 / (e + gdt * sigma[i0, i1, i2])
             if bias != 0.0:
                 _tau_row(C, affine, nodes, i0, i1, tau)
-                for i2 in range(n2):
-                    gain[i2] = 0.0
+                gain[:] = 0.0
                 for k in range(m):
                     c = w[k] * M[k]
                     for i2 in range(n2):
@@ -102,26 +113,29 @@ def relaxation_solve(B, X, e, gdt, sigma, coef, grads, bias, up, C, affine, node
                     X[k, i0, i1, i2] = (e * B[k, i0, i1, i2] + gdt * eb[i2]) * scale[i2]
 
 
-@njit(cache=True)
-def micro_explicit(dg, g, out, inv_eps, bias, C, affine, nodes, M, w):  # pragma: no cover
+@njit(cache=True, parallel=True)
+def micro_explicit(dg, g, out, inv_eps, bias, C, affine, nodes, M, w, threads):  # pragma: no cover
     """``out_k = (1/ε)(dg_k − M_k Σ_l w_l dg_l) + bias (Σ_l w_l τ_l g_l − |V| τ_k g_k)``.
 
     ``dg`` the transport ``−v·∇g`` (any ``(m, A, B, C)`` view), ``g`` the micro part, ``out``
-    may be ``dg`` itself; ``bias`` the factor ``ε^{b−p−1}`` (0: none, ``C`` unused).
+    may be ``dg`` itself; ``bias`` the factor ``ε^{b−p−1}`` (0: none, ``C`` unused). Rows of
+    faces are independent: spread over ``threads`` threads.
     """
     m = dg.shape[0]
     n0, n1, n2 = dg.shape[1], dg.shape[2], dg.shape[3]
     W = 0.0
     for k in range(m):
         W += w[k]
-    tau = np.zeros((m, n2))
-    mean = np.empty(n2)
-    gain = np.empty(n2)
-    for i0 in range(n0):
-        for i1 in range(n1):
-            for i2 in range(n2):
-                mean[i2] = 0.0
-                gain[i2] = 0.0
+    rows = n0 * n1
+    size = _chunk(rows, threads)
+    for chunk in prange((rows + size - 1) // size):
+        tau = np.zeros((m, n2))
+        mean = np.empty(n2)
+        gain = np.empty(n2)
+        for row in range(chunk * size, min(rows, (chunk + 1) * size)):
+            i0, i1 = row // n1, row % n1
+            mean[:] = 0.0
+            gain[:] = 0.0
             for k in range(m):
                 c = w[k]
                 for i2 in range(n2):
@@ -132,9 +146,9 @@ def micro_explicit(dg, g, out, inv_eps, bias, C, affine, nodes, M, w):  # pragma
                     c = w[k] * bias
                     for i2 in range(n2):
                         gain[i2] += c * tau[k, i2] * g[k, i0, i1, i2]
+            loss = W * bias
             for k in range(m):
                 mk = M[k] * inv_eps
-                loss = W * bias
                 for i2 in range(n2):
                     out[k, i0, i1, i2] = (
                         inv_eps * dg[k, i0, i1, i2] - mk * mean[i2] + gain[i2] - loss * tau[k, i2] * g[k, i0, i1, i2]

@@ -6,7 +6,7 @@ Compiled on first use and cached on disk (``cache=True``).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 __all__ = ["pattern_error", "ark_scatter", "gsa_start", "gsa_scatter"]
 
@@ -79,33 +79,35 @@ def ark_scatter(acc, first, coefficients, increment, error, w_increment, w_error
 _BLOCK = 2048
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def gsa_start(acc, u, e, coefficients):
     """The stage right-hand sides of a globally stiffly accurate IMEX step after its explicit
-    first stage, in one pass: ``acc[i] = u + coefficients[i] e`` for every row (flat arrays)."""
+    first stage, in one pass: ``acc[i] = u + coefficients[i] e`` for every row (flat arrays;
+    blocks spread over the threads)."""
     rows, n = acc.shape
-    for start in range(0, n, _BLOCK):
+    for block in prange((n + _BLOCK - 1) // _BLOCK):
+        start = block * _BLOCK
         stop = min(start + _BLOCK, n)
         for i in range(rows):
             c = coefficients[i]
-            row = acc[i]
             for q in range(start, stop):
-                row[q] = u[q] + c * e[q]
+                acc[i, q] = u[q] + c * e[q]
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def gsa_scatter(acc, first, stage, rhs, inv_gamma_dt, c_implicit, e, c_explicit):
     """Scatter stage ``j``'s two derivatives into the later right-hand sides, in one pass:
     ``acc[i] += c_implicit[i] L + c_explicit[i] e`` for ``i >= first``, with the implicit
-    derivative ``L = (stage − rhs)/(γΔt)`` formed on the fly (never stored). Flat arrays."""
+    derivative ``L = (stage − rhs)/(γΔt)`` formed on the fly (never stored). Flat arrays;
+    blocks spread over the threads."""
     rows, n = acc.shape
-    block = np.empty(_BLOCK)
-    for start in range(0, n, _BLOCK):
+    for block in prange((n + _BLOCK - 1) // _BLOCK):
+        start = block * _BLOCK
         stop = min(start + _BLOCK, n)
+        implicit = np.empty(stop - start)
         for q in range(start, stop):
-            block[q - start] = (stage[q] - rhs[q]) * inv_gamma_dt
+            implicit[q - start] = (stage[q] - rhs[q]) * inv_gamma_dt
         for i in range(first, rows):
             ci, ce = c_implicit[i], c_explicit[i]
-            row = acc[i]
             for q in range(start, stop):
-                row[q] += ci * block[q - start] + ce * e[q]
+                acc[i, q] += ci * implicit[q - start] + ce * e[q]

@@ -3,6 +3,8 @@ the values of the kernel at every node."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 import crossdiff as cd
@@ -44,8 +46,8 @@ def test_affine_bias_equals_the_bias_at_every_node():
 
 def test_kernels_equal_their_numpy_formulas_on_strided_views():
     """Both kernels on non-contiguous views (the faces of a wall axis are a slice of the slots),
-    with a bias given at the nodes and as affine coefficients: equal to the NumPy formulas of
-    their docstrings to round-off (1e-13 relative)."""
+    with a bias given at the nodes and as affine coefficients, split into tasks for 1 or 3
+    threads: equal to the NumPy formulas of their docstrings to round-off (1e-13 relative)."""
     rng = np.random.default_rng(2)
     m, d, shape = 6, 2, (7, 9)
     nodes = rng.standard_normal((m, d))
@@ -60,7 +62,7 @@ def test_kernels_equal_their_numpy_formulas_on_strided_views():
     tau = affine[0] + np.einsum("kb,b...->k...", nodes, affine[1:])
     W = w.sum()
     e, gdt, bias = 0.3, 0.2, 0.7
-    for C, is_affine in ((face4(tau), False), (face4(affine), True)):
+    for (C, is_affine), threads in itertools.product(((face4(tau), False), (face4(affine), True)), (1, 3)):
         relaxation_solve(
             face4(B),
             face4(X),
@@ -76,12 +78,13 @@ def test_kernels_equal_their_numpy_formulas_on_strided_views():
             nodes,
             M,
             w,
+            threads,
         )
         gain = np.einsum("k,k...->...", w * M, tau)
         F = np.einsum("kb,b...->k...", coef, grads) + bias * up * (gain - W * tau * M[:, None, None])
         expected = (e * B + gdt * F) / (e + gdt * sigma)
         assert np.max(np.abs(X - expected)) <= 1e-13 * np.max(np.abs(expected))
-        micro_explicit(face4(dg), face4(g), face4(out), 1 / 0.05, bias, C, is_affine, nodes, M, w)
+        micro_explicit(face4(dg), face4(g), face4(out), 1 / 0.05, bias, C, is_affine, nodes, M, w, threads)
         mean = np.einsum("k,k...->...", w, dg)
         expected = (dg - M[:, None, None] * mean) / 0.05 + bias * (np.einsum("k,k...->...", w, tau * g) - W * tau * g)
         assert np.max(np.abs(out - expected)) <= 1e-13 * np.max(np.abs(expected))
