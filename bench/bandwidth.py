@@ -26,6 +26,7 @@ import sys
 import time
 
 import numpy as np
+from numba import get_num_threads, njit, prange
 
 
 def best(fn, repeat: int) -> float:
@@ -58,7 +59,21 @@ def bandwidth(repeat: int) -> dict:
     c[:] = 0.0
     t_copy = best(lambda: np.copyto(b, a), repeat)
     t_add = best(lambda: np.add(a, b, out=c), repeat)
-    return {"copy_GBps": 16 * n / t_copy / 1e9, "triad_GBps": 24 * n / t_add / 1e9}
+    _threaded_copy(b, a)  # compile
+    t_threads = best(lambda: _threaded_copy(b, a), repeat)
+    return {
+        "copy_GBps": 16 * n / t_copy / 1e9,
+        "triad_GBps": 24 * n / t_add / 1e9,
+        "copy_all_threads_GBps": 16 * n / t_threads / 1e9,
+        "threads": int(get_num_threads()),
+    }
+
+
+@njit(parallel=True)
+def _threaded_copy(b, a):
+    """``b[:] = a`` spread over Numba's threads (the bandwidth the kinetic kernels can use)."""
+    for q in prange(a.size):
+        b[q] = a[q]
 
 
 def explicit_cost(name: str, n: int, repeat: int, bw: float) -> dict:

@@ -207,9 +207,13 @@ def memory(cells: int, velocities: int, steps: int) -> dict:
         check=True,
     ).stdout
     row = json.loads(out.strip().splitlines()[-1])
-    copy = bandwidth(5)["copy_GBps"] * 1e9
+    bw = bandwidth(5)
+    copy = bw["copy_GBps"] * 1e9
     row["copy_bandwidth_Bps"] = copy
+    row["copy_bandwidth_all_threads_Bps"] = bw["copy_all_threads_GBps"] * 1e9
+    row["threads"] = bw["threads"]
     row["bound_seconds_per_step"] = 4 * 2 * row["state_bytes"] / copy
+    row["bound_all_threads_seconds_per_step"] = 4 * 2 * row["state_bytes"] / row["copy_bandwidth_all_threads_Bps"]
     row["load_average"] = list(load) + list(os.getloadavg())
     mb = 1e6
     print(
@@ -225,6 +229,11 @@ def memory(cells: int, velocities: int, steps: int) -> dict:
         f"  {row['seconds_per_step']:.2f} s per step; bound (read + write the state once per stage, "
         f"4 stages, copy bandwidth {copy / 1e9:.1f} GB/s) {row['bound_seconds_per_step']:.3f} s: "
         f"{row['seconds_per_step'] / row['bound_seconds_per_step']:.0f}x the bound"
+    )
+    print(
+        f"  with all {row['threads']} threads (copy {row['copy_bandwidth_all_threads_Bps'] / 1e9:.1f} GB/s) the bound is "
+        f"{row['bound_all_threads_seconds_per_step']:.3f} s: "
+        f"{row['seconds_per_step'] / row['bound_all_threads_seconds_per_step']:.0f}x"
     )
     return row
 

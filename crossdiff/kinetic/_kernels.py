@@ -114,12 +114,13 @@ def relaxation_solve(B, X, e, gdt, sigma, coef, grads, bias, up, C, affine, node
 
 
 @njit(cache=True, parallel=True)
-def micro_explicit(dg, g, out, inv_eps, bias, C, affine, nodes, M, w, threads):  # pragma: no cover
-    """``out_k = (1/ε)(dg_k − M_k Σ_l w_l dg_l) + bias (Σ_l w_l τ_l g_l − |V| τ_k g_k)``.
+def micro_explicit(dg, g, out, inv_eps, bias, C, affine, nodes, M, w, wv, flux, threads):  # pragma: no cover
+    """``out_k = (1/ε)(dg_k − M_k Σ_l w_l dg_l) + bias (Σ_l w_l τ_l g_l − |V| τ_k g_k)``, and the
+    density flux ``flux = Σ_k wv_k g_k`` (``wv = w v_a``: ``⟨v_a g⟩``) from the same reading of ``g``.
 
     ``dg`` the transport ``−v·∇g`` (any ``(m, A, B, C)`` view), ``g`` the micro part, ``out``
-    may be ``dg`` itself; ``bias`` the factor ``ε^{b−p−1}`` (0: none, ``C`` unused). Rows of
-    faces are independent: spread over ``threads`` threads.
+    may be ``dg`` itself; ``bias`` the factor ``ε^{b−p−1}`` (0: none, ``C`` unused); ``flux``
+    ``(A, B, C)``. Rows of faces are independent: spread over ``threads`` threads.
     """
     m = dg.shape[0]
     n0, n1, n2 = dg.shape[1], dg.shape[2], dg.shape[3]
@@ -136,16 +137,16 @@ def micro_explicit(dg, g, out, inv_eps, bias, C, affine, nodes, M, w, threads): 
             i0, i1 = row // n1, row % n1
             mean[:] = 0.0
             gain[:] = 0.0
-            for k in range(m):
-                c = w[k]
-                for i2 in range(n2):
-                    mean[i2] += c * dg[k, i0, i1, i2]
+            for i2 in range(n2):
+                flux[i0, i1, i2] = 0.0
             if bias != 0.0:
                 _tau_row(C, affine, nodes, i0, i1, tau)
-                for k in range(m):
-                    c = w[k] * bias
-                    for i2 in range(n2):
-                        gain[i2] += c * tau[k, i2] * g[k, i0, i1, i2]
+            for k in range(m):
+                c, cv, cb = w[k], wv[k], w[k] * bias
+                for i2 in range(n2):
+                    mean[i2] += c * dg[k, i0, i1, i2]
+                    flux[i0, i1, i2] += cv * g[k, i0, i1, i2]
+                    gain[i2] += cb * tau[k, i2] * g[k, i0, i1, i2]
             loss = W * bias
             for k in range(m):
                 mk = M[k] * inv_eps

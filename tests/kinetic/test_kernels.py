@@ -84,7 +84,12 @@ def test_kernels_equal_their_numpy_formulas_on_strided_views():
         F = np.einsum("kb,b...->k...", coef, grads) + bias * up * (gain - W * tau * M[:, None, None])
         expected = (e * B + gdt * F) / (e + gdt * sigma)
         assert np.max(np.abs(X - expected)) <= 1e-13 * np.max(np.abs(expected))
-        micro_explicit(face4(dg), face4(g), face4(out), 1 / 0.05, bias, C, is_affine, nodes, M, w, threads)
+        flux = np.full(shape, np.nan)
+        wv = w * nodes[:, 0]
+        micro_explicit(
+            face4(dg), face4(g), face4(out), 1 / 0.05, bias, C, is_affine, nodes, M, w, wv, face4(flux, 0), threads
+        )
+        assert np.max(np.abs(flux - np.einsum("k,k...->...", wv, g))) <= 1e-13 * np.max(np.abs(g))
         mean = np.einsum("k,k...->...", w, dg)
         expected = (dg - M[:, None, None] * mean) / 0.05 + bias * (np.einsum("k,k...->...", w, tau * g) - W * tau * g)
         assert np.max(np.abs(out - expected)) <= 1e-13 * np.max(np.abs(expected))
