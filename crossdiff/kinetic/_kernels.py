@@ -57,10 +57,11 @@ def _tau_row(C, affine, nodes, i0, i1, tau):
 
 @njit(inline="always")
 def _chunk(rows, threads):
-    """Rows per task of a parallel loop: about four tasks a thread (each allocates its work
-    arrays once). ``threads`` comes from the caller (``numba.get_num_threads()``: called in
+    """Rows per task and tasks of a parallel loop: about four tasks a thread (each allocates its
+    work arrays once). ``threads`` comes from the caller (``numba.get_num_threads()``: called in
     compiled code it would keep the kernel from the disk cache)."""
-    return max(1, (rows + 4 * threads - 1) // (4 * threads))
+    size = max(1, (rows + 4 * threads - 1) // (4 * threads))
+    return size, (rows + size - 1) // size
 
 
 @njit(cache=True, parallel=True)
@@ -73,15 +74,12 @@ def relaxation_solve(B, X, e, gdt, sigma, coef, grads, bias, up, C, affine, node
     bias, ``up`` and ``C`` unused); ``up`` ``(A, B, C)`` the upwind density. Rows of faces are
     independent: spread over ``threads`` threads.
     """
-    m = B.shape[0]
-    n0, n1, n2 = B.shape[1], B.shape[2], B.shape[3]
+    m, n0, n1, n2 = B.shape
     d = coef.shape[1]
-    W = 0.0
-    for k in range(m):
-        W += w[k]
+    W = w.sum()
     rows = n0 * n1
-    size = _chunk(rows, threads)
-    for chunk in prange((rows + size - 1) // size):
+    size, tasks = _chunk(rows, threads)
+    for chunk in prange(tasks):
         tau = np.zeros((m, n2))
         gain = np.zeros(n2)
         loss = np.zeros(n2)
@@ -122,14 +120,11 @@ def micro_explicit(dg, g, out, inv_eps, bias, C, affine, nodes, M, w, wv, flux, 
     may be ``dg`` itself; ``bias`` the factor ``ε^{b−p−1}`` (0: none, ``C`` unused); ``flux``
     ``(A, B, C)``. Rows of faces are independent: spread over ``threads`` threads.
     """
-    m = dg.shape[0]
-    n0, n1, n2 = dg.shape[1], dg.shape[2], dg.shape[3]
-    W = 0.0
-    for k in range(m):
-        W += w[k]
+    m, n0, n1, n2 = dg.shape
+    W = w.sum()
     rows = n0 * n1
-    size = _chunk(rows, threads)
-    for chunk in prange((rows + size - 1) // size):
+    size, tasks = _chunk(rows, threads)
+    for chunk in prange(tasks):
         tau = np.zeros((m, n2))
         mean = np.empty(n2)
         gain = np.empty(n2)
