@@ -19,6 +19,7 @@ explicit first stage).
 from __future__ import annotations
 
 import inspect
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,17 +214,20 @@ class GSAIMEX(Stepper):
         the stepper's own state, kept from step to step, and the system solves every stage but
         the last into one of them (the ``out`` of :meth:`~crossdiff.time.SemiDiscrete.solve_implicit`):
         a state-sized array allocated afresh costs its page faults again (first touch, as much as
-        a kernel's pass over a large kinetic state). Only the new state is a fresh array.
-        Memory: ``s + 1`` work states, ``U`` and the new state (8 states for ARS(4,4,3)).
+        a kernel's pass over a large kinetic state). The new state goes into a state this stepper
+        returned before and nothing refers to any more (:func:`_released`), else a fresh array
+        (the states alternate between two arrays). Memory: ``s + 1`` work states, ``U`` and the
+        new state (8 states for ARS(4,4,3)).
         """
         tab = self.tableau
         s, g = tab.stages, tab.gamma
         a_e, a_i = tab.explicit, tab.implicit
         controlled = getattr(system, "error_components", None)
         c = None if controlled is None else np.asarray(controlled, dtype=bool)
-        work_states = state
+        work_states, spares = state if isinstance(state, tuple) else (None, [])
         if not isinstance(work_states, np.ndarray) or work_states.shape != (s + 1,) + U.shape:
-            work_states = np.zeros((s + 1,) + U.shape)
+            work_states, spares = np.zeros((s + 1,) + U.shape), []
+        takes_out = _takes_out(system)
         acc, stage_buffer, E = work_states[: s - 1], work_states[s - 1], work_states[s]
         flat = acc.reshape(s - 1, -1)
         # stage 0 is explicit only (the implicit tableau's first column is zero)
@@ -235,10 +239,11 @@ class GSAIMEX(Stepper):
             ti = t + tab.c[i] * dt
             rhs = acc[i - 1]
             last = i == s - 1
-            if last or not _takes_out(system):
+            target = (_released(spares) if last else stage_buffer) if takes_out else None
+            if target is None:
                 stage = system.solve_implicit(rhs, g * dt)
             else:
-                stage = system.solve_implicit(rhs, g * dt, out=stage_buffer)
+                stage = system.solve_implicit(rhs, g * dt, out=target)
             system.constrain(ti, stage)
             if last:  # the new state; its derivatives have weight 0
                 break
@@ -256,13 +261,28 @@ class GSAIMEX(Stepper):
                 dt * a_e[1:, i],
             )
         U_new = stage
+        del target, stage, rhs
+        # the new states handed out: the one before last is free again once the loop has moved on
+        spares = [a for a in spares if a is not U_new][-1:] + [U_new]
         if c is None:
-            return StepResult(U_new, state=work_states)
+            return StepResult(U_new, state=(work_states, spares))
         # zeros outside the controlled components: untouched (calloc'd) pages cost no memory,
         # and the controller reads only the controlled components
         error = np.zeros(U_new.shape)
         error[c] = U_new[c] - midpoint
-        return StepResult(U_new, error, state=work_states)
+        return StepResult(U_new, error, state=(work_states, spares))
+
+
+def _released(spares: list[np.ndarray]) -> np.ndarray | None:
+    """A state this stepper returned earlier that nothing else refers to any more (the loop has
+    moved on, no observer or view kept it), to solve the new state into: a fresh state-sized
+    array costs its page faults (on 256² × 32 kinetic states about a tenth of a step). Only the
+    list's reference, the loop variable's and the call's argument may remain (CPython's
+    reference count); else None, and the new state is a fresh array."""
+    for candidate in spares:
+        if sys.getrefcount(candidate) <= 3:
+            return candidate
+    return None
 
 
 def _takes_out(system: Any) -> bool:

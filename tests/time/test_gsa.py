@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crossdiff.time import ARS443, GSAIMEX, SaveAt, gsa_scatter, gsa_start, integrate
+from crossdiff.time import ARS443, GSAIMEX, Observer, Recorder, SaveAt, gsa_scatter, gsa_start, integrate
 
 from ._toy import LogisticDecay
 
@@ -48,7 +48,7 @@ def test_step_equals_the_tableau_written_out(cls):
     ref = _reference_step(system, 0.0, U, 0.1)
     assert np.max(np.abs(result.U - ref)) < 1e-14
     again = stepper.step(system, 0.1, result.U, 0.1, result.state)
-    assert again.state is result.state  # the work arrays are kept
+    assert again.state[0] is result.state[0]  # the work arrays are kept
     assert np.max(np.abs(again.U - _reference_step(system, 0.1, ref, 0.1))) < 1e-14
 
 
@@ -83,3 +83,50 @@ def test_fused_stage_sums_equal_numpy():
     expected[2:] += ci[2:, None] * (stage - rhs) * 4.0 + ce[2:, None] * e
     assert np.max(np.abs(acc - expected)) < 1e-13
     assert np.array_equal(acc[:2], before[:2])  # rows before `first` untouched
+
+
+def test_states_are_reused_only_when_nothing_refers_to_them():
+    """The new state goes into an earlier state's array only when nothing else refers to it:
+    an observer that keeps every state it is shown (references, not copies) still finds each
+    one as it was; a run without it alternates between two arrays; both runs agree exactly."""
+
+    class Keeper(Observer):
+        def __init__(self):
+            self.kept, self.copies = [], []
+
+        def step(self, t, U):
+            self.kept.append(U)
+            self.copies.append(U.copy())
+
+    results, ids = [], []
+    for keep in (True, False):
+        system = _WithOut(U0)
+        keeper = Keeper()
+        seen = Recorder(keep_frames=False)
+        if not keep:
+            original = system.solve_implicit
+
+            def solve(B, gamma_dt, out=None):  # record which arrays the new states went into
+                X = original(B, gamma_dt, out=out)
+                ids.append(id(X))
+                return X
+
+            system.solve_implicit = solve
+        observers = [keeper, seen] if keep else [seen]
+        run = integrate(
+            system,
+            GSAIMEX(dt=0.05),
+            system.initial_state({"u": U0[0]}),
+            (0.0, 1.0),
+            save=SaveAt(0.5),
+            observers=observers,
+        )
+        assert run.success
+        results.append(run.U)
+        if keep:
+            assert len(keeper.kept) == 20
+            for kept, copy in zip(keeper.kept, keeper.copies):
+                assert np.array_equal(kept, copy)
+    assert np.array_equal(results[0], results[1])
+    last_stage_ids = ids[3::4]  # four solves a step, the last one the new state
+    assert len(set(last_stage_ids[2:])) == 2  # from the third step on: two arrays in turn
