@@ -448,7 +448,6 @@ class KineticDiscretisation:
         self.counters = Counters()
         self._mu = np.zeros(ns)
         self._cache: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray, list[_Turning | None]]]] = {}
-        self._buffers: dict[int, np.ndarray] = {}
         self._constant_rate = [
             None if r is None or r.uses_state else float(r(np.zeros((ns, 1)), None, pair=False).flat[0])
             for r in self._rate
@@ -703,15 +702,6 @@ class KineticDiscretisation:
             out += self.eps ** (self.b[i] - 1) * up[None] * A1.apply_vector(self.M[i])
         return out
 
-    def _buffer(self, slot: int, shape: tuple[int, ...]) -> np.ndarray:
-        """A work array of ``shape`` kept between calls (no page faults of a fresh allocation)."""
-        size = math.prod(shape)
-        buf = self._buffers.get(slot)
-        if buf is None or buf.size < size:
-            buf = self._buffers[slot] = np.empty(size)
-        return buf[:size].reshape(shape)
-
-    # ------------------------------------------------------------------ SemiDiscrete
     def prepare(self, t: float, U: np.ndarray) -> None:
         """Penalisation ``μ_i``: the largest limit diffusion of species ``i`` (``p_i = 1``),
         weighted by ``exp(−ε²/h)`` (Boscarino, Pareschi & Russo 2013) so that it vanishes in the
