@@ -7,7 +7,7 @@ condition of each axis. Finite-volume operators live in :mod:`crossdiff.fv`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -136,6 +136,29 @@ class Grid:
             "grid_extent": np.array(self.extent, dtype=float).ravel(),
             "boundary": ",".join(self.boundary),
         }
+
+    @classmethod
+    def from_attributes(cls, attrs: Mapping[str, object]) -> Grid:
+        """The grid that :meth:`attributes` wrote (``grid_cells``, ``grid_extent``, ``boundary``):
+        the one reading of a grid from a run file.
+
+        Raises
+        ------
+        GridError
+            If a key is missing or its value does not make a grid.
+        """
+        try:
+            cells = tuple(int(c) for c in np.atleast_1d(np.asarray(attrs["grid_cells"])))
+            flat = np.atleast_1d(np.asarray(attrs["grid_extent"], dtype=float))
+            boundary = tuple(str(attrs["boundary"]).split(","))
+        except KeyError as err:
+            raise GridError(f"grid attribute {err.args[0]!r} is missing") from None
+        except (TypeError, ValueError) as err:
+            raise GridError(f"grid attributes do not make a grid ({err})") from None
+        if flat.size != 2 * len(cells):
+            raise GridError(f"grid_extent has {flat.size} values for {len(cells)} axes")
+        extent = tuple((float(flat[2 * a]), float(flat[2 * a + 1])) for a in range(len(cells)))
+        return cls(cells, extent, boundary)
 
     def describe(self) -> str:
         """A short text such as ``"128x128 on [0, 20]x[0, 20], noflux"``."""

@@ -4,7 +4,7 @@ from ._discretise import Discretisation, FaceVelocities
 from ._faces import divergence, face_difference, face_mean, limited_slopes, upwind_flux
 from ._kernels import axis_view
 from ._krylov import krylov_solve
-from ._limiters import LIMITERS
+from ._limiters import DEFAULT_LIMITER, LIMITERS
 from ._sparsity import jacobian_sparsity
 from ._spectral import SpectralLaplacian
 from ._transport import BoundaryKind, upwind_divergence, upwind_transport
@@ -14,6 +14,7 @@ __all__ = [
     "FaceVelocities",
     "SpectralLaplacian",
     "LIMITERS",
+    "DEFAULT_LIMITER",
     "BoundaryKind",
     "axis_view",
     "divergence",

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 from ..registry import Registry
 
-__all__ = ["LIMITERS"]
+__all__ = ["LIMITERS", "DEFAULT_LIMITER"]
 
 #: Slope limiters by name: the value is θ of the generalised minmod limiter.
 LIMITERS: Registry[float] = Registry("limiter")
 LIMITERS.register("mc", 2.0, "monotonised central, θ = 2: the least dissipative (default)")
 LIMITERS.register("gminmod", 1.5, "generalised minmod, θ = 1.5")
 LIMITERS.register("minmod", 1.0, "minmod, θ = 1: the most dissipative")
+
+#: The limiter used unless another is named: the one place that says so.
+DEFAULT_LIMITER = "mc"
