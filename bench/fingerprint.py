@@ -19,9 +19,9 @@ import sys
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import crossdiff as cd  # noqa: E402
+import crossdiff as cd
 
 #: (label, model, cells, extent or None for the model's, t_end, stepper, save_every, kinetic options)
 CASES: list[tuple[str, str, tuple[int, ...], tuple | None, float, str, float, dict]] = [
