@@ -15,7 +15,7 @@ kinetic solver. Velocity spaces give exact integrals and quadratures with one si
 from . import symbols
 from ._catalogue import kinetic_names, kinetic_path, load_kinetic
 from ._discretise import DEFAULT_DIRECTIONS, KineticDiscretisation, check_eps
-from ._file import kinetic_from_dict, read_kinetic_file
+from ._file import kinetic_from_dict, kinetic_to_dict, read_kinetic_file
 from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
 from ._nodal import NodalModel, relaxation_matrix, turning_matrix
 from ._operators import Bias, Equilibrium, LeadingTurning, Relaxation, TurningKernel
@@ -42,6 +42,7 @@ __all__ = [
     "relaxation_matrix",
     "read_kinetic_file",
     "kinetic_from_dict",
+    "kinetic_to_dict",
     "load_kinetic",
     "kinetic_names",
     "kinetic_path",

@@ -41,6 +41,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
 from ..base import RunDefaults
 from ..errors import InputError, KineticModelError
 from ..expressions import to_expr
@@ -49,7 +52,7 @@ from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
 from ._operators import Bias, Equilibrium, Relaxation, TurningKernel
 from ._velocity import DiscreteVelocities, Sphere
 
-__all__ = ["read_kinetic_file", "kinetic_from_dict"]
+__all__ = ["read_kinetic_file", "kinetic_from_dict", "kinetic_to_dict"]
 
 #: The keys allowed in each table of a kinetic file ("file": the top level).
 _KEYS = {
@@ -222,3 +225,163 @@ def read_kinetic_file(path: str | Path) -> KineticModel:
         return kinetic_from_dict(data, source=path.stem)
     except InputError as err:
         raise type(err)(f"{path.name}: {err}") from None
+
+
+class _Printer(StrPrinter):
+    """SymPy's ``sstr`` in the words :func:`crossdiff.expressions.parse_expression` reads back
+    to the same expression: double-precision floats with all their digits (``sstr`` keeps 15),
+    ``heaviside``, ``min`` and ``max`` as the file functions are named, and a numeric
+    coefficient kept apart where ``sstr``'s ``4*(x + 1)/(5*y)`` would be read as
+    ``(4*x + 4)/(5*y)`` (a number times a sum is distributed as it is read)."""
+
+    def _print_Mul(self, expr: sp.Expr) -> str:
+        text = super()._print_Mul(expr)
+        coeff, rest = expr.as_coeff_Mul()
+        if coeff.is_Number and coeff != 1 and _read(text) != expr:
+            return f"-({self._print(rest)})" if coeff == -1 else f"{self._print(coeff)}*({self._print(rest)})"
+        return text
+
+    def _print_Float(self, expr: sp.Float) -> str:
+        return repr(float(expr)) if expr._prec == 53 else super()._print_Float(expr)
+
+    def _print_Heaviside(self, expr: sp.Expr) -> str:
+        if len(expr.args) == 2 and expr.args[1] == sp.S.Half:
+            return f"heaviside({self._print(expr.args[0])})"
+        return super()._print_Heaviside(expr)
+
+    def _print_Min(self, expr: sp.Expr) -> str:
+        return f"min({self.stringify(expr.args, ', ')})"
+
+    def _print_Max(self, expr: sp.Expr) -> str:
+        return f"max({self.stringify(expr.args, ', ')})"
+
+
+def _read(text: str) -> sp.Expr | None:
+    try:
+        return to_expr(text, "expression")
+    except InputError:
+        return None
+
+
+def _expr_out(expr: sp.Expr) -> object:
+    """An expression as a file writes it: an int, a float or an expression string."""
+    if expr.is_Integer:
+        return int(expr)
+    if expr.is_Float:
+        return float(expr)
+    return _Printer().doprint(expr)
+
+
+def _bias_out(bias: Bias) -> dict[str, Any]:
+    if bias.kernel is not None:
+        return {"kernel": _expr_out(bias.kernel)}
+    assert bias.operator is not None  # a Bias has exactly one of them
+    return {"operator": _expr_out(bias.operator)}
+
+
+def _velocity_out(velocity: Sphere | DiscreteVelocities) -> dict[str, Any]:
+    if isinstance(velocity, Sphere):
+        return {"space": "sphere", "dim": velocity.dim, "radius": _expr_out(velocity.radius)}
+    return {
+        "space": "discrete",
+        "points": [[_expr_out(c) for c in p] for p in velocity.points],
+        "weights": [_expr_out(w) for w in velocity.weights],
+        "dim": velocity.dim,
+    }
+
+
+def _species_out(s: KineticSpecies) -> dict[str, Any]:
+    table: dict[str, Any] = {"name": s.name, "long_name": s.long_name, "p": s.p, "b": s.b}
+    eq = s.equilibrium
+    if eq.values is not None:
+        table["equilibrium"] = [_expr_out(x) for x in eq.values]
+    elif eq.expr is not None:
+        table["equilibrium"] = _expr_out(eq.expr)
+    if isinstance(s.turning, Relaxation):
+        table["turning"] = {"relaxation": _expr_out(s.turning.rate)}
+    elif s.turning.expr is not None:
+        table["turning"] = {"kernel": _expr_out(s.turning.expr)}
+    else:
+        assert s.turning.matrix is not None  # a TurningKernel has exactly one of them
+        table["turning"] = {"matrix": [[_expr_out(x) for x in row] for row in s.turning.matrix]}
+    if s.bias is not None:
+        table["bias"] = _bias_out(s.bias)
+    table["interaction"] = _expr_out(s.interaction)
+    table["initial"] = _expr_out(s.initial)
+    return table
+
+
+def _paper_out(paper: PaperReference) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if paper.equation:
+        out["equation"] = paper.equation
+    if paper.notes:
+        out["notes"] = list(paper.notes)
+    printed: dict[str, Any] = {}
+    for name, entry in paper.printed.items():
+        table: dict[str, Any] = {}
+        if entry.diffusion is not None:
+            table["diffusion"] = _expr_out(entry.diffusion)
+        if entry.taxis is not None:
+            table["taxis"] = [{"signal": j, "sensitivity": _expr_out(chi)} for j, chi in entry.taxis.items()]
+        if entry.reaction is not None:
+            table["reaction"] = _expr_out(entry.reaction)
+        if entry.bias is not None:
+            table["bias"] = _bias_out(entry.bias)
+        if entry.interaction is not None:
+            table["interaction"] = _expr_out(entry.interaction)
+        printed[name] = table
+    if printed:
+        out["printed"] = printed
+    return out
+
+
+def kinetic_to_dict(model: KineticModel) -> dict[str, Any]:
+    """The inverse of :func:`kinetic_from_dict` (round-trips up to expression formatting): what a
+    run file stores so that a kinetic run can be resumed from the file alone.
+
+    Parameters
+    ----------
+    model : KineticModel
+
+    Returns
+    -------
+    dict
+        The parsed contents of a kinetic file (see the module docstring): ``[kinetic]``,
+        ``[velocity]``, ``[parameters]``, ``[definitions]`` (if any), ``[domain]``,
+        ``[[species]]`` and ``[paper]`` (if the model has one). Only strings, numbers, lists
+        and tables (no ``None``), so that ``tomli_w.dumps`` writes it;
+        ``kinetic_from_dict(kinetic_to_dict(model), source=model.name)`` rebuilds ``model``.
+        Expressions are written as numbers where they are one, else as strings that parse
+        back to the same SymPy expression (floats with all their digits).
+    """
+    meta: dict[str, Any] = {"name": model.name}
+    if model.description:
+        meta["description"] = model.description
+    if model.reference:
+        meta["reference"] = model.reference
+    if model.macro:
+        meta["macro"] = model.macro
+    params: dict[str, Any] = {}
+    for key, value in model.parameters.items():
+        desc = model.parameter_info.get(key, "")
+        params[key] = {"value": value, "description": desc} if desc else value
+    out: dict[str, Any] = {"kinetic": meta, "velocity": _velocity_out(model.velocity), "parameters": params}
+    if model.definitions:
+        out["definitions"] = {k: _expr_out(v) for k, v in model.definitions.items()}
+    d = model.defaults
+    if d is not None:
+        domain: dict[str, Any] = {
+            "extent": [list(p) for p in d.extent],
+            "cells": list(d.cells),
+            "boundary": d.boundary if isinstance(d.boundary, str) else list(d.boundary),
+            "t_end": d.t_end,
+            "seed": d.seed,
+        }
+        if d.save_every is not None:
+            domain["save_every"] = d.save_every
+        out["domain"] = domain
+    out["species"] = [_species_out(s) for s in model.species]
+    if model.paper is not None:
+        out["paper"] = _paper_out(model.paper)
+    return out
