@@ -79,7 +79,8 @@ def _threaded_copy(b, a):
 def explicit_cost(name: str, n: int, repeat: int, bw: float) -> dict:
     import crossdiff as cd
     from crossdiff.fv import Discretisation
-    from crossdiff.solve import default_grid, initial_fields
+    from crossdiff.grid import default_grid
+    from crossdiff.model import initial_fields
 
     model = cd.catalogue.load(name)
     grid = default_grid(model, (n, n))

@@ -31,7 +31,7 @@ import crossdiff as cd
 from crossdiff import catalogue
 from crossdiff.flow import FlowSystem
 from crossdiff.grid import Grid, parse_cells
-from crossdiff.solve import initial_fields
+from crossdiff.model import initial_fields
 from crossdiff.time import IMEX, KENCARP4, FailureReport, Observer, Status
 
 

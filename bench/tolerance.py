@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _problems import ks_initial
 
 import crossdiff as cd
-from crossdiff.solve import initial_fields
+from crossdiff.model import initial_fields
 from crossdiff.time import IMEX, IController
 
 #: densities below this are judged absolutely, as the error control does (``atol/rtol``)

@@ -10,7 +10,10 @@ file, so a run can be resumed or reproduced — and ``equations``) plus ``specie
 ``stepper``, ``crossdiff_version`` and ``status``.
 
 The file is opened, extended by one frame and closed again for every saved frame, so a run that
-is killed or fails keeps every frame written before.
+is killed or fails keeps every frame written before. The attribute ``frames`` counts the frames
+written whole: it is raised after a frame's values are in the file, so a run killed in the middle
+of writing one leaves a frame that readers skip (:func:`committed_frames`) and a resumed run
+replaces.
 """
 
 from __future__ import annotations
@@ -31,7 +34,16 @@ from .version import __version__
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["FrameWriter", "to_dataset", "open_run", "last_frame", "last_frame_variables", "is_run", "run_attributes"]
+__all__ = [
+    "FrameWriter",
+    "to_dataset",
+    "open_run",
+    "last_frame",
+    "last_frame_variables",
+    "is_run",
+    "run_attributes",
+    "committed_frames",
+]
 
 #: Attributes that identify a run: resuming a file with other values would mix two runs.
 _IDENTITY = ("model", "parameters", "equations", "grid_cells", "grid_extent", "boundary")
@@ -70,6 +82,13 @@ def _schema(
         }
     )
     return _Schema({"time": None, **{name: len(values) for name, values, _ in coords}}, coords, variables, attrs)
+
+
+def committed_frames(f: h5netcdf.File) -> int:
+    """The number of frames written whole in the open run file ``f`` (its ``frames`` attribute;
+    a file without it, of an earlier version, counts every frame)."""
+    n = f.dimensions["time"].size
+    return min(n, int(np.asarray(f.attrs["frames"]))) if "frames" in f.attrs else n
 
 
 def _same(key: str, a: object, b: object) -> bool:
@@ -192,7 +211,10 @@ class FrameWriter(Observer):
             if self.append_mode:
                 with h5netcdf.File(self.path, "a") as f:
                     self._check_compatible(f, schema)
-                    self.frames = f.dimensions["time"].size
+                    self.frames = committed_frames(f)
+                    if f.dimensions["time"].size > self.frames:  # a frame cut off by a kill
+                        f.resize_dimension("time", self.frames)
+                    f.attrs["frames"] = self.frames
                     f.attrs["status"] = "running"
                     f.attrs["stepper"] = self.stepper
                     for key, value in self.attrs.items():
@@ -213,6 +235,7 @@ class FrameWriter(Observer):
                         v.attrs[key] = value
                 for key, value in schema.attrs.items():
                     f.attrs[key] = value
+                f.attrs["frames"] = 0
         except OutputError:
             raise
         except (OSError, ValueError) as err:
@@ -238,13 +261,14 @@ class FrameWriter(Observer):
         """Add one frame at time ``t``: the fields (first axis in layout order) and extras."""
         try:
             with h5netcdf.File(self.path, "a") as f:
-                n = f.dimensions["time"].size
+                n = committed_frames(f)
                 f.resize_dimension("time", n + 1)
                 f["time"][n] = t
                 for i, name in enumerate(self.layout.field_names):
                     f[name][n, ...] = fields[i]
                 for name, value in (extras or {}).items():
                     f[name][n, ...] = value
+                f.attrs["frames"] = n + 1  # the frame is whole: readers may use it
         except OSError as err:
             raise OutputError(f"cannot append to output file {str(self.path)!r}: {err}") from None
         self.frames += 1
@@ -296,7 +320,7 @@ def last_frame_variables(path: str | Path, names: Sequence[str]) -> dict[str, np
     path = Path(path)
     try:
         with h5netcdf.File(path, "r") as f:
-            n = f.dimensions["time"].size
+            n = committed_frames(f)
             return {name: np.asarray(f[name][n - 1, ...]) for name in names if name in f.variables and n > 0}
     except (OSError, KeyError, ValueError) as err:
         raise OutputError(f"cannot read run file {str(path)!r}: {err}") from None
@@ -310,9 +334,12 @@ def open_run(path: str | Path) -> xr.Dataset:
     if not path.is_file():
         raise OutputError(f"run file {str(path)!r} not found")
     try:
-        return xr.open_dataset(path, engine="h5netcdf")
+        ds = xr.open_dataset(path, engine="h5netcdf")
     except (OSError, ValueError) as err:
         raise OutputError(f"cannot read run file {str(path)!r}: {err}") from None
+    if "frames" in ds.attrs and "time" in ds.dims and int(ds.attrs["frames"]) < ds.sizes["time"]:
+        ds = ds.isel(time=slice(0, int(ds.attrs["frames"])))  # not a frame cut off by a kill
+    return ds
 
 
 def last_frame(path: str | Path) -> tuple[float, np.ndarray, dict]:
@@ -322,7 +349,7 @@ def last_frame(path: str | Path) -> tuple[float, np.ndarray, dict]:
         raise OutputError(f"cannot resume: run file {str(path)!r} not found")
     try:
         with h5netcdf.File(path, "r") as f:
-            n = f.dimensions["time"].size
+            n = committed_frames(f)
             if n == 0:
                 raise OutputError(f"cannot resume: run file {str(path)!r} has no frames")
             names = str(f.attrs["species"]).split(",")

@@ -314,7 +314,7 @@ def _run_label(ds) -> str:
 
 def plot_convergence(table) -> Figure:
     """Differences between a kinetic model and its limit against ε, log–log, one line per
-    species with its fitted order (a :class:`crossdiff.converge.LimitConvergence`)."""
+    species with its fitted order (a :class:`crossdiff.analysis.LimitConvergence`)."""
     fig = Figure(figsize=(5.6, 4.2), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()

@@ -1,9 +1,11 @@
 """Analysis of a model before and after simulating it: homogeneous steady states, their
-stability, the dispersion relation of taxis-driven instabilities, critical parameter values, and
-blow-up studies on grid sequences (docs/analysis.md), and what a run did (decaying, pattern,
+stability, the dispersion relation of taxis-driven instabilities, critical parameter values,
+blow-up studies on grid sequences (docs/analysis.md), the convergence of a kinetic model to its
+derived limit as ε → 0 (:func:`limit_convergence`, docs/kinetic.md), and what a run did (decaying, pattern,
 oscillation, blow-up; :func:`classify`, docs/sweeps.md)."""
 
 from ._blowup import BlowupStudy, blowup_study, extrapolate
+from ._converge import LimitConvergence, fitted_order, limit_convergence
 from ._dispersion import Critical, Dispersion, Mode, admissible_modes, critical, dispersion
 from ._linear import Linearisation, growth_eigenvalues
 from ._patterns import BEHAVIOURS, Classification, classify, classify_frames, dominant_mode, pattern_amplitude
@@ -25,6 +27,9 @@ __all__ = [
     "BlowupStudy",
     "blowup_study",
     "extrapolate",
+    "LimitConvergence",
+    "limit_convergence",
+    "fitted_order",
     "classify",
     "classify_frames",
     "Classification",

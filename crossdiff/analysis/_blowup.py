@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError
+from ..grid import default_grid
 from ..model import Model
-from ..solve import default_grid, solve
+from ..solve import Run, solve
 from ..time import Monitor, Status
 
 if TYPE_CHECKING:
@@ -208,18 +209,13 @@ def blowup_study(
     if any(b >= a for a, b in zip(hs, hs[1:])):
         raise InputError("grids must go from coarse to fine (each finer than the one before)")
     t_end = float(t_end) if t_end is not None else model.defaults.t_end
+    base = Run(model, grid_objs[0], t_end, save_every=t_end, initial=initial, stepper=stepper, keep_frames=False)
     rows = []
     for grid, h in zip(grid_objs, hs):
         wall = time.perf_counter()
         sol = solve(
-            model,
-            grid,
-            t_end,
-            save_every=t_end,
-            initial=initial,
+            base.replace(domain=grid),
             monitor=monitor if monitor is not None else Monitor(),
-            stepper=stepper,
-            keep_frames=False,
             progress=progress,
             throw=False,
         )

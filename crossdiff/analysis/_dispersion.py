@@ -25,9 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, ParameterError
-from ..grid import Grid
+from ..grid import Grid, default_grid
 from ..model import Model
-from ..solve import default_grid
 from ._linear import Linearisation
 from ._steady import Branch, SteadyState, branches, initial_means, select_state, steady_states
 

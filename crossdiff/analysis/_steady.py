@@ -27,9 +27,8 @@ import numpy as np
 import sympy as sp
 
 from ..errors import InputError
-from ..grid import Grid
-from ..model import NOISE, Model
-from ..solve import default_grid, initial_fields
+from ..grid import Grid, default_grid
+from ..model import NOISE, Model, initial_fields
 from ._linear import Linearisation, growth_eigenvalues
 
 __all__ = ["SteadyState", "steady_states", "select_state"]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..kinetic import KineticModel
     from ..model import Model
 
-__all__ = ["KINDS", "names", "path", "load", "load_kinetic", "resolve_model"]
+__all__ = ["KINDS", "names", "path", "load", "load_kinetic", "resolve_model", "resolve_any"]
 
 
 def _read_macro(file: Path) -> Model:
@@ -98,3 +98,37 @@ def resolve_model(name_or_path: str | Path) -> Model:
 def load_kinetic(name_or_path: str | Path) -> KineticModel:
     """A kinetic catalogue name or the path of a kinetic ``.toml`` file -> :class:`~crossdiff.kinetic.KineticModel`."""
     return _resolve(name_or_path, "kinetic")
+
+
+def resolve_any(name_or_path: str | Path) -> Model | KineticModel:
+    """A catalogue name of either kind, or a model file of either scale (a kinetic file is one
+    with a ``[kinetic]`` table) -> :class:`~crossdiff.model.Model` or
+    :class:`~crossdiff.kinetic.KineticModel`.
+
+    Raises
+    ------
+    ModelError, KineticModelError
+        One line: an unknown name lists the entries of both kinds; a bad file names the file.
+    """
+    name = str(name_or_path)
+    if name in names("kinetic"):
+        return load_kinetic(name)
+    candidate = Path(name)
+    if candidate.suffix == ".toml" and candidate.is_file():
+        import tomllib
+
+        try:
+            data = tomllib.loads(candidate.read_text())
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = {}
+        if isinstance(data, dict) and "kinetic" in data:
+            try:
+                return load_kinetic(candidate)
+            except KineticModelError as err:
+                raise KineticModelError(f"kinetic model file {err}") from None
+    try:
+        return resolve_model(name)
+    except ModelError as err:
+        if candidate.suffix == ".toml" or candidate.exists() or not str(err).startswith("unknown catalogue model"):
+            raise
+        raise ModelError(f"{err}; kinetic: {', '.join(names('kinetic'))}") from None

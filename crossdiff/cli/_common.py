@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 from ..catalogue import resolve_model
 from ..errors import InputError
+from ..time import Stepper, stepper_from_name
 from ..validation import positive_number
 
-__all__ = ["load_model_arg", "apply_sets", "positive_float", "argument"]
+__all__ = ["load_model_arg", "apply_sets", "positive_float", "argument", "stepper_arg"]
 
 
 def load_model_arg(name_or_path: str):
@@ -54,3 +55,19 @@ def argument(validator: Callable[[object, str], float], expected: str) -> Callab
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
 
     return convert
+
+
+def stepper_arg(args: argparse.Namespace, name: str) -> Stepper:
+    """The stepper ``name`` with the options given on the command line (``--rtol``, ``--atol``,
+    ``--dt``); an option the stepper does not take is refused in one line."""
+    options = {}
+    if name in ("imex", "imex3", "bdf", "ars443"):
+        if args.rtol is not None:
+            options["rtol"] = args.rtol
+        if args.atol is not None:
+            options["atol"] = args.atol
+    if args.dt is not None:
+        if name == "bdf":
+            raise InputError("--dt is not available with the bdf stepper (it chooses its own steps)")
+        options["dt"] = args.dt
+    return stepper_from_name(name, **options)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..catalogue import resolve_any
 from ..errors import InputError
-from ..grid import BOUNDARIES, parse_cells
+from ..grid import BOUNDARIES, default_grid, parse_cells
 from ..kinetic import KineticModel, check_eps
-from ..solve import default_grid, resolve_any
 from ._common import apply_sets, positive_float
 
 
@@ -24,7 +24,7 @@ def _eps_list(text: str) -> list[float]:
 
 
 def run(args) -> int:
-    from ..converge import limit_convergence
+    from ..analysis import limit_convergence
 
     model = resolve_any(args.model)
     if not isinstance(model, KineticModel):

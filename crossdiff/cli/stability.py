@@ -7,8 +7,7 @@ import argparse
 import json
 
 from ..errors import InputError
-from ..grid import BOUNDARIES, parse_cells
-from ..solve import default_grid
+from ..grid import BOUNDARIES, default_grid, parse_cells
 from ._common import apply_sets, load_model_arg
 
 

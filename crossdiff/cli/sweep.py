@@ -12,12 +12,11 @@ from pathlib import Path
 from ..analysis import BEHAVIOURS
 from ..errors import InputError
 from ..fv import LIMITERS
-from ..grid import BOUNDARIES, parse_cells
-from ..solve import default_grid
+from ..grid import BOUNDARIES, default_grid, parse_cells
 from ..sweep import ParameterGrid, load_sweep, plot_sweep, predicted_threshold, report_table, sweep
 from ..time import STEPPERS
-from ._common import apply_sets, load_model_arg, positive_float
-from .run import _seed, _stepper
+from ._common import apply_sets, load_model_arg, positive_float, stepper_arg
+from .run import _seed
 
 
 def run_sweep(args) -> int:
@@ -33,7 +32,7 @@ def run_sweep(args) -> int:
     grid = default_grid(model, cells, args.boundary)
     if args.workers is not None and args.scheduler is not None:
         raise InputError("--workers starts a local cluster; --scheduler uses a running one: give one of them")
-    stepper = _stepper(args, args.stepper or "imex")
+    stepper = stepper_arg(args, args.stepper or "imex")
     out = Path(args.out) if args.out else Path(f"{model.name}-sweep")
     progress = not args.json and not args.quiet and sys.stderr.isatty()
     result = sweep(
@@ -45,7 +44,7 @@ def run_sweep(args) -> int:
         save_every=args.save_every,
         stepper=stepper,
         seed=args.seed,
-        limiter=args.limiter or "mc",
+        limiter=args.limiter,
         species=args.species,
         workers=args.workers,
         scheduler=args.scheduler,

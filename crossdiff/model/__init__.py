@@ -14,6 +14,7 @@ from ._codegen import fused_reactions
 from ._compile import CompiledModel, DiffusionKind, Kernel, compile_kernel, compile_model
 from ._file import model_from_dict, model_to_dict, read_model_file, save_model
 from ._flow import FLOW_FIELDS, FLOWS, Flow
+from ._initial import initial_fields
 from ._model import NOISE, SPACE, TIME, Model, Species, Taxis, species_symbols
 from ._show import latex_name, to_latex
 
@@ -42,6 +43,7 @@ __all__ = [
     "Kernel",
     "fused_reactions",
     "species_symbols",
+    "initial_fields",
     "to_latex",
     "latex_name",
     "SPACE",

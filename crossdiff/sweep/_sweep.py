@@ -31,9 +31,9 @@ from ..catalogue import resolve_model
 from ..errors import CrossdiffError, InputError
 from ..grid import Grid
 from ..model import Model, model_to_dict
-from ..solve import default_grid, solve
-from ..time import Stepper, stepper_from_name
-from ..validation import non_negative_integer, positive_number
+from ..solve import Run, solve
+from ..time import Stepper
+from ..validation import positive_number
 from ._grid import ParameterGrid
 from ._store import FORMAT, SweepStore, stable_hash
 
@@ -42,34 +42,26 @@ __all__ = ["RunSpec", "SweepPlan", "SweepResult", "plan_sweep", "sweep", "execut
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run of a sweep: everything a worker needs (picklable, sent to the worker)."""
+    """One run of a sweep: everything a worker needs (picklable, sent to the worker).
+
+    ``run`` is the sweep's base :class:`~crossdiff.solve.Run` (fixed settings applied); the
+    worker sets ``parameters`` on its model and writes ``directory``'s file for ``key``."""
 
     key: str
     parameters: dict[str, float]
-    model: Model  #: the base model; the worker sets ``parameters`` on it
-    grid: Grid
-    t_end: float
-    save_every: float
-    stepper: tuple[str, dict[str, Any]]
-    seed: int
-    limiter: str
+    run: Run
     species: str | None
     directory: str
 
 
 @dataclass(frozen=True)
 class SweepPlan:
-    """What a sweep runs: the base model (fixed settings applied), the parameter grid and the
-    settings shared by all runs. :meth:`runs` lists the runs, :attr:`identity` names the sweep."""
+    """What a sweep runs: the base run (its model with the fixed settings applied, grid, end time,
+    save interval, stepper, seed, limiter), the parameter grid and the species classified.
+    :meth:`runs` lists the runs, :attr:`identity` names the sweep."""
 
-    model: Model
+    run: Run
     parameters: ParameterGrid
-    grid: Grid
-    t_end: float
-    save_every: float
-    stepper: tuple[str, dict[str, Any]]
-    seed: int
-    limiter: str = "mc"
     species: str | None = None
     _keys: list[str] = field(init=False, repr=False, compare=False)
 
@@ -78,21 +70,30 @@ class SweepPlan:
         keys = [stable_hash(self._run_identity(base, point)) for point in self.parameters]
         object.__setattr__(self, "_keys", keys)
 
+    @property
+    def model(self) -> Model:
+        """The base model (fixed settings applied, before the swept values)."""
+        assert isinstance(self.run.model, Model)
+        return self.run.model
+
     def _settings(self) -> dict[str, Any]:
+        settings = self.run.stepper.settings()
+        assert settings is not None  # plan_sweep refuses steppers without them
         return {
-            "t_end": self.t_end,
-            "save_every": self.save_every,
-            "stepper": list(self.stepper),
-            "seed": self.seed,
-            "limiter": self.limiter,
+            "t_end": self.run.t_end,
+            "save_every": self.run.save_every,
+            "stepper": [settings[0], dict(settings[1])],
+            "seed": self.run.seed,
+            "limiter": self.run.limiter,
             "species": self.species,
         }
 
     def _grid(self) -> dict[str, Any]:
+        grid = self.run.domain
         return {
-            "cells": list(self.grid.cells),
-            "extent": [list(e) for e in self.grid.extent],
-            "boundary": list(self.grid.boundary),
+            "cells": list(grid.cells),
+            "extent": [list(e) for e in grid.extent],
+            "boundary": list(grid.boundary),
         }
 
     def _run_identity(self, base: dict[str, Any], point: Mapping[str, float]) -> dict[str, Any]:
@@ -135,19 +136,7 @@ class SweepPlan:
     def runs(self, directory: str | Path) -> list[RunSpec]:
         """The runs, in the order of the parameter grid."""
         return [
-            RunSpec(
-                key,
-                point,
-                self.model,
-                self.grid,
-                self.t_end,
-                self.save_every,
-                self.stepper,
-                self.seed,
-                self.limiter,
-                self.species,
-                str(directory),
-            )
+            RunSpec(key, point, self.run, self.species, str(directory))
             for key, point in zip(self._keys, self.parameters)
         ]
 
@@ -237,7 +226,7 @@ def plan_sweep(
     save_every: float | None = None,
     stepper: Stepper | str | None = None,
     seed: int | None = None,
-    limiter: str = "mc",
+    limiter: str | None = None,
     species: str | None = None,
     settings: Mapping[str, object] | Iterable[str] | None = None,
 ) -> SweepPlan:
@@ -254,7 +243,6 @@ def plan_sweep(
         raise InputError(f"a sweep runs a crossdiff Model (macroscopic), got {type(model).__name__}")
     if settings:
         model = model.with_settings(settings)
-    grid = grid if grid is not None else default_grid(model)
     if not isinstance(parameters, ParameterGrid):
         if isinstance(parameters, Mapping):
             parameters = ParameterGrid(dict(parameters))
@@ -275,20 +263,12 @@ def plan_sweep(
         )
     if t_end / every > 100_000:
         raise InputError(f"save interval {every:g} would write {t_end / every:.3g} frames per run")
-    stepper = (
-        stepper_from_name(stepper)
-        if isinstance(stepper, str)
-        else (stepper if stepper is not None else stepper_from_name("imex"))
-    )
-    if not isinstance(stepper, Stepper):
-        raise InputError(f"stepper must be a crossdiff Stepper or its name, got {type(stepper).__name__}")
-    named = stepper.settings()
-    if named is None:
+    run = Run(model, grid, t_end, save_every=every, stepper=stepper, seed=seed, limiter=limiter, keep_frames=True)
+    if run.stepper.settings() is None:
         raise InputError(
-            f"a sweep needs a stepper rebuilt from its name and options on the workers; {stepper.describe()} is not"
+            f"a sweep needs a stepper rebuilt from its name and options on the workers; {run.stepper.describe()} is not"
         )
-    seed = non_negative_integer(model.defaults.seed if seed is None else seed, "seed")
-    return SweepPlan(model, parameters, grid, t_end, every, (named[0], dict(named[1])), seed, limiter, species)
+    return SweepPlan(run, parameters, species)
 
 
 def execute_run(spec: RunSpec) -> dict[str, Any]:
@@ -313,19 +293,8 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
         # a partial file is this sweep's own, left by a run that was killed; cut off mid-write it
         # may not even read as a run file, which solve() would refuse to overwrite
         partial.unlink(missing_ok=True)
-        sol = solve(
-            spec.model.with_parameters(**spec.parameters),
-            spec.grid,
-            spec.t_end,
-            stepper=stepper_from_name(spec.stepper[0], **spec.stepper[1]),
-            save_every=spec.save_every,
-            seed=spec.seed,
-            output=partial,
-            overwrite=True,
-            keep_frames=True,
-            limiter=spec.limiter,
-            throw=False,
-        )
+        model = spec.run.model.with_parameters(**spec.parameters)
+        sol = solve(spec.run.replace(model=model, output=partial, mode="overwrite"), throw=False)
         t_solved = time.perf_counter()
         found = classify(sol, spec.species)
         os.replace(partial, final)
@@ -400,7 +369,7 @@ def sweep(
     save_every: float | None = None,
     stepper: Stepper | str | None = None,
     seed: int | None = None,
-    limiter: str = "mc",
+    limiter: str | None = None,
     species: str | None = None,
     settings: Mapping[str, object] | Iterable[str] | None = None,
     workers: int | None = None,

@@ -7,9 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from crossdiff import catalogue
+from crossdiff import catalogue, default_grid, solve
 from crossdiff.model import read_model_file, save_model
-from crossdiff.solve import default_grid, solve
 from crossdiff.time import IMEX
 
 NAMES = catalogue.names()

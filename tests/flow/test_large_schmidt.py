@@ -9,7 +9,7 @@ import numpy as np
 from crossdiff import catalogue
 from crossdiff.flow import FlowSystem
 from crossdiff.grid import Grid
-from crossdiff.solve import initial_fields
+from crossdiff.model import initial_fields
 from crossdiff.time import IMEX
 
 

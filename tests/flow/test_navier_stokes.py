@@ -13,8 +13,7 @@ from crossdiff.errors import ModelError
 from crossdiff.flow import FlowSystem
 from crossdiff.fv import Discretisation
 from crossdiff.grid import Grid
-from crossdiff.model import Flow, Model, Species, model_from_dict, model_to_dict
-from crossdiff.solve import initial_fields
+from crossdiff.model import Flow, Model, Species, initial_fields, model_from_dict, model_to_dict
 from crossdiff.time import IMEX, Recorder, SaveAt, integrate
 
 # Ghia, Ghia & Shin, J. Comput. Phys. 48 (1982) 387, Re = 100: Table I (u on x = 1/2), Table II (v on y = 1/2)

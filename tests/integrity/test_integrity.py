@@ -21,7 +21,6 @@ from crossdiff.errors import InputError, ModelError, OutputError
 from crossdiff.io import open_run
 from crossdiff.kinetic import KineticModel, Sphere
 from crossdiff.parsing import MAX_FILE_BYTES
-from crossdiff.solve import run_record
 
 MODEL = """
 [model]
@@ -127,8 +126,8 @@ def test_resume_takes_model_parameters_and_grid_from_the_file(ocv_run, capsys):
         np.testing.assert_allclose(ds["time"].values, [0, 0.025, 0.05, 0.075, 0.1], atol=1e-12)
         assert ds.sizes["x"] == 12 and ds.sizes["y"] == 12
         assert '"beta": 10.0' in ds.attrs["parameters"] and ds.attrs["status"] == "success"
-    record = run_record(ocv_run)
-    assert record.model.parameters["beta"] == 10.0 and record.grid.cells == (12, 12) and record.t == 0.1
+    record = cd.Run.from_file(ocv_run)
+    assert record.model.parameters["beta"] == 10.0 and record.domain.cells == (12, 12) and record.t_end == 0.1
 
 
 @pytest.mark.parametrize(

@@ -149,7 +149,7 @@ def test_eps_to_zero_convergence_2d_paper_model():
     (measured 1.03-1.09 over ε = 0.1, 0.05, 0.025); u3, which does not move in the limit, differs
     by less than 1e-3 (integrated over [0, 30]², i.e. 1e-6 on average: the two discretisations
     of the taxis of u1 up u3 differ by O(h²))."""
-    from crossdiff.converge import limit_convergence
+    from crossdiff.analysis import limit_convergence
 
     kinetic = load_kinetic("oncolytic-virus-kinetic")
     table = limit_convergence(kinetic, [0.1, 0.05], cd.Grid((8, 8), kinetic.defaults.extent), 1.0, velocities=8)
@@ -377,7 +377,7 @@ def test_a_sphere_model_runs_on_a_grid_of_another_dimension():
     falls like ε (measured orders 1.61, 1.82, 0.93 for u1, u2, u3; ≥ 0.8 asked, as for the ε → 0
     tests above).
     A discrete velocity set fixes its dimension: a grid of another one is a one-line error."""
-    from crossdiff.converge import limit_convergence
+    from crossdiff.analysis import limit_convergence
 
     kin = load_kinetic("cancer-invasion-kinetic")
     one = kin.in_dimension(1)

@@ -11,7 +11,7 @@ import crossdiff as cd
 from crossdiff.errors import InputError
 from crossdiff.fv import Discretisation
 from crossdiff.io import FrameWriter, open_run
-from crossdiff.solve import initial_fields
+from crossdiff.model import initial_fields
 from crossdiff.time import (
     IMEX,
     SSPRK3,

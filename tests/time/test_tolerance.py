@@ -10,7 +10,6 @@ import pytest
 import crossdiff as cd
 from crossdiff.errors import InputError
 from crossdiff.fv import Discretisation
-from crossdiff.solve import run_record
 from crossdiff.time import (
     ATOL_PER_RTOL,
     BDF,
@@ -88,8 +87,8 @@ def test_a_resumed_run_keeps_the_tolerance_it_ran_with(tmp_path):
     grid = cd.Grid((32, 32), ((-0.5, 0.5), (-0.5, 0.5)))
     path = tmp_path / "run.nc"
     cd.solve(model, grid, 0.01, save_every=0.005, output=path)
-    record = run_record(path)
-    assert record.stepper is not None and record.stepper.rtol == pytest.approx(0.5 / 32**2)
+    record = cd.Run.from_file(path)
+    assert record.stepper.rtol == pytest.approx(0.5 / 32**2)
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), "x"])

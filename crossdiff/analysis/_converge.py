@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InputError
-from .grid import Grid
-from .kinetic import KineticModel, check_eps
-from .solve import Solution, default_grid, solve
-from .time import GSAIMEX, IMEX, Stepper
+from ..errors import InputError
+from ..grid import Grid, default_grid
+from ..kinetic import KineticModel, check_eps
+from ..solve import Run, Solution, solve
+from ..time import GSAIMEX, IMEX, Stepper
 
 __all__ = ["LimitConvergence", "limit_convergence", "fitted_order"]
 
@@ -106,32 +106,33 @@ def limit_convergence(
     InputError
         Bad ε, grid or time; :class:`~crossdiff.errors.NumericalError` if a run fails.
     """
-    from .derive import derive
+    from ..derive import derive
 
     if not isinstance(model, KineticModel):
         raise InputError(f"converge needs a kinetic model, got {type(model).__name__}")
     eps_list = [check_eps(e) for e in eps_values]
     if not eps_list:
         raise InputError("converge needs at least one value of eps")
-    grid = grid if grid is not None else default_grid(model)  # type: ignore[arg-type]
+    grid = grid if grid is not None else default_grid(model)
     model = model.in_dimension(grid.ndim)  # a velocity sphere follows the grid
     macro = derive(model).model
-    ref: Solution = solve(macro, grid, t_end, stepper=reference or IMEX(rtol=1e-7), save_every=t_end)
+    ref: Solution = solve(Run(macro, grid, t_end, stepper=reference or IMEX(rtol=1e-7), save_every=t_end))
+    kinetic = Run(
+        model,
+        grid,
+        ref.t_final,
+        eps=eps_list[0],
+        velocities=velocities,
+        stepper=kinetic_stepper or GSAIMEX(rtol=1e-5, atol=1e-6),
+        save_every=ref.t_final,
+    )
     names = list(model.species_names)
     l1: dict[str, list[float]] = {n: [] for n in names}
     linf: dict[str, list[float]] = {n: [] for n in names}
     steps, walls = [], []
     m = 0
     for eps in eps_list:
-        sol = solve(
-            model,
-            grid,
-            ref.t_final,
-            eps=eps,
-            velocities=velocities,
-            stepper=kinetic_stepper or GSAIMEX(rtol=1e-5, atol=1e-6),
-            save_every=ref.t_final,
-        )
+        sol = solve(kinetic.replace(eps=eps))
         m = int(sol.kinetic["velocities"]) if sol.kinetic else 0
         steps.append(sol.stats.n_steps)
         walls.append(sol.stats.wall_stepping)

@@ -1,0 +1,104 @@
+"""What a run needs before it starts: memory and disk for its frames, and an output file it may write."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, OutputError
+from ..io import is_run
+from ..time import SemiDiscrete, Stepper
+
+__all__ = ["check_resources", "check_output"]
+
+
+def _available_memory() -> float:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``; else all memory)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024.0
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return math.inf
+
+
+#: Bytes the loop keeps per saved frame besides the frame itself (the time in a Python list).
+_PER_FRAME = 40
+
+
+def check_resources(
+    system: SemiDiscrete,
+    stepper: Stepper,
+    U0: np.ndarray,
+    n_frames: int,
+    keep_frames: bool,
+    output: Path | None,
+) -> tuple[float, float]:
+    """Estimate the memory and disk a run needs and refuse it if the machine does not have them.
+
+    Memory: the stepper's working states (:attr:`~crossdiff.time.Stepper.work_states` copies of
+    the state), plus the kept frames; disk: the frames written to ``output``. ``n_frames`` is the
+    number of saved frames, computed from ``t_end/save_every`` without materialising them.
+
+    Returns
+    -------
+    (memory, disk) : tuple of float
+        The estimates in bytes.
+
+    Raises
+    ------
+    InputError
+        With the estimate, when it exceeds the available memory or the free disk space.
+    """
+    field_bytes = float(system.fields(U0).nbytes)
+    frames = float(n_frames) * (field_bytes if keep_frames else 0.0) + float(n_frames) * _PER_FRAME
+    memory = stepper.work_states * float(U0.nbytes) + frames
+    available = _available_memory()
+    if memory > available:
+        raise InputError(
+            f"the run needs about {memory / 1e9:.3g} GB of memory ({n_frames:.3g} frames of "
+            f"{field_bytes / 1e6:.3g} MB{' kept in memory' if keep_frames else ''}, {stepper.work_states} working states), "
+            f"more than the {available / 1e9:.3g} GB available: save fewer frames or use a coarser grid"
+        )
+    disk = 0.0
+    if output is not None:
+        disk = float(n_frames) * (field_bytes + 64.0)
+        free = float(shutil.disk_usage(output.parent if output.parent.is_dir() else Path.cwd()).free)
+        if disk > free:
+            raise InputError(
+                f"the run would write about {disk / 1e9:.3g} GB ({n_frames:.3g} frames of {field_bytes / 1e6:.3g} MB) "
+                f"to {str(output)!r}, more than the {free / 1e9:.3g} GB free there: save fewer frames"
+            )
+    return memory, disk
+
+
+def check_output(path: Path | None, mode: str) -> None:
+    """Refuse an output file the run must not write (:class:`~crossdiff.solve.Run`'s ``mode``):
+    a directory, a file that is not a crossdiff run, or a crossdiff run unless it is to be
+    replaced (``"overwrite"``) or continued (``"resume"``).
+
+    Raises
+    ------
+    OutputError
+        One line naming the file and what to do.
+    """
+    if path is None or mode == "resume" or not path.exists():
+        return
+    if path.is_dir():
+        raise OutputError(f"cannot write output file {str(path)!r}: it is a directory")
+    if not is_run(path):
+        raise OutputError(f"output file {str(path)!r} exists and is not a crossdiff run; refusing to overwrite it")
+    if mode != "overwrite":
+        raise OutputError(
+            f"output file {str(path)!r} already holds a crossdiff run; overwrite it with --overwrite "
+            "(overwrite=True) or continue it with --resume (resume=True)"
+        )
