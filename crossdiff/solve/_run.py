@@ -180,6 +180,8 @@ class Run:
         if initial is not None and not isinstance(initial, np.ndarray):
             if not isinstance(initial, Mapping):
                 raise InputError(f"initial must be a mapping of species to data or an array, got {initial!r}")
+            for key in initial:  # a species of the model (kinetic: or its distribution f_<species>)
+                resolved.index(key[2:] if scale.kinetic and str(key).startswith("f_") else key)
             initial = MappingProxyType(dict(initial))
         del _scale  # dataclasses.replace passes it back; the scale follows the model
         values = {
@@ -217,7 +219,10 @@ class Run:
         for key in changes:
             if key not in known:
                 raise InputError(f"a Run has no setting {key!r}; settings: {', '.join(sorted(known))}")
-        if {"eps", "velocities", "save_f"} & set(changes):
+        loose = [k for k in ("eps", "velocities", "save_f") if k in changes]
+        if loose and self.kinetic is None:
+            raise InputError(f"{loose[0]} applies to kinetic models only; {self.model.name!r} is macroscopic")
+        if loose:
             base = self.kinetic or KineticOptions(changes.get("eps", 1.0))
             kinetic_changes = {k: changes.pop(k) for k in ("eps", "velocities", "save_f") if k in changes}
             changes["kinetic"] = replace(base, **kinetic_changes)
