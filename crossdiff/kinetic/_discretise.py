@@ -58,6 +58,7 @@ from numba import get_num_threads
 
 from ..errors import InputError, KineticModelError
 from ..fv import (
+    DEFAULT_LIMITER,
     BoundaryKind,
     SpectralLaplacian,
     divergence,
@@ -336,7 +337,7 @@ class KineticDiscretisation:
         grid: Grid,
         eps: float,
         velocities: int | None = None,
-        limiter: str = "mc",
+        limiter: str = DEFAULT_LIMITER,
         values: Mapping[str, float] | None = None,
     ):
         if not isinstance(model, KineticModel):
