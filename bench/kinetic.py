@@ -159,7 +159,8 @@ def memory_worker(cells: int, velocities: int, steps: int) -> dict:
     """One ``cancer-invasion-kinetic`` run of ``steps`` fixed steps (in a fresh process)."""
     import resource
 
-    from crossdiff.kinetic import KineticDiscretisation, load_kinetic
+    from crossdiff.catalogue import load_kinetic
+    from crossdiff.kinetic import KineticDiscretisation
     from crossdiff.time import GSAIMEX
 
     kin = load_kinetic("cancer-invasion-kinetic")

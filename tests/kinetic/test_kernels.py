@@ -8,7 +8,8 @@ import itertools
 import numpy as np
 
 import crossdiff as cd
-from crossdiff.kinetic import KineticDiscretisation, load_kinetic
+from crossdiff.catalogue import load_kinetic
+from crossdiff.kinetic import KineticDiscretisation
 from crossdiff.kinetic._kernels import face4, micro_explicit, relaxation_solve
 
 

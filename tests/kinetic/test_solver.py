@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import crossdiff as cd
+from crossdiff.catalogue import load_kinetic
 from crossdiff.derive import derive
 from crossdiff.errors import InputError, KineticModelError, NumericalError
 from crossdiff.io import open_run
@@ -23,7 +24,6 @@ from crossdiff.kinetic import (
     Relaxation,
     Sphere,
     TurningKernel,
-    load_kinetic,
 )
 from crossdiff.time import GSAIMEX
 
