@@ -132,7 +132,7 @@ def band(eps_values: tuple[float, ...] = (0.3, 0.1, 0.05, 0.03, 0.02, 0.01)) -> 
 
     def stable(eps: float, dt: float, weight) -> bool:
         system = KineticDiscretisation(kin, grid, eps)
-        system._penalisation = lambda rho: np.array([weight(eps) * system._diffusion(0, rho)])  # type: ignore[method-assign]
+        system._penalisation = lambda rho: np.array([weight(eps) * system.operators.diffusion(0, rho)])  # type: ignore[method-assign]
         t_end = max(40 * dt, 0.5)
         with np.errstate(all="ignore"):
             run = integrate(system, GSAIMEX(dt=dt), system.initial_state({"u": rho0}), (0.0, t_end), save=SaveAt(t_end))
