@@ -132,7 +132,7 @@ def band(eps_values: tuple[float, ...] = (0.3, 0.1, 0.05, 0.03, 0.02, 0.01)) -> 
 
     def stable(eps: float, dt: float, weight) -> bool:
         system = KineticDiscretisation(kin, grid, eps)
-        system._penalisation = lambda rho: np.array([weight(eps) * system._diffusion(0, rho)])  # type: ignore[method-assign]
+        system._penalisation = lambda rho: np.array([weight(eps) * system.operators.diffusion(0, rho)])  # type: ignore[method-assign]
         t_end = max(40 * dt, 0.5)
         with np.errstate(all="ignore"):
             run = integrate(system, GSAIMEX(dt=dt), system.initial_state({"u": rho0}), (0.0, t_end), save=SaveAt(t_end))
@@ -159,7 +159,8 @@ def memory_worker(cells: int, velocities: int, steps: int) -> dict:
     """One ``cancer-invasion-kinetic`` run of ``steps`` fixed steps (in a fresh process)."""
     import resource
 
-    from crossdiff.kinetic import KineticDiscretisation, load_kinetic
+    from crossdiff.catalogue import load_kinetic
+    from crossdiff.kinetic import KineticDiscretisation
     from crossdiff.time import GSAIMEX
 
     kin = load_kinetic("cancer-invasion-kinetic")

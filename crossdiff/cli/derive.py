@@ -79,8 +79,8 @@ def _latex(derivation) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..catalogue import load_kinetic
     from ..derive import derive
-    from ..kinetic import load_kinetic
     from ..model import save_model
 
     kinetic = load_kinetic(args.model)

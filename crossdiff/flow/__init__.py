@@ -2,7 +2,7 @@
 Stokes / Navier–Stokes flows driven by the densities (:class:`FlowSystem`, the
 vorticity–stream-function formulation), and :func:`discretise`, the system of any model."""
 
-from ..fv import Discretisation
+from ..fv import DEFAULT_LIMITER, Discretisation
 from ..grid import Grid
 from ..model import Model
 from ._prescribed import PrescribedFlow
@@ -11,9 +11,12 @@ from ._vorticity import FlowSystem
 __all__ = ["PrescribedFlow", "FlowSystem", "discretise"]
 
 
-def discretise(model: Model, grid: Grid, limiter: str = "mc") -> Discretisation | FlowSystem:
+def discretise(model: Model, grid: Grid, limiter: str = DEFAULT_LIMITER) -> Discretisation | FlowSystem:
     """The semi-discrete system of ``model`` on ``grid``: a :class:`FlowSystem` for a computed
-    flow, else the finite-volume :class:`~crossdiff.fv.Discretisation` (a prescribed flow included)."""
-    if model.flow is not None and model.flow.computed:
+    flow, else the finite-volume :class:`~crossdiff.fv.Discretisation`, given the face velocities
+    of a prescribed flow (:class:`PrescribedFlow`)."""
+    if model.flow is None:
+        return Discretisation(model, grid, limiter=limiter)
+    if model.flow.computed:
         return FlowSystem(model, grid, limiter=limiter)
-    return Discretisation(model, grid, limiter=limiter)
+    return Discretisation(model, grid, limiter=limiter, flow=PrescribedFlow(model, grid))

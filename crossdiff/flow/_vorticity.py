@@ -61,7 +61,15 @@ import numpy as np
 import sympy as sp
 
 from ..errors import InputError, ModelError, NumericalError
-from ..fv import BoundaryKind, Discretisation, SpectralLaplacian, axis_view, krylov_solve, upwind_divergence
+from ..fv import (
+    DEFAULT_LIMITER,
+    BoundaryKind,
+    Discretisation,
+    SpectralLaplacian,
+    axis_view,
+    krylov_solve,
+    upwind_divergence,
+)
 from ..grid import Grid
 from ..model import NOISE, SPACE, Model
 from ..time import Counters, Layout, Variable
@@ -106,7 +114,7 @@ class FlowSystem:
         A model without a computed flow, a grid that is not 2D, walls named on periodic axes.
     """
 
-    def __init__(self, model: Model, grid: Grid, limiter: str = "mc", krylov_rtol: float = 1e-10):
+    def __init__(self, model: Model, grid: Grid, limiter: str = DEFAULT_LIMITER, krylov_rtol: float = 1e-10):
         flow = model.flow
         if flow is None or not flow.computed:
             raise ModelError(f"model {model.name!r} has no computed flow (stokes or navier-stokes)")

@@ -65,7 +65,7 @@ from ..time import Coordinate, Counters, Layout, Variable
 from ._faces import divergence, face_difference, face_mean
 from ._kernels import axis_view, second_difference
 from ._krylov import krylov_solve
-from ._limiters import LIMITERS
+from ._limiters import DEFAULT_LIMITER, LIMITERS
 from ._sparsity import jacobian_sparsity
 from ._spectral import SpectralLaplacian
 from ._transport import BoundaryKind, taxis_divergence, upwind_divergence
@@ -155,15 +155,16 @@ class Discretisation:
     krylov_rtol : float
         Relative tolerance of the preconditioned Krylov solves (non-constant diffusion).
     flow : FaceVelocities, optional
-        The flow that carries the advected species; by default the model's prescribed flow
-        (:class:`crossdiff.flow.PrescribedFlow`).
+        The flow that carries the advected species: required when the model has a flow (for a
+        prescribed one :class:`crossdiff.flow.PrescribedFlow`; :func:`crossdiff.flow.discretise`
+        builds the system of any model). This package never imports :mod:`crossdiff.flow`.
     """
 
     def __init__(
         self,
         model: Model,
         grid: Grid,
-        limiter: str = "mc",
+        limiter: str = DEFAULT_LIMITER,
         krylov_rtol: float = 1e-10,
         flow: FaceVelocities | None = None,
     ):
@@ -183,9 +184,10 @@ class Discretisation:
                     f"model {model.name!r} has a computed {model.flow.kind} flow: its system is "
                     "crossdiff.flow.FlowSystem (crossdiff.flow.discretise picks it)"
                 )
-            from ..flow import PrescribedFlow  # here: crossdiff.flow builds on crossdiff.fv
-
-            flow = PrescribedFlow(model, grid)
+            raise ModelError(
+                f"model {model.name!r} has a prescribed flow: pass flow=crossdiff.flow.PrescribedFlow(model, grid) "
+                "(or build the system with crossdiff.flow.discretise)"
+            )
         self.flow = flow
         #: species carried by the flow
         self._advected = tuple(i for i, s in enumerate(model.species) if s.advected) if flow is not None else ()

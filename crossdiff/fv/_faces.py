@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._limiters import LIMITERS
+from ._limiters import DEFAULT_LIMITER, LIMITERS
 
 __all__ = ["face_difference", "face_mean", "divergence", "limited_slopes", "upwind_flux"]
 
@@ -75,7 +75,7 @@ def _generalised_minmod(dl: np.ndarray, dr: np.ndarray, theta: float) -> np.ndar
     return _minmod3(theta * dl, 0.5 * (dl + dr), theta * dr)
 
 
-def limited_slopes(u: np.ndarray, axis: int, periodic: bool, limiter: str = "mc") -> np.ndarray:
+def limited_slopes(u: np.ndarray, axis: int, periodic: bool, limiter: str = DEFAULT_LIMITER) -> np.ndarray:
     """Limited cell slopes ``s_k`` (undivided: ``u`` changes by ``s_k`` across cell ``k``).
 
     ``limiter`` is a name in :data:`~crossdiff.fv.LIMITERS` (generalised minmod with its θ).
@@ -94,7 +94,9 @@ def limited_slopes(u: np.ndarray, axis: int, periodic: bool, limiter: str = "mc"
     return _generalised_minmod(dl, dr, theta)
 
 
-def upwind_flux(u: np.ndarray, velocity: np.ndarray, axis: int, periodic: bool, limiter: str = "mc") -> np.ndarray:
+def upwind_flux(
+    u: np.ndarray, velocity: np.ndarray, axis: int, periodic: bool, limiter: str = DEFAULT_LIMITER
+) -> np.ndarray:
     """Upwind flux ``F = a⁺ u⁻ + a⁻ u⁺`` of ``u`` transported with face velocity ``a``.
 
     ``u⁻`` and ``u⁺`` are the limited piecewise-linear reconstructions (MUSCL) from the cells

@@ -48,7 +48,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange, types
 from numba.extending import overload
 
-from ._limiters import LIMITERS
+from ._limiters import DEFAULT_LIMITER, LIMITERS
 
 __all__ = ["BoundaryKind", "upwind_divergence", "upwind_transport", "taxis_divergence"]
 
@@ -336,7 +336,7 @@ def upwind_divergence(
     h: float,
     out: np.ndarray,
     *,
-    limiter: str = "mc",
+    limiter: str = DEFAULT_LIMITER,
     boundary: BoundaryKind | tuple[BoundaryKind, BoundaryKind] = BoundaryKind.NOFLUX,
     low: float | np.ndarray | None = None,
     high: float | np.ndarray | None = None,
@@ -493,7 +493,7 @@ def upwind_transport(
     h: tuple[float, ...],
     out: np.ndarray,
     *,
-    limiter: str = "mc",
+    limiter: str = DEFAULT_LIMITER,
     boundary: tuple[BoundaryKind, ...],
     ghosts: tuple[tuple[np.ndarray, np.ndarray] | None, ...],
 ) -> None:

@@ -8,12 +8,12 @@ kinetic solver. Velocity spaces give exact integrals and quadratures with one si
 ``v``, ``v*``, the densities and their gradients (names in :mod:`crossdiff.kinetic.symbols`);
 :class:`NodalModel` evaluates them on the nodes and gives the matrices of the turning operators
 (:func:`turning_matrix`, :func:`relaxation_matrix`), with ``T(v, v*)`` the rate of turning FROM
-``v*`` TO ``v``. The kinetic catalogue is read by :mod:`crossdiff.catalogue`;
-``load_kinetic``, ``kinetic_names`` and ``kinetic_path`` delegate to it.
+``v*`` TO ``v``. The kinetic catalogue is :mod:`crossdiff.catalogue`'s
+(``catalogue.names("kinetic")``, ``catalogue.path(name, "kinetic")``, ``catalogue.load_kinetic``),
+which uses this package; this package does not know the catalogue.
 """
 
 from . import symbols
-from ._catalogue import kinetic_names, kinetic_path, load_kinetic
 from ._discretise import DEFAULT_DIRECTIONS, KineticDiscretisation, check_eps
 from ._file import kinetic_from_dict, kinetic_to_dict, read_kinetic_file
 from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
@@ -43,9 +43,6 @@ __all__ = [
     "read_kinetic_file",
     "kinetic_from_dict",
     "kinetic_to_dict",
-    "load_kinetic",
-    "kinetic_names",
-    "kinetic_path",
     "KineticDiscretisation",
     "DEFAULT_DIRECTIONS",
     "check_eps",

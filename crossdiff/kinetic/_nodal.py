@@ -119,7 +119,8 @@ class NodalModel:
 
     Examples
     --------
-    >>> from crossdiff.kinetic import NodalModel, load_kinetic
+    >>> from crossdiff.catalogue import load_kinetic
+    >>> from crossdiff.kinetic import NodalModel
     >>> nodal = NodalModel(load_kinetic("oncolytic-virus-kinetic"), n=16)
     >>> a = nodal.leading_matrix("u1")
     >>> bool(abs(nodal.quadrature.weights @ a).max() < 1e-12)

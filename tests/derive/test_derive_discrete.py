@@ -9,6 +9,7 @@ import pytest
 import sympy as sp
 from scipy.special import iv
 
+from crossdiff.catalogue import load_kinetic
 from crossdiff.derive import derive
 from crossdiff.errors import KineticModelError
 from crossdiff.kinetic import (
@@ -19,7 +20,6 @@ from crossdiff.kinetic import (
     Relaxation,
     Sphere,
     TurningKernel,
-    load_kinetic,
 )
 
 R, lam, a = sp.symbols("R lam a")

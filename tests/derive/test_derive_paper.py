@@ -9,8 +9,9 @@ import pytest
 import sympy as sp
 
 from crossdiff import catalogue
+from crossdiff.catalogue import load_kinetic
 from crossdiff.derive import derive
-from crossdiff.kinetic import Bias, load_kinetic
+from crossdiff.kinetic import Bias
 from crossdiff.kinetic import symbols as S
 
 PAIRS = {

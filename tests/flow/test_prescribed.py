@@ -8,7 +8,7 @@ import pytest
 
 import crossdiff as cd
 from crossdiff.errors import ModelError
-from crossdiff.flow import PrescribedFlow
+from crossdiff.flow import PrescribedFlow, discretise
 from crossdiff.fv import Discretisation
 from crossdiff.grid import Grid
 from crossdiff.model import Flow, Model, Species, model_from_dict, model_to_dict
@@ -62,8 +62,8 @@ def test_rigid_rotation_second_order_and_mass():
 def test_velocity_and_stream_function_agree():
     # the rotation's velocity is linear: face-centre values equal the corner differences of psi
     grid = Grid((24, 24))
-    a = Discretisation(_rotation(stream=True), grid)
-    b = Discretisation(_rotation(stream=False), grid)
+    a = discretise(_rotation(stream=True), grid)
+    b = discretise(_rotation(stream=False), grid)
     for va, vb in zip(a.flow.face_velocities(0.0), b.flow.face_velocities(0.0)):
         np.testing.assert_allclose(va, vb, rtol=0, atol=1e-13)
 
@@ -86,7 +86,7 @@ def test_discontinuous_profile_stays_non_negative_under_its_cfl():
     # no value above the initial maximum either (the disc is advected, not compressed)
     model = _rotation(initial="heaviside(0.15 - sqrt((x - 0.5)**2 + (y - 0.75)**2))")
     grid = Grid((40, 40))
-    disc = Discretisation(model, grid)
+    disc = Discretisation(model, grid, flow=PrescribedFlow(model, grid))
     X, Y = grid.mesh()
     U = disc.initial_state({"u": (np.hypot(X - 0.5, Y - 0.75) < 0.15).astype(float)})
     mass0 = grid.integrate(U[0])
@@ -106,7 +106,8 @@ def test_discontinuous_profile_stays_non_negative_under_its_cfl():
 def test_step_limit_is_the_advective_cfl():
     # pure advection: the IMEX limit is 1/Σ_a max|u_a|/h_a over the interior faces
     grid = Grid((20, 20))
-    disc = Discretisation(_rotation(stream=False), grid)
+    model = _rotation(stream=False)
+    disc = Discretisation(model, grid, flow=PrescribedFlow(model, grid))
     U = disc.initial_state({"u": np.ones(grid.shape)})
     ux, uy = disc.flow.face_velocities(0.0)
     rate = np.abs(ux[1:-1]).max() / grid.spacing[0] + np.abs(uy[:, 1:-1]).max() / grid.spacing[1]
@@ -127,7 +128,16 @@ def test_step_limit_is_the_advective_cfl():
 def test_bad_flows_are_refused(kwargs, grid, message):
     model = Model([Species("u", advected=True, initial=1)], flow=Flow(**kwargs))
     with pytest.raises(ModelError, match=message):
+        discretise(model, grid)
+
+
+def test_a_prescribed_flow_is_passed_to_the_finite_volumes():
+    # crossdiff.fv never imports crossdiff.flow: the face velocities are injected
+    model, grid = _rotation(), Grid((8, 8))
+    with pytest.raises(ModelError, match=r"prescribed flow: pass flow=crossdiff\.flow\.PrescribedFlow"):
         Discretisation(model, grid)
+    disc = discretise(model, grid)
+    assert isinstance(disc, Discretisation) and isinstance(disc.flow, PrescribedFlow)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ import itertools
 import numpy as np
 
 import crossdiff as cd
-from crossdiff.kinetic import KineticDiscretisation, load_kinetic
+from crossdiff.catalogue import load_kinetic
+from crossdiff.kinetic import KineticDiscretisation
 from crossdiff.kinetic._kernels import face4, micro_explicit, relaxation_solve
 
 
@@ -19,7 +20,7 @@ def _state(system: KineticDiscretisation, rng: np.random.Generator) -> np.ndarra
         {s: 1 + 0.3 * np.cos(x + k) * np.sin(0.5 * y) for k, s in enumerate(system.model.species_names)}
     )
     for a in range(system.dim):
-        view = system._g(U, a)
+        view = system.staggered.g(U, a)
         view[...] = rng.standard_normal(view.shape)
     return U
 
@@ -31,14 +32,14 @@ def test_affine_bias_equals_the_bias_at_every_node():
     kin = load_kinetic("cancer-invasion-kinetic")
     grid = cd.Grid((12, 10), kin.defaults.extent)
     system = KineticDiscretisation(kin, grid, 0.05, velocities=8)
-    assert system._bias[0] is not None and system._bias[0].affine is not None
+    assert system.operators.bias[0] is not None and system.operators.bias[0].affine is not None
     U = _state(system, np.random.default_rng(1))
     system.prepare(0.0, U)
     E1, X1 = system.explicit(0.0, U), system.solve_implicit(U, 1e-3)
-    for f in system._bias:
+    for f in system.operators.bias:
         if f is not None:
             f.affine = None
-    system._cache.clear()
+    system.operators.cache.clear()
     E2, X2 = system.explicit(0.0, U), system.solve_implicit(U, 1e-3)
     assert np.max(np.abs(E1 - E2)) <= 1e-12 * np.max(np.abs(E2))
     assert np.max(np.abs(X1 - X2)) <= 1e-12 * np.max(np.abs(X2))

@@ -7,6 +7,8 @@ import textwrap
 import pytest
 import sympy as sp
 
+from crossdiff.catalogue import load_kinetic
+from crossdiff.catalogue import names as catalogue_names
 from crossdiff.errors import ExpressionError, InputError, KineticModelError
 from crossdiff.kinetic import (
     DiscreteVelocities,
@@ -14,8 +16,6 @@ from crossdiff.kinetic import (
     KineticSpecies,
     Relaxation,
     Sphere,
-    kinetic_names,
-    load_kinetic,
     read_kinetic_file,
 )
 
@@ -53,7 +53,7 @@ def write(tmp_path, text: str, name: str = "k.toml"):
 
 
 def test_catalogue_names_and_loading():
-    names = kinetic_names()
+    names = catalogue_names("kinetic")
     assert {
         "oncolytic-virus-kinetic",
         "cancer-invasion-kinetic",

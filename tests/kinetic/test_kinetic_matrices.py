@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from crossdiff.catalogue import load_kinetic
 from crossdiff.derive import derive
 from crossdiff.errors import KineticModelError
 from crossdiff.kinetic import (
@@ -22,7 +23,6 @@ from crossdiff.kinetic import (
     Relaxation,
     Sphere,
     TurningKernel,
-    load_kinetic,
     relaxation_matrix,
     turning_matrix,
 )

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import crossdiff as cd
+from crossdiff.catalogue import load_kinetic
 from crossdiff.derive import derive
 from crossdiff.errors import InputError, KineticModelError, NumericalError
 from crossdiff.io import open_run
@@ -23,7 +24,6 @@ from crossdiff.kinetic import (
     Relaxation,
     Sphere,
     TurningKernel,
-    load_kinetic,
 )
 from crossdiff.time import GSAIMEX
 
@@ -302,8 +302,8 @@ def test_bias_of_v_star_only_equals_the_full_matrix():
     states = []
     for star in (True, False):
         system = KineticDiscretisation(kinetic, grid, 0.1, velocities=8)
-        assert system._bias[0].star_only
-        system._bias[0].star_only = star
+        assert system.operators.bias[0].star_only
+        system.operators.bias[0].star_only = star
         x, y = grid.mesh()
         U0 = system.initial_state(
             {"u": 1 + 0.5 * np.cos(np.pi * x) * np.cos(np.pi * y), "S": 1 + 0.5 * np.cos(np.pi * x)}
