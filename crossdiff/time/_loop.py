@@ -182,7 +182,7 @@ def integrate(
     observers : sequence of Observer
         Called in order (e.g. frame recorder, file writer, progress bar, failure monitor).
     controller : Controller, optional
-        Default: ``stepper.controller()``.
+        Default: ``stepper.step_controller()``.
 
     Returns
     -------
@@ -200,7 +200,9 @@ def integrate(
     t_end = finite_number(t_span[1], "end time")
     if t_end <= t0:
         raise InputError(f"end time {t_end:g} must be after the start time {t0:g}")
-    controller = (controller if controller is not None else stepper.controller()).bind(system)
+    if stepper.capabilities is None:
+        stepper = stepper.bind(system)
+    controller = (controller if controller is not None else stepper.step_controller()).bind(system)
     stats = Stats()
     obs = _Observers(observers, stats)
     wall0 = _time.perf_counter()
