@@ -147,6 +147,20 @@ class SemiDiscrete(Protocol):
         with the reason, used in failure reports.
     counters : Counters
         Work counters the system increments.
+
+    Notes
+    -----
+    Optional capabilities, each a protocol of its own, read once per run (:class:`Capabilities`)
+    when a stepper binds to the system (:meth:`~crossdiff.time.Stepper.bind`):
+
+    * :class:`FiltersError`: ``filter_error(error, γΔt)``, the embedded error estimate filtered
+      where it has stiff components (called by :class:`~crossdiff.time.IMEX` after each step);
+    * :class:`HasJacobianSparsity`: ``jacobian_sparsity()``, the pattern of ``d rhs/dU``
+      (:class:`~crossdiff.time.BDF`);
+    * :class:`HasErrorComponents`: ``error_components``, the components whose error is
+      controlled (:class:`~crossdiff.time.GSAIMEX`, :class:`~crossdiff.time.IController`);
+    * :class:`ExplainsNegative`: ``explain_negative(t, U, rate)``, asked by the
+      :class:`~crossdiff.time.Monitor` when steps keep producing negative densities.
     """
 
     @property
