@@ -269,8 +269,7 @@ class IMEX(Stepper):
         return IController(self.rtol, self.atol)
 
     def step_limit(self, system, t, U):
-        assert self.cfl is not None  # resolved on construction
-        return self.cfl * system.imex_step_limit(t, U)
+        return cast(float, self.cfl) * system.imex_step_limit(t, U)  # resolved on construction
 
     def step(self, system, t, U, dt, state):
         """One ARK step, scattering each stage derivative into every sum that needs it as soon as
