@@ -2,12 +2,14 @@
 
 A registry is the single source of truth for a choice: the library looks names up in it, the
 command line takes its ``choices`` and help text from it, and an unknown name gets an error that
-lists the valid ones (instead of a bare ``KeyError``).
+lists the valid ones (instead of a bare ``KeyError``). A choice that takes options (a stepper's
+tolerances) lists them on its entry, each with a one-line help: what a name accepts, the
+command line's option help and the error for an option the choice does not take all come from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -20,11 +22,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Entry(Generic[T]):
-    """One registered choice: its name, the object, and a one-line summary for help texts."""
+    """One registered choice: its name, the object, a one-line summary for help texts, and the
+    options it takes (option name -> one-line help, in order; None: not declared, any taken)."""
 
     name: str
     value: T
     summary: str
+    options: Mapping[str, str] | None = None
 
 
 class Registry(Generic[T]):
@@ -52,14 +56,39 @@ class Registry(Generic[T]):
         self.kind = kind
         self._entries: dict[str, Entry[T]] = {}
 
-    def register(self, name: str, value: T, summary: str = "") -> T:
-        """Add ``value`` under ``name`` (names are lower case and unique); returns ``value``."""
+    def register(self, name: str, value: T, summary: str = "", options: Mapping[str, str] | None = None) -> T:
+        """Add ``value`` under ``name`` (names are lower case and unique); returns ``value``.
+        ``options``: the options the choice takes, each with a one-line help, in a stable order."""
         if name != name.lower() or not name:
             raise ValueError(f"{self.kind} names are non-empty lower case, got {name!r}")
         if name in self._entries:
             raise ValueError(f"{self.kind} {name!r} is already registered")
-        self._entries[name] = Entry(name, value, summary)
+        self._entries[name] = Entry(name, value, summary, None if options is None else dict(options))
         return value
+
+    def options(self, name: str) -> dict[str, str]:
+        """The options the choice ``name`` takes, option name -> one-line help (empty if it
+        declares none)."""
+        return dict(self.entry(name).options or {})
+
+    def check_options(self, name: str, given: Iterable[str]) -> None:
+        """:class:`InputError` naming the first of ``given`` that the choice ``name`` does not take.
+
+        >>> r = Registry[int]("number")
+        >>> r.register("one", 1, options={"base": "the base"})
+        1
+        >>> r.check_options("one", ["digits"])
+        Traceback (most recent call last):
+        ...
+        crossdiff.errors.InputError: the one number takes no option 'digits' (it takes base)
+        """
+        entry = self.entry(name)
+        if entry.options is None:
+            return
+        for key in given:
+            if key not in entry.options:
+                takes = ", ".join(entry.options) or "no options"
+                raise InputError(f"the {entry.name} {self.kind} takes no option {key!r} (it takes {takes})")
 
     def __getitem__(self, name: str) -> T:
         return self.entry(name).value

@@ -1,9 +1,14 @@
 """Time integration of semi-discrete systems, the same for every scale.
 
 * :class:`SemiDiscrete`: the contract ``dU/dt = E(t, U) + L U`` (+ algebraic constraints) that
-  discretisations implement, with :class:`Layout` describing their variables for the output.
+  discretisations implement, with :class:`Layout` describing their variables for the output; the
+  optional capabilities a system may offer (:class:`FiltersError`, :class:`HasJacobianSparsity`,
+  :class:`HasErrorComponents`, :class:`ExplainsNegative`), read once per run
+  (:class:`Capabilities`).
 * :func:`integrate`: the one loop; :class:`SaveAt` says when to save.
-* Steppers (:class:`IMEX` default, :class:`SSPRK3`, :class:`BDF`; registry :data:`STEPPERS`),
+* Steppers (:class:`IMEX` default, :class:`SSPRK3`, :class:`BDF`, :class:`GSAIMEX`; registry
+  :data:`STEPPERS`, :func:`stepper_from_name`, :func:`stepper_options`; tableaux
+  :class:`ButcherPair`),
   step-size controllers (:class:`IController`, :class:`PIController`, :class:`FixedStep`),
   observers (:class:`Monitor` for blow-up and failures, :class:`Recorder`, :class:`ProgressBar`;
   the NetCDF writer is :class:`crossdiff.io.FrameWriter`).
@@ -22,13 +27,24 @@ from ._controllers import (
     default_rtol,
 )
 from ._events import FailureReport, Stats, Status
-from ._gsa import ARS443, GSAIMEX, GSATableau
+from ._gsa import GSAIMEX
 from ._kernels import ark_scatter, gsa_scatter, gsa_start, pattern_error
 from ._loop import Integration, SaveAt, clip_negative, integrate
 from ._observers import Monitor, Observer, ProgressBar, Recorder, StopWhen
-from ._steppers import BDF, IMEX, SSPRK3, STEPPERS, Stepper, StepResult, stepper_from_name
-from ._system import Coordinate, Counters, Layout, SemiDiscrete, Variable
-from ._tableau import KENCARP3, KENCARP4, IMEXTableau, upwind_courant_limit
+from ._steppers import BDF, IMEX, SSPRK3, STEPPERS, Stepper, StepResult, stepper_from_name, stepper_options
+from ._system import (
+    Capabilities,
+    Coordinate,
+    Counters,
+    ExplainsNegative,
+    FiltersError,
+    HasErrorComponents,
+    HasJacobianSparsity,
+    Layout,
+    SemiDiscrete,
+    Variable,
+)
+from ._tableau import ARS443, KENCARP3, KENCARP4, ButcherPair, GSATableau, IMEXTableau, upwind_courant_limit
 
 __all__ = [
     "SemiDiscrete",
@@ -36,6 +52,11 @@ __all__ = [
     "Variable",
     "Coordinate",
     "Counters",
+    "Capabilities",
+    "FiltersError",
+    "HasJacobianSparsity",
+    "HasErrorComponents",
+    "ExplainsNegative",
     "integrate",
     "Integration",
     "SaveAt",
@@ -50,6 +71,7 @@ __all__ = [
     "ARS443",
     "STEPPERS",
     "stepper_from_name",
+    "stepper_options",
     "Controller",
     "ControllerState",
     "IController",
@@ -65,6 +87,7 @@ __all__ = [
     "ProgressBar",
     "Monitor",
     "StopWhen",
+    "ButcherPair",
     "IMEXTableau",
     "KENCARP3",
     "KENCARP4",

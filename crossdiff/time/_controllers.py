@@ -21,16 +21,17 @@ loop threads through :meth:`Controller.init`, :meth:`Controller.accept` and
 
 from __future__ import annotations
 
+import copy
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 import numpy as np
 
 from ..validation import positive_number
 from ._kernels import pattern_error
-from ._system import SemiDiscrete
+from ._system import Capabilities, HasErrorComponents, SemiDiscrete
 
 if TYPE_CHECKING:
     from ._steppers import Stepper
@@ -209,12 +210,15 @@ class IController(Controller):
         Relative step size below which the run stops with a step-size collapse.
 
     Attributes ``rtol`` and ``atol`` are the values given (None: the default);
-    :meth:`tolerances` gives the values used on a system.
+    :meth:`tolerances` gives the values used on a system. :meth:`bind` also records whether the
+    system restricts the controlled components (:class:`~crossdiff.time.HasErrorComponents`).
     """
 
     rtol: float | None = None
     atol: float | None = None
     dt_min: float = 1e-12
+    #: the system bound to lists the components to control (set by :meth:`bind`)
+    _restricted: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         if self.rtol is not None:
@@ -228,9 +232,12 @@ class IController(Controller):
         return resolve_tolerances(self.rtol, self.atol, system)
 
     def bind(self, system: SemiDiscrete) -> IController:
-        if self.rtol is not None:
+        restricted = Capabilities.of(system).error_components
+        if self.rtol is not None and restricted == self._restricted:
             return self
-        return replace(self, rtol=self.tolerances(system)[0])
+        bound = replace(self, rtol=self.tolerances(system)[0]) if self.rtol is None else copy.copy(self)
+        object.__setattr__(bound, "_restricted", restricted)
+        return bound
 
     @property
     def clip_tolerance(self) -> float:  # type: ignore[override]
@@ -249,9 +256,8 @@ class IController(Controller):
         rtol, atol = self.tolerances(system)
         worst = 0.0
         components = np.asarray(system.differential, dtype=bool)
-        controlled = getattr(system, "error_components", None)  # optional (an AP kinetic system)
-        if controlled is not None:
-            components = components & np.asarray(controlled, dtype=bool)
+        if self._restricted:  # optional (an AP kinetic system), recorded by bind
+            components = components & np.asarray(cast(HasErrorComponents, system).error_components, dtype=bool)
         for i in np.flatnonzero(components):
             e = pattern_error(error[i].ravel(), U[i].ravel(), U_new[i].ravel(), rtol, atol)
             if e != e:  # NaN: the worst error

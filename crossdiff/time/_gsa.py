@@ -18,10 +18,9 @@ explicit first stage).
 
 from __future__ import annotations
 
-import inspect
 import sys
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 
@@ -29,90 +28,14 @@ from ..errors import InputError
 from ..validation import positive_number
 from ._controllers import Controller, FixedStep, IController, resolve_tolerances
 from ._kernels import gsa_scatter, gsa_start
-from ._steppers import STEPPERS, Stepper, StepResult
+from ._steppers import _ATOL, _DT, _RTOL, STEPPERS, Stepper, StepResult, _set
+from ._system import HasErrorComponents
+from ._tableau import ARS443, GSATableau
 
-__all__ = ["GSATableau", "ARS443", "GSAIMEX"]
-
-
-@dataclass(frozen=True)
-class GSATableau:
-    """A globally stiffly accurate IMEX Runge–Kutta scheme (both tableaux ``s × s``).
-
-    The implicit tableau has a zero first row and column and a constant diagonal ``γ`` after it;
-    the explicit one is strictly lower triangular; the row sums agree (``c``), ``c_s = 1``.
-    The weights are the last rows, so the new state is the last stage. Checked on construction.
-    """
-
-    name: str
-    explicit: np.ndarray
-    implicit: np.ndarray
-    order: int
-    reference: str = ""
-    c: np.ndarray = field(init=False)
-    gamma: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        a_e, a_i = np.asarray(self.explicit, float), np.asarray(self.implicit, float)
-        s = a_e.shape[0]
-        if a_e.shape != (s, s) or a_i.shape != (s, s):
-            raise ValueError(f"{self.name}: tableaux must be square and of one size")
-        if np.any(np.triu(a_e) != 0):
-            raise ValueError(f"{self.name}: explicit tableau must be strictly lower triangular")
-        if np.any(np.triu(a_i, 1) != 0) or np.any(a_i[:, 0] != 0):
-            raise ValueError(f"{self.name}: implicit tableau must be lower triangular with a zero first column")
-        diag = np.diag(a_i)[1:]
-        if np.ptp(diag) > 1e-12 or diag[0] <= 0:
-            raise ValueError(f"{self.name}: implicit diagonal must be a constant γ > 0")
-        c = a_e.sum(axis=1)
-        if np.max(np.abs(c - a_i.sum(axis=1))) > 1e-12 or abs(c[-1] - 1) > 1e-12:
-            raise ValueError(f"{self.name}: row sums must agree and end at c_s = 1")
-        object.__setattr__(self, "explicit", a_e)
-        object.__setattr__(self, "implicit", a_i)
-        object.__setattr__(self, "c", c)
-        object.__setattr__(self, "gamma", float(diag[0]))
-
-    @property
-    def stages(self) -> int:
-        return self.explicit.shape[0]
-
-    def stability_function(self, z: np.ndarray) -> np.ndarray:
-        """``R(z)`` of the explicit part alone (the last stage, ``z = Δt λ``)."""
-        z = np.asarray(z, dtype=complex)
-        a = self.explicit
-        stages: list[np.ndarray] = [np.ones_like(z)]
-        for i in range(1, self.stages):
-            stages.append(1 + z * sum(a[i, j] * stages[j] for j in range(i)))
-        # GSA: the new state is the last stage
-        return stages[-1]
+__all__ = ["GSAIMEX"]
 
 
-#: ARS(4,4,3): Ascher, Ruuth & Spiteri, Appl. Numer. Math. 25 (1997) 151–167, §2.8 — third
-#: order, L-stable implicit part (γ = 1/2), globally stiffly accurate.
-ARS443 = GSATableau(
-    name="ARS(4,4,3)",
-    explicit=np.array(
-        [
-            [0, 0, 0, 0, 0],
-            [1 / 2, 0, 0, 0, 0],
-            [11 / 18, 1 / 18, 0, 0, 0],
-            [5 / 6, -5 / 6, 1 / 2, 0, 0],
-            [1 / 4, 7 / 4, 3 / 4, -7 / 4, 0],
-        ]
-    ),
-    implicit=np.array(
-        [
-            [0, 0, 0, 0, 0],
-            [0, 1 / 2, 0, 0, 0],
-            [0, 1 / 6, 1 / 2, 0, 0],
-            [0, -1 / 2, 1 / 2, 1 / 2, 0],
-            [0, 3 / 2, -3 / 2, 1 / 2, 1 / 2],
-        ]
-    ),
-    order=3,
-    reference="Ascher, Ruuth & Spiteri, Appl. Numer. Math. 25 (1997) 151-167",
-)
-
-
+@dataclass(frozen=True, eq=False)
 class GSAIMEX(Stepper):
     """Globally stiffly accurate IMEX Runge–Kutta stepper (default :data:`ARS443`), for
     asymptotic-preserving kinetic discretisations.
@@ -126,8 +49,8 @@ class GSAIMEX(Stepper):
     Steps are at most ``cfl ×`` the system's explicit stability limit
     (:meth:`~crossdiff.time.SemiDiscrete.imex_step_limit`) and ``dt_max``. Error control: the
     stiff components of an AP system (the micro part) have no meaningful embedded estimate, so
-    only the components a system lists in its optional boolean array ``error_components`` (the
-    densities of a kinetic system) are controlled, against the second-order midpoint solution
+    only the components a system lists in its optional boolean array ``error_components``
+    (:class:`~crossdiff.time.HasErrorComponents`; the densities of a kinetic system) are controlled, against the second-order midpoint solution
     ``U + Δt (E_2 + L_2)`` of the second stage (``c_2 = 1/2``) by
     :class:`~crossdiff.time.IController` with ``rtol, atol``. Without that attribute there is
     no estimate and the steps are the stability limit.
@@ -149,25 +72,22 @@ class GSAIMEX(Stepper):
     error_order = 2
     work_states = 8
 
-    def __init__(
-        self,
-        rtol: float | None = None,
-        atol: float | None = None,
-        cfl: float = 0.5,
-        dt: float | None = None,
-        dt_max: float | None = None,
-        tableau: GSATableau = ARS443,
-    ):
-        self.rtol = None if rtol is None else positive_number(rtol, "rtol")
-        self.atol = None if atol is None else positive_number(atol, "atol")
-        self.cfl = positive_number(cfl, "cfl")
-        self.dt = None if dt is None else positive_number(dt, "dt")
-        self.dt_max = None if dt_max is None else positive_number(dt_max, "dt_max")
-        if not isinstance(tableau, GSATableau):
-            raise InputError(f"tableau must be a GSATableau, got {type(tableau).__name__}")
-        self.tableau = tableau
-        self.order = tableau.order
-        self.name = f"GSA-IMEX {tableau.name}"
+    rtol: float | None = None
+    atol: float | None = None
+    cfl: float = 0.5
+    dt: float | None = None
+    dt_max: float | None = None
+    tableau: GSATableau = ARS443
+
+    def __post_init__(self) -> None:
+        for name in ("rtol", "atol", "dt", "dt_max"):
+            value = getattr(self, name)
+            _set(self, name, None if value is None else positive_number(value, name))
+        _set(self, "cfl", positive_number(self.cfl, "cfl"))
+        if not isinstance(self.tableau, GSATableau):
+            raise InputError(f"tableau must be a GSATableau, got {type(self.tableau).__name__}")
+        _set(self, "order", self.tableau.order)
+        _set(self, "name", f"GSA-IMEX {self.tableau.name}")
 
     def describe(self) -> str:
         if self.dt:
@@ -188,7 +108,7 @@ class GSAIMEX(Stepper):
             options["dt_max"] = self.dt_max
         return "ars443", options
 
-    def controller(self) -> Controller:
+    def step_controller(self) -> Controller:
         if self.dt is not None:
             return FixedStep(self.dt, clip_tolerance=resolve_tolerances(self.rtol, self.atol, None)[1])
         return IController(self.rtol, self.atol)
@@ -222,12 +142,11 @@ class GSAIMEX(Stepper):
         tab = self.tableau
         s, g = tab.stages, tab.gamma
         a_e, a_i = tab.explicit, tab.implicit
-        controlled = getattr(system, "error_components", None)
-        c = None if controlled is None else np.asarray(controlled, dtype=bool)
+        offers_components = self.offered(system).error_components
+        c = np.asarray(cast(HasErrorComponents, system).error_components, dtype=bool) if offers_components else None
         work_states, spares = state if isinstance(state, tuple) else (None, [])
         if not isinstance(work_states, np.ndarray) or work_states.shape != (s + 1,) + U.shape:
             work_states, spares = np.zeros((s + 1,) + U.shape), []
-        takes_out = _takes_out(system)
         acc, stage_buffer, E = work_states[: s - 1], work_states[s - 1], work_states[s]
         flat = acc.reshape(s - 1, -1)
         # stage 0 is explicit only (the implicit tableau's first column is zero)
@@ -239,11 +158,8 @@ class GSAIMEX(Stepper):
             ti = t + tab.c[i] * dt
             rhs = acc[i - 1]
             last = i == s - 1
-            target = (_released(spares) if last else stage_buffer) if takes_out else None
-            if target is None:
-                stage = system.solve_implicit(rhs, g * dt)
-            else:
-                stage = system.solve_implicit(rhs, g * dt, out=target)
+            target = _released(spares) if last else stage_buffer
+            stage = system.solve_implicit(rhs, g * dt, out=target)
             system.constrain(ti, stage)
             if last:  # the new state; its derivatives have weight 0
                 break
@@ -285,13 +201,15 @@ def _released(spares: list[np.ndarray]) -> np.ndarray | None:
     return None
 
 
-def _takes_out(system: Any) -> bool:
-    """Whether ``system.solve_implicit`` takes ``out`` (optional in the contract: a system written
-    before it existed still runs, with a fresh array per stage)."""
-    try:
-        return "out" in inspect.signature(system.solve_implicit).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-STEPPERS.register("ars443", GSAIMEX, "3rd-order globally stiffly accurate IMEX ARS(4,4,3) (kinetic, AP)")
+STEPPERS.register(
+    "ars443",
+    GSAIMEX,
+    "3rd-order globally stiffly accurate IMEX ARS(4,4,3) (kinetic, AP)",
+    {
+        "rtol": _RTOL,
+        "atol": _ATOL,
+        "dt": _DT,
+        "dt_max": "largest step",
+        "cfl": "multiple of the explicit stability limit (default 0.5)",
+    },
+)

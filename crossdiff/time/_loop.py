@@ -16,10 +16,10 @@ import numpy as np
 
 from ..errors import InputError
 from ..validation import finite_number, positive_number
-from ._controllers import Controller
+from ._controllers import Controller, ControllerState
 from ._events import FailureReport, Stats, Status
 from ._observers import Observer
-from ._steppers import Stepper
+from ._steppers import Stepper, StepResult
 from ._system import SemiDiscrete
 
 __all__ = ["SaveAt", "Integration", "integrate", "clip_negative"]
@@ -125,7 +125,8 @@ def _nonfinite(system: SemiDiscrete, t: float, V: np.ndarray, what: str) -> Fail
 
 
 class _Observers:
-    """Calls the hooks of several observers in order, timing the output they do."""
+    """The observers of a run, called in order; ``step`` and the explanations stop at the first
+    observer that returns a report. Times the output they do (``save``)."""
 
     def __init__(self, observers: Sequence[Observer], stats: Stats):
         for obs in observers:
@@ -135,6 +136,10 @@ class _Observers:
         self.stats = stats
         self.t_saved = -math.inf
 
+    def start(self, system: SemiDiscrete, t: float, U: np.ndarray) -> None:
+        for obs in self.items:
+            obs.start(system, t, U)
+
     def save(self, t: float, U: np.ndarray) -> None:
         w0 = _time.perf_counter()
         for obs in self.items:
@@ -142,12 +147,197 @@ class _Observers:
         self.t_saved = t
         self.stats.wall_output += _time.perf_counter() - w0
 
-    def first(self, hook: str, *args: object) -> FailureReport | None:
+    def step(self, t: float, U: np.ndarray) -> FailureReport | None:
         for obs in self.items:
-            report = getattr(obs, hook)(*args)
+            report = obs.step(t, U)
             if report is not None:
                 return report
         return None
+
+    def explain_collapse(self, t: float, U: np.ndarray, dt: float) -> FailureReport | None:
+        for obs in self.items:
+            report = obs.explain_collapse(t, U, dt)
+            if report is not None:
+                return report
+        return None
+
+    def explain_negative(self, t: float, U: np.ndarray, rate: np.ndarray) -> FailureReport | None:
+        for obs in self.items:
+            report = obs.explain_negative(t, U, rate)
+            if report is not None:
+                return report
+        return None
+
+    def finish(self, t: float, U: np.ndarray, status: Status, report: FailureReport | None) -> None:
+        for obs in self.items:
+            obs.finish(t, U, status, report)
+
+
+class _Run:
+    """One integration in progress: the time and state reached, the stepper's and the
+    controller's states, the report that ends it; its methods are the named steps of
+    :func:`integrate`. Holds no state but the accepted one between steps (a rejected trial state
+    is dropped at once, so that a stepper may reuse its array)."""
+
+    def __init__(
+        self,
+        system: SemiDiscrete,
+        stepper: Stepper,
+        controller: Controller,
+        observers: _Observers,
+        t0: float,
+        U0: np.ndarray,
+    ):
+        self.wall0 = _time.perf_counter()
+        self.system, self.stepper, self.controller, self.observers = system, stepper, controller, observers
+        self.stats = observers.stats
+        self.t, self.U = t0, U0
+        components = range(U0.shape[0])
+        self.nonneg = np.asarray(system.nonnegative, dtype=bool) & np.array([np.min(U0[i]) >= 0 for i in components])
+        self.stepper_state = stepper.init(system, t0, U0)
+        self.cstate: ControllerState  # the controller's, from start()
+        self.report: FailureReport | None = None
+        #: where the last rejected step was not finite (explains a later step-size collapse)
+        self.nonfinite_trial: FailureReport | None = None
+
+    def start(self, save_initial: bool) -> None:
+        """The observers' ``start``, the initial frame, the checks of the initial data and the
+        controller's first step."""
+        system, t, U = self.system, self.t, self.U
+        self.observers.start(system, t, U)
+        if save_initial:
+            self.observers.save(t, U)
+        # a right-hand side that is not finite on the initial data (e.g. sqrt(-u), log(u - c) below
+        # c) ends the run at once: no step size can make it finite
+        with np.errstate(all="ignore"):
+            self.report = _nonfinite(system, t, U, "the initial data is not finite") or _nonfinite(
+                system,
+                t,
+                system.rhs(t, U),
+                "the right-hand side is not finite on the initial data "
+                "(an expression undefined there, e.g. sqrt or log of a negative number)",
+            )
+            self.cstate = self.controller.init(system, self.stepper, t, U)
+        if self.report is None and not self.cstate.dt > 0:  # NaN or zero first step
+            self.report = FailureReport(Status.NONFINITE, t, detail=f"the first step size is {self.cstate.dt!r}")
+
+    def advance_to(self, t_save: float) -> None:
+        """Steps until ``t_save`` is reached or a report ends the run."""
+        while self.t < t_save and self.report is None:
+            self.trial_step(t_save)
+
+    def trial_step(self, t_save: float) -> None:
+        """One trial step towards ``t_save``: proposed by the controller under the stepper's
+        limit, taken, cleaned of round-off negatives, then accepted or rejected."""
+        system, controller, t, U = self.system, self.controller, self.t, self.U
+        remaining = t_save - t
+        system.prepare(t, U)
+        limit = self.stepper.step_limit(system, t, U)
+        dt = controller.propose(self.cstate, limit, remaining)
+        if controller.adaptive and dt < controller.dt_min * max(1.0, abs(t)):
+            self.report = self.collapsed(dt)
+            return
+        with np.errstate(all="ignore"):
+            result = self.stepper.step(system, t, U, dt, self.stepper_state)
+        self.stepper_state = result.state
+        if result.failure is not None:
+            self.report = self.stepper_failed(result.failure, result.nonfinite)
+            return
+        t_new, U_new = self.landing(result, t_save, dt, remaining), result.U
+        finite = bool(np.all(np.isfinite(U_new)))
+        negative = finite and self.nonneg.any() and clip_negative(U_new, self.nonneg, controller.clip_tolerance)
+        if not controller.adaptive:
+            if finite:
+                self.accept(t_new, U_new, dt, limit, remaining, 0.0)
+            else:
+                self.report = self.observers.step(t_new, U_new) or FailureReport(Status.NONFINITE, t_new)
+            return
+        err = controller.error_norm(system, U, U_new, result.error) if finite and not negative else 0.0
+        if finite and not negative and err <= 1.0:
+            self.accept(t_new, U_new, dt, limit, remaining, err)
+        else:
+            self.reject(U_new, dt, err, finite, negative)
+
+    def landing(self, result: StepResult, t_save: float, dt: float, remaining: float) -> float:
+        """The time a step reached: the stepper's, else the save time or ``t + dt``."""
+        t_new = result.t if result.t is not None else (t_save if dt == remaining else self.t + dt)
+        if t_save - _SNAP * max(1.0, abs(t_save)) <= t_new < t_save:
+            # a run of equal steps (at a stability limit) accumulates round-off in t: a step that
+            # ends within it of the save time ends there, instead of leaving a step of 1e-16
+            # that would count as a step-size collapse
+            t_new = t_save
+        return t_new
+
+    def accept(self, t_new: float, U_new: np.ndarray, dt: float, limit: float, remaining: float, err: float) -> None:
+        """The step is taken: counters, the observers' ``step`` hook, the controller's next step."""
+        self.t, self.U = t_new, U_new
+        self.stats.n_steps += 1
+        adaptive = self.controller.adaptive
+        if adaptive and dt == limit and limit <= self.cstate.dt:
+            self.stats.n_limited += 1
+        self.report = self.observers.step(self.t, self.U)
+        if adaptive:
+            self.cstate = self.controller.accept(self.cstate, dt, remaining, err)
+
+    def reject(self, U_new: np.ndarray, dt: float, err: float, finite: bool, negative: bool) -> None:
+        """The step is retried smaller; a negative density the observers can explain ends the run."""
+        system, t, U = self.system, self.t, self.U
+        self.stats.n_rejected += 1
+        self.nonfinite_trial = None
+        if not finite:
+            self.nonfinite_trial = _nonfinite(
+                system,
+                t,
+                U_new,
+                f"every step from t = {t:.6g} gives non-finite values, down to step size {dt:.3g} "
+                "(an expression undefined near the solution, or a blow-up)",
+            )
+        if negative:
+            with np.errstate(all="ignore"):
+                self.report = self.observers.explain_negative(t, U, system.rhs(t, U))
+        self.cstate = self.controller.reject(self.cstate, dt, err, not finite or negative)
+
+    def collapsed(self, dt: float) -> FailureReport:
+        """Why the step size collapsed to ``dt``: an observer's explanation, the last non-finite
+        trial, or a plain step-size collapse."""
+        t = self.t
+        return (
+            self.observers.explain_collapse(t, self.U, dt)
+            or self.nonfinite_trial
+            or FailureReport(Status.STEP_COLLAPSE, t, detail=f"step size {dt:.3g} at t = {t:.6g} collapsed")
+        )
+
+    def stepper_failed(self, failure: str, nonfinite: bool) -> FailureReport:
+        """The report of a step the stepper could not take (``failure``: why; ``nonfinite``:
+        from non-finite values), diagnosing a non-finite rate at the state reached."""
+        system, t, U = self.system, self.t, self.U
+        status = Status.NONFINITE if nonfinite else Status.STEP_COLLAPSE
+        with np.errstate(all="ignore"):
+            rate = _nonfinite(
+                system,
+                t,
+                system.rhs(t, U),
+                f"the right-hand side is not finite at the state reached ({failure})",
+            )
+        return self.observers.step(t, U) or rate or FailureReport(status, t, detail=failure)
+
+    def interrupted(self) -> None:
+        """The observers' ``finish`` with the ``interrupted`` status (the caller re-raises)."""
+        self.observers.finish(self.t, self.U, Status.INTERRUPTED, FailureReport(Status.INTERRUPTED, self.t))
+
+    def finish(self) -> Integration:
+        """The last good state saved after a failure, the observers' ``finish``, the counters."""
+        report, t, U = self.report, self.t, self.U
+        status = Status.SUCCESS if report is None else report.status
+        if report is not None and t > self.observers.t_saved and np.all(np.isfinite(U)):
+            self.observers.save(t, U)
+        self.observers.finish(t, U, status, report)
+        stats, counters = self.stats, self.system.counters
+        stats.nfev = counters.nfev
+        stats.n_implicit_solves = counters.n_implicit_solves
+        stats.n_krylov_solves = counters.n_krylov_solves
+        stats.wall_stepping = _time.perf_counter() - self.wall0 - stats.wall_output
+        return Integration(t, U, status, report, stats)
 
 
 def integrate(
@@ -173,6 +363,8 @@ def integrate(
     ----------
     system : SemiDiscrete
     stepper : Stepper
+        Bound to ``system`` here unless it is bound already (:meth:`Stepper.bind`: the system's
+        optional capabilities are read once, before the first step).
     U0 : ndarray
         Initial state (consistent: algebraic components solved).
     t_span : (float, float)
@@ -182,7 +374,7 @@ def integrate(
     observers : sequence of Observer
         Called in order (e.g. frame recorder, file writer, progress bar, failure monitor).
     controller : Controller, optional
-        Default: ``stepper.controller()``.
+        Default: ``stepper.step_controller()``; bound to ``system`` (:meth:`Controller.bind`).
 
     Returns
     -------
@@ -200,121 +392,18 @@ def integrate(
     t_end = finite_number(t_span[1], "end time")
     if t_end <= t0:
         raise InputError(f"end time {t_end:g} must be after the start time {t0:g}")
-    controller = (controller if controller is not None else stepper.controller()).bind(system)
-    stats = Stats()
-    obs = _Observers(observers, stats)
-    wall0 = _time.perf_counter()
-    t, U = t0, U0
-    nonneg = np.asarray(system.nonnegative, dtype=bool) & np.array([np.min(U[i]) >= 0 for i in range(U.shape[0])])
-    stepper_state = stepper.init(system, t, U)
-    for o in obs.items:
-        o.start(system, t, U)
-    if save.initial:
-        obs.save(t, U)
-    # a right-hand side that is not finite on the initial data (e.g. sqrt(-u), log(u - c) below c)
-    # ends the run at once: no step size can make it finite
-    with np.errstate(all="ignore"):
-        report = _nonfinite(system, t, U, "the initial data is not finite") or _nonfinite(
-            system,
-            t,
-            system.rhs(t, U),
-            "the right-hand side is not finite on the initial data "
-            "(an expression undefined there, e.g. sqrt or log of a negative number)",
-        )
-        cstate = controller.init(system, stepper, t, U)
-    if report is None and not cstate.dt > 0:  # NaN or zero first step
-        report = FailureReport(Status.NONFINITE, t, detail=f"the first step size is {cstate.dt!r}")
-    nonfinite_trial: FailureReport | None = None  # where the last rejected step was not finite
-    status = Status.SUCCESS
-    adaptive = controller.adaptive
+    if stepper.capabilities is None:
+        stepper = stepper.bind(system)
+    controller = (controller if controller is not None else stepper.step_controller()).bind(system)
+    run = _Run(system, stepper, controller, _Observers(observers, Stats()), t0, U0)
+    run.start(save.initial)
     try:
-        for t_save in save.times(t0, t_end) if report is None else ():
-            while t < t_save and report is None:
-                remaining = t_save - t
-                system.prepare(t, U)
-                limit = stepper.step_limit(system, t, U)
-                dt = controller.propose(cstate, limit, remaining)
-                if adaptive and dt < controller.dt_min * max(1.0, abs(t)):
-                    report = (
-                        obs.first("explain_collapse", t, U, dt)
-                        or nonfinite_trial
-                        or FailureReport(Status.STEP_COLLAPSE, t, detail=f"step size {dt:.3g} at t = {t:.6g} collapsed")
-                    )
-                    break
-                with np.errstate(all="ignore"):
-                    result = stepper.step(system, t, U, dt, stepper_state)
-                stepper_state = result.state
-                U_new = result.U
-                if result.failure is not None:
-                    status = Status.NONFINITE if result.nonfinite else Status.STEP_COLLAPSE
-                    with np.errstate(all="ignore"):
-                        rate = _nonfinite(
-                            system,
-                            t,
-                            system.rhs(t, U),
-                            f"the right-hand side is not finite at the state reached ({result.failure})",
-                        )
-                    report = obs.first("step", t, U) or rate or FailureReport(status, t, detail=result.failure)
-                    break
-                t_new = result.t if result.t is not None else (t_save if dt == remaining else t + dt)
-                if t_save - _SNAP * max(1.0, abs(t_save)) <= t_new < t_save:
-                    # a run of equal steps (at a stability limit) accumulates round-off in t: a step
-                    # that ends within it of the save time ends there, instead of leaving a step of
-                    # 1e-16 that would count as a step-size collapse
-                    t_new = t_save
-                finite = bool(np.all(np.isfinite(U_new)))
-                negative = finite and nonneg.any() and clip_negative(U_new, nonneg, controller.clip_tolerance)
-                err = 0.0
-                if not adaptive:
-                    if not finite:
-                        report = obs.first("step", t_new, U_new) or FailureReport(Status.NONFINITE, t_new)
-                        break
-                    accepted = True
-                else:
-                    if finite and not negative:
-                        err = controller.error_norm(system, U, U_new, result.error)
-                    accepted = finite and not negative and err <= 1.0
-                if accepted:
-                    t, U = t_new, U_new
-                    stats.n_steps += 1
-                    if adaptive and dt == limit and limit <= cstate.dt:
-                        stats.n_limited += 1
-                    report = obs.first("step", t, U)
-                    if adaptive:
-                        cstate = controller.accept(cstate, dt, remaining, err)
-                else:
-                    stats.n_rejected += 1
-                    nonfinite_trial = None
-                    if not finite:
-                        nonfinite_trial = _nonfinite(
-                            system,
-                            t,
-                            U_new,
-                            f"every step from t = {t:.6g} gives non-finite values, down to step size {dt:.3g} "
-                            "(an expression undefined near the solution, or a blow-up)",
-                        )
-                    if negative:
-                        with np.errstate(all="ignore"):
-                            report = obs.first("explain_negative", t, U, system.rhs(t, U))
-                    cstate = controller.reject(cstate, dt, err, not finite or negative)
-                del U_new, result
-            if report is not None:
+        for t_save in save.times(t0, t_end) if run.report is None else ():
+            run.advance_to(t_save)
+            if run.report is not None:
                 break
-            obs.save(t_save, U)
+            run.observers.save(t_save, run.U)
     except KeyboardInterrupt:
-        report = FailureReport(Status.INTERRUPTED, t)
-        for o in obs.items:
-            o.finish(t, U, Status.INTERRUPTED, report)
+        run.interrupted()
         raise
-    if report is not None:
-        status = report.status
-        if t > obs.t_saved and np.all(np.isfinite(U)):
-            obs.save(t, U)
-    for o in obs.items:
-        o.finish(t, U, status, report)
-    counters = system.counters
-    stats.nfev = counters.nfev
-    stats.n_implicit_solves = counters.n_implicit_solves
-    stats.n_krylov_solves = counters.n_krylov_solves
-    stats.wall_stepping = _time.perf_counter() - wall0 - stats.wall_output
-    return Integration(t, U, status, report, stats)
+    return run.finish()

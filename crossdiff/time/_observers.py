@@ -14,13 +14,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
 from ..errors import InputError
 from ..validation import positive_number
 from ._events import FailureReport, Status
-from ._system import Layout, SemiDiscrete
+from ._system import Capabilities, ExplainsNegative, Layout, SemiDiscrete
 
 __all__ = ["Observer", "Recorder", "ProgressBar", "Monitor", "StopWhen"]
 
@@ -182,6 +183,8 @@ class Monitor(Observer):
 
     def start(self, system, t0, U0):
         self._system = system
+        #: the system's own explanation of negative densities, if it offers one (read once)
+        self._explains_negative = cast(ExplainsNegative, system) if Capabilities.of(system).explain_negative else None
         self._layout: Layout = system.layout
         self._names = system.layout.field_names
         F = system.fields(U0)
@@ -269,13 +272,13 @@ class Monitor(Observer):
         constant sink). Called when a step was rejected for producing negative values, instead of
         shrinking the step forever.
 
-        A system may know better: its optional ``explain_negative(t, U, rate)`` is asked first
-        (e.g. a kinetic system whose turning kernel is negative at this ε).
+        A system may know better: its optional ``explain_negative(t, U, rate)``
+        (:class:`~crossdiff.time.ExplainsNegative`, found by :meth:`start`) is asked first (e.g. a
+        kinetic system whose turning kernel is negative at this ε).
         """
         system = self._system
-        own = getattr(system, "explain_negative", None)
-        if callable(own):
-            report = own(t, U, rate)
+        if self._explains_negative is not None:
+            report = self._explains_negative.explain_negative(t, U, rate)
             if report is not None:
                 return report
         F, R = system.fields(U), system.fields(rate)

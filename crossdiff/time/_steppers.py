@@ -12,7 +12,7 @@ A stepper is a small object (as diffrax's solvers): :meth:`Stepper.step` takes o
 given size from explicit state and returns the new state, its error estimate and the stepper's
 own state; it knows nothing of save times, failure monitoring or output, which belong to the
 loop (:func:`~crossdiff.time.integrate`), and nothing of step-size control, which belongs to a
-:class:`~crossdiff.time.Controller` (:meth:`Stepper.controller` gives the default one).
+:class:`~crossdiff.time.Controller` (:meth:`Stepper.step_controller` gives the one it runs with).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from __future__ import annotations
 import copy
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Self, cast
 
 import numpy as np
 
@@ -38,10 +38,10 @@ from ._controllers import (
     resolve_tolerances,
 )
 from ._kernels import ark_scatter
-from ._system import SemiDiscrete
+from ._system import Capabilities, FiltersError, HasJacobianSparsity, SemiDiscrete
 from ._tableau import KENCARP3, KENCARP4, IMEXTableau
 
-__all__ = ["Stepper", "StepResult", "IMEX", "SSPRK3", "BDF", "STEPPERS", "stepper_from_name"]
+__all__ = ["Stepper", "StepResult", "IMEX", "SSPRK3", "BDF", "STEPPERS", "stepper_from_name", "stepper_options"]
 
 
 @dataclass
@@ -76,6 +76,14 @@ class StepResult:
 class Stepper(ABC):
     """Contract of a time stepper: :meth:`step`, plus optional stability limit and state.
 
+    A stepper is an immutable option object (a frozen dataclass: options validated on
+    construction, changed with :func:`dataclasses.replace`). :meth:`bind` gives the stepper for
+    one system: options that depend on the system resolved and the optional capabilities the
+    system offers (:class:`~crossdiff.time.Capabilities`) recorded, so that :meth:`step` never
+    looks for them. :func:`~crossdiff.solve` and :func:`~crossdiff.time.integrate` bind (the
+    latter only a stepper not bound yet); a step of an unbound stepper (a hand-written loop)
+    reads the system's capabilities at that step.
+
     Attributes
     ----------
     name : str
@@ -84,6 +92,8 @@ class Stepper(ABC):
         Order of accuracy in time.
     error_order : int
         Order of the embedded solution used for error control.
+    capabilities : Capabilities or None
+        What the system bound to offers (None: not bound).
     """
 
     name: str = ""
@@ -91,16 +101,30 @@ class Stepper(ABC):
     error_order: int = 1
     #: copies of the state a step holds at its peak (for memory estimates)
     work_states: int = 6
+    #: what the system this stepper is bound to offers (set by :meth:`bind`; None: unbound)
+    capabilities: Capabilities | None = None
 
     def describe(self) -> str:
         """One line naming the method and its options (stored in output files)."""
         return self.name
 
     def bind(self, system: SemiDiscrete) -> Stepper:
-        """This stepper with the options that depend on the system resolved (the default
-        tolerance of :class:`IMEX` depends on the grid), so that what is described and stored
-        is what runs; :func:`~crossdiff.solve` calls it once the system is built."""
-        return self
+        """This stepper for ``system``: the options that depend on the system resolved (the
+        default tolerance of :class:`IMEX` depends on the grid), so that what is described and
+        stored is what runs, and the optional capabilities the system offers recorded
+        (:attr:`capabilities`, read once here); :func:`~crossdiff.solve` calls it once the system
+        is built. The stepper itself is unchanged (a copy is returned)."""
+        return self._bound_to(system)
+
+    def _bound_to(self, system: SemiDiscrete) -> Self:
+        """A copy of this stepper with the capabilities of ``system`` recorded."""
+        bound = copy.copy(self)
+        object.__setattr__(bound, "capabilities", Capabilities.of(system))
+        return bound
+
+    def offered(self, system: SemiDiscrete) -> Capabilities:
+        """The capabilities recorded by :meth:`bind`; for an unbound stepper those of ``system``."""
+        return self.capabilities if self.capabilities is not None else Capabilities.of(system)
 
     def settings(self) -> tuple[str, dict[str, Any]] | None:
         """``(name, options)`` with ``stepper_from_name(name, **options)`` rebuilding this stepper
@@ -109,8 +133,9 @@ class Stepper(ABC):
         return None
 
     @abstractmethod
-    def controller(self) -> Controller:
-        """The step-size controller this stepper uses unless another is given."""
+    def step_controller(self) -> Controller:
+        """The step-size controller this stepper runs with unless the loop is given another
+        (the one given to the stepper, else its default)."""
 
     def init(self, system: SemiDiscrete, t0: float, U0: np.ndarray) -> Any:
         """The stepper's own state before the first step (None for one-step methods)."""
@@ -129,6 +154,7 @@ class Stepper(ABC):
         return None
 
 
+@dataclass(frozen=True, eq=False)
 class IMEX(Stepper):
     """Implicit–explicit additive Runge–Kutta stepper (default).
 
@@ -168,6 +194,8 @@ class IMEX(Stepper):
         (:attr:`IMEXTableau.upwind_courant`: 2.117 for ARK4(3)6L[2]SA, 1.832 for ARK3(2)4L[2]SA).
         On may-nowak-taxis, where the limit holds almost every step, the default 1.69 takes half
         the steps of 0.8 with the same result (difference 1e-7 against a rtol 1e-6 run).
+        Resolved on construction: ``replace(stepper, tableau=KENCARP3)`` keeps the value of
+        the former tableau, ``replace(stepper, tableau=KENCARP3, cfl=None)`` takes the new one's.
     tableau : IMEXTableau
         The additive Runge–Kutta scheme: :data:`KENCARP4` (default, fourth order, five implicit
         solves per step) or :data:`KENCARP3` (third order, three solves). On Keller–Segel with
@@ -178,44 +206,40 @@ class IMEX(Stepper):
         is 1.3–1.5× cheaper.
     controller : Controller, optional
         Step-size controller; default :class:`IController` with ``rtol, atol`` (or
-        :class:`FixedStep` when ``dt`` is given).
+        :class:`FixedStep` when ``dt`` is given): :meth:`step_controller`.
     """
 
-    def __init__(
-        self,
-        rtol: float | None = None,
-        atol: float | None = None,
-        dt: float | None = None,
-        cfl: float | None = None,
-        tableau: IMEXTableau = KENCARP4,
-        controller: Controller | None = None,
-    ):
+    rtol: float | None = None
+    atol: float | None = None
+    dt: float | None = None
+    cfl: float | None = None
+    tableau: IMEXTableau = KENCARP4
+    controller: Controller | None = None
+
+    def __post_init__(self) -> None:
         #: the tolerances given (None: the defaults; :meth:`tolerances` gives the values used)
-        self.rtol = None if rtol is None else positive_number(rtol, "rtol")
-        self.atol = None if atol is None else positive_number(atol, "atol")
-        self.dt = None if dt is None else positive_number(dt, "dt")
+        _set(self, "rtol", None if self.rtol is None else positive_number(self.rtol, "rtol"))
+        _set(self, "atol", None if self.atol is None else positive_number(self.atol, "atol"))
+        _set(self, "dt", None if self.dt is None else positive_number(self.dt, "dt"))
+        tableau = self.tableau
         if not isinstance(tableau, IMEXTableau):
             raise InputError(f"tableau must be an IMEXTableau, got {type(tableau).__name__}")
-        self.cfl = positive_number(0.8 * tableau.upwind_courant if cfl is None else cfl, "cfl")
-        if controller is not None and not isinstance(controller, Controller):
-            raise InputError(f"controller must be a Controller, got {type(controller).__name__}")
-        self.tableau = tableau
-        self._controller = controller
-        self.order = tableau.order
-        self.error_order = tableau.embedded_order
-        self.work_states = tableau.stages + 3  # s − 1 stage sums, increment, error, state, work
-        self.name = f"IMEX {tableau.name}"
+        _set(self, "cfl", positive_number(0.8 * tableau.upwind_courant if self.cfl is None else self.cfl, "cfl"))
+        if self.controller is not None and not isinstance(self.controller, Controller):
+            raise InputError(f"controller must be a Controller, got {type(self.controller).__name__}")
+        _set(self, "order", tableau.order)
+        _set(self, "error_order", tableau.embedded_order)
+        _set(self, "work_states", tableau.stages + 3)  # s − 1 stage sums, increment, error, state, work
+        _set(self, "name", f"IMEX {tableau.name}")
 
     def tolerances(self, system: SemiDiscrete | None = None) -> tuple[float, float]:
         """``(rtol, atol)`` used on ``system`` (without one, the default ``rtol`` of 128 cells)."""
         return resolve_tolerances(self.rtol, self.atol, system)
 
     def bind(self, system: SemiDiscrete) -> IMEX:
-        if self.rtol is not None or self.dt is not None or self._controller is not None:
-            return self
-        bound = copy.copy(self)
-        bound.rtol = self.tolerances(system)[0]
-        return bound
+        if self.rtol is not None or self.dt is not None or self.controller is not None:
+            return self._bound_to(system)
+        return replace(self, rtol=self.tolerances(system)[0])._bound_to(system)
 
     def describe(self) -> str:
         if self.dt:
@@ -230,22 +254,22 @@ class IMEX(Stepper):
 
     def settings(self) -> tuple[str, dict[str, Any]] | None:
         names = {KENCARP4.name: "imex", KENCARP3.name: "imex3"}
-        if self._controller is not None or self.tableau.name not in names:
+        if self.controller is not None or self.tableau.name not in names:
             return None
         options: dict[str, Any] = {"rtol": self.rtol, "atol": self.atol, "cfl": self.cfl}
         if self.dt is not None:
             options["dt"] = self.dt
         return names[self.tableau.name], options
 
-    def controller(self) -> Controller:
-        if self._controller is not None:
-            return self._controller
+    def step_controller(self) -> Controller:
+        if self.controller is not None:
+            return self.controller
         if self.dt is not None:
             return FixedStep(self.dt, clip_tolerance=self.tolerances()[1])
         return IController(self.rtol, self.atol)
 
     def step_limit(self, system, t, U):
-        return self.cfl * system.imex_step_limit(t, U)
+        return cast(float, self.cfl) * system.imex_step_limit(t, U)  # resolved on construction
 
     def step(self, system, t, U, dt, state):
         """One ARK step, scattering each stage derivative into every sum that needs it as soon as
@@ -296,15 +320,15 @@ class IMEX(Stepper):
         increment += U
         U_new = increment
         system.constrain(t + dt, U_new)
-        stiff_filter = getattr(system, "filter_error", None)
-        if stiff_filter is not None:
+        if self.offered(system).filter_error:
             # optional: a system with stiff components whose embedded estimate is meaningless
             # where Δt resolves no time scale of theirs filters it by (I − γΔt L)^{-1}
             # (Hairer & Wanner 1996, §IV.8; crossdiff.flow.FlowSystem.filter_error)
-            error = stiff_filter(error, g * dt)
+            error = cast(FiltersError, system).filter_error(error, g * dt)
         return StepResult(U_new, error)
 
 
+@dataclass(frozen=True, eq=False)
 class SSPRK3(Stepper):
     """Explicit SSP Runge–Kutta method of order 3 (Shu & Osher 1988).
 
@@ -324,14 +348,17 @@ class SSPRK3(Stepper):
     name = "SSPRK3"
     order = 3
     #: tolerance of round-off negative values (see :class:`~crossdiff.time.Controller`)
-    atol = 1e-6
+    atol: ClassVar[float] = 1e-6
 
-    def __init__(self, cfl: float = 0.9, dt: float | None = None):
-        self.dt = None if dt is None else positive_number(dt, "dt")
-        cfl = positive_number(cfl, "cfl")
+    cfl: float = 0.9
+    dt: float | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "dt", None if self.dt is None else positive_number(self.dt, "dt"))
+        cfl = positive_number(self.cfl, "cfl")
         if cfl > 1:
             raise InputError(f"cfl must be in (0, 1], got {cfl!r}")
-        self.cfl = cfl
+        _set(self, "cfl", cfl)
 
     def describe(self) -> str:
         return f"SSPRK3 ({'dt=' + format(self.dt, 'g') if self.dt else f'cfl={self.cfl:g}'})"
@@ -339,7 +366,7 @@ class SSPRK3(Stepper):
     def settings(self) -> tuple[str, dict[str, Any]] | None:
         return "ssprk3", {"cfl": self.cfl, **({"dt": self.dt} if self.dt is not None else {})}
 
-    def controller(self) -> Controller:
+    def step_controller(self) -> Controller:
         if self.dt is not None:
             return FixedStep(self.dt, clip_tolerance=self.atol)
         return IController(atol=self.atol)  # no error estimate: the step is the CFL limit
@@ -366,6 +393,7 @@ class _BDFState:
     flags: dict[str, bool] = field(default_factory=lambda: {"nonfinite": False})
 
 
+@dataclass(frozen=True, eq=False)
 class BDF(Stepper):
     """SciPy's BDF (orders 1–5) on the full right-hand side, with the stencil's sparse Jacobian
     pattern (:func:`crossdiff.fv.jacobian_sparsity` for finite volumes, via the system's
@@ -391,9 +419,12 @@ class BDF(Stepper):
     #: (about 13 nonzeros per unknown and species in 2D, with fill-in)
     work_states = 60
 
-    def __init__(self, rtol: float = 1e-6, atol: float | None = None):
-        self.rtol = positive_number(rtol, "rtol")
-        self.atol = default_atol(self.rtol, atol)
+    rtol: float = 1e-6
+    atol: float | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "rtol", positive_number(self.rtol, "rtol"))
+        _set(self, "atol", default_atol(self.rtol, self.atol))
 
     def describe(self) -> str:
         return f"BDF (scipy, rtol={self.rtol:g}, atol={self.atol:g})"
@@ -401,7 +432,7 @@ class BDF(Stepper):
     def settings(self) -> tuple[str, dict[str, Any]] | None:
         return "bdf", {"rtol": self.rtol, "atol": self.atol}
 
-    def controller(self) -> Controller:
+    def step_controller(self) -> Controller:
         return SolverControlled()
 
     def init(self, system, t0, U0):
@@ -424,7 +455,9 @@ class BDF(Stepper):
         t_bound = t + dt
         solver = state.solver
         if solver is None or solver.t != t or solver.t_bound != t_bound:
-            sparsity = getattr(system, "jacobian_sparsity", None)
+            sparsity = (
+                cast(HasJacobianSparsity, system).jacobian_sparsity if self.offered(system).jacobian_sparsity else None
+            )
 
             flags = {"nonfinite": False}
 
@@ -469,14 +502,53 @@ def _imex3(**options: Any) -> IMEX:
     return IMEX(tableau=KENCARP3, **options)
 
 
-#: Steppers by the name the CLI uses (each a factory taking the stepper's options).
+_RTOL = "relative tolerance of the error control (default 0.5/N^2, N cells along the longest axis)"
+_ATOL = "absolute tolerance (default rtol/100)"
+_DT = "fixed step size, no error control (convergence studies)"
+
+#: Steppers by the name the CLI uses (each a factory taking the stepper's options), with the
+#: options each name takes and their help (:func:`stepper_options`).
 STEPPERS: Registry[Any] = Registry("stepper")
-STEPPERS.register("imex", IMEX, "default; 4th-order IMEX ARK4(3)6L[2]SA, adaptive")
-STEPPERS.register("imex3", _imex3, "3rd-order IMEX ARK3(2)4L[2]SA, adaptive")
-STEPPERS.register("ssprk3", SSPRK3, "explicit 3rd-order SSP Runge-Kutta at the CFL limit")
-STEPPERS.register("bdf", BDF, "SciPy's implicit BDF on the whole right-hand side")
+STEPPERS.register(
+    "imex",
+    IMEX,
+    "default; 4th-order IMEX ARK4(3)6L[2]SA, adaptive",
+    {"rtol": _RTOL, "atol": _ATOL, "dt": _DT, "cfl": "multiple of the explicit transport limit (default 1.69)"},
+)
+STEPPERS.register(
+    "imex3",
+    _imex3,
+    "3rd-order IMEX ARK3(2)4L[2]SA, adaptive",
+    {"rtol": _RTOL, "atol": _ATOL, "dt": _DT, "cfl": "multiple of the explicit transport limit (default 1.47)"},
+)
+STEPPERS.register(
+    "ssprk3",
+    SSPRK3,
+    "explicit 3rd-order SSP Runge-Kutta at the CFL limit",
+    {"dt": "fixed step size, no CFL check", "cfl": "fraction of the forward-Euler limit, in (0, 1] (default 0.9)"},
+)
+STEPPERS.register(
+    "bdf",
+    BDF,
+    "SciPy's implicit BDF on the whole right-hand side",
+    {"rtol": "SciPy's relative tolerance (default 1e-6)", "atol": _ATOL},
+)
+
+
+def stepper_options(name: str) -> dict[str, str]:
+    """The options the stepper called ``name`` takes, option name -> one-line help, in a
+    stable order (what :func:`stepper_from_name` accepts; the command line's help)."""
+    return STEPPERS.options(name)
 
 
 def stepper_from_name(name: str, **options: Any) -> Stepper:
-    """Build a stepper from its registered name; the error lists the valid names."""
+    """Build a stepper from its registered name and options: :class:`InputError` listing the
+    valid names for an unknown one, and naming the option and what the stepper takes for an
+    option it does not take."""
+    STEPPERS.check_options(name, options)
     return STEPPERS[name](**options)
+
+
+def _set(obj: object, name: str, value: object) -> None:
+    """Set an attribute of a frozen dataclass while it is constructed (``__post_init__``)."""
+    object.__setattr__(obj, name, value)

@@ -17,17 +17,38 @@ State layout: ``U`` is a float64 array whose first axis indexes the **components
 :meth:`SemiDiscrete.fields` maps it to the observed densities, shape
 ``(n_components, *space_shape)``, component ``i`` to field ``i`` (for finite volumes
 ``fields(U)`` is ``U``; for a kinetic state ``(n, n_v, *space)`` it integrates over velocity).
+
+Optional capabilities: a system may offer more than the contract, each a small protocol of its
+own (:class:`FiltersError`, :class:`HasJacobianSparsity`, :class:`HasErrorComponents`,
+:class:`ExplainsNegative`). What a system offers is read once per run, when a stepper binds to it
+(:meth:`~crossdiff.time.Stepper.bind` records its :class:`Capabilities`), a controller binds to it
+(:meth:`~crossdiff.time.Controller.bind`) or the :class:`~crossdiff.time.Monitor` starts; the
+step itself never looks for attributes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["SemiDiscrete", "Layout", "Variable", "Coordinate", "Counters"]
+if TYPE_CHECKING:
+    from ._events import FailureReport
+
+__all__ = [
+    "SemiDiscrete",
+    "Layout",
+    "Variable",
+    "Coordinate",
+    "Counters",
+    "FiltersError",
+    "HasJacobianSparsity",
+    "HasErrorComponents",
+    "ExplainsNegative",
+    "Capabilities",
+]
 
 
 @dataclass(frozen=True)
@@ -126,6 +147,20 @@ class SemiDiscrete(Protocol):
         with the reason, used in failure reports.
     counters : Counters
         Work counters the system increments.
+
+    Notes
+    -----
+    Optional capabilities, each a protocol of its own, read once per run (:class:`Capabilities`)
+    when a stepper binds to the system (:meth:`~crossdiff.time.Stepper.bind`):
+
+    * :class:`FiltersError`: ``filter_error(error, γΔt)``, the embedded error estimate filtered
+      where it has stiff components (called by :class:`~crossdiff.time.IMEX` after each step);
+    * :class:`HasJacobianSparsity`: ``jacobian_sparsity()``, the pattern of ``d rhs/dU``
+      (:class:`~crossdiff.time.BDF`);
+    * :class:`HasErrorComponents`: ``error_components``, the components whose error is
+      controlled (:class:`~crossdiff.time.GSAIMEX`, :class:`~crossdiff.time.IController`);
+    * :class:`ExplainsNegative`: ``explain_negative(t, U, rate)``, asked by the
+      :class:`~crossdiff.time.Monitor` when steps keep producing negative densities.
     """
 
     @property
@@ -156,9 +191,9 @@ class SemiDiscrete(Protocol):
         ...
 
     def solve_implicit(self, B: np.ndarray, gamma_dt: float, out: np.ndarray | None = None) -> np.ndarray:
-        """The solution ``X`` of ``(I − γΔt L) X = B``, written into ``out`` (not ``B``) when
-        given (a stepper's work array: no fresh state-sized allocation). ``out`` is optional:
-        :class:`~crossdiff.time.GSAIMEX` passes it only to a system whose method takes it."""
+        """The solution ``X`` of ``(I − γΔt L) X = B``, written into ``out`` (not ``B``) and
+        returned when ``out`` is given (a stepper's work array: no fresh state-sized allocation,
+        :class:`~crossdiff.time.GSAIMEX`), else a new array. Every system takes ``out``."""
         ...
 
     def constrain(self, t: float, U: np.ndarray) -> np.ndarray:
@@ -193,3 +228,74 @@ class SemiDiscrete(Protocol):
         """A consistent state at time ``t`` from values of the layout's variables (fields, and
         extras where given): e.g. the algebraic components solved, or a kinetic equilibrium."""
         ...
+
+
+# ----------------------------------------------------------------------------- optional capabilities
+@runtime_checkable
+class FiltersError(Protocol):
+    """A system whose embedded error estimate must be filtered by ``(I − γΔt L)^{-1}`` where it
+    has stiff components the estimate cannot measure (Hairer & Wanner 1996, §IV.8; the vorticity
+    of :class:`crossdiff.flow.FlowSystem`). :class:`~crossdiff.time.IMEX` calls it after each step."""
+
+    def filter_error(self, error: np.ndarray, gamma_dt: float) -> np.ndarray:
+        """The filtered estimate (``error`` may be overwritten)."""
+        ...
+
+
+@runtime_checkable
+class HasJacobianSparsity(Protocol):
+    """A system that knows the sparsity pattern of ``d rhs/dU`` (the stencil's; finite volumes:
+    :func:`crossdiff.fv.jacobian_sparsity`), for :class:`~crossdiff.time.BDF`'s Newton solves."""
+
+    def jacobian_sparsity(self) -> Any:
+        """The pattern, a SciPy sparse matrix of shape ``(U.size, U.size)``."""
+        ...
+
+
+@runtime_checkable
+class HasErrorComponents(Protocol):
+    """A system whose error control measures only some components (an asymptotic-preserving
+    kinetic system: the densities, not the stiff micro part). Read by
+    :class:`~crossdiff.time.GSAIMEX` (which then estimates the error of those components only) and
+    by :class:`~crossdiff.time.IController`."""
+
+    @property
+    def error_components(self) -> np.ndarray:
+        """Per component: True where the embedded error is controlled."""
+        ...
+
+
+@runtime_checkable
+class ExplainsNegative(Protocol):
+    """A system that can explain why steps keep producing negative densities (e.g. a kinetic
+    system whose turning kernel is negative at its ε); the :class:`~crossdiff.time.Monitor` asks
+    it before its own explanation."""
+
+    def explain_negative(self, t: float, U: np.ndarray, rate: np.ndarray) -> FailureReport | None:
+        """A report, or None if it cannot tell (``rate = dU/dt`` at ``U``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Which optional capabilities a system offers, read once (:meth:`of`) when a stepper binds."""
+
+    filter_error: bool = False
+    jacobian_sparsity: bool = False
+    error_components: bool = False
+    explain_negative: bool = False
+
+    @classmethod
+    def of(cls, system: object) -> Capabilities:
+        """The capabilities of ``system``: each protocol's member present and not None."""
+        return cls(
+            filter_error=_offers(system, "filter_error"),
+            jacobian_sparsity=_offers(system, "jacobian_sparsity"),
+            error_components=_offers(system, "error_components"),
+            explain_negative=callable(getattr(system, "explain_negative", None)),
+        )
+
+
+def _offers(system: object, name: str) -> bool:
+    """Whether ``system`` has the member ``name`` (a member set to None offers nothing)."""
+    return getattr(system, name, None) is not None

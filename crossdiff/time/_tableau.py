@@ -1,4 +1,6 @@
-"""Additive (IMEX) Runge–Kutta tableaux as validated data."""
+"""Additive (IMEX) Runge–Kutta tableaux as validated data: one base, :class:`ButcherPair`, with
+the pairs of :class:`~crossdiff.time.IMEX` (:class:`IMEXTableau`) and of
+:class:`~crossdiff.time.GSAIMEX` (:class:`GSATableau`) as its kinds."""
 
 from __future__ import annotations
 
@@ -6,13 +8,67 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["IMEXTableau", "KENCARP3", "KENCARP4", "upwind_courant_limit"]
+__all__ = ["ButcherPair", "IMEXTableau", "GSATableau", "KENCARP3", "KENCARP4", "ARS443", "upwind_courant_limit"]
 
 _TOL = 1e-12
 
 
 @dataclass(frozen=True)
-class IMEXTableau:
+class ButcherPair:
+    """An additive (IMEX) Runge–Kutta method for ``y' = f_E(y) + f_I(y)``: the explicit tableau
+    ``A_E`` (strictly lower triangular), the implicit ``A_I`` (lower triangular, an explicit first
+    stage, one diagonal value ``γ`` after it, so every implicit stage solves
+    ``(I − γΔt L) U_i = rhs`` with the same operator) and the weights of each part
+    (:attr:`weights`). The base of :class:`IMEXTableau` (one weight vector shared by both parts)
+    and :class:`GSATableau` (globally stiffly accurate: the weights are the last rows). Checked on
+    construction (exceptions, not ``assert``); the order conditions of every exported pair are
+    tested (``tests/time/test_tableau_order.py``).
+    """
+
+    name: str
+    explicit: np.ndarray
+    implicit: np.ndarray
+    c: np.ndarray = field(init=False)
+    gamma: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        a_e, a_i = np.asarray(self.explicit, float), np.asarray(self.implicit, float)
+        s = a_e.shape[0] if a_e.ndim == 2 else 0
+        if a_e.shape != (s, s) or a_i.shape != (s, s) or s < 1:
+            raise ValueError(f"{self.name}: tableaux must be square and of one size")
+        if np.any(np.triu(a_e) != 0):
+            raise ValueError(f"{self.name}: explicit tableau must be strictly lower triangular")
+        if np.any(np.triu(a_i, 1) != 0) or a_i[0, 0] != 0:
+            raise ValueError(f"{self.name}: implicit tableau must be ESDIRK (lower triangular, a_11 = 0)")
+        diag = np.diag(a_i)[1:]
+        if np.ptp(diag) > _TOL:
+            raise ValueError(f"{self.name}: implicit diagonal must be constant")
+        object.__setattr__(self, "explicit", a_e)
+        object.__setattr__(self, "implicit", a_i)
+        object.__setattr__(self, "c", a_e.sum(axis=1))
+        object.__setattr__(self, "gamma", float(diag[0]))
+
+    @property
+    def stages(self) -> int:
+        return self.explicit.shape[0]
+
+    @property
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(b_E, b_I)``: the weights of the explicit and the implicit part."""
+        raise NotImplementedError
+
+    def stability_function(self, z: np.ndarray) -> np.ndarray:
+        """``R(z) = 1 + z b_Eᵀ (I − z A_E)⁻¹ 1`` of the explicit part (vectorised over ``z``)."""
+        z = np.asarray(z, dtype=complex)
+        a, b = self.explicit, self.weights[0]
+        stages: list[np.ndarray] = []
+        for i in range(self.stages):  # A_E strictly lower triangular: forward substitution
+            stages.append(1 + z * sum(a[i, j] * stages[j] for j in range(i)) if i else np.ones_like(z))
+        return 1 + z * sum(b[j] * stages[j] for j in range(self.stages))
+
+
+@dataclass(frozen=True)
+class IMEXTableau(ButcherPair):
     """An additive Runge–Kutta method: explicit ``A_E``, implicit ``A_I``, shared ``b, c``.
 
     The implicit part must be an ESDIRK (explicit first stage, one diagonal value ``γ``), so every
@@ -21,9 +77,6 @@ class IMEXTableau:
     ``assert``): row sums equal ``c``, ``Σ b = Σ b̂ = 1``.
     """
 
-    name: str
-    explicit: np.ndarray
-    implicit: np.ndarray
     b: np.ndarray
     b_embedded: np.ndarray
     order: int
@@ -33,49 +86,54 @@ class IMEXTableau:
     #: transport: ``|R(ν(e^{iθ} − 1))| <= 1`` for every θ, with ``R`` the stability function of
     #: ``(explicit, b)`` (computed by :func:`upwind_courant_limit`; tested).
     upwind_courant: float = 1.0
-    c: np.ndarray = field(init=False)
-    gamma: float = field(init=False)
 
     def __post_init__(self) -> None:
-        a_e, a_i = np.asarray(self.explicit, float), np.asarray(self.implicit, float)
         s = len(self.b)
-        if a_e.shape != (s, s) or a_i.shape != (s, s):
+        if np.shape(self.explicit) != (s, s) or np.shape(self.implicit) != (s, s):
             raise ValueError(f"{self.name}: tableaux must be {s}x{s}")
-        if np.any(np.triu(a_e) != 0):
-            raise ValueError(f"{self.name}: explicit tableau must be strictly lower triangular")
-        if np.any(np.triu(a_i, 1) != 0) or a_i[0, 0] != 0:
-            raise ValueError(f"{self.name}: implicit tableau must be ESDIRK (lower triangular, a_11 = 0)")
-        diag = np.diag(a_i)[1:]
-        if np.ptp(diag) > _TOL:
-            raise ValueError(f"{self.name}: implicit diagonal must be constant")
-        c_e, c_i = a_e.sum(axis=1), a_i.sum(axis=1)
-        if np.max(np.abs(c_e - c_i)) > 1e-10:
+        super().__post_init__()
+        if np.max(np.abs(self.c - self.implicit.sum(axis=1))) > 1e-10:
             raise ValueError(f"{self.name}: explicit and implicit row sums differ")
         for w, label in ((self.b, "b"), (self.b_embedded, "b_embedded")):
             if abs(np.sum(w) - 1) > 1e-10:
                 raise ValueError(f"{self.name}: weights {label} must sum to 1")
-        object.__setattr__(self, "explicit", a_e)
-        object.__setattr__(self, "implicit", a_i)
         object.__setattr__(self, "b", np.asarray(self.b, float))
         object.__setattr__(self, "b_embedded", np.asarray(self.b_embedded, float))
-        object.__setattr__(self, "c", c_e)
-        object.__setattr__(self, "gamma", float(diag[0]))
 
     @property
-    def stages(self) -> int:
-        return len(self.b)
-
-    def stability_function(self, z: np.ndarray) -> np.ndarray:
-        """``R(z) = 1 + z bᵀ (I − z A_E)⁻¹ 1`` of the explicit part (vectorised over ``z``)."""
-        z = np.asarray(z, dtype=complex)
-        a = self.explicit
-        stages: list[np.ndarray] = []
-        for i in range(self.stages):  # A_E strictly lower triangular: forward substitution
-            stages.append(1 + z * sum(a[i, j] * stages[j] for j in range(i)) if i else np.ones_like(z))
-        return 1 + z * sum(self.b[j] * stages[j] for j in range(self.stages))
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.b, self.b
 
 
-def upwind_courant_limit(tableau: IMEXTableau, samples: int = 4001) -> float:
+@dataclass(frozen=True)
+class GSATableau(ButcherPair):
+    """A globally stiffly accurate IMEX Runge–Kutta scheme (both tableaux ``s × s``).
+
+    The implicit tableau has a zero first row and column and a constant diagonal ``γ`` after it;
+    the explicit one is strictly lower triangular; the row sums agree (``c``), ``c_s = 1``.
+    The weights are the last rows, so the new state is the last stage. Checked on construction.
+    """
+
+    order: int
+    reference: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if np.any(self.implicit[:, 0] != 0):
+            raise ValueError(f"{self.name}: implicit tableau must be lower triangular with a zero first column")
+        if self.stages < 2 or self.gamma <= 0:
+            raise ValueError(f"{self.name}: implicit diagonal must be a constant γ > 0")
+        c = self.c
+        if np.max(np.abs(c - self.implicit.sum(axis=1))) > 1e-12 or abs(c[-1] - 1) > 1e-12:
+            raise ValueError(f"{self.name}: row sums must agree and end at c_s = 1")
+
+    @property
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The last rows (globally stiffly accurate: the new state is the last stage)."""
+        return self.explicit[-1], self.implicit[-1]
+
+
+def upwind_courant_limit(tableau: ButcherPair, samples: int = 4001) -> float:
     """Largest ``ν`` with ``|R(ν(e^{iθ} − 1))| <= 1`` for all θ (bisection to 1e-6).
 
     The eigenvalues of first-order upwind transport at Courant number ``ν`` lie on that circle,
@@ -187,4 +245,31 @@ KENCARP4 = IMEXTableau(
     embedded_order=3,
     reference="Kennedy & Carpenter, Appl. Numer. Math. 44 (2003) 139-181, doi:10.1016/S0168-9274(02)00138-1",
     upwind_courant=2.117,
+)
+
+
+#: ARS(4,4,3): Ascher, Ruuth & Spiteri, Appl. Numer. Math. 25 (1997) 151–167, §2.8 — third
+#: order, L-stable implicit part (γ = 1/2), globally stiffly accurate.
+ARS443 = GSATableau(
+    name="ARS(4,4,3)",
+    explicit=np.array(
+        [
+            [0, 0, 0, 0, 0],
+            [1 / 2, 0, 0, 0, 0],
+            [11 / 18, 1 / 18, 0, 0, 0],
+            [5 / 6, -5 / 6, 1 / 2, 0, 0],
+            [1 / 4, 7 / 4, 3 / 4, -7 / 4, 0],
+        ]
+    ),
+    implicit=np.array(
+        [
+            [0, 0, 0, 0, 0],
+            [0, 1 / 2, 0, 0, 0],
+            [0, 1 / 6, 1 / 2, 0, 0],
+            [0, -1 / 2, 1 / 2, 1 / 2, 0],
+            [0, 3 / 2, -3 / 2, 1 / 2, 1 / 2],
+        ]
+    ),
+    order=3,
+    reference="Ascher, Ruuth & Spiteri, Appl. Numer. Math. 25 (1997) 151-167",
 )

@@ -58,9 +58,9 @@ class LogisticDecay:
     def implicit(self, U):
         return -self.lam * U
 
-    def solve_implicit(self, B, gamma_dt):
+    def solve_implicit(self, B, gamma_dt, out=None):
         self.counters.n_implicit_solves += 1
-        return B / (1.0 + gamma_dt * self.lam)
+        return np.divide(B, 1.0 + gamma_dt * self.lam, out=out)
 
     def constrain(self, t, U):
         return U

@@ -37,10 +37,10 @@ def test_atol_follows_rtol_unless_given():
     # the CLI builds steppers by name and passes atol only when the user gives it
     stepper = stepper_from_name("imex", rtol=1e-8)
     assert "rtol=1e-08, atol=1e-10" in stepper.describe()
-    controller = stepper.controller()
+    controller = stepper.step_controller()
     assert isinstance(controller, IController) and controller.tolerances() == pytest.approx((1e-8, 1e-10))
     assert controller.clip_tolerance == pytest.approx(1e-10)
-    assert IMEX(rtol=1e-8, dt=0.1).controller().clip_tolerance == pytest.approx(1e-10)
+    assert IMEX(rtol=1e-8, dt=0.1).step_controller().clip_tolerance == pytest.approx(1e-10)
     assert default_atol(1e-5) == pytest.approx(1e-7) and default_atol(1e-5, 1e-3) == 1e-3
 
 
@@ -56,7 +56,7 @@ def test_default_rtol_follows_the_grid():
         system = Discretisation(model, cd.Grid(cells, ((-0.5, 0.5), (-0.5, 0.5))))
         expected = (0.5 / cells[0] ** 2, 0.005 / cells[0] ** 2)
         assert IMEX().tolerances(system) == pytest.approx(expected)
-        controller = IMEX().controller()
+        controller = IMEX().step_controller()
         assert isinstance(controller, IController) and controller.rtol is None
         assert controller.tolerances(system) == pytest.approx(expected)
         bound = controller.bind(system)
