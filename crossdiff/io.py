@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +28,7 @@ import h5netcdf
 import numpy as np
 
 from .errors import OutputError
-from .time import FailureReport, Layout, Observer, SemiDiscrete, Status
+from .time import ControllerState, FailureReport, Layout, Observer, SemiDiscrete, Status
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ __all__ = [
     "is_run",
     "run_attributes",
     "committed_frames",
+    "last_checkpoint",
 ]
 
 #: Attributes that identify a run: resuming a file with other values would mix two runs.
@@ -181,6 +182,7 @@ class FrameWriter(Observer):
         self.append_mode = append
         self.frames = 0
         self._system: SemiDiscrete | None = None
+        self._checkpoint: dict[str, object] | None = None
         if not append and not self.path.parent.is_dir():
             raise OutputError(
                 f"cannot write output file {str(self.path)!r}: directory {str(self.path.parent)!r} does not exist"
@@ -253,6 +255,10 @@ class FrameWriter(Observer):
             if key in self.layout.attrs and not _same(key, f.attrs.get(key), self.layout.attrs[key]):
                 raise OutputError(_difference(self.path, key, f.attrs.get(key), self.layout.attrs[key]))
 
+    def checkpoint(self, t: float, state: ControllerState) -> None:
+        """Keep the loop's state for the next frame (written with it: :func:`last_checkpoint`)."""
+        self._checkpoint = {"time": t, "controller": asdict(state)}
+
     def save(self, t: float, U: np.ndarray) -> None:
         assert self._system is not None, "FrameWriter.start() must run first"
         self.append(t, self._system.fields(U), self._system.extras(U) if self.extras else None)
@@ -268,6 +274,8 @@ class FrameWriter(Observer):
                     f[name][n, ...] = fields[i]
                 for name, value in (extras or {}).items():
                     f[name][n, ...] = value
+                if self._checkpoint is not None and self._checkpoint["time"] == t:
+                    f.attrs["checkpoint"] = json.dumps({"frame": n, **self._checkpoint})
                 f.attrs["frames"] = n + 1  # the frame is whole: readers may use it
         except OSError as err:
             raise OutputError(f"cannot append to output file {str(self.path)!r}: {err}") from None
@@ -324,6 +332,25 @@ def last_frame_variables(path: str | Path, names: Sequence[str]) -> dict[str, np
             return {name: np.asarray(f[name][n - 1, ...]) for name in names if name in f.variables and n > 0}
     except (OSError, KeyError, ValueError) as err:
         raise OutputError(f"cannot read run file {str(path)!r}: {err}") from None
+
+
+def last_checkpoint(path: str | Path) -> ControllerState | None:
+    """The step-size controller's state at the last frame of the run file ``path``, where the
+    file holds it for that frame (:meth:`FrameWriter.checkpoint`); None otherwise (a file of an
+    earlier version, a frame saved after a failure, or the initial frame)."""
+    try:
+        with h5netcdf.File(Path(path), "r") as f:
+            n = committed_frames(f)
+            text = f.attrs.get("checkpoint")
+    except (OSError, KeyError, ValueError) as err:
+        raise OutputError(f"cannot read run file {str(path)!r}: {err}") from None
+    try:
+        saved = json.loads(str(text)) if text is not None else None
+        if not saved or saved.get("frame") != n - 1:
+            return None
+        return ControllerState(**saved["controller"])
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def open_run(path: str | Path) -> xr.Dataset:

@@ -7,10 +7,18 @@ from collections.abc import Callable
 
 from ..catalogue import resolve_model
 from ..errors import InputError
-from ..time import Stepper, stepper_from_name
+from ..time import STEPPERS, Stepper, stepper_from_name, stepper_options
 from ..validation import positive_number
 
-__all__ = ["load_model_arg", "apply_sets", "positive_float", "argument", "stepper_arg"]
+__all__ = [
+    "load_model_arg",
+    "apply_sets",
+    "positive_float",
+    "argument",
+    "stepper_arg",
+    "stepper_given",
+    "add_stepper_arguments",
+]
 
 
 def load_model_arg(name_or_path: str):
@@ -57,17 +65,31 @@ def argument(validator: Callable[[object, str], float], expected: str) -> Callab
     return convert
 
 
+#: Command-line options that set a stepper option of the same name (``--rtol`` sets ``rtol``).
+STEPPER_FLAGS = {"rtol": "relative tolerance", "atol": "absolute tolerance", "dt": "fixed time step"}
+
+
+def add_stepper_arguments(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--stepper`` and the stepper options, choices and help from the registry
+    (:data:`~crossdiff.time.STEPPERS`, :func:`~crossdiff.time.stepper_options`)."""
+    parser.add_argument("--stepper", choices=STEPPERS.names(), help=f"time stepper: {STEPPERS.help()}; {default}")
+    for option, text in STEPPER_FLAGS.items():
+        takers = ", ".join(n for n in STEPPERS.names() if option in stepper_options(n))
+        parser.add_argument(f"--{option.replace('_', '-')}", type=positive_float, help=f"{text} ({takers})")
+
+
+def stepper_given(args: argparse.Namespace) -> bool:
+    """Whether the command line names a stepper or sets a stepper option."""
+    return args.stepper is not None or any(getattr(args, option) is not None for option in STEPPER_FLAGS)
+
+
 def stepper_arg(args: argparse.Namespace, name: str) -> Stepper:
     """The stepper ``name`` with the options given on the command line (``--rtol``, ``--atol``,
-    ``--dt``); an option the stepper does not take is refused in one line."""
-    options = {}
-    if name in ("imex", "imex3", "bdf", "ars443"):
-        if args.rtol is not None:
-            options["rtol"] = args.rtol
-        if args.atol is not None:
-            options["atol"] = args.atol
-    if args.dt is not None:
-        if name == "bdf":
-            raise InputError("--dt is not available with the bdf stepper (it chooses its own steps)")
-        options["dt"] = args.dt
+    ``--dt``); an option the stepper does not take is refused in one line naming those it takes."""
+    takes = stepper_options(name)
+    options = {option: getattr(args, option) for option in STEPPER_FLAGS if getattr(args, option) is not None}
+    for option in options:
+        if option not in takes:
+            flags = ", ".join(f"--{o}" for o in STEPPER_FLAGS if o in takes) or "none of them"
+            raise InputError(f"--{option} is not available with the {name} stepper (it takes {flags})")
     return stepper_from_name(name, **options)

@@ -12,9 +12,9 @@ from ..catalogue import resolve_any
 from ..errors import InputError, NumericalError
 from ..fv import LIMITERS
 from ..grid import BOUNDARIES, Grid, default_grid, parse_cells
-from ..solve import Run, Scale, Solution, scale_of, solve
-from ..time import STEPPERS, Monitor
-from ._common import apply_sets, parse_initial, positive_float, stepper_arg
+from ..solve import SCALES, Run, Scale, Solution, scale_of, solve
+from ..time import Monitor
+from ._common import add_stepper_arguments, apply_sets, parse_initial, positive_float, stepper_arg, stepper_given
 
 #: A fixed step that needs more steps than this is a typo (``--dt 1e-30``), not a run: refuse it
 #: instead of running for ever.
@@ -96,7 +96,7 @@ def _resumed(args: argparse.Namespace, out: Path) -> Run:
         cells = parse_cells(args.grid) if args.grid is not None else grid.cells
         given["domain"] = Grid(cells, grid.extent, args.boundary or grid.boundary)
         flags["domain"] = " ".join(f for f in (_flag("--grid", args.grid), _flag("--boundary", args.boundary)) if f)
-    if args.stepper is not None or args.rtol is not None or args.atol is not None or args.dt is not None:
+    if stepper_given(args):
         recorded = run.stepper.settings()
         given["stepper"] = stepper_arg(args, args.stepper or (recorded[0] if recorded else "imex"))
     return run.agree(flags, **given)
@@ -168,10 +168,7 @@ def register(sub) -> None:
         help="continue the run in --out from its last frame, with its model, parameters, grid and stepper",
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing crossdiff run in --out")
-    p.add_argument("--stepper", choices=STEPPERS.names(), help=f"time stepper: {STEPPERS.help()}")
-    p.add_argument("--rtol", type=positive_float, help="relative tolerance (imex, bdf, ars443)")
-    p.add_argument("--atol", type=positive_float, help="absolute tolerance (imex, bdf, ars443)")
-    p.add_argument("--dt", type=positive_float, help="fixed time step (imex, ssprk3, ars443)")
+    add_stepper_arguments(p, "default: " + ", ".join(f"{_default_stepper_name(SCALES[n])} ({n})" for n in SCALES))
     p.add_argument("--limiter", choices=tuple(LIMITERS), help=f"taxis slope limiter: {LIMITERS.help()}")
     p.add_argument("--peak-limit", type=positive_float, help="report blow-up when a density exceeds this")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")

@@ -14,8 +14,7 @@ from ..errors import InputError
 from ..fv import LIMITERS
 from ..grid import BOUNDARIES, default_grid, parse_cells
 from ..sweep import ParameterGrid, load_sweep, plot_sweep, predicted_threshold, report_table, sweep
-from ..time import STEPPERS
-from ._common import apply_sets, load_model_arg, positive_float, stepper_arg
+from ._common import add_stepper_arguments, apply_sets, load_model_arg, positive_float, stepper_arg
 from .run import _seed
 
 
@@ -146,10 +145,7 @@ def register(sub) -> None:
         "--workers", type=_workers, help="worker processes of the local Dask cluster (default: one per core)"
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="use the running Dask cluster at ADDRESS (tcp://host:8786)")
-    p.add_argument("--stepper", choices=STEPPERS.names(), help=f"time stepper: {STEPPERS.help()}")
-    p.add_argument("--rtol", type=positive_float, help="relative tolerance (imex, bdf)")
-    p.add_argument("--atol", type=positive_float, help="absolute tolerance (imex, bdf)")
-    p.add_argument("--dt", type=positive_float, help="fixed time step (imex, ssprk3)")
+    add_stepper_arguments(p, "default imex")
     p.add_argument("--limiter", choices=tuple(LIMITERS), help=f"taxis slope limiter: {LIMITERS.help()}")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")

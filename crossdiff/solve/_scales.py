@@ -87,7 +87,8 @@ class Scale(ABC):
         return system.initial_state(initial_fields(model, grid, run.seed, initial))
 
     def resumed_state(self, run: Run, system: Any) -> tuple[float, np.ndarray]:
-        """Time and consistent state of the last frame of ``run.output``."""
+        """Time and consistent state of the last frame of ``run.output`` (all the fields the
+        file holds: the species, and a computed flow's)."""
         assert run.output is not None
         t0, U0, _ = last_frame(run.output)
         _check_frame(U0, (len(system.layout.fields), *run.domain.shape), t0, run.t_end)
@@ -225,6 +226,8 @@ class KineticScale(Scale):
         return system.initial_state({**{n: rho0[i] for i, n in enumerate(names)}, **distributions})
 
     def resumed_state(self, run: Run, system: Any) -> tuple[float, np.ndarray]:
+        """From the densities of the last frame with well-prepared distributions ``f = M ρ``,
+        or from the distributions where the file holds them (``save_f``)."""
         assert run.output is not None
         names = run.model.species_names
         t0, rho, _ = last_frame(run.output)

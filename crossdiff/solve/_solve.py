@@ -18,7 +18,7 @@ import numpy as np
 from ..catalogue import resolve_any
 from ..errors import InputError, NumericalError
 from ..grid import Grid
-from ..io import FrameWriter
+from ..io import FrameWriter, last_checkpoint
 from ..kinetic import KineticModel
 from ..model import Model
 from ..time import Monitor, Observer, ProgressBar, Recorder, SaveAt, SemiDiscrete, Stepper, integrate
@@ -90,6 +90,7 @@ def solve(
     scale = run._scale
     system = scale.system(run)
     t0, U0 = scale.resumed_state(run, system) if run.resume else (0.0, scale.initial_state(run, system))
+    checkpoint = last_checkpoint(run.output) if run.resume and run.output is not None else None
     stepper = run.stepper.bind(system)
     keep = (run.output is None) if run.keep_frames is None else run.keep_frames
     extras = scale.save_extras(run)
@@ -105,8 +106,9 @@ def solve(
         stepper,
         U0,
         (t0, run.t_end),
-        save=SaveAt(run.save_every, initial=not run.resume),
+        save=SaveAt(run.save_every, initial=not run.resume, origin=0.0 if run.resume else None),
         observers=[o for o in built if o is not None] + list(observers),
+        controller_state=checkpoint,
     )
     result.stats.wall_setup = setup
     solution = Solution(

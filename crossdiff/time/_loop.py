@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time as _time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -44,26 +44,35 @@ class SaveAt:
         Interval between saved frames.
     initial : bool
         Also save the initial state (not when continuing a run that has saved it).
+    origin : float, optional
+        The time the save times count from, ``origin + k every`` (default: the start time). A
+        resumed run counts from its first start, so that its frames fall, to the last bit, where
+        those of the run without interruption do.
     """
 
     every: float
     initial: bool = True
+    origin: float | None = None
 
     def __post_init__(self) -> None:
         positive_number(self.every, "save interval")
+        if self.origin is not None:
+            finite_number(self.origin, "save origin")
 
     def times(self, t0: float, t_end: float) -> Iterator[float]:
         """The save times after ``t0``, ending exactly at ``t_end``."""
         tol = _TIME_TOL * max(1.0, abs(t_end))
-        n = int(math.floor((t_end - t0) / self.every + _TIME_TOL))
+        base = t0 if self.origin is None else self.origin
+        n = int(math.floor((t_end - base) / self.every + _TIME_TOL))
+        first = 1 if self.origin is None else max(1, int(math.floor((t0 - base) / self.every + _TIME_TOL)) + 1)
         last = t0
-        for k in range(1, n + 1):
-            last = t0 + k * self.every
+        for k in range(first, n + 1):
+            last = base + k * self.every
             if k == n and abs(last - t_end) < tol:
                 yield t_end
                 return
             yield last
-        if n == 0 or t_end - last > tol:
+        if n < first or t_end - last > tol:
             yield t_end
 
 
@@ -140,8 +149,11 @@ class _Observers:
         for obs in self.items:
             obs.start(system, t, U)
 
-    def save(self, t: float, U: np.ndarray) -> None:
+    def save(self, t: float, U: np.ndarray, state: ControllerState | None = None) -> None:
         w0 = _time.perf_counter()
+        if state is not None:  # the loop's state at this frame, for a run to be continued exactly
+            for obs in self.items:
+                obs.checkpoint(t, replace(state))
         for obs in self.items:
             obs.save(t, U)
         self.t_saved = t
@@ -187,6 +199,7 @@ class _Run:
         observers: _Observers,
         t0: float,
         U0: np.ndarray,
+        resumed: ControllerState | None = None,
     ):
         self.wall0 = _time.perf_counter()
         self.system, self.stepper, self.controller, self.observers = system, stepper, controller, observers
@@ -196,6 +209,7 @@ class _Run:
         self.nonneg = np.asarray(system.nonnegative, dtype=bool) & np.array([np.min(U0[i]) >= 0 for i in components])
         self.stepper_state = stepper.init(system, t0, U0)
         self.cstate: ControllerState  # the controller's, from start()
+        self.resumed = resumed
         self.report: FailureReport | None = None
         #: where the last rejected step was not finite (explains a later step-size collapse)
         self.nonfinite_trial: FailureReport | None = None
@@ -217,7 +231,10 @@ class _Run:
                 "the right-hand side is not finite on the initial data "
                 "(an expression undefined there, e.g. sqrt or log of a negative number)",
             )
-            self.cstate = self.controller.init(system, self.stepper, t, U)
+            if self.resumed is not None:  # where the interrupted run's controller was
+                self.cstate = replace(self.resumed)
+            else:
+                self.cstate = self.controller.init(system, self.stepper, t, U)
         if self.report is None and not self.cstate.dt > 0:  # NaN or zero first step
             self.report = FailureReport(Status.NONFINITE, t, detail=f"the first step size is {self.cstate.dt!r}")
 
@@ -349,6 +366,7 @@ def integrate(
     save: SaveAt,
     observers: Sequence[Observer] = (),
     controller: Controller | None = None,
+    controller_state: ControllerState | None = None,
 ) -> Integration:
     """Integrate ``dU/dt = E(t, U) + L U`` from ``t_span[0]`` to ``t_span[1]``.
 
@@ -375,6 +393,10 @@ def integrate(
         Called in order (e.g. frame recorder, file writer, progress bar, failure monitor).
     controller : Controller, optional
         Default: ``stepper.step_controller()``; bound to ``system`` (:meth:`Controller.bind`).
+    controller_state : ControllerState, optional
+        The controller's state to start from instead of its first step: that of a saved frame
+        (:meth:`Observer.checkpoint`) when continuing a run. With ``save.origin`` the run's first
+        start, the continued run takes the same steps as the uninterrupted one.
 
     Returns
     -------
@@ -395,14 +417,14 @@ def integrate(
     if stepper.capabilities is None:
         stepper = stepper.bind(system)
     controller = (controller if controller is not None else stepper.step_controller()).bind(system)
-    run = _Run(system, stepper, controller, _Observers(observers, Stats()), t0, U0)
+    run = _Run(system, stepper, controller, _Observers(observers, Stats()), t0, U0, controller_state)
     run.start(save.initial)
     try:
         for t_save in save.times(t0, t_end) if run.report is None else ():
             run.advance_to(t_save)
             if run.report is not None:
                 break
-            run.observers.save(t_save, run.U)
+            run.observers.save(t_save, run.U, run.cstate)
     except KeyboardInterrupt:
         run.interrupted()
         raise

@@ -2,7 +2,8 @@
 
 The loop (:func:`~crossdiff.time.integrate`) calls every observer's hooks in order (the
 lifecycle of py-pde's trackers): :meth:`Observer.start` once, :meth:`Observer.step` after every
-accepted step (a :class:`FailureReport` stops the run), :meth:`Observer.save` at every save time,
+accepted step (a :class:`FailureReport` stops the run), :meth:`Observer.save` at every save time
+(after :meth:`Observer.checkpoint`, the loop's state there),
 :meth:`Observer.finish` once at the end, also on failure and interruption. When the loop cannot
 continue (step-size collapse, a negative density it cannot step around) it asks the observers
 to explain why (:meth:`Observer.explain_collapse`, :meth:`Observer.explain_negative`). Frame
@@ -20,6 +21,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..validation import positive_number
+from ._controllers import ControllerState
 from ._events import FailureReport, Status
 from ._system import Capabilities, ExplainsNegative, Layout, SemiDiscrete
 
@@ -39,6 +41,11 @@ class Observer:
 
     def save(self, t: float, U: np.ndarray) -> None:
         """Called at every save time (and for the initial state unless resuming)."""
+
+    def checkpoint(self, t: float, state: ControllerState) -> None:
+        """Called just before :meth:`save` at every save time after the start with the step-size
+        controller's state there (a copy): what continues the run exactly from that frame
+        (``integrate(..., controller_state=state)``)."""
 
     def finish(self, t: float, U: np.ndarray, status: Status, report: FailureReport | None) -> None:
         """Called once when the run ends, whatever the outcome."""
