@@ -120,7 +120,7 @@ class Run:
     >>> import crossdiff as cd
     >>> run = cd.Run("keller-segel-logistic", cd.Grid((32, 32), ((0, 20), (0, 20))), t_end=1.0)
     >>> run.scale, run.save_every, run.limiter
-    ('macro', 0.05, 'mc')
+    ('macro', 1.0, 'mc')
     >>> run.replace(t_end=2.0).t_end
     2.0
     """

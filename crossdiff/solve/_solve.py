@@ -21,7 +21,7 @@ from ..grid import Grid
 from ..io import FrameWriter, last_checkpoint
 from ..kinetic import KineticModel
 from ..model import Model
-from ..time import Monitor, Observer, ProgressBar, Recorder, SaveAt, SemiDiscrete, Stepper, integrate
+from ..time import Integration, Monitor, Observer, ProgressBar, Recorder, SaveAt, SemiDiscrete, Stepper, integrate
 from ._resources import check_output, check_resources
 from ._run import Run
 from ._solution import Solution
@@ -89,8 +89,10 @@ def solve(
     check_output(run.output, run.mode)
     scale = run._scale
     system = scale.system(run)
-    t0, U0 = scale.resumed_state(run, system) if run.resume else (0.0, scale.initial_state(run, system))
-    checkpoint = last_checkpoint(run.output) if run.resume and run.output is not None else None
+    if run.resume:  # the last frame, and the controller's state there (an exact continuation)
+        (t0, U0), checkpoint = scale.resumed_state(run, system), last_checkpoint(run.output)  # type: ignore[arg-type]
+    else:
+        t0, U0, checkpoint = 0.0, scale.initial_state(run, system), None
     stepper = run.stepper.bind(system)
     keep = (run.output is None) if run.keep_frames is None else run.keep_frames
     extras = scale.save_extras(run)
@@ -111,7 +113,24 @@ def solve(
         controller_state=checkpoint,
     )
     result.stats.wall_setup = setup
-    solution = Solution(
+    solution = _solution(run, system, stepper, result, recorder, kept_f)
+    if result.report is not None and throw and not result.status.success:
+        err = NumericalError(str(result.report), result.report)
+        err.solution = solution  # type: ignore[attr-defined]
+        raise err
+    return solution
+
+
+def _solution(
+    run: Run,
+    system: SemiDiscrete,
+    stepper: Stepper,
+    result: Integration,
+    recorder: Recorder,
+    kept_f: _KeepDistributions | None,
+) -> Solution:
+    """The :class:`Solution` of ``run`` from what the loop returned and the observers kept."""
+    return Solution(
         run.model,
         run.domain,
         system.layout,
@@ -126,14 +145,9 @@ def solve(
         stepper.describe(),
         run.output,
         f=kept_f.stacked() if kept_f is not None else None,
-        kinetic=scale.info(run, system),
+        kinetic=run._scale.info(run, system),
         run=run,
     )
-    if result.report is not None and throw and not result.status.success:
-        err = NumericalError(str(result.report), result.report)
-        err.solution = solution  # type: ignore[attr-defined]
-        raise err
-    return solution
 
 
 def as_run(
