@@ -90,6 +90,19 @@ class RunDefaults:
             raise error(f"[domain] boundary has {len(defaults.boundary)} entries but extent has {len(defaults.extent)}")
         return defaults
 
+    def to_table(self) -> dict[str, Any]:
+        """The ``[domain]`` table of a model file: the inverse of :meth:`from_table`."""
+        table: dict[str, Any] = {
+            "extent": [list(p) for p in self.extent],
+            "cells": list(self.cells),
+            "boundary": self.boundary if isinstance(self.boundary, str) else list(self.boundary),
+            "t_end": self.t_end,
+            "seed": self.seed,
+        }
+        if self.save_every is not None:
+            table["save_every"] = self.save_every
+        return table
+
 
 def _extent(extent: object, error: type[ModelError]) -> tuple[tuple[float, float], ...]:
     if not isinstance(extent, list) or not extent or not all(isinstance(e, list) and len(e) == 2 for e in extent):
@@ -256,6 +269,15 @@ class ModelBase(Generic[SpeciesT]):
                     f"definitions: {', '.join(sorted(self.definitions)) or 'none'}"
                 )
         return replace(self, definitions={**self.definitions, **exprs})
+
+    def parameter_table(self) -> dict[str, Any]:
+        """The ``[parameters]`` table of a model file: each value, with its description where
+        :attr:`parameter_info` has one (``{value, description}``)."""
+        table: dict[str, Any] = {}
+        for key, value in self.parameters.items():
+            desc = self.parameter_info.get(key, "")
+            table[key] = {"value": value, "description": desc} if desc else value
+        return table
 
     def with_defaults(self, **changes: Any) -> Self:
         """A copy with some :class:`RunDefaults` fields replaced."""

@@ -19,6 +19,7 @@ replaces.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -83,6 +84,26 @@ def _schema(
         }
     )
     return _Schema({"time": None, **{name: len(values) for name, values, _ in coords}}, coords, variables, attrs)
+
+
+#: Seconds a writer waits for a file that a reader holds (HDF5 file locks: e.g. a plot of a
+#: running run) before it gives up with an OutputError.
+LOCK_WAIT = 30.0
+
+
+def _open_for_writing(path: Path, mode: str) -> h5netcdf.File:
+    """``h5netcdf.File(path, mode)``, retried while another process holds the file's lock (a
+    reader of a running run must not end the run)."""
+    deadline = time.monotonic() + LOCK_WAIT
+    delay = 0.005
+    while True:
+        try:
+            return h5netcdf.File(path, mode)
+        except OSError as err:
+            if "lock" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(2 * delay, 0.2)
 
 
 def committed_frames(f: h5netcdf.File) -> int:
@@ -211,7 +232,7 @@ class FrameWriter(Observer):
         schema = self._schema("running")
         try:
             if self.append_mode:
-                with h5netcdf.File(self.path, "a") as f:
+                with _open_for_writing(self.path, "a") as f:
                     self._check_compatible(f, schema)
                     self.frames = committed_frames(f)
                     if f.dimensions["time"].size > self.frames:  # a frame cut off by a kill
@@ -222,7 +243,7 @@ class FrameWriter(Observer):
                     for key, value in self.attrs.items():
                         f.attrs[key] = value
                 return
-            with h5netcdf.File(self.path, "w") as f:
+            with _open_for_writing(self.path, "w") as f:
                 f.dimensions = dict(schema.dims)
                 tv = f.create_variable("time", ("time",), float)
                 tv.attrs["long_name"] = "time"
@@ -266,7 +287,7 @@ class FrameWriter(Observer):
     def append(self, t: float, fields: np.ndarray, extras: Mapping[str, np.ndarray] | None = None) -> None:
         """Add one frame at time ``t``: the fields (first axis in layout order) and extras."""
         try:
-            with h5netcdf.File(self.path, "a") as f:
+            with _open_for_writing(self.path, "a") as f:
                 n = committed_frames(f)
                 f.resize_dimension("time", n + 1)
                 f["time"][n] = t
@@ -293,7 +314,7 @@ class FrameWriter(Observer):
     def record(self, status: str, extra: Mapping[str, object] | None = None) -> None:
         """Write the status and further attributes into the file."""
         try:
-            with h5netcdf.File(self.path, "a") as f:
+            with _open_for_writing(self.path, "a") as f:
                 f.attrs["status"] = status
                 for key, value in (extra or {}).items():
                     f.attrs[key] = value

@@ -362,25 +362,12 @@ def kinetic_to_dict(model: KineticModel) -> dict[str, Any]:
         meta["reference"] = model.reference
     if model.macro:
         meta["macro"] = model.macro
-    params: dict[str, Any] = {}
-    for key, value in model.parameters.items():
-        desc = model.parameter_info.get(key, "")
-        params[key] = {"value": value, "description": desc} if desc else value
-    out: dict[str, Any] = {"kinetic": meta, "velocity": _velocity_out(model.velocity), "parameters": params}
+    velocity = _velocity_out(model.velocity)
+    out: dict[str, Any] = {"kinetic": meta, "velocity": velocity, "parameters": model.parameter_table()}
     if model.definitions:
         out["definitions"] = {k: _expr_out(v) for k, v in model.definitions.items()}
-    d = model.defaults
-    if d is not None:
-        domain: dict[str, Any] = {
-            "extent": [list(p) for p in d.extent],
-            "cells": list(d.cells),
-            "boundary": d.boundary if isinstance(d.boundary, str) else list(d.boundary),
-            "t_end": d.t_end,
-            "seed": d.seed,
-        }
-        if d.save_every is not None:
-            domain["save_every"] = d.save_every
-        out["domain"] = domain
+    if model.defaults is not None:
+        out["domain"] = model.defaults.to_table()
     out["species"] = [_species_out(s) for s in model.species]
     if model.paper is not None:
         out["paper"] = _paper_out(model.paper)

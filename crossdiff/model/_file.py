@@ -156,20 +156,8 @@ def model_to_dict(model: Model) -> dict[str, Any]:
         meta["description"] = model.description
     if model.reference:
         meta["reference"] = model.reference
-    params: dict[str, Any] = {}
-    for key, value in model.parameters.items():
-        desc = model.parameter_info.get(key, "")
-        params[key] = {"value": value, "description": desc} if desc else value
-    d = model.defaults
-    domain: dict[str, Any] = {
-        "extent": [list(p) for p in d.extent],
-        "cells": list(d.cells),
-        "boundary": d.boundary if isinstance(d.boundary, str) else list(d.boundary),
-        "t_end": d.t_end,
-        "seed": d.seed,
-    }
-    if d.save_every is not None:
-        domain["save_every"] = d.save_every
+    params = model.parameter_table()
+    domain = model.defaults.to_table()
     species = []
     for s in model.species:
         table: dict[str, Any] = {"name": s.name, "long_name": s.long_name}

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
+import crossdiff as cd
 from crossdiff import __version__, catalogue
+from crossdiff.io import open_run
 from crossdiff.model import read_model_file
 
 
@@ -169,3 +171,26 @@ def test_resume_from_corrupt_or_foreign_file(cli, model_file, tmp_path):
     assert cli("run", "keller-segel", "--grid", "8x8", "--t-end", "0.001", "--out", other, "--quiet").rc == 0
     res = cli("run", path, "--resume", "--t-end", "0.02", "--out", other)
     assert res.rc == 2 and "cannot resume" in res.err, res.err
+
+
+def test_a_reader_of_a_running_run_does_not_end_it(tmp_path):
+    """HDF5 locks a file while a process reads it (a plot of a running run): the writer waits for
+    the lock (``crossdiff.io.LOCK_WAIT``) instead of failing the run."""
+    import subprocess
+    import sys
+
+    grid = cd.Grid((8,), ((0.0, 1.0),))
+    out = tmp_path / "run.nc"
+    cd.solve("keller-segel", grid, 0.002, save_every=0.001, output=out)
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import h5netcdf, time; f = h5netcdf.File({str(out)!r}, 'r'); print(1, flush=True); time.sleep(1.5)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert reader.stdout is not None and reader.stdout.readline().strip() == b"1"  # the reader holds it now
+    sol = cd.solve("keller-segel", None, 0.004, output=out, resume=True)
+    reader.wait()
+    assert sol.success and len(open_run(out)["time"]) == 5
