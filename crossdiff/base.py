@@ -270,6 +270,39 @@ class ModelBase(Generic[SpeciesT]):
                 )
         return replace(self, definitions={**self.definitions, **exprs})
 
+    # ------------------------------------------------------------------ display
+    def _kind(self) -> str:
+        """A word for the model's scale in displays (subclasses say more)."""
+        return type(self).__name__
+
+    def _display_lines(self) -> list[str]:
+        """Further lines of the notebook display (a subclass's equations or velocity space)."""
+        return []
+
+    def __repr__(self) -> str:
+        species = ", ".join(str(s.name) for s in self.species)
+        params = ", ".join(f"{k}={v:g}" for k, v in list(self.parameters.items())[:6])
+        more = ", …" if len(self.parameters) > 6 else ""
+        return f"{type(self).__name__}({self.name!r}: species {species}; {params}{more})"
+
+    def _repr_html_(self) -> str:
+        """Notebook display: name, description, species, parameters and what the scale adds."""
+        from html import escape
+
+        rows = "".join(
+            f"<tr><td><code>{escape(k)}</code></td><td>{v:g}</td><td>{escape(self.parameter_info.get(k, ''))}</td></tr>"
+            for k, v in self.parameters.items()
+        )
+        species = ", ".join(f"<code>{escape(str(s.name))}</code>" for s in self.species)
+        extra = "".join(f"<div>{line}</div>" for line in self._display_lines())
+        return (
+            f"<div><b>{escape(self._kind())} {escape(self.name)}</b>"
+            + (f"<div><i>{escape(self.description)}</i></div>" if self.description else "")
+            + f"<div>species: {species}</div>{extra}"
+            + (f"<table><tr><th>parameter</th><th>value</th><th></th></tr>{rows}</table>" if rows else "")
+            + "</div>"
+        )
+
     def parameter_table(self) -> dict[str, Any]:
         """The ``[parameters]`` table of a model file: each value, with its description where
         :attr:`parameter_info` has one (``{value, description}``)."""

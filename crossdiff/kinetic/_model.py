@@ -112,7 +112,7 @@ class PaperReference:
     printed: Mapping[str, PrintedSpecies] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class KineticModel(ModelBase[KineticSpecies]):
     """A kinetic model (9) whose parabolic limit ``crossdiff.derive`` computes.
 
@@ -182,6 +182,15 @@ class KineticModel(ModelBase[KineticSpecies]):
     def dim(self) -> int:
         """Velocity (= space) dimension ``d``."""
         return self.velocity.dim
+
+    def _kind(self) -> str:
+        return "kinetic model"
+
+    def _display_lines(self) -> list[str]:
+        from html import escape
+
+        limit = f"; its limit: the catalogue entry <code>{escape(self.macro)}</code>" if self.macro else ""
+        return [f"velocity space: {escape(self.velocity.describe())}{limit}"]
 
     def in_dimension(self, d: int) -> KineticModel:
         """The same model with the velocity sphere of dimension ``d`` (the paper's models are

@@ -179,7 +179,7 @@ class Species:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Model(ModelBase[Species]):
     """An n-species cross-diffusion-reaction model (``docs/theory.md`` §1).
 
@@ -388,6 +388,13 @@ class Model(ModelBase[Species]):
         from ._show import equations
 
         return equations(self, latex=latex)
+
+    def _kind(self) -> str:
+        return "macroscopic model"
+
+    def _display_lines(self) -> list[str]:
+        """The equations in LaTeX (rendered by Jupyter's MathJax)."""
+        return [f"$${eq}$$" for eq in self.equations(latex=True)]
 
 
 def species_symbols(model: Model) -> list[sp.Symbol]:

@@ -344,6 +344,24 @@ class Run:
     def __repr__(self) -> str:
         return f"Run({self.describe()})"
 
+    def _repr_html_(self) -> str:
+        """Notebook display: the run's settings."""
+        from html import escape
+
+        items = {
+            "model": f"{self.model.name} ({self.scale})",
+            "domain": self.domain.describe(),
+            "end time": f"{self.t_end:g}, frames every {self.save_every:g}",
+            "stepper": self.stepper.describe(),
+            "limiter": self.limiter,
+            "seed": str(self.seed),
+            "output": f"{self.output} ({self.mode})" if self.output else "in memory",
+        }
+        if self.kinetic is not None:
+            items["kinetic"] = f"eps = {self.kinetic.eps:g}, velocities {self.kinetic.velocities or 'default'}"
+        rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in items.items())
+        return f"<div><b>Run</b><table>{rows}</table></div>"
+
 
 def _kinetic_options(
     scale: Scale,

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["Solution"]
 
 
-@dataclass
+@dataclass(repr=False)
 class Solution:
     """Result of :func:`solve` (in the spirit of SciPy's ``OdeResult``).
 
@@ -106,9 +106,44 @@ class Solution:
         space = tuple(range(-len(self.layout.space), 0))
         return np.sum(fields, axis=space) * self.layout.cell_volume
 
-    def mass(self) -> np.ndarray:
-        """``∫ u_i dx`` per saved frame and species, shape ``(len(t), n_species)``."""
-        return np.asarray(self._integrate(self._frames()))
+    def mass(self) -> xr.DataArray:
+        """``∫ u_i dx`` per saved frame and species: an :class:`xarray.DataArray` with dims
+        ``(time, species)`` (positional indexing ``mass()[:, 0]`` works as on an array)."""
+        import xarray as xr
+
+        return xr.DataArray(
+            np.asarray(self._integrate(self._frames())),
+            dims=("time", "species"),
+            coords={"time": np.asarray(self.t, dtype=float), "species": list(self.layout.field_names)},
+            name="mass",
+            attrs={"long_name": "integral of the field over the domain"},
+        )
+
+    def __repr__(self) -> str:
+        where = f", written to {str(self.output)!r}" if self.output else ""
+        return (
+            f"Solution({self.model.name!r}: {self.status.label} at t = {self.t_final:.6g} on {self.grid.describe()}, "
+            f"{len(self.t)} frames, {self.stats.n_steps} steps{where})"
+        )
+
+    def _repr_html_(self) -> str:
+        """Notebook display: status, times and counters, and per field its mass, min and max at
+        the end."""
+        from html import escape
+
+        mass = self._integrate(self.final)
+        rows = "".join(
+            f"<tr><td><code>{escape(n)}</code></td><td>{float(mass[i]):.6g}</td>"
+            f"<td>{float(np.min(self.final[i])):.4g}</td><td>{float(np.max(self.final[i])):.4g}</td></tr>"
+            for i, n in enumerate(self.layout.field_names)
+        )
+        message = f"<div>{escape(self.message)}</div>" if not self.success else ""
+        return (
+            f"<div><b>Solution of {escape(self.model.name)}</b>: {escape(self.status.label)} at t = {self.t_final:.6g} "
+            f"on {escape(self.grid.describe())}; {len(self.t)} frames, {self.stats.n_steps} steps "
+            f"({self.stats.n_rejected} rejected), {escape(self.stepper)}{message}"
+            f"<table><tr><th>field</th><th>mass</th><th>min</th><th>max</th></tr>{rows}</table></div>"
+        )
 
     def to_xarray(self) -> xr.Dataset:
         """The run as an :class:`xarray.Dataset` with dims ``time, x[, y, z]`` (the layout of the

@@ -7,6 +7,7 @@ writer, progress bar, monitor, the caller's) watch the one loop :func:`crossdiff
 
 from __future__ import annotations
 
+import inspect
 import math
 import time as _time
 from collections.abc import Mapping, Sequence
@@ -27,6 +28,12 @@ from ._run import Run
 from ._solution import Solution
 
 __all__ = ["solve", "as_run"]
+
+#: The keyword options of ``solve(model, grid, t_end, **options)``: those of :class:`Run`
+#: (``resume`` and ``overwrite`` are ``as_run``'s own).
+_OPTIONS = {p for p in inspect.signature(Run.__init__).parameters if p not in ("self", "model", "domain", "t_end")}
+_OPTIONS -= {"mode", "_scale"}
+_FLAGS = {"resume", "overwrite", "monitor", "progress", "observers", "throw"}
 
 
 def solve(
@@ -167,6 +174,9 @@ def as_run(
     """
     if isinstance(model, Run):
         raise InputError("give a Run alone, or a model with its grid, end time and options")
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:
+        raise InputError(f"solve() takes no option {unknown[0]!r}; options: {', '.join(sorted(_OPTIONS | _FLAGS))}")
     if not resume:
         return Run(model, grid, t_end, mode="overwrite" if overwrite else "new", **options)
     output = options.pop("output", None)
