@@ -21,6 +21,7 @@ from matplotlib.ticker import ScalarFormatter
 
 from .errors import InputError, OutputError
 from .model import FLOW_FIELDS
+from .output import MARK, claim_output
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -358,23 +359,40 @@ def _write(fig, path: Path, what: str, save: Callable[[], object]) -> Path:
     return path
 
 
-def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+#: The metadata key that carries crossdiff's mark (:data:`crossdiff.output.MARK`) per format.
+_MARK_KEY = {".png": "Software", ".pdf": "Creator", ".svg": "Creator"}
+
+
+def save_figure(fig, path: str | Path, dpi: int = 110, overwrite: bool = False) -> Path:
     """Write ``fig`` (from :func:`plot_frame`, :func:`plot_spacetime` or pyplot) to ``path``.
 
-    The format follows the suffix (PNG, PDF, SVG, …). Returns the path written.
+    The format follows the suffix (PNG, PDF, SVG, …), its metadata carrying crossdiff's mark. An
+    existing file is replaced only with ``overwrite`` and only if crossdiff wrote it
+    (:func:`crossdiff.output.claim_output`). Returns the path written.
 
     Raises
     ------
     OutputError
-        If the file cannot be written (missing directory, no permission, unknown format); a
+        If the path is refused or the file cannot be written (no permission, unknown format); a
         figure that pyplot manages is closed either way.
     """
-    path = Path(path)
-    return _write(fig, path, "picture", lambda: fig.savefig(path, dpi=dpi))
+    try:
+        path = claim_output(path, overwrite=overwrite, what="picture")
+    except OutputError:
+        _release(fig)
+        raise
+    key = _MARK_KEY.get(path.suffix.lower())
+    metadata = {key: MARK} if key else None
+    return _write(fig, path, "picture", lambda: fig.savefig(path, dpi=dpi, metadata=metadata))
 
 
 def save_movie(
-    ds: xr.Dataset, path: str | Path, species: list[str] | None = None, fps: int = 8, streamlines: bool = False
+    ds: xr.Dataset,
+    path: str | Path,
+    species: list[str] | None = None,
+    fps: int = 8,
+    streamlines: bool = False,
+    overwrite: bool = False,
 ) -> Path:
     """All frames as a GIF (Pillow) or MP4 (``ffmpeg`` on the PATH, else the one the dependency
     ``imageio-ffmpeg`` ships), with fixed colour limits.
@@ -391,6 +409,9 @@ def save_movie(
         Frames per second.
     streamlines : bool
         The flow's streamlines over every 2D panel (:func:`plot_frame`).
+    overwrite : bool
+        Replace an existing movie that crossdiff wrote (:func:`crossdiff.output.claim_output`;
+        the GIF comment or MP4 ``comment`` carries crossdiff's mark).
 
     Returns
     -------
@@ -410,6 +431,7 @@ def save_movie(
     suffix = path.suffix.lower()
     if suffix not in (".gif", ".mp4"):
         raise InputError(f"movie format {suffix or '(none)'} not supported; use .gif or .mp4")
+    claim_output(path, overwrite=overwrite, what="movie")
     ffmpeg = _ffmpeg() if suffix == ".mp4" else None
     names = _species(ds, species, streamlines)
     fig, flat = _panels(len(names), images=ds[names[0]].ndim >= 3)
@@ -448,13 +470,32 @@ def save_movie(
 
     anim = animation.FuncAnimation(fig, frame, frames=len(times), blit=False)
     if ffmpeg is None:
-        writer: animation.AbstractMovieWriter = animation.PillowWriter(fps=fps)
+        writer: animation.AbstractMovieWriter = _MarkedGif(fps=fps)
         return _write(fig, path, "movie", lambda: anim.save(path, writer=writer))
     import matplotlib
 
     with matplotlib.rc_context({"animation.ffmpeg_path": ffmpeg}):
-        writer = animation.FFMpegWriter(fps=fps)
+        writer = animation.FFMpegWriter(fps=fps, metadata={"comment": MARK})
         return _write(fig, path, "movie", lambda: anim.save(path, writer=writer))
+
+
+def _MarkedGif(fps: int):
+    """Matplotlib's Pillow GIF writer with crossdiff's mark as the GIF comment."""
+    from matplotlib import animation
+
+    class MarkedGif(animation.PillowWriter):
+        def finish(self) -> None:
+            frames = self._frames  # type: ignore[attr-defined]  # PillowWriter's own list of frames
+            frames[0].save(
+                self.outfile,
+                save_all=True,
+                append_images=frames[1:],
+                duration=int(1000 / self.fps),
+                loop=0,
+                comment=MARK.encode(),
+            )
+
+    return MarkedGif(fps=fps)
 
 
 def _ffmpeg() -> str:

@@ -37,7 +37,7 @@ def run(args) -> int:
     if args.plot:
         from ..plot import plot_convergence, save_figure
 
-        save_figure(plot_convergence(table), Path(args.plot))
+        save_figure(plot_convergence(table), Path(args.plot), overwrite=args.overwrite)
     if args.json:
         print(json.dumps(table.as_dict(), indent=2))
         return 0
@@ -71,4 +71,5 @@ def register(sub) -> None:
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter or definition")
     p.add_argument("--json", action="store_true", help="print the table as JSON")
     p.add_argument("--plot", help="write the log-log plot of the L1 difference against eps (PNG)")
+    p.add_argument("--overwrite", action="store_true", help="replace a picture crossdiff wrote before")
     p.set_defaults(func=run)

@@ -28,6 +28,7 @@ def register(subparsers) -> None:
     fmt.add_argument("--latex", action="store_true", help="print D_i, alpha_i, psi_i and the system in LaTeX")
     fmt.add_argument("--json", action="store_true", help="print the coefficients as strings (JSON)")
     parser.add_argument("--save-model", metavar="PATH", help="write the limit as a macroscopic model file")
+    parser.add_argument("--overwrite", action="store_true", help="replace a model file crossdiff wrote before")
     parser.add_argument(
         "--numeric",
         action="store_true",
@@ -82,7 +83,10 @@ def run(args: argparse.Namespace) -> int:
     from ..catalogue import load_kinetic
     from ..derive import derive
     from ..model import save_model
+    from ..output import claim_output
 
+    if args.save_model:  # before the derivation: a path that would be refused costs nothing
+        claim_output(args.save_model, overwrite=args.overwrite, what="model file")
     kinetic = load_kinetic(args.model)
     if args.nodes < 2:
         raise KineticModelError(f"--nodes must be at least 2, got {args.nodes}")
@@ -101,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if args.save_model:
         if model is None:
             raise KineticModelError(reason)
-        path = save_model(model, args.save_model)
+        path = save_model(model, args.save_model, overwrite=args.overwrite)
         if not args.json:
             print(f"\nwrote the limit model to {path} (run it with: crossdiff run {path})")
     return 0

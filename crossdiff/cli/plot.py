@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..io import open_run
+from ..output import claim_output
 from ..validation import finite_number
 from ._common import argument
 
@@ -14,13 +15,16 @@ from ._common import argument
 def run(args) -> int:
     from ..plot import plot_compare, plot_frame, plot_spacetime, save_figure, save_movie
 
+    out = Path(args.out) if args.out else (Path(args.run).with_suffix(".png") if not args.movie else None)
+    for path, what in ((out, "picture"), (args.movie, "movie")):  # before any work: nothing is lost
+        if path is not None:
+            claim_output(path, overwrite=args.overwrite, what=what)
     ds = open_run(args.run)
     if ds.sizes.get("time", 0) == 0:
         raise InputError(f"run file {args.run!r} has no frames")
     species = args.species.split(",") if args.species else None
     written = []
-    if args.out or not args.movie:
-        out = Path(args.out) if args.out else Path(args.run).with_suffix(".png")
+    if out is not None:
         times = ds["time"].values
         if args.compare:
             other = open_run(args.compare)
@@ -32,9 +36,12 @@ def run(args) -> int:
         else:
             index = -1 if args.time is None else int(abs(times - args.time).argmin())
             fig = plot_frame(ds, index, species, streamlines=args.streamlines)
-        written.append(save_figure(fig, out))
+        written.append(save_figure(fig, out, overwrite=args.overwrite))
     if args.movie:
-        written.append(save_movie(ds, args.movie, species, fps=args.fps, streamlines=args.streamlines))
+        movie = save_movie(
+            ds, args.movie, species, fps=args.fps, streamlines=args.streamlines, overwrite=args.overwrite
+        )
+        written.append(movie)
     ds.close()
     for path in written:
         print(f"wrote {path}")
@@ -68,5 +75,6 @@ def register(sub) -> None:
         action="store_true",
         help="2D runs with a computed flow: draw its streamlines over the densities",
     )
-    p.add_argument("--fps", type=_positive_int, default=8, help="movie frames per second")
+    p.add_argument("--fps", type=_positive_int, default=8, help="movie frames per second (default 8)")
+    p.add_argument("--overwrite", action="store_true", help="replace pictures and movies crossdiff wrote before")
     p.set_defaults(func=run)

@@ -21,7 +21,10 @@ def _bracket(text: str) -> tuple[float, float]:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import critical, dispersion, select_state, steady_states
+    from ..output import claim_output
 
+    if args.plot:  # before the analysis: a path that would be refused costs nothing
+        claim_output(args.plot, overwrite=args.overwrite, what="picture")
     model = apply_sets(load_model_arg(args.model), args.set)
     cells = parse_cells(args.grid) if args.grid is not None else None
     grid = default_grid(model, cells, args.boundary)
@@ -39,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("no non-negative steady state: nothing to plot")
         from ..plot import plot_dispersion, save_figure
 
-        save_figure(plot_dispersion(disp, crit), args.plot)
+        save_figure(plot_dispersion(disp, crit), args.plot, overwrite=args.overwrite)
     if args.json:
         data = {
             "model": model.name,
@@ -103,6 +106,7 @@ def register(sub) -> None:
     p.add_argument("--critical", metavar="PARAM", help="find the critical value of this parameter")
     p.add_argument("--bracket", type=_bracket, metavar="LOW,HIGH", help="interval for --critical (default: searched)")
     p.add_argument("--plot", metavar="FILE", help="write the dispersion relation (growth rate against k) to FILE")
+    p.add_argument("--overwrite", action="store_true", help="replace a picture crossdiff wrote before")
     p.add_argument("--continuum", action="store_true", help="with --json, include the continuum growth curve")
     p.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
     p.set_defaults(func=run)

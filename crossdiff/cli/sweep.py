@@ -96,7 +96,7 @@ def run_report(args) -> int:
     if args.out:
         from ..plot import save_figure
 
-        figure = save_figure(plot_sweep(result, x=args.x, threshold=threshold), args.out)
+        figure = save_figure(plot_sweep(result, x=args.x, threshold=threshold), args.out, overwrite=args.overwrite)
     if args.json:
         rows = json.loads(table.to_json(orient="records"))
         print(
@@ -158,6 +158,7 @@ def register(sub) -> None:
     )
     r.add_argument("directory", help="result directory of crossdiff sweep")
     r.add_argument("--out", help="picture file (.png, .pdf, .svg)")
+    r.add_argument("--overwrite", action="store_true", help="replace a picture crossdiff wrote before")
     r.add_argument("--x", help="swept parameter on the horizontal axis (default: the first)")
     r.add_argument("--threshold", type=float, help="predicted critical value of that parameter, drawn as a line")
     r.add_argument("--json", action="store_true", help="print the table and summary as JSON")

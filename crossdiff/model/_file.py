@@ -33,6 +33,7 @@ import tomli_w
 
 from ..base import RunDefaults
 from ..errors import ModelError, OutputError
+from ..output import MARK, claim_output
 from ..parsing import check_keys, expr_value, parse_toml, read_definitions, read_parameters
 from ._flow import Flow
 from ._model import Model, Species, Taxis
@@ -187,11 +188,21 @@ def model_to_dict(model: Model) -> dict[str, Any]:
     return out
 
 
-def save_model(model: Model, path: str | Path) -> Path:
-    """Write ``model`` as a TOML model file; returns the path."""
-    path = Path(path)
+def save_model(model: Model, path: str | Path, overwrite: bool = False) -> Path:
+    """Write ``model`` as a TOML model file (its first line a comment with crossdiff's mark);
+    returns the path.
+
+    An existing file is replaced only with ``overwrite`` and only if crossdiff wrote it
+    (:func:`crossdiff.output.claim_output`): a user's own model file is never overwritten.
+
+    Raises
+    ------
+    OutputError
+        The path is refused, or cannot be written.
+    """
+    path = claim_output(path, overwrite=overwrite, what="model file")
     try:
-        path.write_text(tomli_w.dumps(model_to_dict(model)), encoding="utf-8")
+        path.write_text(f"# {MARK}\n" + tomli_w.dumps(model_to_dict(model)), encoding="utf-8")
     except OSError as err:
         raise OutputError(f"cannot write model file {str(path)!r}: {err.strerror or err}") from None
     return path

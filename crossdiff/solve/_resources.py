@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, OutputError
+from ..errors import InputError
 from ..io import is_run
+from ..output import claim_output
 from ..time import SemiDiscrete, Stepper
 
 __all__ = ["check_resources", "check_output"]
@@ -82,23 +83,23 @@ def check_resources(
 
 
 def check_output(path: Path | None, mode: str) -> None:
-    """Refuse an output file the run must not write (:class:`~crossdiff.solve.Run`'s ``mode``):
-    a directory, a file that is not a crossdiff run, or a crossdiff run unless it is to be
-    replaced (``"overwrite"``) or continued (``"resume"``).
+    """Refuse an output file the run must not write (:class:`~crossdiff.solve.Run`'s ``mode``;
+    the policy of every writer, :func:`crossdiff.output.claim_output`): a directory, a file that
+    is not a crossdiff run, or a crossdiff run unless it is to be replaced (``"overwrite"``) or
+    continued (``"resume"``).
 
     Raises
     ------
     OutputError
         One line naming the file and what to do.
     """
-    if path is None or mode == "resume" or not path.exists():
+    if path is None or mode == "resume":
         return
-    if path.is_dir():
-        raise OutputError(f"cannot write output file {str(path)!r}: it is a directory")
-    if not is_run(path):
-        raise OutputError(f"output file {str(path)!r} exists and is not a crossdiff run; refusing to overwrite it")
-    if mode != "overwrite":
-        raise OutputError(
-            f"output file {str(path)!r} already holds a crossdiff run; overwrite it with --overwrite "
-            "(overwrite=True) or continue it with --resume (resume=True)"
-        )
+    claim_output(
+        path,
+        overwrite=mode == "overwrite",
+        recognise=is_run,
+        foreign="is not a crossdiff run",
+        existing="already holds a crossdiff run",
+        hint=" or continue it with --resume (resume=True)",
+    )
