@@ -115,13 +115,10 @@ def resolve_any(name_or_path: str | Path) -> Model | KineticModel:
         return load_kinetic(name)
     candidate = Path(name)
     if candidate.suffix == ".toml" and candidate.is_file():
-        import tomllib
+        from ..parsing import parse_toml
 
-        try:
-            data = tomllib.loads(candidate.read_text())
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            data = {}
-        if isinstance(data, dict) and "kinetic" in data:
+        data = parse_toml(candidate)  # the size limit first, then one line for a malformed file
+        if "kinetic" in data:
             try:
                 return load_kinetic(candidate)
             except KineticModelError as err:

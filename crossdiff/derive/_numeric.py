@@ -20,6 +20,7 @@ import sympy as sp
 
 from ..errors import KineticModelError
 from ..kinetic import NodalModel, Relaxation, relaxation_matrix, turning_matrix
+from ..resources import refuse_if_too_large
 from ._exact import not_invertible
 
 __all__ = ["Lin", "QuadratureCalculus", "separate"]
@@ -49,12 +50,30 @@ def separate(expr: sp.Expr, velocity_symbols: set[sp.Symbol], what: str) -> dict
     return out
 
 
+#: The most velocities a numeric derivation takes: its turning matrices are dense (m × m, solved
+#: in O(m³)); the quadratures converge spectrally, so a few hundred nodes are plenty.
+MAX_NODES = 20_000
+
+
 class QuadratureCalculus:
     """Numeric calculus on quadrature nodes (sphere) or on the points of a discrete set."""
 
     def __init__(self, model, nodes: int = 64, values: Mapping[str, float] | None = None):
         self.model = model
         self.d = model.dim
+        if isinstance(nodes, (int, np.integer)) and not isinstance(nodes, bool) and nodes >= 2:
+            m = model.velocity.node_count(int(nodes))
+            if m > MAX_NODES:
+                raise KineticModelError(
+                    f"{nodes} quadrature nodes give {m:,} velocities, more than {MAX_NODES:,}: the dense "
+                    f"turning matrices cost m² memory and m³ time; the derivation converges spectrally with far fewer"
+                )
+            refuse_if_too_large(
+                8.0 * m * m * (2 + len(model.species)),
+                f"the derivation on {m:,} velocities",
+                "use fewer --nodes",
+                KineticModelError,
+            )
         self.nodal = NodalModel(model, nodes, values)
         self.points, self.weights = self.nodal.quadrature
         self.n = self.nodal.size

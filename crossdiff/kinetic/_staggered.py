@@ -33,19 +33,24 @@ __all__ = ["StaggeredGrid", "reflection"]
 
 def reflection(nodes: np.ndarray, axis: int, weights: np.ndarray, m: Mapping[str, np.ndarray]) -> np.ndarray:
     """Index of the reflection ``v → v − 2 v_a e_a`` of every node, or a KineticModelError."""
+    from scipy.spatial import cKDTree
+
     target = nodes.copy()
     target[:, axis] *= -1
     scale = max(1.0, float(np.max(np.abs(nodes))))
-    out = np.empty(len(nodes), dtype=int)
-    for k, p in enumerate(target):
-        hit = np.flatnonzero(np.all(np.abs(nodes - p) <= 1e-9 * scale, axis=1))
-        if hit.size != 1 or abs(weights[hit[0]] - weights[k]) > 1e-12 * weights[k]:
-            raise KineticModelError(
-                f"walls need a velocity set closed under reflection along axis {axis} (specular reflection); "
-                f"{len(nodes)} velocities are not"
-                + (" (use an even number of directions)" if nodes.shape[1] == 2 and len(nodes) % 2 else "")
-            )
-        out[k] = hit[0]
+    # the node within 1e-9 scale of each reflected node (max norm), and whether a second one is:
+    # a k-d tree, O(m log m) (an all-pairs comparison would hang on a large set)
+    k = min(2, len(nodes))
+    dist, hit = cKDTree(nodes).query(target, k=k, p=np.inf, distance_upper_bound=1e-9 * scale)
+    dist, hit = dist.reshape(len(nodes), k), hit.reshape(len(nodes), k)
+    found = np.isfinite(dist[:, 0]) & (np.isinf(dist[:, 1]) if k == 2 else True)
+    out = np.where(found, hit[:, 0], 0)
+    if not np.all(found) or np.any(np.abs(weights[out] - weights) > 1e-12 * weights):
+        raise KineticModelError(
+            f"walls need a velocity set closed under reflection along axis {axis} (specular reflection); "
+            f"{len(nodes)} velocities are not"
+            + (" (use an even number of directions)" if nodes.shape[1] == 2 and len(nodes) % 2 else "")
+        )
     for name, eq in m.items():
         if np.max(np.abs(eq[out] - eq)) > 1e-12 * np.max(np.abs(eq)):
             raise KineticModelError(f"walls need an equilibrium of {name!r} symmetric under reflection")

@@ -153,6 +153,11 @@ class Sphere:
             "need integrands polynomial in v); use the numerical derivation (method='numeric')"
         )
 
+    def node_count(self, n: int) -> int:
+        """The number of nodes of :meth:`quadrature` ``(n)``, known before it is built (2, ``n``
+        or ``2n²`` in 1D, 2D, 3D): what a run's memory estimate needs."""
+        return 2 if self.dim == 1 else (int(n) if self.dim == 2 else 2 * int(n) ** 2)
+
     def quadrature(self, n: int, values: Mapping | None = None) -> Quadrature:
         """A quadrature on ``V = R S^(d-1)`` with ``n`` nodes per angle.
 
@@ -263,6 +268,10 @@ class DiscreteVelocities:
         """``Σ_k w_k expr(v_k)``."""
         gens = gens or velocity(self.dim)
         return sp.Add(*[w * expr.xreplace(dict(zip(gens, p))) for p, w in zip(self.points, self.weights)])
+
+    def node_count(self, n: int | None = None) -> int:
+        """The number of points (``n`` is ignored, as in :meth:`quadrature`)."""
+        return len(self.points)
 
     def quadrature(self, n: int | None = None, values: Mapping | None = None) -> Quadrature:
         """The set itself as a quadrature: its points and weights as float arrays.

@@ -11,7 +11,7 @@ from a run to a :class:`Solution` for every scale (:data:`SCALES`) and domain ki
   must not write.
 """
 
-from ._resources import check_output, check_resources
+from ._resources import check_output, check_resources, check_run_size
 from ._run import OUTPUT_MODES, KineticOptions, Run
 from ._scales import SCALES, Scale, scale_of
 from ._solution import Solution
@@ -28,5 +28,6 @@ __all__ = [
     "Scale",
     "scale_of",
     "check_resources",
+    "check_run_size",
     "check_output",
 ]

@@ -3,37 +3,43 @@
 from __future__ import annotations
 
 import math
-import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
 from ..io import is_run
 from ..output import claim_output
+from ..resources import available_memory
 from ..time import SemiDiscrete, Stepper
 
-__all__ = ["check_resources", "check_output"]
+if TYPE_CHECKING:
+    from ._run import Run
 
-
-def _available_memory() -> float:
-    """Bytes of memory available to a new allocation (Linux ``MemAvailable``; else all memory)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return float(line.split()[1]) * 1024.0
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    try:
-        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover
-        return math.inf
+__all__ = ["check_resources", "check_run_size", "check_output"]
 
 
 #: Bytes the loop keeps per saved frame besides the frame itself (the time in a Python list).
 _PER_FRAME = 40
+
+
+def check_run_size(run: Run) -> tuple[float, float]:
+    """:func:`check_resources` from the sizes the run's scale would build
+    (:meth:`~crossdiff.solve.Scale.sizes`), before anything is allocated: a grid of 10⁸ cells or
+    10⁷ velocities is refused at once with the estimate, not after gigabytes were allocated.
+
+    Returns
+    -------
+    (memory, disk) : tuple of float
+        The estimates in bytes.
+    """
+    state, fields = run._scale.sizes(run)
+    keep = (run.output is None) if run.keep_frames is None else run.keep_frames
+    n_frames = int(math.floor(run.t_end / run.save_every)) + 2
+    advice = "save fewer frames, or use a coarser grid" + (" or fewer velocities" if run.kinetic is not None else "")
+    return _check_bytes(8.0 * fields, 8.0 * state, run.stepper.work_states, n_frames, keep, run.output, advice)
 
 
 def check_resources(
@@ -60,15 +66,29 @@ def check_resources(
     InputError
         With the estimate, when it exceeds the available memory or the free disk space.
     """
-    field_bytes = float(system.fields(U0).nbytes)
+    return _check_bytes(
+        float(system.fields(U0).nbytes), float(U0.nbytes), stepper.work_states, n_frames, keep_frames, output
+    )
+
+
+def _check_bytes(
+    field_bytes: float,
+    state_bytes: float,
+    work_states: int,
+    n_frames: int,
+    keep_frames: bool,
+    output: Path | None,
+    advice: str = "save fewer frames or use a coarser grid",
+) -> tuple[float, float]:
+    """The arithmetic of :func:`check_resources`: memory and disk from the sizes."""
     frames = float(n_frames) * (field_bytes if keep_frames else 0.0) + float(n_frames) * _PER_FRAME
-    memory = stepper.work_states * float(U0.nbytes) + frames
-    available = _available_memory()
+    memory = work_states * state_bytes + frames
+    available = available_memory()
     if memory > available:
         raise InputError(
             f"the run needs about {memory / 1e9:.3g} GB of memory ({n_frames:.3g} frames of "
-            f"{field_bytes / 1e6:.3g} MB{' kept in memory' if keep_frames else ''}, {stepper.work_states} working states), "
-            f"more than the {available / 1e9:.3g} GB available: save fewer frames or use a coarser grid"
+            f"{field_bytes / 1e6:.3g} MB{' kept in memory' if keep_frames else ''}, {work_states} working states), "
+            f"more than the {available / 1e9:.3g} GB available: {advice}"
         )
     disk = 0.0
     if output is not None:

@@ -13,6 +13,7 @@ scale a new registration: :func:`crossdiff.solve.solve` stays one path.
 from __future__ import annotations
 
 import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -25,7 +26,7 @@ from ..flow import FlowSystem, PrescribedFlow
 from ..fv import Discretisation
 from ..grid import domain_kind
 from ..io import last_frame, last_frame_variables
-from ..kinetic import KineticDiscretisation, KineticModel, kinetic_from_dict
+from ..kinetic import DEFAULT_DIRECTIONS, KineticDiscretisation, KineticModel, kinetic_from_dict
 from ..model import Model, initial_fields, model_from_dict, model_to_dict
 from ..registry import Registry
 from ..time import GSAIMEX, IMEX, SemiDiscrete, Stepper
@@ -75,6 +76,12 @@ class Scale(ABC):
         if build is None:
             raise InputError(f"{self.name} models do not run on a {kind} domain")
         return build(run)
+
+    def sizes(self, run: Run) -> tuple[int, int]:
+        """Numbers of float64 in the state and in the fields of one frame, known before the
+        system is built (what :func:`~crossdiff.solve.check_run_size` estimates from)."""
+        n = run.model.n_species * run.domain.size
+        return n, n
 
     def initial_state(self, run: Run, system: Any) -> np.ndarray:
         """The consistent state at ``t = 0`` from the model's initial data and ``run.initial``."""
@@ -182,6 +189,11 @@ class FlowScale(MacroScale):
     def accepts(self, model: object) -> bool:
         return isinstance(model, Model) and model.flow is not None and model.flow.computed
 
+    def sizes(self, run: Run) -> tuple[int, int]:
+        """The species, vorticity and stream function; the frames add the velocity (u_x, u_y)."""
+        size = run.domain.size
+        return (run.model.n_species + 2) * size, (run.model.n_species + 4) * size
+
 
 def _kinetic_system(run: Run) -> KineticDiscretisation:
     assert isinstance(run.model, KineticModel) and run.kinetic is not None
@@ -205,6 +217,18 @@ class KineticScale(Scale):
 
     def default_stepper(self) -> Stepper:
         return GSAIMEX()
+
+    def sizes(self, run: Run) -> tuple[int, int]:
+        """``n_species (1 + d m)`` values per cell (a wall axis one slot more) for ``m``
+        velocities (:meth:`~crossdiff.kinetic.Sphere.node_count`); the frames hold the densities
+        (and the distributions with ``save_f``)."""
+        assert isinstance(run.model, KineticModel) and run.kinetic is not None
+        d, grid = run.model.dim, run.domain
+        n = run.kinetic.velocities or DEFAULT_DIRECTIONS[d]
+        m = run.model.velocity.node_count(n)
+        padded = math.prod(c + (0 if p else 1) for c, p in zip(grid.cells, grid.periodic))
+        ns = run.model.n_species
+        return ns * (1 + d * m) * padded, ns * grid.size * (1 + (m if run.kinetic.save_f else 0))
 
     def check_stepper(self, stepper: Stepper) -> None:
         if not isinstance(stepper, GSAIMEX):

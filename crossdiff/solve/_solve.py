@@ -23,7 +23,7 @@ from ..io import FrameWriter, last_checkpoint
 from ..kinetic import KineticModel
 from ..model import Model
 from ..time import Integration, Monitor, Observer, ProgressBar, Recorder, SaveAt, SemiDiscrete, Stepper, integrate
-from ._resources import check_output, check_resources
+from ._resources import check_output, check_resources, check_run_size
 from ._run import Run
 from ._solution import Solution
 
@@ -94,6 +94,7 @@ def solve(
     if monitor is not None and not isinstance(monitor, Monitor):
         raise InputError(f"monitor must be a crossdiff Monitor, got {type(monitor).__name__}")
     check_output(run.output, run.mode)
+    check_run_size(run)  # before anything is allocated
     scale = run._scale
     system = scale.system(run)
     if run.resume:  # the last frame, and the controller's state there (an exact continuation)

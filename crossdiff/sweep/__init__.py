@@ -17,7 +17,7 @@ Example
 >>> result.table[["chi", "behaviour", "amplitude", "wavelength"]]             # doctest: +SKIP
 """
 
-from ._grid import ParameterGrid, parse_values
+from ._grid import MAX_POINTS, ParameterGrid, parse_values
 from ._report import plot_sweep, predicted_threshold, report_table
 from ._store import SweepStore, stable_hash
 from ._sweep import RunSpec, SweepPlan, SweepResult, execute_run, load_sweep, plan_sweep, sweep
@@ -34,6 +34,7 @@ __all__ = [
     "load_sweep",
     "SweepStore",
     "stable_hash",
+    "MAX_POINTS",
     "plot_sweep",
     "predicted_threshold",
     "report_table",
