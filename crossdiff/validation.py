@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["positive_number", "non_negative_number", "finite_number", "non_negative_integer"]
+__all__ = ["positive_number", "non_negative_number", "finite_number", "non_negative_integer", "require", "a_path"]
 
 
 def _is_real(value: object) -> bool:
@@ -52,3 +54,25 @@ def non_negative_integer(value: object, what: str, error: type[InputError] = Inp
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 0:
         raise error(f"{what} must be a non-negative integer, got {value!r}")
     return int(value)
+
+
+def require(value: object, kind: type | tuple[type, ...], what: str, error: type[InputError] = InputError) -> None:
+    """Refuse ``value`` unless it is a ``kind``: ``"{what} must be a {Kind}, got {type}"`` (what a
+    public function says instead of an AttributeError deep inside).
+
+    >>> require(3, str, "model")
+    Traceback (most recent call last):
+    ...
+    crossdiff.errors.InputError: model must be a str, got int
+    """
+    if not isinstance(value, kind):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        names = " or ".join(k.__name__ for k in kinds)
+        raise error(f"{what} must be a {names}, got {type(value).__name__}")
+
+
+def a_path(value: object, what: str, error: type[InputError] = InputError) -> Path:
+    """``value`` as a :class:`~pathlib.Path` (a non-empty ``str`` or path); ``error`` otherwise."""
+    if not isinstance(value, (str, os.PathLike)) or not str(value):
+        raise error(f"{what} must be a file or directory path, got {value!r}")
+    return Path(value)

@@ -33,10 +33,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError
-from ..grid import default_grid
+from ..grid import default_grid, parse_cells
 from ..model import Model
 from ..solve import Run, solve
 from ..time import Monitor, Status
+from ..validation import finite_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,8 +108,10 @@ def extrapolate(h: Sequence[float], t: Sequence[float]) -> tuple[float | None, f
     (coarse to fine), by the method of this module's docstring."""
     from scipy.optimize import brentq
 
-    h = [float(x) for x in h]
-    t = [float(x) for x in t]
+    h = [finite_number(x, "grid spacing") for x in h]
+    t = [finite_number(x, "blow-up time") for x in t]
+    if len(h) != len(t):
+        raise InputError(f"extrapolate needs one time per grid spacing, got {len(h)} spacings and {len(t)} times")
     if len(h) < 2:
         return None, None, None, "one grid: no extrapolation (give at least two grids)"
 
@@ -201,7 +204,7 @@ def blowup_study(
     if not isinstance(model, Model):
         raise InputError(f"model must be a crossdiff Model or a catalogue name, got {type(model).__name__}")
     dim = len(model.defaults.cells)
-    cells_list = [tuple(int(c) for c in ((g,) * dim if isinstance(g, (int, np.integer)) else g)) for g in grids]
+    cells_list = [parse_cells((g,) * dim if isinstance(g, (int, np.integer)) else g) for g in grids]
     if len(cells_list) < 2:
         raise InputError("a blow-up study needs at least two grids, e.g. 64,128,256")
     grid_objs = [default_grid(model, c) for c in cells_list]

@@ -27,6 +27,7 @@ import numpy as np
 from ..errors import InputError, ParameterError
 from ..grid import Grid, default_grid
 from ..model import Model
+from ..validation import finite_number, positive_number, require
 from ._linear import Linearisation
 from ._steady import Branch, SteadyState, branches, initial_means, select_state, steady_states
 
@@ -337,6 +338,11 @@ def dispersion(
     """
     import pandas as pd
 
+    require(model, Model, "model")
+    if isinstance(points, bool) or not isinstance(points, int | np.integer) or points < 2:
+        raise InputError(f"points must be an integer >= 2 (points of the continuum), got {points!r}")
+    if k_max is not None:
+        k_max = positive_number(k_max, "k_max")
     grid = grid if grid is not None else default_grid(model)
     if not isinstance(grid, Grid):
         raise InputError(f"grid must be a crossdiff Grid, got {type(grid).__name__}")
@@ -588,6 +594,11 @@ def critical(
     >>> round(c.value, 5), c.kind
     (5.0, 'steady')
     """
+    require(model, Model, "model")
+    if bracket is not None:
+        if not isinstance(bracket, tuple | list) or len(bracket) != 2:
+            raise InputError(f"bracket must be two numbers (low, high), got {bracket!r}")
+        bracket = (finite_number(bracket[0], "bracket low"), finite_number(bracket[1], "bracket high"))
     if parameter not in model.parameters:
         model.with_settings({parameter: 0.0})  # raises the library's ParameterError listing the names
         raise ParameterError(f"unknown parameter {parameter!r}")  # pragma: no cover

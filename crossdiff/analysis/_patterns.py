@@ -252,6 +252,8 @@ def classify(solution, species: str | None = None, **criteria: float) -> Classif
     >>> classify(sol).behaviour
     'stationary'
     """
+    if not hasattr(solution, "layout") or not hasattr(solution, "t"):
+        raise InputError(f"classify needs a crossdiff Solution, got {type(solution).__name__}")
     names = solution.layout.field_names
     name = species or names[0]
     frames = solution[name]

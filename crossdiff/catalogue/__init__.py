@@ -79,6 +79,10 @@ def path(name: str, kind: str = "macro") -> Path:
 
 def _resolve(name_or_path: str | Path, kind: str) -> Any:
     """A catalogue name of ``kind`` or the path of a ``.toml`` file, read by that kind's reader."""
+    if not isinstance(name_or_path, (str, Path)) or not str(name_or_path):
+        raise KINDS[kind].error(
+            f"a {KINDS[kind].label} is named by a catalogue name or a file path, got {name_or_path!r}"
+        )
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or candidate.exists():
         return KINDS[kind].read(candidate)
@@ -110,6 +114,8 @@ def resolve_any(name_or_path: str | Path) -> Model | KineticModel:
     ModelError, KineticModelError
         One line: an unknown name lists the entries of both kinds; a bad file names the file.
     """
+    if not isinstance(name_or_path, (str, Path)) or not str(name_or_path):
+        raise ModelError(f"a model is named by a catalogue name or a file path, got {name_or_path!r}")
     name = str(name_or_path)
     if name in names("kinetic"):
         return load_kinetic(name)

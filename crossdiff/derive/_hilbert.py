@@ -27,6 +27,7 @@ import sympy as sp
 
 from ..errors import KineticModelError
 from ..kinetic import KineticModel
+from ..model import Model
 from ._checks import check_assumptions
 from ._coefficients import alpha_of, split_alpha, tidy
 from ._derivation import Derivation, SpeciesLimit
@@ -77,6 +78,9 @@ def derive(
     KineticModelError
         No closed form (symbolic) or a kernel that does not separate (numeric).
     """
+    if not isinstance(model, KineticModel):
+        kind = "a macroscopic Model is a limit already" if isinstance(model, Model) else f"got {type(model).__name__}"
+        raise KineticModelError(f"derive needs a KineticModel ({kind})")
     if method not in ("symbolic", "numeric"):
         raise KineticModelError(f"unknown derivation method {method!r}; use 'symbolic' or 'numeric'")
     notes = check_assumptions(model, strict=strict)

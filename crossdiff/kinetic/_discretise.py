@@ -83,7 +83,10 @@ DEFAULT_DIRECTIONS = {1: 2, 2: 16, 3: 6}
 
 
 def check_eps(eps: object) -> float:
-    """``ε`` as a float in ``(0, 1]``, or a one-line :class:`InputError`."""
+    """``ε`` as a float in ``(0, 1]``, or a one-line :class:`InputError` (a string is refused, as
+    for every other number of a run)."""
+    if isinstance(eps, (str, bytes)):
+        raise InputError(f"eps must be a number in (0, 1], got {eps!r}")
     try:
         value = float(eps)  # type: ignore[arg-type]
     except (TypeError, ValueError):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import CrossdiffError, InputError
+from ..validation import require
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,6 +44,8 @@ def predicted_threshold(model: Model, parameter: str, grid: Grid | None = None) 
     """
     from ..analysis import critical
 
+    if parameter not in model.parameters:
+        model.with_settings({parameter: 0.0})  # the library's ParameterError, listing the parameters
     try:
         return float(critical(model, parameter, grid=grid).value)
     except CrossdiffError:
@@ -66,6 +69,9 @@ def plot_sweep(result: SweepResult, x: str | None = None, threshold: float | Non
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
+    from ._sweep import SweepResult
+
+    require(result, SweepResult, "result (of crossdiff.sweep.sweep or load_sweep)")
     table = result.table
     if len(table) == 0:
         raise InputError(f"the sweep in {str(result.directory)!r} has no finished runs to plot")

@@ -35,7 +35,7 @@ from ..model import Model, model_to_dict
 from ..resources import available_memory
 from ..solve import Run, solve
 from ..time import Stepper
-from ..validation import positive_number
+from ..validation import a_path, positive_number
 from ._grid import ParameterGrid
 from ._store import FORMAT, SweepStore, stable_hash
 
@@ -424,6 +424,7 @@ def sweep(
         Bad inputs (:func:`plan_sweep`), an ``out`` holding something else, an unreachable scheduler.
     """
     wall0 = time.perf_counter()
+    out = a_path(out, "out (the result directory)")
     plan = plan_sweep(
         model,
         parameters,
