@@ -379,6 +379,8 @@ def open_run(path: str | Path) -> xr.Dataset:
     import xarray as xr
 
     path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{str(path)!r} is a directory, not a run file (a sweep's runs are in its runs/)")
     if not path.is_file():
         raise OutputError(f"run file {str(path)!r} not found")
     try:

@@ -237,6 +237,7 @@ class Discretisation:
         # densities; a mean-free potential (quasi-stationary species without decay) may be negative
         mean_free = {e.index for e in self._elliptic if self._mean_free(e)}
         self.nonnegative = np.array([i not in mean_free for i in range(self.n)])
+        self._check_wall_values()
         self.positive = tuple(cm.positive)
         self._refresh_symbols()
 
@@ -307,6 +308,22 @@ class Discretisation:
             kernel = compile_kernel(model.expand(cond.value).xreplace(values), [], f"boundary {side} of {s.name!r}")
             out.append(_Side(a, high, cond.kind, coef * beta / h**2, kernel, coords, index))
         return tuple(out)
+
+    def _check_wall_values(self) -> None:
+        """Refuse a negative Dirichlet or Robin value of a density at ``t = 0`` (it would drive the
+        density negative, and the run would fail later blaming its reaction)."""
+        for i, sides in enumerate(self._sides):
+            if not self.nonnegative[i]:
+                continue
+            for side in sides:
+                low = float(np.min(self._wall_values(side, 0.0)))
+                if low < 0:
+                    name = self.model.species[i].name
+                    where = f"{self.grid.axes[side.axis]}_{'high' if side.high else 'low'}"
+                    raise ModelError(
+                        f"the {side.kind} value of species {name!r} on side {where} is negative "
+                        f"(min {low:.3g}); a density's boundary value must be >= 0"
+                    )
 
     def _walls_of(self, i: int) -> tuple[tuple[str, str], ...]:
         """The spectral walls of species ``i``: Dirichlet where it has a Dirichlet side (a Robin

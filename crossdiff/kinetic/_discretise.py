@@ -138,6 +138,14 @@ class KineticDiscretisation:
         if not isinstance(grid, Grid):
             raise InputError(f"grid must be a crossdiff Grid, got {type(grid).__name__}")
         self.eps = check_eps(eps)
+        # the scheme divides by ε^(p + 1) (the stiff relaxation of (9)); an ε so small that this
+        # overflows would surface as a non-finite right-hand side blamed on the model
+        worst = max(int(s.p) for s in model.species) + 1
+        if self.eps**worst < 1e-300:
+            raise InputError(
+                f"eps = {self.eps:g} is so small that eps^-{worst} overflows; "
+                f"the smallest eps this model runs at is about {1e-300 ** (1 / worst):.0e}"
+            )
         d = model.dim
         if grid.ndim != d:
             raise InputError(f"the kinetic model has velocity dimension {d}; the grid has {grid.ndim} axes")

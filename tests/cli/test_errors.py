@@ -187,7 +187,7 @@ BAD_ARGS = [
     ("rtol-zero", ["--rtol", "0"], ["--rtol", "expected a positive number"]),
     ("seed-negative", ["--seed", "-1"], ["--seed", "non-negative"]),
     ("dt-absurdly-small", ["--stepper", "ssprk3", "--dt", "1e-300"], ["--dt", "steps"]),
-    ("grid-too-large", ["--grid", "100000x100000x100000"], ["memory", "grid too large"]),
+    ("grid-too-large", ["--grid", "100000x100000x100000"], ["memory", "use a coarser grid"]),
     ("unknown-stepper", ["--stepper", "euler"], ["--stepper", "euler"]),
     ("unknown-limiter", ["--limiter", "superbee"], ["--limiter", "superbee"]),
     ("unknown-boundary", ["--boundary", "dirichlet"], ["--boundary", "dirichlet"]),

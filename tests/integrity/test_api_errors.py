@@ -43,3 +43,19 @@ def test_bad_arguments_get_crossdiff_errors_naming_them(call, fragment):
     with pytest.raises(CrossdiffError, match=fragment) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+def test_messages_name_the_real_cause(cli, tmp_path):
+    """An ε whose powers overflow, a directory given as a run file, a negative boundary value of a
+    density: each refused up front with its own cause (before: 'sqrt or log of a negative
+    number', 'not found', a failure blamed on the reaction)."""
+    grid = cd.Grid((8,), ((0.0, 30.0),))
+    with pytest.raises(CrossdiffError, match="eps = 1e-200 is so small that eps\\^-3 overflows"):
+        cd.solve("cancer-invasion-kinetic", grid, 0.1, eps=1e-200)
+    res = cli("plot", tmp_path)
+    assert res.rc == 2 and "is a directory, not a run file" in res.err, res.err
+    model = cd.Model(
+        species=[cd.Species("u", diffusion=1, initial=1, boundary={"x_low": {"dirichlet": -1}})], name="negative-wall"
+    )
+    with pytest.raises(CrossdiffError, match="dirichlet value of species 'u' on side x_low is negative"):
+        cd.solve(model, cd.Grid((16,)), 0.1)

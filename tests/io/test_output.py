@@ -150,7 +150,8 @@ def test_plot_png_movie_and_spacetime(cli, run_1d, tmp_path):
     res = cli("plot", out, "--spacetime", "--out", st)
     assert res.rc == 0, res.err
     assert st.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert str(png) in cli("plot", out, "--time", "0.02", "--species", "u", "--out", png).out
+    # the picture this test wrote before is replaced only with --overwrite (the policy of run --out)
+    assert str(png) in cli("plot", out, "--time", "0.02", "--species", "u", "--out", png, "--overwrite").out
 
 
 def test_plot_2d_frame(cli, tmp_path):
