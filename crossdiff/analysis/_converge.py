@@ -113,6 +113,9 @@ def limit_convergence(
     eps_list = [check_eps(e) for e in eps_values]
     if not eps_list:
         raise InputError("converge needs at least one value of eps")
+    repeated = sorted({e for e in eps_list if eps_list.count(e) > 1})
+    if repeated:
+        raise InputError(f"eps {repeated[0]:g} is given twice: an order in eps needs distinct values")
     grid = grid if grid is not None else default_grid(model)
     model = model.in_dimension(grid.ndim)  # a velocity sphere follows the grid
     macro = derive(model).model

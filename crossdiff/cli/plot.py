@@ -15,6 +15,8 @@ from ._common import argument
 def run(args) -> int:
     from ..plot import plot_compare, plot_frame, plot_spacetime, save_figure, save_movie
 
+    if args.spacetime and args.compare:
+        raise InputError("--spacetime and --compare draw different pictures: give one of them")
     out = Path(args.out) if args.out else (Path(args.run).with_suffix(".png") if not args.movie else None)
     for path, what in ((out, "picture"), (args.movie, "movie")):  # before any work: nothing is lost
         if path is not None:

@@ -5,8 +5,9 @@
 (the runnable macroscopic :class:`~crossdiff.model.Model`).
 """
 
+from ._checks import check_assumptions
 from ._derivation import Derivation, SpeciesLimit
 from ._hilbert import derive
 from ._notes import Note
 
-__all__ = ["derive", "Derivation", "SpeciesLimit", "Note"]
+__all__ = ["derive", "Derivation", "SpeciesLimit", "Note", "check_assumptions"]

@@ -167,6 +167,7 @@ class Run:
         domain_kind(domain)  # a registered kind, or one line naming what was given
         resolved: Model | KineticModel = scale.on_domain(model, domain)
         kinetic = _kinetic_options(scale, resolved, kinetic, eps, velocities, save_f)
+        scale.check_options(resolved, kinetic)
         defaults = resolved.defaults
         assert defaults is not None  # every model has them (ModelBase subclasses fill them)
         t_end = positive_number(defaults.t_end if t_end is None else t_end, "end time")

@@ -26,7 +26,7 @@ from ..flow import FlowSystem, PrescribedFlow
 from ..fv import Discretisation
 from ..grid import domain_kind
 from ..io import last_frame, last_frame_variables
-from ..kinetic import DEFAULT_DIRECTIONS, KineticDiscretisation, KineticModel, kinetic_from_dict
+from ..kinetic import DEFAULT_DIRECTIONS, KineticDiscretisation, KineticModel, Sphere, kinetic_from_dict
 from ..model import Model, initial_fields, model_from_dict, model_to_dict
 from ..registry import Registry
 from ..time import GSAIMEX, IMEX, SemiDiscrete, Stepper
@@ -67,6 +67,10 @@ class Scale(ABC):
 
     def check_stepper(self, stepper: Stepper) -> None:
         """Refuse a stepper that cannot run this scale (one line); every stepper runs by default."""
+        return None
+
+    def check_options(self, model: Any, options: Any) -> None:
+        """Refuse scale options that cannot apply to ``model`` (one line)."""
         return None
 
     def system(self, run: Run) -> SemiDiscrete:
@@ -213,7 +217,23 @@ class KineticScale(Scale):
         return isinstance(model, KineticModel)
 
     def on_domain(self, model: Any, domain: Any) -> Any:
-        return model.in_dimension(domain.ndim)  # a velocity sphere follows the domain
+        """The model on the velocity sphere of the domain's dimension, checked as ``derive``
+        checks it (a negative or zero turning operator, a zero relaxation rate, a negative
+        kernel: :func:`crossdiff.derive.check_assumptions`; detailed balance is not required)."""
+        from ..derive import check_assumptions
+
+        model = model.in_dimension(domain.ndim)  # a velocity sphere follows the domain
+        check_assumptions(model, strict=False)
+        return model
+
+    def check_options(self, model: Any, options: KineticOptions) -> None:
+        """Refuse options that cannot apply: a velocity count for a discrete velocity set (its
+        points are the velocities)."""
+        if options.velocities is not None and not isinstance(model.velocity, Sphere):
+            raise InputError(
+                f"velocities applies to a velocity sphere; {model.name!r} has a discrete set of "
+                f"{model.velocity.node_count()} velocities"
+            )
 
     def default_stepper(self) -> Stepper:
         return GSAIMEX()
@@ -266,10 +286,11 @@ class KineticScale(Scale):
         from ..kinetic import kinetic_to_dict
 
         assert run.kinetic is not None
+        sphere = isinstance(run.model.velocity, Sphere)  # type: ignore[union-attr]
         return {
             "kinetic_toml": tomli_w.dumps(kinetic_to_dict(run.model)),  # type: ignore[arg-type]
             "save_f": int(run.kinetic.save_f),
-            "velocity_resolution": system.velocities,
+            "velocity_resolution": system.velocities if sphere else 0,  # a discrete set: its points
         }
 
     def info(self, run: Run, system: Any) -> dict | None:

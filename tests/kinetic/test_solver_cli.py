@@ -114,3 +114,15 @@ def test_plot_compare_kinetic_and_macro_runs(cli, tmp_path):
     res = cli("plot", kin, "--compare", mac, "--out", png)
     assert res.rc == 0, res.err
     assert png.stat().st_size > 0
+
+
+def test_run_refuses_what_derive_refuses(cli, tmp_path):
+    """A kinetic file whose turning operator cannot relax to its equilibrium (here a zero
+    relaxation rate) is refused by ``run`` as by ``derive``, before any step (it ran to a
+    "success" before)."""
+    path = tmp_path / "zero-rate.toml"
+    path.write_text(KINETIC_TOML.replace('turning = { relaxation = "R**2/d" }', "turning = { relaxation = 0 }", 1))
+    out = tmp_path / "z.nc"
+    res = cli("run", path, "--eps", "0.1", "--out", out, "--quiet")
+    assert res.rc == 2 and "relaxation" in res.err and not out.exists(), res.err
+    assert cli("derive", path).rc == 2

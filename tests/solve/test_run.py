@@ -160,3 +160,20 @@ def test_every_scale_registers_a_box_system():
     for name in SCALES:
         assert "box" in SCALES[name].systems, name
     assert math.isfinite(Run("keller-segel").t_end)
+
+
+def test_options_that_cannot_apply_are_refused():
+    from crossdiff.analysis import limit_convergence
+    from crossdiff.kinetic import kinetic_from_dict, kinetic_to_dict
+
+    data = kinetic_to_dict(cd.catalogue.load_kinetic("cancer-invasion-kinetic").in_dimension(1))
+    data["velocity"] = {"space": "discrete", "points": [[-1.0], [1.0]], "weights": [1.0, 1.0]}
+    for table in data["species"]:
+        table.pop("equilibrium", None)
+    discrete = kinetic_from_dict(data)
+    grid = cd.Grid((16,), ((0.0, 30.0),))
+    assert Run(discrete, grid, eps=0.1).kinetic.velocities is None
+    with pytest.raises(InputError, match="velocities applies to a velocity sphere; .* discrete set of 2 velocities"):
+        Run(discrete, grid, eps=0.1, velocities=8)
+    with pytest.raises(InputError, match="eps 0.1 is given twice"):
+        limit_convergence(cd.catalogue.load_kinetic("cancer-invasion-kinetic"), [0.1, 0.05, 0.1], grid, 0.1)
