@@ -22,6 +22,7 @@ from matplotlib.ticker import ScalarFormatter
 from .errors import InputError, OutputError
 from .model import FLOW_FIELDS
 from .output import MARK, claim_output
+from .validation import positive_number
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -63,8 +64,9 @@ def _title(var, name: str) -> str:
     return f"{name}: {label}" if label != name else name
 
 
-def _colorbar(fig, mappable, ax):
-    """A colour bar beside ``ax`` whose offset label ("×10⁻⁷ + 1") stays clear of the bar and the image.
+def _colorbar(fig, mappable, ax, label: str = ""):
+    """A labelled colour bar beside ``ax`` whose offset label ("×10⁻⁷ + 1", needed where a field
+    varies by 1e-7 about 1) stays clear of the bar and the image.
 
     Matplotlib writes the offset of a vertical colour bar above it, aligned on its right edge,
     so that a long offset runs over the bar's top and into the image. Aligned on the bar's left
@@ -73,7 +75,44 @@ def _colorbar(fig, mappable, ax):
     bar = fig.colorbar(mappable, ax=ax, shrink=0.85)
     bar.formatter = ScalarFormatter(useMathText=True)
     bar.ax.yaxis.set_offset_position("left")
+    if label:
+        bar.set_label(label, fontsize=8)
     return bar
+
+
+#: A field whose range is below this fraction of its largest magnitude is "nearly uniform": its
+#: own colour scale would show round-off-sized differences as structure, so the panel says so.
+UNIFORM = 0.05
+
+
+def _range_note(data: np.ndarray) -> str:
+    """``" (nearly uniform)"`` for a field whose per-panel colour scale would exaggerate it
+    (:data:`UNIFORM`: the bar's ticks then show its narrow range), else ``""``."""
+    finite = data[np.isfinite(data)]
+    if finite.size == 0:
+        return ""
+    lo, hi = float(finite.min()), float(finite.max())
+    big = max(abs(lo), abs(hi))
+    if big > 0 and hi - lo < UNIFORM * big:
+        return " (nearly uniform)"
+    return ""
+
+
+def _parameters(ds) -> str:
+    """A line naming the parameters the run was drawn at (from its ``parameters`` attribute)."""
+    import json
+
+    try:
+        values = json.loads(str(ds.attrs.get("parameters", "{}")))
+    except ValueError:
+        return ""
+    items = [f"{k} = {v:g}" if isinstance(v, int | float) else f"{k} = {v}" for k, v in values.items()]
+    if len(items) > 8:
+        items = items[:8] + ["…"]
+    eps = ds.attrs.get("eps")
+    if eps is not None:
+        items.insert(0, f"ε = {float(eps):g}")
+    return ", ".join(items)
 
 
 def _axes_of(ds, name: str) -> list[str]:
@@ -123,6 +162,7 @@ def _draw(fig, axes, ds, names, index: int, streamlines: bool = False):
         data = np.asarray(var.isel(time=index).values)
         if len(dims) == 1:
             (line,) = ax.plot(ds[dims[0]].values, data, lw=1.5)
+            ax.ticklabel_format(axis="y", useOffset=False)  # no "+1" above the axis
             ax.set_xlabel(dims[0])
             ax.set_ylabel(name)
             artists.append(line)
@@ -131,16 +171,23 @@ def _draw(fig, axes, ds, names, index: int, streamlines: bool = False):
                 data = data[:, :, data.shape[2] // 2]
             x, y = ds[dims[0]].values, ds[dims[1]].values
             im = ax.imshow(data.T, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), cmap="viridis", aspect="equal")
-            _colorbar(fig, im, ax)
+            _colorbar(fig, im, ax, name + _range_note(data))
             if streamlines and len(dims) == 2:
                 im.streamlines = _streamlines(ax, ds, index)
             ax.set_xlabel(dims[0])
             ax.set_ylabel(dims[1])
             artists.append(im)
         ax.set_title(_title(var, name), fontsize=9)
-    model = ds.attrs.get("model", "")
-    fig.suptitle(f"{model}   t = {t:.4g}")
+    _suptitle(fig, ds, f"t = {t:.4g}", images=any(len(_axes_of(ds, n)) > 1 for n in names))
     return artists
+
+
+def _suptitle(fig, ds, when: str, images: bool = False) -> None:
+    """The figure's title: the model, the time, the parameters it was drawn at, and, for images,
+    that each panel has its own colour scale."""
+    second = [_parameters(ds)] + (["colour scale per panel"] if images else [])
+    lines = [f"{ds.attrs.get('model', '')}   {when}".strip(), "; ".join(p for p in second if p)]
+    fig.suptitle("\n".join(line for line in lines if line), fontsize=9)
 
 
 def plot_frame(ds: xr.Dataset, index: int = -1, species: list[str] | None = None, streamlines: bool = False) -> Figure:
@@ -198,12 +245,13 @@ def plot_spacetime(ds: xr.Dataset, species: list[str] | None = None) -> Figure:
         if len(dims) != 1:
             raise InputError("space-time images are for 1D runs")
         x, t = ds[dims[0]].values, ds["time"].values
-        im = ax.pcolormesh(x, t, np.asarray(ds[name].values), shading="nearest", cmap="viridis")
-        _colorbar(fig, im, ax)
+        values = np.asarray(ds[name].values)
+        im = ax.pcolormesh(x, t, values, shading="nearest", cmap="viridis")
+        _colorbar(fig, im, ax, name + _range_note(values))
         ax.set_xlabel(dims[0])
         ax.set_ylabel("t")
         ax.set_title(_title(ds[name], name), fontsize=9)
-    fig.suptitle(ds.attrs.get("model", ""))
+    _suptitle(fig, ds, f"t = {float(ds['time'].values[0]):.4g} to {float(ds['time'].values[-1]):.4g}", images=True)
     return fig
 
 
@@ -282,7 +330,9 @@ def plot_compare(ds: xr.Dataset, other: xr.Dataset, index: int = -1, species: li
             x = ds[dims[0]].values
             ax.plot(x, ds[name].isel(time=index).values, lw=1.5, label=label_a)
             ax.plot(x, other[name].isel(time=j).values, "--", lw=1.5, label=label_b)
+            ax.ticklabel_format(axis="y", useOffset=False)
             ax.set_xlabel(dims[0])
+            ax.set_ylabel(name)
             ax.set_title(_title(ds[name], name), fontsize=9)
             ax.legend(fontsize=7)
     else:
@@ -300,10 +350,14 @@ def plot_compare(ds: xr.Dataset, other: xr.Dataset, index: int = -1, species: li
             for ax, data, label in ((row[0], a, label_a), (row[1], b, label_b)):
                 im = ax.imshow(data.T, origin="lower", extent=extent, cmap="viridis", vmin=lo, vmax=hi)
                 ax.set_title(f"{name}: {label}", fontsize=9)
-            _colorbar(fig, im, row[1])
-            im = row[2].imshow((a - b).T, origin="lower", extent=extent, cmap="RdBu_r")
-            _colorbar(fig, im, row[2])
+            _colorbar(fig, im, row[1], f"{name} (both panels)")
+            limit = float(np.max(np.abs(a - b))) or 1.0
+            im = row[2].imshow((a - b).T, origin="lower", extent=extent, cmap="RdBu_r", vmin=-limit, vmax=limit)
+            _colorbar(fig, im, row[2], "difference")
             row[2].set_title(f"{name}: difference", fontsize=9)
+            for ax in row:
+                ax.set_xlabel(dims[0])
+                ax.set_ylabel(dims[1])
     fig.suptitle(f"{ds.attrs.get('model', '')} and {other.attrs.get('model', '')}   t = {t:.4g}")
     return fig
 
@@ -390,9 +444,10 @@ def save_movie(
     ds: xr.Dataset,
     path: str | Path,
     species: list[str] | None = None,
-    fps: int = 8,
+    fps: float | None = None,
     streamlines: bool = False,
     overwrite: bool = False,
+    duration: float | None = None,
 ) -> Path:
     """All frames as a GIF (Pillow) or MP4 (``ffmpeg`` on the PATH, else the one the dependency
     ``imageio-ffmpeg`` ships), with fixed colour limits.
@@ -405,13 +460,16 @@ def save_movie(
         Ends in ``.gif`` or ``.mp4``.
     species : list of str, optional
         The species to show; all of them by default.
-    fps : int
-        Frames per second.
+    fps : float, optional
+        Frames per second. Default: from ``duration``, else :func:`movie_fps` (a movie of a few
+        frames plays for several seconds, not for one).
     streamlines : bool
         The flow's streamlines over every 2D panel (:func:`plot_frame`).
     overwrite : bool
         Replace an existing movie that crossdiff wrote (:func:`crossdiff.output.claim_output`;
         the GIF comment or MP4 ``comment`` carries crossdiff's mark).
+    duration : float, optional
+        Seconds the movie plays (instead of ``fps``).
 
     Returns
     -------
@@ -434,6 +492,7 @@ def save_movie(
     claim_output(path, overwrite=overwrite, what="movie")
     ffmpeg = _ffmpeg() if suffix == ".mp4" else None
     names = _species(ds, species, streamlines)
+    fps = movie_fps(ds.sizes["time"], fps, duration)
     fig, flat = _panels(len(names), images=ds[names[0]].ndim >= 3)
     artists = _draw(fig, flat, ds, names, 0, streamlines)
     for art, ax, name in zip(artists, flat, names):
@@ -449,7 +508,7 @@ def save_movie(
     fig.canvas.draw()
     fig.set_layout_engine("none")
     times = ds["time"].values
-    model = ds.attrs.get("model", "")
+    images = ds[names[0]].ndim >= 3
 
     def frame(k: int):
         for art, name in zip(artists, names):
@@ -465,7 +524,7 @@ def save_movie(
                     art.streamlines = _streamlines(art.axes, ds, k)
             else:
                 art.set_ydata(data)
-        fig.suptitle(f"{model}   t = {float(times[k]):.4g}")
+        _suptitle(fig, ds, f"t = {float(times[k]):.4g}", images=images)
         return artists
 
     anim = animation.FuncAnimation(fig, frame, frames=len(times), blit=False)
@@ -479,6 +538,29 @@ def save_movie(
         return _write(fig, path, "movie", lambda: anim.save(path, writer=writer))
 
 
+#: A movie plays for at least this many seconds by default (:func:`movie_fps`).
+MOVIE_SECONDS = 6.0
+
+
+def movie_fps(frames: int, fps: float | None = None, duration: float | None = None) -> int:
+    """Frames per second of a movie of ``frames`` frames (a whole number, as the movie writers
+    take it): ``fps`` if given, else ``frames / duration`` (at least 1), else what makes it last :data:`MOVIE_SECONDS` within 2 to 12 frames per second
+    (7 frames: 2 per second, 3.5 s; 200 frames: 12 per second, 17 s).
+
+    Raises
+    ------
+    InputError
+        Both ``fps`` and ``duration``, or a value that is not a positive number.
+    """
+    if fps is not None and duration is not None:
+        raise InputError("give the movie's fps or its duration, not both")
+    if fps is not None:
+        return max(1, round(positive_number(fps, "fps")))
+    if duration is not None:
+        return max(1, round(max(frames, 1) / positive_number(duration, "duration")))
+    return int(min(12, max(2, round(frames / MOVIE_SECONDS))))
+
+
 def _MarkedGif(fps: int):
     """Matplotlib's Pillow GIF writer with crossdiff's mark as the GIF comment."""
     from matplotlib import animation
@@ -490,7 +572,7 @@ def _MarkedGif(fps: int):
                 self.outfile,
                 save_all=True,
                 append_images=frames[1:],
-                duration=int(1000 / self.fps),
+                duration=round(1000 / self.fps),
                 loop=0,
                 comment=MARK.encode(),
             )

@@ -9,7 +9,7 @@ from ..errors import InputError
 from ..io import open_run
 from ..output import claim_output
 from ..validation import finite_number
-from ._common import argument
+from ._common import argument, positive_float
 
 
 def run(args) -> int:
@@ -41,7 +41,13 @@ def run(args) -> int:
         written.append(save_figure(fig, out, overwrite=args.overwrite))
     if args.movie:
         movie = save_movie(
-            ds, args.movie, species, fps=args.fps, streamlines=args.streamlines, overwrite=args.overwrite
+            ds,
+            args.movie,
+            species,
+            fps=args.fps,
+            streamlines=args.streamlines,
+            overwrite=args.overwrite,
+            duration=args.duration,
         )
         written.append(movie)
     ds.close()
@@ -77,6 +83,9 @@ def register(sub) -> None:
         action="store_true",
         help="2D runs with a computed flow: draw its streamlines over the densities",
     )
-    p.add_argument("--fps", type=_positive_int, default=8, help="movie frames per second (default 8)")
+    p.add_argument(
+        "--fps", type=_positive_int, help="movie frames per second (default: 6 s of movie, 2 to 12 per second)"
+    )
+    p.add_argument("--duration", type=positive_float, help="seconds the movie plays (instead of --fps)")
     p.add_argument("--overwrite", action="store_true", help="replace pictures and movies crossdiff wrote before")
     p.set_defaults(func=run)

@@ -279,3 +279,26 @@ def test_movie_errors(tmp_path, monkeypatch):
         save_movie(ds, tmp_path / "missing" / "m.gif")
     # errors are crossdiff's own: the CLI turns them into one-line messages with exit code 2
     assert issubclass(OutputError, InputError) and issubclass(InputError, cd.errors.CrossdiffError)
+
+
+def test_pictures_a_scientist_can_put_on_a_slide():
+    """Labelled colour bars, a nearly uniform field said to be so, the parameters and the per-panel
+    colour scales stated in the title, no additive offset on 1D axes, a watchable movie rate."""
+    from crossdiff.plot import movie_fps
+
+    ds = _run(2)
+    ds.attrs["parameters"] = '{"chi": 10.0, "r": 1.0}'
+    ds["v"] = ds["v"] * 0 + 1.0 + 1e-3 * ds["u"]  # within 0.1 % of 1: nearly uniform
+    fig = plot_frame(ds)
+    fig.canvas.draw()
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert [b.get_ylabel() for b in bars] == ["u", "v (nearly uniform)"]
+    title = fig.get_suptitle()
+    assert "chi = 10, r = 1" in title and "colour scale per panel" in title
+    line = plot_frame(_run(1) + 1.0)  # values about 1: matplotlib would write "+1" above the axis
+    line.canvas.draw()
+    assert all(not ax.yaxis.get_offset_text().get_text() for ax in _visible(line))
+    assert movie_fps(7) == 2 and movie_fps(200) == 12 and movie_fps(36) == 6  # 3.5 s, 17 s, 6 s
+    assert movie_fps(40, duration=10) == 4 and movie_fps(40, fps=25) == 25
+    with pytest.raises(InputError, match="not both"):
+        movie_fps(40, fps=5, duration=2)
