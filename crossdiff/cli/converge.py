@@ -9,7 +9,6 @@ from pathlib import Path
 from ..catalogue import resolve_any
 from ..errors import InputError
 from ..grid import BOUNDARIES, default_grid, parse_cells
-from ..kinetic import KineticModel, check_eps
 from ._common import apply_sets, positive_float
 
 
@@ -20,11 +19,14 @@ def _eps_list(text: str) -> list[float]:
         raise InputError(f"--eps expects comma-separated numbers in (0, 1], got {text!r}") from None
     if not values:
         raise InputError("--eps needs at least one value")
+    from ..kinetic import check_eps
+
     return [check_eps(v) for v in values]
 
 
 def run(args) -> int:
     from ..analysis import limit_convergence
+    from ..kinetic import KineticModel
 
     model = resolve_any(args.model)
     if not isinstance(model, KineticModel):

@@ -6,12 +6,12 @@ import argparse
 from pathlib import Path
 
 from ..errors import InputError
-from ..io import open_run
 from ..validation import finite_number
 from ._common import argument
 
 
 def run(args) -> int:
+    from ..io import open_run
     from ..plot import plot_compare, plot_frame, plot_spacetime, save_figure, save_movie
 
     ds = open_run(args.run)
