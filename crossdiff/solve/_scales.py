@@ -13,6 +13,7 @@ scale a new registration: :func:`crossdiff.solve.solve` stays one path.
 from __future__ import annotations
 
 import json
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -166,13 +167,16 @@ def _check_frame(U: np.ndarray, shape: tuple[int, ...], t0: float, t_end: float)
 
 
 def _finite_volumes(run: Run) -> Discretisation:
-    from ..flow import PrescribedFlow
     from ..fv import Discretisation
     from ..model import Model
 
     model = run.model
     assert isinstance(model, Model)
-    flow = PrescribedFlow(model, run.domain) if model.flow is not None else None
+    flow = None
+    if model.flow is not None:
+        from ..flow import PrescribedFlow
+
+        flow = PrescribedFlow(model, run.domain)
     return Discretisation(model, run.domain, limiter=run.limiter, flow=flow)
 
 
@@ -226,9 +230,10 @@ class KineticScale(Scale):
     systems = {"box": _kinetic_system}
 
     def accepts(self, model: object) -> bool:
-        from ..kinetic import KineticModel
-
-        return isinstance(model, KineticModel)
+        # no kinetic model exists before its class is imported: a macroscopic run does not
+        # import the kinetic layer to find that its model is not kinetic
+        kinetic = sys.modules.get("crossdiff.kinetic._model")
+        return kinetic is not None and isinstance(model, kinetic.KineticModel)
 
     def on_domain(self, model: Any, domain: Any) -> Any:
         return model.in_dimension(domain.ndim)  # a velocity sphere follows the domain
