@@ -193,23 +193,23 @@ class MacroScale(Scale):
         return isinstance(model, Model) and not (model.flow is not None and model.flow.computed)
 
 
+def _flow_system(run: Run) -> SemiDiscrete:
+    from ..flow import FlowSystem
+
+    return FlowSystem(run.model, run.domain, limiter=run.limiter)  # type: ignore[arg-type]
+
+
 class FlowScale(MacroScale):
     """Macroscopic models whose flow is computed (Stokes / Navier–Stokes): the species' finite
     volumes with the vorticity and stream function (:class:`~crossdiff.flow.FlowSystem`)."""
 
     name = "flow"
-    systems = {"box": lambda run: _flow_system(run)}
+    systems = {"box": _flow_system}
 
     def accepts(self, model: object) -> bool:
         from ..model import Model
 
         return isinstance(model, Model) and model.flow is not None and model.flow.computed
-
-
-def _flow_system(run: Run) -> SemiDiscrete:
-    from ..flow import FlowSystem
-
-    return FlowSystem(run.model, run.domain, limiter=run.limiter)  # type: ignore[arg-type]
 
 
 def _kinetic_system(run: Run) -> KineticDiscretisation:
