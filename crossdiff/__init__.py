@@ -69,4 +69,4 @@ __getattr__, __dir__ = attach(
 # to a subpackage when it is first imported, so import it now (it is light: its names are lazy
 # too) and leave the name to `__getattr__`, which gives the function.
 importlib.import_module(".solve", __name__)
-globals().pop("solve")
+globals().pop("solve", None)

@@ -13,14 +13,14 @@ from ._common import apply_sets, positive_float
 
 
 def _eps_list(text: str) -> list[float]:
+    from ..kinetic import check_eps
+
     try:
         values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise InputError(f"--eps expects comma-separated numbers in (0, 1], got {text!r}") from None
     if not values:
         raise InputError("--eps needs at least one value")
-    from ..kinetic import check_eps
-
     return [check_eps(v) for v in values]
 
 
