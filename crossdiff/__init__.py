@@ -12,13 +12,19 @@ Quick start::
     cd.solve(cd.Run.from_file("ks.nc").replace(t_end=10))   # continue it to t = 10
 """
 
-from . import catalogue
-from .errors import CrossdiffError, InputError, ModelError, NumericalError
-from .grid import Grid, default_grid
-from .model import Model, RunDefaults, Species, Taxis, read_model_file, save_model
-from .solve import Run, Solution, solve
-from .time import BDF, IMEX, SSPRK3, Monitor, Status
+import importlib
+from typing import TYPE_CHECKING
+
+from ._lazy import attach
 from .version import __version__
+
+if TYPE_CHECKING:
+    from . import catalogue
+    from .errors import CrossdiffError, InputError, ModelError, NumericalError
+    from .grid import Grid, default_grid
+    from .model import Model, RunDefaults, Species, Taxis, read_model_file, save_model
+    from .solve import Run, Solution, solve
+    from .time import BDF, IMEX, SSPRK3, Monitor, Status
 
 __all__ = [
     "__version__",
@@ -44,3 +50,23 @@ __all__ = [
     "ModelError",
     "NumericalError",
 ]
+
+# The names are imported when first used (docs/architecture.md, "Start-up"): `import crossdiff`
+# costs NumPy at most, not SymPy, Numba, SciPy or xarray.
+__getattr__, __dir__ = attach(
+    __name__,
+    {
+        ".errors": ["CrossdiffError", "InputError", "ModelError", "NumericalError"],
+        ".grid": ["Grid", "default_grid"],
+        ".model": ["Model", "RunDefaults", "Species", "Taxis", "read_model_file", "save_model"],
+        ".solve": ["Run", "Solution", "solve"],
+        ".time": ["BDF", "IMEX", "SSPRK3", "Monitor", "Status"],
+    },
+    submodules=["catalogue"],
+)
+
+# `crossdiff.solve` names both a subpackage and its function: the import system binds the name
+# to a subpackage when it is first imported, so import it now (it is light: its names are lazy
+# too) and leave the name to `__getattr__`, which gives the function.
+importlib.import_module(".solve", __name__)
+globals().pop("solve", None)

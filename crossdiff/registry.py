@@ -5,19 +5,37 @@ command line takes its ``choices`` and help text from it, and an unknown name ge
 lists the valid ones (instead of a bare ``KeyError``). A choice that takes options (a stepper's
 tolerances) lists them on its entry, each with a one-line help: what a name accepts, the
 command line's option help and the error for an option the choice does not take all come from it.
+
+A choice whose object lives in a heavy module (a stepper and its compiled kernels) is registered
+by its import path (:class:`Deferred`): the names, summaries and options, which the command line
+needs to build its parser, cost nothing to import; the object is imported when first looked up.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
 
 from .errors import InputError
 
-__all__ = ["Registry", "Entry"]
+__all__ = ["Registry", "Entry", "Deferred"]
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A registered object named by its import path, ``"package.module:attribute"``: imported
+    when the registry first looks it up (:meth:`Registry.entry`), not when it is registered."""
+
+    path: str
+
+    def load(self) -> Any:
+        """The object the path names (importing its module)."""
+        module, _, attribute = self.path.partition(":")
+        return getattr(importlib.import_module(module), attribute)
 
 
 @dataclass(frozen=True)
@@ -56,20 +74,23 @@ class Registry(Generic[T]):
         self.kind = kind
         self._entries: dict[str, Entry[T]] = {}
 
-    def register(self, name: str, value: T, summary: str = "", options: Mapping[str, str] | None = None) -> T:
+    def register(
+        self, name: str, value: T | Deferred, summary: str = "", options: Mapping[str, str] | None = None
+    ) -> T | Deferred:
         """Add ``value`` under ``name`` (names are lower case and unique); returns ``value``.
-        ``options``: the options the choice takes, each with a one-line help, in a stable order."""
+        ``options``: the options the choice takes, each with a one-line help, in a stable order.
+        A :class:`Deferred` value is imported when the entry is first looked up."""
         if name != name.lower() or not name:
             raise ValueError(f"{self.kind} names are non-empty lower case, got {name!r}")
         if name in self._entries:
             raise ValueError(f"{self.kind} {name!r} is already registered")
-        self._entries[name] = Entry(name, value, summary, None if options is None else dict(options))
+        self._entries[name] = Entry(name, value, summary, None if options is None else dict(options))  # type: ignore[arg-type]
         return value
 
     def options(self, name: str) -> dict[str, str]:
         """The options the choice ``name`` takes, option name -> one-line help (empty if it
         declares none)."""
-        return dict(self.entry(name).options or {})
+        return dict(self._find(name).options or {})
 
     def check_options(self, name: str, given: Iterable[str]) -> None:
         """:class:`InputError` naming the first of ``given`` that the choice ``name`` does not take.
@@ -82,7 +103,7 @@ class Registry(Generic[T]):
         ...
         crossdiff.errors.InputError: the one number takes no option 'digits' (it takes base)
         """
-        entry = self.entry(name)
+        entry = self._find(name)
         if entry.options is None:
             return
         for key in given:
@@ -95,6 +116,13 @@ class Registry(Generic[T]):
 
     def entry(self, name: str) -> Entry[T]:
         """The entry called ``name`` (case-insensitive); :class:`InputError` listing the names."""
+        entry = self._find(name)
+        if isinstance(entry.value, Deferred):  # imported on first use, then kept
+            entry = self._entries[entry.name] = replace(entry, value=entry.value.load())
+        return entry
+
+    def _find(self, name: str) -> Entry[T]:
+        """The entry called ``name`` as registered (a :class:`Deferred` value not imported)."""
         key = name.lower() if isinstance(name, str) else name
         try:
             return self._entries[key]

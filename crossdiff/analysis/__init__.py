@@ -4,12 +4,17 @@ blow-up studies on grid sequences (docs/analysis.md), the convergence of a kinet
 derived limit as ε → 0 (:func:`limit_convergence`, docs/kinetic.md), and what a run did (decaying, pattern,
 oscillation, blow-up; :func:`classify`, docs/sweeps.md)."""
 
-from ._blowup import BlowupStudy, blowup_study, extrapolate
-from ._converge import LimitConvergence, fitted_order, limit_convergence
-from ._dispersion import Critical, Dispersion, Mode, admissible_modes, critical, dispersion
-from ._linear import Linearisation, growth_eigenvalues
-from ._patterns import BEHAVIOURS, Classification, classify, classify_frames, dominant_mode, pattern_amplitude
-from ._steady import SteadyState, initial_means, select_state, steady_states
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
+
+if TYPE_CHECKING:
+    from ._blowup import BlowupStudy, blowup_study, extrapolate
+    from ._converge import LimitConvergence, fitted_order, limit_convergence
+    from ._dispersion import Critical, Dispersion, Mode, admissible_modes, critical, dispersion
+    from ._linear import Linearisation, growth_eigenvalues
+    from ._patterns import BEHAVIOURS, Classification, classify, classify_frames, dominant_mode, pattern_amplitude
+    from ._steady import SteadyState, initial_means, select_state, steady_states
 
 __all__ = [
     "SteadyState",
@@ -37,3 +42,24 @@ __all__ = [
     "pattern_amplitude",
     "dominant_mode",
 ]
+
+# Imported when first used (docs/architecture.md, "Start-up"): BEHAVIOURS for the command
+# line without the analyses.
+__getattr__, __dir__ = attach(
+    __name__,
+    {
+        "._blowup": ["BlowupStudy", "blowup_study", "extrapolate"],
+        "._converge": ["LimitConvergence", "fitted_order", "limit_convergence"],
+        "._dispersion": ["Critical", "Dispersion", "Mode", "admissible_modes", "critical", "dispersion"],
+        "._linear": ["Linearisation", "growth_eigenvalues"],
+        "._patterns": [
+            "BEHAVIOURS",
+            "Classification",
+            "classify",
+            "classify_frames",
+            "dominant_mode",
+            "pattern_amplitude",
+        ],
+        "._steady": ["SteadyState", "initial_means", "select_state", "steady_states"],
+    },
+)

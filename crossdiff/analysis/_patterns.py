@@ -42,7 +42,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..fv import SpectralLaplacian
 from ..grid import Grid
 from ..time import Status
 
@@ -117,6 +116,8 @@ def dominant_mode(field: np.ndarray, grid: Grid) -> tuple[float, tuple[int, ...]
     ``k_a = π m_a/L_a`` on a no-flux axis, ``2π m_a/L_a`` on a periodic one. Returns ``(nan, ())``
     for a constant field.
     """
+    from ..fv import SpectralLaplacian  # SciPy's transforms, imported when a spectrum is taken
+
     spectrum = np.abs(SpectralLaplacian(grid).forward(np.asarray(field, dtype=float) - np.mean(field))) ** 2
     spectrum.flat[0] = 0.0  # the mean
     if not np.any(spectrum > 0):

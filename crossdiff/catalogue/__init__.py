@@ -5,7 +5,9 @@ Macroscopic entries (kind ``"macro"``) are ``<name>.toml`` beside this file; kin
 ``kinetic/<name>.toml``. One loader serves both kinds: :func:`names` and :func:`path` take the
 kind, :func:`load` / :func:`resolve_model` give a :class:`~crossdiff.model.Model` and
 :func:`load_kinetic` a :class:`~crossdiff.kinetic.KineticModel`. An unknown name gets an error
-that lists the entries of its kind.
+that lists the entries of its kind. :func:`summary` reads what a listing shows of an entry (its
+species, description, equation) from the file alone, without building the model (no SymPy):
+``crossdiff models`` answers at once.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from ..kinetic import KineticModel
     from ..model import Model
 
-__all__ = ["KINDS", "names", "path", "load", "load_kinetic", "resolve_model", "resolve_any"]
+__all__ = ["KINDS", "Summary", "names", "path", "summary", "load", "load_kinetic", "resolve_model", "resolve_any"]
 
 
 def _read_macro(file: Path) -> Model:
@@ -41,6 +43,7 @@ def _read_kinetic(file: Path) -> KineticModel:
 @dataclass(frozen=True)
 class _Kind:
     folder: str  # below this package
+    table: str  # the file's header table: [model] or [kinetic]
     label: str  # "unknown {label} 'x'"
     error: type[ModelError]
     read: Callable[[Path], Any]
@@ -48,8 +51,10 @@ class _Kind:
 
 #: The kinds of catalogue entries.
 KINDS = Registry[_Kind]("catalogue kind")
-KINDS.register("macro", _Kind("", "catalogue model", ModelError, _read_macro), "macroscopic models")
-KINDS.register("kinetic", _Kind("kinetic", "kinetic model", KineticModelError, _read_kinetic), "kinetic models")
+KINDS.register("macro", _Kind("", "model", "catalogue model", ModelError, _read_macro), "macroscopic models")
+KINDS.register(
+    "kinetic", _Kind("kinetic", "kinetic", "kinetic model", KineticModelError, _read_kinetic), "kinetic models"
+)
 
 
 def _dir(kind: str) -> Path:
@@ -75,6 +80,49 @@ def path(name: str, kind: str = "macro") -> Path:
     if not file.is_file():
         raise entry.error(f"unknown {entry.label} {name!r}; available: {', '.join(names(kind)) or 'none'}")
     return file
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a listing shows of a catalogue entry, read from its file without building the model.
+
+    Attributes
+    ----------
+    name, description : str
+        As the loaded model's.
+    species : tuple of str
+        The species' names, in order (the loaded model's ``species_names``).
+    equation : str
+        ``[model] equation`` of a macroscopic entry; ``[paper] equation`` (the paper's equation
+        number) of a kinetic entry; empty if the file has none.
+    macro : str
+        The macroscopic entry of a kinetic entry's limit (empty for macroscopic entries).
+    """
+
+    name: str
+    description: str
+    species: tuple[str, ...]
+    equation: str = ""
+    macro: str = ""
+
+
+def summary(name: str, kind: str = "macro") -> Summary:
+    """The :class:`Summary` of catalogue entry ``name`` of ``kind``: the file's header tables
+    and species names, read with :mod:`tomllib` (the entries are checked when they are loaded,
+    and by the test suite)."""
+    import tomllib
+
+    with path(name, kind).open("rb") as file:
+        data = tomllib.load(file)
+    meta = data.get(KINDS[kind].table, {})
+    equation = meta.get("equation", "") if kind == "macro" else data.get("paper", {}).get("equation", "")
+    return Summary(
+        name=str(meta.get("name", name)),
+        description=str(meta.get("description", "")),
+        species=tuple(str(s["name"]) for s in data.get("species", [])),
+        equation=str(equation),
+        macro=str(meta.get("macro", "")),
+    )
 
 
 def _resolve(name_or_path: str | Path, kind: str) -> Any:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..catalogue import resolve_model
 from ..errors import InputError
-from ..time import STEPPERS, Stepper, stepper_from_name, stepper_options
+from ..time import STEPPERS, stepper_from_name, stepper_options
 from ..validation import positive_number
+
+if TYPE_CHECKING:
+    from ..time import Stepper
 
 __all__ = [
     "load_model_arg",

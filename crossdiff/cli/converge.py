@@ -9,11 +9,12 @@ from pathlib import Path
 from ..catalogue import resolve_any
 from ..errors import InputError
 from ..grid import BOUNDARIES, default_grid, parse_cells
-from ..kinetic import KineticModel, check_eps
 from ._common import apply_sets, positive_float
 
 
 def _eps_list(text: str) -> list[float]:
+    from ..kinetic import check_eps
+
     try:
         values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
@@ -25,6 +26,7 @@ def _eps_list(text: str) -> list[float]:
 
 def run(args) -> int:
     from ..analysis import limit_convergence
+    from ..kinetic import KineticModel
 
     model = resolve_any(args.model)
     if not isinstance(model, KineticModel):

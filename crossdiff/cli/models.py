@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .. import catalogue
-from ..model import model_from_dict, parse_toml
 
 
 def _table(header: Sequence[str], rows: list[tuple[str, ...]]) -> list[str]:
@@ -25,28 +24,18 @@ def _table(header: Sequence[str], rows: list[tuple[str, ...]]) -> list[str]:
 def _macro_rows() -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for name in catalogue.names():
-        data = parse_toml(catalogue.path(name))
-        model = model_from_dict(data, source=name)
-        equation = str(data.get("model", {}).get("equation", ""))
-        paper = equation if equation.startswith("paper") else "-"
-        rows.append((name, ", ".join(model.species_names), paper, model.description))
+        entry = catalogue.summary(name)
+        paper = entry.equation if entry.equation.startswith("paper") else "-"
+        rows.append((name, ", ".join(entry.species), paper, entry.description))
     return rows
 
 
 def _kinetic_rows() -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for name in catalogue.names(kind="kinetic"):
-        kinetic = catalogue.load_kinetic(name)
-        equation = kinetic.paper.equation if kinetic.paper is not None and kinetic.paper.equation else ""
-        rows.append(
-            (
-                name,
-                ", ".join(kinetic.species_names),
-                kinetic.macro or "-",
-                f"paper {equation}" if equation else "-",
-                kinetic.description,
-            )
-        )
+        entry = catalogue.summary(name, "kinetic")
+        paper = f"paper {entry.equation}" if entry.equation else "-"
+        rows.append((name, ", ".join(entry.species), entry.macro or "-", paper, entry.description))
     return rows
 
 

@@ -6,13 +6,13 @@ import argparse
 from pathlib import Path
 
 from ..errors import InputError
-from ..io import open_run
-from ..output import claim_output
 from ..validation import finite_number
 from ._common import argument, positive_float
 
 
 def run(args) -> int:
+    from ..io import open_run
+    from ..output import claim_output
     from ..plot import plot_compare, plot_frame, plot_spacetime, save_figure, save_movie
 
     if args.spacetime and args.compare:

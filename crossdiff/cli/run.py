@@ -6,15 +6,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalogue import resolve_any
 from ..errors import InputError, NumericalError
 from ..fv import LIMITERS
 from ..grid import BOUNDARIES, Grid, default_grid, parse_cells
-from ..solve import SCALES, Run, Scale, Solution, scale_of, solve
-from ..time import Monitor
+from ..solve import SCALES, Scale, scale_of
 from ._common import add_stepper_arguments, apply_sets, parse_initial, positive_float, stepper_arg, stepper_given
+
+if TYPE_CHECKING:
+    from ..solve import Run, Solution
 
 #: A fixed step that needs more steps than this is a typo (``--dt 1e-30``), not a run: refuse it
 #: instead of running for ever.
@@ -36,6 +38,8 @@ def run_from_args(args: argparse.Namespace) -> Run:
     """The :class:`~crossdiff.solve.Run` the command line describes: a new run, or with
     ``--resume`` the run in ``--out`` (:meth:`~crossdiff.solve.Run.from_file`) with every option
     given checked against it (:meth:`~crossdiff.solve.Run.agree`)."""
+    from ..solve import Run
+
     out = Path(args.out) if args.out else None
     if args.resume:
         if out is None:
@@ -64,13 +68,13 @@ def run_from_args(args: argparse.Namespace) -> Run:
 
 
 def _default_stepper_name(scale: Scale) -> str:
-    settings = scale.default_stepper().settings()
-    assert settings is not None  # the scales' defaults are registered steppers
-    return settings[0]
+    return scale.stepper  # a registered name: the help lists it without importing the stepper
 
 
 def _resumed(args: argparse.Namespace, out: Path) -> Run:
     """The run in ``out``, continued with the options given: each must agree with the file."""
+    from ..solve import Run
+
     if not out.is_file():
         raise InputError(f"cannot resume: run file {str(out)!r} not found")
     named = resolve_any(args.model)
@@ -107,6 +111,9 @@ def _flag(flag: str, value: object) -> str:
 
 
 def run(args) -> int:
+    from ..solve import solve
+    from ..time import Monitor
+
     spec = run_from_args(args)
     if args.dt is not None and spec.t_end / args.dt > _MAX_FIXED_STEPS:
         raise InputError(

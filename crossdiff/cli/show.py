@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sympy as sp
-
-from ..model import to_latex
 from ._common import apply_sets, load_model_arg
 
 
 def run(args) -> int:
+    import sympy as sp
+
+    from ..model import to_latex
+
     model = apply_sets(load_model_arg(args.model), args.set)
     latex = args.latex
     print(f"{model.name}: {model.description}" if model.description else model.name)

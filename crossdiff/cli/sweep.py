@@ -13,12 +13,13 @@ from ..analysis import BEHAVIOURS
 from ..errors import InputError
 from ..fv import LIMITERS
 from ..grid import BOUNDARIES, default_grid, parse_cells
-from ..sweep import ParameterGrid, load_sweep, plot_sweep, predicted_threshold, report_table, sweep
 from ._common import add_stepper_arguments, apply_sets, load_model_arg, positive_float, stepper_arg
 from .run import _seed
 
 
 def run_sweep(args) -> int:
+    from ..sweep import ParameterGrid, sweep
+
     model = apply_sets(load_model_arg(args.model), args.set)
     parameters = ParameterGrid.parse(args.param or [])
     fixed = {item.split("=", 1)[0].strip() for item in args.set or []}
@@ -83,10 +84,14 @@ def _threshold(args, result) -> float | None:
         if not math.isfinite(args.threshold):
             raise InputError(f"--threshold must be a finite number, got {args.threshold!r}")
         return float(args.threshold)
+    from ..sweep import predicted_threshold
+
     return predicted_threshold(result.base_model(), args.x or result.parameters[0], result.grid())
 
 
 def run_report(args) -> int:
+    from ..sweep import load_sweep, plot_sweep, report_table
+
     result = load_sweep(args.directory)
     if args.x is not None and args.x not in result.parameters:
         raise InputError(f"--x {args.x}: not a swept parameter; swept: {', '.join(result.parameters)}")

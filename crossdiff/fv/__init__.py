@@ -1,13 +1,18 @@
 """Finite-volume operators: fluxes, divergence, the semi-discrete right-hand side, fast solvers."""
 
-from ._discretise import Discretisation, FaceVelocities
-from ._faces import divergence, face_difference, face_mean, limited_slopes, upwind_flux
-from ._kernels import axis_view
-from ._krylov import krylov_solve
-from ._limiters import DEFAULT_LIMITER, LIMITERS
-from ._sparsity import jacobian_sparsity
-from ._spectral import SpectralLaplacian
-from ._transport import BoundaryKind, upwind_divergence, upwind_transport
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
+
+if TYPE_CHECKING:
+    from ._discretise import Discretisation, FaceVelocities
+    from ._faces import divergence, face_difference, face_mean, limited_slopes, upwind_flux
+    from ._kernels import axis_view
+    from ._krylov import krylov_solve
+    from ._limiters import DEFAULT_LIMITER, LIMITERS
+    from ._sparsity import jacobian_sparsity
+    from ._spectral import SpectralLaplacian
+    from ._transport import BoundaryKind, upwind_divergence, upwind_transport
 
 __all__ = [
     "Discretisation",
@@ -27,3 +32,19 @@ __all__ = [
     "upwind_transport",
     "upwind_flux",
 ]
+
+# Imported when first used (docs/architecture.md, "Start-up"): the registry of limiters
+# (LIMITERS) without SciPy, SymPy or the compiled kernels.
+__getattr__, __dir__ = attach(
+    __name__,
+    {
+        "._discretise": ["Discretisation", "FaceVelocities"],
+        "._faces": ["divergence", "face_difference", "face_mean", "limited_slopes", "upwind_flux"],
+        "._kernels": ["axis_view"],
+        "._krylov": ["krylov_solve"],
+        "._limiters": ["DEFAULT_LIMITER", "LIMITERS"],
+        "._sparsity": ["jacobian_sparsity"],
+        "._spectral": ["SpectralLaplacian"],
+        "._transport": ["BoundaryKind", "upwind_divergence", "upwind_transport"],
+    },
+)

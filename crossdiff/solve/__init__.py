@@ -11,11 +11,16 @@ from a run to a :class:`Solution` for every scale (:data:`SCALES`) and domain ki
   must not write.
 """
 
-from ._resources import check_output, check_resources, check_run_size
-from ._run import OUTPUT_MODES, KineticOptions, Run
-from ._scales import SCALES, Scale, scale_of
-from ._solution import Solution
-from ._solve import as_run, solve
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
+
+if TYPE_CHECKING:
+    from ._resources import check_output, check_resources, check_run_size
+    from ._run import OUTPUT_MODES, KineticOptions, Run
+    from ._scales import SCALES, Scale, scale_of
+    from ._solution import Solution
+    from ._solve import as_run, solve
 
 __all__ = [
     "Run",
@@ -31,3 +36,16 @@ __all__ = [
     "check_run_size",
     "check_output",
 ]
+
+# Imported when first used (docs/architecture.md, "Start-up"): the registry of scales
+# (SCALES) without the discretisations.
+__getattr__, __dir__ = attach(
+    __name__,
+    {
+        "._resources": ["check_output", "check_resources", "check_run_size"],
+        "._run": ["OUTPUT_MODES", "KineticOptions", "Run"],
+        "._scales": ["SCALES", "Scale", "scale_of"],
+        "._solution": ["Solution"],
+        "._solve": ["as_run", "solve"],
+    },
+)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,11 +27,13 @@ from ..errors import InputError, OutputError
 from ..fv import DEFAULT_LIMITER, LIMITERS
 from ..grid import DOMAINS, Grid, domain_kind
 from ..io import is_run, last_frame, run_attributes
-from ..kinetic import KineticModel, check_eps
-from ..model import Model
 from ..time import Stepper, stepper_from_name
 from ..validation import non_negative_integer, positive_number
 from ._scales import Scale, scale_of
+
+if TYPE_CHECKING:  # the kinetic layer is imported by kinetic runs only
+    from ..kinetic import KineticModel
+    from ..model import Model
 
 __all__ = ["Run", "KineticOptions", "OUTPUT_MODES"]
 
@@ -60,6 +62,8 @@ class KineticOptions:
     save_f: bool = False
 
     def __post_init__(self) -> None:
+        from ..kinetic import check_eps
+
         object.__setattr__(self, "eps", check_eps(self.eps))
         v = self.velocities
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 2):
@@ -463,6 +467,8 @@ def _show(value: object) -> str:
 
 def _check_same(key: str, have: object, want: object, where: str, label: str | None) -> None:
     if key == "eps":
+        from ..kinetic import check_eps
+
         want = check_eps(want)
     if isinstance(have, Grid) and isinstance(want, Grid):
         if have == want:

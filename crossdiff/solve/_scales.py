@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -22,16 +23,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, OutputError
-from ..flow import FlowSystem, PrescribedFlow
-from ..fv import Discretisation
 from ..grid import domain_kind
-from ..io import last_frame, last_frame_variables
-from ..kinetic import DEFAULT_DIRECTIONS, KineticDiscretisation, KineticModel, Sphere, kinetic_from_dict
-from ..model import Model, initial_fields, model_from_dict, model_to_dict
 from ..registry import Registry
-from ..time import GSAIMEX, IMEX, SemiDiscrete, Stepper
+from ..time import stepper_from_name
 
+# The discretisations, the model classes and the output layer are imported where a scale uses
+# them: the command line lists the scales (and their default steppers) in its help without them.
 if TYPE_CHECKING:
+    from ..fv import Discretisation
+    from ..kinetic import KineticDiscretisation
+    from ..time import SemiDiscrete, Stepper
     from ._run import KineticOptions, Run
 
 __all__ = ["Scale", "SCALES", "scale_of"]
@@ -46,12 +47,15 @@ class Scale(ABC):
         The name stored in run files (attribute ``scale``).
     kinetic : bool
         Whether its runs take :class:`~crossdiff.solve.KineticOptions`.
+    stepper : str
+        The registered name (:data:`~crossdiff.time.STEPPERS`) of its default stepper.
     systems : mapping of str to callable
         Per domain kind (:data:`crossdiff.grid.DOMAINS`), ``build(run) -> SemiDiscrete``.
     """
 
     name: str = ""
     kinetic: bool = False
+    stepper: str = "imex"
     systems: Mapping[str, Callable[[Run], SemiDiscrete]] = {}
 
     @abstractmethod
@@ -63,7 +67,8 @@ class Scale(ABC):
         return model
 
     def default_stepper(self) -> Stepper:
-        return IMEX()
+        """The stepper of a run that names none: the registered :attr:`stepper`."""
+        return stepper_from_name(self.stepper)
 
     def check_stepper(self, stepper: Stepper) -> None:
         """Refuse a stepper that cannot run this scale (one line); every stepper runs by default."""
@@ -89,6 +94,8 @@ class Scale(ABC):
 
     def initial_state(self, run: Run, system: Any) -> np.ndarray:
         """The consistent state at ``t = 0`` from the model's initial data and ``run.initial``."""
+        from ..model import initial_fields
+
         model, grid = run.model, run.domain
         initial = run.initial
         if isinstance(initial, np.ndarray):
@@ -100,6 +107,8 @@ class Scale(ABC):
     def resumed_state(self, run: Run, system: Any) -> tuple[float, np.ndarray]:
         """Time and consistent state of the last frame of ``run.output`` (all the fields the
         file holds: the species, and a computed flow's)."""
+        from ..io import last_frame
+
         assert run.output is not None
         t0, U0, _ = last_frame(run.output)
         _check_frame(U0, (len(system.layout.fields), *run.domain.shape), t0, run.t_end)
@@ -122,6 +131,7 @@ class Scale(ABC):
 
     def model_from_attributes(self, attrs: Mapping[str, object], where: str, fallback: Any = None) -> Any:
         """The model a run file records (its ``model_toml``)."""
+        from ..model import model_from_dict
         from ._run import model_from_toml
 
         if "model_toml" not in attrs:
@@ -129,6 +139,8 @@ class Scale(ABC):
         return model_from_toml(attrs["model_toml"], where, lambda d: model_from_dict(d, str(attrs.get("model", ""))))
 
     def model_dict(self, model: Any) -> dict[str, Any]:
+        from ..model import model_to_dict
+
         return model_to_dict(model)
 
     def check_same_model(self, have: Any, want: Any, where: str, labels: Mapping[str, str] | None = None) -> None:
@@ -166,9 +178,16 @@ def _check_frame(U: np.ndarray, shape: tuple[int, ...], t0: float, t_end: float)
 
 
 def _finite_volumes(run: Run) -> Discretisation:
+    from ..fv import Discretisation
+    from ..model import Model
+
     model = run.model
     assert isinstance(model, Model)
-    flow = PrescribedFlow(model, run.domain) if model.flow is not None else None
+    flow = None
+    if model.flow is not None:
+        from ..flow import PrescribedFlow
+
+        flow = PrescribedFlow(model, run.domain)
     return Discretisation(model, run.domain, limiter=run.limiter, flow=flow)
 
 
@@ -180,7 +199,15 @@ class MacroScale(Scale):
     systems = {"box": _finite_volumes}
 
     def accepts(self, model: object) -> bool:
+        from ..model import Model
+
         return isinstance(model, Model) and not (model.flow is not None and model.flow.computed)
+
+
+def _flow_system(run: Run) -> SemiDiscrete:
+    from ..flow import FlowSystem
+
+    return FlowSystem(run.model, run.domain, limiter=run.limiter)  # type: ignore[arg-type]
 
 
 class FlowScale(MacroScale):
@@ -188,9 +215,11 @@ class FlowScale(MacroScale):
     volumes with the vorticity and stream function (:class:`~crossdiff.flow.FlowSystem`)."""
 
     name = "flow"
-    systems = {"box": lambda run: FlowSystem(run.model, run.domain, limiter=run.limiter)}  # type: ignore[arg-type]
+    systems = {"box": _flow_system}
 
     def accepts(self, model: object) -> bool:
+        from ..model import Model
+
         return isinstance(model, Model) and model.flow is not None and model.flow.computed
 
     def sizes(self, run: Run) -> tuple[int, int]:
@@ -200,6 +229,8 @@ class FlowScale(MacroScale):
 
 
 def _kinetic_system(run: Run) -> KineticDiscretisation:
+    from ..kinetic import KineticDiscretisation, KineticModel
+
     assert isinstance(run.model, KineticModel) and run.kinetic is not None
     opts = run.kinetic
     return KineticDiscretisation(run.model, run.domain, opts.eps, velocities=opts.velocities, limiter=run.limiter)
@@ -211,10 +242,14 @@ class KineticScale(Scale):
 
     name = "kinetic"
     kinetic = True
+    stepper = "ars443"
     systems = {"box": _kinetic_system}
 
     def accepts(self, model: object) -> bool:
-        return isinstance(model, KineticModel)
+        # no kinetic model exists before its class is imported: a macroscopic run does not
+        # import the kinetic layer to find that its model is not kinetic
+        kinetic = sys.modules.get("crossdiff.kinetic._model")
+        return kinetic is not None and isinstance(model, kinetic.KineticModel)
 
     def on_domain(self, model: Any, domain: Any) -> Any:
         """The model on the velocity sphere of the domain's dimension, checked as ``derive``
@@ -229,19 +264,20 @@ class KineticScale(Scale):
     def check_options(self, model: Any, options: KineticOptions) -> None:
         """Refuse options that cannot apply: a velocity count for a discrete velocity set (its
         points are the velocities)."""
+        from ..kinetic import Sphere
+
         if options.velocities is not None and not isinstance(model.velocity, Sphere):
             raise InputError(
                 f"velocities applies to a velocity sphere; {model.name!r} has a discrete set of "
                 f"{model.velocity.node_count()} velocities"
             )
 
-    def default_stepper(self) -> Stepper:
-        return GSAIMEX()
-
     def sizes(self, run: Run) -> tuple[int, int]:
         """``n_species (1 + d m)`` values per cell (a wall axis one slot more) for ``m``
         velocities (:meth:`~crossdiff.kinetic.Sphere.node_count`); the frames hold the densities
         (and the distributions with ``save_f``)."""
+        from ..kinetic import DEFAULT_DIRECTIONS, KineticModel
+
         assert isinstance(run.model, KineticModel) and run.kinetic is not None
         d, grid = run.model.dim, run.domain
         n = run.kinetic.velocities or DEFAULT_DIRECTIONS[d]
@@ -251,6 +287,8 @@ class KineticScale(Scale):
         return ns * (1 + d * m) * padded, ns * grid.size * (1 + (m if run.kinetic.save_f else 0))
 
     def check_stepper(self, stepper: Stepper) -> None:
+        from ..time import GSAIMEX
+
         if not isinstance(stepper, GSAIMEX):
             raise InputError(
                 "kinetic models are solved with the asymptotic-preserving stepper ars443 "
@@ -258,6 +296,8 @@ class KineticScale(Scale):
             )
 
     def initial_state(self, run: Run, system: Any) -> np.ndarray:
+        from ..model import initial_fields
+
         names = run.model.species_names
         initial = run.initial
         if isinstance(initial, np.ndarray):
@@ -272,6 +312,8 @@ class KineticScale(Scale):
     def resumed_state(self, run: Run, system: Any) -> tuple[float, np.ndarray]:
         """From the densities of the last frame with well-prepared distributions ``f = M ρ``,
         or from the distributions where the file holds them (``save_f``)."""
+        from ..io import last_frame, last_frame_variables
+
         assert run.output is not None
         names = run.model.species_names
         t0, rho, _ = last_frame(run.output)
@@ -283,7 +325,7 @@ class KineticScale(Scale):
     def run_attributes(self, run: Run, system: Any) -> dict[str, object]:
         import tomli_w
 
-        from ..kinetic import kinetic_to_dict
+        from ..kinetic import Sphere, kinetic_to_dict
 
         assert run.kinetic is not None
         sphere = isinstance(run.model.velocity, Sphere)  # type: ignore[union-attr]
@@ -306,6 +348,7 @@ class KineticScale(Scale):
         return run.kinetic is not None and run.kinetic.save_f
 
     def options_from_attributes(self, attrs: Mapping[str, object], path: Path) -> KineticOptions | None:
+        from ..io import last_frame_variables
         from ._run import KineticOptions
 
         where = f"run file {str(path)!r}"
@@ -320,6 +363,7 @@ class KineticScale(Scale):
         return KineticOptions(float(np.asarray(attrs["eps"])), velocities, save_f)
 
     def model_from_attributes(self, attrs: Mapping[str, object], where: str, fallback: Any = None) -> Any:
+        from ..kinetic import kinetic_from_dict
         from ._run import model_from_toml
 
         if "kinetic_toml" not in attrs:

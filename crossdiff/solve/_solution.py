@@ -11,13 +11,13 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ..grid import Grid
 from ..io import open_run, to_dataset
-from ..kinetic import KineticModel
 from ..model import Model
 from ..time import FailureReport, Layout, Stats, Status
 
 if TYPE_CHECKING:
     import xarray as xr
 
+    from ..kinetic import KineticModel
     from ._run import Run
 
 __all__ = ["Solution"]

@@ -12,7 +12,7 @@ import math
 import time as _time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,12 +20,14 @@ from ..catalogue import resolve_any
 from ..errors import InputError, NumericalError
 from ..grid import Grid
 from ..io import FrameWriter, last_checkpoint
-from ..kinetic import KineticModel
-from ..model import Model
 from ..time import Integration, Monitor, Observer, ProgressBar, Recorder, SaveAt, SemiDiscrete, Stepper, integrate
 from ._resources import check_output, check_resources, check_run_size
 from ._run import Run
 from ._solution import Solution
+
+if TYPE_CHECKING:  # the kinetic layer is imported by kinetic runs only
+    from ..kinetic import KineticModel
+    from ..model import Model
 
 __all__ = ["solve", "as_run"]
 
@@ -185,6 +187,8 @@ def as_run(
         raise InputError("resume needs the output file of the run to continue")
     if isinstance(model, str):
         model = resolve_any(model)
+    from ..kinetic import KineticModel
+
     recorded = Run.from_file(Path(output), model=model if isinstance(model, KineticModel) else None)
     return recorded.agree(model=model, domain=grid, t_end=t_end, **options)
 

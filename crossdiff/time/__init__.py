@@ -15,36 +15,42 @@
 * :class:`Status`, :class:`FailureReport`, :class:`Stats`: what a run reports.
 """
 
-from ._controllers import (
-    ATOL_PER_RTOL,
-    Controller,
-    ControllerState,
-    FixedStep,
-    IController,
-    PIController,
-    SolverControlled,
-    default_atol,
-    default_rtol,
-)
-from ._events import FailureReport, Stats, Status
-from ._gsa import GSAIMEX
-from ._kernels import ark_scatter, gsa_scatter, gsa_start, pattern_error
-from ._loop import Integration, SaveAt, clip_negative, integrate
-from ._observers import Monitor, Observer, ProgressBar, Recorder, StopWhen
-from ._steppers import BDF, IMEX, SSPRK3, STEPPERS, Stepper, StepResult, stepper_from_name, stepper_options
-from ._system import (
-    Capabilities,
-    Coordinate,
-    Counters,
-    ExplainsNegative,
-    FiltersError,
-    HasErrorComponents,
-    HasJacobianSparsity,
-    Layout,
-    SemiDiscrete,
-    Variable,
-)
-from ._tableau import ARS443, KENCARP3, KENCARP4, ButcherPair, GSATableau, IMEXTableau, upwind_courant_limit
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
+
+if TYPE_CHECKING:
+    from ._controllers import (
+        ATOL_PER_RTOL,
+        Controller,
+        ControllerState,
+        FixedStep,
+        IController,
+        PIController,
+        SolverControlled,
+        default_atol,
+        default_rtol,
+    )
+    from ._events import FailureReport, Stats, Status
+    from ._gsa import GSAIMEX
+    from ._kernels import ark_scatter, gsa_scatter, gsa_start, pattern_error
+    from ._loop import Integration, SaveAt, clip_negative, integrate
+    from ._observers import Monitor, Observer, ProgressBar, Recorder, StopWhen
+    from ._registry import STEPPERS, stepper_from_name, stepper_options
+    from ._steppers import BDF, IMEX, SSPRK3, Stepper, StepResult
+    from ._system import (
+        Capabilities,
+        Coordinate,
+        Counters,
+        ExplainsNegative,
+        FiltersError,
+        HasErrorComponents,
+        HasJacobianSparsity,
+        Layout,
+        SemiDiscrete,
+        Variable,
+    )
+    from ._tableau import ARS443, KENCARP3, KENCARP4, ButcherPair, GSATableau, IMEXTableau, upwind_courant_limit
 
 __all__ = [
     "SemiDiscrete",
@@ -99,3 +105,50 @@ __all__ = [
     "gsa_scatter",
     "gsa_start",
 ]
+
+# Imported when first used (docs/architecture.md, "Start-up"): the registry of steppers
+# (STEPPERS) without the compiled kernels.
+__getattr__, __dir__ = attach(
+    __name__,
+    {
+        "._controllers": [
+            "ATOL_PER_RTOL",
+            "Controller",
+            "ControllerState",
+            "FixedStep",
+            "IController",
+            "PIController",
+            "SolverControlled",
+            "default_atol",
+            "default_rtol",
+        ],
+        "._events": ["FailureReport", "Stats", "Status"],
+        "._gsa": ["GSAIMEX"],
+        "._kernels": ["ark_scatter", "gsa_scatter", "gsa_start", "pattern_error"],
+        "._loop": ["Integration", "SaveAt", "clip_negative", "integrate"],
+        "._observers": ["Monitor", "Observer", "ProgressBar", "Recorder", "StopWhen"],
+        "._registry": ["STEPPERS", "stepper_from_name", "stepper_options"],
+        "._steppers": ["BDF", "IMEX", "SSPRK3", "Stepper", "StepResult"],
+        "._system": [
+            "Capabilities",
+            "Coordinate",
+            "Counters",
+            "ExplainsNegative",
+            "FiltersError",
+            "HasErrorComponents",
+            "HasJacobianSparsity",
+            "Layout",
+            "SemiDiscrete",
+            "Variable",
+        ],
+        "._tableau": [
+            "ARS443",
+            "KENCARP3",
+            "KENCARP4",
+            "ButcherPair",
+            "GSATableau",
+            "IMEXTableau",
+            "upwind_courant_limit",
+        ],
+    },
+)

@@ -28,7 +28,7 @@ from ..errors import InputError
 from ..validation import positive_number
 from ._controllers import Controller, FixedStep, IController, resolve_tolerances
 from ._kernels import gsa_scatter, gsa_start
-from ._steppers import _ATOL, _DT, _RTOL, STEPPERS, Stepper, StepResult, _set
+from ._steppers import Stepper, StepResult, _set
 from ._system import HasErrorComponents
 from ._tableau import ARS443, GSATableau
 
@@ -199,17 +199,3 @@ def _released(spares: list[np.ndarray]) -> np.ndarray | None:
         if sys.getrefcount(candidate) <= 3:
             return candidate
     return None
-
-
-STEPPERS.register(
-    "ars443",
-    GSAIMEX,
-    "3rd-order globally stiffly accurate IMEX ARS(4,4,3) (kinetic, AP)",
-    {
-        "rtol": _RTOL,
-        "atol": _ATOL,
-        "dt": _DT,
-        "dt_max": "largest step",
-        "cfl": "multiple of the explicit stability limit (default 0.5)",
-    },
-)

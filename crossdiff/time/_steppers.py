@@ -26,7 +26,6 @@ from typing import Any, ClassVar, Self, cast
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ..registry import Registry
 from ..validation import positive_number
 from ._controllers import (
     DEFAULT_RTOL_N2,
@@ -38,6 +37,7 @@ from ._controllers import (
     resolve_tolerances,
 )
 from ._kernels import ark_scatter
+from ._registry import STEPPERS, stepper_from_name, stepper_options
 from ._system import Capabilities, FiltersError, HasJacobianSparsity, SemiDiscrete
 from ._tableau import KENCARP3, KENCARP4, IMEXTableau
 
@@ -500,53 +500,6 @@ def _imex3(**options: Any) -> IMEX:
     """IMEX with the third-order pair ARK3(2)4L[2]SA (cheaper per step where stability, not
     accuracy, sets the step)."""
     return IMEX(tableau=KENCARP3, **options)
-
-
-_RTOL = "relative tolerance of the error control (default 0.5/N^2, N cells along the longest axis)"
-_ATOL = "absolute tolerance (default rtol/100)"
-_DT = "fixed step size, no error control (convergence studies)"
-
-#: Steppers by the name the CLI uses (each a factory taking the stepper's options), with the
-#: options each name takes and their help (:func:`stepper_options`).
-STEPPERS: Registry[Any] = Registry("stepper")
-STEPPERS.register(
-    "imex",
-    IMEX,
-    "default; 4th-order IMEX ARK4(3)6L[2]SA, adaptive",
-    {"rtol": _RTOL, "atol": _ATOL, "dt": _DT, "cfl": "multiple of the explicit transport limit (default 1.69)"},
-)
-STEPPERS.register(
-    "imex3",
-    _imex3,
-    "3rd-order IMEX ARK3(2)4L[2]SA, adaptive",
-    {"rtol": _RTOL, "atol": _ATOL, "dt": _DT, "cfl": "multiple of the explicit transport limit (default 1.47)"},
-)
-STEPPERS.register(
-    "ssprk3",
-    SSPRK3,
-    "explicit 3rd-order SSP Runge-Kutta at the CFL limit",
-    {"dt": "fixed step size, no CFL check", "cfl": "fraction of the forward-Euler limit, in (0, 1] (default 0.9)"},
-)
-STEPPERS.register(
-    "bdf",
-    BDF,
-    "SciPy's implicit BDF on the whole right-hand side",
-    {"rtol": "SciPy's relative tolerance (default 1e-6)", "atol": _ATOL},
-)
-
-
-def stepper_options(name: str) -> dict[str, str]:
-    """The options the stepper called ``name`` takes, option name -> one-line help, in a
-    stable order (what :func:`stepper_from_name` accepts; the command line's help)."""
-    return STEPPERS.options(name)
-
-
-def stepper_from_name(name: str, **options: Any) -> Stepper:
-    """Build a stepper from its registered name and options: :class:`InputError` listing the
-    valid names for an unknown one, and naming the option and what the stepper takes for an
-    option it does not take."""
-    STEPPERS.check_options(name, options)
-    return STEPPERS[name](**options)
 
 
 def _set(obj: object, name: str, value: object) -> None:

@@ -11,9 +11,27 @@ from crossdiff.cli import main
 from crossdiff.errors import InputError, ParameterError
 from crossdiff.fv import LIMITERS
 from crossdiff.grid import BOUNDARIES
-from crossdiff.registry import Registry
+from crossdiff.registry import Deferred, Registry
 from crossdiff.time import STEPPERS, Stepper, stepper_from_name
 from crossdiff.validation import finite_number, non_negative_integer, non_negative_number, positive_number
+
+
+def test_a_deferred_entry_is_imported_on_first_lookup_only():
+    """Names, help and options come from the registration; the object from its import path,
+    once (the command line lists the steppers without importing their kernels)."""
+    r: Registry[object] = Registry("codec")
+    r.register("json", Deferred("json:dumps"), "JSON text", {"indent": "spaces per level"})
+    assert (
+        r.names() == ("json",)
+        and r.help() == "json (JSON text)"
+        and r.options("json") == {"indent": "spaces per level"}
+    )
+    r.check_options("json", ["indent"])
+    assert isinstance(r._entries["json"].value, Deferred)  # not imported by any of the above
+    import json
+
+    assert r["json"] is json.dumps and r.entry("json").value is json.dumps
+    assert not isinstance(r._entries["json"].value, Deferred)  # kept
 
 
 def test_registry_lookup_order_and_errors():

@@ -43,7 +43,10 @@ _FAILS = 1e-8
 #: A rooted tree: the sorted tuple of its root's children, each ``(colour, subtree)``.
 Tree = tuple[tuple[str, "Tree"], ...]
 
-TABLEAUX = [v for v in vars(crossdiff.time).values() if isinstance(v, crossdiff.time.ButcherPair)]
+#: every tableau the package exports (its names are imported on first use: ask for each)
+TABLEAUX = [
+    v for v in (getattr(crossdiff.time, n) for n in crossdiff.time.__all__) if isinstance(v, crossdiff.time.ButcherPair)
+]
 #: the pairs with an embedded solution (``b_embedded``)
 EMBEDDED = [t for t in TABLEAUX if isinstance(t, crossdiff.time.IMEXTableau)]
 
