@@ -45,6 +45,7 @@ __all__ = [
     "run_attributes",
     "committed_frames",
     "last_checkpoint",
+    "frame_count",
 ]
 
 #: Attributes that identify a run: resuming a file with other values would mix two runs.
@@ -351,6 +352,15 @@ def last_frame_variables(path: str | Path, names: Sequence[str]) -> dict[str, np
         with h5netcdf.File(path, "r") as f:
             n = committed_frames(f)
             return {name: np.asarray(f[name][n - 1, ...]) for name in names if name in f.variables and n > 0}
+    except (OSError, KeyError, ValueError) as err:
+        raise OutputError(f"cannot read run file {str(path)!r}: {err}") from None
+
+
+def frame_count(path: str | Path) -> int:
+    """The number of frames written whole in the run file ``path`` (:func:`committed_frames`)."""
+    try:
+        with h5netcdf.File(Path(path), "r") as f:
+            return committed_frames(f)
     except (OSError, KeyError, ValueError) as err:
         raise OutputError(f"cannot read run file {str(path)!r}: {err}") from None
 

@@ -151,7 +151,12 @@ def _report(args: argparse.Namespace, spec: Run, sol: Solution) -> None:
         print(f"  {name:>6}: mass {info['mass']:.6g}, min {info['min']:.4g}, max {info['max']:.4g}")
     for name, info in summary.get("flow", {}).items():  # a computed flow
         print(f"  {name:>6}: min {info['min']:.4g}, max {info['max']:.4g}")
-    print(f"wrote {spec.output} ({len(sol.t)} frames)")
+    if spec.resume and spec.output is not None:  # the file holds the earlier frames too
+        from ..io import frame_count
+
+        print(f"wrote {spec.output} ({len(sol.t)} new frames, {frame_count(spec.output)} in the file)")
+    else:
+        print(f"wrote {spec.output} ({len(sol.t)} frames)")
 
 
 def register(sub) -> None:

@@ -209,3 +209,10 @@ def test_python_api_accepts_names(tmp_path):
     """What users type: a catalogue name for the model and a registered name for the stepper."""
     sol = cd.solve("keller-segel", cd.Grid((8, 8), ((0, 1), (0, 1))), 0.01, stepper="imex3")
     assert sol.success and "ARK3(2)4L[2]SA" in sol.stepper and sol.model.name == "keller-segel"
+
+
+def test_the_resume_summary_counts_the_files_frames(ocv_run, capsys):
+    """After --resume the summary says how many frames the file holds now, not only the new ones."""
+    rc, out, err = _cli(capsys, "run", "oncolytic-virus", "--out", ocv_run, "--resume", "--t-end", "0.1")
+    assert rc == 0, err
+    assert f"wrote {ocv_run} (2 new frames, 5 in the file)" in out, out
