@@ -143,7 +143,7 @@ class _Evaluator:
         return growth[self.inverse], freq[self.inverse]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Dispersion:
     """Growth rates of the perturbations of a homogeneous steady state.
 
@@ -218,6 +218,16 @@ class Dispersion:
         """No admissible mode (``k = 0`` included) grows."""
         g = self.modes["growth"].values
         return bool(np.nanmax(g) <= _tol(g))
+
+    def __repr__(self) -> str:
+        state = ", ".join(f"{n} = {v:.4g}" for n, v in self.state.values.items())
+        if not self.unstable_modes:
+            verdict = "every admissible mode decays"
+        else:
+            top = self.most_unstable
+            band = ", ".join(f"[{lo:.3g}, {hi:.3g}]" for lo, hi in self.unstable_band)
+            verdict = f"{self.onset} instability, band k in {band}, most unstable k = {top.k:.4g} (m = {top.m})"
+        return f"Dispersion({self.model.name!r} at ({state}): {verdict})"
 
     @property
     def taxis_driven(self) -> bool:
@@ -408,7 +418,7 @@ def _bands(k: np.ndarray, g: np.ndarray, f: Any) -> tuple[tuple[float, float], .
 # ---------------------------------------------------------------------- critical values
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Critical:
     """Where the state loses (or gains) stability as one parameter varies.
 
@@ -452,6 +462,9 @@ class Critical:
     def wavelength(self) -> float:
         """``2π/k`` of the critical mode."""
         return 2 * math.pi / self.wavenumber if self.wavenumber > 0 else math.inf
+
+    def __repr__(self) -> str:
+        return f"Critical({self.describe()})"
 
     def describe(self) -> str:
         text = f"{self.parameter}_c = {self.value:.7g} ({self.kind} onset"

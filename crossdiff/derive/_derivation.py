@@ -80,7 +80,7 @@ def _tensor_text(t: sp.MatrixBase, latex: bool) -> str:
     return _fmt(t, latex) if latex else str(t.tolist())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Derivation:
     """The parabolic limit of a :class:`~crossdiff.kinetic.KineticModel` (paper (31)-(36)).
 
@@ -248,6 +248,19 @@ class Derivation:
     def equations(self, latex: bool = False) -> list[str]:
         """The limit system, as ``crossdiff`` prints macroscopic models."""
         return self.model.equations(latex=latex)
+
+    def __repr__(self) -> str:
+        names = ", ".join(s.name for s in self.species)
+        return f"Derivation({self.kinetic.name!r} -> its limit: species {names}; {len(self.differences)} differences from the paper)"
+
+    def _repr_html_(self) -> str:
+        """Notebook display: the coefficients and the limit system in LaTeX."""
+        from html import escape
+
+        return (
+            f"<div><b>Limit of {escape(self.kinetic.name)}</b> (Hilbert expansion, docs/theory.md)"
+            f"<div>$${self.latex()}$$</div></div>"
+        )
 
     def latex(self) -> str:
         """``D_i``, ``α_i``, ``ψ_i`` and the full system as a LaTeX ``aligned`` block."""

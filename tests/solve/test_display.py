@@ -48,3 +48,18 @@ def test_solution_repr_html_and_labelled_mass(solution):
 def test_solve_refuses_an_unknown_option_in_one_line():
     with pytest.raises(InputError, match="solve\\(\\) takes no option 'sav_every'; options: .*save_every"):
         cd.solve("keller-segel", sav_every=1.0)
+
+
+def test_analysis_and_derivation_reprs_say_what_they_found():
+    from crossdiff import analysis
+    from crossdiff.derive import derive
+
+    model = cd.catalogue.load("may-nowak-taxis")
+    assert repr(analysis.dispersion(model)).startswith(
+        "Dispersion('may-nowak-taxis' at (u1 = 1, u2 = 1, u3 = 1): steady"
+    )
+    assert "every admissible mode decays" in repr(analysis.dispersion(model.with_parameters(chi=1.0)))
+    assert repr(analysis.critical(model, "chi")).startswith("Critical(chi_c = 5.0001")
+    limit = derive(cd.catalogue.load_kinetic("cancer-invasion-kinetic"))
+    assert repr(limit).startswith("Derivation('cancer-invasion-kinetic' -> its limit: species u1, u2, u3")
+    assert "\\begin{aligned}" in limit._repr_html_()
