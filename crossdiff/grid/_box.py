@@ -3,27 +3,23 @@
 A :class:`Grid` is geometry only: cell counts, extent, spacing, cell centres and the boundary
 condition of each axis. Finite-volume operators live in :mod:`crossdiff.fv`.
 
-A grid on a box is one **domain kind** (:data:`DOMAINS`, ``"box"``). A domain kind says how its
-domains are built from a model's default domain (:func:`default_grid` for boxes), written to a
-run file and read back from one; how a model is discretised on it is registered with the run
-layer's scales (:data:`crossdiff.solve.SCALES`). Shapes, growing domains and networks register
-here the same way.
+A grid on a box is one **domain kind** (:data:`crossdiff.grid.DOMAINS`, ``"box"``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
 
-from .errors import GridError
-from .registry import Registry
+from ..errors import GridError
+from ..registry import Registry
 
-__all__ = ["Grid", "BOUNDARIES", "DOMAINS", "DomainKind", "default_grid", "domain_kind", "parse_cells"]
+__all__ = ["Grid", "BOUNDARIES", "default_grid", "parse_cells"]
 
 #: Boundary conditions, per axis (the CLI's ``--boundary`` choices come from here).
 BOUNDARIES: Registry[str] = Registry("boundary condition")
@@ -239,47 +235,3 @@ def default_grid(model: Any, cells: Sequence[int] | None = None, boundary: str |
     if not isinstance(walls, str) and len(walls) != len(cells):  # one per axis, like the extent
         walls = tuple(walls[min(a, len(walls) - 1)] for a in range(len(cells)))
     return Grid(cells, extent, boundary or walls)
-
-
-@dataclass(frozen=True)
-class DomainKind:
-    """How the run layer builds, writes and reads back the domains of one kind.
-
-    Attributes
-    ----------
-    name : str
-        The kind's name, stored in run files (attribute ``domain``).
-    type : type
-        The class of its domains.
-    default : callable
-        ``default(model, cells=None, boundary=None)``: the domain of a model's default domain.
-    from_attributes : callable
-        ``from_attributes(attrs)``: the domain a run file's attributes describe (the inverse of
-        the domain's ``attributes()``).
-    """
-
-    name: str
-    type: type
-    default: Callable[..., Any]
-    from_attributes: Callable[[Mapping[str, object]], Any]
-
-
-#: Domain kinds by name (today the box; shapes, growing domains and networks register here).
-DOMAINS: Registry[DomainKind] = Registry("domain kind")
-DOMAINS.register("box", DomainKind("box", Grid, default_grid, Grid.from_attributes), "a uniform grid on a box")
-
-
-def domain_kind(domain: object) -> DomainKind:
-    """The registered kind of ``domain``.
-
-    Raises
-    ------
-    GridError
-        If ``domain`` is of no registered kind.
-    """
-    for name in DOMAINS:
-        kind = DOMAINS[name]
-        if isinstance(domain, kind.type):
-            return kind
-    kinds = ", ".join(f"{DOMAINS[n].type.__name__} ({n})" for n in DOMAINS)
-    raise GridError(f"grid must be a {kinds}: a registered domain kind, got {type(domain).__name__}")
