@@ -17,7 +17,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	mkdir -p demo-output
 	$(VENV)/bin/crossdiff run keller-segel-logistic --grid 128x128 --t-end 20 --save-every 1 --out demo-output/demo.nc --overwrite
-	$(VENV)/bin/crossdiff plot demo-output/demo.nc --out demo-output/demo.png
+	$(VENV)/bin/crossdiff plot demo-output/demo.nc --out demo-output/demo.png --overwrite
 	@echo "wrote demo-output/demo.nc and demo-output/demo.png"
 
 # lint, format check and type check first (seconds), then the test suite

@@ -107,7 +107,9 @@ def main(names: list[str]) -> None:
         sol = cd.solve(model, throw=False, **kwargs)
         ds = sol.to_xarray()
         fig = plot_spacetime(ds) if sol.grid.ndim == 1 else plot_frame(ds, streamlines="stream" in ds)
-        save_figure(fig, HERE / "figures" / f"{name}.png", dpi=90)
+        picture = HERE / "figures" / f"{name}.png"
+        picture.unlink(missing_ok=True)  # the repository's own generated picture, made anew
+        save_figure(fig, picture, dpi=90)
         peaks = ", ".join(
             f"{n} in [{sol.final[i].min():.3g}, {sol.final[i].max():.3g}]" for i, n in enumerate(model.species_names)
         )
