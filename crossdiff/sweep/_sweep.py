@@ -32,6 +32,7 @@ from ..errors import CrossdiffError, InputError
 from ..grid import Grid
 from ..model import Model, model_to_dict
 from ..solve import Run, solve
+from ..threads import available_cores, parse_threads, using
 from ..time import Stepper
 from ..validation import positive_number
 from ._grid import ParameterGrid
@@ -271,14 +272,20 @@ def plan_sweep(
     return SweepPlan(run, parameters, species)
 
 
-def execute_run(spec: RunSpec) -> dict[str, Any]:
+def execute_run(spec: RunSpec, threads: int | None = None, cores: int | None = None) -> dict[str, Any]:
     """Run one point of a sweep and write its NetCDF file and record (the task of a worker).
 
-    Never raises for a failing run: bad parameters, a numerical failure or an unexpected error
-    become a record with ``status`` and ``message``. Returns the record.
+    ``threads`` fixes the worker's thread count (:func:`crossdiff.threads.set_threads`), else
+    ``cores`` bounds its automatic choice (:func:`crossdiff.threads.set_cores`: the workers of a
+    local cluster share the machine's cores). Never raises for a failing run: bad parameters, a
+    numerical failure or an unexpected error become a record with ``status`` and ``message``.
+    Returns the record.
     """
-    from ._store import SweepStore
+    with using(threads, cores):
+        return _execute_run(spec)
 
+
+def _execute_run(spec: RunSpec) -> dict[str, Any]:
     store = SweepStore(spec.directory)
     wall0 = time.perf_counter()
     record: dict[str, Any] = {
@@ -337,6 +344,11 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
 CONNECT_TIMEOUT = 10.0
 
 
+def _local_workers(workers: int | None, n_runs: int) -> int:
+    """Worker processes of a local cluster: ``workers``, else one per available core, at most one per run."""
+    return max(1, workers if workers is not None else min(available_cores(), n_runs))
+
+
 def _client(scheduler: str | None, workers: int | None, processes: bool, n_runs: int):
     """A Dask client: on ``scheduler``, or on a new LocalCluster (returned to be closed)."""
     from distributed import Client, LocalCluster
@@ -348,7 +360,7 @@ def _client(scheduler: str | None, workers: int | None, processes: bool, n_runs:
             raise InputError(
                 f"cannot connect to the Dask scheduler at {scheduler!r}: {' '.join(str(err).split())}"
             ) from None
-    n = workers if workers is not None else min(os.cpu_count() or 1, n_runs)
+    n = _local_workers(workers, n_runs)
     cluster = LocalCluster(
         n_workers=max(1, n),
         threads_per_worker=1,
@@ -377,6 +389,7 @@ def sweep(
     client: Any = None,
     processes: bool = True,
     progress: bool = False,
+    threads: int | None = None,
 ) -> SweepResult:
     """Run ``model`` at every point of a parameter grid, each run a Dask task; results under ``out``.
 
@@ -406,6 +419,9 @@ def sweep(
         LocalCluster of processes (default) or of threads in this process.
     progress : bool
         A progress bar over the runs on standard error.
+    threads : int, optional
+        Threads of each run's kernels (:func:`crossdiff.threads.set_threads`); default: the
+        automatic choice, on a local cluster within the available cores shared by its workers.
 
     Returns
     -------
@@ -431,6 +447,8 @@ def sweep(
     )
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise InputError(f"workers must be a positive integer, got {workers!r}")
+    if threads is not None:
+        threads = parse_threads(threads)
     store = SweepStore(out)
     store.open(plan.manifest())
     specs = plan.runs(store.root)
@@ -439,7 +457,9 @@ def sweep(
     keys = [s.key for s in specs]
     lost: list[str] = []
     if pending:
-        lost = _run_pending(store, pending, keys, len(specs), skipped, workers, scheduler, client, processes, progress)
+        lost = _run_pending(
+            store, pending, keys, len(specs), skipped, workers, scheduler, client, processes, progress, threads
+        )
     table = store.table(keys)
     store.write_summary(table)
     return SweepResult(
@@ -455,7 +475,9 @@ def sweep(
     )
 
 
-def _run_pending(store, pending, keys, total, skipped, workers, scheduler, client, processes, progress) -> list[str]:
+def _run_pending(
+    store, pending, keys, total, skipped, workers, scheduler, client, processes, progress, threads
+) -> list[str]:
     """Run ``pending`` on the cluster; returns a message per run lost to the cluster (a task that
     raised: its worker died, or could not import crossdiff). Those runs get no record, so running
     the sweep again retries them."""
@@ -463,6 +485,9 @@ def _run_pending(store, pending, keys, total, skipped, workers, scheduler, clien
     from tqdm.auto import tqdm
 
     own_cluster = None
+    # a local cluster's workers share this machine: each gets its part of the cores
+    local = client is None and scheduler is None and processes
+    cores = available_cores() // _local_workers(workers, len(pending)) if local else None
     if client is None:
         client, own_cluster = _client(scheduler, workers, processes, len(pending))
         own_client = True
@@ -472,7 +497,14 @@ def _run_pending(store, pending, keys, total, skipped, workers, scheduler, clien
     last_summary = time.perf_counter()
     lost: list[str] = []
     try:
-        futures = client.map(execute_run, pending, key=[f"crossdiff-run-{s.key}" for s in pending], pure=False)
+        futures = client.map(
+            execute_run,
+            pending,
+            threads=threads,
+            cores=max(1, cores) if cores is not None else None,
+            key=[f"crossdiff-run-{s.key}" for s in pending],
+            pure=False,
+        )
         by_key = {f.key: s for f, s in zip(futures, pending)}
         for future in as_completed(futures):
             spec = by_key[future.key]
