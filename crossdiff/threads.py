@@ -12,9 +12,10 @@ The rule (``docs/numerics.md``, "Threads"):
 2. Otherwise the budget is the cores this process may run on — the affinity mask
    (``os.sched_getaffinity``) bounded by the cgroup CPU quota (v2 ``cpu.max``, v1
    ``cpu.cfs_quota_us / cpu.cfs_period_us``, rounded down, at least one) or by :func:`set_cores`
-   (a sweep's workers share the machine) — less the cores other work keeps busy: the one-minute
-   load average, rounded, sampled once per process on first use (sampling again during a run
-   would count our own threads and make the count oscillate; :func:`refresh` samples again).
+   (a sweep's workers share the machine), and by the cores other work leaves free (the cores
+   less the one-minute load average, rounded), sampled once per process on first use (sampling
+   again during a run would count our own threads and make the count oscillate; :func:`refresh`
+   samples again).
 3. A kernel with ``size`` elements then uses ``min(budget, size // grain)`` threads, at least
    one: each thread gets at least ``grain`` elements (``GRAIN = 2**17``, 1 MiB of float64;
    measured on the 2-core development machine, two threads pay for the Numba kernels from about
@@ -135,9 +136,10 @@ def _decide() -> tuple[bool, int]:
     env = os.environ.get(ENV, "").strip()
     if env:
         return True, min(parse_threads(env, ENV), _pool())
-    cores = _cores if _cores is not None else available_cores()
-    free = max(1, cores - round(_load()))
-    return False, max(1, min(cores, free, _pool()))
+    cores = available_cores()
+    share = min(cores, _cores) if _cores is not None else cores
+    free = max(1, cores - round(_load()))  # the machine's cores other work leaves us
+    return False, max(1, min(share, free, _pool()))
 
 
 def set_threads(n: int | None) -> None:

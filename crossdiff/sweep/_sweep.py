@@ -15,6 +15,7 @@ loads from the on-disk cache once, and the finite-volume kernels are Numba funct
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -46,13 +47,18 @@ class RunSpec:
     """One run of a sweep: everything a worker needs (picklable, sent to the worker).
 
     ``run`` is the sweep's base :class:`~crossdiff.solve.Run` (fixed settings applied); the
-    worker sets ``parameters`` on its model and writes ``directory``'s file for ``key``."""
+    worker sets ``parameters`` on its model and writes ``directory``'s file for ``key``.
+    ``threads`` fixes the run's thread count (:func:`crossdiff.threads.set_threads`), else
+    ``cores`` bounds its automatic choice (:func:`crossdiff.threads.set_cores`: the workers of a
+    local cluster share the machine's cores)."""
 
     key: str
     parameters: dict[str, float]
     run: Run
     species: str | None
     directory: str
+    threads: int | None = None
+    cores: int | None = None
 
 
 @dataclass(frozen=True)
@@ -272,16 +278,14 @@ def plan_sweep(
     return SweepPlan(run, parameters, species)
 
 
-def execute_run(spec: RunSpec, threads: int | None = None, cores: int | None = None) -> dict[str, Any]:
-    """Run one point of a sweep and write its NetCDF file and record (the task of a worker).
+def execute_run(spec: RunSpec) -> dict[str, Any]:
+    """Run one point of a sweep and write its NetCDF file and record (the task of a worker), on
+    ``spec.threads`` threads or within ``spec.cores`` cores (:class:`RunSpec`).
 
-    ``threads`` fixes the worker's thread count (:func:`crossdiff.threads.set_threads`), else
-    ``cores`` bounds its automatic choice (:func:`crossdiff.threads.set_cores`: the workers of a
-    local cluster share the machine's cores). Never raises for a failing run: bad parameters, a
-    numerical failure or an unexpected error become a record with ``status`` and ``message``.
-    Returns the record.
+    Never raises for a failing run: bad parameters, a numerical failure or an unexpected error
+    become a record with ``status`` and ``message``. Returns the record.
     """
-    with using(threads, cores):
+    with using(spec.threads, spec.cores):
         return _execute_run(spec)
 
 
@@ -497,14 +501,9 @@ def _run_pending(
     last_summary = time.perf_counter()
     lost: list[str] = []
     try:
-        futures = client.map(
-            execute_run,
-            pending,
-            threads=threads,
-            cores=max(1, cores) if cores is not None else None,
-            key=[f"crossdiff-run-{s.key}" for s in pending],
-            pure=False,
-        )
+        share = max(1, cores) if cores is not None else None
+        tasks = [dataclasses.replace(s, threads=threads, cores=share) for s in pending]
+        futures = client.map(execute_run, tasks, key=[f"crossdiff-run-{s.key}" for s in pending], pure=False)
         by_key = {f.key: s for f, s in zip(futures, pending)}
         for future in as_completed(futures):
             spec = by_key[future.key]

@@ -133,6 +133,15 @@ def test_set_cores_and_using(monkeypatch):
     assert threads.threads_for(2**30) == 16
 
 
+def test_sweep_share_counts_the_load_against_the_machine(monkeypatch):
+    """A worker's share of 8 of 16 cores, its sibling busy on 8: still 8; more load: fewer."""
+    machine(monkeypatch, 16, load=8.0)
+    threads.set_cores(8)
+    assert threads.threads_for(2**30) == 8
+    machine(monkeypatch, 16, load=12.2)
+    assert threads.threads_for(2**30) == 4
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "x", "1.5", "", "2 threads"])
 def test_invalid_environment_refused(monkeypatch, value):
     machine(monkeypatch, 2)
