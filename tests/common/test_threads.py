@@ -186,16 +186,13 @@ def test_cli_refuses_bad_environment(cli, tmp_path, monkeypatch):
 
 
 def test_cli_threads_option_is_used(cli, tmp_path, monkeypatch):
-    """``--threads`` overrides ``CROSSDIFF_THREADS`` (capped by Numba's pool)."""
+    """``--threads`` overrides ``CROSSDIFF_THREADS`` (capped by Numba's pool) for the run."""
     monkeypatch.setenv(threads.ENV, "1")
-    seen = []
-    import crossdiff.cli.run as run_module
-
-    real = run_module.solve
-    monkeypatch.setattr(run_module, "solve", lambda *a, **k: (seen.append(threads.threads_for(1)), real(*a, **k))[1])
+    threads.refresh()
     res = cli("run", "keller-segel", "--grid", "16x16", "--t-end", "0.01", "--out", tmp_path / "a.nc", "--threads", "2")
     assert res.rc == 0, res.err
-    assert seen == [min(2, int(numba.config.NUMBA_NUM_THREADS))]
+    assert threads._explicit == 2  # the CLI's choice, kept by the process
+    assert threads.threads_for(1) == min(2, int(numba.config.NUMBA_NUM_THREADS))
 
 
 def test_sweep_workers_use_the_threads_given(cli, tmp_path, monkeypatch):
