@@ -21,6 +21,9 @@ The rule (``docs/numerics.md``, "Threads"):
    measured on the 2-core development machine, two threads pay for the Numba kernels from about
    ``2**18`` elements and for ``scipy.fft`` from about ``2**16``, which passes ``grain=FFT_GRAIN``).
 4. ``NUMBA_NUM_THREADS`` (the size of Numba's pool) bounds every count.
+5. BLAS (its own pool; it splits only large products itself) is limited to the budget when the
+   decision is made (``threadpoolctl``, the libraries loaded by then), and to one thread inside
+   the Krylov solves (``crossdiff/fv/_krylov.py``).
 
 Why it matters: Numba runs here on the GNU OpenMP threading layer, whose idle threads spin
 (busy-wait) after every parallel region. On a loaded machine the spinning thread takes a core from
@@ -130,16 +133,28 @@ def _pool() -> int:
     return max(1, int(getattr(config, "NUMBA_NUM_THREADS", 1)))
 
 
+def _limit_blas(n: int) -> None:
+    """BLAS (OpenBLAS, MKL: their own thread pools, loaded by NumPy and SciPy) to at most ``n``
+    threads, as the kernels; it decides by size itself."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a declared dependency
+        return
+    threadpool_limits(limits=n, user_api="blas")
+
+
 def _decide() -> tuple[bool, int]:
     if _explicit is not None:
-        return True, min(_explicit, _pool())
-    env = os.environ.get(ENV, "").strip()
-    if env:
-        return True, min(parse_threads(env, ENV), _pool())
-    cores = available_cores()
-    share = min(cores, _cores) if _cores is not None else cores
-    free = max(1, cores - round(_load()))  # the machine's cores other work leaves us
-    return False, max(1, min(share, free, _pool()))
+        exact, n = True, min(_explicit, _pool())
+    elif os.environ.get(ENV, "").strip():
+        exact, n = True, min(parse_threads(os.environ[ENV].strip(), ENV), _pool())
+    else:
+        cores = available_cores()
+        share = min(cores, _cores) if _cores is not None else cores
+        free = max(1, cores - round(_load()))  # the machine's cores other work leaves us
+        exact, n = False, max(1, min(share, free, _pool()))
+    _limit_blas(n)
+    return exact, n
 
 
 def set_threads(n: int | None) -> None:

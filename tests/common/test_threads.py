@@ -142,6 +142,18 @@ def test_sweep_share_counts_the_load_against_the_machine(monkeypatch):
     assert threads.threads_for(2**30) == 4
 
 
+def test_blas_follows_the_budget(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    machine(monkeypatch, 2, load=4.0)  # busy: BLAS too on one thread
+    threads.threads_for(1)
+    assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == {1}
+    threads.set_threads(int(numba.config.NUMBA_NUM_THREADS))
+    threads.threads_for(1)
+    expected = {int(numba.config.NUMBA_NUM_THREADS)}
+    assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == expected
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "x", "1.5", "", "2 threads"])
 def test_invalid_environment_refused(monkeypatch, value):
     machine(monkeypatch, 2)
