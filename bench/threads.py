@@ -149,6 +149,7 @@ def main() -> None:
     parser.add_argument("--warm", type=float, default=20.0, help="seconds the loaders run before measuring")
     parser.add_argument("--no-spin", action="store_true", help="skip the two-spin configuration")
     parser.add_argument("--skip-idle", action="store_true")
+    parser.add_argument("--idle-only", action="store_true", help="no loaded half")
     parser.add_argument("--json", help="write every time here")
     args = parser.parse_args()
     if args.child:
@@ -160,6 +161,10 @@ def main() -> None:
     if not args.skip_idle:
         report["idle"] = scenario(args.rounds, args.timeout, None if args.no_spin else args.spin_timeout)
         print(table("idle", report["idle"]), flush=True)
+    if args.idle_only:
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=2))
+        return
     busy = []
     total = args.warm + args.timeout + args.spin_timeout + 300
     try:

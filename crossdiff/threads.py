@@ -12,10 +12,10 @@ The rule (``docs/numerics.md``, "Threads"):
 2. Otherwise the budget is the cores this process may run on — the affinity mask
    (``os.sched_getaffinity``) bounded by the cgroup CPU quota (v2 ``cpu.max``, v1
    ``cpu.cfs_quota_us / cpu.cfs_period_us``, rounded down, at least one) or by :func:`set_cores`
-   (a sweep's workers share the machine), and by the cores other work leaves free (the cores
-   less the one-minute load average, rounded), sampled once per process on first use (sampling
-   again during a run would count our own threads and make the count oscillate; :func:`refresh`
-   samples again).
+   (a sweep's workers share the machine), and by the cores other work leaves free: the cores
+   less the one-minute load average without this process's own part (:func:`_own_load`),
+   rounded, sampled once per process on first use (sampling again during a run would make the
+   count follow our own threads; :func:`refresh` samples again).
 3. A kernel with ``size`` elements then uses ``min(budget, size // grain)`` threads, at least
    one: each thread gets at least ``grain`` elements (``GRAIN = 2**17``, 1 MiB of float64;
    measured on the 2-core development machine, two threads pay for the Numba kernels from about
@@ -125,6 +125,25 @@ def _load() -> float:
         return 0.0
 
 
+def _own_load() -> float:
+    """This process's part of the one-minute load average: its mean CPU use since it started
+    (all threads) weighted by how much of the average's window it has run,
+    ``u (1 − e^{−age/60 s})`` — a long-lived process (a notebook, a sweep worker) must not count
+    its own earlier work as other work; a fresh one has hardly entered the average."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        age = uptime - float(fields[19]) / ticks  # field 22 of stat: start time after boot
+        cpu = os.times()
+        used = cpu.user + cpu.system
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
+    if age <= 0:
+        return 0.0
+    return min(used / age, float(_pool())) * (1.0 - math.exp(-age / 60.0))
+
+
 def _pool() -> int:
     """Numba's pool size (``NUMBA_NUM_THREADS``), read without importing Numba's parallel
     machinery."""
@@ -151,7 +170,7 @@ def _decide() -> tuple[bool, int]:
     else:
         cores = available_cores()
         share = min(cores, _cores) if _cores is not None else cores
-        free = max(1, cores - round(_load()))  # the machine's cores other work leaves us
+        free = max(1, cores - round(max(0.0, _load() - _own_load())))  # what other work leaves us
         exact, n = False, max(1, min(share, free, _pool()))
     _limit_blas(n)
     return exact, n

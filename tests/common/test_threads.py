@@ -18,6 +18,7 @@ import crossdiff.threads as threads
 from crossdiff.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
+_OWN_LOAD = threads._own_load
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +27,7 @@ def fresh(monkeypatch, tmp_path):
     monkeypatch.delenv(threads.ENV, raising=False)
     monkeypatch.setattr(threads, "CGROUP_ROOT", tmp_path / "cgroup")
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(threads, "_own_load", lambda: 0.0)
     threads.set_threads(None)
     threads.set_cores(None)
     yield
@@ -63,6 +65,24 @@ def test_load_takes_cores_away(monkeypatch):
     assert threads.threads_for(2**30) == 1
     machine(monkeypatch, 2, load=0.2)
     assert threads.threads_for(2**30) == 2
+
+
+def test_own_work_is_not_other_work(monkeypatch):
+    """A process that has kept a core busy for minutes finds load 1.2 on an otherwise idle 2-core
+    machine: its own part (1.0) is not counted, so both cores; another busy process: one."""
+    machine(monkeypatch, 2, load=1.2)
+    monkeypatch.setattr(threads, "_own_load", lambda: 1.0)
+    threads.refresh()
+    assert threads.threads_for(2**30) == 2
+    machine(monkeypatch, 2, load=2.2)
+    assert threads.threads_for(2**30) == 1
+
+
+def test_own_load_of_this_process():
+    """The real estimate (the fixture replaces it): between 0 and the pool, and more than 0 for
+    this process, which has been computing for a while."""
+    own = _OWN_LOAD()
+    assert 0.0 < own <= int(numba.config.NUMBA_NUM_THREADS)
 
 
 def test_load_is_sampled_once(monkeypatch):
