@@ -34,6 +34,27 @@ def _seed(text: str) -> int:
     return value
 
 
+def _threads(text: str) -> int:
+    """argparse type: a positive number of threads."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def use_threads(args: argparse.Namespace) -> None:
+    """``--threads N``, else ``CROSSDIFF_THREADS`` read now: a bad value is a one-line error
+    (exit 2) before any work (``crossdiff.threads``)."""
+    from ..threads import set_threads, threads_for
+
+    if getattr(args, "threads", None) is not None:
+        set_threads(args.threads)
+    threads_for(1)
+
+
 def run_from_args(args: argparse.Namespace) -> Run:
     """The :class:`~crossdiff.solve.Run` the command line describes: a new run, or with
     ``--resume`` the run in ``--out`` (:meth:`~crossdiff.solve.Run.from_file`) with every option
@@ -114,6 +135,7 @@ def run(args) -> int:
     from ..solve import solve
     from ..time import Monitor
 
+    use_threads(args)
     spec = run_from_args(args)
     if args.dt is not None and spec.t_end / args.dt > _MAX_FIXED_STEPS:
         raise InputError(
@@ -185,6 +207,12 @@ def register(sub) -> None:
     p.add_argument("--peak-limit", type=positive_float, help="report blow-up when a density exceeds this")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument(
+        "--threads",
+        type=_threads,
+        help="threads of the compiled kernels and transforms (default: CROSSDIFF_THREADS, else chosen "
+        "from the free cores and the size of the work; docs/numerics.md)",
+    )
     k = p.add_argument_group("kinetic models (docs/kinetic.md)")
     k.add_argument("--eps", type=float, help="the scaling parameter ε in (0, 1] (required for a kinetic model)")
     k.add_argument(

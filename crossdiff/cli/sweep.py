@@ -14,12 +14,13 @@ from ..errors import InputError
 from ..fv import LIMITERS
 from ..grid import BOUNDARIES, default_grid, parse_cells
 from ._common import add_stepper_arguments, apply_sets, load_model_arg, positive_float, stepper_arg
-from .run import _seed
+from .run import _seed, _threads, use_threads
 
 
 def run_sweep(args) -> int:
     from ..sweep import ParameterGrid, sweep
 
+    use_threads(args)
     model = apply_sets(load_model_arg(args.model), args.set)
     parameters = ParameterGrid.parse(args.param or [])
     fixed = {item.split("=", 1)[0].strip() for item in args.set or []}
@@ -49,6 +50,7 @@ def run_sweep(args) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         progress=progress,
+        threads=args.threads,
     )
     summary = result.summary()
     if args.json:
@@ -148,6 +150,12 @@ def register(sub) -> None:
     p.add_argument("--out", help="result directory (default MODEL-sweep)")
     p.add_argument(
         "--workers", type=_workers, help="worker processes of the local Dask cluster (default: one per core)"
+    )
+    p.add_argument(
+        "--threads",
+        type=_threads,
+        help="threads of each run's kernels on its worker (default: CROSSDIFF_THREADS, else the "
+        "cores a worker's share, by the size of the work)",
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="use the running Dask cluster at ADDRESS (tcp://host:8786)")
     add_stepper_arguments(p, "default imex")

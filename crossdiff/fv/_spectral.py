@@ -30,6 +30,7 @@ import scipy.fft as sfft
 from numba import njit
 
 from ..grid import Grid
+from ..threads import FFT_GRAIN, threads_for
 
 __all__ = ["SpectralLaplacian", "WallKind"]
 
@@ -71,7 +72,8 @@ class SpectralLaplacian:
     ----------
     grid : Grid
     workers : int, optional
-        FFT threads; default 1 below 256² cells (threads cost more than they gain), else all.
+        FFT threads; default :func:`crossdiff.threads.threads_for` of each transform's size
+        (``grain=FFT_GRAIN``): one thread for small fields, the cores left free for large ones.
     walls : tuple of (low, high) per axis, optional
         ``"neumann"`` (default) or ``"dirichlet"`` (homogeneous) for each wall of a non-periodic
         axis; ignored on periodic axes. Picks the transform of each axis (module docstring).
@@ -83,8 +85,6 @@ class SpectralLaplacian:
     _eig: tuple[np.ndarray, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.workers is None:
-            object.__setattr__(self, "workers", 1 if self.grid.size < 256 * 256 else -1)
         nd = self.grid.ndim
         given = self.walls if self.walls is not None else (("neumann", "neumann"),) * nd
         pairs = [tuple(w) for w in given]
@@ -132,28 +132,33 @@ class SpectralLaplacian:
                 real.setdefault(_TRANSFORMS[walls], []).append(lead + a)
         return real, fft
 
+    def _threads(self, size: int) -> int:
+        return self.workers if self.workers is not None else threads_for(size, FFT_GRAIN)
+
     def forward(self, u: np.ndarray, overwrite: bool = False) -> np.ndarray:
         """Transform the last ``ndim`` axes (a DCT or DST on walled axes, DFT on periodic ones)."""
         real, axes_fft = self._axes(u.ndim)
+        workers = self._threads(u.size)
         out = u
         for (family, kind), axes in real.items():
             transform = sfft.dctn if family == "dct" else sfft.dstn
-            out = transform(out, type=kind, axes=axes, norm="ortho", workers=self.workers, overwrite_x=overwrite)
+            out = transform(out, type=kind, axes=axes, norm="ortho", workers=workers, overwrite_x=overwrite)
             overwrite = True  # later transforms work on our own copy
         if axes_fft:
-            out = sfft.fftn(out, axes=axes_fft, workers=self.workers, overwrite_x=overwrite)
+            out = sfft.fftn(out, axes=axes_fft, workers=workers, overwrite_x=overwrite)
         return out
 
     def inverse(self, v: np.ndarray, overwrite: bool = False) -> np.ndarray:
         """Inverse of :meth:`forward`; returns a real array."""
         real, axes_fft = self._axes(v.ndim)
+        workers = self._threads(v.size)
         out = v
         if axes_fft:
-            out = sfft.ifftn(out, axes=axes_fft, workers=self.workers, overwrite_x=overwrite).real
+            out = sfft.ifftn(out, axes=axes_fft, workers=workers, overwrite_x=overwrite).real
             overwrite = True
         for (family, kind), axes in real.items():
             transform = sfft.idctn if family == "dct" else sfft.idstn
-            out = transform(out, type=kind, axes=axes, norm="ortho", workers=self.workers, overwrite_x=overwrite)
+            out = transform(out, type=kind, axes=axes, norm="ortho", workers=workers, overwrite_x=overwrite)
             overwrite = True
         return np.ascontiguousarray(out)
 

@@ -45,9 +45,10 @@ from enum import IntEnum
 from typing import NamedTuple
 
 import numpy as np
-from numba import get_num_threads, njit, prange, types
+from numba import njit, prange, types
 from numba.extending import overload
 
+from ..threads import numba_threads
 from ._limiters import DEFAULT_LIMITER, LIMITERS
 
 __all__ = ["BoundaryKind", "upwind_divergence", "upwind_transport", "taxis_divergence"]
@@ -556,5 +557,5 @@ def upwind_transport(
         lo2,
         hi2,
         theta,
-        get_num_threads(),
+        numba_threads(u.size),
     )

@@ -17,8 +17,8 @@ and axis (:func:`~._kernels.micro_explicit`).
 from __future__ import annotations
 
 import numpy as np
-from numba import get_num_threads
 
+from ..threads import numba_threads
 from ._face_operators import FaceOperators
 from ._kernels import face4, micro_explicit
 from ._transport import MicroTransport
@@ -69,7 +69,7 @@ def explicit_part(
                 w,
                 w * nodes[:, a],
                 face4(flux[i], 0),
-                get_num_threads(),
+                numba_threads(target.size),
             )
             if A1 is not None and values is None:  # a bias matrix
                 og[i] += factor * A1.apply(view[i])

@@ -21,9 +21,9 @@ turning kernel, with ``𝒯̃^0 = 𝒯^0 − κ M wᵀ`` (equal to ``𝒯^0`` on
 from __future__ import annotations
 
 import numpy as np
-from numba import get_num_threads
 
 from ..fv import SpectralLaplacian
+from ..threads import numba_threads
 from ._face_operators import FaceOperators
 from ._kernels import face4, relaxation_solve
 
@@ -89,7 +89,7 @@ def stage_solve(
                     nodes,
                     ops.M[i],
                     w,
-                    get_num_threads(),
+                    numba_threads(Xg[i].size),
                 )
                 continue
             rhs = ops.forcing(i, rho, a)

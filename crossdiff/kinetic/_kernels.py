@@ -58,8 +58,8 @@ def _tau_row(C, affine, nodes, i0, i1, tau):
 @njit(inline="always")
 def _chunk(rows, threads):
     """Rows per task and tasks of a parallel loop: about four tasks a thread (each allocates its
-    work arrays once). ``threads`` comes from the caller (``numba.get_num_threads()``: called in
-    compiled code it would keep the kernel from the disk cache)."""
+    work arrays once). ``threads`` comes from the caller (``crossdiff.threads.numba_threads``:
+    asked in compiled code it would keep the kernel from the disk cache)."""
     size = max(1, (rows + 4 * threads - 1) // (4 * threads))
     return size, (rows + size - 1) // size
 

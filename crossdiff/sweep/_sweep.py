@@ -15,6 +15,7 @@ loads from the on-disk cache once, and the finite-volume kernels are Numba funct
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -34,6 +35,7 @@ from ..grid import Grid
 from ..model import Model, model_to_dict
 from ..resources import available_memory
 from ..solve import Run, solve
+from ..threads import available_cores, parse_threads, using
 from ..time import Stepper
 from ..validation import a_path, positive_number
 from ._grid import ParameterGrid
@@ -51,13 +53,18 @@ class RunSpec:
     """One run of a sweep: everything a worker needs (picklable, sent to the worker).
 
     ``run`` is the sweep's base :class:`~crossdiff.solve.Run` (fixed settings applied); the
-    worker sets ``parameters`` on its model and writes ``directory``'s file for ``key``."""
+    worker sets ``parameters`` on its model and writes ``directory``'s file for ``key``.
+    ``threads`` fixes the run's thread count (:func:`crossdiff.threads.set_threads`), else
+    ``cores`` bounds its automatic choice (:func:`crossdiff.threads.set_cores`: the workers of a
+    local cluster share the machine's cores)."""
 
     key: str
     parameters: dict[str, float]
     run: Run
     species: str | None
     directory: str
+    threads: int | None = None
+    cores: int | None = None
 
 
 @dataclass(frozen=True)
@@ -279,13 +286,17 @@ def plan_sweep(
 
 
 def execute_run(spec: RunSpec) -> dict[str, Any]:
-    """Run one point of a sweep and write its NetCDF file and record (the task of a worker).
+    """Run one point of a sweep and write its NetCDF file and record (the task of a worker), on
+    ``spec.threads`` threads or within ``spec.cores`` cores (:class:`RunSpec`).
 
     Never raises for a failing run: bad parameters, a numerical failure or an unexpected error
     become a record with ``status`` and ``message``. Returns the record.
     """
-    from ._store import SweepStore
+    with using(spec.threads, spec.cores):
+        return _execute_run(spec)
 
+
+def _execute_run(spec: RunSpec) -> dict[str, Any]:
     store = SweepStore(spec.directory)
     wall0 = time.perf_counter()
     record: dict[str, Any] = {
@@ -344,6 +355,11 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
 CONNECT_TIMEOUT = 10.0
 
 
+def _local_workers(workers: int | None, n_runs: int) -> int:
+    """Worker processes of a local cluster: ``workers``, else one per available core, at most one per run."""
+    return max(1, workers if workers is not None else min(available_cores(), n_runs))
+
+
 def _client(scheduler: str | None, workers: int | None, processes: bool, n_runs: int):
     """A Dask client: on ``scheduler``, or on a new LocalCluster (returned to be closed)."""
     from distributed import Client, LocalCluster
@@ -355,7 +371,7 @@ def _client(scheduler: str | None, workers: int | None, processes: bool, n_runs:
             raise InputError(
                 f"cannot connect to the Dask scheduler at {scheduler!r}: {' '.join(str(err).split())}"
             ) from None
-    n = workers if workers is not None else min(os.cpu_count() or 1, n_runs)
+    n = _local_workers(workers, n_runs)
     cluster = LocalCluster(
         n_workers=max(1, n),
         threads_per_worker=1,
@@ -384,6 +400,7 @@ def sweep(
     client: Any = None,
     processes: bool = True,
     progress: bool = False,
+    threads: int | None = None,
 ) -> SweepResult:
     """Run ``model`` at every point of a parameter grid, each run a Dask task; results under ``out``.
 
@@ -413,6 +430,9 @@ def sweep(
         LocalCluster of processes (default) or of threads in this process.
     progress : bool
         A progress bar over the runs on standard error.
+    threads : int, optional
+        Threads of each run's kernels (:func:`crossdiff.threads.set_threads`); default: the
+        automatic choice, on a local cluster within the available cores shared by its workers.
 
     Returns
     -------
@@ -445,6 +465,8 @@ def sweep(
             f"{available_memory() / 1e9:.3g} GB available: use fewer workers (one per core is the default)"
         )
     _check_disk(plan, Path(out))
+    if threads is not None:
+        threads = parse_threads(threads)
     store = SweepStore(out)
     store.open(plan.manifest())
     specs = plan.runs(store.root)
@@ -453,7 +475,9 @@ def sweep(
     keys = [s.key for s in specs]
     lost: list[str] = []
     if pending:
-        lost = _run_pending(store, pending, keys, len(specs), skipped, workers, scheduler, client, processes, progress)
+        lost = _run_pending(
+            store, pending, keys, len(specs), skipped, workers, scheduler, client, processes, progress, threads
+        )
     table = store.table(keys)
     store.write_summary(table)
     return SweepResult(
@@ -488,7 +512,9 @@ def _check_disk(plan: SweepPlan, out: Path) -> None:
 _FILE_OVERHEAD = 64e3
 
 
-def _run_pending(store, pending, keys, total, skipped, workers, scheduler, client, processes, progress) -> list[str]:
+def _run_pending(
+    store, pending, keys, total, skipped, workers, scheduler, client, processes, progress, threads
+) -> list[str]:
     """Run ``pending`` on the cluster; returns a message per run lost to the cluster (a task that
     raised: its worker died, or could not import crossdiff). Those runs get no record, so running
     the sweep again retries them."""
@@ -496,6 +522,9 @@ def _run_pending(store, pending, keys, total, skipped, workers, scheduler, clien
     from tqdm.auto import tqdm
 
     own_cluster = None
+    # a local cluster's workers share this machine: each gets its part of the cores
+    local = client is None and scheduler is None and processes
+    cores = available_cores() // _local_workers(workers, len(pending)) if local else None
     if client is None:
         client, own_cluster = _client(scheduler, workers, processes, len(pending))
         own_client = True
@@ -505,7 +534,9 @@ def _run_pending(store, pending, keys, total, skipped, workers, scheduler, clien
     last_summary = time.perf_counter()
     lost: list[str] = []
     try:
-        futures = client.map(execute_run, pending, key=[f"crossdiff-run-{s.key}" for s in pending], pure=False)
+        share = max(1, cores) if cores is not None else None
+        tasks = [dataclasses.replace(s, threads=threads, cores=share) for s in pending]
+        futures = client.map(execute_run, tasks, key=[f"crossdiff-run-{s.key}" for s in pending], pure=False)
         by_key = {f.key: s for f, s in zip(futures, pending)}
         for future in as_completed(futures):
             spec = by_key[future.key]

@@ -25,6 +25,7 @@ from typing import Any, cast
 import numpy as np
 
 from ..errors import InputError
+from ..threads import numba_threads
 from ..validation import positive_number
 from ._controllers import Controller, FixedStep, IController, resolve_tolerances
 from ._kernels import gsa_scatter, gsa_start
@@ -151,6 +152,7 @@ class GSAIMEX(Stepper):
         flat = acc.reshape(s - 1, -1)
         # stage 0 is explicit only (the implicit tableau's first column is zero)
         system.explicit(t, U, out=E)
+        numba_threads(flat.size)  # the stage sums spread their blocks over these (crossdiff.threads)
         gsa_start(flat, U.reshape(-1), E.reshape(-1), dt * a_e[1:, 0])
         midpoint = None  # the controlled part of U + Δt (E_1 + L_1) (embedded second-order solution)
         stage = U
@@ -166,6 +168,7 @@ class GSAIMEX(Stepper):
             system.explicit(ti, stage, out=E)
             if i == 1 and c is not None:
                 midpoint = U[c] + dt * ((stage[c] - rhs[c]) / (g * dt) + E[c])
+            numba_threads(flat.size)
             gsa_scatter(
                 flat,
                 i,
