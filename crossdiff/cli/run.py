@@ -142,7 +142,8 @@ def run(args) -> int:
             f"--dt {args.dt:g} would take {spec.t_end / args.dt:.3g} steps to reach t = {spec.t_end:g} "
             f"(more than {_MAX_FIXED_STEPS:.0e}); use a larger --dt or the adaptive default"
         )
-    show_progress = not args.json and not args.quiet and sys.stderr.isatty()
+    # a bar on a terminal; --progress also elsewhere (a line every 10 s: logs, batch jobs)
+    show_progress = False if args.json or args.quiet else (True if args.progress or sys.stderr.isatty() else False)
     monitor = Monitor(peak_limit=args.peak_limit) if args.peak_limit else Monitor()
     sol = solve(spec, monitor=monitor, progress=show_progress, throw=False)
     _report(args, spec, sol)
@@ -207,6 +208,11 @@ def register(sub) -> None:
     p.add_argument("--peak-limit", type=positive_float, help="report blow-up when a density exceeds this")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument(
+        "--progress",
+        action="store_true",
+        help="show progress also when standard error is not a terminal (a line every 10 s; on a terminal: a bar)",
+    )
     p.add_argument(
         "--threads",
         type=_threads,

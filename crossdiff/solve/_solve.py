@@ -20,7 +20,18 @@ from ..catalogue import resolve_any
 from ..errors import InputError, NumericalError
 from ..grid import Grid
 from ..io import FrameWriter, last_checkpoint
-from ..time import Integration, Monitor, Observer, ProgressBar, Recorder, SaveAt, SemiDiscrete, Stepper, integrate
+from ..time import (
+    Integration,
+    Monitor,
+    Observer,
+    ProgressBar,
+    ProgressLog,
+    Recorder,
+    SaveAt,
+    SemiDiscrete,
+    Stepper,
+    integrate,
+)
 from ._resources import check_output, check_resources, check_run_size
 from ._run import Run
 from ._solution import Solution
@@ -44,7 +55,7 @@ def solve(
     t_end: float | None = None,
     *,
     monitor: Monitor | None = None,
-    progress: bool = False,
+    progress: bool | str = False,
     observers: Sequence[Observer] = (),
     throw: bool = True,
     **options: Any,
@@ -62,8 +73,10 @@ def solve(
         the file records is used, and an option given must agree with it).
     monitor : Monitor, optional
         Blow-up and failure criteria (default :class:`~crossdiff.time.Monitor`).
-    progress : bool
-        Show a progress bar (tqdm) on standard error.
+    progress : bool or {"bar", "log"}
+        Show progress on standard error: ``True`` a progress bar where standard error is a
+        terminal and otherwise a line every 10 s (:class:`~crossdiff.time.ProgressLog`), or
+        either one by name.
     observers : sequence of Observer
         Further observers of the integration loop (after the built-in ones).
     throw : bool
@@ -110,7 +123,7 @@ def solve(
     recorder = Recorder(keep_frames=keep)
     kept_f = _KeepDistributions() if extras and keep else None
     writer = _writer(run, system, stepper, extras)
-    built: list[Observer | None] = [recorder, ProgressBar(run.t_end) if progress else None, writer]
+    built: list[Observer | None] = [recorder, _progress(progress, run.t_end), writer]
     built += [monitor if monitor is not None else Monitor(), kept_f]
     setup = _time.perf_counter() - wall0
     result = integrate(
@@ -129,6 +142,21 @@ def solve(
         err.solution = solution  # type: ignore[attr-defined]
         raise err
     return solution
+
+
+def _progress(progress: bool | str, t_end: float) -> Observer | None:
+    """The progress observer ``progress`` asks for (:func:`solve`)."""
+    if progress is False or progress is None:
+        return None
+    if progress is True:
+        import sys
+
+        progress = "bar" if sys.stderr.isatty() else "log"
+    if progress == "bar":
+        return ProgressBar(t_end)
+    if progress == "log":
+        return ProgressLog(t_end)
+    raise InputError(f"progress must be True, False, 'bar' or 'log', got {progress!r}")
 
 
 def _solution(

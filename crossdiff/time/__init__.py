@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ._gsa import GSAIMEX
     from ._kernels import ark_scatter, gsa_scatter, gsa_start, pattern_error
     from ._loop import Integration, SaveAt, clip_negative, integrate
-    from ._observers import Monitor, Observer, ProgressBar, Recorder, StopWhen
+    from ._observers import Monitor, Observer, ProgressBar, ProgressLog, Recorder, StopWhen
     from ._registry import STEPPERS, stepper_from_name, stepper_options
     from ._steppers import BDF, IMEX, SSPRK3, Stepper, StepResult
     from ._system import (
@@ -91,6 +91,7 @@ __all__ = [
     "Observer",
     "Recorder",
     "ProgressBar",
+    "ProgressLog",
     "Monitor",
     "StopWhen",
     "ButcherPair",
@@ -126,7 +127,7 @@ __getattr__, __dir__ = attach(
         "._gsa": ["GSAIMEX"],
         "._kernels": ["ark_scatter", "gsa_scatter", "gsa_start", "pattern_error"],
         "._loop": ["Integration", "SaveAt", "clip_negative", "integrate"],
-        "._observers": ["Monitor", "Observer", "ProgressBar", "Recorder", "StopWhen"],
+        "._observers": ["Monitor", "Observer", "ProgressBar", "ProgressLog", "Recorder", "StopWhen"],
         "._registry": ["STEPPERS", "stepper_from_name", "stepper_options"],
         "._steppers": ["BDF", "IMEX", "SSPRK3", "Stepper", "StepResult"],
         "._system": [

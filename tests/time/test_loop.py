@@ -246,3 +246,21 @@ def test_solve_with_stop_when_returns_a_success_and_the_file_says_why(tmp_path):
     assert sol.final[0].max() > 1.02 * start
     attrs = open_run(out).attrs
     assert attrs["status"] == "stopped" and "peak grew by 2 %" in attrs["stopped"]
+
+
+def test_progress_lines_for_logs_and_the_choice_of_display():
+    """``ProgressLog`` writes plain lines at most every ``interval`` seconds (here 0: after every
+    step) with the time reached, the fraction done and the steps; ``solve(progress=...)`` picks a
+    bar on a terminal and lines elsewhere, and refuses anything else."""
+    import io
+
+    import crossdiff as cd
+    from crossdiff.time import ProgressLog
+
+    stream = io.StringIO()
+    cd.solve("keller-segel", cd.Grid((8,), ((0.0, 1.0),)), 0.002, observers=[ProgressLog(0.002, 1e-9, stream)])
+    lines = stream.getvalue().splitlines()
+    assert lines and all(line.startswith("t = ") and "steps" in line for line in lines)
+    assert "of 0.002 (100 %)" in lines[-1]
+    with pytest.raises(cd.InputError, match="progress must be True, False, 'bar' or 'log'"):
+        cd.solve("keller-segel", cd.Grid((8,), ((0.0, 1.0),)), 0.002, progress="loud")
