@@ -18,6 +18,7 @@ __all__ = [
     "load_model_arg",
     "apply_sets",
     "positive_float",
+    "positive_int",
     "argument",
     "stepper_arg",
     "stepper_given",
@@ -45,6 +46,17 @@ def parse_initial(items: list[str] | None, model) -> dict[str, str]:
         model.index(key)
         initial[key] = value
     return initial
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a positive whole number (threads, workers, frames per second)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 def positive_float(text: str) -> float:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from ..errors import InputError
 from ..validation import finite_number
-from ._common import argument, positive_float
+from ._common import argument, positive_float, positive_int
 
 
 def run(args) -> int:
@@ -56,16 +55,6 @@ def run(args) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 _finite_float = argument(finite_number, "a finite number")
 
 
@@ -84,7 +73,7 @@ def register(sub) -> None:
         help="2D runs with a computed flow: draw its streamlines over the densities",
     )
     p.add_argument(
-        "--fps", type=_positive_int, help="movie frames per second (default: 6 s of movie, 2 to 12 per second)"
+        "--fps", type=positive_int, help="movie frames per second (default: 6 s of movie, 2 to 12 per second)"
     )
     p.add_argument("--duration", type=positive_float, help="seconds the movie plays (instead of --fps)")
     p.add_argument("--overwrite", action="store_true", help="replace pictures and movies crossdiff wrote before")

@@ -13,7 +13,15 @@ from ..errors import InputError, NumericalError
 from ..fv import LIMITERS
 from ..grid import BOUNDARIES, Grid, default_grid, parse_cells
 from ..solve import SCALES, Scale, scale_of
-from ._common import add_stepper_arguments, apply_sets, parse_initial, positive_float, stepper_arg, stepper_given
+from ._common import (
+    add_stepper_arguments,
+    apply_sets,
+    parse_initial,
+    positive_float,
+    positive_int,
+    stepper_arg,
+    stepper_given,
+)
 
 if TYPE_CHECKING:
     from ..solve import Run, Solution
@@ -31,17 +39,6 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
-
-
-def _threads(text: str) -> int:
-    """argparse type: a positive number of threads."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
 
 
@@ -215,7 +212,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--threads",
-        type=_threads,
+        type=positive_int,
         help="threads of the compiled kernels and transforms (default: CROSSDIFF_THREADS, else chosen "
         "from the free cores and the size of the work; docs/numerics.md)",
     )

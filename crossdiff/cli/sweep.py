@@ -3,7 +3,6 @@ Dask and their report (the library: :mod:`crossdiff.sweep`)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -13,8 +12,8 @@ from ..analysis import BEHAVIOURS
 from ..errors import InputError
 from ..fv import LIMITERS
 from ..grid import BOUNDARIES, default_grid, parse_cells
-from ._common import add_stepper_arguments, apply_sets, load_model_arg, positive_float, stepper_arg
-from .run import _seed, _threads, use_threads
+from ._common import add_stepper_arguments, apply_sets, load_model_arg, positive_float, positive_int, stepper_arg
+from .run import _seed, use_threads
 
 
 def run_sweep(args) -> int:
@@ -66,17 +65,6 @@ def run_sweep(args) -> int:
     for message in result.lost:
         sys.stderr.write(f"crossdiff: warning: run lost on the cluster, retried when the sweep runs again: {message}\n")
     return 0
-
-
-def _workers(text: str) -> int:
-    """argparse type: a positive number of workers."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def _threshold(args, result) -> float | None:
@@ -149,11 +137,11 @@ def register(sub) -> None:
     p.add_argument("--species", help="species whose pattern is classified (default: the first)")
     p.add_argument("--out", help="result directory (default MODEL-sweep)")
     p.add_argument(
-        "--workers", type=_workers, help="worker processes of the local Dask cluster (default: one per core)"
+        "--workers", type=positive_int, help="worker processes of the local Dask cluster (default: one per core)"
     )
     p.add_argument(
         "--threads",
-        type=_threads,
+        type=positive_int,
         help="threads of each run's kernels on its worker (default: CROSSDIFF_THREADS, else the "
         "cores a worker's share, by the size of the work)",
     )
