@@ -35,7 +35,7 @@ def check_run_size(run: Run) -> tuple[float, float]:
     (memory, disk) : tuple of float
         The estimates in bytes.
     """
-    state, fields = run._scale.sizes(run)
+    state, fields = run.sizes()
     keep = (run.output is None) if run.keep_frames is None else run.keep_frames
     n_frames = int(math.floor(run.t_end / run.save_every)) + 2
     advice = "save fewer frames, or use a coarser grid" + (" or fewer velocities" if run.kinetic is not None else "")

@@ -213,6 +213,11 @@ class Run:
         ``"flow"`` (a computed flow) or ``"kinetic"``."""
         return self._scale.name
 
+    def sizes(self) -> tuple[int, int]:
+        """Numbers of float64 in the run's state and in one saved frame, known before anything
+        is built (:meth:`Scale.sizes`): what memory and disk estimates start from."""
+        return self._scale.sizes(self)
+
     @property
     def resume(self) -> bool:
         """Whether the run continues the one in :attr:`output`."""

@@ -496,7 +496,7 @@ def sweep(
 def _check_disk(plan: SweepPlan, out: Path) -> None:
     """Refuse a sweep whose files would not fit on the disk of ``out`` (the estimate in the message)."""
     run = plan.run
-    _, fields = run._scale.sizes(run)
+    _, fields = run.sizes()
     frames = int(run.t_end / run.save_every) + 2
     need = len(plan.parameters) * (8.0 * fields * frames + _FILE_OVERHEAD)
     where = out if out.is_dir() else (out.parent if out.parent.is_dir() else Path.cwd())
