@@ -4,7 +4,6 @@ order of convergence to its limit."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "docs" / "notebooks"
 
 def _run(name: str, tmp_path: Path) -> list:
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
     nbclient.NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
