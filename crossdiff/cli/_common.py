@@ -82,7 +82,11 @@ def argument(validator: Callable[[object, str], float], expected: str) -> Callab
 
 
 #: Command-line options that set a stepper option of the same name (``--rtol`` sets ``rtol``).
-STEPPER_FLAGS = {"rtol": "relative tolerance", "atol": "absolute tolerance", "dt": "fixed time step"}
+STEPPER_FLAGS = {
+    "rtol": "relative tolerance (default 0.5/N^2, N cells along the longest axis, in [1e-8, 1e-3])",
+    "atol": "absolute tolerance (default rtol/100)",
+    "dt": "fixed time step (default: adaptive steps)",
+}
 
 
 def add_stepper_arguments(parser: argparse.ArgumentParser, default: str) -> None:

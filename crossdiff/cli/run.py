@@ -187,7 +187,9 @@ def register(sub) -> None:
         "--boundary", choices=BOUNDARIES.names(), help=f"boundary condition: {BOUNDARIES.help()}; default: the model's"
     )
     p.add_argument("--t-end", type=float, help="end time (default: the model's)")
-    p.add_argument("--save-every", type=positive_float, help="interval between saved frames")
+    p.add_argument(
+        "--save-every", type=positive_float, help="interval between saved frames (default: the model's, else t_end/20)"
+    )
     p.add_argument(
         "--set", action="append", metavar="NAME=VALUE", help="override a parameter (number) or definition (expression)"
     )
@@ -202,7 +204,11 @@ def register(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing crossdiff run in --out")
     add_stepper_arguments(p, "default: " + ", ".join(f"{_default_stepper_name(SCALES[n])} ({n})" for n in SCALES))
     p.add_argument("--limiter", choices=tuple(LIMITERS), help=f"taxis slope limiter: {LIMITERS.help()}")
-    p.add_argument("--peak-limit", type=positive_float, help="report blow-up when a density exceeds this")
+    p.add_argument(
+        "--peak-limit",
+        type=positive_float,
+        help="report blow-up when a density exceeds this (default: 1e6 times the initial maximum)",
+    )
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument(

@@ -5,11 +5,53 @@ from __future__ import annotations
 from ._common import apply_sets, load_model_arg
 
 
+def _parameters(model) -> None:
+    print("\nparameters:")
+    if not model.parameters:
+        print("  (none)")
+    width = max((len(k) for k in model.parameters), default=0)
+    for key, value in model.parameters.items():
+        desc = model.parameter_info.get(key, "")
+        print(f"  {key:<{width}} = {value:<12g} {desc}")
+
+
+def _kinetic(model) -> int:
+    """A kinetic model: its velocity space, each species' turning operator, bias and interaction,
+    the parameters; its limit is what ``crossdiff derive`` prints."""
+    import sympy as sp
+
+    from ..kinetic import Relaxation
+
+    print(f"{model.name}: {model.description}" if model.description else model.name)
+    if model.reference:
+        print(f"reference: {model.reference}")
+    print(f"\nkinetic model (docs/kinetic.md) on {model.velocity.describe()}")
+    for s in model.species:
+        turning = (
+            f"relaxation at rate {sp.sstr(s.turning.rate)}" if isinstance(s.turning, Relaxation) else "turning kernel"
+        )
+        print(f"  {s.name}: {turning}, p = {s.p}, b = {s.b}" + (f"    [{s.long_name}]" if s.long_name else ""))
+        if s.bias is not None:
+            bias = s.bias.kernel if s.bias.kernel is not None else s.bias.operator
+            print(f"      bias {sp.sstr(bias)}")
+        if s.interaction != 0:
+            print(f"      interaction {sp.sstr(s.interaction)}")
+    _parameters(model)
+    limit = f" (the catalogue entry {model.macro})" if model.macro else ""
+    print(f"\nits macroscopic limit{limit}: crossdiff derive {model.name}")
+    print(f"run it: crossdiff run {model.name} --eps 0.01")
+    return 0
+
+
 def run(args) -> int:
     import sympy as sp
 
-    from ..model import to_latex
+    from ..catalogue import resolve_any
+    from ..model import Model, to_latex
 
+    named = resolve_any(args.model)
+    if not isinstance(named, Model):
+        return _kinetic(apply_sets(named, args.set))
     model = apply_sets(load_model_arg(args.model), args.set)
     latex = args.latex
     print(f"{model.name}: {model.description}" if model.description else model.name)
@@ -28,13 +70,7 @@ def run(args) -> int:
         print("\ndefinitions:")
         for key, expr in model.definitions.items():
             print(f"  {key} = {to_latex(expr) if latex else sp.sstr(expr)}")
-    print("\nparameters:")
-    if not model.parameters:
-        print("  (none)")
-    width = max((len(k) for k in model.parameters), default=0)
-    for key, value in model.parameters.items():
-        desc = model.parameter_info.get(key, "")
-        print(f"  {key:<{width}} = {value:<12g} {desc}")
+    _parameters(model)
     d = model.defaults
     box = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in d.extent)
     print(

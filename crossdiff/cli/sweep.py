@@ -161,7 +161,11 @@ def register(sub) -> None:
     r.add_argument("--out", help="picture file (.png, .pdf, .svg)")
     r.add_argument("--overwrite", action="store_true", help="replace a picture crossdiff wrote before")
     r.add_argument("--x", help="swept parameter on the horizontal axis (default: the first)")
-    r.add_argument("--threshold", type=float, help="predicted critical value of that parameter, drawn as a line")
+    r.add_argument(
+        "--threshold",
+        type=float,
+        help="critical value of that parameter, drawn as a line (default: the one linear stability predicts)",
+    )
     r.add_argument("--json", action="store_true", help="print the table and summary as JSON")
     r.set_defaults(func=run_report)
 

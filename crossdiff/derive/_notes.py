@@ -39,4 +39,5 @@ class Note:
 
     def __str__(self) -> str:
         tag = "DIFFERS FROM THE PAPER" if self.differs else self.kind
-        return f"[{tag}] {self.text}"
+        who = f"{self.species}: " if self.species and not self.text.startswith(f"species {self.species!r}") else ""
+        return f"[{tag}] {who}{self.text}"

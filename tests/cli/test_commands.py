@@ -106,3 +106,23 @@ def test_show_latex_spells_names_as_symbols(cli, name):
             assert not re.search(rf"(?<![\\{{A-Za-z]){head}(?![A-Za-z])", equations), (key, equations)
     if "lam" in model.parameters:
         assert r"\lambda" in equations
+
+
+def test_show_a_kinetic_model_and_derive_notes_name_their_species(cli):
+    """``show`` takes a kinetic catalogue entry (it listed only macroscopic ones), and the notes of
+    ``derive`` say which species each check is about."""
+    res = cli("show", "forager-scrounger-kinetic")
+    assert res.rc == 0 and "kinetic model (docs/kinetic.md) on sphere" in res.out, res.err
+    assert "u1: relaxation at rate R**2/d" in res.out and "crossdiff derive forager-scrounger-kinetic" in res.out
+    res = cli("derive", "forager-scrounger-kinetic")
+    assert "[check] u3: relaxation T0" in res.out
+
+
+def test_help_states_the_defaults(cli):
+    text = " ".join(cli("run", "--help").out.split())
+    for fragment in (
+        "default: the model's, else t_end/20",
+        "default 0.5/N^2",
+        "default: 1e6 times the initial maximum",
+    ):
+        assert fragment in text, fragment
