@@ -165,6 +165,8 @@ def blowup_study(
     monitor: Monitor | None = None,
     stepper: Any = None,
     progress: bool = False,
+    boundary: str | None = None,
+    seed: int | None = None,
 ) -> BlowupStudy:
     """Run ``model`` on a sequence of grids and extrapolate its blow-up time.
 
@@ -185,6 +187,10 @@ def blowup_study(
         As for :func:`crossdiff.solve`.
     progress : bool
         Progress bars of the runs.
+    boundary : str, optional
+        One boundary condition for every axis instead of the model's.
+    seed : int, optional
+        Seed of ``noise`` in the initial data (default the model's).
 
     Returns
     -------
@@ -207,12 +213,14 @@ def blowup_study(
     cells_list = [parse_cells((g,) * dim if isinstance(g, (int, np.integer)) else g) for g in grids]
     if len(cells_list) < 2:
         raise InputError("a blow-up study needs at least two grids, e.g. 64,128,256")
-    grid_objs = [default_grid(model, c) for c in cells_list]
+    grid_objs = [default_grid(model, c, boundary) for c in cells_list]
     hs = [max(g.spacing) for g in grid_objs]
     if any(b >= a for a, b in zip(hs, hs[1:])):
         raise InputError("grids must go from coarse to fine (each finer than the one before)")
     t_end = float(t_end) if t_end is not None else model.defaults.t_end
-    base = Run(model, grid_objs[0], t_end, save_every=t_end, initial=initial, stepper=stepper, keep_frames=False)
+    base = Run(
+        model, grid_objs[0], t_end, save_every=t_end, initial=initial, stepper=stepper, seed=seed, keep_frames=False
+    )
     rows = []
     for grid, h in zip(grid_objs, hs):
         wall = time.perf_counter()

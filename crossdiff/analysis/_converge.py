@@ -81,6 +81,7 @@ def limit_convergence(
     velocities: int | None = None,
     reference: Stepper | None = None,
     kinetic_stepper: Stepper | None = None,
+    seed: int | None = None,
 ) -> LimitConvergence:
     """Differences between the kinetic model at each ε and its derived limit on one grid.
 
@@ -100,6 +101,8 @@ def limit_convergence(
     kinetic_stepper : Stepper, optional
         Stepper of the kinetic runs (default :class:`~crossdiff.time.GSAIMEX` with
         ``rtol = 1e-5``, ``atol = 1e-6``: the time error must stay below the differences measured).
+    seed : int, optional
+        Seed of ``noise`` in the initial data of both models (default the model's).
 
     Raises
     ------
@@ -119,7 +122,7 @@ def limit_convergence(
     grid = grid if grid is not None else default_grid(model)
     model = model.in_dimension(grid.ndim)  # a velocity sphere follows the grid
     macro = derive(model).model
-    ref: Solution = solve(Run(macro, grid, t_end, stepper=reference or IMEX(rtol=1e-7), save_every=t_end))
+    ref: Solution = solve(Run(macro, grid, t_end, stepper=reference or IMEX(rtol=1e-7), save_every=t_end, seed=seed))
     kinetic = Run(
         model,
         grid,
@@ -128,6 +131,7 @@ def limit_convergence(
         velocities=velocities,
         stepper=kinetic_stepper or GSAIMEX(rtol=1e-5, atol=1e-6),
         save_every=ref.t_final,
+        seed=seed,
     )
     names = list(model.species_names)
     l1: dict[str, list[float]] = {n: [] for n in names}

@@ -19,6 +19,7 @@ __all__ = [
     "apply_sets",
     "positive_float",
     "positive_int",
+    "non_negative_int",
     "argument",
     "stepper_arg",
     "stepper_given",
@@ -46,6 +47,17 @@ def parse_initial(items: list[str] | None, model) -> dict[str, str]:
         model.index(key)
         initial[key] = value
     return initial
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number >= 0 (a seed: ``numpy.random.default_rng`` refuses negative ones)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
 
 
 def positive_int(text: str) -> int:

@@ -8,8 +8,17 @@ import json
 import sys
 
 from ..errors import InputError
-from ..grid import parse_cells
-from ._common import apply_sets, load_model_arg, parse_initial, positive_float
+from ..grid import BOUNDARIES, parse_cells
+from ._common import (
+    add_stepper_arguments,
+    apply_sets,
+    load_model_arg,
+    non_negative_int,
+    parse_initial,
+    positive_float,
+    stepper_arg,
+    stepper_given,
+)
 
 
 def _grids(text: str) -> list[tuple[int, ...]]:
@@ -26,7 +35,17 @@ def run(args: argparse.Namespace) -> int:
     initial = parse_initial(args.initial, model)
     grids = [c[0] if len(c) == 1 else c for c in args.grids]
     progress = not args.json and sys.stderr.isatty()
-    study = blowup_study(model, grids, t_end=args.t_end, initial=initial or None, progress=progress)
+    stepper = stepper_arg(args, args.stepper or "imex") if stepper_given(args) else None
+    study = blowup_study(
+        model,
+        grids,
+        t_end=args.t_end,
+        initial=initial or None,
+        progress=progress,
+        boundary=args.boundary,
+        stepper=stepper,
+        seed=args.seed,
+    )
     if args.json:
         print(json.dumps(study.to_dict(), indent=2))
         return 0
@@ -61,4 +80,7 @@ def register(sub) -> None:
     )
     p.add_argument("--initial", action="append", metavar="species=EXPR", help="replace a species' initial data")
     p.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
+    p.add_argument("--boundary", choices=BOUNDARIES.names(), help="boundary condition (default: the model's)")
+    p.add_argument("--seed", type=non_negative_int, help="seed of the initial noise (default: the model's)")
+    add_stepper_arguments(p, "default imex")
     p.set_defaults(func=run)

@@ -9,7 +9,14 @@ from pathlib import Path
 from ..catalogue import resolve_any
 from ..errors import InputError
 from ..grid import BOUNDARIES, default_grid, parse_cells
-from ._common import apply_sets, positive_float
+from ._common import (
+    add_stepper_arguments,
+    apply_sets,
+    non_negative_int,
+    positive_float,
+    stepper_arg,
+    stepper_given,
+)
 
 
 def _eps_list(text: str) -> list[float]:
@@ -35,7 +42,10 @@ def run(args) -> int:
     eps = _eps_list(args.eps)
     cells = parse_cells(args.grid) if args.grid is not None else None
     grid = default_grid(model, cells, args.boundary)
-    table = limit_convergence(model, eps, grid, args.t_end, velocities=args.velocities)
+    stepper = stepper_arg(args, args.stepper or "ars443") if stepper_given(args) else None
+    table = limit_convergence(
+        model, eps, grid, args.t_end, velocities=args.velocities, kinetic_stepper=stepper, seed=args.seed
+    )
     if args.plot:
         from ..plot import plot_convergence, save_figure
 
@@ -74,4 +84,6 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the table as JSON")
     p.add_argument("--plot", help="write the log-log plot of the L1 difference against eps (PNG)")
     p.add_argument("--overwrite", action="store_true", help="replace a picture crossdiff wrote before")
+    p.add_argument("--seed", type=non_negative_int, help="seed of the initial noise (default: the model's)")
+    add_stepper_arguments(p, "of the kinetic runs; default ars443 with rtol 1e-5, atol 1e-6")
     p.set_defaults(func=run)

@@ -16,6 +16,7 @@ from ..solve import SCALES, Scale, scale_of
 from ._common import (
     add_stepper_arguments,
     apply_sets,
+    non_negative_int,
     parse_initial,
     positive_float,
     positive_int,
@@ -29,17 +30,6 @@ if TYPE_CHECKING:
 #: A fixed step that needs more steps than this is a typo (``--dt 1e-30``), not a run: refuse it
 #: instead of running for ever.
 _MAX_FIXED_STEPS = 1e9
-
-
-def _seed(text: str) -> int:
-    """argparse type: a non-negative integer (``numpy.random.default_rng`` refuses negative seeds)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
 
 
 def use_threads(args: argparse.Namespace) -> None:
@@ -194,7 +184,7 @@ def register(sub) -> None:
         "--set", action="append", metavar="NAME=VALUE", help="override a parameter (number) or definition (expression)"
     )
     p.add_argument("--initial", action="append", metavar="species=EXPR", help="replace a species' initial data")
-    p.add_argument("--seed", type=_seed, help="seed of the initial noise")
+    p.add_argument("--seed", type=non_negative_int, help="seed of the initial noise (default: the model's)")
     p.add_argument("--out", help="output NetCDF file (default MODEL.nc)")
     p.add_argument(
         "--resume",

@@ -12,8 +12,16 @@ from ..analysis import BEHAVIOURS
 from ..errors import InputError
 from ..fv import LIMITERS
 from ..grid import BOUNDARIES, default_grid, parse_cells
-from ._common import add_stepper_arguments, apply_sets, load_model_arg, positive_float, positive_int, stepper_arg
-from .run import _seed, use_threads
+from ._common import (
+    add_stepper_arguments,
+    apply_sets,
+    load_model_arg,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    stepper_arg,
+)
+from .run import use_threads
 
 
 def run_sweep(args) -> int:
@@ -133,7 +141,7 @@ def register(sub) -> None:
     )
     p.add_argument("--t-end", type=positive_float, help="end time of every run (default: the model's)")
     p.add_argument("--save-every", type=positive_float, help="interval between saved frames (default t_end/20)")
-    p.add_argument("--seed", type=_seed, help="seed of the initial noise (the same for every run)")
+    p.add_argument("--seed", type=non_negative_int, help="seed of the initial noise (the same for every run)")
     p.add_argument("--species", help="species whose pattern is classified (default: the first)")
     p.add_argument("--out", help="result directory (default MODEL-sweep)")
     p.add_argument(

@@ -126,3 +126,22 @@ def test_help_states_the_defaults(cli):
         "default: 1e6 times the initial maximum",
     ):
         assert fragment in text, fragment
+
+
+def test_converge_and_blowup_take_the_run_options(cli):
+    """``converge`` takes the kinetic runs' tolerances and a seed; ``blowup`` a boundary, a
+    stepper and a seed (the same options as ``run``, from the same registries)."""
+    res = cli(
+        "converge", "cancer-invasion-kinetic", "--eps", "0.1,0.05", "--grid", "24", "--t-end", "0.05",
+        "--rtol", "1e-4", "--seed", "3", "--json",
+    )  # fmt: skip
+    assert res.rc == 0, res.err
+    res = cli("converge", "cancer-invasion-kinetic", "--eps", "0.1,0.05", "--grid", "24", "--stepper", "imex")
+    assert res.rc == 2 and "ars443" in res.err, res.err
+    res = cli(
+        "blowup", "keller-segel-elliptic", "--set", "mass=31.41592653589793", "--grids", "16,32", "--t-end", "0.002",
+        "--boundary", "noflux", "--stepper", "imex3", "--rtol", "1e-4", "--seed", "2", "--json",
+    )  # fmt: skip
+    assert res.rc == 0, res.err
+    res = cli("blowup", "keller-segel", "--grids", "16,32", "--seed", "-1")
+    assert res.rc == 2 and "non-negative integer" in res.err
