@@ -15,7 +15,7 @@ Quick start::
 import importlib
 from typing import TYPE_CHECKING
 
-from ._lazy import attach
+from .lazy import attach
 from .version import __version__
 
 if TYPE_CHECKING:

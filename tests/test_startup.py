@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Libraries that cost 0.2-0.8 s each to import (bench/README.md, "Start-up").
 HEAVY = ("sympy", "numba", "scipy", "xarray", "dask", "matplotlib", "pandas", "h5netcdf", "h5py")
 
-#: Packages whose public names are imported on first use (crossdiff._lazy).
+#: Packages whose public names are imported on first use (crossdiff.lazy).
 LAZY = ("crossdiff", "crossdiff.time", "crossdiff.fv", "crossdiff.solve", "crossdiff.analysis")
 
 

@@ -6,7 +6,7 @@ oscillation, blow-up; :func:`classify`, docs/sweeps.md)."""
 
 from typing import TYPE_CHECKING
 
-from .._lazy import attach
+from ..lazy import attach
 
 if TYPE_CHECKING:
     from ._blowup import BlowupStudy, blowup_study, extrapolate

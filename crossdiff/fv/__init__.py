@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from .._lazy import attach
+from ..lazy import attach
 
 if TYPE_CHECKING:
     from ._discretise import Discretisation, FaceVelocities

@@ -328,14 +328,12 @@ class Shape:
                 out.append((lo & hi).astype(float))
                 continue
             face = np.moveaxis(phi, a, 0)  # the faces normal to axis a: phi on their corners
-            others = [b for b in range(self.ndim) if b != a]
             if self.ndim == 1:
                 fraction = (face < 0).astype(float)
             elif self.ndim == 2:
                 fraction = _segment_fraction(face[:, :-1], face[:, 1:])
             else:
                 fraction = _square_fraction(face[:, :-1, :-1], face[:, 1:, :-1], face[:, :-1, 1:], face[:, 1:, 1:])
-            del others
             out.append(np.moveaxis(fraction, 0, a))
         return tuple(out)
 

@@ -13,7 +13,7 @@ from a run to a :class:`Solution` for every scale (:data:`SCALES`) and domain ki
 
 from typing import TYPE_CHECKING
 
-from .._lazy import attach
+from ..lazy import attach
 
 if TYPE_CHECKING:
     from ._resources import check_output, check_resources, check_run_size

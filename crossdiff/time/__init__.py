@@ -17,7 +17,7 @@
 
 from typing import TYPE_CHECKING
 
-from .._lazy import attach
+from ..lazy import attach
 
 if TYPE_CHECKING:
     from ._controllers import (
