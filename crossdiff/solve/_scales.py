@@ -191,12 +191,22 @@ def _finite_volumes(run: Run) -> Discretisation:
     return Discretisation(model, run.domain, limiter=run.limiter, flow=flow)
 
 
+def _cut_cells(run: Run) -> Discretisation:
+    from ..fv import CutCellDiscretisation
+    from ..grid import Shape
+    from ..model import Model
+
+    assert isinstance(run.model, Model) and isinstance(run.domain, Shape)
+    return CutCellDiscretisation(run.model, run.domain, limiter=run.limiter)
+
+
 class MacroScale(Scale):
     """Macroscopic models (:class:`~crossdiff.model.Model`) by finite volumes; a prescribed flow
-    is injected as face velocities (:class:`~crossdiff.flow.PrescribedFlow`)."""
+    is injected as face velocities (:class:`~crossdiff.flow.PrescribedFlow`); on a shape by cut
+    cells (:class:`~crossdiff.fv.CutCellDiscretisation`)."""
 
     name = "macro"
-    systems = {"box": _finite_volumes}
+    systems = {"box": _finite_volumes, "shape": _cut_cells}
 
     def accepts(self, model: object) -> bool:
         from ..model import Model

@@ -103,8 +103,13 @@ class Solution:
         return np.stack([ds[n].values for n in self.layout.field_names], axis=1)
 
     def _integrate(self, fields: np.ndarray) -> np.ndarray:
+        """``Σ u · weights · cell_volume`` (weights: the volume fractions of a shape; missing
+        values outside a shape count as nothing)."""
         space = tuple(range(-len(self.layout.space), 0))
-        return np.sum(fields, axis=space) * self.layout.cell_volume
+        weights = self.layout.weights
+        if weights is None:
+            return np.sum(fields, axis=space) * self.layout.cell_volume
+        return np.nansum(fields * weights, axis=space) * self.layout.cell_volume
 
     def mass(self) -> xr.DataArray:
         """``∫ u_i dx`` per saved frame and species: an :class:`xarray.DataArray` with dims
