@@ -174,6 +174,9 @@ def _draw(fig, axes, ds, names, index: int, streamlines: bool = False):
             _colorbar(fig, im, ax, name + _range_note(data))
             if streamlines and len(dims) == 2:
                 im.streamlines = _streamlines(ax, ds, index)
+            if "volume_fraction" in ds and len(dims) == 2:  # a shape: its boundary, κ = 1/2
+                kappa = np.asarray(ds["volume_fraction"].values)
+                ax.contour(x, y, kappa.T, levels=[0.5], colors="black", linewidths=0.8)
             ax.set_xlabel(dims[0])
             ax.set_ylabel(dims[1])
             artists.append(im)

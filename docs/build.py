@@ -28,6 +28,14 @@ OVERRIDES: dict[str, tuple[dict, str]] = {
         {"grid": cd.Grid((64, 64))},
         "64×64 (the default 128² grid takes minutes)",
     ),
+    "keller-segel-dish": (
+        {"grid": cd.default_domain(cd.catalogue.load("keller-segel-dish"), (64, 64))},
+        "the dish on 64×64 (the default 128² grid takes minutes)",
+    ),
+    "cancer-invasion-vessel": (
+        {"grid": cd.default_domain(cd.catalogue.load("cancer-invasion-vessel"), (64, 64))},
+        "the tissue on 64×64 (the default 96² grid takes minutes)",
+    ),
 }
 
 
@@ -67,6 +75,15 @@ def page(name: str) -> str:
         + (f", frames every {d.save_every:g}" if d.save_every else "")
         + f", noise seed {d.seed}.",
         "",
+    ]
+    if d.inside is not None or d.mask is not None:
+        shape = cd.default_domain(model)
+        lines += [
+            f"Shape: `{'inside = ' + repr(d.inside) if d.inside is not None else 'mask = ' + repr(d.mask)}`, "
+            f"on cut cells ([numerics](../numerics.md#shapes-cut-cells)): {shape.describe()}.",
+            "",
+        ]
+    lines += [
         "Initial data:",
         "",
     ]

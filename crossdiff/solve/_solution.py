@@ -111,6 +111,12 @@ class Solution:
             return np.sum(fields, axis=space) * self.layout.cell_volume
         return np.nansum(fields * weights, axis=space) * self.layout.cell_volume
 
+    def _extremes(self, fields: np.ndarray) -> tuple[list[float], list[float]]:
+        """Per field, the smallest and largest value in the domain (a shape's cells only)."""
+        weights = self.layout.weights
+        inside = (lambda f: f) if weights is None else (lambda f: f[weights > 0])
+        return [float(np.nanmin(inside(f))) for f in fields], [float(np.nanmax(inside(f))) for f in fields]
+
     def mass(self) -> xr.DataArray:
         """``∫ u_i dx`` per saved frame and species: an :class:`xarray.DataArray` with dims
         ``(time, species)`` (positional indexing ``mass()[:, 0]`` works as on an array)."""
@@ -137,9 +143,10 @@ class Solution:
         from html import escape
 
         mass = self._integrate(self.final)
+        low, high = self._extremes(self.final)
         rows = "".join(
             f"<tr><td><code>{escape(n)}</code></td><td>{float(mass[i]):.6g}</td>"
-            f"<td>{float(np.min(self.final[i])):.4g}</td><td>{float(np.max(self.final[i])):.4g}</td></tr>"
+            f"<td>{low[i]:.4g}</td><td>{high[i]:.4g}</td></tr>"
             for i, n in enumerate(self.layout.field_names)
         )
         message = f"<div>{escape(self.message)}</div>" if not self.success else ""
@@ -162,8 +169,9 @@ class Solution:
     def summary(self) -> dict:
         """Machine-readable summary (the CLI's ``--json``)."""
         mass = self._integrate(self.final)
+        low, high = self._extremes(self.final)
         fields = {
-            name: {"mass": float(mass[i]), "min": float(np.min(self.final[i])), "max": float(np.max(self.final[i]))}
+            name: {"mass": float(mass[i]), "min": low[i], "max": high[i]}
             for i, name in enumerate(self.layout.field_names)
         }
         per = {name: fields[name] for name in self.model.species_names}
