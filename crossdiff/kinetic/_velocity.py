@@ -546,9 +546,7 @@ class Gaussian:
         """
         n = _check_resolution(n)
         if n > MAX_HERMITE_NODES:
-            raise KineticModelError(
-                f"a Gauss-Hermite rule takes at most {MAX_HERMITE_NODES} nodes per axis, got {n}"
-            )
+            raise KineticModelError(f"a Gauss-Hermite rule takes at most {MAX_HERMITE_NODES} nodes per axis, got {n}")
         t = _number(self.temperature, _substitutions(values), "the Maxwellian's temperature")
         if not t > 0:
             raise KineticModelError(f"the Maxwellian's temperature must be positive, got {t:g}")

@@ -19,9 +19,7 @@ def relaxation_model(space, bias: str | None = None) -> KineticModel:
     species = [KineticSpecies("u", Relaxation("sigma"), bias=None if bias is None else Bias(kernel=bias))]
     if bias is not None:
         species.append(KineticSpecies("c", Relaxation("sigma")))
-    return KineticModel(
-        species, space, parameters={"R": 1.5, "T": 0.5, "sigma": 2.0, "chi": 3.0}, name="relaxation"
-    )
+    return KineticModel(species, space, parameters={"R": 1.5, "T": 0.5, "sigma": 2.0, "chi": 3.0}, name="relaxation")
 
 
 @pytest.mark.parametrize("dim", [1, 2, 3])
