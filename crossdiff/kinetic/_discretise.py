@@ -205,10 +205,11 @@ class KineticDiscretisation:
             v_attrs[f"v{S.AXES[a]}"] = nodes[:, a].copy()
         if self.dim == 1:
             v_values, v_long = nodes[:, 0].copy(), "velocity"
-        elif self.dim == 2:
+        elif self.dim == 2 and isinstance(self.model.velocity, Sphere):
             v_values, v_long = np.arctan2(nodes[:, 1], nodes[:, 0]), "velocity direction (angle; components vx, vy)"
         else:
-            v_values, v_long = np.arange(self.m, dtype=float), "velocity node (components vx, vy, vz)"
+            components = ", ".join(f"v{ax}" for ax in S.AXES[: self.dim])
+            v_values, v_long = np.arange(self.m, dtype=float), f"velocity node (components {components})"
         coords.append(Coordinate("v", v_values, v_long, v_attrs))
         fields = tuple(
             Variable(s.name, g.axes, s.long_name, {"description": f"density {s.name} = integral of f over v"})

@@ -424,8 +424,8 @@ class Ball:
         References
         ----------
         P. J. Davis, P. Rabinowitz, *Methods of Numerical Integration*, 2nd ed., Academic Press
-        (1984), §2.7 (Gauss–Legendre) and §5.6 (product rules in polar coordinates); the
-        directions as in :meth:`Sphere.quadrature`.
+        (1984), §2.7 (Gauss–Legendre) and §5.6 (product rules in polar coordinates)
+        (``docs/references.md`` [DR84]); the directions as in :meth:`Sphere.quadrature`.
         """
         n = _check_resolution(n)
         radius = _number(self.radius, _substitutions(values), "the velocity ball radius")
@@ -542,7 +542,8 @@ class Gaussian:
         ----------
         G. H. Golub, J. H. Welsch, *Calculation of Gauss quadrature rules*, Math. Comp. 23
         (1969) 221–230; P. J. Davis, P. Rabinowitz, *Methods of Numerical Integration*, 2nd ed.,
-        Academic Press (1984), §2.7 and §5.6 (product rules).
+        Academic Press (1984), §2.7 and §5.6 (product rules) (``docs/references.md`` [GW69],
+        [DR84]).
         """
         n = _check_resolution(n)
         if n > MAX_HERMITE_NODES:

@@ -60,19 +60,21 @@ def test_maxwellian_bias_gives_keller_segel_taxis():
 
 
 def test_catalogue_gaussian_entry_derives_keller_segel():
-    """keller-segel-gaussian-kinetic: D_u = D_v = 1, α_u = χ∇v, ψ_v = u − v: the coefficients
-    of the catalogue's keller-segel (τ = 1), with no difference from its printed limit."""
+    """keller-segel-gaussian-kinetic: D_u = D_c = 1, α_u = χ∇c, ψ_c = u − c: the coefficients
+    of the catalogue's keller-segel (τ = 1; its chemical v is c here), no difference from its
+    printed limit."""
     kinetic = catalogue.load_kinetic("keller-segel-gaussian-kinetic")
     assert isinstance(kinetic.velocity, Gaussian)
     derivation = derive(kinetic)
     assert not derivation.differences
     macro = catalogue.load("keller-segel")
     limit = derivation.model
-    assert limit.name == "keller-segel" and limit.species_names == macro.species_names
+    assert limit.name == "keller-segel" and limit.species_names == ("u", "c")
+    rename = {sp.Symbol("v"): sp.Symbol("c")}
     for mine, theirs in zip(limit.species, macro.species):
         assert sp.simplify(mine.diffusion - theirs.diffusion) == 0
-        assert sp.simplify(mine.reaction - theirs.reaction) == 0
-        assert [(t.signal, sp.simplify(t.sensitivity)) for t in mine.taxis] == [
-            (t.signal, sp.simplify(t.sensitivity)) for t in theirs.taxis
+        assert sp.simplify(mine.reaction - theirs.reaction.xreplace(rename)) == 0
+        assert [(t.signal, t.sensitivity) for t in mine.taxis] == [
+            ("c" if t.signal == "v" else t.signal, t.sensitivity) for t in theirs.taxis
         ]
     assert derivation.velocity_text() == "R^2 with the Maxwellian of temperature T = 1"
