@@ -213,3 +213,22 @@ def test_catalogue_gaussian_entry_runs():
     assert sol.success and sol.final.min() >= 0
     mass = sol.mass()[:, 0].values
     assert np.max(np.abs(mass / mass[0] - 1)) < 1e-12
+
+
+def test_distributions_saved_and_resumed_on_a_2d_ball(tmp_path):
+    """``save_f`` on a 2D ball: ``f_u(v, x, y)`` over the node coordinate (with the components
+    and weights as attributes) integrates to the density (1e-13 relative: the same weights);
+    the run resumes from the file with its resolution."""
+    from crossdiff.io import open_run
+
+    kinetic = chemotaxis(Ball(2, "R"), 2)
+    grid = cd.Grid((4, 4), ((0.0, 1.0), (0.0, 1.0)), "noflux")
+    out = tmp_path / "ball.nc"
+    cd.solve(kinetic, grid, 0.01, eps=0.3, velocities=4, save_every=0.01, save_f=True, output=out)
+    with open_run(out) as ds:
+        assert ds["f_u"].dims == ("time", "v", "x", "y") and ds.sizes["v"] == Ball(2).node_count(4) == 12
+        weights = np.asarray(ds["v"].attrs["weights"])
+        f, u = ds["f_u"].values, ds["u"].values
+    np.testing.assert_allclose(np.tensordot(weights, f, axes=(0, 1)), u, rtol=1e-13)
+    sol = cd.solve(kinetic, None, 0.02, output=out, resume=True)
+    assert sol.success and sol.t_final == pytest.approx(0.02) and sol.kinetic["velocities"] == 12
