@@ -274,9 +274,9 @@ class KineticScale(Scale):
     def check_options(self, model: Any, options: KineticOptions) -> None:
         """Refuse options that cannot apply: a velocity count for a discrete velocity set (its
         points are the velocities)."""
-        from ..kinetic import Sphere
+        from ..kinetic import DiscreteVelocities
 
-        if options.velocities is not None and not isinstance(model.velocity, Sphere):
+        if options.velocities is not None and isinstance(model.velocity, DiscreteVelocities):
             raise InputError(
                 f"velocities applies to a velocity sphere; {model.name!r} has a discrete set of "
                 f"{model.velocity.node_count()} velocities"
@@ -286,11 +286,11 @@ class KineticScale(Scale):
         """``n_species (1 + d m)`` values per cell (a wall axis one slot more) for ``m``
         velocities (:meth:`~crossdiff.kinetic.Sphere.node_count`); the frames hold the densities
         (and the distributions with ``save_f``)."""
-        from ..kinetic import DEFAULT_DIRECTIONS, KineticModel
+        from ..kinetic import KineticModel
 
         assert isinstance(run.model, KineticModel) and run.kinetic is not None
         d, grid = run.model.dim, run.domain
-        n = run.kinetic.velocities or DEFAULT_DIRECTIONS[d]
+        n = run.kinetic.velocities or run.model.velocity.default_resolution
         m = run.model.velocity.node_count(n)
         padded = math.prod(c + (0 if p else 1) for c, p in zip(grid.cells, grid.periodic))
         ns = run.model.n_species
@@ -335,10 +335,10 @@ class KineticScale(Scale):
     def run_attributes(self, run: Run, system: Any) -> dict[str, object]:
         import tomli_w
 
-        from ..kinetic import Sphere, kinetic_to_dict
+        from ..kinetic import DiscreteVelocities, kinetic_to_dict
 
         assert run.kinetic is not None
-        sphere = isinstance(run.model.velocity, Sphere)  # type: ignore[union-attr]
+        sphere = not isinstance(run.model.velocity, DiscreteVelocities)  # type: ignore[union-attr]
         return {
             "kinetic_toml": tomli_w.dumps(kinetic_to_dict(run.model)),  # type: ignore[arg-type]
             "save_f": int(run.kinetic.save_f),
