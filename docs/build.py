@@ -80,7 +80,7 @@ def page(name: str) -> str:
         shape = cd.default_domain(model)
         lines += [
             f"Shape: `{'inside = ' + repr(d.inside) if d.inside is not None else 'mask = ' + repr(d.mask)}`, "
-            f"on cut cells ([numerics](../numerics.md#shapes-cut-cells)): {shape.describe()}.",
+            f"on cut cells ([numerics](../numerics.md#domains-of-any-shape-cut-cells-crossdiffgridshape)): {shape.describe()}.",
             "",
         ]
     lines += [
