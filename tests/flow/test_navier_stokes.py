@@ -1,6 +1,6 @@
 """The computed flow (vorticity–stream function): Taylor–Green decay (exact), the lid-driven
-cavity against Ghia, Ghia & Shin (1982), the Rayleigh–Bénard onset against Chandrasekhar (1961),
-and the coupling to the densities through the one integration loop."""
+cavity against Ghia, Ghia & Shin (1982), and the coupling to the densities through the one
+integration loop (the Rayleigh–Bénard onset: ``test_rayleigh_benard.py``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from crossdiff.errors import ModelError
 from crossdiff.flow import FlowSystem
 from crossdiff.fv import Discretisation
 from crossdiff.grid import Grid
-from crossdiff.model import Flow, Model, Species, initial_fields, model_from_dict, model_to_dict
+from crossdiff.model import Flow, Model, Species, model_from_dict, model_to_dict
 from crossdiff.time import IMEX, Recorder, SaveAt, integrate
 
 # Ghia, Ghia & Shin, J. Comput. Phys. 48 (1982) 387, Re = 100: Table I (u on x = 1/2), Table II (v on y = 1/2)
@@ -132,45 +132,6 @@ def test_lid_driven_cavity_128():
     assert extrema["u_min"] == pytest.approx(-0.21090, rel=0.02)
     assert extrema["v_max"] == pytest.approx(0.17527, rel=0.02)
     assert extrema["v_min"] == pytest.approx(-0.24533, rel=0.02)
-
-
-def _growth_rate(rayleigh: float, cells: tuple[int, int]) -> float:
-    """Growth rate of a small roll of wavenumber k_c = 3.117 between rigid walls (Pr = 1)."""
-    kc = 3.117
-    model = Model(
-        [
-            Species(
-                "T",
-                diffusion=1,
-                advected=True,
-                initial="1 - y + 1e-3*sin(pi*y)*cos(kc*x)",
-                boundary={"y_low": {"dirichlet": 1}, "y_high": {"dirichlet": 0}},
-            )
-        ],
-        parameters={"kc": kc, "Ra": rayleigh},
-        flow=Flow(kind="navier-stokes", density=1, viscosity=1, buoyancy={"T": "-Ra"}),
-    )
-    grid = Grid(cells, extent=((0, 2 * np.pi / kc), (0, 1)), boundary=("periodic", "noflux"))
-    system = FlowSystem(model, grid)
-    U0 = system.initial_state({"T": initial_fields(model, grid)[0]})
-    frames, _ = _run(system, U0, 1.5, 0.25, IMEX(rtol=1e-4))
-    amplitude = [float(np.abs(f[system.omega]).max()) for f in frames]
-    # after t = 1 the slowest mode dominates (the others decay ≥ 10 times faster): the rate over
-    # [1, 1.5] equals the one over [1.5, 2] to 4 digits (measured)
-    return float(np.log(amplitude[-1] / amplitude[-3]) / 0.5)
-
-
-def test_rayleigh_benard_onset_between_rigid_walls():
-    # nondimensional Boussinesq (thermal diffusion time, Pr = 1): ρ = 1/Pr = 1, η = 1, buoyancy
-    # Ra θ e_y, θ = 1 at the bottom and 0 at the top, no-slip walls, periodic in x over one
-    # critical wavelength. Below onset the roll decays, above it grows; the zero of the growth
-    # rate, interpolated between Ra = 1650 and 1750, is the critical Rayleigh number 1707.76
-    # (Chandrasekhar 1961, §II.15). Measured 1678.8 on 16×24, 1697.9 on 16×32 (−0.58 %).
-    below = _growth_rate(1650.0, (16, 32))
-    above = _growth_rate(1750.0, (16, 32))
-    assert below < 0 < above
-    critical = 1650.0 + 100.0 * below / (below - above)
-    assert critical == pytest.approx(1707.76, rel=0.02), critical
 
 
 def test_free_slip_walls_and_stokes():
