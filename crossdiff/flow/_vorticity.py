@@ -19,11 +19,21 @@ pressure and gives a velocity that is divergence-free on the grid exactly. Cell-
 the densities:
 
 * ``ψ = 0`` on every wall (no flow through it), solved by a DST (Dirichlet walls) or FFT
-  (periodic axes): the algebraic component, re-imposed by :meth:`FlowSystem.constrain`.
-* Face velocities: differences of ``ψ`` at the cell corners (the mean of the four neighbouring
-  cells; zero on walls), as for a prescribed stream function (:class:`PrescribedFlow`): exactly
-  divergence-free, carried into :func:`crossdiff.fv.upwind_divergence` for the densities and
-  the vorticity.
+  (periodic axes): the algebraic component, re-imposed by :meth:`FlowSystem.constrain`. The
+  ghost cell of ``ψ`` is ``−ψ_0`` on a free-slip wall (where ``ψ_ss = ω = 0``) and the
+  quadratic through the wall and the first two cells, ``ψ_g = −2ψ_0 + ψ_1/3``, on a no-slip wall
+  (LeVeque 2007, §2.12): there ``ψ_ss = ω_w ≠ 0`` and the antisymmetric ghost would leave the
+  error ``ω_w/4`` in the wall cell's ``Δ_h ψ``, which made the no-slip walls first order (the
+  Rayleigh–Bénard onset, the decay of Stokes modes). Its difference to the DST's ghost is a
+  rank-``m`` correction (``m`` wall cells), solved with the capacitance matrices below.
+* Face velocities: differences of ``ψ`` at the cell corners (zero on walls), as for a
+  prescribed stream function (:class:`PrescribedFlow`): exactly divergence-free, carried into
+  :func:`crossdiff.fv.upwind_divergence` for the densities and the vorticity. The corners are
+  the mean of the four neighbouring cells; across an axis with a no-slip wall the cubic
+  interpolation ``(−ψ_{j−2} + 9ψ_{j−1} + 9ψ_j − ψ_{j+1})/16`` (Fornberg 1988), whose no-slip
+  ghost cell is the cubic with ``ψ = 0`` and ``∂_s ψ = c`` on the wall: the mean's error
+  ``ψ_ss h²/8`` does not vanish on such a wall and left the error ``ω_w h/8`` in the velocity
+  of the wall cells.
 * The vorticity on a wall: zero on a free-slip wall; on a no-slip wall moving tangentially with
   ``∂_s ψ = c`` (``s`` the distance from the wall) the second-order formula of Woods (1954) on
   the cell centres at ``s = h/2, 3h/2`` (Peyret & Taylor 1983, §6.2.2),
@@ -458,7 +468,8 @@ class FlowSystem:
         r"""``(I − γΔt L_ω) ω = b`` with no-slip walls.
 
         With ``A = I − sνΔ_h`` (``s = γΔt``; a DST/FFT division) and the wall values ``z``:
-        ``(I − sν W Δ_h^{-1} A^{-1} αS) z = W Δ_h^{-1} A^{-1} b``, ``ω = A^{-1}(b + sν αS z)``
+        ``(I − sν W Ψ A^{-1} αS) z = W Ψ A^{-1} b``, ``ω = A^{-1}(b + sν αS z)`` (``Ψ`` the
+        stream function of :meth:`stream_function`, applied through :meth:`_wall_vorticity`)
         (the capacitance form of :meth:`creeping_vorticity`; Buzbee et al. 1971). The ``m × m``
         matrix is built for one ``s`` (``m`` batched transforms) and solves that ``s`` exactly;
         for an ``s`` within :attr:`CAPACITANCE_REUSE` of it, the exact solve at the built ``s``
@@ -535,12 +546,13 @@ class FlowSystem:
 
         .. math::
 
-            (I + W \Delta_h^{-2} \alpha S)\, z = W \Delta_h^{-2} r/\nu, \qquad
+            (I + W \Psi \Delta_h^{-1} \alpha S)\, z = W \Psi \Delta_h^{-1} r/\nu, \qquad
             \omega = \Delta_h^{-1}(r/\nu - \alpha S z),
 
-        ``S`` placing wall values in the wall cells, ``α = 2/h²``, ``W`` Woods' formula; the
-        ``m × m`` matrix (``m`` wall cells) is built once from ``m`` batched transforms and
-        factorised, so each solve is exact and costs two transform pairs.
+        ``S`` placing wall values in the wall cells, ``α = 2/h²``, ``W`` Woods' formula, ``Ψ`` the
+        stream function with the no-slip ghost cells (:meth:`stream_function`); the ``m × m``
+        matrix (``m`` wall cells) is built once from ``m`` batched transforms and inverted, so
+        each solve is exact and costs two transform pairs.
         """
         rhs = -self._forcing(U) / self.nu
         if not self._noslip:
