@@ -155,6 +155,9 @@ def initial_means(model: Model, grid: Grid | None = None) -> np.ndarray:
     grid = grid if grid is not None else default_grid(model)
     overrides = {s.name: model.expand(s.initial).xreplace({NOISE: sp.Integer(0)}) for s in model.species}
     U = initial_fields(model, grid, overrides=overrides)
+    weights = getattr(grid, "volume_fraction", None)  # a shape: the mean over its cut cells
+    if weights is not None:
+        return np.sum(U * weights, axis=tuple(range(1, U.ndim))) / np.sum(weights)
     return U.reshape(model.n_species, -1).mean(axis=1)
 
 
