@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, ParameterError
-from ..grid import Grid, Shape, default_domain, default_grid
+from ..grid import Domain, Grid, Shape, default_domain
 from ..model import Model
 from ..validation import finite_number, positive_number, require
 from ._linear import Linearisation
@@ -216,7 +216,7 @@ class Dispersion:
 
     model: Model
     state: SteadyState
-    grid: Grid
+    grid: Domain
     modes: pd.DataFrame
     curve: tuple[np.ndarray, np.ndarray, np.ndarray]  # k, growth, frequency of the continuum
     bands: tuple[tuple[float, float], ...] = ()
@@ -321,7 +321,7 @@ def _tol(g: Any) -> float:
 
 
 def _resolve_state(
-    model: Model, state: SteadyState | int | Mapping[str, float] | Sequence[float] | None, grid: Grid
+    model: Model, state: SteadyState | int | Mapping[str, float] | Sequence[float] | None, grid: Domain
 ) -> SteadyState:
     if isinstance(state, SteadyState):
         return state
@@ -366,7 +366,7 @@ def _directions(d: int, tensor: bool) -> np.ndarray:
 def dispersion(
     model: Model,
     state: SteadyState | int | Mapping[str, float] | Sequence[float] | None = None,
-    grid: Grid | None = None,
+    grid: Domain | None = None,
     *,
     k_max: float | None = None,
     points: int = 400,
@@ -553,7 +553,7 @@ class _Growth:
     """Largest growth rate over the admissible modes as a function of one parameter, following
     one steady-state branch."""
 
-    def __init__(self, model: Model, parameter: str, grid: Grid, state: SteadyState):
+    def __init__(self, model: Model, parameter: str, grid: Domain, state: SteadyState):
         self.model = model
         self.parameter = parameter
         self.grid = grid
@@ -624,7 +624,7 @@ def critical(
     model: Model,
     parameter: str,
     *,
-    grid: Grid | None = None,
+    grid: Domain | None = None,
     bracket: tuple[float, float] | None = None,
     state: SteadyState | int | None = None,
     rtol: float = 1e-6,

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -294,7 +295,7 @@ class CutCellDiscretisation(Discretisation):
         self.shape = shape
         self.cut = CutCells(shape, merge_below)
         self._laplacians: dict[int, object] = {}
-        self._factors: dict[tuple, object] = {}  #: LU factors of the implicit solves, by species and γΔt
+        self._factors: dict[tuple, Any] = {}  #: LU factors of the implicit solves, by species and γΔt
         self.stats = {"krylov_iterations": 0}
 
     # ------------------------------------------------------------------ description

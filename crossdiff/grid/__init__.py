@@ -11,9 +11,13 @@ from ._box import BOUNDARIES, Grid, default_grid, parse_cells
 from ._domains import DOMAINS, DomainKind, domain_kind
 from ._shape import Shape, default_domain, read_mask
 
+#: A domain the run layer and the analysis accept: a box grid or a shape cut out of one.
+Domain = Grid | Shape
+
 __all__ = [
     "Grid",
     "Shape",
+    "Domain",
     "BOUNDARIES",
     "DOMAINS",
     "DomainKind",

@@ -25,7 +25,7 @@ import numpy as np
 from ..catalogue import resolve_any
 from ..errors import InputError, OutputError
 from ..fv import DEFAULT_LIMITER, LIMITERS
-from ..grid import DOMAINS, Grid, default_domain, domain_kind
+from ..grid import DOMAINS, Domain, Grid, default_domain, domain_kind
 from ..io import is_run, last_frame, run_attributes
 from ..time import Stepper, stepper_from_name
 from ..validation import non_negative_integer, positive_number
@@ -130,7 +130,7 @@ class Run:
     """
 
     model: Model | KineticModel
-    domain: Grid
+    domain: Domain
     t_end: float
     stepper: Stepper
     save_every: float
@@ -146,7 +146,7 @@ class Run:
     def __init__(
         self,
         model: Model | KineticModel | str,
-        domain: Grid | None = None,
+        domain: Domain | None = None,
         t_end: float | None = None,
         *,
         stepper: Stepper | str | None = None,

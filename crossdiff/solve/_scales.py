@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, OutputError
-from ..grid import domain_kind
+from ..grid import Grid, domain_kind
 from ..registry import Registry
 from ..time import stepper_from_name
 
@@ -187,8 +187,8 @@ def _finite_volumes(run: Run) -> Discretisation:
     if model.flow is not None:
         from ..flow import PrescribedFlow
 
-        flow = PrescribedFlow(model, run.domain)
-    return Discretisation(model, run.domain, limiter=run.limiter, flow=flow)
+        flow = PrescribedFlow(model, run.domain)  # type: ignore[arg-type]  # a box: the "box" system
+    return Discretisation(model, run.domain, limiter=run.limiter, flow=flow)  # type: ignore[arg-type]
 
 
 def _cut_cells(run: Run) -> Discretisation:
@@ -243,7 +243,9 @@ def _kinetic_system(run: Run) -> KineticDiscretisation:
 
     assert isinstance(run.model, KineticModel) and run.kinetic is not None
     opts = run.kinetic
-    return KineticDiscretisation(run.model, run.domain, opts.eps, velocities=opts.velocities, limiter=run.limiter)
+    grid = run.domain
+    assert isinstance(grid, Grid)  # the "box" system
+    return KineticDiscretisation(run.model, grid, opts.eps, velocities=opts.velocities, limiter=run.limiter)
 
 
 class KineticScale(Scale):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ..grid import Grid
+from ..grid import Domain
 from ..io import open_run, to_dataset
 from ..model import Model
 from ..time import FailureReport, Layout, Stats, Status
@@ -55,7 +55,7 @@ class Solution:
     """
 
     model: Model | KineticModel
-    grid: Grid
+    grid: Domain
     layout: Layout
     t: np.ndarray
     frames: np.ndarray | None
