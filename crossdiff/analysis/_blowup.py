@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError
-from ..grid import default_grid, parse_cells
+from ..grid import default_domain, parse_cells
 from ..model import Model
 from ..solve import Run, solve
 from ..time import Monitor, Status
@@ -213,7 +213,7 @@ def blowup_study(
     cells_list = [parse_cells((g,) * dim if isinstance(g, (int, np.integer)) else g) for g in grids]
     if len(cells_list) < 2:
         raise InputError("a blow-up study needs at least two grids, e.g. 64,128,256")
-    grid_objs = [default_grid(model, c, boundary) for c in cells_list]
+    grid_objs = [default_domain(model, c, boundary) for c in cells_list]
     hs = [max(g.spacing) for g in grid_objs]
     if any(b >= a for a, b in zip(hs, hs[1:])):
         raise InputError("grids must go from coarse to fine (each finer than the one before)")

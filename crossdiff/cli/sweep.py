@@ -11,7 +11,7 @@ from pathlib import Path
 from ..analysis import BEHAVIOURS
 from ..errors import InputError
 from ..fv import LIMITERS
-from ..grid import BOUNDARIES, default_grid, parse_cells
+from ..grid import BOUNDARIES, default_domain, parse_cells
 from ._common import (
     add_stepper_arguments,
     apply_sets,
@@ -37,7 +37,7 @@ def run_sweep(args) -> int:
         )
     parameters.check(model)
     cells = parse_cells(args.grid) if args.grid is not None else None
-    grid = default_grid(model, cells, args.boundary)
+    grid = default_domain(model, cells, args.boundary)  # with the shape of the model's [domain], if any
     if args.workers is not None and args.scheduler is not None:
         raise InputError("--workers starts a local cluster; --scheduler uses a running one: give one of them")
     stepper = stepper_arg(args, args.stepper or "imex")

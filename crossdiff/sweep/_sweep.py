@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..analysis import classify
 from ..catalogue import resolve_model
 from ..errors import CrossdiffError, InputError
-from ..grid import Grid
+from ..grid import Domain, Grid, Shape
 from ..model import Model, model_to_dict
 from ..resources import available_memory
 from ..solve import Run, solve
@@ -103,11 +104,18 @@ class SweepPlan:
 
     def _grid(self) -> dict[str, Any]:
         grid = self.run.domain
-        return {
+        out: dict[str, Any] = {
             "cells": list(grid.cells),
             "extent": [list(e) for e in grid.extent],
             "boundary": list(grid.boundary),
         }
+        if isinstance(grid, Shape):  # the shape is part of the sweep's identity
+            if grid.inside is not None:
+                out.update(inside=grid.inside, inside_parameters=dict(grid.parameters))
+            else:
+                assert grid.mask is not None
+                out["mask"] = np.flatnonzero(grid.mask.ravel()).tolist()
+        return out
 
     def _run_identity(self, base: dict[str, Any], point: Mapping[str, float]) -> dict[str, Any]:
         # the point is not applied to the model here: a value the model refuses (a negative
@@ -195,10 +203,17 @@ class SweepResult:
         """Whether every run of the sweep has finished."""
         return len(self.table) == self.total
 
-    def grid(self) -> Grid:
-        """The sweep's grid (from the manifest)."""
+    def grid(self) -> Domain:
+        """The sweep's grid, or shape (from the manifest)."""
         g = SweepStore(self.directory).read_manifest()["grid"]
-        return Grid(tuple(g["cells"]), tuple(tuple(e) for e in g["extent"]), tuple(g["boundary"]))
+        box = Grid(tuple(g["cells"]), tuple(tuple(e) for e in g["extent"]), tuple(g["boundary"]))
+        if "inside" in g:
+            return Shape(box, g["inside"], parameters=g.get("inside_parameters", {}))
+        if "mask" in g:
+            mask = np.zeros(box.size, dtype=bool)
+            mask[np.asarray(g["mask"], dtype=int)] = True
+            return Shape(box, mask=mask.reshape(box.shape))
+        return box
 
     def base_model(self) -> Model:
         """The sweep's model with its fixed settings (from the manifest), before the swept values."""
@@ -234,7 +249,7 @@ def plan_sweep(
     model: Model | str,
     parameters: ParameterGrid | Mapping[str, Iterable[float]] | Iterable[str],
     *,
-    grid: Grid | None = None,
+    grid: Domain | None = None,
     t_end: float | None = None,
     save_every: float | None = None,
     stepper: Stepper | str | None = None,
@@ -387,7 +402,7 @@ def sweep(
     parameters: ParameterGrid | Mapping[str, Iterable[float]] | Iterable[str],
     out: str | Path,
     *,
-    grid: Grid | None = None,
+    grid: Domain | None = None,
     t_end: float | None = None,
     save_every: float | None = None,
     stepper: Stepper | str | None = None,
