@@ -1,5 +1,5 @@
 """Compiled (Numba) kernels of the time steppers and the loop: error norm, Runge–Kutta stage
-sums and the monitor's spike search.
+sums and the monitor's field summary and spike search.
 
 Compiled on first use and cached on disk (``cache=True``).
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["pattern_error", "ark_scatter", "gsa_start", "gsa_scatter", "spike_mass"]
+__all__ = ["pattern_error", "ark_scatter", "gsa_start", "gsa_scatter", "spike_mass", "field_summary"]
 
 #: relative round-off floor of the error scale (100 machine epsilons)
 _ROUNDOFF = 100 * float(np.finfo(float).eps)
@@ -169,3 +169,36 @@ def spike_mass(u):  # pragma: no cover - compiled
                     count += 1
                     mass += block
     return mass if count >= 2 else 0.0
+
+
+@njit(cache=True)
+def field_summary(fields):  # pragma: no cover - compiled
+    """What the monitor reads of every field, in one pass over ``fields`` (``(m, n)``: one row a
+    field): whether the row is finite, the flat index of its (first) minimum, of its (first)
+    largest magnitude and of its (first) maximum, and its sum. The indices and sums of a row
+    that is not finite are meaningless."""
+    m, n = fields.shape
+    finite = np.ones(m, dtype=np.bool_)
+    i_min = np.zeros(m, dtype=np.int64)
+    i_abs = np.zeros(m, dtype=np.int64)
+    i_max = np.zeros(m, dtype=np.int64)
+    total = np.zeros(m)
+    for i in range(m):
+        row = fields[i]
+        low, high, big = np.inf, -np.inf, -1.0
+        s = 0.0
+        ok = True
+        for q in range(n):
+            x = row[q]
+            if not np.isfinite(x):
+                ok = False
+            if x < low:
+                low, i_min[i] = x, q
+            if x > high:
+                high, i_max[i] = x, q
+            if abs(x) > big:
+                big, i_abs[i] = abs(x), q
+            s += x
+        finite[i] = ok
+        total[i] = s
+    return finite, i_min, i_abs, i_max, total

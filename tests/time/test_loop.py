@@ -307,3 +307,23 @@ def test_compiled_spike_mass_matches_its_definition(shape):
             continue
         # the block sums are added in another order: equal to round-off (a few ulps of the mass)
         assert got == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_field_summary_matches_numpy():
+    """The monitor's one-pass summary against NumPy's reductions: first minimum, first largest
+    magnitude, first maximum (ties included), the sum, and a row with a NaN flagged."""
+    from crossdiff.time import field_summary
+
+    rng = np.random.default_rng(3)
+    F = rng.normal(size=(3, 500))
+    F[1, [10, 400]] = 9.0  # a tie: the first maximum counts
+    F[1, 20] = -9.0  # |−9| ties with 9 later than index 10
+    F[2, 77] = np.nan
+    finite, i_min, i_abs, i_max, totals = field_summary(F)
+    assert finite.tolist() == [True, True, False]
+    for i in range(2):
+        assert i_min[i] == np.argmin(F[i]) and i_max[i] == np.argmax(F[i])
+        assert i_abs[i] == np.argmax(np.abs(F[i]))
+        # sequential against pairwise summation of 500 numbers of size 1: a few ulps of 500
+        assert totals[i] == pytest.approx(np.sum(F[i]), abs=1e-11)
+    assert i_max[1] == 10 and i_abs[1] == 10
