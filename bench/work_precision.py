@@ -43,6 +43,7 @@ import argparse
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -97,7 +98,11 @@ def main(argv=None) -> int:
         "--orders", default="4,3", help="IMEX pairs to try: 4 = ARK4(3)6L[2]SA (default), 3 = ARK3(2)4L[2]SA"
     )
     ap.add_argument("--ref-grid", type=int, default=1024)
-    ap.add_argument("--ref-dir", help="directory with the crossdiff reference snap.npy (skips the reference run)")
+    ap.add_argument(
+        "--ref-dir",
+        help="directory with the crossdiff reference snap.npy (skips the reference run; waits for the file if a "
+        "separate reference run has not written it yet, and computes the errors after the runs)",
+    )
     ap.add_argument("--keep", help="keep the run directories here")
     ap.add_argument("--json", help="write the table to this JSON file")
     ap.add_argument(
@@ -114,9 +119,13 @@ def main(argv=None) -> int:
     root = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="crossdiff-wp-"))
     print(f"# work-precision, ks, crossdiff at {git_state()}, load {load_average()}, dir {root}", flush=True)
 
-    if a.ref_dir:
-        ref = np.load(Path(a.ref_dir) / "snap.npy")
-    else:
+    def reference() -> np.ndarray | None:
+        if a.ref_dir:
+            path = Path(a.ref_dir) / "snap.npy"
+            while not path.exists():  # a reference run started separately may still be going
+                print(f"# waiting for {path}", flush=True)
+                time.sleep(60)
+            return np.load(path)
         r = run_case(
             "crossdiff",
             "ks",
@@ -135,9 +144,13 @@ def main(argv=None) -> int:
         )
         if r.get("failed"):
             print(r["stderr"])
-            return 1
-        ref = load_state(r, "snap")
-    print(f"# reference: crossdiff {ref.shape[-1]}^2, rtol {REF_RTOL:g}, t = {t_snap:g}", flush=True)
+            return None
+        return load_state(r, "snap")
+
+    # the reference first, unless it is another process's (then its errors come after the runs)
+    ref = None if a.ref_dir else reference()
+    if ref is None and not a.ref_dir:
+        return 1
 
     cases = [
         (order, int(g), r)
@@ -173,9 +186,10 @@ def main(argv=None) -> int:
         if r.get("failed"):
             print(f"  FAILED {n}^2 rtol {label} order {order}: {r['stderr'][-400:]}", flush=True)
             continue
-        err = l1_rel(load_state(r, "snap")[0], ref[0]) if ref.shape[-1] % n == 0 else None
+        err = l1_rel(load_state(r, "snap")[0], ref[0]) if ref is not None and ref.shape[-1] % n == 0 else None
         runs.append(
             {
+                "dir": r["dir"],
                 "n": n,
                 "rtol": rtol,
                 "default": is_default,
@@ -195,6 +209,21 @@ def main(argv=None) -> int:
             f"error(t={t_snap:g}) {'-' if err is None else format(err, '.2e')}  [load {load_average()}]",
             flush=True,
         )
+
+    if ref is None:
+        ref = reference()
+        assert ref is not None
+        print(f"\n# errors at t = {t_snap:g} against the reference")
+        for run in runs:
+            n = run["n"]
+            if ref.shape[-1] % n == 0:
+                run["error"] = l1_rel(np.load(Path(run["dir"]) / "snap.npy")[0], ref[0])
+            err = run["error"]
+            print(
+                f"  IMEX{run['order']} {n:>4}^2 rtol {run['rtol']:<10.3g}{' (default)' if run['default'] else '':<10} "
+                f"error {'-' if err is None else format(err, '.3e')}"
+            )
+    print(f"# reference: crossdiff {ref.shape[-1]}^2, rtol {REF_RTOL:g}, t = {t_snap:g}", flush=True)
 
     print("\n# time error against space error: per grid, the error at the default tolerance and the smallest measured")
     for n in sorted({r["n"] for r in runs}):
