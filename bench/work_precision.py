@@ -85,7 +85,11 @@ def parse_errors(text: str | None) -> dict[int, float]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pypde", required=True, help="bench_macro.py --json output with the py-pde ks runs")
+    ap.add_argument(
+        "--pypde",
+        required=True,
+        help="bench_macro.py --json output with the py-pde ks runs (read after the crossdiff runs: waits for it)",
+    )
     ap.add_argument("--pypde-errors", help="py-pde t=4 errors per grid, e.g. 64=9.82e-2,128=3.15e-2,256=6.90e-3")
     ap.add_argument("--grids", default="32,64,128,256")
     ap.add_argument(
@@ -239,6 +243,9 @@ def main(argv=None) -> int:
             f"(tightest rtol {tight['rtol']:g}: {tight['error']:.3e}); default / smallest {d['error'] / floor:.2f}"
         )
 
+    while not Path(a.pypde).exists():  # a bench_macro.py run started alongside may still be going
+        print(f"# waiting for {a.pypde}", flush=True)
+        time.sleep(60)
     bench = json.loads(Path(a.pypde).read_text())
     given = parse_errors(a.pypde_errors)
     peers = [
