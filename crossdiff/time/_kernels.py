@@ -122,7 +122,9 @@ def spike_mass(u):  # pragma: no cover - compiled
     A spike is a cell with ``u > 0`` that is a maximum of its ``3^d`` block (cells beyond a wall
     left out) and whose every face neighbour (0 beyond a wall) is below ``u / 4``; its mass is the
     sum of ``u`` over that block. Returns the total mass of the spikes, or 0 if there are fewer
-    than two, or if ``max u <= 4 mean u`` (then no cell can stand out that far).
+    than two, or if ``max u <= 4 mean u`` (then no cell can stand out that far). The criterion
+    is the monitor's (docs/analysis.md, "Concentration into many spikes"): a Gaussian bump that
+    steep is narrower than 0.6 cells, which the grid no longer resolves.
     """
     na, nb, nc = u.shape
     top = -np.inf
