@@ -16,7 +16,8 @@ run whose error is not larger:
    fourth-order ARK4(3)6L[2]SA and the third-order ARK3(2)4L[2]SA, ``--stepper imex3``),
    timing the whole process and the stepping exactly as ``bench_macro.py`` does (same worker);
    ``--also N@RTOL[@ORDER]`` adds single runs (fourth order unless given), e.g. the expensive
-   512² ones;
+   512² ones; ``--merge OUT.json`` adds the runs of an earlier invocation (``--json``, with
+   ``--keep`` directories);
 2. the error of each run is the L1-relative error of ``u`` at t = 4, cell-averaged, against
    crossdiff on the reference grid (default 1024², a multiple of every power-of-two grid up to
    512) with rtol = 3e-7 (``--ref-dir`` reuses a directory holding its ``snap.npy``); a grid
@@ -108,6 +109,13 @@ def main(argv=None) -> int:
         "separate reference run has not written it yet, and computes the errors after the runs)",
     )
     ap.add_argument("--keep", help="keep the run directories here")
+    ap.add_argument(
+        "--merge",
+        action="append",
+        default=[],
+        help="add the runs of an earlier --json output (kept run directories: errors recomputed against this "
+        "reference); repeatable",
+    )
     ap.add_argument("--json", help="write the table to this JSON file")
     ap.add_argument(
         "--by",
@@ -159,8 +167,8 @@ def main(argv=None) -> int:
     cases = [
         (order, int(g), r)
         for order in [int(o) for o in a.orders.split(",")]
-        for g in a.grids.split(",")
-        for r in a.rtols.split(",")
+        for g in filter(None, a.grids.split(","))
+        for r in filter(None, a.rtols.split(","))
     ]
     for item in filter(None, a.also.split(",")):
         n_text, rtol_text, *order_text = item.split("@")
@@ -214,17 +222,23 @@ def main(argv=None) -> int:
             flush=True,
         )
 
-    if ref is None:
-        ref = reference()
+    merged = [run for path in a.merge for run in json.loads(Path(path).read_text())["runs"]]
+    if ref is None or merged:
+        ref = reference() if ref is None else ref
         assert ref is not None
-        print(f"\n# errors at t = {t_snap:g} against the reference")
+        runs += merged
+        print(
+            f"\n# errors at t = {t_snap:g} against the reference ({len(merged)} runs merged from {', '.join(a.merge) or '-'})"
+        )
         for run in runs:
             n = run["n"]
-            if ref.shape[-1] % n == 0:
-                run["error"] = l1_rel(np.load(Path(run["dir"]) / "snap.npy")[0], ref[0])
+            snap = Path(run["dir"]) / "snap.npy"
+            if ref.shape[-1] % n == 0 and snap.exists():
+                run["error"] = l1_rel(np.load(snap)[0], ref[0])
             err = run["error"]
             print(
                 f"  IMEX{run['order']} {n:>4}^2 rtol {run['rtol']:<10.3g}{' (default)' if run['default'] else '':<10} "
+                f"process cpu {run['process_cpu']:6.2f} s  stepping cpu {run['stepping_cpu']:7.3f} s  {run['steps']:>5} steps  "
                 f"error {'-' if err is None else format(err, '.3e')}"
             )
     print(f"# reference: crossdiff {ref.shape[-1]}^2, rtol {REF_RTOL:g}, t = {t_snap:g}", flush=True)
