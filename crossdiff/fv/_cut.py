@@ -347,6 +347,13 @@ class CutCellDiscretisation(Discretisation):
             self._laplacians[i] = self.cut.laplacian([c * self.inv_tau[i] for c in coefs])
         return self._laplacians[i]
 
+    def _operator_key(self, i: int) -> tuple:
+        """What identifies species ``i``'s diffusion operator: its per-axis coefficients over
+        ``τ`` when constant (species with equal ones share a factorisation), else the species."""
+        if self.compiled.species[i].diffusion_kind is DiffusionKind.NONLINEAR:
+            return ("species", i)
+        return ("constant", *(float(c) * float(self.inv_tau[i]) for c in self._coef[i]))
+
     def _face_coefficient(self, interior: np.ndarray, a: int) -> np.ndarray:
         """Face values on the ``n − 1`` interior faces padded to ``n + 1`` (walls: closed)."""
         pad = [(1, 1) if b == a else (0, 0) for b in range(self.grid.ndim)]
@@ -444,7 +451,7 @@ class CutCellDiscretisation(Discretisation):
                     return self._solve_mean_free(matrix, rhs)
                 lu = splu(matrix, permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
                 if key is not None:
-                    if len(self._factors) >= 2 * self.n:
+                    if len(self._factors) >= 2 * self.n:  # the step's γΔt changed: the old ones go
                         self._factors.clear()
                     self._factors[key] = lu
             x = lu.solve(rhs)
@@ -490,7 +497,7 @@ class CutCellDiscretisation(Discretisation):
             b = cut.gather(B[i])
             scale = gamma_dt * self._coef[i] * self.inv_tau[i]
             name = f"species {self.model.species_names[i]!r}"
-            key = (i, gamma_dt)
+            key = (self._operator_key(i), gamma_dt)
             A = None if key in self._factors else self._laplacian(i) * gamma_dt
             u = self._solve_cells(A, 1.0, K * b, scale, name, key=key)
             u += (np.sum(K * b) - np.sum(K * u)) / np.sum(K)  # Σ κ u = Σ κ b (1ᵀA = 0)
