@@ -94,31 +94,52 @@ def page(name: str) -> str:
     return "\n".join(lines)
 
 
+#: Cells per axis at most in the pictures of the manual (:func:`draw` with ``small=True``): the
+#: site draws every model while it is built, so its grids are coarse (the pages' pictures are not).
+SMALL_CELLS = {1: 200, 2: 48}
+#: name -> (end time, reason) of the manual's pictures where the catalogue's end time takes minutes
+SMALL_T_END: dict[str, tuple[float, str]] = {
+    "forager-scrounger": (50.0, "the oscillations to t = 300 take 170 000 steps (80 s)"),
+}
+
+
+def draw(name: str, picture: Path, small: bool = False) -> str:
+    """Run catalogue model ``name`` (with :data:`OVERRIDES`; ``small``: on at most
+    :data:`SMALL_CELLS` cells per axis) and draw its picture into ``picture``; returns a one-line
+    summary of the run."""
+    model = cd.catalogue.load(name)
+    kwargs, _ = OVERRIDES.get(name, ({}, ""))
+    kwargs = dict(kwargs)
+    if small:
+        grid = kwargs.get("grid") or cd.default_grid(model)
+        cap = SMALL_CELLS[grid.ndim]
+        cells = tuple(max(8, round(n * min(1.0, cap / max(grid.cells)))) for n in grid.cells)
+        kwargs["grid"] = cd.Grid(cells, grid.extent, grid.boundary)
+        if name in SMALL_T_END:
+            kwargs["t_end"] = SMALL_T_END[name][0]
+    t0 = time.perf_counter()
+    sol = cd.solve(model, throw=False, **kwargs)
+    ds = sol.to_xarray()
+    fig = plot_spacetime(ds) if sol.grid.ndim == 1 else plot_frame(ds, streamlines="stream" in ds)
+    picture.unlink(missing_ok=True)  # the repository's own generated picture, made anew
+    save_figure(fig, picture, dpi=90)
+    assert np.all(np.isfinite(sol.final))
+    peaks = ", ".join(
+        f"{n} in [{sol.final[i].min():.3g}, {sol.final[i].max():.3g}]" for i, n in enumerate(model.species_names)
+    )
+    return (
+        f"{name}: {sol.status.label} on {sol.grid.describe()} t={sol.t_final:g} steps={sol.stats.n_steps} "
+        f"wall={time.perf_counter() - t0:.1f}s; {peaks}"
+    )
+
+
 def main(names: list[str]) -> None:
     figures = "--no-figures" not in names
     names = [n for n in names if not n.startswith("--")]
     for name in names or cd.catalogue.names():
         (HERE / "models" / f"{name}.md").write_text(page(name))
-        if not figures:
-            continue
-        model = cd.catalogue.load(name)
-        kwargs, _ = OVERRIDES.get(name, ({}, ""))
-        t0 = time.perf_counter()
-        sol = cd.solve(model, throw=False, **kwargs)
-        ds = sol.to_xarray()
-        fig = plot_spacetime(ds) if sol.grid.ndim == 1 else plot_frame(ds, streamlines="stream" in ds)
-        picture = HERE / "figures" / f"{name}.png"
-        picture.unlink(missing_ok=True)  # the repository's own generated picture, made anew
-        save_figure(fig, picture, dpi=90)
-        peaks = ", ".join(
-            f"{n} in [{sol.final[i].min():.3g}, {sol.final[i].max():.3g}]" for i, n in enumerate(model.species_names)
-        )
-        print(
-            f"{name}: {sol.status.label} t={sol.t_final:g} steps={sol.stats.n_steps} "
-            f"wall={time.perf_counter() - t0:.1f}s; {peaks}",
-            flush=True,
-        )
-        assert np.all(np.isfinite(sol.final))
+        if figures:
+            print(draw(name, HERE / "figures" / f"{name}.png"), flush=True)
 
 
 if __name__ == "__main__":
