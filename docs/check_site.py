@@ -11,7 +11,7 @@ are not followed (the machines that build the manual have no network).
 
 ``--browser`` (``make docs-check``) serves the site on 127.0.0.1 and opens every page in headless
 Chromium (Debian's ``chromium`` and ``chromium-driver``, driven by Selenium): an image the browser
-did not display (``naturalWidth`` 0) and a same-site link the browser cannot load (HTTP status)
+did not display (``naturalWidth`` 0), a formula MathJax did not typeset and a same-site link the browser cannot load (HTTP status)
 are reported. Exit status 1 when anything is broken, with one line per problem.
 """
 
@@ -135,6 +135,15 @@ def browser_problems(site: str | Path, chromium: str = "/usr/bin/chromium") -> l
                 ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'))"
             )
             problems += [f"{where}: image {src} not displayed" for src in broken]
+            raw = driver.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "const count = () => Array.from(document.querySelectorAll('.math.notranslate'))"
+                "  .filter(m => /\\\\[\\[(]/.test(m.textContent)).length;"
+                "if (window.MathJax && MathJax.Hub) { MathJax.Hub.Queue(() => done(count())); }"
+                "else { done(count()); }"
+            )
+            if raw:
+                problems.append(f"{where}: {raw} formulas not typeset by MathJax")
             links = driver.execute_script(
                 "return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
                 ".filter(h => h.startsWith(location.origin)).map(h => h.split('#')[0])"

@@ -63,8 +63,39 @@ html_theme_options = {
 html_static_path: list[str] = []
 html_last_updated_fmt = None
 
-# nothing is fetched while building: the machines that build the manual have no network
-mathjax_path = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+# Mathematics is typeset in the browser by MathJax. The site carries its own copy (MathJax 2, from
+# the package jupyter-server-mathjax of the ``docs`` extra, copied into _static/mathjax by
+# _copy_mathjax), so that a page read offline shows its equations; without the package, MathJax 3
+# from a content-delivery network.
+try:
+    import jupyter_server_mathjax
+
+    MATHJAX = Path(jupyter_server_mathjax.__file__).parent / "static"
+    mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
+    mathjax2_config = {
+        "tex2jax": {
+            "inlineMath": [["\\(", "\\)"]],
+            "displayMath": [["\\[", "\\]"]],
+            "processEscapes": True,
+            "processClass": "math",
+            "ignoreClass": "document",
+        },
+        "HTML-CSS": {"availableFonts": [], "webFont": "STIX-Web", "preferredFont": None, "imageFont": None},
+    }
+except ImportError:
+    MATHJAX = None
+    mathjax_path = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+
+
+def _copy_mathjax(app, exception) -> None:
+    """MathJax into ``_static/mathjax`` of the built site (``build-finished``)."""
+    import shutil
+
+    if exception is None and MATHJAX is not None and app.builder.format == "html":
+        target = Path(app.outdir) / "_static" / "mathjax"
+        if not (target / "MathJax.js").exists():
+            shutil.copytree(MATHJAX, target, dirs_exist_ok=True)
+
 
 # Attributes sections as fields of the class (one description per attribute, not two)
 napoleon_use_ivar = True
@@ -153,6 +184,7 @@ def _theme_options(app, config) -> None:
 
 def setup(app):
     app.connect("config-inited", _theme_options)
+    app.connect("build-finished", _copy_mathjax)
     app.connect("autodoc-process-docstring", _prose_after_parameters, priority=400)
     app.connect("autodoc-process-docstring", _plain_text_markup, priority=600)
     app.connect("source-read", _mathematics_not_links)
