@@ -1,10 +1,11 @@
 """Sphinx extension: the catalogue pages of the manual with pictures drawn while it is built.
 
-The pages themselves are ``docs/models/NAME.md``, written by :func:`build.page` (``docs/build.py``)
+The pages themselves are ``docs/models/NAME.md``, written by :func:`build.page` and
+:func:`build.kinetic_page` (``docs/build.py``)
 and kept in the repository with a picture on the catalogue's grid. While the site is built, this
 extension
 
-- checks that each page is what :func:`build.page` writes now (a stale page is a warning, so an
+- checks that each page is what ``docs/build.py`` writes now (a stale page is a warning, so an
   error under ``make docs``: regenerate with ``python docs/build.py NAME --no-figures``);
 - runs each model of the configuration value ``crossdiff_gallery`` on a small grid
   (:func:`build.draw` with ``small=True``) into ``_generated/figures/`` of the source folder and shows that picture
@@ -31,11 +32,11 @@ def gallery_names(value: str) -> list[str]:
     """The models named by ``crossdiff_gallery``: ``all``, ``none`` or names separated by commas."""
     value = value.strip()
     if value == "all":
-        return cd.catalogue.names()
+        return build.all_names()
     if value in ("", "none"):
         return []
     names = [n.strip() for n in value.split(",") if n.strip()]
-    unknown = sorted(set(names) - set(cd.catalogue.names()))
+    unknown = sorted(set(names) - set(build.all_names()))
     if unknown:
         raise ValueError(f"crossdiff_gallery names unknown catalogue models: {', '.join(unknown)}")
     return names
@@ -56,9 +57,10 @@ def draw_gallery(app: Sphinx) -> None:
 def model_page(app: Sphinx, docname: str, source: list[str]) -> None:
     """Check a catalogue page against :func:`build.page` and show the picture drawn now (``source-read``)."""
     folder, _, name = docname.rpartition("/")
-    if folder != "models" or name not in cd.catalogue.names():
+    if folder != "models" or name not in build.all_names():
         return
-    if source[0] != build.page(name):
+    written = build.kinetic_page(name) if name in cd.catalogue.names("kinetic") else build.page(name)
+    if source[0] != written:
         logger.warning(
             f"docs/models/{name}.md is not what docs/build.py writes now: "
             f"run `python docs/build.py {name} --no-figures`",
