@@ -101,6 +101,9 @@ def browser_problems(site: str | Path, chromium: str = "/usr/bin/chromium") -> l
     import http.server
     import threading
 
+    for program in (chromium, "/usr/bin/chromedriver"):
+        if not Path(program).is_file():
+            return [f"{program} not found: apt-get install chromium chromium-driver"]
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
