@@ -82,8 +82,12 @@ def check_times(page_lines: list[tuple[str, list[Command]]], cwd: Path, cheap_on
     ref_line, ref_commands = next((line, c) for line, c in page_lines if line.startswith(REFERENCE))
     ref_doc = documented(ref_line)
     assert ref_doc is not None
-    (cwd / "reference").mkdir()
-    reference = cpu_seconds(ref_commands, cwd / "reference")
+    # the smaller of two runs: the first may compile the model's kernels (a fresh clone's cold cache)
+    times = []
+    for k in range(2):
+        (cwd / f"reference-{k}").mkdir()
+        times.append(cpu_seconds(ref_commands, cwd / f"reference-{k}"))
+    reference = min(times)
     scale = reference / ref_doc  # this machine's seconds per documented second
     wrong = []
     for line, commands in page_lines:
