@@ -135,7 +135,11 @@ def draw(name: str, picture: Path, small: bool = False) -> str:
         grid = kwargs.get("grid") or cd.default_grid(model)
         cap = SMALL_CELLS[grid.ndim]
         cells = tuple(max(8, round(n * min(1.0, cap / max(grid.cells)))) for n in grid.cells)
-        kwargs["grid"] = cd.Grid(cells, grid.extent, grid.boundary)
+        kwargs["grid"] = (
+            cd.default_domain(model, cells, grid.boundary[0])
+            if isinstance(grid, cd.Shape)
+            else cd.Grid(cells, grid.extent, grid.boundary)
+        )
         if name in SMALL_T_END:
             kwargs["t_end"] = SMALL_T_END[name][0]
     t0 = time.perf_counter()
@@ -159,6 +163,7 @@ def draw(name: str, picture: Path, small: bool = False) -> str:
 KINETIC_RUNS: dict[str, tuple[tuple[int, ...], float]] = {
     "cancer-invasion-kinetic": ((24, 24), 6.0),
     "forager-scrounger-kinetic": ((100,), 1.0),
+    "keller-segel-gaussian-kinetic": ((12, 12), 0.02),
     "nonlinear-singular-kinetic": ((100,), 5.0),
     "oncolytic-virus-kinetic": ((24, 24), 10.0),
 }
