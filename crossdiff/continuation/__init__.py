@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ._diagram import Diagram, is_diagram, plot_diagram
     from ._jacobian import ColouredJacobian, column_colouring
     from ._problem import SteadyProblem
-    from ._spectrum import nearest_eigenvalues
+    from ._spectrum import leading_eigenvalues
 
 __all__ = [
     "SteadyProblem",
@@ -25,7 +25,7 @@ __all__ = [
     "plot_diagram",
     "ColouredJacobian",
     "column_colouring",
-    "nearest_eigenvalues",
+    "leading_eigenvalues",
 ]
 
 __getattr__, __dir__ = attach(
@@ -35,6 +35,6 @@ __getattr__, __dir__ = attach(
         "._diagram": ["Diagram", "is_diagram", "plot_diagram"],
         "._jacobian": ["ColouredJacobian", "column_colouring"],
         "._problem": ["SteadyProblem"],
-        "._spectrum": ["nearest_eigenvalues"],
+        "._spectrum": ["leading_eigenvalues"],
     },
 )

@@ -15,8 +15,9 @@ it on the hyperplane
 point solves ``[F_x F_p; θ t_{0,x}ᵀ t_{0,p}] t = (0, 1)``, normalised. The step grows after
 quick corrections and shrinks after slow or failed ones.
 
-Along a branch the eigenvalues of ``J w = λ M w`` nearest 0 are computed at every point
-(:func:`nearest_eigenvalues`); between two points
+Along a branch the eigenvalues of ``J w = λ M w`` near 0 (and near ``iω`` where a Hopf point is
+expected) are computed at every point
+(:func:`leading_eigenvalues`); between two points
 
 * a sign change of the tangent's ``p`` component is a **fold** (limit point);
 * a change of the number of real eigenvalues with positive real part without a fold is a
@@ -44,7 +45,7 @@ from ..grid import Grid, default_grid
 from ..model import Model
 from ..validation import finite_number, require
 from ._problem import SteadyProblem
-from ._spectrum import nearest_eigenvalues
+from ._spectrum import leading_eigenvalues
 
 __all__ = ["continuation", "ContinuationError", "Settings"]
 
@@ -75,7 +76,11 @@ class Settings:
     points : int
         Most points per branch.
     n_eig : int
-        Eigenvalues computed at each point (those nearest 0).
+        Eigenvalues computed at each point near each shift (:func:`leading_eigenvalues`).
+    shifts : tuple of complex or None
+        Where the eigenvalue solver looks: ``0`` for branch points and folds, ``iω`` for Hopf
+        points of frequency about ``ω``. Default: ``0``, and ``iω`` of the most unstable
+        oscillatory admissible mode of the starting state's dispersion relation if there is one.
     newton_tol : float
         Newton stops when the weighted update is below ``newton_tol · (1 + ‖(x, p)‖)``.
     max_newton : int
@@ -87,10 +92,19 @@ class Settings:
     ds_max: float | None = None
     points: int = 200
     n_eig: int = 10
+    shifts: tuple[complex, ...] | None = None
     newton_tol: float = 1e-10
     max_newton: int = 10
 
     def __post_init__(self) -> None:
+        if self.shifts is not None:
+            try:
+                shifts = tuple(complex(z) for z in self.shifts)
+            except (TypeError, ValueError):
+                raise InputError(f"shifts must be numbers, got {self.shifts!r}") from None
+            if not shifts or not all(math.isfinite(abs(z)) for z in shifts):
+                raise InputError(f"shifts must be finite numbers, got {self.shifts!r}")
+            object.__setattr__(self, "shifts", shifts)
         for name in ("ds", "ds_min", "ds_max"):
             v = getattr(self, name)
             if v is not None and not (isinstance(v, float | int) and math.isfinite(v) and v > 0):
@@ -113,6 +127,7 @@ class Point:
     eigenvalues: np.ndarray
     iterations: int = 0
     vectors: np.ndarray | None = None
+    chord: Any = field(default=None, repr=False)  # factorised [F_x F_p; θ tᵀ] here
 
     @property
     def n_real(self) -> int:
@@ -163,8 +178,9 @@ class Branch:
 class _Tracer:
     """Continuation of the branches of one :class:`SteadyProblem` (the numerical engine)."""
 
-    def __init__(self, problem: SteadyProblem, lo: float, hi: float, settings: Settings):
+    def __init__(self, problem: SteadyProblem, lo: float, hi: float, settings: Settings, shifts: tuple[complex, ...]):
         self.problem = problem
+        self.shifts = shifts
         self.lo, self.hi = lo, hi
         width = hi - lo
         self.settings = settings
@@ -173,71 +189,71 @@ class _Tracer:
         self.ds_min = settings.ds_min or 1e-5 * width / 100
         self.theta = 1.0 / problem.n_unknowns
         self.weights = np.append(np.full(problem.n_unknowns, self.theta), 1.0)
-        self.nonnegative = np.repeat(np.array([True] * problem.n), problem.size)  # refined below: densities only
-        system = problem.system(lo)
-        self.nonnegative = np.repeat(np.asarray(system.nonnegative, dtype=bool), problem.size)
+        self.nonnegative = problem.nonnegative
 
     # ------------------------------------------------------------------ linear algebra
     def _norm(self, v: np.ndarray) -> float:
         return float(np.sqrt(np.sum(self.weights * v * v)))
 
-    def _bordered(self, x: np.ndarray, p: float, t: np.ndarray):
-        """``[F_x F_p; θ t_xᵀ t_p]`` at ``(x, p)`` as a CSC matrix, with ``F(x, p)``."""
-        import scipy.sparse as sps
-
-        F = self.problem.residual(x, p)
-        J = self.problem.jacobian(x, p)
-        Fp = self.problem.parameter_derivative(x, p, F)
-        row = self.weights * t
-        A = sps.bmat(
-            [[J, sps.csc_matrix(Fp[:, None])], [sps.csr_matrix(row[None, :-1]), sps.csr_matrix([[row[-1]]])]],
-            format="csc",
-        )
-        return A, J, F
-
     @staticmethod
-    def _solve(A, b: np.ndarray) -> np.ndarray | None:
+    def _factor(A):
         import scipy.sparse.linalg as spla
 
         try:
-            lu = spla.splu(A)
+            return spla.splu(A)
         except RuntimeError:  # exactly singular
             return None
-        out = lu.solve(b)
-        return out if np.all(np.isfinite(out)) else None
 
-    def correct(self, x0: np.ndarray, p0: float, t: np.ndarray, ds: float, guess: np.ndarray | None = None):
-        """Newton on ``F = 0``, ``θ t_x·(x − x0) + t_p (p − p0) = ds``; ``(x, p, iterations)`` or None."""
+    def correct(self, x0: np.ndarray, p0: float, t: np.ndarray, ds: float, chord: Any = None):
+        """Newton on ``F = 0``, ``θ t_x·(x − x0) + t_p (p − p0) = ds``; ``(x, p, iterations)`` or None.
+
+        With ``chord`` (the factorised bordered matrix at ``(x0, p0)`` with the row ``θ t``) the
+        iteration keeps that matrix (the chord method, linear convergence at a rate ``O(ds)``);
+        if it does not converge, Newton's method with the matrix of each iterate takes over."""
         z0 = np.append(x0, p0)
-        z = z0 + ds * t if guess is None else guess.copy()
         tol = self.settings.newton_tol * (1.0 + self._norm(z0))
-        for it in range(1, self.settings.max_newton + 1):
-            x, p = z[:-1], float(z[-1])
-            A, _, F = self._bordered(x, p, t)
-            if not np.all(np.isfinite(F)):
-                return None
-            g = float(np.sum(self.weights * t * (z - z0)) - ds)
-            dz = self._solve(A, -np.append(F, g))
-            if dz is None:
-                return None
-            z = z + dz
-            if self._norm(dz) <= tol:
-                return z[:-1], float(z[-1]), it
+        row = self.weights * t
+        for lu in (chord, None) if chord is not None else (None,):
+            z = z0 + ds * t
+            limit = 3 * self.settings.max_newton if lu is not None else self.settings.max_newton
+            for it in range(1, limit + 1):
+                x, p = z[:-1], float(z[-1])
+                if lu is None:
+                    F, entries, Fp = self.problem.linearise(x, p)
+                    step_lu = self._factor(self.problem.assemble(entries, Fp, row))
+                else:
+                    F = self.problem.residual(x, p)
+                    step_lu = lu
+                if step_lu is None or not np.all(np.isfinite(F)):
+                    break
+                g = float(np.sum(row * (z - z0)) - ds)
+                dz = step_lu.solve(-np.append(F, g))
+                if not np.all(np.isfinite(dz)):
+                    break
+                z = z + dz
+                if self._norm(dz) <= tol:
+                    return z[:-1], float(z[-1]), it
         return None
 
     def finish(
         self, x: np.ndarray, p: float, t_prev: np.ndarray, iterations: int, vectors: bool = False
     ) -> Point | None:
-        """The point at ``(x, p)``: tangent oriented like ``t_prev`` and eigenvalues."""
-        A, J, _ = self._bordered(x, p, t_prev)
-        rhs = np.zeros(A.shape[0])
+        """The point at ``(x, p)``: tangent oriented like ``t_prev``, eigenvalues, and the
+        factorised bordered matrix with its own tangent (the next correction's chord)."""
+        _, entries, Fp = self.problem.linearise(x, p)
+        lu = self._factor(self.problem.assemble(entries, Fp, self.weights * t_prev))
+        if lu is None:
+            return None
+        rhs = np.zeros(self.problem.n_unknowns + 1)
         rhs[-1] = 1.0
-        t = self._solve(A, rhs)
-        if t is None:
+        t = lu.solve(rhs)
+        if not np.all(np.isfinite(t)):
             return None
         t = t / self._norm(t)
-        lam, vec = nearest_eigenvalues(J, self.problem.mass_matrix, self.settings.n_eig, vectors=vectors)
-        return Point(x, p, t, lam, iterations, vec)
+        J = self.problem.assemble(entries)
+        lam, vec = leading_eigenvalues(J, self.problem.mass_matrix, self.settings.n_eig, self.shifts, vectors=vectors)
+        chord = self._factor(self.problem.assemble(entries, Fp, self.weights * t))
+        return Point(x, p, t, lam, iterations, vec, chord)
 
     # ------------------------------------------------------------------ events
     def _events(self, a: Point, b: Point) -> list[tuple[str, int]]:
@@ -254,9 +270,27 @@ class _Tracer:
             out.append(("Hopf", max(1, abs(dc) // 2)))
         return out
 
+    @staticmethod
+    def _test(kind: str, pt: Point) -> float:
+        """The continuous test function of ``kind`` at ``pt``: ``t_p`` (fold), the real eigenvalue
+        nearest zero (branch point), the real part of the complex eigenvalue nearest the
+        imaginary axis (Hopf); NaN where there is none."""
+        if kind == "fold":
+            return float(pt.tangent[-1])
+        lam = pt.eigenvalues
+        pick = ~_complex(lam) if kind == "BP" else _complex(lam)
+        if not np.any(pick):
+            return math.nan
+        return float(lam.real[pick][np.argmin(np.abs(lam.real[pick]))])
+
     def locate(self, kind: str, a: Point, b: Point, ds: float) -> Point:
-        """Bisection in arclength between ``a`` (``s = 0``) and ``b`` (``s = ds``) on the test of
-        ``kind``; returns the point at the middle of the final interval (eigenvectors included)."""
+        """The special point of ``kind`` between ``a`` (``s = 0``) and ``b`` (``s = ds``).
+
+        The side of a trial point is decided by the discrete test (the sign of ``t_p``, the count
+        of unstable eigenvalues); the trial points come from the Illinois variant of regula falsi
+        on the continuous test function ([AG03] §8.1), a bisection step where that has no sign
+        change or stalls. Ends when the bracket in ``s`` is below ``1e-9 max(1, |p|)`` or the
+        secant step is; returns the point with the smallest test value, eigenvectors included."""
 
         def side(pt: Point) -> bool:
             if kind == "fold":
@@ -266,34 +300,40 @@ class _Tracer:
             return pt.n_complex == a.n_complex
 
         lo, hi = 0.0, ds
+        f_lo, f_hi = self._test(kind, a), self._test(kind, b)
         width = 1e-9 * max(1.0, abs(a.p))
-        best: Point | None = None
-        guess_z = None
-        for _ in range(80):
+        best, best_f = b, abs(f_hi) if math.isfinite(f_hi) else math.inf
+        last_side = 0
+        previous = math.nan
+        for _ in range(60):
             if hi - lo <= width:
                 break
-            mid = 0.5 * (lo + hi)
-            res = self.correct(a.x, a.p, a.tangent, mid, guess_z)
-            if res is None:
-                res = self.correct(a.x, a.p, a.tangent, mid)
-            if res is None:
+            secant = math.isfinite(f_lo) and math.isfinite(f_hi) and f_lo * f_hi < 0
+            mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo) if secant else 0.5 * (lo + hi)
+            if not lo < mid < hi:
+                mid = 0.5 * (lo + hi)
+            if abs(mid - previous) <= width:
                 break
-            pt = self.finish(res[0], res[1], a.tangent, res[2])
+            previous = mid
+            res = self.correct(a.x, a.p, a.tangent, mid, a.chord)
+            pt = self.finish(res[0], res[1], a.tangent, res[2]) if res is not None else None
             if pt is None:
                 break
-            guess_z = np.append(pt.x, pt.p)
-            best = pt
+            f = self._test(kind, pt)
+            if math.isfinite(f) and abs(f) < best_f:
+                best, best_f = pt, abs(f)
             if side(pt):
-                lo = mid
+                lo, f_lo = mid, f
+                if last_side == -1:
+                    f_hi *= 0.5
+                last_side = -1
             else:
-                hi = mid
-        mid = 0.5 * (lo + hi)
-        res = self.correct(a.x, a.p, a.tangent, mid)
-        if res is not None:
-            final = self.finish(res[0], res[1], a.tangent, res[2], vectors=True)
-            if final is not None:
-                return final
-        return best if best is not None else b
+                hi, f_hi = mid, f
+                if last_side == 1:
+                    f_lo *= 0.5
+                last_side = 1
+        final = self.finish(best.x, best.p, a.tangent, best.iterations, vectors=True)
+        return final if final is not None else best
 
     # ------------------------------------------------------------------ branches
     def inside(self, p: float) -> bool:
@@ -307,7 +347,8 @@ class _Tracer:
         ds = self.ds0
         while len(branch.points) < self.settings.points:
             a = branch.points[-1]
-            res = self.correct(a.x, a.p, a.tangent, ds)
+            with np.errstate(all="ignore"):
+                res = self.correct(a.x, a.p, a.tangent, ds, a.chord)
             b = None
             if res is not None:
                 b = self.finish(res[0], res[1], a.tangent, res[2])
@@ -338,9 +379,9 @@ class _Tracer:
             if low < -1e-8 * max(1.0, float(np.max(np.abs(U)))):
                 branch.end = f"a density became negative ({low:.3g}) at {self.problem.parameter} = {b.p:.6g}"
                 return
-            if b.iterations <= 3:
+            if b.iterations <= 5:
                 ds = min(1.5 * ds, self.ds_max)
-            elif b.iterations >= 6:
+            elif b.iterations >= 12:
                 ds = max(0.6 * ds, self.ds_min)
         branch.end = f"{self.settings.points} points"
 
@@ -437,7 +478,14 @@ def continuation(
     ContinuationError
         Newton's method failed; its ``diagram`` is the partial diagram.
     """
-    from ..analysis import select_state, steady_states
+    from ._spectrum import one_blas_thread
+
+    with one_blas_thread()():  # small dense factors and ARPACK: threads cost, never pay
+        return _continuation(model, parameter, bounds, grid, branches, settings, state, limiter, progress)
+
+
+def _continuation(model, parameter, bounds, grid, branches, settings, state, limiter, progress):
+    from ..analysis import critical, dispersion, select_state, steady_states
     from ._diagram import Diagram
 
     require(model, Model, "model")
@@ -462,7 +510,18 @@ def continuation(
     chosen = select_state(states, state)
     u = chosen.array.copy()
     U0 = np.broadcast_to(u.reshape(-1, *([1] * grid.ndim)), (problem.n, *grid.shape))
-    tracer = _Tracer(problem, min(a, b), max(a, b), settings)
+    shifts = settings.shifts
+    if shifts is None:  # where a Hopf point of the homogeneous state is expected
+        shifts = (0.0,)
+        try:
+            onset = critical(start_model, parameter, grid=grid, bracket=(a, b), state=chosen)
+            if onset.kind == "oscillatory":
+                shifts = (0.0, 1j * onset.frequency)
+        except InputError:  # no change of stability in the range: the most unstable mode
+            top = dispersion(start_model, chosen, grid).most_unstable
+            if top.oscillatory:
+                shifts = (0.0, 1j * top.frequency)
+    tracer = _Tracer(problem, min(a, b), max(a, b), settings, shifts)
     direction = 1.0 if b > a else -1.0
     t0 = np.zeros(problem.n_unknowns + 1)
     t0[-1] = direction
@@ -495,6 +554,8 @@ def continuation(
             br.end = "branch switching failed"
             done.append(br)
             continue
+        # the branch begins at the branch point, leaving it along the critical eigenvector
+        br.points.append(Point(bp.point.x, bp.point.p, start.tangent, bp.point.eigenvalues))
         try:
             tracer.trace(br, start, report)
         except ContinuationError as err:

@@ -9,14 +9,14 @@ species in 1D whatever the number of cells.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
     import scipy.sparse as sps
 
-__all__ = ["column_colouring", "ColouredJacobian"]
+__all__ = ["column_colouring", "ColouredJacobian", "block_positions"]
 
 
 def column_colouring(pattern: sps.spmatrix) -> np.ndarray:
@@ -85,6 +85,10 @@ class ColouredJacobian:
         """The Jacobian at ``x`` as a CSC matrix (``F0 = F(x)`` when known)."""
         import scipy.sparse as sps
 
+        return sps.csc_matrix((self.data(F, x, F0), self.indices, self.indptr), shape=self.shape)
+
+    def data(self, F: Callable[[np.ndarray], np.ndarray], x: np.ndarray, F0: np.ndarray | None = None) -> np.ndarray:
+        """The Jacobian's entries at ``x`` in the order of the pattern's CSC data."""
         x = np.asarray(x, dtype=float)
         if F0 is None:
             F0 = F(x)
@@ -96,4 +100,17 @@ class ColouredJacobian:
             xp[members] += step[members]
             diff = F(xp) - F0
             data[where] = diff[rows] / step[cols]
-        return sps.csc_matrix((data, self.indices, self.indptr), shape=self.shape)
+        return data
+
+
+def block_positions(blocks: list[list[Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
+    """The CSC structure of a block matrix whose blocks hold the positions ``1, 2, …`` of their
+    entries in one source vector: ``(indptr, indices, perm, shape)`` such that
+    ``csc_matrix((source[perm], indices, indptr), shape)`` is the matrix (assembled once, refilled
+    without SciPy's block machinery)."""
+    import scipy.sparse as sps
+
+    M = sps.csc_matrix(sps.bmat(blocks, format="csc"))
+    M.sort_indices()
+    perm = np.rint(M.data).astype(np.int64) - 1
+    return M.indptr.copy(), M.indices.copy(), perm, M.shape

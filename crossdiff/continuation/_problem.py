@@ -30,6 +30,7 @@ rows and constraints)``: the finite eigenvalues of ``J w = λ M w``.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,9 +38,9 @@ import sympy as sp
 
 from ..errors import InputError, ModelError, ParameterError
 from ..grid import Grid, default_grid
-from ..model import TIME, Model, species_symbols
+from ..model import TIME, Model, Species, species_symbols
 from ..validation import require
-from ._jacobian import ColouredJacobian
+from ._jacobian import ColouredJacobian, block_positions
 
 if TYPE_CHECKING:
     import scipy.sparse as sps
@@ -50,6 +51,51 @@ __all__ = ["SteadyProblem"]
 
 #: Discretisations kept per parameter value (a Newton step evaluates two values of ``p``).
 _CACHE = 6
+
+
+def _parametric(model: Model, parameter: str) -> Model | None:
+    """``model`` with ``parameter`` turned into a last species without diffusion or reactions
+    (its field is the parameter's value in every cell), so that one discretisation serves every
+    value of the parameter; None where the parameter enters what must stay constant (``τ``, a
+    diffusion tensor, a boundary condition)."""
+    sym = sp.Symbol(parameter)
+    taken = set(model.species_names) | set(model.parameters) | set(model.definitions)
+    name = f"{parameter}_value"
+    while name in taken:
+        name += "_"
+    field = sp.Symbol(name)
+
+    def sub(e: sp.Expr) -> sp.Expr:
+        return model.expand(e).xreplace({sym: field})
+
+    species = []
+    for s in model.species:
+        fixed = [s.tau, *[e for _, c in s.boundary for e in (c.value, c.alpha)]]
+        if s.is_tensor:
+            fixed.extend(s.diffusion_entries())
+        if any(sym in model.expand(e).free_symbols for e in fixed):
+            return None
+        species.append(
+            replace(
+                s,
+                diffusion=s.diffusion if s.is_tensor else sub(s.diffusion),
+                taxis=tuple(replace(t, sensitivity=sub(t.sensitivity)) for t in s.taxis),
+                reaction=sub(s.reaction),
+                initial=sub(s.initial),
+                tau=model.expand(s.tau),
+            )
+        )
+    species.append(Species(name))
+    try:
+        return replace(
+            model,
+            species=tuple(species),
+            parameters={k: v for k, v in model.parameters.items() if k != parameter},
+            parameter_info={k: v for k, v in model.parameter_info.items() if k != parameter},
+            definitions={},
+        )
+    except InputError:
+        return None
 
 
 class SteadyProblem:
@@ -86,7 +132,7 @@ class SteadyProblem:
         masses: dict[str, float] | None = None,
     ):
         from ..analysis import initial_means
-        from ..fv import DEFAULT_LIMITER, LIMITERS, jacobian_sparsity
+        from ..fv import DEFAULT_LIMITER, LIMITERS, Discretisation, jacobian_sparsity
 
         require(model, Model, "model")
         if not isinstance(parameter, str) or parameter not in model.parameters:
@@ -140,9 +186,22 @@ class SteadyProblem:
             self._initial_means = initial_means(model, grid)
         self._targets: OrderedDict[float, np.ndarray] = OrderedDict()
         self._systems: OrderedDict[float, Discretisation] = OrderedDict()
+        base = self.system(float(model.parameters[parameter]))
+        #: per unknown of the state: a density (must stay >= 0)
+        self.nonnegative = np.repeat(np.asarray(base.nonnegative, dtype=bool), self.size)
+        #: one discretisation for every value of the parameter (the parameter as a field), if possible
+        self._shared: Discretisation | None = None
+        parametric = _parametric(steady, parameter)
+        if parametric is not None:
+            try:
+                self._shared = Discretisation(parametric, grid, limiter=limiter)
+            except InputError:
+                self._shared = None
+        self._work = np.zeros((self.n + 1, *grid.shape))
         pattern = jacobian_sparsity(grid, self.n)
         self._jacobian = ColouredJacobian(pattern)
         self._bordering = self._make_bordering()
+        self._make_structure()
         self.mass_matrix = self._make_mass_matrix()
 
     # ------------------------------------------------------------------ layout
@@ -165,6 +224,37 @@ class SteadyProblem:
         B = sps.csc_matrix((np.ones(rows.size), (rows, cols)), shape=(self.n_state, c))
         C = sps.csr_matrix((np.full(rows.size, 1.0 / self.size), (cols, rows)), shape=(c, self.n_state))
         return B, C
+
+    def _make_structure(self) -> None:
+        """The CSC structures of ``∂F/∂x`` and of the bordered matrix ``[F_x F_p; r_x r_p]``,
+        filled from ``(J_U entries, B, C[, F_p, r])`` by index (:func:`block_positions`)."""
+        import scipy.sparse as sps
+
+        jac = self._jacobian
+        nJ = jac.indices.size
+        B, C = self._bordering
+        nB, nC = B.nnz, C.nnz
+        tags = sps.csc_matrix((np.arange(1, nJ + 1, dtype=float), jac.indices, jac.indptr), shape=jac.shape)
+        Bt = sps.csc_matrix((np.arange(nJ + 1, nJ + nB + 1, dtype=float), B.indices, B.indptr), shape=B.shape)
+        C = C.tocoo()
+        Ct = sps.csr_matrix((np.arange(nJ + nB + 1, nJ + nB + nC + 1, dtype=float), (C.row, C.col)), shape=C.shape)
+        self._fixed_values = np.concatenate([np.ones(nB), np.full(nC, 1.0 / self.size)])
+        blocks = [[tags, Bt], [Ct, None]] if self.fixed else [[tags]]
+        self._structure_J = block_positions(blocks)
+        N = self.n_unknowns
+        first = nJ + nB + nC + 1
+        column = sps.csc_matrix(np.arange(first, first + N, dtype=float)[:, None])
+        row = sps.csr_matrix(np.arange(first + N, first + 2 * N, dtype=float)[None, :])
+        corner = sps.csr_matrix([[float(first + 2 * N)]])
+        inner = sps.bmat(blocks, format="csc")
+        self._structure_A = block_positions([[inner, column], [row, corner]])
+
+    @staticmethod
+    def _fill(structure, source: np.ndarray) -> sps.csc_matrix:
+        import scipy.sparse as sps
+
+        indptr, indices, perm, shape = structure
+        return sps.csc_matrix((source[perm], indices, indptr), shape=shape)
 
     def _make_mass_matrix(self) -> sps.dia_matrix:
         import scipy.sparse as sps
@@ -217,28 +307,32 @@ class SteadyProblem:
 
     def _rates(self, U_flat: np.ndarray, p: float) -> np.ndarray:
         """``R(U; p)`` flattened (no multipliers)."""
-        U = U_flat.reshape(self.n, *self.grid.shape)
         with np.errstate(all="ignore"):
+            if self._shared is not None:
+                W = self._work
+                W[: self.n] = U_flat.reshape(self.n, *self.grid.shape)
+                W[self.n] = p
+                return np.asarray(self._shared.rhs(0.0, W)[: self.n], dtype=float).ravel()
+            U = U_flat.reshape(self.n, *self.grid.shape)
             return np.asarray(self.system(p).rhs(0.0, U), dtype=float).ravel()
 
-    def residual(self, x: np.ndarray, p: float) -> np.ndarray:
-        """``F(x, p)``."""
+    def residual(self, x: np.ndarray, p: float, rates: np.ndarray | None = None) -> np.ndarray:
+        """``F(x, p)`` (``rates = R(U; p)`` when known)."""
         out = np.empty(self.n_unknowns)
-        R = self._rates(x[: self.n_state], p)
+        R = self._rates(x[: self.n_state], p) if rates is None else rates
         B, C = self._bordering
         out[: self.n_state] = R + B @ x[self.n_state :]
         out[self.n_state :] = C @ x[: self.n_state] - self.targets(p)
         return out
 
+    def _jacobian_data(self, x: np.ndarray, p: float, rates: np.ndarray) -> np.ndarray:
+        data = self._jacobian.data(lambda u: self._rates(u, p), x[: self.n_state], rates)
+        return np.concatenate([data, self._fixed_values])
+
     def jacobian(self, x: np.ndarray, p: float) -> sps.csc_matrix:
         """``∂F/∂x`` at ``(x, p)``, sparse (coloured differences of ``R`` plus the exact bordering)."""
-        import scipy.sparse as sps
-
-        J = self._jacobian(lambda u: self._rates(u, p), x[: self.n_state])
-        if not self.fixed:
-            return J
-        B, C = self._bordering
-        return sps.bmat([[J, B], [C, None]], format="csc")
+        rates = self._rates(x[: self.n_state], p)
+        return self._fill(self._structure_J, self._jacobian_data(x, p, rates))
 
     def parameter_derivative(self, x: np.ndarray, p: float, F0: np.ndarray | None = None) -> np.ndarray:
         """``∂F/∂p`` at ``(x, p)`` by a forward difference with step ``√ε_mach · max(1, |p|)``."""
@@ -246,6 +340,19 @@ class SteadyProblem:
         step = (p + step) - p
         F0 = self.residual(x, p) if F0 is None else F0
         return (self.residual(x, p + step) - F0) / step
+
+    def linearise(self, x: np.ndarray, p: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``F``, the entries of ``F_x`` (for :meth:`assemble`) and ``F_p`` at ``(x, p)``."""
+        rates = self._rates(x[: self.n_state], p)
+        F = self.residual(x, p, rates)
+        return F, self._jacobian_data(x, p, rates), self.parameter_derivative(x, p, F)
+
+    def assemble(self, entries: np.ndarray, Fp: np.ndarray | None = None, row: np.ndarray | None = None):
+        """``F_x`` from :meth:`linearise`'s entries, or with ``Fp`` and ``row`` (length
+        ``n_unknowns + 1``) the bordered matrix ``[F_x F_p; row]``; CSC."""
+        if Fp is None or row is None:
+            return self._fill(self._structure_J, entries)
+        return self._fill(self._structure_A, np.concatenate([entries, Fp, row]))
 
     # ------------------------------------------------------------------ measures
     def amplitude(self, x: np.ndarray) -> float:
