@@ -3,8 +3,8 @@
 
 Keller–Segel with logistic growth (catalogue ``keller-segel-logistic``, D = r = 1) on [0, 20] with
 no-flux walls, 200 cells, continued in the chemotactic sensitivity χ: the homogeneous branch from
-χ = 3.8 to 20 with its branch points, then the first patterned branch (mode 6, χ_c ≈ 4.014) for
-200 points. Reported: the wall time of the whole diagram and per point of the patterned branch,
+χ = 3.8 to 8 with its branch points, then the first patterned branch (mode 6, χ_c ≈ 4.014) for
+200 points (steps of at most 0.02). Reported: the wall time of the whole diagram and per point of the patterned branch,
 the points per branch, and the first branch point against the discrete dispersion relation.
 Run: ``python bench/continuation.py``; ``--cells N --points M`` change the sizes.
 """
@@ -34,7 +34,9 @@ def main() -> None:
     grid = Grid((args.cells,), ((0.0, 20.0),), "noflux")
     continuation(model, "chi", (3.9, 4.1), grid=grid, branches=0)  # imports and caches: not timed
     start = time.perf_counter()
-    diagram = continuation(model, "chi", (3.8, 20.0), grid=grid, branches=1, settings=Settings(points=args.points))
+    diagram = continuation(
+        model, "chi", (3.8, 8.0), grid=grid, branches=1, settings=Settings(points=args.points, ds_max=0.02)
+    )
     wall = time.perf_counter() - start
     counts = diagram.points.groupby("branch").size()
     print("\n".join(diagram.describe()[:6]))

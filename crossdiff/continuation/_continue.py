@@ -2,7 +2,9 @@ r"""Pseudo-arclength continuation of steady states, detection and location of sp
 branch switching.
 
 A branch of ``F(x, p) = 0`` (:class:`SteadyProblem`) is followed by arclength ``s`` in the norm
-``‖(x, p)‖² = θ‖x‖² + p²``, ``θ = 1/N`` (an RMS measure of the state). From a point ``(x_0, p_0)``
+``‖(x, p)‖² = θ‖x‖² + p²``, ``θ = (W/X)²/N`` (``N`` unknowns, ``X`` the RMS of the starting
+state, ``W`` the parameter range: a relative change of the state by one weighs as much as the
+whole range). From a point ``(x_0, p_0)``
 with unit tangent ``t_0`` the predictor is ``(x_0, p_0) + Δs\, t_0`` and Newton's method corrects
 it on the hyperplane
 
@@ -50,6 +52,10 @@ from ._spectrum import leading_eigenvalues
 __all__ = ["continuation", "ContinuationError", "Settings"]
 
 
+#: Most points of the homogeneous branch (bounded by the range; ``Settings.points`` if larger).
+_HOME_POINTS = 2000
+
+
 class ContinuationError(NumericalError):
     """Newton's method failed on a branch; ``diagram`` holds what was computed so far.
 
@@ -74,7 +80,7 @@ class Settings:
         First, smallest and largest arclength step (default: 1/100, 1e-5/100 and 1/25 of the
         parameter range).
     points : int
-        Most points per branch.
+        Most points per patterned branch (the homogeneous branch ends with the range).
     n_eig : int
         Eigenvalues computed at each point near each shift (:func:`leading_eigenvalues`).
     shifts : tuple of complex or None
@@ -191,6 +197,15 @@ class _Tracer:
         self.weights = np.append(np.full(problem.n_unknowns, self.theta), 1.0)
         self.nonnegative = problem.nonnegative
 
+    def scale(self, x0: np.ndarray) -> None:
+        """Measure states relative to ``x0``: ``θ = (W/X)²/N`` with ``X`` the RMS of ``x0`` and
+        ``W`` the parameter range, so that a relative change of the state by one counts as much
+        as crossing the whole range (a state of size 177 and a range of 0.07 are both followed)."""
+        X = float(np.sqrt(np.mean(x0[: self.problem.n_state] ** 2)))
+        X = X if X > 1e-12 else 1.0
+        self.theta = ((self.hi - self.lo) / X) ** 2 / self.problem.n_unknowns
+        self.weights = np.append(np.full(self.problem.n_unknowns, self.theta), 1.0)
+
     # ------------------------------------------------------------------ linear algebra
     def _norm(self, v: np.ndarray) -> float:
         return float(np.sqrt(np.sum(self.weights * v * v)))
@@ -210,6 +225,10 @@ class _Tracer:
         With ``chord`` (the factorised bordered matrix at ``(x0, p0)`` with the row ``θ t``) the
         iteration keeps that matrix (the chord method, linear convergence at a rate ``O(ds)``);
         if it does not converge, Newton's method with the matrix of each iterate takes over."""
+        with np.errstate(all="ignore"):  # a diverging iteration is refused below, not warned about
+            return self._correct(x0, p0, t, ds, chord)
+
+    def _correct(self, x0: np.ndarray, p0: float, t: np.ndarray, ds: float, chord: Any):
         z0 = np.append(x0, p0)
         tol = self.settings.newton_tol * (1.0 + self._norm(z0))
         row = self.weights * t
@@ -339,16 +358,18 @@ class _Tracer:
     def inside(self, p: float) -> bool:
         return self.lo - 1e-12 * abs(self.lo) <= p <= self.hi + 1e-12 * abs(self.hi)
 
-    def trace(self, branch: Branch, first: Point, on_point: Callable[[Branch], None] | None = None) -> None:
+    def trace(
+        self, branch: Branch, first: Point, on_point: Callable[[Branch], None] | None = None, limit: int | None = None
+    ) -> None:
         """Follow ``branch`` from ``first`` until it leaves the parameter range, has the settings'
         number of points, or leaves the non-negative states. Raises :class:`ContinuationError`
         (without a diagram) if the step collapses."""
         branch.points.append(first)
         ds = self.ds0
-        while len(branch.points) < self.settings.points:
+        limit = limit or self.settings.points
+        while len(branch.points) < limit:
             a = branch.points[-1]
-            with np.errstate(all="ignore"):
-                res = self.correct(a.x, a.p, a.tangent, ds, a.chord)
+            res = self.correct(a.x, a.p, a.tangent, ds, a.chord)
             b = None
             if res is not None:
                 b = self.finish(res[0], res[1], a.tangent, res[2])
@@ -374,6 +395,10 @@ class _Tracer:
             if not self.inside(b.p):
                 branch.end = f"left the range at {self.problem.parameter} = {b.p:.6g}"
                 return
+            origin = branch.points[0]
+            if len(branch.points) > 4 and self._norm(np.append(b.x - origin.x, b.p - origin.p)) < 0.5 * ds:
+                branch.end = f"returned to its start at {self.problem.parameter} = {b.p:.6g} (a closed loop)"
+                return
             U = b.x[: self.problem.n_state]
             low = float(np.min(U[self.nonnegative])) if np.any(self.nonnegative) else 0.0
             if low < -1e-8 * max(1.0, float(np.max(np.abs(U)))):
@@ -383,7 +408,7 @@ class _Tracer:
                 ds = min(1.5 * ds, self.ds_max)
             elif b.iterations >= 12:
                 ds = max(0.6 * ds, self.ds_min)
-        branch.end = f"{self.settings.points} points"
+        branch.end = f"{limit} points"
 
     def _special(self, kind: str, pt: Point, after: int, multiplicity: int) -> Special:
         from ..analysis import dominant_mode
@@ -484,7 +509,17 @@ def continuation(
         return _continuation(model, parameter, bounds, grid, branches, settings, state, limiter, progress)
 
 
-def _continuation(model, parameter, bounds, grid, branches, settings, state, limiter, progress):
+def _continuation(
+    model: Model,
+    parameter: str,
+    bounds: tuple[float, float],
+    grid: Grid | None,
+    branches: int,
+    settings: Settings | None,
+    state: int | None,
+    limiter: str | None,
+    progress: Callable[[str], None] | None,
+) -> Any:
     from ..analysis import critical, dispersion, select_state, steady_states
     from ._diagram import Diagram
 
@@ -537,12 +572,13 @@ def _continuation(model, parameter, bounds, grid, branches, settings, state, lim
         return ContinuationError(str(err), diagram)
 
     home = Branch(0, "homogeneous state")
+    tracer.scale(problem.pack(U0))
     res = tracer.correct(problem.pack(U0), a, t0, 0.0)
     first = tracer.finish(res[0], res[1], t0, res[2]) if res is not None else None
     if first is None:
         raise NumericalError(f"Newton's method did not converge at the homogeneous state, {parameter} = {a:g}")
     try:
-        tracer.trace(home, first, report)
+        tracer.trace(home, first, report, limit=max(settings.points, _HOME_POINTS))
     except ContinuationError as err:
         raise partial(err, home) from None
     done.append(home)

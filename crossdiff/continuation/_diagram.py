@@ -196,7 +196,8 @@ class Diagram:
         """An :class:`xarray.Dataset`: dimension ``point`` (every point of every branch) with the
         columns of :attr:`points` and the species' fields ``(point, x[, y])``; dimension
         ``special`` with the columns of :attr:`special` (prefixed ``special_``) and their states
-        (``special_<species>``); dimension ``branch`` with origin and end. Attributes: the model
+        (``special_<species>``); dimension ``branches`` (the branch numbers) with
+        ``branch_origin`` and ``branch_end``. Attributes: the model
         (``model_toml``), the parameter, the grid, status and note."""
         import xarray as xr
 
@@ -212,8 +213,8 @@ class Diagram:
         for col in self.special.columns:
             values = self.special[col].to_numpy()
             data[f"special_{col}"] = ("special", values.astype(str) if values.dtype == object else values)
-        data["origin"] = ("branch", self.branches["origin"].to_numpy().astype(str))
-        data["end"] = ("branch", self.branches["end"].to_numpy().astype(str))
+        data["branch_origin"] = ("branches", self.branches["origin"].to_numpy().astype(str))
+        data["branch_end"] = ("branches", self.branches["end"].to_numpy().astype(str))
         for i, name in enumerate(self.model.species_names):
             data[name] = (("point", *axes), self.states[:, i])
             data[f"special_{name}"] = (("special", *axes), self.special_states[:, i])
@@ -231,7 +232,9 @@ class Diagram:
             "note": self.note,
             **self.grid.attributes(),
         }
-        ds = xr.Dataset(data, coords={**coords, "branch": ("branch", self.branches["branch"].to_numpy())}, attrs=attrs)
+        ds = xr.Dataset(
+            data, coords={**coords, "branches": ("branches", self.branches["branch"].to_numpy())}, attrs=attrs
+        )
         for name in self.model.species_names:
             ds[name].attrs["long_name"] = self.model[name].long_name
         return ds

@@ -90,7 +90,10 @@ def _leading(
             lam, vec = sla.eig(J.toarray(), M.toarray(), right=True)
         else:
             lam = sla.eig(J.toarray(), M.toarray(), right=False)
-        finite = np.isfinite(lam) & (np.abs(lam) < 1e300)
+        # LAPACK returns the infinite eigenvalues of a singular M as alpha/beta with beta at
+        # round-off: huge, of either sign; a finite one is bounded by ‖J‖/eps-free constants
+        bound = 1e8 * max(1.0, float(abs(J).max()))
+        finite = np.isfinite(lam) & (np.abs(lam) < bound)
         lam = lam[finite]
         vec = vec[:, finite] if vec is not None else None
         order = np.argsort(-lam.real, kind="stable")[: k * max(1, len(shifts))]
@@ -124,13 +127,9 @@ def _leading(
             v = np.concatenate([v, v.conj()], axis=1)
         found.append(lam)
         vecs.append(v)
-    lam = np.concatenate(found)
-    vec = np.concatenate(vecs, axis=1)
-    # the same eigenvalue seen from two shifts: keep one
-    keep_idx: list[int] = []
-    for i, z in enumerate(lam):
-        if not any(abs(z - lam[j]) <= 1e-9 * max(1.0, abs(z)) for j in keep_idx):
-            keep_idx.append(i)
-    lam, vec = lam[keep_idx], vec[:, keep_idx]
+    lam, vec = found[0], vecs[0]
+    for more, v in zip(found[1:], vecs[1:]):  # the same eigenvalue seen from two shifts: keep one
+        new = [i for i, z in enumerate(more) if not np.any(np.abs(lam - z) <= 1e-9 * max(1.0, abs(z)))]
+        lam, vec = np.concatenate([lam, more[new]]), np.concatenate([vec, v[:, new]], axis=1)
     order = np.argsort(-lam.real, kind="stable")
     return lam[order], (vec[:, order] if vectors else None)
