@@ -13,7 +13,7 @@ it on the hyperplane
     F(x, p) = 0, \qquad θ\, t_{0,x}·(x − x_0) + t_{0,p}(p − p_0) = Δs
 
 (Keller's pseudo-arclength method: Keller 1977, docs/references.md [Kel77]; Allgower & Georg,
-*Introduction to Numerical Continuation Methods*, 2003 [AG03], §2). The tangent at the new
+*Introduction to Numerical Continuation Methods*, 2003 [AG03]). The tangent at the new
 point solves ``[F_x F_p; θ t_{0,x}ᵀ t_{0,p}] t = (0, 1)``, normalised. The step grows after
 quick corrections and shrinks after slow or failed ones.
 
@@ -25,12 +25,12 @@ expected) are computed at every point
 * a change of the number of real eigenvalues with positive real part without a fold is a
   **branch point** (a real eigenvalue crosses zero: a steady bifurcation);
 * a change of the number of complex ones is a **Hopf point** (a pair crosses the imaginary axis,
-  its imaginary part the frequency of the emerging oscillation) ([Kuz04] §10.2).
+  its imaginary part the frequency of the emerging oscillation) ([Kuz04] ch. 10).
 
 Each is located by bisection in arclength on its test (the sign of ``t_p``, the counts) to a
 width of ``1e-9 max(1, |p|)``. At a branch point the new branch is entered along the critical
 eigenvector ``φ`` (``J φ = 0``): its first point solves ``F = 0`` on ``θ φ·(x − x_*) = ε``
-(the method of AUTO; [Kuz04] §10.2.2, [AG03] §8).
+(the method of AUTO; [Kuz04] ch. 10, [AG03]).
 """
 
 from __future__ import annotations
@@ -307,7 +307,7 @@ class _Tracer:
 
         The side of a trial point is decided by the discrete test (the sign of ``t_p``, the count
         of unstable eigenvalues); the trial points come from the Illinois variant of regula falsi
-        on the continuous test function ([AG03] §8.1), a bisection step where that has no sign
+        on the continuous test function ([AG03]), a bisection step where that has no sign
         change or stalls. Ends when the bracket in ``s`` is below ``1e-9 max(1, |p|)`` or the
         secant step is; returns the point with the smallest test value, eigenvectors included."""
 

@@ -3,8 +3,7 @@ r"""Eigenvalues of the linearised steady problem, ``J w = λ M w``, near given s
 ``M`` is diagonal with ones on the differential rows and zeros on the algebraic ones
 (quasi-stationary species, constraints). Shift-invert: the eigenvalues ``μ`` of largest modulus of
 ``(J − σM)^{-1} M`` give the finite eigenvalues ``λ = σ + 1/μ`` nearest ``σ`` (Saad, *Numerical
-Methods for Large Eigenvalue Problems*, 2nd ed., 2011, §4.1 and §7.3, docs/references.md
-[Saa11]); the algebraic rows give ``μ = 0`` and drop out. A real shift ``σ = 0`` finds the
+Methods for Large Eigenvalue Problems*, 2011, docs/references.md [Saa11]); the algebraic rows give ``μ = 0`` and drop out. A real shift ``σ = 0`` finds the
 eigenvalues that cross zero at branch points and folds; a Hopf point, a complex pair crossing the
 imaginary axis at ``±iω``, is seen by a shift ``σ = iω`` (complex arithmetic; the conjugates are
 added). ARPACK (:func:`scipy.sparse.linalg.eigs`) starts from a fixed vector, so that a diagram
