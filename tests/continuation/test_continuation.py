@@ -336,3 +336,44 @@ def test_public_names_are_lazy_and_seen_by_type_checkers():
     from tests.test_startup import test_lazy_names_are_the_public_names_and_the_type_checkers as check
 
     check("crossdiff.continuation")
+
+
+# ---------------------------------------------------------------------- folds and hysteresis
+
+
+def bistable_model():
+    """``u_t = Δu + p + w − w³/3``, ``w = u − 3``: the homogeneous states ``p = w³/3 − w`` fold at
+    ``w = ∓1``, ``p = ±2/3``; the outer branches are stable (``ψ'(w) = 1 − w² < 0``), the middle
+    one unstable: a hysteresis loop in ``p``."""
+    from crossdiff.model import Model, Species
+
+    return Model(
+        (Species("u", diffusion=1, reaction="p + (u - 3) - (u - 3)**3/3", initial=1),),
+        parameters={"p": -2.0},
+        name="bistable",
+    )
+
+
+def test_folds_are_located_and_the_hysteresis_confirmed_by_time_runs():
+    import crossdiff as cd
+    from crossdiff.time import IMEX
+
+    model = bistable_model()
+    grid = Grid((10,), ((0.0, 1.0),), "noflux")
+    diagram = continuation(model, "p", (-2.0, 2.0), grid=grid, branches=0)
+    folds = diagram.special[diagram.special["type"] == "fold"]
+    assert diagram.branch_points(0).empty  # the count changes at folds only
+    # the exact folds (+2/3 at u = 2, then -2/3 at u = 4), located to 1e-9 in arclength
+    np.testing.assert_allclose(folds["parameter"], [2 / 3, -2 / 3], rtol=1e-7)
+    mean = diagram.points["mean_u"].to_numpy()
+    stable = (diagram.points["stability"] == "stable").to_numpy()
+    assert np.all(stable[np.abs(mean - 3) > 1.01]) and not np.any(stable[np.abs(mean - 3) < 0.99])
+    # at p = 0 both outer states exist: time runs from either side stay on their own branch
+    for start, end in ((3 - math.sqrt(3), 3 - math.sqrt(3)), (3 + math.sqrt(3), 3 + math.sqrt(3))):
+        U = np.full((1, 10), start + 0.1)  # a little off the state, inside its basin
+        stepper = IMEX(rtol=1e-7, atol=1e-9)
+        sol = cd.solve(model.with_settings({"p": 0.0}), grid, 10.0, initial=U, save_every=10.0, stepper=stepper)
+        final = sol.to_xarray()["u"].isel(time=-1).values
+        # attracted at rate |ψ'| = 2: e^{-20} of the offset, then the stepper's tolerance (1e-7);
+        # the two states are 2√3 apart
+        assert np.max(np.abs(final - end)) < 1e-5
