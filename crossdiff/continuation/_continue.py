@@ -415,21 +415,29 @@ class _Tracer:
 
         sp = Special(kind, pt, after, multiplicity)
         lam = pt.eigenvalues
+        if not lam.size:
+            return sp
         if kind == "Hopf":
-            cplx = _complex(lam)
-            if np.any(cplx):
-                i = int(np.argmin(np.where(cplx, np.abs(lam.real), np.inf)))
-                sp.frequency = float(abs(lam[i].imag))
-        elif kind in ("BP", "fold") and pt.vectors is not None and lam.size:
-            real = ~_complex(lam)
-            i = int(np.argmin(np.where(real, np.abs(lam), np.inf)))
-            v = np.real(pt.vectors[:, i])
-            v = v / self._norm(np.append(v, 0.0))
+            pick = _complex(lam)
+            key = np.abs(lam.real)
+        else:
+            pick = ~_complex(lam)
+            key = np.abs(lam)
+        if not np.any(pick):
+            return sp
+        i = int(np.argmin(np.where(pick, key, np.inf)))
+        if kind == "Hopf":
+            sp.frequency = float(abs(lam[i].imag))
+        if pt.vectors is None:
+            return sp
+        v = np.real(pt.vectors[:, i])  # a Hopf mode's shape at phase 0
+        v = v / self._norm(np.append(v, 0.0))
+        if kind != "Hopf":
             sp.vector = v
-            U = v[: self.problem.n_state].reshape(self.problem.n, *self.problem.grid.shape)
-            field_ = U[int(np.argmax(np.sum(U.reshape(self.problem.n, -1) ** 2, axis=1)))]
-            k, m = dominant_mode(field_, self.problem.grid)
-            sp.wavenumber, sp.mode = float(k), tuple(int(i) for i in m)
+        U = v[: self.problem.n_state].reshape(self.problem.n, *self.problem.grid.shape)
+        field_ = U[int(np.argmax(np.sum(U.reshape(self.problem.n, -1) ** 2, axis=1)))]
+        k, m = dominant_mode(field_, self.problem.grid)
+        sp.wavenumber, sp.mode = float(k), tuple(int(i) for i in m)
         return sp
 
     def switch(self, bp: Special) -> Point | None:

@@ -248,6 +248,8 @@ def test_hopf_point_of_forager_scrounger_agrees_with_the_oscillatory_onset():
         return complex(flat[np.nanargmax(flat.real)])
 
     onset = brentq(lambda v: leading(v).real, 2.5, 3.1, xtol=1e-13)
+    lam = lin.eigenvalues(u, lin.values(changes={"xi1": onset}), kh)
+    assert hopf["mode"] == str(1 + int(np.argmax(np.nanmax(lam.real, axis=1))))  # the mode that crosses
     assert hopf["parameter"] == pytest.approx(onset, rel=1e-6)
     assert hopf["frequency"] == pytest.approx(abs(leading(onset).imag), rel=1e-5)
     # the continuum onset that `crossdiff stability --critical xi1` reports: the discrete wave
