@@ -10,7 +10,7 @@ from ..lazy import attach
 
 if TYPE_CHECKING:
     from ._continue import ContinuationError, Settings, continuation
-    from ._diagram import Diagram, is_diagram, plot_diagram
+    from ._diagram import Diagram, is_diagram, plot_diagram, read_state
     from ._jacobian import ColouredJacobian, column_colouring
     from ._problem import SteadyProblem
     from ._spectrum import leading_eigenvalues
@@ -23,6 +23,7 @@ __all__ = [
     "Diagram",
     "is_diagram",
     "plot_diagram",
+    "read_state",
     "ColouredJacobian",
     "column_colouring",
     "leading_eigenvalues",
@@ -32,7 +33,7 @@ __getattr__, __dir__ = attach(
     __name__,
     {
         "._continue": ["ContinuationError", "Settings", "continuation"],
-        "._diagram": ["Diagram", "is_diagram", "plot_diagram"],
+        "._diagram": ["Diagram", "is_diagram", "plot_diagram", "read_state"],
         "._jacobian": ["ColouredJacobian", "column_colouring"],
         "._problem": ["SteadyProblem"],
         "._spectrum": ["leading_eigenvalues"],

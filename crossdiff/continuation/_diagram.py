@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._continue import Branch
     from ._problem import SteadyProblem
 
-__all__ = ["Diagram", "is_diagram", "plot_diagram"]
+__all__ = ["Diagram", "is_diagram", "plot_diagram", "read_state"]
 
 #: Markers of the special points in the picture.
 _MARKERS = {"BP": ("o", "branch point"), "fold": ("s", "fold"), "Hopf": ("^", "Hopf point")}
@@ -38,6 +38,41 @@ def is_diagram(path: str | Path) -> bool:
             return "crossdiff_diagram" in f.attrs
     except (OSError, ValueError, KeyError):
         return False
+
+
+def read_state(path: str | Path, branch: int, point: int) -> tuple[Model, np.ndarray]:
+    """The model at the point's parameter value and the fields ``(n_species, *grid)`` of point
+    ``point`` of branch ``branch`` of a diagram file: an initial state for
+    :func:`crossdiff.solve` (``initial=fields``).
+
+    Raises
+    ------
+    OutputError
+        ``path`` is not a bifurcation diagram written by crossdiff.
+    InputError
+        The diagram has no such point.
+    """
+    import tomllib
+
+    import xarray as xr
+
+    from ..model import model_from_dict
+
+    if not is_diagram(path):
+        raise OutputError(f"{str(path)!r} is not a bifurcation diagram written by crossdiff")
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        rows = np.flatnonzero((ds["branch"].values == branch) & (ds["index"].values == point))
+        if rows.size == 0:
+            raise InputError(f"{str(path)!r} has no point {point} on branch {branch}")
+        i = int(rows[0])
+        try:
+            model = model_from_dict(tomllib.loads(str(ds.attrs["model_toml"])), str(ds.attrs.get("model", "")))
+        except (tomllib.TOMLDecodeError, InputError, KeyError) as err:
+            raise OutputError(f"{str(path)!r}: cannot rebuild its model ({err})") from None
+        value = float(ds["parameter"].values[i])
+        fields = np.stack([np.asarray(ds[name].values[i], dtype=float) for name in model.species_names])
+        parameter = str(ds.attrs["continued_parameter"])
+    return model.with_settings({parameter: value}), fields
 
 
 @dataclass(frozen=True, repr=False)

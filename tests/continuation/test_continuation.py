@@ -291,7 +291,7 @@ def test_newton_failure_keeps_the_partial_diagram():
 def test_diagram_file_and_picture(tmp_path, patterned):
     import xarray as xr
 
-    from crossdiff.continuation import is_diagram
+    from crossdiff.continuation import is_diagram, read_state
     from crossdiff.errors import OutputError
 
     grid, diagram = patterned
@@ -303,6 +303,15 @@ def test_diagram_file_and_picture(tmp_path, patterned):
     np.testing.assert_array_equal(ds["u"].values, diagram.states[:, 0])
     assert list(ds["special_type"].values) == list(diagram.special["type"])
     ds.close()
+    # a state read back starts a time run (the model at that parameter value)
+    model, fields = read_state(path, 1, 5)
+    np.testing.assert_array_equal(fields, diagram.state(1, 5))
+    row = diagram.points[(diagram.points["branch"] == 1) & (diagram.points["point"] == 5)].iloc[0]
+    assert model.parameters["chi"] == row["parameter"] and model.name == KSL.name
+    with pytest.raises(InputError, match="no point 999"):
+        read_state(path, 1, 999)
+    with pytest.raises(OutputError, match="not a bifurcation diagram"):
+        read_state(tmp_path / "missing.nc", 0, 0)
     with pytest.raises(OutputError, match="overwrite"):
         diagram.write(path)
     diagram.write(path, overwrite=True)
