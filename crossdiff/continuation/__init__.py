@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ..lazy import attach
 
 if TYPE_CHECKING:
+    from ._amplitude import Pitchfork, pitchfork
     from ._continue import ContinuationError, Settings, continuation
     from ._diagram import Diagram, is_diagram, plot_diagram, read_state
     from ._jacobian import ColouredJacobian, column_colouring
@@ -27,11 +28,14 @@ __all__ = [
     "ColouredJacobian",
     "column_colouring",
     "leading_eigenvalues",
+    "Pitchfork",
+    "pitchfork",
 ]
 
 __getattr__, __dir__ = attach(
     __name__,
     {
+        "._amplitude": ["Pitchfork", "pitchfork"],
         "._continue": ["ContinuationError", "Settings", "continuation"],
         "._diagram": ["Diagram", "is_diagram", "plot_diagram", "read_state"],
         "._jacobian": ["ColouredJacobian", "column_colouring"],
