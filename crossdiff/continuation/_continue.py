@@ -152,6 +152,19 @@ class Point:
         return int(np.sum(self.eigenvalues.real > 0))
 
 
+def _multiple(a: Point, b: Point) -> bool:
+    """Whether the real eigenvalues that changed sign between ``a`` and ``b`` are one multiple
+    eigenvalue (equal to 1e-3 of their size at ``b``; e.g. modes ``(m,n)`` and ``(n,m)`` of a
+    square): one crossing, which no smaller step separates."""
+    d = abs(b.n_real - a.n_real)
+    if d < 2 or b.n_complex != a.n_complex:
+        return False
+    lam = b.eigenvalues
+    real = np.sort(lam.real[~_complex(lam)])
+    near = real[np.argsort(np.abs(real))[:d]]  # the d real eigenvalues nearest zero
+    return bool(np.all(np.sign(near) == np.sign(near[0])) and np.ptp(near) <= 1e-3 * np.max(np.abs(near)))
+
+
 def _complex(lam: np.ndarray) -> np.ndarray:
     return np.abs(lam.imag) > 1e-8 * np.maximum(1.0, np.abs(lam))
 
@@ -383,7 +396,7 @@ class _Tracer:
                     )
                 continue
             jump = abs(b.n_real - a.n_real) > 1 or abs(b.n_complex - a.n_complex) > 2
-            if jump and ds > 1e-3 * self.ds_max and ds > self.ds_min:
+            if jump and ds > 1e-3 * self.ds_max and ds > self.ds_min and not _multiple(a, b):
                 ds *= 0.5  # two crossings in one step: separate them
                 continue
             for kind, multiplicity in self._events(a, b):
