@@ -133,7 +133,7 @@ class Point:
     eigenvalues: np.ndarray
     iterations: int = 0
     vectors: np.ndarray | None = None
-    chord: Any = field(default=None, repr=False)  # factorised [F_x F_p; θ tᵀ] here
+    chord: Any = field(default=None, repr=False)  # (factorised [F_x F_p; r], r) here
 
     @property
     def n_real(self) -> int:
@@ -235,18 +235,25 @@ class _Tracer:
     def correct(self, x0: np.ndarray, p0: float, t: np.ndarray, ds: float, chord: Any = None):
         """Newton on ``F = 0``, ``θ t_x·(x − x0) + t_p (p − p0) = ds``; ``(x, p, iterations)`` or None.
 
-        With ``chord`` (the factorised bordered matrix at ``(x0, p0)`` with the row ``θ t``) the
-        iteration keeps that matrix (the chord method, linear convergence at a rate ``O(ds)``);
-        if it does not converge, Newton's method with the matrix of each iterate takes over."""
+        With ``chord = (lu, r)`` (the factorised bordered matrix ``[F_x F_p; r]`` at ``(x0, p0)``,
+        ``r = θ t_prev`` the row the point's tangent was solved with) the iteration keeps that
+        matrix (the chord method, linear convergence at a rate ``O(ds)``) on the hyperplane
+        ``r·(z − z0) = ds r·t`` through the predictor; if it does not converge, Newton's method
+        with the matrix of each iterate takes over, on ``θ t·(z − z0) = ds``."""
         with np.errstate(all="ignore"):  # a diverging iteration is refused below, not warned about
             return self._correct(x0, p0, t, ds, chord)
 
     def _correct(self, x0: np.ndarray, p0: float, t: np.ndarray, ds: float, chord: Any):
         z0 = np.append(x0, p0)
         tol = self.settings.newton_tol * (1.0 + self._norm(z0))
-        row = self.weights * t
-        for lu in (chord, None) if chord is not None else (None,):
+        own = self.weights * t
+        passes = []
+        if chord is not None and abs(float(np.sum(chord[1] * t))) > 0.1 * float(np.sum(own * t)):
+            passes.append((chord[0], chord[1]))
+        passes.append((None, own))
+        for lu, row in passes:
             z = z0 + ds * t
+            target = ds * float(np.sum(row * t))
             limit = 3 * self.settings.max_newton if lu is not None else self.settings.max_newton
             for it in range(1, limit + 1):
                 x, p = z[:-1], float(z[-1])
@@ -258,7 +265,7 @@ class _Tracer:
                     step_lu = lu
                 if step_lu is None or not np.all(np.isfinite(F)):
                     break
-                g = float(np.sum(row * (z - z0)) - ds)
+                g = float(np.sum(row * (z - z0)) - target)
                 dz = step_lu.solve(-np.append(F, g))
                 if not np.all(np.isfinite(dz)):
                     break
@@ -271,9 +278,10 @@ class _Tracer:
         self, x: np.ndarray, p: float, t_prev: np.ndarray, iterations: int, vectors: bool = False
     ) -> Point | None:
         """The point at ``(x, p)``: tangent oriented like ``t_prev``, eigenvalues, and the
-        factorised bordered matrix with its own tangent (the next correction's chord)."""
+        factorised bordered matrix the tangent was solved with (the next correction's chord)."""
         _, entries, Fp = self.problem.linearise(x, p)
-        lu = self._factor(self.problem.assemble(entries, Fp, self.weights * t_prev))
+        row = self.weights * t_prev
+        lu = self._factor(self.problem.assemble(entries, Fp, row))
         if lu is None:
             return None
         rhs = np.zeros(self.problem.n_unknowns + 1)
@@ -284,8 +292,7 @@ class _Tracer:
         t = t / self._norm(t)
         J = self.problem.assemble(entries)
         lam, vec = leading_eigenvalues(J, self.problem.mass_matrix, self.settings.n_eig, self.shifts, vectors=vectors)
-        chord = self._factor(self.problem.assemble(entries, Fp, self.weights * t))
-        return Point(x, p, t, lam, iterations, vec, chord)
+        return Point(x, p, t, lam, iterations, vec, (lu, row))  # the same matrix serves the chord
 
     # ------------------------------------------------------------------ events
     def _events(self, a: Point, b: Point) -> list[tuple[str, int]]:
