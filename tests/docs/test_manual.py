@@ -22,7 +22,7 @@ pytest.importorskip("myst_parser")
 
 #: The packages whose public names the API reference documents (docs/api/).
 PACKAGES = ["grid", "model", "fv", "time", "kinetic", "derive", "analysis", "flow", "sweep", "solve", "io", "plot"]
-PACKAGES += ["catalogue", "progress"]
+PACKAGES += ["catalogue", "progress", "continuation"]
 
 
 def sphinx(src: Path, out: Path, *defines: str) -> subprocess.CompletedProcess:
