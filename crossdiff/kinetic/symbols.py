@@ -53,8 +53,9 @@ RADIUS = sp.Symbol("R")
 DIM = sp.Symbol("d")
 MEASURE = sp.Symbol("absV")
 
-#: Names reserved by the kinetic layer (species, parameters and definitions cannot use them).
-KINETIC_NAMES = frozenset({*(str(s) for s in V + VS), "d", "absV"})
+#: Names reserved by the kinetic layer (species, parameters and definitions cannot use them);
+#: ``v`` is also the velocity coordinate of a kinetic run file's distributions.
+KINETIC_NAMES = frozenset({*(str(s) for s in V + VS), "d", "absV", "v"})
 #: Prefixes of generated names; species, parameter and definition names cannot start with them.
 RESERVED_PREFIXES = ("M_", "Ms_", "f_", "fs_", "dx_", "dy_", "dz_", "v_grad_", "vs_grad_")
 

@@ -92,6 +92,7 @@ def test_good_file(tmp_path):
         (("u*(1 - u)/absV", "u*(1 - vsx)/absV"), "misplaced symbol 'vsx' in the interaction"),
         (("u*(1 - u)/absV", "u*(1 - vz)/absV"), "velocity components in d = 2"),
         (("R = 1", "R = 1\nM_u = 2"), "reserved"),
+        (("R = 1", "R = 1\nv = 2"), "name 'v' is reserved"),  # the run file's velocity coordinate
         (("-(chi/absV)*vs_grad_c", "-(chi/absV)*vs_grad_c*sigma_c*sigma_q"), "sigma_q"),
         (("R**2/d", "R**2/"), "cannot parse expression"),
     ],
