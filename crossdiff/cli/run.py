@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,12 +13,14 @@ from ..fv import LIMITERS
 from ..grid import BOUNDARIES, Grid, Shape, default_domain, parse_cells
 from ..solve import SCALES, Scale, scale_of
 from ._common import (
+    add_progress_arguments,
     add_stepper_arguments,
     apply_sets,
     non_negative_int,
     parse_initial,
     positive_float,
     positive_int,
+    progress_arg,
     stepper_arg,
     stepper_given,
 )
@@ -137,7 +138,7 @@ def run(args) -> int:
             f"(more than {_MAX_FIXED_STEPS:.0e}); use a larger --dt or the adaptive default"
         )
     # a bar on a terminal; --progress also elsewhere (a line every 10 s: logs, batch jobs)
-    show_progress = False if args.json or args.quiet else (True if args.progress or sys.stderr.isatty() else False)
+    show_progress = progress_arg(args)
     monitor = Monitor(peak_limit=args.peak_limit) if args.peak_limit else Monitor()
     sol = solve(spec, monitor=monitor, progress=show_progress, throw=False)
     _report(args, spec, sol)
@@ -216,12 +217,7 @@ def register(sub) -> None:
         help="report blow-up when a density exceeds this (default: 1e6 times the initial maximum)",
     )
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    p.add_argument(
-        "--progress",
-        action="store_true",
-        help="show progress also when standard error is not a terminal (a line every 10 s; on a terminal: a bar)",
-    )
+    add_progress_arguments(p, "the run")
     p.add_argument(
         "--threads",
         type=positive_int,
