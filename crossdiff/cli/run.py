@@ -59,6 +59,17 @@ def run_from_args(args: argparse.Namespace) -> Run:
     if args.initial and scale.kinetic:
         raise InputError("--initial is not available for kinetic models (their initial data are well-prepared M u(0))")
     cells = parse_cells(args.grid) if args.grid is not None else None
+    initial: Any = None
+    diagram = _diagram_point(args.initial)
+    if diagram is not None:  # a point of a bifurcation diagram: its model, parameter value and state
+        model, initial = _from_diagram(diagram, model, args)
+        if cells is not None and tuple(cells) != initial.shape[1:]:
+            raise InputError(
+                f"--grid {args.grid} contradicts the diagram's grid {'x'.join(map(str, initial.shape[1:]))}"
+            )
+        cells = initial.shape[1:]
+    else:
+        initial = parse_initial(args.initial, model) or None
     return Run(
         model,
         default_domain(model, cells, args.boundary, inside=args.inside, mask=args.mask),
@@ -67,13 +78,39 @@ def run_from_args(args: argparse.Namespace) -> Run:
         save_every=args.save_every,
         limiter=args.limiter,
         seed=args.seed,
-        initial=parse_initial(args.initial, model) or None,
+        initial=initial,
         eps=args.eps,
         velocities=args.velocities,
         save_f=args.save_f or None,
         output=out if out is not None else Path(f"{model.name}.nc"),
         mode="overwrite" if args.overwrite else "new",
     )
+
+
+def _diagram_point(items: list[str] | None) -> tuple[str, int, int] | None:
+    """``--initial DIAGRAM.nc:branch=B,point=P`` as (path, B, P); None for species expressions."""
+    import re
+
+    for item in items or []:
+        match = re.fullmatch(r"(.+?):branch=(\d+),point=(\d+)", item.strip())
+        if match is None:
+            continue
+        if len(items or []) > 1:
+            raise InputError("--initial with a diagram point takes the whole state from it: give no other --initial")
+        return match.group(1), int(match.group(2)), int(match.group(3))
+    return None
+
+
+def _from_diagram(point: tuple[str, int, int], named: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+    """The model of the diagram at the point's parameter value (the ``--set`` values applied) and
+    the point's fields; the diagram must hold the model named on the command line."""
+    from ..continuation import read_state
+
+    path, branch, index = point
+    model, fields = read_state(path, branch, index)
+    if model.name != named.name:
+        raise InputError(f"{path!r} is a diagram of model {model.name!r}, not {named.name!r}")
+    return apply_sets(model, args.set), fields
 
 
 def _default_stepper_name(scale: Scale) -> str:
@@ -200,7 +237,13 @@ def register(sub) -> None:
     p.add_argument(
         "--set", action="append", metavar="NAME=VALUE", help="override a parameter (number) or definition (expression)"
     )
-    p.add_argument("--initial", action="append", metavar="species=EXPR", help="replace a species' initial data")
+    p.add_argument(
+        "--initial",
+        action="append",
+        metavar="species=EXPR",
+        help="replace a species' initial data; or DIAGRAM.nc:branch=B,point=P: start from a point of a bifurcation "
+        "diagram (crossdiff continue), at its parameter value and on its grid",
+    )
     p.add_argument("--seed", type=non_negative_int, help="seed of the initial noise (default: the model's)")
     p.add_argument("--out", help="output NetCDF file (default MODEL.nc)")
     p.add_argument(
