@@ -32,6 +32,14 @@ tests/kinetic/test_solver.py), two velocities ±1, no-flux walls, t_end = 0.5.
 
 5. (only this, with ``--band``) The largest stable fixed step against ε on the two-velocity
    model for three choices of the penalisation μ (docs/kinetic.md, "Step restriction").
+
+    PYTHONPATH=. .venv/bin/python bench/kinetic.py --work-precision   # about 1-3 minutes
+
+6. (only this, with ``--work-precision``) Work–precision over ε ∈ {1, 0.3, 0.1, 0.03, 0.01,
+   1e-3} on the telegraph model against its exact solution: the AP scheme (default stepper; the
+   micro transport implicit in the ε ≈ h band, docs/kinetic.md "The ε ≈ h band") on 32–512
+   cells and the plain explicit scheme on 32–4096 cells, and for the errors 1e-3 and 1e-4 the
+   cheapest run of each that reaches it.
 """
 
 from __future__ import annotations
