@@ -112,3 +112,21 @@ def test_steps_flat_in_eps_and_large_fixed_steps_stable():
     assert last.min() >= first.min() - 1e-12 and last.max() <= first.max() + 1e-12
     mass = sol.mass()[:, 0]
     assert abs(mass[-1] - mass[0]) < 1e-12 * mass[0]
+
+
+def test_the_switch_by_the_local_ratio_of_relaxation_to_transport():
+    """The transport is implicit exactly in the band ``0.4 ≤ σh/(εc) < 5`` (64 cells on [0, 2π],
+    h ≈ 0.098: ε = 0.1 and 0.03 inside, ε = 0.3 (kinetic, 0.33) and 1e-3 (diffusive, 98)
+    outside), never with a density-dependent rate, and not for a Fourier solve above
+    ``SOLVE_POINTS`` velocities × doubled points (512² × 16 with walls)."""
+    model = telegraph_model()
+    grid = cd.Grid((64,), ((0.0, 2 * math.pi),), "periodic")
+    decided = {eps: KineticDiscretisation(model, grid, eps).implicit_transport for eps in (1.0, 0.3, 0.1, 0.03, 1e-3)}
+    assert decided == {1.0: (False,), 0.3: (False,), 0.1: (True,), 0.03: (True,), 1e-3: (False,)}
+    varying = KineticModel([KineticSpecies("u", Relaxation("1 + u"), initial="1")], Sphere(1, 1.0), name="v")
+    assert KineticDiscretisation(varying, grid, 0.05).implicit_transport == (False,)
+    plane = KineticModel([KineticSpecies("u", Relaxation(1.0), initial="1")], Sphere(2, 1.0), name="p")
+    small = cd.Grid((32, 32), ((0.0, 3.2), (0.0, 3.2)), "noflux")
+    large = cd.Grid((512, 512), ((0.0, 51.2), (0.0, 51.2)), "noflux")
+    assert KineticDiscretisation(plane, small, 0.05, velocities=16).implicit_transport == (True,)
+    assert KineticDiscretisation(plane, large, 0.05, velocities=16).implicit_transport == (False,)
