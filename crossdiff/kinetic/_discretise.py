@@ -128,7 +128,7 @@ def implicit_transport_species(ops: FaceOperators, eps: float) -> tuple[bool, ..
         return (False,) * ops.n_species
     a_rate = sum(float(np.max(np.abs(nodes[:, b]))) / (eps * ops.h[b]) for b in range(ops.dim))
     ratios = [float(rates[i]) / eps ** (ops.p[i] + 1.0) / a_rate for i in range(ops.n_species)]  # type: ignore[arg-type]
-    band = min(ratios) >= BAND[0] and min(ratios) < BAND[1]
+    band = bool(BAND[0] <= min(ratios) < BAND[1])
     return (band,) * ops.n_species
 
 
