@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint bench bench-full clean venv
+.PHONY: demo test test-slow lint bench bench-full clean venv docs docs-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,5 +49,19 @@ bench-full: $(VENV)/.bench
 	$(PY) bench/bandwidth.py
 	$(PY) bench/memory.py
 
+$(VENV)/.docs: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,docs]'
+	touch $(VENV)/.docs
+
+# the manual (docs/manual.md): Sphinx + MyST, every warning an error, the gallery drawn by the code
+docs: $(VENV)/.docs
+	cd docs && $(CURDIR)/$(PY) -m sphinx -b html -W --keep-going . _build/html
+	@echo "built docs/_build/html/index.html"
+
+# every built page opened in headless Chromium: links that do not load, images that do not show
+# (needs Debian's chromium and chromium-driver: apt-get install chromium chromium-driver)
+docs-check: docs
+	$(PY) docs/check_site.py docs/_build/html --browser
+
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) demo-output .pytest_cache docs/_build docs/_generated

@@ -11,7 +11,9 @@ this process; falls back to this process's own start):
 * ``t_imports``: the library (crossdiff or py-pde) imported;
 * ``t_first_step``: crossdiff only — set-up done, stepping begins (``cpu_first_step``: the CPU
   time this process has used by then);
-* ``stepping``: crossdiff: ``Solution.stats.wall_stepping``; py-pde: wall time of the stepping
+* ``stepping``: crossdiff: ``Solution.stats.wall_stepping`` (``stepping_steady``: the steps after
+  the first, scaled by steps / (steps − 1): the first calls of the cached compiled kernels and of
+  the transforms excluded, as py-pde's compilation is); py-pde: wall time of the stepping
   loop from t_end/50 to t_end, scaled by t_end/(t_end - t_end/50) (py-pde compiles lazily on the
   first step; fixed steps cost the same, so this excludes compilation).
 * ``stepping_cpu``, ``cpu_process``: the same in CPU time of this process (user + system), which
@@ -65,16 +67,34 @@ def run_crossdiff(
     from crossdiff.time import KENCARP3, KENCARP4, Observer
 
     class CpuClock(Observer):
-        """CPU time of the integration loop (mirrors stats.wall_stepping, which excludes output)."""
+        """CPU time of the integration loop (mirrors stats.wall_stepping, which excludes output),
+        and the CPU and wall time of the steps after the first accepted one (the first calls of
+        the compiled kernels, loaded from the disk cache, and of the transforms happen in it)."""
 
         cpu = 0.0
         cpu_first_step = None
+        steps = 0
+        after_first: tuple[float, float] | None = None
+        steady: tuple[float, float] | None = None
 
         def start(self, system, t0, U0):
             self.cpu_first_step = time.process_time()
 
+        def step(self, t, U):
+            self.steps += 1
+            if self.steps == 1:
+                self.after_first = (time.process_time(), time.perf_counter())
+            return None
+
         def finish(self, t, U, status, report):
             self.cpu = time.process_time() - self.cpu_first_step
+            if self.after_first is not None and self.steps > 1:
+                scale = self.steps / (self.steps - 1)
+                cpu0, wall0 = self.after_first
+                self.steady = (
+                    (time.process_time() - cpu0) * scale,
+                    (time.perf_counter() - wall0) * scale,
+                )
 
     clock = CpuClock()
     stepper = cd.IMEX(rtol=rtol, atol=atol, tableau=KENCARP4 if order == 4 else KENCARP3)
@@ -92,6 +112,10 @@ def run_crossdiff(
         "wall_setup": st.wall_setup,
         "stepping": st.wall_stepping,
         "stepping_cpu": clock.cpu,
+        # steady stepping (compilation excluded, as py-pde's stepping is): the steps after the
+        # first, scaled by steps / (steps - 1)
+        "stepping_steady_cpu": clock.steady[0] if clock.steady else None,
+        "stepping_steady": clock.steady[1] if clock.steady else None,
         "cpu_first_step": clock.cpu_first_step,
         "steps": st.n_steps,
         "rejected": st.n_rejected,

@@ -51,6 +51,9 @@ def run_case(solver: str, problem: str, n: int, outdir: Path, extra: list[str], 
     outdir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, str(HERE / "_worker.py"), solver, problem, str(n), str(outdir), *extra]
     env = dict(os.environ)
+    # the checkout this script belongs to, not whatever crossdiff the interpreter would import
+    # (an editable install of another checkout): the worker's own path is bench/, not the root
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE.parent), env.get("PYTHONPATH", "")) if p)
     t0 = time.time()
     env["BENCH_T0"] = repr(t0)
     w0 = time.perf_counter()

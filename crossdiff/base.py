@@ -34,6 +34,8 @@ class _Named(Protocol):
 SpeciesT = TypeVar("SpeciesT", bound=_Named)
 
 _DOMAIN_KEYS = {"extent", "cells", "boundary", "t_end", "save_every", "seed"}
+#: the keys of a shape cut out of the box (macroscopic models: cut cells)
+_SHAPE_KEYS = {"inside", "mask"}
 _BOUNDARIES = ("noflux", "periodic")
 
 
@@ -50,14 +52,19 @@ class RunDefaults:
     t_end: float = 1.0
     save_every: float | None = None
     seed: int = 0
+    #: a shape cut out of the box: a condition on x, y, z (crossdiff.grid.Shape) ...
+    inside: str | None = None
+    #: ... or a mask file (a picture, dark = inside, or a NumPy .npy boolean array)
+    mask: str | None = None
 
     @classmethod
-    def from_table(cls, table: object, error: type[ModelError] = ModelError) -> RunDefaults:
-        """The ``[domain]`` table of a model file (extent, cells, boundary, t_end, save_every, seed).
+    def from_table(cls, table: object, error: type[ModelError] = ModelError, shapes: bool = False) -> RunDefaults:
+        """The ``[domain]`` table of a model file (extent, cells, boundary, t_end, save_every, seed,
+        and, with ``shapes``, a shape: ``inside`` or ``mask``).
 
         Raises ``error`` with a one-line message naming the bad key.
         """
-        table = check_keys(table, _DOMAIN_KEYS, "[domain]", error)
+        table = check_keys(table, _DOMAIN_KEYS | (_SHAPE_KEYS if shapes else set()), "[domain]", error)
         kwargs: dict[str, Any] = {}
         if "extent" in table:
             kwargs["extent"] = _extent(table["extent"], error)
@@ -83,6 +90,14 @@ class RunDefaults:
         if "seed" in table:
             # numpy.random.default_rng refuses negative seeds
             kwargs["seed"] = non_negative_integer(table["seed"], "[domain] seed", error)
+        for key in ("inside", "mask"):
+            if key in table:
+                if not isinstance(table[key], str) or not table[key].strip():
+                    what = "a condition such as '(x-10)^2 + (y-10)^2 < 100'" if key == "inside" else "a file name"
+                    raise error(f"[domain] {key} must be {what}, got {table[key]!r}")
+                kwargs[key] = table[key]
+        if "inside" in kwargs and "mask" in kwargs:
+            raise error("[domain] takes one of inside and mask, not both")
         defaults = cls(**kwargs)
         if len(defaults.cells) != len(defaults.extent):
             raise error(f"[domain] cells has {len(defaults.cells)} entries but extent has {len(defaults.extent)}")
@@ -101,6 +116,9 @@ class RunDefaults:
         }
         if self.save_every is not None:
             table["save_every"] = self.save_every
+        for key in ("inside", "mask"):
+            if getattr(self, key) is not None:
+                table[key] = getattr(self, key)
         return table
 
 

@@ -157,10 +157,25 @@ def to_dataset(layout: Layout, t: np.ndarray, frames: np.ndarray, *, stepper: st
     coords: dict[str, object] = {"time": ("time", np.asarray(t, dtype=float), {"long_name": "time"})}
     for name, values, attrs in schema.coordinates:
         coords[name] = (name, values, attrs)
+    frames = _outside_missing(layout, np.asarray(frames))
     data = {
         name: xr.Variable(dims, frames[:, i], attrs=attrs) for i, (name, dims, attrs) in enumerate(schema.variables)
     }
+    if layout.weights is not None:
+        data[VOLUME_FRACTION] = xr.Variable(layout.space, layout.weights, attrs=_VOLUME_FRACTION_ATTRS)
     return xr.Dataset(data, coords=coords, attrs=schema.attrs)
+
+
+#: The variable of a shape's volume fractions (cells with 0 lie outside; their values are missing).
+VOLUME_FRACTION = "volume_fraction"
+_VOLUME_FRACTION_ATTRS = {"long_name": "fraction of the cell inside the domain (0: outside, values missing)"}
+
+
+def _outside_missing(layout: Layout, fields: np.ndarray) -> np.ndarray:
+    """The fields with NaN (missing) in the cells outside a shape (``layout.weights == 0``)."""
+    if layout.weights is None:
+        return fields
+    return np.where(layout.weights > 0, fields, np.nan)
 
 
 class FrameWriter(Observer):
@@ -257,6 +272,11 @@ class FrameWriter(Observer):
                     v = f.create_variable(name, dims, float, chunks=(1, *(schema.dims[d] for d in dims[1:])))
                     for key, value in attrs.items():
                         v.attrs[key] = value
+                if self.layout.weights is not None:
+                    v = f.create_variable(VOLUME_FRACTION, tuple(self.layout.space), float)
+                    v[...] = self.layout.weights
+                    for key, value in _VOLUME_FRACTION_ATTRS.items():
+                        v.attrs[key] = value
                 for key, value in schema.attrs.items():
                     f.attrs[key] = value
                 f.attrs["frames"] = 0
@@ -292,6 +312,7 @@ class FrameWriter(Observer):
                 n = committed_frames(f)
                 f.resize_dimension("time", n + 1)
                 f["time"][n] = t
+                fields = _outside_missing(self.layout, fields)
                 for i, name in enumerate(self.layout.field_names):
                     f[name][n, ...] = fields[i]
                 for name, value in (extras or {}).items():

@@ -141,6 +141,14 @@ def _panels(n: int, images: bool = False):
     return fig, flat
 
 
+def _cell_edges(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
+    """The image extent of cell-centred values: the outer cell edges (half a cell beyond the
+    first and last centres), so that pixels sit on their cells and a shape's boundary lines up."""
+    hx = float(x[1] - x[0]) if len(x) > 1 else 1.0
+    hy = float(y[1] - y[0]) if len(y) > 1 else 1.0
+    return (x[0] - hx / 2, x[-1] + hx / 2, y[0] - hy / 2, y[-1] + hy / 2)
+
+
 def _streamlines(ax, ds, index: int):
     """Streamlines over a 2D panel: contours of the stream function (the flow runs along them,
     faster where they are closer), white lines, negative levels dashed."""
@@ -170,10 +178,13 @@ def _draw(fig, axes, ds, names, index: int, streamlines: bool = False):
             if len(dims) == 3:  # 3D: the middle slice in z
                 data = data[:, :, data.shape[2] // 2]
             x, y = ds[dims[0]].values, ds[dims[1]].values
-            im = ax.imshow(data.T, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), cmap="viridis", aspect="equal")
+            im = ax.imshow(data.T, origin="lower", extent=_cell_edges(x, y), cmap="viridis", aspect="equal")
             _colorbar(fig, im, ax, name + _range_note(data))
             if streamlines and len(dims) == 2:
                 im.streamlines = _streamlines(ax, ds, index)
+            if "volume_fraction" in ds and len(dims) == 2:  # a shape: its boundary, κ = 1/2
+                kappa = np.asarray(ds["volume_fraction"].values)
+                ax.contour(x, y, kappa.T, levels=[0.5], colors="black", linewidths=0.8)
             ax.set_xlabel(dims[0])
             ax.set_ylabel(dims[1])
             artists.append(im)
@@ -340,7 +351,7 @@ def plot_compare(ds: xr.Dataset, other: xr.Dataset, index: int = -1, species: li
         FigureCanvasAgg(fig)
         axes = fig.subplots(len(names), 3, squeeze=False)
         x, y = ds[dims[0]].values, ds[dims[1]].values
-        extent = (x[0], x[-1], y[0], y[-1])
+        extent = _cell_edges(x, y)
         for row, name in zip(axes, names):
             a = np.asarray(ds[name].isel(time=index).values)
             b = np.asarray(other[name].isel(time=j).values)

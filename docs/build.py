@@ -1,4 +1,4 @@
-"""Build the pages of docs/models/*.md by running every catalogue model.
+"""Build the pages of docs/models/*.md by running every catalogue model (macroscopic and kinetic).
 
 Run from the repository root:  .venv/bin/python docs/build.py [NAME ...] [--no-figures]
 Each model runs with its catalogue defaults (domain, grid, parameters, t_end) unless OVERRIDES
@@ -27,6 +27,14 @@ OVERRIDES: dict[str, tuple[dict, str]] = {
     "keller-segel-stokes": (
         {"grid": cd.Grid((64, 64))},
         "64×64 (the default 128² grid takes minutes)",
+    ),
+    "keller-segel-dish": (
+        {"grid": cd.default_domain(cd.catalogue.load("keller-segel-dish"), (64, 64))},
+        "the dish on 64×64 (the default 128² grid takes minutes)",
+    ),
+    "cancer-invasion-vessel": (
+        {"grid": cd.default_domain(cd.catalogue.load("cancer-invasion-vessel"), (64, 64))},
+        "the tissue on 64×64 (the default 96² grid takes minutes)",
     ),
 }
 
@@ -67,6 +75,15 @@ def page(name: str) -> str:
         + (f", frames every {d.save_every:g}" if d.save_every else "")
         + f", noise seed {d.seed}.",
         "",
+    ]
+    if d.inside is not None or d.mask is not None:
+        shape = cd.default_domain(model)
+        lines += [
+            f"Shape: `{'inside = ' + repr(d.inside) if d.inside is not None else 'mask = ' + repr(d.mask)}`, "
+            f"on cut cells ([numerics](../numerics.md#domains-of-any-shape-cut-cells-crossdiffgridshape)): {shape.describe()}.",
+            "",
+        ]
+    lines += [
         "Initial data:",
         "",
     ]
@@ -94,31 +111,142 @@ def page(name: str) -> str:
     return "\n".join(lines)
 
 
-def main(names: list[str]) -> None:
-    figures = "--no-figures" not in names
-    names = [n for n in names if not n.startswith("--")]
-    for name in names or cd.catalogue.names():
-        (HERE / "models" / f"{name}.md").write_text(page(name))
-        if not figures:
-            continue
-        model = cd.catalogue.load(name)
-        kwargs, _ = OVERRIDES.get(name, ({}, ""))
-        t0 = time.perf_counter()
-        sol = cd.solve(model, throw=False, **kwargs)
-        ds = sol.to_xarray()
-        fig = plot_spacetime(ds) if sol.grid.ndim == 1 else plot_frame(ds, streamlines="stream" in ds)
-        picture = HERE / "figures" / f"{name}.png"
-        picture.unlink(missing_ok=True)  # the repository's own generated picture, made anew
-        save_figure(fig, picture, dpi=90)
-        peaks = ", ".join(
-            f"{n} in [{sol.final[i].min():.3g}, {sol.final[i].max():.3g}]" for i, n in enumerate(model.species_names)
+#: Cells per axis at most in the pictures of the manual (:func:`draw` with ``small=True``): the
+#: site draws every model while it is built, so its grids are coarse (the pages' pictures are not).
+SMALL_CELLS = {1: 200, 2: 48}
+#: name -> (end time, reason) of the manual's pictures where the catalogue's end time takes minutes
+SMALL_T_END: dict[str, tuple[float, str]] = {
+    "forager-scrounger": (50.0, "the oscillations to t = 300 take 170 000 steps (80 s)"),
+}
+
+
+def draw(name: str, picture: Path, small: bool = False) -> str:
+    """Run catalogue model ``name`` (with :data:`OVERRIDES`; ``small``: on at most
+    :data:`SMALL_CELLS` cells per axis; a kinetic model as :data:`KINETIC_RUNS` says) and draw its
+    picture into ``picture``; returns a one-line summary of the run."""
+    kinetic = name in cd.catalogue.names("kinetic")
+    model = cd.catalogue.load_kinetic(name) if kinetic else cd.catalogue.load(name)
+    kwargs, _ = OVERRIDES.get(name, ({}, ""))
+    kwargs = dict(kwargs)
+    if kinetic:
+        cells, t_end = KINETIC_RUNS[name]
+        kwargs.update(grid=cd.default_grid(model, cells), t_end=t_end, eps=KINETIC_EPS, save_every=t_end / 20)
+    elif small:
+        grid = kwargs.get("grid") or cd.default_grid(model)
+        cap = SMALL_CELLS[grid.ndim]
+        cells = tuple(max(8, round(n * min(1.0, cap / max(grid.cells)))) for n in grid.cells)
+        kwargs["grid"] = (
+            cd.default_domain(model, cells, grid.boundary[0])
+            if isinstance(grid, cd.Shape)
+            else cd.Grid(cells, grid.extent, grid.boundary)
         )
-        print(
-            f"{name}: {sol.status.label} t={sol.t_final:g} steps={sol.stats.n_steps} "
-            f"wall={time.perf_counter() - t0:.1f}s; {peaks}",
-            flush=True,
-        )
-        assert np.all(np.isfinite(sol.final))
+        if name in SMALL_T_END:
+            kwargs["t_end"] = SMALL_T_END[name][0]
+    t0 = time.perf_counter()
+    sol = cd.solve(model, throw=False, **kwargs)
+    ds = sol.to_xarray()
+    fig = plot_spacetime(ds) if sol.grid.ndim == 1 else plot_frame(ds, streamlines="stream" in ds)
+    picture.unlink(missing_ok=True)  # the repository's own generated picture, made anew
+    save_figure(fig, picture, dpi=90)
+    assert np.all(np.isfinite(sol.final))
+    peaks = ", ".join(
+        f"{n} in [{sol.final[i].min():.3g}, {sol.final[i].max():.3g}]" for i, n in enumerate(model.species_names)
+    )
+    return (
+        f"{name}: {sol.status.label} on {sol.grid.describe()} t={sol.t_final:g} steps={sol.stats.n_steps} "
+        f"wall={time.perf_counter() - t0:.1f}s; {peaks}"
+    )
+
+
+#: name -> (cells, end time) of the pictures of the kinetic catalogue models, at ε = :data:`KINETIC_EPS`
+#: (the catalogue's grids and end times take minutes to hours at small ε; docs/kinetic.md)
+KINETIC_RUNS: dict[str, tuple[tuple[int, ...], float]] = {
+    "cancer-invasion-kinetic": ((24, 24), 6.0),
+    "forager-scrounger-kinetic": ((100,), 1.0),
+    "keller-segel-gaussian-kinetic": ((12, 12), 0.02),
+    "nonlinear-singular-kinetic": ((100,), 5.0),
+    "oncolytic-virus-kinetic": ((24, 24), 10.0),
+}
+KINETIC_EPS = 0.05
+
+
+def kinetic_page(name: str) -> str:
+    """The Markdown page of kinetic catalogue model ``name``: the model, its derived limit and a picture."""
+    from crossdiff.derive import derive
+
+    model = cd.catalogue.load_kinetic(name)
+    path = cd.catalogue.path(name, "kinetic")
+    header = [line[1:].strip() for line in path.read_text().splitlines() if line.startswith("#")]
+    d = model.defaults
+    cells, t_end = KINETIC_RUNS[name]
+    limit = derive(model).model
+    lines = [f"# `{name}`", "", model.description, "", f"Reference: {model.reference}", ""]
+    if model.macro:
+        lines += [f"Its macroscopic limit is the catalogue model [`{model.macro}`]({model.macro}.md).", ""]
+    lines += [
+        "## Derived limit",
+        "",
+        f"`crossdiff derive {name}` (the Hilbert expansion, docs/derivations.md) gives, as ε → 0:",
+        "",
+        "$$",
+        r"\begin{aligned}",
+    ]
+    lines += [eq.replace(" = ", " &= ", 1) + r" \\" for eq in limit.equations(latex=True)]
+    lines += [r"\end{aligned}", "$$", ""]
+    if model.definitions:
+        lines += ["Definitions (replace with `--set NAME=EXPRESSION`):", ""]
+        lines += [f"- `{k} = {v}`" for k, v in model.definitions.items()] + [""]
+    lines += ["## Parameters", "", "| name | default | meaning |", "|---|---|---|"]
+    lines += [f"| `{k}` | {v:g} | {model.parameter_info.get(k, '')} |" for k, v in model.parameters.items()]
+    box = " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in d.extent)
+    lines += [
+        "",
+        "## Defaults",
+        "",
+        f"Velocities: {model.velocity}. Domain {box}, {'×'.join(map(str, d.cells))} cells, "
+        f"{d.boundary if isinstance(d.boundary, str) else '/'.join(d.boundary)} boundaries, "
+        f"t_end = {d.t_end:g}, noise seed {d.seed}.",
+        "",
+        "Initial data:",
+        "",
+    ]
+    lines += [f"- `{s.name}(0) = {s.initial}` ({s.long_name})" for s in model.species]
+    lines += [
+        "",
+        "## Sources and choices",
+        "",
+        f"From the header of the kinetic file (`crossdiff/catalogue/kinetic/{name}.toml`).",
+        "",
+    ]
+    lines += ["> " + h if h else ">" for h in header]
+    grid = "x".join(map(str, cells))
+    lines += [
+        "",
+        "## Picture",
+        "",
+        f"`crossdiff run {name} --eps {KINETIC_EPS:g} --grid {grid} --t-end {t_end:g} --save-every {t_end / 20:g} "
+        f"--out {name}.nc && "
+        f"crossdiff plot {name}.nc" + (" --spacetime" if len(cells) == 1 else "") + "` (made by `docs/build.py`; "
+        "a short run on a coarse grid: the catalogue's take minutes at small ε):",
+        "",
+        f"![{name}](../figures/{name}.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def all_names() -> list[str]:
+    """Every catalogue model with a page: macroscopic, then kinetic."""
+    return cd.catalogue.names() + cd.catalogue.names("kinetic")
+
+
+def main(argv: list[str]) -> None:
+    figures = "--no-figures" not in argv
+    kinetic = cd.catalogue.names("kinetic")
+    for name in [n for n in argv if not n.startswith("--")] or all_names():
+        (HERE / "models" / f"{name}.md").write_text(kinetic_page(name) if name in kinetic else page(name))
+        if figures:
+            print(draw(name, HERE / "figures" / f"{name}.png"), flush=True)
 
 
 if __name__ == "__main__":

@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError
-from ..grid import default_grid, parse_cells
+from ..grid import default_domain, parse_cells
 from ..model import Model
+from ..progress import StudyProgress, progress_mode
 from ..solve import Run, solve
 from ..time import Monitor, Status
 from ..validation import finite_number
@@ -164,7 +165,7 @@ def blowup_study(
     initial: Mapping[str, object] | None = None,
     monitor: Monitor | None = None,
     stepper: Any = None,
-    progress: bool = False,
+    progress: bool | str = False,
     boundary: str | None = None,
     seed: int | None = None,
 ) -> BlowupStudy:
@@ -185,8 +186,10 @@ def blowup_study(
         Failure criteria (default :class:`crossdiff.Monitor`).
     stepper : optional
         As for :func:`crossdiff.solve`.
-    progress : bool
-        Progress bars of the runs.
+    progress : bool or {"bar", "log"}
+        Progress of the study (:class:`crossdiff.progress.StudyProgress`, the time left estimated
+        with a run's work taken as its cells times the cells along its longest axis) and of each
+        run: ``True`` bars on a terminal and lines elsewhere, as ``solve(progress=True)``.
     boundary : str, optional
         One boundary condition for every axis instead of the model's.
     seed : int, optional
@@ -213,7 +216,7 @@ def blowup_study(
     cells_list = [parse_cells((g,) * dim if isinstance(g, (int, np.integer)) else g) for g in grids]
     if len(cells_list) < 2:
         raise InputError("a blow-up study needs at least two grids, e.g. 64,128,256")
-    grid_objs = [default_grid(model, c, boundary) for c in cells_list]
+    grid_objs = [default_domain(model, c, boundary) for c in cells_list]
     hs = [max(g.spacing) for g in grid_objs]
     if any(b >= a for a, b in zip(hs, hs[1:])):
         raise InputError("grids must go from coarse to fine (each finer than the one before)")
@@ -222,35 +225,10 @@ def blowup_study(
         model, grid_objs[0], t_end, save_every=t_end, initial=initial, stepper=stepper, seed=seed, keep_frames=False
     )
     rows = []
-    for grid, h in zip(grid_objs, hs):
-        wall = time.perf_counter()
-        sol = solve(
-            base.replace(domain=grid),
-            monitor=monitor if monitor is not None else Monitor(),
-            progress=progress,
-            throw=False,
-        )
-        report = sol.report
-        blew = report is not None and report.status is Status.BLOWUP
-        if report is not None and not blew:
-            raise InputError(f"the run on {grid.describe()} failed, not by blow-up: {report}")
-        row: dict[str, Any] = {
-            "cells": "x".join(map(str, grid.cells)),
-            "h": h,
-            "status": sol.status.label,
-            "time": float(sol.t_final),
-            "peak": float(np.max(sol.final)),
-            "location": None,
-            "message": "",
-        }
-        if report is not None:
-            if report.peak is not None:
-                row["peak"] = float(report.peak)
-            row["time"] = float(report.time)
-            row["location"] = [float(x) for x in report.location] if report.location else None
-            row["message"] = str(report)
-        row["wall"] = time.perf_counter() - wall
-        rows.append(row)
+    work = [float(np.prod(g.cells)) * max(g.cells) for g in grid_objs]
+    with StudyProgress("blowup", len(grid_objs), progress_mode(progress), work=work) as shown:
+        for grid, h in zip(grid_objs, hs):
+            rows.append(_blowup_run(base.replace(domain=grid), h, monitor, shown))
     runs = pd.DataFrame(rows)
     blown = runs["status"] == Status.BLOWUP.label
     if not bool(blown.iloc[-1]):
@@ -273,3 +251,33 @@ def blowup_study(
     if T is not None and not all(math.isfinite(x) for x in (T, err or 0.0)):
         T, err, p = None, None, None
     return BlowupStudy(model.name, runs, True, T, err, p, note)
+
+
+def _blowup_run(run: Run, h: float, monitor: Monitor | None, shown: StudyProgress) -> dict[str, Any]:
+    """One run of :func:`blowup_study`: its row of the table."""
+    grid = run.domain
+    shown.started(grid.describe())
+    wall = time.perf_counter()
+    sol = solve(run, monitor=monitor if monitor is not None else Monitor(), progress=shown.run_progress, throw=False)
+    report = sol.report
+    blew = report is not None and report.status is Status.BLOWUP
+    if report is not None and not blew:
+        raise InputError(f"the run on {grid.describe()} failed, not by blow-up: {report}")
+    row: dict[str, Any] = {
+        "cells": "x".join(map(str, grid.cells)),
+        "h": h,
+        "status": sol.status.label,
+        "time": float(sol.t_final),
+        "peak": float(np.max(sol.final)),
+        "location": None,
+        "message": "",
+    }
+    if report is not None:
+        if report.peak is not None:
+            row["peak"] = float(report.peak)
+        row["time"] = float(report.time)
+        row["location"] = [float(x) for x in report.location] if report.location else None
+        row["message"] = str(report)
+    row["wall"] = time.perf_counter() - wall
+    shown.finished(f"{row['cells']}: {row['status']} at t = {row['time']:.6g}")
+    return row

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from ..errors import InputError
 from ..grid import Grid, default_grid
 from ..kinetic import KineticModel, check_eps
+from ..progress import StudyProgress, progress_mode
 from ..solve import Run, Solution, solve
 from ..time import GSAIMEX, IMEX, Stepper
 
@@ -82,6 +84,7 @@ def limit_convergence(
     reference: Stepper | None = None,
     kinetic_stepper: Stepper | None = None,
     seed: int | None = None,
+    progress: bool | str = False,
 ) -> LimitConvergence:
     """Differences between the kinetic model at each ε and its derived limit on one grid.
 
@@ -103,6 +106,10 @@ def limit_convergence(
         ``rtol = 1e-5``, ``atol = 1e-6``: the time error must stay below the differences measured).
     seed : int, optional
         Seed of ``noise`` in the initial data of both models (default the model's).
+    progress : bool or {"bar", "log"}
+        Progress of the study, the macroscopic run and one kinetic run per ε
+        (:class:`crossdiff.progress.StudyProgress`), and of each run: ``True`` bars on a terminal
+        and lines elsewhere, as ``solve(progress=True)``.
 
     Raises
     ------
@@ -122,7 +129,30 @@ def limit_convergence(
     grid = grid if grid is not None else default_grid(model)
     model = model.in_dimension(grid.ndim)  # a velocity sphere follows the grid
     macro = derive(model).model
-    ref: Solution = solve(Run(macro, grid, t_end, stepper=reference or IMEX(rtol=1e-7), save_every=t_end, seed=seed))
+    shown = StudyProgress("converge", len(eps_list) + 1, progress_mode(progress))
+    with shown:
+        return _limit_runs(model, macro, eps_list, grid, t_end, velocities, reference, kinetic_stepper, seed, shown)
+
+
+def _limit_runs(
+    model: KineticModel,
+    macro: Any,
+    eps_list: list[float],
+    grid: Grid,
+    t_end: float | None,
+    velocities: int | None,
+    reference: Stepper | None,
+    kinetic_stepper: Stepper | None,
+    seed: int | None,
+    shown: StudyProgress,
+) -> LimitConvergence:
+    """The runs of :func:`limit_convergence` and its table."""
+    shown.started("the derived macroscopic limit")
+    ref: Solution = solve(
+        Run(macro, grid, t_end, stepper=reference or IMEX(rtol=1e-7), save_every=t_end, seed=seed),
+        progress=shown.run_progress,
+    )
+    shown.finished(f"the derived macroscopic limit to t = {ref.t_final:g}")
     kinetic = Run(
         model,
         grid,
@@ -139,7 +169,8 @@ def limit_convergence(
     steps, walls = [], []
     m = 0
     for eps in eps_list:
-        sol = solve(kinetic.replace(eps=eps))
+        shown.started(f"eps = {eps:g}")
+        sol = solve(kinetic.replace(eps=eps), progress=shown.run_progress)
         m = int(sol.kinetic["velocities"]) if sol.kinetic else 0
         steps.append(sol.stats.n_steps)
         walls.append(sol.stats.wall_stepping)
@@ -147,6 +178,7 @@ def limit_convergence(
             diff = np.abs(sol.final[i] - ref.final[macro.index(n)])
             l1[n].append(float(np.sum(diff) * grid.cell_volume))
             linf[n].append(float(np.max(diff)))
+        shown.finished(f"eps = {eps:g}: L1 difference of {names[0]} {l1[names[0]][-1]:.3g}, {sol.stats.n_steps} steps")
     return LimitConvergence(
         model=model.name,
         eps=eps_list,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, ParameterError
-from ..grid import Grid, default_grid
+from ..grid import Domain, Grid, Shape, default_domain
 from ..model import Model
 from ..validation import finite_number, positive_number, require
 from ._linear import Linearisation
@@ -84,12 +84,59 @@ class Mode:
         }
 
 
-def admissible_modes(grid: Grid, max_modes: int = _MAX_MODES) -> tuple[np.ndarray, np.ndarray]:
+#: Modes of a shape found by the sparse eigen-solve at least (the slowest: patterns of the shape's
+#: size; :func:`dispersion` asks for those below its unstable band)
+SHAPE_MODES = 120
+
+
+def shape_modes(shape: Shape, count: int = SHAPE_MODES) -> np.ndarray:
+    """The smallest ``count`` eigenvalues ``μ_n = k_n²`` of ``−Δ_h`` with no flux on ``shape``:
+    the generalised sparse problem ``−A v = μ K v`` of the cut cells
+    (:class:`~crossdiff.fv.CutCells`: ``A`` the aperture-weighted Laplacian, ``K`` the volume
+    fractions), by shift-invert Lanczos (ARPACK). On a disc of radius ``R`` they approach
+    ``(j'_{mn}/R)²`` at second order (docs/numerics.md)."""
+    import scipy.sparse as sps
+    import scipy.sparse.linalg as spla
+
+    from ..fv import CutCells
+
+    cut = CutCells(shape, merge_below=0.0)
+    A = cut.laplacian([1.0] * shape.ndim)
+    n = cut.cells.size
+    count = max(1, min(int(count), n - 2))
+    K = sps.diags(cut.kappa_active)
+    if n <= 600:  # small: dense, all of them
+        import scipy.linalg as sla
+
+        mu = sla.eigh((-A).toarray(), K.toarray(), eigvals_only=True)
+    else:
+        # shift below 0: −A − σK is positive definite (the constant mode has μ = 0)
+        sigma = -1e-3 * float(np.max(np.abs(A.diagonal())))
+        mu = spla.eigsh(-A, k=count, M=K, sigma=sigma, which="LM", return_eigenvectors=False)
+    mu = np.sort(np.maximum(mu, 0.0))[:count]
+    mu[0] = 0.0  # the constant mode, exactly
+    return mu
+
+
+def admissible_modes(
+    grid: Grid | Shape, max_modes: int = _MAX_MODES, k_max: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Mode numbers ``(M, d)`` and wave vectors ``(M, d)`` of ``grid``'s domain and boundaries.
 
     No-flux axis: ``k_a = π m/L_a``, ``m = 0 … N_a − 1`` (the cosine modes the grid resolves);
     periodic axis: ``k_a = 2π m/L_a``, ``m = 0 … N_a/2`` (``±m`` have the same growth rate).
+    A shape (:class:`~crossdiff.grid.Shape`): the eigenfunctions of its discrete no-flux Laplacian
+    (:func:`shape_modes`), numbered ``n = 0, 1, …`` (shape ``(M, 1)``), with ``k = √μ_n``: the
+    :data:`SHAPE_MODES` slowest, or, to reach ``k_max``, as many as Weyl's law counts below it
+    (``|Ω| k^d / (4π)`` in 2D, ``|Ω| k³ / (6π²)`` in 3D, ``|Ω| k / π`` in 1D) and a fifth more.
     """
+    if isinstance(grid, Shape):
+        count = SHAPE_MODES
+        if k_max:
+            weyl = {1: k_max / np.pi, 2: k_max**2 / (4 * np.pi), 3: k_max**3 / (6 * np.pi**2)}[grid.ndim]
+            count = max(count, int(1.2 * weyl * grid.measure) + 10)
+        mu = shape_modes(grid, min(count, max_modes))
+        return np.arange(mu.size)[:, None], np.sqrt(mu)[:, None]
     per_axis = []
     cap = max(2, int(max_modes ** (1.0 / grid.ndim)))
     for (lo, hi), n, bc in zip(grid.extent, grid.cells, grid.boundary):
@@ -130,6 +177,10 @@ class _Evaluator:
         self.lin = lin
         self.kvec = kvec
         k2 = np.sum(kvec**2, axis=1)
+        if any(lin.tensor) and kvec.shape[1] == 1:
+            raise InputError(
+                "the modes of a shape are those of the isotropic Laplacian: a diffusion tensor is not analysed on a shape"
+            )
         if any(lin.tensor):
             self.unique, self.inverse = kvec, np.arange(len(kvec))
         else:
@@ -154,7 +205,8 @@ class Dispersion:
     grid : Grid
         Whose domain and boundaries give the admissible modes.
     modes : pandas.DataFrame
-        One row per admissible mode: ``m_x[, m_y, m_z]``, ``k``, ``wavelength``, ``growth``
+        One row per admissible mode: ``m_x[, m_y, m_z]`` (on a shape ``n``, the number of the
+        eigenfunction of its Laplacian), ``k``, ``wavelength``, ``growth``
         (``Re λ``), ``frequency`` (``|Im λ|``), sorted by ``k``.
     continuum : xarray.Dataset
         ``growth`` and ``frequency`` against a continuous wave number ``k`` (dimension ``k``),
@@ -164,7 +216,7 @@ class Dispersion:
 
     model: Model
     state: SteadyState
-    grid: Grid
+    grid: Domain
     modes: pd.DataFrame
     curve: tuple[np.ndarray, np.ndarray, np.ndarray]  # k, growth, frequency of the continuum
     bands: tuple[tuple[float, float], ...] = ()
@@ -185,7 +237,8 @@ class Dispersion:
         )
 
     def _mode(self, row: Any) -> Mode:
-        m = tuple(int(row[f"m_{a}"]) for a in _AXES[: self.grid.ndim])
+        names = ["n"] if "n" in self.modes.columns else [f"m_{a}" for a in _AXES[: self.grid.ndim]]
+        m = tuple(int(row[name]) for name in names)
         return Mode(m, float(row["k"]), float(row["growth"]), float(row["frequency"]))
 
     @property
@@ -268,7 +321,7 @@ def _tol(g: Any) -> float:
 
 
 def _resolve_state(
-    model: Model, state: SteadyState | int | Mapping[str, float] | Sequence[float] | None, grid: Grid
+    model: Model, state: SteadyState | int | Mapping[str, float] | Sequence[float] | None, grid: Domain
 ) -> SteadyState:
     if isinstance(state, SteadyState):
         return state
@@ -313,7 +366,7 @@ def _directions(d: int, tensor: bool) -> np.ndarray:
 def dispersion(
     model: Model,
     state: SteadyState | int | Mapping[str, float] | Sequence[float] | None = None,
-    grid: Grid | None = None,
+    grid: Domain | None = None,
     *,
     k_max: float | None = None,
     points: int = 400,
@@ -353,24 +406,19 @@ def dispersion(
         raise InputError(f"points must be an integer >= 2 (points of the continuum), got {points!r}")
     if k_max is not None:
         k_max = positive_number(k_max, "k_max")
-    grid = grid if grid is not None else default_grid(model)
-    if not isinstance(grid, Grid):
-        raise InputError(f"grid must be a crossdiff Grid, got {type(grid).__name__}")
+    grid = grid if grid is not None else default_domain(model)
+    if not isinstance(grid, Grid | Shape):
+        raise InputError(f"grid must be a crossdiff Grid or Shape, got {type(grid).__name__}")
     st = _resolve_state(model, state, grid)
     if not st.exists:
         raise InputError(f"the steady state is negative at these parameters: {st.describe()}")
     lin = st.branch.lin if st.branch is not None and st.branch.lin.model is model else Linearisation(model)
     p = lin.values()
     u = st.array
-    ms, kvec = admissible_modes(grid)
-    growth, freq = _Evaluator(lin, kvec)(u, p)
-    k = np.sqrt(np.sum(kvec**2, axis=1))
-    table = {f"m_{a}": ms[:, i] for i, a in enumerate(_AXES[: grid.ndim])}
-    with np.errstate(divide="ignore"):
-        table.update(k=k, wavelength=np.where(k > 0, 2 * np.pi / np.where(k > 0, k, 1.0), np.inf))
-    table.update(growth=growth, frequency=freq)
-    modes = pd.DataFrame(table).sort_values("k", kind="stable").reset_index(drop=True)
-    kmax = float(k_max) if k_max is not None else 1.5 * float(np.max(k)) if np.max(k) > 0 else 1.0
+    # the continuum first (it bounds the modes a shape needs), over the box's resolved wave numbers
+    _, box_k = admissible_modes(grid.box if isinstance(grid, Shape) else grid)
+    k_box = float(np.max(np.sqrt(np.sum(box_k**2, axis=1))))
+    kmax = float(k_max) if k_max is not None else 1.5 * k_box if k_box > 0 else 1.0
     kc = _continuum_k(kmax, int(points))
     dirs = _directions(grid.ndim, any(lin.tensor))
     cg = np.full(kc.shape, -np.inf)
@@ -382,6 +430,17 @@ def dispersion(
         cg = np.where(better, g, cg)
         cf = np.where(better, f, cf)
     bands = _bands(kc, cg, lambda k: _continuum_growth(lin, u, p, k, dirs))
+    # a shape: its modes up to beyond the unstable band (or those of the size of the shape)
+    reach = 1.2 * max((hi for _, hi in bands), default=0.0)
+    ms, kvec = admissible_modes(grid, k_max=reach) if isinstance(grid, Shape) else admissible_modes(grid)
+    growth, freq = _Evaluator(lin, kvec)(u, p)
+    k = np.sqrt(np.sum(kvec**2, axis=1))
+    names = [f"m_{a}" for a in _AXES[: grid.ndim]] if ms.shape[1] == grid.ndim else ["n"]
+    table = {name: ms[:, i] for i, name in enumerate(names)}
+    with np.errstate(divide="ignore"):
+        table.update(k=k, wavelength=np.where(k > 0, 2 * np.pi / np.where(k > 0, k, 1.0), np.inf))
+    table.update(growth=growth, frequency=freq)
+    modes = pd.DataFrame(table).sort_values("k", kind="stable").reset_index(drop=True)
     return Dispersion(model, st, grid, modes, (kc, cg, cf), bands)
 
 
@@ -494,7 +553,7 @@ class _Growth:
     """Largest growth rate over the admissible modes as a function of one parameter, following
     one steady-state branch."""
 
-    def __init__(self, model: Model, parameter: str, grid: Grid, state: SteadyState):
+    def __init__(self, model: Model, parameter: str, grid: Domain, state: SteadyState):
         self.model = model
         self.parameter = parameter
         self.grid = grid
@@ -565,7 +624,7 @@ def critical(
     model: Model,
     parameter: str,
     *,
-    grid: Grid | None = None,
+    grid: Domain | None = None,
     bracket: tuple[float, float] | None = None,
     state: SteadyState | int | None = None,
     rtol: float = 1e-6,
@@ -617,7 +676,7 @@ def critical(
         raise ParameterError(f"unknown parameter {parameter!r}")  # pragma: no cover
     if not (isinstance(rtol, float | int) and 0 < rtol < 0.1):
         raise InputError(f"rtol must be in (0, 0.1), got {rtol!r}")
-    grid = grid if grid is not None else default_grid(model)
+    grid = grid if grid is not None else default_domain(model)
     st = (
         state
         if isinstance(state, SteadyState)

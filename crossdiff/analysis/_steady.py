@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import InputError
-from ..grid import Grid, default_grid
+from ..grid import Domain, default_grid
 from ..model import NOISE, Model, initial_fields
 from ._linear import Linearisation, growth_eigenvalues
 
@@ -149,12 +149,15 @@ def _complex_text(z: complex) -> str:
 # ---------------------------------------------------------------------- helpers
 
 
-def initial_means(model: Model, grid: Grid | None = None) -> np.ndarray:
+def initial_means(model: Model, grid: Domain | None = None) -> np.ndarray:
     """Spatial means of the model's initial data (``noise`` set to 0) on ``grid`` (default: the
     model's default grid): the conserved masses per unit volume."""
     grid = grid if grid is not None else default_grid(model)
     overrides = {s.name: model.expand(s.initial).xreplace({NOISE: sp.Integer(0)}) for s in model.species}
     U = initial_fields(model, grid, overrides=overrides)
+    weights = getattr(grid, "volume_fraction", None)  # a shape: the mean over its cut cells
+    if weights is not None:
+        return np.sum(U * weights, axis=tuple(range(1, U.ndim))) / np.sum(weights)
     return U.reshape(model.n_species, -1).mean(axis=1)
 
 
@@ -447,7 +450,7 @@ def _state(model: Model, branch: Branch, index: int, means: np.ndarray) -> Stead
 
 
 def steady_states(
-    model: Model, *, grid: Grid | None = None, starts: int = 64, seed: int = 0, existing: bool = False
+    model: Model, *, grid: Domain | None = None, starts: int = 64, seed: int = 0, existing: bool = False
 ) -> list[SteadyState]:
     """All homogeneous steady states of the reaction part of ``model``, with their stability as
     ODE equilibria.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,8 @@ __all__ = [
     "stepper_arg",
     "stepper_given",
     "add_stepper_arguments",
+    "add_progress_arguments",
+    "progress_arg",
 ]
 
 
@@ -125,3 +128,24 @@ def stepper_arg(args: argparse.Namespace, name: str) -> Stepper:
             flags = ", ".join(f"--{o}" for o in STEPPER_FLAGS if o in takes) or "none of them"
             raise InputError(f"--{option} is not available with the {name} stepper (it takes {flags})")
     return stepper_from_name(name, **options)
+
+
+def add_progress_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--progress/--no-progress`` and ``--quiet`` of a long command (``what``: its runs)."""
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        help=f"progress of {what}: default a bar on a terminal and nothing elsewhere; --progress also "
+        "elsewhere (logs, batch jobs: a line as each run starts and ends, and at least every 10 s); "
+        "--no-progress: none",
+    )
+
+
+def progress_arg(args: argparse.Namespace) -> bool:
+    """The ``progress`` argument of the library call for ``--progress/--no-progress``, ``--quiet``
+    and ``--json`` (:func:`crossdiff.progress.progress_mode` makes ``True`` a bar on a terminal and
+    lines elsewhere)."""
+    if getattr(args, "json", False) or args.quiet or args.progress is False:
+        return False
+    return True if args.progress else sys.stderr.isatty()

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from ..errors import InputError
 from ..grid import BOUNDARIES, parse_cells
 from ._common import (
+    add_progress_arguments,
     add_stepper_arguments,
     apply_sets,
     load_model_arg,
     non_negative_int,
     parse_initial,
     positive_float,
+    progress_arg,
     stepper_arg,
     stepper_given,
 )
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     model = apply_sets(load_model_arg(args.model), args.set)
     initial = parse_initial(args.initial, model)
     grids = [c[0] if len(c) == 1 else c for c in args.grids]
-    progress = not args.json and sys.stderr.isatty()
+    progress = progress_arg(args)
     stepper = stepper_arg(args, args.stepper or "imex") if stepper_given(args) else None
     study = blowup_study(
         model,
@@ -48,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.json:
         print(json.dumps(study.to_dict(), indent=2))
+        return 0
+    if args.quiet:
         return 0
     print(f"{model.name}: blow-up study on {len(study.runs)} grids")
     for _, r in study.runs.iterrows():
@@ -83,4 +86,5 @@ def register(sub) -> None:
     p.add_argument("--boundary", choices=BOUNDARIES.names(), help="boundary condition (default: the model's)")
     p.add_argument("--seed", type=non_negative_int, help="seed of the initial noise (default: the model's)")
     add_stepper_arguments(p, "default imex")
+    add_progress_arguments(p, "the runs")
     p.set_defaults(func=run)

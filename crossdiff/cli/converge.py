@@ -10,10 +10,12 @@ from ..catalogue import resolve_any
 from ..errors import InputError
 from ..grid import BOUNDARIES, default_grid, parse_cells
 from ._common import (
+    add_progress_arguments,
     add_stepper_arguments,
     apply_sets,
     non_negative_int,
     positive_float,
+    progress_arg,
     stepper_arg,
     stepper_given,
 )
@@ -44,7 +46,14 @@ def run(args) -> int:
     grid = default_grid(model, cells, args.boundary)
     stepper = stepper_arg(args, args.stepper or "ars443") if stepper_given(args) else None
     table = limit_convergence(
-        model, eps, grid, args.t_end, velocities=args.velocities, kinetic_stepper=stepper, seed=args.seed
+        model,
+        eps,
+        grid,
+        args.t_end,
+        velocities=args.velocities,
+        kinetic_stepper=stepper,
+        seed=args.seed,
+        progress=progress_arg(args),
     )
     if args.plot:
         from ..plot import plot_convergence, save_figure
@@ -52,6 +61,8 @@ def run(args) -> int:
         save_figure(plot_convergence(table), Path(args.plot), overwrite=args.overwrite)
     if args.json:
         print(json.dumps(table.as_dict(), indent=2))
+        return 0
+    if args.quiet:
         return 0
     print(
         f"{table.model} against its derived limit on {table.grid}, t = {table.t_end:g}, {table.velocities} velocities"
@@ -86,4 +97,5 @@ def register(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace a picture crossdiff wrote before")
     p.add_argument("--seed", type=non_negative_int, help="seed of the initial noise (default: the model's)")
     add_stepper_arguments(p, "of the kinetic runs; default ars443 with rtol 1e-5, atol 1e-6")
+    add_progress_arguments(p, "the runs (the limit, then one per eps)")
     p.set_defaults(func=run)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..catalogue import resolve_any
 from ..errors import InputError, NumericalError
 from ..fv import LIMITERS
-from ..grid import BOUNDARIES, Grid, default_grid, parse_cells
+from ..grid import BOUNDARIES, Grid, Shape, default_domain, parse_cells
 from ..solve import SCALES, Scale, scale_of
 from ._common import (
     add_stepper_arguments,
@@ -60,7 +60,7 @@ def run_from_args(args: argparse.Namespace) -> Run:
     cells = parse_cells(args.grid) if args.grid is not None else None
     return Run(
         model,
-        default_grid(model, cells, args.boundary),
+        default_domain(model, cells, args.boundary, inside=args.inside, mask=args.mask),
         args.t_end,
         stepper=stepper_arg(args, args.stepper or _default_stepper_name(scale)),
         save_every=args.save_every,
@@ -103,11 +103,18 @@ def _resumed(args: argparse.Namespace, out: Path) -> Run:
     flags.update(eps=f"--eps {args.eps}", velocities=f"--velocities {args.velocities}", save_f="--save-f")
     if args.set:
         given["model"] = apply_sets(run.model, args.set)
-    if args.grid is not None or args.boundary is not None:
+    if any(v is not None for v in (args.grid, args.boundary, args.inside, args.mask)):
         grid = run.domain
         cells = parse_cells(args.grid) if args.grid is not None else grid.cells
-        given["domain"] = Grid(cells, grid.extent, args.boundary or grid.boundary)
-        flags["domain"] = " ".join(f for f in (_flag("--grid", args.grid), _flag("--boundary", args.boundary)) if f)
+        box = Grid(cells, grid.extent, args.boundary or grid.boundary)
+        if args.inside is not None or args.mask is not None:
+            given["domain"] = default_domain(run.model, box.cells, box.boundary[0], inside=args.inside, mask=args.mask)
+        elif isinstance(grid, Shape) and grid.inside is not None:
+            given["domain"] = Shape(box, grid.inside, parameters=grid.parameters)
+        else:
+            given["domain"] = box
+        words = [("--grid", args.grid), ("--boundary", args.boundary), ("--inside", args.inside), ("--mask", args.mask)]
+        flags["domain"] = " ".join(f for f in (_flag(k, v) for k, v in words) if f)
     if stepper_given(args):
         recorded = run.stepper.settings()
         given["stepper"] = stepper_arg(args, args.stepper or (recorded[0] if recorded else "imex"))
@@ -175,6 +182,15 @@ def register(sub) -> None:
     p.add_argument("--grid", help="cells, e.g. 400 (1D) or 128x128 (2D); default: the model's")
     p.add_argument(
         "--boundary", choices=BOUNDARIES.names(), help=f"boundary condition: {BOUNDARIES.help()}; default: the model's"
+    )
+    p.add_argument(
+        "--inside",
+        metavar="CONDITION",
+        help="run on the shape where CONDITION holds, e.g. '(x-10)^2 + (y-10)^2 < 100' (&, |, ~ combine; "
+        "default: the model's [domain] inside, else the whole box)",
+    )
+    p.add_argument(
+        "--mask", metavar="FILE", help="run on the cells a mask picture marks dark (2D), or a .npy boolean array"
     )
     p.add_argument("--t-end", type=float, help="end time (default: the model's)")
     p.add_argument(

@@ -77,6 +77,11 @@ def run(args) -> int:
         f"\ndefaults: domain {box}, grid {'x'.join(map(str, d.cells))}, {d.boundary if isinstance(d.boundary, str) else '/'.join(d.boundary)} boundaries, "
         f"t_end = {d.t_end:g}" + (f", save every {d.save_every:g}" if d.save_every else "") + f", seed {d.seed}"
     )
+    if d.inside is not None or d.mask is not None:
+        from ..grid import default_domain
+
+        shape = default_domain(model)
+        print(f"shape: {shape.describe()}; no flux through its boundary")
     sides = [(s, side, cond) for s in model.species for side, cond in s.boundary]
     if sides:
         print("boundary conditions (other sides: no flux):")

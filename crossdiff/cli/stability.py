@@ -7,7 +7,7 @@ import argparse
 import json
 
 from ..errors import InputError
-from ..grid import BOUNDARIES, default_grid, parse_cells
+from ..grid import BOUNDARIES, default_domain, parse_cells
 from ._common import apply_sets, load_model_arg
 
 
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
         claim_output(args.plot, overwrite=args.overwrite, what="picture")
     model = apply_sets(load_model_arg(args.model), args.set)
     cells = parse_cells(args.grid) if args.grid is not None else None
-    grid = default_grid(model, cells, args.boundary)
+    grid = default_domain(model, cells, args.boundary, inside=args.inside, mask=args.mask)
     states = steady_states(model, grid=grid)
     if args.state is not None and not 0 <= args.state < len(states):
         raise InputError(f"--state {args.state}: the model has {len(states)} steady states (0..{len(states) - 1})")
@@ -99,6 +99,13 @@ def register(sub) -> None:
         "--set", action="append", metavar="NAME=VALUE", help="override a parameter (number) or definition (expression)"
     )
     p.add_argument("--grid", help="cells whose modes count, e.g. 200 or 64x64 (default: the model's)")
+    p.add_argument(
+        "--inside",
+        metavar="CONDITION",
+        help="analyse on the shape where CONDITION holds (its modes: the eigenfunctions of the shape's no-flux "
+        "Laplacian; default: the model's [domain] shape, else the box)",
+    )
+    p.add_argument("--mask", metavar="FILE", help="analyse on the cells a mask picture marks dark, or a .npy array")
     p.add_argument(
         "--boundary", choices=BOUNDARIES.names(), help=f"boundary condition: {BOUNDARIES.help()}; default: the model's"
     )

@@ -11,14 +11,16 @@ from pathlib import Path
 from ..analysis import BEHAVIOURS
 from ..errors import InputError
 from ..fv import LIMITERS
-from ..grid import BOUNDARIES, default_grid, parse_cells
+from ..grid import BOUNDARIES, default_domain, parse_cells
 from ._common import (
+    add_progress_arguments,
     add_stepper_arguments,
     apply_sets,
     load_model_arg,
     non_negative_int,
     positive_float,
     positive_int,
+    progress_arg,
     stepper_arg,
 )
 from .run import use_threads
@@ -37,12 +39,12 @@ def run_sweep(args) -> int:
         )
     parameters.check(model)
     cells = parse_cells(args.grid) if args.grid is not None else None
-    grid = default_grid(model, cells, args.boundary)
+    grid = default_domain(model, cells, args.boundary)  # with the shape of the model's [domain], if any
     if args.workers is not None and args.scheduler is not None:
         raise InputError("--workers starts a local cluster; --scheduler uses a running one: give one of them")
     stepper = stepper_arg(args, args.stepper or "imex")
     out = Path(args.out) if args.out else Path(f"{model.name}-sweep")
-    progress = not args.json and not args.quiet and sys.stderr.isatty()
+    progress = progress_arg(args)
     result = sweep(
         model,
         parameters,
@@ -157,7 +159,7 @@ def register(sub) -> None:
     add_stepper_arguments(p, "default imex")
     p.add_argument("--limiter", choices=tuple(LIMITERS), help=f"taxis slope limiter: {LIMITERS.help()}")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_progress_arguments(p, "the runs")
     p.set_defaults(func=run_sweep)
 
     r = sub.add_parser(

@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import AssumptionError, KineticModelError
-from ..kinetic import Relaxation, Sphere
+from ..kinetic import DiscreteVelocities, Relaxation
 from ._exact import calculus_for
 from ._notes import CHECK, WARNING, Note
 from ._numeric import QuadratureCalculus
@@ -127,11 +127,22 @@ def _kernel(model, s: str, quad: QuadratureCalculus, strict: bool, notes: list[N
     )
 
 
+#: The numerical checks' quadrature: resolution 24 or the largest below it with at most this many nodes.
+_CHECK_NODES = 1200
+
+
+def _check_nodes(space) -> int:
+    """The resolution of the checks' quadrature (0 on a discrete set: its own points)."""
+    if isinstance(space, DiscreteVelocities):
+        return 0
+    return next(n for n in range(24, 1, -1) if n == 2 or space.node_count(n) <= _CHECK_NODES)
+
+
 def check_assumptions(model, strict: bool = True) -> list[Note]:
     """Check (14)-(17) for every species; returns the notes, raises :class:`AssumptionError`."""
     notes: list[Note] = []
     exact = calculus_for(model)
-    quad = QuadratureCalculus(model, nodes=24 if isinstance(model.velocity, Sphere) else 0)
+    quad = QuadratureCalculus(model, nodes=_check_nodes(model.velocity))
     for species in model.species:
         s = species.name
         _equilibrium(model, s, exact, quad, notes)

@@ -10,7 +10,7 @@ from typing import Any
 import sympy as sp
 
 from ..errors import KineticModelError
-from ..kinetic import Sphere
+from ..kinetic import Ball, Gaussian, Sphere
 from ..kinetic import symbols as S
 from ..model import Model, Species, Taxis, to_latex
 from ._notes import Note
@@ -225,18 +225,26 @@ class Derivation:
         """The velocity space in words, with the values of the parameters it depends on.
 
         ``sphere R S^1 in d = 2, R = 1`` (a radius given by an expression shows both:
-        ``R = 2*s = 1``); a discrete set lists its points and then the parameter values they use.
+        ``R = 2*s = 1``), ``ball |v| <= R in d = 2, R = 1``, ``R^2 with the Maxwellian of
+        temperature T = 1``; a discrete set lists its points and then the parameter values they use.
         """
         vel = self.kinetic.velocity
         values = {sp.Symbol(k): sp.sympify(v) for k, v in self.kinetic.parameters.items()}
+
+        def shown(expr: sp.Expr) -> str:
+            expr = sp.sympify(expr)
+            value = expr.xreplace(values)
+            text = f"{float(value):g}" if value.is_number else sp.sstr(value)
+            return text if expr.is_Symbol or expr.is_number else f"{sp.sstr(expr)} = {text}"
+
         if isinstance(vel, Sphere):
-            radius = sp.sympify(vel.radius)
-            value = radius.xreplace(values)
-            shown = f"{float(value):g}" if value.is_number else sp.sstr(value)
-            if not (radius.is_Symbol or radius.is_number):
-                shown = f"{sp.sstr(radius)} = {shown}"
             sphere = "R S^0 = {-R, R}" if vel.dim == 1 else f"R S^{vel.dim - 1}"
-            return f"sphere {sphere} in d = {vel.dim}, R = {shown}"
+            return f"sphere {sphere} in d = {vel.dim}, R = {shown(vel.radius)}"
+        if isinstance(vel, Ball):
+            ball = "[-R, R]" if vel.dim == 1 else "|v| <= R"
+            return f"ball {ball} in d = {vel.dim}, R = {shown(vel.radius)}"
+        if isinstance(vel, Gaussian):
+            return f"R^{vel.dim} with the Maxwellian of temperature T = {shown(vel.temperature)}"
         text = vel.describe()
         used: set[sp.Basic] = set()
         for entry in [*(c for p in vel.points for c in p), *vel.weights]:

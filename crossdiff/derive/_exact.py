@@ -3,8 +3,11 @@ turning operators and the inverse of ``L_i = 𝒯_i^0`` on mean-zero functions.
 
 Two back-ends share one interface:
 
-* :class:`SphereCalculus` — ``V = R S^(d-1)``, d = 2, 3; a function of ``v`` is an expression
-  of ``vx, vy, vz``; integrals are closed-form moments (see :class:`crossdiff.kinetic.Sphere`).
+* :class:`ContinuousCalculus` — a continuous velocity space: the sphere ``R S^(d-1)`` (d = 2,
+  3), the ball ``|v| <= R`` or ``R^d`` (d = 1, 2, 3); a function of ``v`` is an expression of
+  ``vx, vy, vz``; integrals are the spaces' closed-form moments (:class:`crossdiff.kinetic.Sphere`,
+  :class:`~crossdiff.kinetic.Ball`, :class:`~crossdiff.kinetic.Gaussian`: polynomials, and on
+  ``R^d`` polynomials times centred Gaussians such as the Maxwellian).
 * :class:`DiscreteCalculus` — a finite set ``{v_k}`` with weights ``w_k`` (and the 1D sphere
   ``{-R, R}``); a function is the tuple of its values ``g(v_k)``.
 
@@ -19,7 +22,7 @@ from ..errors import AssumptionError, KineticModelError
 from ..kinetic import Relaxation
 from ..kinetic import symbols as S
 
-__all__ = ["SphereCalculus", "DiscreteCalculus", "calculus_for", "not_invertible"]
+__all__ = ["ContinuousCalculus", "DiscreteCalculus", "calculus_for", "not_invertible"]
 
 
 def _no_closed_form(species: str, why: str) -> KineticModelError:
@@ -29,8 +32,9 @@ def _no_closed_form(species: str, why: str) -> KineticModelError:
     )
 
 
-class SphereCalculus:
-    """Exact calculus on the sphere ``R S^(d-1)``, d = 2 or 3."""
+class ContinuousCalculus:
+    """Exact calculus on a continuous velocity space: the sphere ``R S^(d-1)`` (d = 2, 3), the
+    ball or ``R^d`` (d = 1, 2, 3), through the space's ``integrate``."""
 
     def __init__(self, model):
         self.model = model
@@ -208,4 +212,4 @@ def not_invertible(s: str) -> AssumptionError:
 
 def calculus_for(model):
     """The exact back-end for the model's velocity space."""
-    return DiscreteCalculus(model) if model.velocity.is_discrete else SphereCalculus(model)
+    return DiscreteCalculus(model) if model.velocity.is_discrete else ContinuousCalculus(model)

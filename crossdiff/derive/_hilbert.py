@@ -61,9 +61,12 @@ def derive(
     method : {"symbolic", "numeric"}
         ``"symbolic"``: exact (SymPy) — closed form ``θ = -vM/σ`` for relaxation, the linear
         system on discrete velocity sets, eigenfunction ``vM`` for suitable kernels on the
-        sphere. ``"numeric"``: quadrature with ``nodes`` points on the sphere (d = 3: a
-        ``nodes × 2 nodes`` product rule) and a dense solve; parameters take their defaults
-        (overridden by ``values``), densities and gradients stay symbolic.
+        sphere, the ball or ``R^d`` (whose integrals are the spaces' closed-form moments:
+        polynomials, and polynomials times centred Gaussians on ``R^d``). ``"numeric"``: the
+        quadrature ``model.velocity.quadrature(nodes)`` (the sphere: ``nodes`` points, d = 3 a
+        ``nodes × 2 nodes`` product rule; the ball: those directions times ``⌊nodes/2⌋ + 1``
+        radii; ``R^d``: ``nodes`` Gauss–Hermite points per axis) and a dense solve; parameters
+        take their defaults (overridden by ``values``), densities and gradients stay symbolic.
     strict : bool
         If False, a ``T^0`` without detailed balance is accepted (``α`` from the direct form).
 

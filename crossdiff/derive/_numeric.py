@@ -56,7 +56,7 @@ MAX_NODES = 20_000
 
 
 class QuadratureCalculus:
-    """Numeric calculus on quadrature nodes (sphere) or on the points of a discrete set."""
+    """Numeric calculus on quadrature nodes (sphere, ball, ``R^d``) or on the points of a discrete set."""
 
     def __init__(self, model, nodes: int = 64, values: Mapping[str, float] | None = None):
         self.model = model

@@ -19,11 +19,21 @@ pressure and gives a velocity that is divergence-free on the grid exactly. Cell-
 the densities:
 
 * ``ψ = 0`` on every wall (no flow through it), solved by a DST (Dirichlet walls) or FFT
-  (periodic axes): the algebraic component, re-imposed by :meth:`FlowSystem.constrain`.
-* Face velocities: differences of ``ψ`` at the cell corners (the mean of the four neighbouring
-  cells; zero on walls), as for a prescribed stream function (:class:`PrescribedFlow`): exactly
-  divergence-free, carried into :func:`crossdiff.fv.upwind_divergence` for the densities and
-  the vorticity.
+  (periodic axes): the algebraic component, re-imposed by :meth:`FlowSystem.constrain`. The
+  ghost cell of ``ψ`` is ``−ψ_0`` on a free-slip wall (where ``ψ_ss = ω = 0``) and the
+  quadratic through the wall and the first two cells, ``ψ_g = −2ψ_0 + ψ_1/3``, on a no-slip wall
+  (LeVeque 2007, §2.12): there ``ψ_ss = ω_w ≠ 0`` and the antisymmetric ghost would leave the
+  error ``ω_w/4`` in the wall cell's ``Δ_h ψ``, which made the no-slip walls first order (the
+  Rayleigh–Bénard onset, the decay of Stokes modes). Its difference to the DST's ghost is a
+  rank-``m`` correction (``m`` wall cells), solved with the capacitance matrices below.
+* Face velocities: differences of ``ψ`` at the cell corners (zero on walls), as for a
+  prescribed stream function (:class:`PrescribedFlow`): exactly divergence-free, carried into
+  :func:`crossdiff.fv.upwind_divergence` for the densities and the vorticity. The corners are
+  the mean of the four neighbouring cells; across an axis with a no-slip wall the cubic
+  interpolation ``(−ψ_{j−2} + 9ψ_{j−1} + 9ψ_j − ψ_{j+1})/16`` (Fornberg 1988), whose no-slip
+  ghost cell is the cubic with ``ψ = 0`` and ``∂_s ψ = c`` on the wall: the mean's error
+  ``ψ_ss h²/8`` does not vanish on such a wall and left the error ``ω_w h/8`` in the velocity
+  of the wall cells.
 * The vorticity on a wall: zero on a free-slip wall; on a no-slip wall moving tangentially with
   ``∂_s ψ = c`` (``s`` the distance from the wall) the second-order formula of Woods (1954) on
   the cell centres at ``s = h/2, 3h/2`` (Peyret & Taylor 1983, §6.2.2),
@@ -183,24 +193,64 @@ class FlowSystem:
         return self.n_species + 1
 
     def stream_function(self, omega: np.ndarray) -> np.ndarray:
-        """``ψ`` with ``Δ_h ψ = ω`` and ``ψ = 0`` on the walls (mean zero on a periodic box)."""
+        """``ψ`` with ``Δ_h ψ = ω`` and ``ψ = 0`` on the walls (mean zero on a periodic box).
+
+        The ghost cell of ``ψ`` is ``−ψ_0`` (the DST) on free-slip walls and the quadratic
+        extrapolation through the wall ``ψ_g = −2ψ_0 + ψ_1/3`` on no-slip walls (module
+        docstring): there ``ψ`` grows like ``s²``, and the antisymmetric ghost would leave an
+        error ``ω_w/4`` in the wall cell's Laplacian. The wall corrections ``q = ψ_g + ψ_0`` solve
+        ``(I + ½ Q Δ^{-1} α S) q = Q Δ^{-1} ω`` (:meth:`_wall_poisson`), then
+        ``ψ = Δ^{-1}(ω − ½ α S q)``: two DST solves."""
         psi = -self.spectral.solve(omega, self._laplace, 0.0)
+        if self._noslip:
+            _, mq_inv = self._wall_poisson
+            q = self._apply_wall(mq_inv, self._gather(psi, self._Q))
+            psi += self.spectral.solve(0.5 * self._scatter(q), self._laplace, 0.0)
         if all(self.grid.periodic):
             psi -= psi.mean()
         return psi
 
     def _corners(self, psi: np.ndarray) -> np.ndarray:
-        """``ψ`` at the cell corners, ``(nx + 1, ny + 1)``: the mean of the four cells around a
-        corner, with antisymmetric ghost cells at walls (so ``ψ = 0`` there) and wrap-around on
-        periodic axes."""
-        padded = psi
+        """``ψ`` at the cell corners, ``(nx + 1, ny + 1)``, zero on walls.
+
+        Without no-slip walls: the mean of the four cells around a corner, with antisymmetric
+        ghost cells at walls and wrap-around on periodic axes. Across an axis with a no-slip
+        wall, the mean's error ``ψ_ss h²/8`` does not vanish at the wall (``ψ_ss = ω_w``) and
+        would leave an error ``ω_w h/8`` in the velocity of the wall cells: along such an axis
+        the corners interpolate with the cubic ``(−ψ_{j−2} + 9ψ_{j−1} + 9ψ_j − ψ_{j+1})/16``
+        (Fornberg 1988), the ghost cell of a no-slip wall from the cubic with ``ψ = 0`` and
+        ``∂_s ψ = c`` on the wall, ``ψ_g = 2ψ_0 − ψ_1/9 − 4ch/3``."""
+        if not self._noslip:
+            padded = psi
+            for a in range(2):
+                if self.grid.periodic[a]:
+                    low, high = _along(padded, a, -1), _along(padded, a, 0)
+                else:
+                    low, high = -_along(padded, a, 0), -_along(padded, a, -1)
+                padded = np.concatenate([low, padded, high], axis=a)
+            return 0.25 * (padded[:-1, :-1] + padded[1:, :-1] + padded[:-1, 1:] + padded[1:, 1:])
+        out = psi
         for a in range(2):
             if self.grid.periodic[a]:
-                low, high = _along(padded, a, -1), _along(padded, a, 0)
+                v = np.moveaxis(np.concatenate([_along(out, a, -1), out, _along(out, a, 0)], axis=a), a, 0)
+                out = np.moveaxis(0.5 * (v[:-1] + v[1:]), 0, a)
+                continue
+            ghosts = []
+            for upper in (False, True):
+                wall = next((w for w in self._noslip if w.axis == a and w.high == upper), None)
+                p0, p1 = _along(out, a, -1 if upper else 0), _along(out, a, -2 if upper else 1)
+                if wall is None:
+                    ghosts.append(-p0)
+                else:
+                    ghosts.append(2.0 * p0 - p1 / 9.0 - 4.0 / 3.0 * wall.c * wall.h)
+            v = np.moveaxis(np.concatenate([ghosts[0], out, ghosts[1]], axis=a), a, 0)
+            if any(w.axis == a for w in self._noslip):
+                inner = (-v[:-3] + 9.0 * v[1:-2] + 9.0 * v[2:-1] - v[3:]) / 16.0
             else:
-                low, high = -_along(padded, a, 0), -_along(padded, a, -1)
-            padded = np.concatenate([low, padded, high], axis=a)
-        return 0.25 * (padded[:-1, :-1] + padded[1:, :-1] + padded[:-1, 1:] + padded[1:, 1:])
+                inner = 0.5 * (v[1:-2] + v[2:-1])
+            zero = np.zeros_like(inner[:1])
+            out = np.moveaxis(np.concatenate([zero, inner, zero]), 0, a)
+        return out
 
     def velocities(self, psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Face-normal velocities ``(u_x (nx+1, ny), u_y (nx, ny+1))`` of the stream function."""
@@ -215,13 +265,6 @@ class FlowSystem:
         """The flow of the current stage (:class:`crossdiff.fv.FaceVelocities`), from the stream
         function last handed to the system."""
         return self.velocities(self._psi)
-
-    def _wall_vorticity(self, psi: np.ndarray, wall: _Wall, with_motion: bool) -> np.ndarray:
-        """Woods' wall vorticity (module docstring), shaped as the wall layer of cells."""
-        k0, k1 = (-1, -2) if wall.high else (0, 1)
-        psi0, psi1 = _along(psi, wall.axis, k0), _along(psi, wall.axis, k1)
-        c = wall.c if with_motion else 0.0
-        return 4.0 * (27.0 * psi0 - psi1 - 12.0 * c * wall.h) / (9.0 * wall.h**2)
 
     def _moving_walls(self) -> np.ndarray | None:
         """``ν·2ω_w/h²`` of the walls' motion alone (the ``c`` term), in the wall cells."""
@@ -238,11 +281,8 @@ class FlowSystem:
         ``2ω_w(ψ(ω)) − ω_0`` (no-slip, without the walls' motion): the implicit operator ``L``."""
         out = self.nu * self.spectral.inverse(self.spectral.forward(omega) * self._laplace)
         if self._noslip:
-            psi = self.stream_function(omega)
-            for w in self._noslip:
-                _along(out, w.axis, -1 if w.high else 0)[...] += (
-                    self.nu * 2.0 / w.h**2 * self._wall_vorticity(psi, w, with_motion=False)
-                )
+            y = -self.spectral.solve(omega, self._laplace, 0.0)
+            out += self.nu * self._scatter(self._wall_vorticity(y))
         return out
 
     # ------------------------------------------------------------------ SemiDiscrete
@@ -428,7 +468,8 @@ class FlowSystem:
         r"""``(I − γΔt L_ω) ω = b`` with no-slip walls.
 
         With ``A = I − sνΔ_h`` (``s = γΔt``; a DST/FFT division) and the wall values ``z``:
-        ``(I − sν W Δ_h^{-1} A^{-1} αS) z = W Δ_h^{-1} A^{-1} b``, ``ω = A^{-1}(b + sν αS z)``
+        ``(I − sν W Ψ A^{-1} αS) z = W Ψ A^{-1} b``, ``ω = A^{-1}(b + sν αS z)`` (``Ψ`` the
+        stream function of :meth:`stream_function`, applied through :meth:`_wall_vorticity`)
         (the capacitance form of :meth:`creeping_vorticity`; Buzbee et al. 1971). The ``m × m``
         matrix is built for one ``s`` (``m`` batched transforms) and solves that ``s`` exactly;
         for an ``s`` within :attr:`CAPACITANCE_REUSE` of it, the exact solve at the built ``s``
@@ -477,15 +518,15 @@ class FlowSystem:
         return x.reshape(shape)
 
     def _unsteady_capacitance(self, s: float):
-        """Factors of ``I − sν W Δ_h^{-1} A^{-1} αS`` (:meth:`_noslip_solve`)."""
+        """Factors of ``I − sν W Ψ A^{-1} αS`` (:meth:`_noslip_solve`)."""
         return self._capacitance_factors(1.0 / (self._laplace * (1.0 - s * self.nu * self._laplace)), -s * self.nu)
 
-    def _capacitance_solve(self, b: np.ndarray, s: float, lu) -> np.ndarray:
-        """The exact solve of :meth:`_noslip_solve` at ``s`` with its factors ``lu``."""
+    def _capacitance_solve(self, b: np.ndarray, s: float, factors) -> np.ndarray:
+        """The exact solve of :meth:`_noslip_solve` at ``s`` with its ``factors``."""
         inverse_a = 1.0 / (1.0 - s * self.nu * self._laplace)
         spectrum = self.spectral.forward(b)
         y = self.spectral.inverse(spectrum * (inverse_a / self._laplace))
-        z = self._solve_capacitance(lu, self._gather(y))
+        z = self._apply_wall(factors, self._wall_vorticity(y))
         return self.spectral.inverse(self.spectral.forward(b + s * self.nu * self._scatter(z)) * inverse_a)
 
     def constrain(self, t: float, U: np.ndarray) -> np.ndarray:
@@ -505,31 +546,49 @@ class FlowSystem:
 
         .. math::
 
-            (I + W \Delta_h^{-2} \alpha S)\, z = W \Delta_h^{-2} r/\nu, \qquad
+            (I + W \Psi \Delta_h^{-1} \alpha S)\, z = W \Psi \Delta_h^{-1} r/\nu, \qquad
             \omega = \Delta_h^{-1}(r/\nu - \alpha S z),
 
-        ``S`` placing wall values in the wall cells, ``α = 2/h²``, ``W`` Woods' formula; the
-        ``m × m`` matrix (``m`` wall cells) is built once from ``m`` batched transforms and
-        factorised, so each solve is exact and costs two transform pairs.
+        ``S`` placing wall values in the wall cells, ``α = 2/h²``, ``W`` Woods' formula, ``Ψ`` the
+        stream function with the no-slip ghost cells (:meth:`stream_function`); the ``m × m``
+        matrix (``m`` wall cells) is built once from ``m`` batched transforms and inverted, so
+        each solve is exact and costs two transform pairs.
         """
         rhs = -self._forcing(U) / self.nu
         if not self._noslip:
             return -self.spectral.solve(rhs, self._laplace, 0.0)
         inv_lap = 1.0 / self._laplace
         psi0 = self.spectral.inverse(self.spectral.forward(rhs) * inv_lap**2)  # Δ⁻² r/ν
-        z = self._solve_capacitance(self._creeping_capacitance, self._gather(psi0))
+        z = self._apply_wall(self._creeping_capacitance, self._wall_vorticity(psi0))
         return self.spectral.inverse(self.spectral.forward(rhs - self._scatter(z)) * inv_lap)
 
-    def _gather(self, psi: np.ndarray) -> np.ndarray:
-        """``W ψ``: Woods' homogeneous wall vorticity of every no-slip wall, one vector (batch axes kept in front)."""
+    #: Woods' homogeneous wall vorticity ``ω_w = 4(27ψ_0 − ψ_1)/(9h²)``: the coefficients of
+    #: ``ψ_0, ψ_1`` and the power of ``h`` dividing them (:meth:`_gather`)
+    _W = (12.0, -4.0 / 9.0, 2)
+    #: The no-slip wall's correction of the stream function's ghost cell, ``q = ψ_g + ψ_0 =
+    #: −ψ_0 + ψ_1/3`` (:meth:`stream_function`)
+    _Q = (-1.0, 1.0 / 3.0, 0)
+
+    def _gather(self, psi: np.ndarray, stencil: tuple[float, float, int]) -> np.ndarray:
+        """``(c_0 ψ_0 + c_1 ψ_1)/h^p`` in the wall cells of every no-slip wall, one vector (batch
+        axes kept in front), for ``stencil = (c_0, c_1, p)`` (:attr:`_W`, :attr:`_Q`)."""
+        c0, c1, power = stencil
         parts = []
         for w in self._noslip:
             k0, k1 = (-1, -2) if w.high else (0, 1)
             a = psi.ndim - 2 + w.axis
             p0 = np.take(psi, psi.shape[a] + k0 if k0 < 0 else k0, axis=a)
             p1 = np.take(psi, psi.shape[a] + k1 if k1 < 0 else k1, axis=a)
-            parts.append(4.0 * (27.0 * p0 - p1) / (9.0 * w.h**2))
+            parts.append((c0 * p0 + c1 * p1) / w.h**power)
         return np.concatenate(parts, axis=-1)
+
+    def _wall_vorticity(self, y: np.ndarray) -> np.ndarray:
+        """Woods' homogeneous wall vorticity ``z = W ψ`` of the stream function ``ψ = Ψ ω`` of
+        :meth:`stream_function`, from ``y = Δ_h^{-1} ω`` (the DST solve, antisymmetric ghosts):
+        ``ψ = y − ½ Δ_h^{-1} α S q`` with ``q = M_q^{-1} Q y``, so ``z = W y − C M_q^{-1} Q y``
+        (:meth:`_wall_poisson`) with no further transform."""
+        cmq, _ = self._wall_poisson
+        return self._gather(y, self._W) - self._apply_wall(cmq, self._gather(y, self._Q))
 
     def _scatter(self, z: np.ndarray) -> np.ndarray:
         """``α S z``: the values ``2 z / h²`` in the wall cells (summed at corners)."""
@@ -543,8 +602,18 @@ class FlowSystem:
         return out
 
     @cached_property
+    def _wall_poisson(self):
+        """``(C M_q^{-1}, M_q^{-1})`` with ``M_q = I + ½ Q Δ_h^{-1} α S`` and ``C = ½ W Δ_h^{-1} α
+        S``: the no-slip ghost cells of the stream function (:meth:`stream_function`,
+        :meth:`_wall_vorticity`), built once."""
+        wp, qp = self._wall_operators(1.0 / self._laplace)
+        kind, identity = self._wall_identity()
+        mq_inv = np.linalg.inv(identity + 0.5 * qp)
+        return (kind, 0.5 * wp @ mq_inv), (kind, mq_inv)
+
+    @cached_property
     def _creeping_capacitance(self):
-        """Factors of ``I + W Δ⁻² α S`` (:meth:`creeping_vorticity`)."""
+        """Factors of ``I + W Ψ Δ⁻¹ α S`` (:meth:`creeping_vorticity`)."""
         return self._capacitance_factors(1.0 / self._laplace**2, 1.0)
 
     @cached_property
@@ -554,47 +623,35 @@ class FlowSystem:
         axes = {w.axis for w in self._noslip}
         return len(axes) == 1 and self.grid.periodic[1 - axes.pop()]
 
-    def _capacitance_factors(self, multiplier: np.ndarray, scale: float):
-        r"""Factors of the capacitance matrix ``I + scale · W P α S`` (``P`` the spectral
-        multiplier ``multiplier``; column ``k`` of ``W P α S``: the wall values of the response
-        to the ``k``-th wall source), for :meth:`_solve_capacitance`.
+    def _wall_identity(self) -> tuple[str, np.ndarray]:
+        """The identity on the wall values, in the representation of :meth:`_wall_operators`."""
+        if self._translation_invariant:
+            n = self.grid.cells[1 - self._noslip[0].axis]
+            walls = len(self._noslip)
+            return "circulant", np.broadcast_to(np.eye(walls), (n, walls, walls)).copy()
+        m = sum(self.grid.cells[1 - w.axis] for w in self._noslip)
+        return "dense", np.eye(m)
 
-        In general the ``m × m`` matrix (``m`` wall cells) is built from ``m`` batched
-        transforms and LU-factorised. When the walls lie across one axis and the other is
-        periodic (:attr:`_translation_invariant`) the operator commutes with translations along
-        the walls: each ``n × n`` block (wall ``p`` from wall ``q``) is circulant, determined by
-        its first column, the response to one source cell of wall ``q``; the discrete Fourier
+    def _wall_operators(self, multiplier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""``W P α S`` and ``Q P α S`` (``P`` the spectral multiplier ``multiplier``; column
+        ``k``: the wall values of the response to the ``k``-th wall source).
+
+        In general ``m × m`` matrices (``m`` wall cells), built from ``m`` batched transforms.
+        When the walls lie across one axis and the other is periodic
+        (:attr:`_translation_invariant`) the operators commute with translations along the
+        walls: each ``n × n`` block (wall ``p`` from wall ``q``) is circulant, determined by its
+        first column, the response to one source cell of wall ``q``; the discrete Fourier
         transform along the walls diagonalises it (Davis, *Circulant Matrices*, 1979, ch. 3),
-        leaving one ``w × w`` system per wavenumber (``w`` the walls, 1 or 2). The build
-        is then ``w`` transforms instead of ``m`` and every solve exact: the factors of a new
-        ``γΔt`` cost about a stream function, so each step's are built afresh.
+        leaving one ``w × w`` matrix per wavenumber (``w`` the walls, 1 or 2), stacked
+        ``(n, w, w)``: products and inverses of these symbols are those of the block-circulant
+        matrices, and the build is ``w`` transforms instead of ``m``.
         """
         walls = len(self._noslip)
         if self._translation_invariant:
             n = self.grid.cells[1 - self._noslip[0].axis]
-            responses = self._wall_responses(multiplier, [q * n for q in range(walls)])  # (m, walls)
-            # symbol[k, p, q]: the Fourier coefficient k of block (p, q)'s first column
-            symbol = np.fft.fft(responses.reshape(walls, n, walls), axis=1).transpose(1, 0, 2)
-            return "circulant", np.linalg.inv(np.eye(walls) + scale * symbol)
-        from scipy.linalg import lu_factor
-
-        m = sum(self.grid.cells[1 - w.axis] for w in self._noslip)
-        return "dense", lu_factor(np.eye(m) + scale * self._wall_responses(multiplier, range(m)))
-
-    def _solve_capacitance(self, factors, g: np.ndarray) -> np.ndarray:
-        """``z`` from the capacitance system with ``factors`` (:meth:`_capacitance_factors`)."""
-        kind, f = factors
-        if kind == "circulant":
-            walls = f.shape[1]
-            spectrum = np.fft.fft(g.reshape(walls, -1), axis=1)  # (walls, n)
-            return np.fft.ifft(np.einsum("kpq,qk->pk", f, spectrum), axis=1).real.ravel()
-        from scipy.linalg import lu_solve
-
-        return lu_solve(f, g)
-
-    def _wall_responses(self, multiplier: np.ndarray, sources) -> np.ndarray:
-        """Columns of ``W P α S`` for the wall source cells ``sources`` (indices into the
-        ``m`` no-slip wall cells), ``P`` the spectral multiplier ``multiplier``: ``(m, len(sources))``."""
+            sources: list[int] | range = [q * n for q in range(walls)]
+        else:
+            sources = range(sum(self.grid.cells[1 - w.axis] for w in self._noslip))
         m = sum(self.grid.cells[1 - w.axis] for w in self._noslip)
         sources = list(sources)
         columns = np.zeros((len(sources), *self.grid.shape))
@@ -603,7 +660,35 @@ class FlowSystem:
             unit[k] = 1.0
             columns[j] = self._scatter(unit)
         psi = self.spectral.inverse(self.spectral.forward(columns) * multiplier)
-        return self._gather(psi).T
+        out = []
+        for stencil in (self._W, self._Q):
+            responses = self._gather(psi, stencil).T  # (m, len(sources))
+            if self._translation_invariant:
+                # symbol[k, p, q]: the Fourier coefficient k of block (p, q)'s first column
+                responses = np.fft.fft(responses.reshape(walls, n, walls), axis=1).transpose(1, 0, 2)
+            out.append(responses)
+        return out[0], out[1]
+
+    def _capacitance_factors(self, multiplier: np.ndarray, scale: float):
+        r"""The inverse of the capacitance matrix ``I + scale · W Ψ P α S`` (``P`` the spectral
+        multiplier ``multiplier``, ``Ψ`` the no-slip stream function's correction:
+        ``W Ψ P α S = W P α S − C M_q^{-1} Q P α S``, :meth:`_wall_poisson`), for
+        :meth:`_apply_wall`: dense, or one ``w × w`` inverse per wavenumber along the walls
+        (:meth:`_wall_operators`); exact either way."""
+        wp, qp = self._wall_operators(multiplier)
+        (kind, cmq), _ = self._wall_poisson
+        _, identity = self._wall_identity()
+        return kind, np.linalg.inv(identity + scale * (wp - cmq @ qp))
+
+    def _apply_wall(self, operator, g: np.ndarray) -> np.ndarray:
+        """The wall operator ``operator`` (:meth:`_wall_operators`' representation) applied to
+        the wall values ``g``."""
+        kind, f = operator
+        if kind == "circulant":
+            walls = f.shape[1]
+            spectrum = np.fft.fft(g.reshape(walls, -1), axis=1)  # (walls, n)
+            return np.fft.ifft(np.einsum("kpq,qk->pk", f, spectrum), axis=1).real.ravel()
+        return f @ g
 
     def _flow_rate(self) -> float:
         """``Σ_a max|u_a|/h_a`` of the current flow (1/time)."""

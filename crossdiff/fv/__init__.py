@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from ..lazy import attach
 
 if TYPE_CHECKING:
+    from ._cut import CutCellDiscretisation, CutCells
     from ._discretise import Discretisation, FaceVelocities
     from ._faces import divergence, face_difference, face_mean, limited_slopes, upwind_flux
     from ._kernels import axis_view
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Discretisation",
+    "CutCellDiscretisation",
+    "CutCells",
     "FaceVelocities",
     "SpectralLaplacian",
     "LIMITERS",
@@ -38,6 +41,7 @@ __all__ = [
 __getattr__, __dir__ = attach(
     __name__,
     {
+        "._cut": ["CutCellDiscretisation", "CutCells"],
         "._discretise": ["Discretisation", "FaceVelocities"],
         "._faces": ["divergence", "face_difference", "face_mean", "limited_slopes", "upwind_flux"],
         "._kernels": ["axis_view"],

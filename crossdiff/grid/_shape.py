@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import GridError
 from ._box import Grid
 
-__all__ = ["Shape", "read_mask"]
+__all__ = ["Shape", "read_mask", "default_domain"]
 
 #: Cells whose volume fraction is below this count as outside (a sliver of 1e-12 of a cell is
 #: round-off of the level set, not a cell of the domain).
@@ -160,15 +160,25 @@ _GAUSS = tuple((0.5 * (1 + p), 0.5 * w) for p, w in zip(*np.polynomial.legendre.
 
 
 def read_mask(path: str | Path, shape: Sequence[int]) -> np.ndarray:
-    """A picture as a mask on a 2D grid of ``shape`` cells: dark pixels (luminance below one half)
-    are inside; the picture's columns are ``x``, its rows ``y`` from the top (high ``y``) down.
+    """A mask file on a grid of ``shape`` cells: a picture on a 2D grid, dark pixels (luminance
+    below one half) inside, its columns ``x`` and its rows ``y`` from the top (high ``y``) down;
+    or a NumPy ``.npy`` array of the grid's shape (any dimension), nonzero inside.
 
     Raises
     ------
     GridError
-        If the file cannot be read as a picture, or its size is not the grid's.
+        If the file cannot be read, or its size is not the grid's.
     """
     from PIL import Image, UnidentifiedImageError
+
+    if str(path).endswith(".npy"):
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise GridError(f"cannot read mask array {str(path)!r}: {err}") from None
+        if array.shape != tuple(shape):
+            raise GridError(f"mask array {str(path)!r} has shape {array.shape}; the grid has {tuple(shape)} cells")
+        return np.asarray(array != 0)
 
     try:
         with Image.open(path) as image:
@@ -414,3 +424,36 @@ class Shape:
 
     def __repr__(self) -> str:
         return f"Shape({self.describe()})"
+
+
+def default_domain(
+    model: Any,
+    cells: Sequence[int] | None = None,
+    boundary: str | None = None,
+    inside: str | None = None,
+    mask: str | Path | np.ndarray | None = None,
+) -> Grid | Shape:
+    """A model's default domain: its box (:func:`~crossdiff.grid.default_grid`), cut to the shape
+    its ``[domain]`` gives (``inside`` or ``mask``), or to the ``inside`` / ``mask`` given here
+    instead (a condition may use the model's parameters).
+
+    Raises
+    ------
+    GridError
+        A bad condition or mask (:class:`Shape`), or both ``inside`` and ``mask`` given.
+    """
+    from ._box import default_grid
+
+    box = default_grid(model, cells, boundary)
+    if inside is not None and mask is not None:
+        raise GridError("give one of inside (a condition) and mask (the cells inside), not both")
+    defaults = getattr(model, "defaults", None) or model
+    if inside is None and mask is None:
+        inside, mask = getattr(defaults, "inside", None), getattr(defaults, "mask", None)
+    parameters = dict(getattr(model, "parameters", {}) or {})
+    if inside is not None:
+        return Shape(box, inside, parameters=parameters)
+    if mask is not None:
+        cells_inside = mask if isinstance(mask, np.ndarray) else read_mask(mask, box.shape)
+        return Shape(box, mask=cells_inside)
+    return box

@@ -19,15 +19,29 @@ from ._file import kinetic_from_dict, kinetic_to_dict, read_kinetic_file
 from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
 from ._nodal import NodalModel, relaxation_matrix, turning_matrix
 from ._operators import Bias, Equilibrium, LeadingTurning, Relaxation, TurningKernel
-from ._velocity import DiscreteVelocities, Quadrature, Sphere, VelocitySpace, sphere_moment
+from ._velocity import (
+    Ball,
+    DiscreteVelocities,
+    Gaussian,
+    Quadrature,
+    Sphere,
+    VelocitySpace,
+    ball_moment,
+    gaussian_moment,
+    sphere_moment,
+)
 
 __all__ = [
     "symbols",
     "Sphere",
+    "Ball",
+    "Gaussian",
     "DiscreteVelocities",
     "VelocitySpace",
     "Quadrature",
     "sphere_moment",
+    "ball_moment",
+    "gaussian_moment",
     "Equilibrium",
     "Relaxation",
     "TurningKernel",

@@ -74,6 +74,7 @@ from ._model import KineticModel
 from ._nodal import NodalModel
 from ._staggered import StaggeredGrid
 from ._transport import ImplicitTransport, MicroTransport
+from ._velocity import Sphere
 
 __all__ = ["KineticDiscretisation", "DEFAULT_DIRECTIONS", "check_eps"]
 
@@ -89,8 +90,9 @@ BAND = (0.4, 5.0)
 #: one thread against 1.3 s with the transport explicit, same machine and load) its FFTs cost more than the steps save
 SOLVE_POINTS = 2**21
 
-#: Default number of velocity directions on the circle (d = 2) and of polar nodes (d = 3).
-DEFAULT_DIRECTIONS = {1: 2, 2: 16, 3: 6}
+#: Default number of velocity directions on the circle (d = 2) and of polar nodes (d = 3) on the
+#: sphere (every velocity space's own default: ``space.default_resolution``).
+DEFAULT_DIRECTIONS = {d: Sphere(d).default_resolution for d in (1, 2, 3)}
 
 
 def check_eps(eps: object) -> float:
@@ -143,8 +145,11 @@ class KineticDiscretisation:
     eps : float
         ``ε ∈ (0, 1]``.
     velocities : int, optional
-        Directions on the circle (d = 2, default 16; must be even with walls), polar nodes on
-        the sphere (d = 3, ``2n²`` nodes, default 6); ignored on a discrete velocity set.
+        The resolution ``n`` of the velocity quadrature (``model.velocity.quadrature(n)``;
+        default ``model.velocity.default_resolution``): directions on the circle (d = 2,
+        default 16; must be even with walls), polar nodes on the sphere (d = 3, ``2n²`` nodes,
+        default 6), the same directions times ``⌊n/2⌋ + 1`` radii on a ball, Gauss–Hermite
+        nodes per axis on ``R^d``; ignored on a discrete velocity set.
     limiter : str
         Slope limiter of the reconstructions.
     values : mapping, optional
@@ -189,7 +194,7 @@ class KineticDiscretisation:
             isinstance(velocities, bool) or not isinstance(velocities, (int, np.integer)) or velocities < 2
         ):
             raise InputError(f"velocities must be an integer >= 2, got {velocities!r}")
-        n = int(velocities) if velocities is not None else DEFAULT_DIRECTIONS[d]
+        n = int(velocities) if velocities is not None else model.velocity.default_resolution
         self.model, self.grid, self.limiter = model, grid, limiter
         self.nodal = NodalModel(model, n=n, values=values)
         self.velocities = n
@@ -239,10 +244,11 @@ class KineticDiscretisation:
             v_attrs[f"v{S.AXES[a]}"] = nodes[:, a].copy()
         if self.dim == 1:
             v_values, v_long = nodes[:, 0].copy(), "velocity"
-        elif self.dim == 2:
+        elif self.dim == 2 and isinstance(self.model.velocity, Sphere):
             v_values, v_long = np.arctan2(nodes[:, 1], nodes[:, 0]), "velocity direction (angle; components vx, vy)"
         else:
-            v_values, v_long = np.arange(self.m, dtype=float), "velocity node (components vx, vy, vz)"
+            components = ", ".join(f"v{ax}" for ax in S.AXES[: self.dim])
+            v_values, v_long = np.arange(self.m, dtype=float), f"velocity node (components {components})"
         coords.append(Coordinate("v", v_values, v_long, v_attrs))
         fields = tuple(
             Variable(s.name, g.axes, s.long_name, {"description": f"density {s.name} = integral of f over v"})

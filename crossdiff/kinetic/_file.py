@@ -6,8 +6,8 @@
     name = "my-kinetic"
 
     [velocity]                      # the velocity space V
-    space = "sphere"                # or "discrete" (then points = [[...], ...], weights = [...])
-    dim = 2
+    space = "sphere"                # or "ball" (|v| <= radius), "gaussian" (R^d; temperature = "T"),
+    dim = 2                         # or "discrete" (then points = [[...], ...], weights = [...])
     radius = "R"                    # number or expression of parameters
 
     [parameters]                    # as in model files: name = value or {value, description}
@@ -50,7 +50,7 @@ from ..expressions import to_expr
 from ..parsing import check_keys, expr_value, parse_toml, read_definitions, read_parameters
 from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
 from ._operators import Bias, Equilibrium, Relaxation, TurningKernel
-from ._velocity import DiscreteVelocities, Sphere
+from ._velocity import Ball, DiscreteVelocities, Gaussian, Sphere, VelocitySpace
 
 __all__ = ["read_kinetic_file", "kinetic_from_dict", "kinetic_to_dict"]
 
@@ -58,7 +58,7 @@ __all__ = ["read_kinetic_file", "kinetic_from_dict", "kinetic_to_dict"]
 _KEYS = {
     "file": {"kinetic", "velocity", "parameters", "definitions", "domain", "species", "paper"},
     "kinetic": {"name", "description", "reference", "macro"},
-    "velocity": {"space", "dim", "radius", "points", "weights"},
+    "velocity": {"space", "dim", "radius", "temperature", "points", "weights"},
     "species": {"name", "long_name", "p", "b", "equilibrium", "turning", "bias", "interaction", "initial"},
     "paper": {"equation", "notes", "printed"},
     "printed": {"diffusion", "taxis", "reaction", "bias", "interaction"},
@@ -80,30 +80,41 @@ def _one_of(table: object, allowed: set[str], where: str) -> tuple[str, Any]:
     return next(iter(table.items()))
 
 
+#: The keys of [velocity] that each space takes (besides ``space``).
+_SPACE_KEYS = {
+    "sphere": {"dim", "radius"},
+    "ball": {"dim", "radius"},
+    "gaussian": {"dim", "temperature"},
+    "discrete": {"dim", "points", "weights"},
+}
+
+
 def _velocity(table: Mapping[str, Any]):
     table = _keys(table, _KEYS["velocity"], "[velocity]")
     space = table.get("space", "sphere")
-    if space == "sphere":
-        for key in ("points", "weights"):
-            if key in table:
-                raise KineticModelError(f'[velocity] {key} is only for space = "discrete"')
+    if not isinstance(space, str) or space not in _SPACE_KEYS:
+        raise KineticModelError(f"[velocity] space must be one of {', '.join(map(repr, _SPACE_KEYS))}, got {space!r}")
+    for key in sorted(set(table) - {"space"} - _SPACE_KEYS[space]):
+        takes = [s for s, keys in _SPACE_KEYS.items() if key in keys]
+        raise KineticModelError(f"[velocity] {key} is only for space = {' or '.join(map(repr, takes))}")
+    if space != "discrete":
         dim = table.get("dim")
         if isinstance(dim, bool) or dim not in (1, 2, 3):
             raise KineticModelError(f"[velocity] dim must be 1, 2 or 3, got {dim!r}")
-        return Sphere(dim, to_expr(_value(table.get("radius", 1), "[velocity] radius"), "[velocity] radius"))
-    if space == "discrete":
-        if "radius" in table:
-            raise KineticModelError('[velocity] radius is only for space = "sphere"')
-        points = table.get("points")
-        if not isinstance(points, list) or not all(isinstance(p, list) for p in points):
-            raise KineticModelError("[velocity] points must be a list of velocity vectors, e.g. [[-1], [1]]")
-        pts = [[to_expr(_value(c, "[velocity] points"), "[velocity] points") for c in p] for p in points]
-        weights = [to_expr(_value(w, "[velocity] weights"), "[velocity] weights") for w in table.get("weights", [])]
-        space_obj = DiscreteVelocities(tuple(map(tuple, pts)), tuple(weights))
-        if "dim" in table and table["dim"] != space_obj.dim:
-            raise KineticModelError(f"[velocity] dim = {table['dim']!r} but the points have {space_obj.dim} components")
-        return space_obj
-    raise KineticModelError(f"[velocity] space must be 'sphere' or 'discrete', got {space!r}")
+        if space == "gaussian":
+            where = "[velocity] temperature"
+            return Gaussian(dim, to_expr(_value(table.get("temperature", 1), where), where))
+        radius = to_expr(_value(table.get("radius", 1), "[velocity] radius"), "[velocity] radius")
+        return Sphere(dim, radius) if space == "sphere" else Ball(dim, radius)
+    points = table.get("points")
+    if not isinstance(points, list) or not all(isinstance(p, list) for p in points):
+        raise KineticModelError("[velocity] points must be a list of velocity vectors, e.g. [[-1], [1]]")
+    pts = [[to_expr(_value(c, "[velocity] points"), "[velocity] points") for c in p] for p in points]
+    weights = [to_expr(_value(w, "[velocity] weights"), "[velocity] weights") for w in table.get("weights", [])]
+    space_obj = DiscreteVelocities(tuple(map(tuple, pts)), tuple(weights))
+    if "dim" in table and table["dim"] != space_obj.dim:
+        raise KineticModelError(f"[velocity] dim = {table['dim']!r} but the points have {space_obj.dim} components")
+    return space_obj
 
 
 def _bias(value: object, where: str) -> Bias:
@@ -279,9 +290,12 @@ def _bias_out(bias: Bias) -> dict[str, Any]:
     return {"operator": _expr_out(bias.operator)}
 
 
-def _velocity_out(velocity: Sphere | DiscreteVelocities) -> dict[str, Any]:
-    if isinstance(velocity, Sphere):
-        return {"space": "sphere", "dim": velocity.dim, "radius": _expr_out(velocity.radius)}
+def _velocity_out(velocity: VelocitySpace) -> dict[str, Any]:
+    if isinstance(velocity, (Sphere, Ball)):
+        space = "sphere" if isinstance(velocity, Sphere) else "ball"
+        return {"space": space, "dim": velocity.dim, "radius": _expr_out(velocity.radius)}
+    if isinstance(velocity, Gaussian):
+        return {"space": "gaussian", "dim": velocity.dim, "temperature": _expr_out(velocity.temperature)}
     return {
         "space": "discrete",
         "points": [[_expr_out(c) for c in p] for p in velocity.points],

@@ -24,7 +24,7 @@ from ..expressions import to_expr
 from ..parsing import check_name
 from . import symbols as S
 from ._operators import Bias, Equilibrium, Relaxation, TurningKernel
-from ._velocity import DiscreteVelocities, Sphere
+from ._velocity import Ball, DiscreteVelocities, Gaussian, Sphere, VelocitySpace
 
 __all__ = ["KineticSpecies", "KineticModel", "PrintedSpecies", "PaperReference"]
 
@@ -40,7 +40,7 @@ class KineticSpecies:
     turning : Relaxation or TurningKernel
         The leading turning operator ``𝒯_i^0`` (``𝒯_3`` for the paper's species 3).
     equilibrium : Equilibrium
-        ``M_i`` (default uniform ``1/|V|``).
+        ``M_i`` (default: the velocity space's, uniform ``1/|V|`` or the Maxwellian on ``R^d``).
     bias : Bias or None
         ``𝒯_i^1[f]`` (taxis bias), of order ``ε^(b_i)`` in (10).
     interaction : expression
@@ -119,7 +119,7 @@ class KineticModel(ModelBase[KineticSpecies]):
     Parameters
     ----------
     species : sequence of KineticSpecies
-    velocity : Sphere or DiscreteVelocities
+    velocity : Sphere, Ball, Gaussian or DiscreteVelocities
         The velocity space ``V`` (its dimension is the space dimension).
     parameters : mapping of str to float
         Default parameter values (kept symbolic in the derivation).
@@ -143,7 +143,7 @@ class KineticModel(ModelBase[KineticSpecies]):
     _error: ClassVar[type[ModelError]] = KineticModelError
 
     species: tuple[KineticSpecies, ...]
-    velocity: Sphere | DiscreteVelocities
+    velocity: VelocitySpace
     name: str = field(default="kinetic", kw_only=True)
     macro: str = field(default="", kw_only=True)
     paper: PaperReference | None = field(default=None, kw_only=True)
@@ -154,8 +154,8 @@ class KineticModel(ModelBase[KineticSpecies]):
         species = tuple(self.species)
         if not species or not all(isinstance(s, KineticSpecies) for s in species):
             raise KineticModelError("a kinetic model needs at least one KineticSpecies")
-        if not isinstance(self.velocity, (Sphere, DiscreteVelocities)):
-            raise KineticModelError("velocity must be a Sphere or DiscreteVelocities")
+        if not isinstance(self.velocity, (Sphere, Ball, Gaussian, DiscreteVelocities)):
+            raise KineticModelError("velocity must be a Sphere, Ball, Gaussian or DiscreteVelocities")
         names = [s.name for s in species]
         dup = {n for n in names if names.count(n) > 1}
         if dup:
@@ -193,9 +193,9 @@ class KineticModel(ModelBase[KineticSpecies]):
         return [f"velocity space: {escape(self.velocity.describe())}{limit}"]
 
     def in_dimension(self, d: int) -> KineticModel:
-        """The same model with the velocity sphere of dimension ``d`` (the paper's models are
-        written for any ``d``: shorthands such as ``vs_grad_u`` and the constants ``d``,
-        ``absV`` follow the sphere). The default domain keeps its first ``d`` intervals (or
+        """The same model with the velocity space (sphere, ball or ``R^d``) of dimension ``d``
+        (the paper's models are written for any ``d``: shorthands such as ``vs_grad_u`` and the
+        constants ``d``, ``absV`` follow the space). The default domain keeps its first ``d`` intervals (or
         repeats the first); initial data of coordinates the grid lacks take their section at 0,
         as for macroscopic models. ``self`` when ``d`` is already the dimension.
 
@@ -207,7 +207,7 @@ class KineticModel(ModelBase[KineticSpecies]):
         """
         if d == self.dim:
             return self
-        if not isinstance(self.velocity, Sphere):
+        if isinstance(self.velocity, DiscreteVelocities):
             raise KineticModelError(
                 f"kinetic model {self.name!r} has a discrete velocity set of dimension {self.dim}: "
                 f"it runs only on a grid of {self.dim} axes, not {d}"
@@ -222,7 +222,7 @@ class KineticModel(ModelBase[KineticSpecies]):
         try:
             return replace(
                 self,
-                velocity=Sphere(d, self.velocity.radius),
+                velocity=self.velocity.with_dim(d),
                 defaults=replace(defaults, extent=extent, cells=cells, boundary=walls),
             )
         except ModelError as exc:
@@ -241,9 +241,12 @@ class KineticModel(ModelBase[KineticSpecies]):
         }
 
     def constants(self) -> dict[sp.Symbol, sp.Expr]:
-        """``R``, ``d`` and ``absV`` as their values for this velocity space."""
-        out: dict[sp.Symbol, sp.Expr] = {S.DIM: sp.Integer(self.dim), S.MEASURE: self.velocity.measure}
-        if isinstance(self.velocity, Sphere) and self.velocity.radius != S.RADIUS:
+        """``R``, ``d`` and ``absV`` as their values for this velocity space (``R`` on a sphere
+        or a ball; ``absV`` not on ``R^d``, where it is infinite)."""
+        out: dict[sp.Symbol, sp.Expr] = {S.DIM: sp.Integer(self.dim)}
+        if not isinstance(self.velocity, Gaussian):
+            out[S.MEASURE] = self.velocity.measure
+        if isinstance(self.velocity, (Sphere, Ball)) and self.velocity.radius != S.RADIUS:
             out[S.RADIUS] = self.velocity.radius
         return out
 
@@ -252,7 +255,7 @@ class KineticModel(ModelBase[KineticSpecies]):
         eq = self[name].equilibrium
         if eq.values is not None:
             raise KineticModelError(f"species {name!r}: a tabulated equilibrium has no expression")
-        expr = (1 / S.MEASURE) if eq.expr is None else eq.expr
+        expr = self.velocity.default_equilibrium if eq.expr is None else eq.expr
         return expr.xreplace(self.constants())
 
     def equilibrium_values(self, name: str) -> tuple[sp.Expr, ...]:

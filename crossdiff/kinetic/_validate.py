@@ -9,7 +9,7 @@ import sympy as sp
 from ..errors import KineticModelError
 from . import symbols as S
 from ._operators import Relaxation
-from ._velocity import DiscreteVelocities, Sphere
+from ._velocity import Ball, DiscreteVelocities, Gaussian, Sphere
 
 __all__ = ["validate", "allowed_symbols"]
 
@@ -40,11 +40,14 @@ CONTEXTS: dict[str, set[str]] = {
 
 
 def allowed_symbols(model, context: str) -> set[sp.Symbol]:
-    """The symbols an expression of kind ``context`` may use in ``model``."""
+    """The symbols an expression of kind ``context`` may use in ``model`` (``R`` on a sphere or
+    a ball, ``absV`` on every space but ``R^d``)."""
     d = model.dim
     parts = CONTEXTS[context]
-    out = {sp.Symbol(k) for k in model.parameters} | {S.DIM, S.MEASURE}
-    if isinstance(model.velocity, Sphere):
+    out = {sp.Symbol(k) for k in model.parameters} | {S.DIM}
+    if not isinstance(model.velocity, Gaussian):
+        out.add(S.MEASURE)
+    if isinstance(model.velocity, (Sphere, Ball)):
         out.add(S.RADIUS)
     names = model.species_names
     if _DENS in parts:
@@ -83,8 +86,10 @@ def check_symbols(model, expr: sp.Expr, context: str, where: str) -> None:
         hint = ""
         if name in {str(s) for s in S.V + S.VS}:
             hint = f" (velocity components in d = {model.dim}: {', '.join(str(s) for s in S.velocity(model.dim))})"
-        elif name == "R" and not isinstance(model.velocity, Sphere):
-            hint = " (R is only defined on a velocity sphere)"
+        elif name == "R" and not isinstance(model.velocity, (Sphere, Ball)):
+            hint = " (R is only defined on a velocity sphere or ball)"
+        elif name == "absV" and isinstance(model.velocity, Gaussian):
+            hint = " (|V| is infinite on R^d: use M_<species>, the Maxwellian, instead of 1/absV)"
         elif name.startswith("sigma_"):
             hint = " (sigma_<species> is allowed in a bias, for a species with a relaxation turning operator)"
         raise KineticModelError(f"{where}: unknown or misplaced symbol {name!r} in the {context}{hint}")
@@ -93,12 +98,17 @@ def check_symbols(model, expr: sp.Expr, context: str, where: str) -> None:
 def validate(model) -> None:
     """Check names, contexts and table sizes of a kinetic model (one-line errors)."""
     space = model.velocity
-    if isinstance(space, Sphere):
+    if isinstance(space, (Sphere, Ball)):
+        kind = "sphere" if isinstance(space, Sphere) else "ball"
         extra = space.radius.free_symbols - {sp.Symbol(k) for k in model.parameters}
         if extra:
             raise KineticModelError(f"velocity radius uses unknown symbol {sorted(map(str, extra))[0]!r}")
         if "R" in model.parameters and space.radius != S.RADIUS:
-            raise KineticModelError("parameter 'R' clashes with the sphere radius R; set radius = \"R\"")
+            raise KineticModelError(f"parameter 'R' clashes with the {kind} radius R; set radius = \"R\"")
+    elif isinstance(space, Gaussian):
+        extra = space.temperature.free_symbols - {sp.Symbol(k) for k in model.parameters}
+        if extra:
+            raise KineticModelError(f"the Maxwellian's temperature uses unknown symbol {sorted(map(str, extra))[0]!r}")
     else:
         for p in space.points + tuple((w,) for w in space.weights):
             for c in p:

@@ -10,7 +10,7 @@ name                   meaning
 =====================  =================================================================
 ``vx, vy, vz``         components of ``v`` (as many as the velocity dimension)
 ``vsx, vsy, vsz``      components of ``v*``
-``R``, ``d``, ``absV``  radius of the velocity sphere, dimension, measure ``|V|``
+``R``, ``d``, ``absV``  radius of the sphere or ball, dimension, measure ``|V|`` (not on R^d)
 ``s``                  the density ``u_s`` (= ``f_s/M_s`` at leading order, any velocity)
 ``M_s``, ``Ms_s``      the equilibrium ``M_s(v)``, ``M_s(v*)``
 ``f_s``, ``fs_s``      ``f_s(v) = M_s(v) u_s``, ``f_s(v*) = M_s(v*) u_s`` (leading order, (27))

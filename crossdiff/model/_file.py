@@ -103,7 +103,7 @@ def model_from_dict(data: Mapping[str, Any], source: str = "model") -> Model:
         reference=str(meta.get("reference", "")),
         definitions=definitions,
         parameter_info=info,
-        defaults=RunDefaults.from_table(data.get("domain", {})),
+        defaults=RunDefaults.from_table(data.get("domain", {}), shapes=True),
         flow=_flow_from_table(data["flow"]) if "flow" in data else None,
     )
 

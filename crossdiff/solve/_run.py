@@ -25,7 +25,7 @@ import numpy as np
 from ..catalogue import resolve_any
 from ..errors import InputError, OutputError
 from ..fv import DEFAULT_LIMITER, LIMITERS
-from ..grid import DOMAINS, Grid, domain_kind
+from ..grid import DOMAINS, Domain, Grid, default_domain, domain_kind
 from ..io import is_run, last_frame, run_attributes
 from ..time import Stepper, stepper_from_name
 from ..validation import non_negative_integer, positive_number
@@ -130,7 +130,7 @@ class Run:
     """
 
     model: Model | KineticModel
-    domain: Grid
+    domain: Domain
     t_end: float
     stepper: Stepper
     save_every: float
@@ -146,7 +146,7 @@ class Run:
     def __init__(
         self,
         model: Model | KineticModel | str,
-        domain: Grid | None = None,
+        domain: Domain | None = None,
         t_end: float | None = None,
         *,
         stepper: Stepper | str | None = None,
@@ -167,7 +167,7 @@ class Run:
             model = resolve_any(str(model))
         scale = scale_of(model)
         if domain is None:
-            domain = DOMAINS["box"].default(model)
+            domain = default_domain(model)
         domain_kind(domain)  # a registered kind, or one line naming what was given
         resolved: Model | KineticModel = scale.on_domain(model, domain)
         kinetic = _kinetic_options(scale, resolved, kinetic, eps, velocities, save_f)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, OutputError
-from ..grid import domain_kind
+from ..grid import Grid, domain_kind
 from ..registry import Registry
 from ..time import stepper_from_name
 
@@ -187,16 +187,26 @@ def _finite_volumes(run: Run) -> Discretisation:
     if model.flow is not None:
         from ..flow import PrescribedFlow
 
-        flow = PrescribedFlow(model, run.domain)
-    return Discretisation(model, run.domain, limiter=run.limiter, flow=flow)
+        flow = PrescribedFlow(model, run.domain)  # type: ignore[arg-type]  # a box: the "box" system
+    return Discretisation(model, run.domain, limiter=run.limiter, flow=flow)  # type: ignore[arg-type]
+
+
+def _cut_cells(run: Run) -> Discretisation:
+    from ..fv import CutCellDiscretisation
+    from ..grid import Shape
+    from ..model import Model
+
+    assert isinstance(run.model, Model) and isinstance(run.domain, Shape)
+    return CutCellDiscretisation(run.model, run.domain, limiter=run.limiter)
 
 
 class MacroScale(Scale):
     """Macroscopic models (:class:`~crossdiff.model.Model`) by finite volumes; a prescribed flow
-    is injected as face velocities (:class:`~crossdiff.flow.PrescribedFlow`)."""
+    is injected as face velocities (:class:`~crossdiff.flow.PrescribedFlow`); on a shape by cut
+    cells (:class:`~crossdiff.fv.CutCellDiscretisation`)."""
 
     name = "macro"
-    systems = {"box": _finite_volumes}
+    systems = {"box": _finite_volumes, "shape": _cut_cells}
 
     def accepts(self, model: object) -> bool:
         from ..model import Model
@@ -233,7 +243,9 @@ def _kinetic_system(run: Run) -> KineticDiscretisation:
 
     assert isinstance(run.model, KineticModel) and run.kinetic is not None
     opts = run.kinetic
-    return KineticDiscretisation(run.model, run.domain, opts.eps, velocities=opts.velocities, limiter=run.limiter)
+    grid = run.domain
+    assert isinstance(grid, Grid)  # the "box" system
+    return KineticDiscretisation(run.model, grid, opts.eps, velocities=opts.velocities, limiter=run.limiter)
 
 
 class KineticScale(Scale):
@@ -264,9 +276,9 @@ class KineticScale(Scale):
     def check_options(self, model: Any, options: KineticOptions) -> None:
         """Refuse options that cannot apply: a velocity count for a discrete velocity set (its
         points are the velocities)."""
-        from ..kinetic import Sphere
+        from ..kinetic import DiscreteVelocities
 
-        if options.velocities is not None and not isinstance(model.velocity, Sphere):
+        if options.velocities is not None and isinstance(model.velocity, DiscreteVelocities):
             raise InputError(
                 f"velocities applies to a velocity sphere; {model.name!r} has a discrete set of "
                 f"{model.velocity.node_count()} velocities"
@@ -276,11 +288,11 @@ class KineticScale(Scale):
         """``n_species (1 + d m)`` values per cell (a wall axis one slot more) for ``m``
         velocities (:meth:`~crossdiff.kinetic.Sphere.node_count`); the frames hold the densities
         (and the distributions with ``save_f``)."""
-        from ..kinetic import DEFAULT_DIRECTIONS, KineticModel
+        from ..kinetic import KineticModel
 
         assert isinstance(run.model, KineticModel) and run.kinetic is not None
         d, grid = run.model.dim, run.domain
-        n = run.kinetic.velocities or DEFAULT_DIRECTIONS[d]
+        n = run.kinetic.velocities or run.model.velocity.default_resolution
         m = run.model.velocity.node_count(n)
         padded = math.prod(c + (0 if p else 1) for c, p in zip(grid.cells, grid.periodic))
         ns = run.model.n_species
@@ -325,10 +337,10 @@ class KineticScale(Scale):
     def run_attributes(self, run: Run, system: Any) -> dict[str, object]:
         import tomli_w
 
-        from ..kinetic import Sphere, kinetic_to_dict
+        from ..kinetic import DiscreteVelocities, kinetic_to_dict
 
         assert run.kinetic is not None
-        sphere = isinstance(run.model.velocity, Sphere)  # type: ignore[union-attr]
+        sphere = not isinstance(run.model.velocity, DiscreteVelocities)  # type: ignore[union-attr]
         return {
             "kinetic_toml": tomli_w.dumps(kinetic_to_dict(run.model)),  # type: ignore[arg-type]
             "save_f": int(run.kinetic.save_f),

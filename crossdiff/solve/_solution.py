@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ..grid import Grid
+from ..grid import Domain
 from ..io import open_run, to_dataset
 from ..model import Model
 from ..time import FailureReport, Layout, Stats, Status
@@ -55,7 +55,7 @@ class Solution:
     """
 
     model: Model | KineticModel
-    grid: Grid
+    grid: Domain
     layout: Layout
     t: np.ndarray
     frames: np.ndarray | None
@@ -103,8 +103,19 @@ class Solution:
         return np.stack([ds[n].values for n in self.layout.field_names], axis=1)
 
     def _integrate(self, fields: np.ndarray) -> np.ndarray:
+        """``Σ u · weights · cell_volume`` (weights: the volume fractions of a shape; missing
+        values outside a shape count as nothing)."""
         space = tuple(range(-len(self.layout.space), 0))
-        return np.sum(fields, axis=space) * self.layout.cell_volume
+        weights = self.layout.weights
+        if weights is None:
+            return np.sum(fields, axis=space) * self.layout.cell_volume
+        return np.nansum(fields * weights, axis=space) * self.layout.cell_volume
+
+    def _extremes(self, fields: np.ndarray) -> tuple[list[float], list[float]]:
+        """Per field, the smallest and largest value in the domain (a shape's cells only)."""
+        weights = self.layout.weights
+        inside = (lambda f: f) if weights is None else (lambda f: f[weights > 0])
+        return [float(np.nanmin(inside(f))) for f in fields], [float(np.nanmax(inside(f))) for f in fields]
 
     def mass(self) -> xr.DataArray:
         """``∫ u_i dx`` per saved frame and species: an :class:`xarray.DataArray` with dims
@@ -132,9 +143,10 @@ class Solution:
         from html import escape
 
         mass = self._integrate(self.final)
+        low, high = self._extremes(self.final)
         rows = "".join(
             f"<tr><td><code>{escape(n)}</code></td><td>{float(mass[i]):.6g}</td>"
-            f"<td>{float(np.min(self.final[i])):.4g}</td><td>{float(np.max(self.final[i])):.4g}</td></tr>"
+            f"<td>{low[i]:.4g}</td><td>{high[i]:.4g}</td></tr>"
             for i, n in enumerate(self.layout.field_names)
         )
         message = f"<div>{escape(self.message)}</div>" if not self.success else ""
@@ -157,8 +169,9 @@ class Solution:
     def summary(self) -> dict:
         """Machine-readable summary (the CLI's ``--json``)."""
         mass = self._integrate(self.final)
+        low, high = self._extremes(self.final)
         fields = {
-            name: {"mass": float(mass[i]), "min": float(np.min(self.final[i])), "max": float(np.max(self.final[i]))}
+            name: {"mass": float(mass[i]), "min": low[i], "max": high[i]}
             for i, name in enumerate(self.layout.field_names)
         }
         per = {name: fields[name] for name in self.model.species_names}

@@ -26,13 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..analysis import classify
 from ..catalogue import resolve_model
 from ..errors import CrossdiffError, InputError
-from ..grid import Grid
+from ..grid import Domain, Grid, Shape
 from ..model import Model, model_to_dict
+from ..progress import StudyProgress, progress_mode
 from ..resources import available_memory
 from ..solve import Run, solve
 from ..threads import available_cores, parse_threads, using
@@ -103,11 +105,18 @@ class SweepPlan:
 
     def _grid(self) -> dict[str, Any]:
         grid = self.run.domain
-        return {
+        out: dict[str, Any] = {
             "cells": list(grid.cells),
             "extent": [list(e) for e in grid.extent],
             "boundary": list(grid.boundary),
         }
+        if isinstance(grid, Shape):  # the shape is part of the sweep's identity
+            if grid.inside is not None:
+                out.update(inside=grid.inside, inside_parameters=dict(grid.parameters))
+            else:
+                assert grid.mask is not None
+                out["mask"] = np.flatnonzero(grid.mask.ravel()).tolist()
+        return out
 
     def _run_identity(self, base: dict[str, Any], point: Mapping[str, float]) -> dict[str, Any]:
         # the point is not applied to the model here: a value the model refuses (a negative
@@ -195,10 +204,17 @@ class SweepResult:
         """Whether every run of the sweep has finished."""
         return len(self.table) == self.total
 
-    def grid(self) -> Grid:
-        """The sweep's grid (from the manifest)."""
+    def grid(self) -> Domain:
+        """The sweep's grid, or shape (from the manifest)."""
         g = SweepStore(self.directory).read_manifest()["grid"]
-        return Grid(tuple(g["cells"]), tuple(tuple(e) for e in g["extent"]), tuple(g["boundary"]))
+        box = Grid(tuple(g["cells"]), tuple(tuple(e) for e in g["extent"]), tuple(g["boundary"]))
+        if "inside" in g:
+            return Shape(box, g["inside"], parameters=g.get("inside_parameters", {}))
+        if "mask" in g:
+            mask = np.zeros(box.size, dtype=bool)
+            mask[np.asarray(g["mask"], dtype=int)] = True
+            return Shape(box, mask=mask.reshape(box.shape))
+        return box
 
     def base_model(self) -> Model:
         """The sweep's model with its fixed settings (from the manifest), before the swept values."""
@@ -234,7 +250,7 @@ def plan_sweep(
     model: Model | str,
     parameters: ParameterGrid | Mapping[str, Iterable[float]] | Iterable[str],
     *,
-    grid: Grid | None = None,
+    grid: Domain | None = None,
     t_end: float | None = None,
     save_every: float | None = None,
     stepper: Stepper | str | None = None,
@@ -387,7 +403,7 @@ def sweep(
     parameters: ParameterGrid | Mapping[str, Iterable[float]] | Iterable[str],
     out: str | Path,
     *,
-    grid: Grid | None = None,
+    grid: Domain | None = None,
     t_end: float | None = None,
     save_every: float | None = None,
     stepper: Stepper | str | None = None,
@@ -399,7 +415,7 @@ def sweep(
     scheduler: str | None = None,
     client: Any = None,
     processes: bool = True,
-    progress: bool = False,
+    progress: bool | str = False,
     threads: int | None = None,
 ) -> SweepResult:
     """Run ``model`` at every point of a parameter grid, each run a Dask task; results under ``out``.
@@ -428,8 +444,10 @@ def sweep(
         A client to use instead (not closed).
     processes : bool
         LocalCluster of processes (default) or of threads in this process.
-    progress : bool
-        A progress bar over the runs on standard error.
+    progress : bool or {"bar", "log"}
+        Progress over the runs on standard error (:class:`crossdiff.progress.StudyProgress`): a
+        bar (``"bar"``), or lines (``"log"``: one per finished run and at least one every 10 s);
+        ``True``: a bar on a terminal and lines elsewhere.
     threads : int, optional
         Threads of each run's kernels (:func:`crossdiff.threads.set_threads`); default: the
         automatic choice, on a local cluster within the available cores shared by its workers.
@@ -444,6 +462,7 @@ def sweep(
         Bad inputs (:func:`plan_sweep`), an ``out`` holding something else, an unreachable scheduler.
     """
     wall0 = time.perf_counter()
+    mode = progress_mode(progress)
     out = a_path(out, "out (the result directory)")
     plan = plan_sweep(
         model,
@@ -476,7 +495,7 @@ def sweep(
     lost: list[str] = []
     if pending:
         lost = _run_pending(
-            store, pending, keys, len(specs), skipped, workers, scheduler, client, processes, progress, threads
+            store, pending, keys, len(specs), skipped, workers, scheduler, client, processes, mode, threads
         )
     table = store.table(keys)
     store.write_summary(table)
@@ -513,13 +532,12 @@ _FILE_OVERHEAD = 64e3
 
 
 def _run_pending(
-    store, pending, keys, total, skipped, workers, scheduler, client, processes, progress, threads
+    store, pending, keys, total, skipped, workers, scheduler, client, processes, mode, threads
 ) -> list[str]:
     """Run ``pending`` on the cluster; returns a message per run lost to the cluster (a task that
     raised: its worker died, or could not import crossdiff). Those runs get no record, so running
     the sweep again retries them."""
     from distributed import as_completed
-    from tqdm.auto import tqdm
 
     own_cluster = None
     # a local cluster's workers share this machine: each gets its part of the cores
@@ -530,7 +548,7 @@ def _run_pending(
         own_client = True
     else:
         own_client = False
-    bar = tqdm(total=total, initial=skipped, unit="run", desc="sweep", disable=not progress, leave=True)
+    shown = StudyProgress("sweep", total, mode, done=skipped)
     last_summary = time.perf_counter()
     lost: list[str] = []
     try:
@@ -538,19 +556,22 @@ def _run_pending(
         tasks = [dataclasses.replace(s, threads=threads, cores=share) for s in pending]
         futures = client.map(execute_run, tasks, key=[f"crossdiff-run-{s.key}" for s in pending], pure=False)
         by_key = {f.key: s for f, s in zip(futures, pending)}
+        shown.heartbeat()
         for future in as_completed(futures):
             spec = by_key[future.key]
+            point = ", ".join(f"{k}={v:g}" for k, v in spec.parameters.items())
             try:
-                future.result()
+                record = future.result()
+                point += f": {record.get('behaviour', record.get('status'))}"
             except Exception as err:  # not the run's failure (execute_run records those): the cluster's
-                point = ", ".join(f"{k}={v:g}" for k, v in spec.parameters.items())
                 lost.append(f"{point}: {type(err).__name__}: {' '.join(str(err).split())}")
-            bar.update(1)
+                point += ": lost on the cluster"
+            shown.finished(point)
             if time.perf_counter() - last_summary > 2.0:  # keep the summary current, cheaply
                 store.write_summary(store.table(keys))
                 last_summary = time.perf_counter()
     finally:
-        bar.close()
+        shown.close()
         if own_client:
             client.close()
         if own_cluster is not None:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     )
     from ._events import FailureReport, Stats, Status
     from ._gsa import GSAIMEX
-    from ._kernels import ark_scatter, gsa_scatter, gsa_start, pattern_error
+    from ._kernels import ark_scatter, field_summary, gsa_scatter, gsa_start, pattern_error, spike_mass
     from ._loop import Integration, SaveAt, clip_negative, integrate
     from ._observers import Monitor, Observer, ProgressBar, ProgressLog, Recorder, StopWhen
     from ._registry import STEPPERS, stepper_from_name, stepper_options
@@ -88,6 +88,8 @@ __all__ = [
     "default_atol",
     "default_rtol",
     "pattern_error",
+    "spike_mass",
+    "field_summary",
     "Observer",
     "Recorder",
     "ProgressBar",
@@ -125,7 +127,7 @@ __getattr__, __dir__ = attach(
         ],
         "._events": ["FailureReport", "Stats", "Status"],
         "._gsa": ["GSAIMEX"],
-        "._kernels": ["ark_scatter", "gsa_scatter", "gsa_start", "pattern_error"],
+        "._kernels": ["ark_scatter", "field_summary", "gsa_scatter", "gsa_start", "pattern_error", "spike_mass"],
         "._loop": ["Integration", "SaveAt", "clip_negative", "integrate"],
         "._observers": ["Monitor", "Observer", "ProgressBar", "ProgressLog", "Recorder", "StopWhen"],
         "._registry": ["STEPPERS", "stepper_from_name", "stepper_options"],

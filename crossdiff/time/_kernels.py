@@ -1,4 +1,5 @@
-"""Compiled (Numba) kernels of the time steppers: error norm and Runge–Kutta stage sums.
+"""Compiled (Numba) kernels of the time steppers and the loop: error norm, Runge–Kutta stage
+sums and the monitor's field summary and spike search.
 
 Compiled on first use and cached on disk (``cache=True``).
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["pattern_error", "ark_scatter", "gsa_start", "gsa_scatter"]
+__all__ = ["pattern_error", "ark_scatter", "gsa_start", "gsa_scatter", "spike_mass", "field_summary"]
 
 #: relative round-off floor of the error scale (100 machine epsilons)
 _ROUNDOFF = 100 * float(np.finfo(float).eps)
@@ -111,3 +112,95 @@ def gsa_scatter(acc, first, stage, rhs, inv_gamma_dt, c_implicit, e, c_explicit)
             ci, ce = c_implicit[i], c_explicit[i]
             for q in range(start, stop):
                 acc[i, q] += ci * implicit[q - start] + ce * e[q]
+
+
+@njit(cache=True)
+def spike_mass(u):  # pragma: no cover - compiled
+    """Mass of the unresolved spikes of a non-negative field ``u`` of shape ``(a, b, c)`` (a 2D
+    field as ``(1, b, c)``), in one compiled pass (:class:`~crossdiff.time.Monitor`).
+
+    A spike is a cell with ``u > 0`` that is a maximum of its ``3^d`` block (cells beyond a wall
+    left out) and whose every face neighbour (0 beyond a wall) is below ``u / 4``; its mass is the
+    sum of ``u`` over that block. Returns the total mass of the spikes, or 0 if there are fewer
+    than two, or if ``max u <= 4 mean u`` (then no cell can stand out that far). The criterion
+    is the monitor's (docs/analysis.md, "Concentration into many spikes"): a Gaussian bump that
+    steep is narrower than 0.6 cells, which the grid no longer resolves.
+    """
+    na, nb, nc = u.shape
+    top = -np.inf
+    total = 0.0
+    for i in range(na):
+        for j in range(nb):
+            for k in range(nc):
+                total += u[i, j, k]
+                top = max(top, u[i, j, k])
+    if top <= 4.0 * (total / u.size):
+        return 0.0
+    count = 0
+    mass = 0.0
+    for i in range(na):
+        for j in range(nb):
+            for k in range(nc):
+                x = u[i, j, k]
+                if not x > 0.0:
+                    continue
+                quarter = 0.25 * x
+                # face neighbours: 0 beyond a wall (0 < x/4 holds there)
+                if i > 0 and not u[i - 1, j, k] < quarter:
+                    continue
+                if i < na - 1 and not u[i + 1, j, k] < quarter:
+                    continue
+                if j > 0 and not u[i, j - 1, k] < quarter:
+                    continue
+                if j < nb - 1 and not u[i, j + 1, k] < quarter:
+                    continue
+                if k > 0 and not u[i, j, k - 1] < quarter:
+                    continue
+                if k < nc - 1 and not u[i, j, k + 1] < quarter:
+                    continue
+                block = 0.0
+                peak = True
+                for p in range(max(i - 1, 0), min(i + 2, na)):
+                    for q in range(max(j - 1, 0), min(j + 2, nb)):
+                        for r in range(max(k - 1, 0), min(k + 2, nc)):
+                            y = u[p, q, r]
+                            if y > x:
+                                peak = False
+                            block += y
+                if peak:
+                    count += 1
+                    mass += block
+    return mass if count >= 2 else 0.0
+
+
+@njit(cache=True)
+def field_summary(fields):  # pragma: no cover - compiled
+    """What the monitor reads of every field, in one pass over ``fields`` (``(m, n)``: one row a
+    field): whether the row is finite, the flat index of its (first) minimum, of its (first)
+    largest magnitude and of its (first) maximum, and its sum. The indices and sums of a row
+    that is not finite are meaningless."""
+    m, n = fields.shape
+    finite = np.ones(m, dtype=np.bool_)
+    i_min = np.zeros(m, dtype=np.int64)
+    i_abs = np.zeros(m, dtype=np.int64)
+    i_max = np.zeros(m, dtype=np.int64)
+    total = np.zeros(m)
+    for i in range(m):
+        row = fields[i]
+        low, high, big = np.inf, -np.inf, -1.0
+        s = 0.0
+        ok = True
+        for q in range(n):
+            x = row[q]
+            if not np.isfinite(x):
+                ok = False
+            if x < low:
+                low, i_min[i] = x, q
+            if x > high:
+                high, i_max[i] = x, q
+            if abs(x) > big:
+                big, i_abs[i] = abs(x), q
+            s += x
+        finite[i] = ok
+        total[i] = s
+    return finite, i_min, i_abs, i_max, total

@@ -267,9 +267,10 @@ class Monitor(Observer):
         self._watch = tuple(watch)
 
     @staticmethod
-    def _block(u: np.ndarray) -> float:
-        """Sum of ``u`` over the 3^d block of cells centred on its maximum."""
-        idx = np.unravel_index(int(np.argmax(u)), u.shape)
+    def _block(u: np.ndarray, peak: int | None = None) -> float:
+        """Sum of ``u`` over the 3^d block of cells centred on its maximum (flat index ``peak``
+        when known)."""
+        idx = np.unravel_index(int(np.argmax(u)) if peak is None else peak, u.shape)
         window = tuple(slice(max(k - 1, 0), k + 2) for k in idx)
         return float(np.sum(u[window]))
 
@@ -277,24 +278,11 @@ class Monitor(Observer):
     def _spike_mass(u: np.ndarray) -> float:
         """Sum of ``u`` over the ``3^d`` blocks around its unresolved spikes: local maxima whose
         face neighbours (0 beyond a wall) are all below a quarter of them (0 unless there are at
-        least two)."""
-        top = float(np.max(u))
-        if top <= 4.0 * float(np.mean(u)):  # no spike can stand out that far: skip the search
-            return 0.0
-        from scipy.ndimage import maximum_filter, uniform_filter
+        least two); one compiled pass (:func:`~crossdiff.time.spike_mass`), a 2D field seen as
+        one layer of a 3D one."""
+        from ._kernels import spike_mass
 
-        peak = (u == maximum_filter(u, size=3, mode="constant", cval=-np.inf)) & (u > 0)
-        for axis in range(u.ndim):
-            for shift in (1, -1):
-                neighbour = np.roll(u, shift, axis=axis)
-                edge = [slice(None)] * u.ndim
-                edge[axis] = slice(0, 1) if shift == 1 else slice(-1, None)
-                neighbour[tuple(edge)] = 0.0
-                peak &= neighbour < 0.25 * u
-        if np.count_nonzero(peak) < 2:  # a single concentration is the `concentration` criterion's
-            return 0.0
-        block = uniform_filter(u, size=3, mode="constant", cval=0.0) * 3**u.ndim
-        return float(np.sum(block[peak]))
+        return float(spike_mass(u.reshape((1,) * (3 - u.ndim) + u.shape)))
 
     def _concentrated(self, t: float, name: str, u: np.ndarray, detail: str) -> FailureReport:
         """The blow-up report of species ``name`` (field ``u``), placed at its peak."""
@@ -365,18 +353,26 @@ class Monitor(Observer):
         return self.check(t, U)
 
     def check(self, t: float, U: np.ndarray) -> FailureReport | None:
-        """A report if ``U`` at time ``t`` shows a failure, else ``None``."""
+        """A report if ``U`` at time ``t`` shows a failure, else ``None``.
+
+        The fields are read in one compiled pass (:func:`~crossdiff.time.field_summary`:
+        finiteness, extremes and totals of every field); the spike search only runs on fields
+        with a peak far above their mean."""
+        from ._kernels import field_summary
+
         F = self._system.fields(U)
         names = self._names
-        if not np.all(np.isfinite(F)):
-            i = int(np.argmax([not np.all(np.isfinite(u)) for u in F]))
-            flat = int(np.argmax(~np.isfinite(F[i]).ravel()))
+        rows = F.reshape(F.shape[0], -1)
+        finite, i_min, i_abs, i_max, totals = field_summary(rows)
+        if not finite.all():
+            i = int(np.argmin(finite))
+            flat = int(np.argmax(~np.isfinite(rows[i])))
             return FailureReport(Status.NONFINITE, t, names[i], self._where(flat), None)
-        if not np.all(np.isfinite(U)):  # a component not seen in the fields
+        if F is not U and not np.all(np.isfinite(U)):  # a component not seen in the fields
             return FailureReport(Status.NONFINITE, t)
         for i, reason in self._system.positive:
-            flat = int(np.argmin(F[i]))
-            low = float(F[i].ravel()[flat])
+            flat = int(i_min[i])
+            low = float(rows[i, flat])
             if low <= 0:
                 return FailureReport(
                     Status.SINGULAR,
@@ -387,8 +383,8 @@ class Monitor(Observer):
                     f"{names[i]} reached {low:.3g} <= 0 but {reason}",
                 )
         for i in range(F.shape[0]):
-            flat = int(np.argmax(np.abs(F[i])))
-            peak = float(np.abs(F[i]).ravel()[flat])
+            flat = int(i_abs[i])
+            peak = abs(float(rows[i, flat]))
             if peak > self._peak:
                 return FailureReport(
                     Status.BLOWUP,
@@ -399,8 +395,8 @@ class Monitor(Observer):
                     f"peak {peak:.4g} exceeds the limit {self._peak:.4g}",
                 )
         for i in self._watch:
-            total = float(np.sum(F[i]))
-            block = self._block(F[i])
+            total = float(totals[i])
+            block = self._block(F[i], int(i_max[i]))
             if total > 0 and block / total > self.concentration:
                 return self._concentrated(
                     t,

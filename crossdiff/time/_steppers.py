@@ -284,8 +284,14 @@ class IMEX(Stepper):
         """
         tab = self.tableau
         s, g = tab.stages, tab.gamma
-        weights_err = tab.b - tab.b_embedded
         algebraic = ~system.differential
+        any_algebraic = bool(algebraic.any())
+        # the step's coefficients, once per step (each stage only picks its row): row j of
+        # c_implicit / c_explicit holds Δt a_ij for the later stages i >= 1, contiguous
+        c_implicit = np.ascontiguousarray((dt * tab.implicit[1:]).T)
+        c_explicit = np.ascontiguousarray((dt * tab.explicit[1:]).T)
+        w_increment = dt * tab.b
+        w_error = dt * (tab.b - tab.b_embedded)
         # acc[i - 1] = U + Δt Σ_{j<i} (a^E_ij E_j + a^I_ij L_j): the right-hand side of stage i >= 1
         acc = np.empty((s - 1,) + U.shape)
         acc[:] = U
@@ -293,11 +299,6 @@ class IMEX(Stepper):
         increment = np.zeros_like(U)
         error = np.zeros_like(U)
         inc_flat, err_flat = increment.reshape(-1), error.reshape(-1)
-
-        def scatter(j: int, coefficients: np.ndarray, k: np.ndarray) -> None:
-            ark_scatter(
-                flat, j, dt * coefficients[1:, j], inc_flat, err_flat, dt * tab.b[j], dt * weights_err[j], k.reshape(-1)
-            )
 
         for j in range(s):
             tj = t + tab.c[j] * dt
@@ -311,11 +312,13 @@ class IMEX(Stepper):
                 # L U_j = (U_j - rhs)/(γΔt), in the storage of the consumed right-hand side
                 np.subtract(stage, work, out=work)
                 work *= 1.0 / (g * dt)
-                work[algebraic] = 0.0
-            scatter(j, tab.implicit, work)
+                if any_algebraic:
+                    work[algebraic] = 0.0
+            k = work.reshape(-1)
+            ark_scatter(flat, j, c_implicit[j], inc_flat, err_flat, w_increment[j], w_error[j], k)
             system.explicit(tj, stage, out=work)
-            scatter(j, tab.explicit, work)
-            del work
+            ark_scatter(flat, j, c_explicit[j], inc_flat, err_flat, w_increment[j], w_error[j], k)
+            del work, k
             stage = None  # free the stage before the next solve allocates its successor
         increment += U
         U_new = increment

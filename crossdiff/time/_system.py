@@ -90,6 +90,10 @@ class Layout:
         strings or 1D arrays).
     extras : tuple of Variable
         Further variables a system can write on request (e.g. distributions ``(v, x, y)``).
+    weights : ndarray, optional
+        The fraction of each cell inside the domain (a shape's volume fractions, on the spatial
+        dims): ``Σ u · weights · cell_volume`` is then the integral, and cells of weight 0 are
+        outside the domain (missing values in the output). None: every cell is whole.
     """
 
     fields: tuple[Variable, ...]
@@ -98,6 +102,7 @@ class Layout:
     cell_volume: float
     attrs: Mapping[str, object] = field(default_factory=dict)
     extras: tuple[Variable, ...] = ()
+    weights: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def field_names(self) -> tuple[str, ...]:

@@ -20,17 +20,17 @@ def test_plumes_form_with_bacteria_conserved():
     grid = Grid((32, 16), ((0.0, 2.0), (0.0, 1.0)), ("periodic", "noflux"))
     sol = cd.solve(model, grid, t_end=0.5, save_every=0.1)
     assert sol.success
-    # Navier–Stokes at Sc = 500: the steps follow the densities (measured 180 steps); with the
+    # Navier–Stokes at Sc = 500: the steps follow the densities (measured 193 steps); with the
     # buoyancy explicit and the vorticity's raw error estimate they were ~3e-6 (1e5 steps)
     assert sol.stats.n_steps < 1000
     n = sol.frames[:, 0]
     mass = grid.integrate(n)
     # no-flux walls for n, conservative fluxes: the mass changes by round-off only (measured
-    # 1.7e-13 relative after 180 steps)
+    # 1.7e-13 relative after 193 steps)
     assert np.abs(mass - mass[0]).max() <= 1e-12 * mass[0]
     assert n.min() >= 0
     # the bacteria first gather under the surface (a layer: the noise diffuses away, variance
-    # 3.3e-5 → 1.3e-8 at t = 0.1), then the layer falls as plumes (variance 0.49 at t = 0.5,
+    # 3.3e-5 → 1.5e-8 at t = 0.1), then the layer falls as plumes (variance 1.41 at t = 0.5,
     # measured); a growth by 100 from the initial 1 % noise cannot come from the noise itself
     variance = [_horizontal_variance(f) for f in n]
     assert variance[-1] > 100 * variance[0], variance

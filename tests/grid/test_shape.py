@@ -109,8 +109,9 @@ def test_bad_shapes_are_refused_in_one_line(make, fragment):
 
 
 def test_a_run_on_a_shape_says_which_scales_run_there():
-    """The geometry is in place; a scale without a discretisation on shapes says so in one line
-    (its registration, ``SCALES[...].systems["shape"]``, is the next step of the issue)."""
+    """Macroscopic models run on shapes (cut cells); a scale without a discretisation on shapes
+    (``SCALES[...].systems["shape"]``) says so in one line."""
     disc = Shape(cd.Grid((16, 16), ((0.0, 20.0), (0.0, 20.0))), "(x-10)^2 + (y-10)^2 < 64")
-    with pytest.raises(cd.InputError, match="macro models do not run on a shape domain"):
-        cd.solve(cd.Run("keller-segel-logistic", disc, 1.0))
+    assert cd.solve(cd.Run("keller-segel-logistic", disc, 0.5)).success
+    with pytest.raises(cd.InputError, match="flow models do not run on a shape domain"):
+        cd.solve(cd.Run("keller-segel-fluid", disc, 1.0))

@@ -81,7 +81,9 @@ def test_good_file(tmp_path):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (('space = "sphere"', 'space = "torus"'), "space must be 'sphere' or 'discrete'"),
+        (('space = "sphere"', 'space = "torus"'), "space must be one of 'sphere', 'ball', 'gaussian', 'discrete'"),
+        (('space = "sphere"', 'space = "gaussian"'), "radius is only for space = 'sphere' or 'ball'"),
+        (('space = "sphere"', 'space = "ball"\ntemperature = 1'), "temperature is only for space = 'gaussian'"),
         (("dim = 2", "dim = 4"), "dim must be 1, 2 or 3"),
         (('name = "toy"', 'name = "toy"\ncolour = 1'), "unknown key 'colour' in \\[kinetic\\]"),
         (('initial = "1 + 0.01*noise"', "initial = 1\nturnin = 1"), "unknown key 'turnin'"),

@@ -264,3 +264,66 @@ def test_progress_lines_for_logs_and_the_choice_of_display():
     assert "of 0.002 (100 %)" in lines[-1]
     with pytest.raises(cd.InputError, match="progress must be True, False, 'bar' or 'log'"):
         cd.solve("keller-segel", cd.Grid((8,), ((0.0, 1.0),)), 0.002, progress="loud")
+
+
+def _spike_mass_by_filters(u: np.ndarray) -> float:
+    """The monitor's spike mass by its definition, with SciPy's filters: cells equal to the
+    maximum of their 3^d block (cells beyond a wall left out), positive, every face neighbour
+    (0 beyond a wall) below a quarter of them; the mass of their blocks if there are two or more."""
+    from scipy.ndimage import maximum_filter, uniform_filter
+
+    peak = (u == maximum_filter(u, size=3, mode="constant", cval=-np.inf)) & (u > 0)
+    padded = np.pad(u, 1)
+    for axis in range(u.ndim):
+        for shift in (-1, 1):
+            neighbour = np.roll(padded, shift, axis=axis)[(slice(1, -1),) * u.ndim]
+            peak &= neighbour < 0.25 * u
+    if np.count_nonzero(peak) < 2:
+        return 0.0
+    block = uniform_filter(u, size=3, mode="constant", cval=0.0) * 3**u.ndim
+    return float(np.sum(block[peak]))
+
+
+@pytest.mark.parametrize("shape", [(24, 17), (9, 8, 7)])
+def test_compiled_spike_mass_matches_its_definition(shape):
+    """The compiled spike search (one pass) against the filter formulation, on fields with spikes
+    at walls, corners and inside, plateaus (equal neighbours: no spike) and a single spike (0)."""
+    rng = np.random.default_rng(7)
+    for trial in range(20):
+        u = rng.uniform(0.0, 1.0, shape) ** 4  # steep random field: many one-cell maxima
+        if trial % 4 == 1:
+            u[(0,) * u.ndim] = 50.0  # a spike in the corner
+            u[tuple(n - 1 for n in shape)] = 40.0
+        if trial % 4 == 2:
+            u[...] = 0.1
+            u[(1,) * u.ndim] = 30.0  # one spike only: 0
+        if trial % 4 == 3:
+            u[(2,) * u.ndim] = u[(3,) + (2,) * (u.ndim - 1)] = 20.0  # a two-cell plateau: not a spike
+            u[(0,) * u.ndim] = 20.0
+        expected = _spike_mass_by_filters(u)
+        got = Monitor._spike_mass(u)
+        if u.max() <= 4 * u.mean():
+            assert got == 0.0  # the shortcut: no cell can stand out that far
+            continue
+        # the block sums are added in another order: equal to round-off (a few ulps of the mass)
+        assert got == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_field_summary_matches_numpy():
+    """The monitor's one-pass summary against NumPy's reductions: first minimum, first largest
+    magnitude, first maximum (ties included), the sum, and a row with a NaN flagged."""
+    from crossdiff.time import field_summary
+
+    rng = np.random.default_rng(3)
+    F = rng.normal(size=(3, 500))
+    F[1, [10, 400]] = 9.0  # a tie: the first maximum counts
+    F[1, 20] = -9.0  # |−9| ties with 9 later than index 10
+    F[2, 77] = np.nan
+    finite, i_min, i_abs, i_max, totals = field_summary(F)
+    assert finite.tolist() == [True, True, False]
+    for i in range(2):
+        assert i_min[i] == np.argmin(F[i]) and i_max[i] == np.argmax(F[i])
+        assert i_abs[i] == np.argmax(np.abs(F[i]))
+        # sequential against pairwise summation of 500 numbers of size 1: a few ulps of 500
+        assert totals[i] == pytest.approx(np.sum(F[i]), abs=1e-11)
+    assert i_max[1] == 10 and i_abs[1] == 10
