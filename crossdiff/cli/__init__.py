@@ -26,7 +26,7 @@ EXIT_NUMERICAL = 3
 EXIT_INTERNAL = 1
 
 #: Subcommand modules, in the order ``crossdiff --help`` lists them.
-_COMMANDS = ("models", "show", "run", "plot", "derive", "converge", "stability", "blowup", "sweep")
+_COMMANDS = ("models", "show", "run", "plot", "derive", "converge", "stability", "continue_", "blowup", "sweep")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -32,7 +32,9 @@ def test_model_page_is_current(name):
 def test_kinetic_model_page_is_current(name):
     page = (DOCS / "models" / f"{name}.md").read_text(encoding="utf-8")
     assert page == _build().kinetic_page(name), f"docs/models/{name}.md is stale: run docs/build.py {name} --no-figures"
-    assert "## Derived limit" in page and r"\partial_t u_{1} &=" in page
+    first = catalogue.load_kinetic(name).species_names[0]
+    symbol = first if len(first) == 1 else f"{first[0]}_{{{first[1:]}}}"  # u, or u1 as LaTeX u_{1}
+    assert "## Derived limit" in page and rf"\partial_t {symbol} &=" in page
     assert (DOCS / "figures" / f"{name}.png").is_file()
 
 
