@@ -32,6 +32,14 @@ tests/kinetic/test_solver.py), two velocities ±1, no-flux walls, t_end = 0.5.
 
 5. (only this, with ``--band``) The largest stable fixed step against ε on the two-velocity
    model for three choices of the penalisation μ (docs/kinetic.md, "Step restriction").
+
+    PYTHONPATH=. .venv/bin/python bench/kinetic.py --work-precision   # about 1-3 minutes
+
+6. (only this, with ``--work-precision``) Work–precision over ε ∈ {1, 0.3, 0.1, 0.03, 0.01,
+   1e-3} on the telegraph model against its exact solution: the AP scheme (default stepper; the
+   micro transport implicit in the ε ≈ h band, docs/kinetic.md "The ε ≈ h band") on 32–512
+   cells and the plain explicit scheme on 32–4096 cells, and for the errors 1e-3 and 1e-4 the
+   cheapest run of each that reaches it.
 """
 
 from __future__ import annotations
@@ -155,6 +163,126 @@ def band(eps_values: tuple[float, ...] = (0.3, 0.1, 0.05, 0.03, 0.02, 0.01)) -> 
     return {"band": rows}
 
 
+def telegraph_explicit(n: int, eps: float, t_end: float, cap: int) -> tuple[np.ndarray | None, int, float]:
+    """The plain explicit scheme on the telegraph model (two velocities ±1, σ = 1, periodic
+    [0, 2π], ``ρ(0) = 1 + A cos x``, well prepared): limited upwind transport (minmod,
+    :func:`crossdiff.fv.upwind_divergence`), explicit relaxation, forward Euler with
+    ``Δt = 0.45 min(εh/c, ε²/σ)``. Returns the densities (None past ``cap`` steps: then only
+    ``cap`` steps are run and the wall time is scaled to all of them), the steps and the wall time."""
+    h = 2 * np.pi / n
+    x = (np.arange(n) + 0.5) * h
+    f = np.stack([0.5 * (1 + WP_A * np.cos(x))] * 2)  # (velocity −1, +1; x)
+    v = np.array([-1.0, 1.0])
+    dt = 0.45 * min(eps * h, eps**2)
+    steps = int(np.ceil(t_end / dt))
+    dt = t_end / steps
+    run = min(steps, cap)
+    wall = time.perf_counter()
+    for _ in range(run):
+        rate = np.zeros_like(f)
+        for k in range(2):
+            upwind_divergence(
+                f[k][None, :, None],
+                v[k],
+                h,
+                rate[k][None, :, None],
+                limiter="minmod",
+                boundary=BoundaryKind.PERIODIC,
+                scale=1 / eps,
+            )
+        rate += (1 / eps**2) * (0.5 * f.sum(axis=0)[None] - f)
+        f = f + dt * rate
+    wall = (time.perf_counter() - wall) * steps / run
+    return (f.sum(axis=0) if run == steps else None), steps, wall
+
+
+WP_A = 0.5
+
+
+def work_precision(
+    eps_values: tuple[float, ...] = (1.0, 0.3, 0.1, 0.03, 0.01, 1e-3),
+    cells: tuple[int, ...] = (32, 64, 128, 256, 512),
+    explicit_cells: tuple[int, ...] = (32, 64, 128, 256, 512, 1024, 2048, 4096),
+    targets: tuple[float, ...] = (1e-3, 1e-4),
+    cap: int = 5_000,
+) -> dict:
+    """Work–precision over ε on the telegraph model (``tests/kinetic/test_solver.py``: two
+    velocities ±1, σ = 1, periodic [0, 2π], ``ρ(0) = 1 + cos(x)/2``, t = 1, exact solution
+    ``1 + A a(t) cos x`` with ``ε² a'' + σ a' + a = 0``): the AP scheme (``crossdiff.solve``,
+    default stepper and tolerance) against the plain explicit scheme (:func:`telegraph_explicit`)
+    on ``cells``; max-norm error of the density against the exact solution, wall time; then for
+    each target error the cheapest run of each scheme that reaches it. The explicit scheme also
+    runs on finer grids (``explicit_cells``: it is first order in time, ``Δt ∝ h``); a run past
+    ``cap`` steps is timed on ``cap`` steps and scaled (its error is not known: a lower bound of
+    the cost of any accuracy)."""
+    import math
+
+    from crossdiff.kinetic import KineticDiscretisation
+
+    def amplitude(t: float, eps: float) -> float:
+        import cmath
+
+        disc = 1 - 4 * eps**2
+        if disc == 0:
+            lam = -1 / (2 * eps**2)
+            return (1 - lam * t) * math.exp(lam * t)
+        root = cmath.sqrt(disc)
+        lp, lm = -2 / (1 + root), (-1 - root) / (2 * eps**2)
+        return ((lm * cmath.exp(lp * t) - lp * cmath.exp(lm * t)) / (lm - lp)).real
+
+    kin = KineticModel(
+        [KineticSpecies("u", Relaxation(1.0), initial=f"1 + {WP_A}*cos(x)")], Sphere(1, 1.0), name="telegraph"
+    )
+    cd.solve(kin, cd.Grid((16,), ((0.0, 2 * math.pi),), "periodic"), 0.1, eps=0.01)  # compile
+    telegraph_explicit(16, 0.5, 0.01, 10)
+    print("6. work-precision on the telegraph model, t = 1 (max error of the density against the exact solution)")
+    rows = []
+    for eps in eps_values:
+        for n in sorted(set(cells) | set(explicit_cells)):
+            grid = cd.Grid((n,), ((0.0, 2 * math.pi),), "periodic")
+            exact = 1 + WP_A * amplitude(1.0, eps) * np.cos(grid.coordinates[0])
+            row: dict[str, object] = {"eps": eps, "cells": n}
+            text = f"  eps={eps:<6g} N={n:4d}:"
+            if n in cells:
+                t0 = time.perf_counter()
+                sol = cd.solve(kin, grid, 1.0, eps=eps)
+                wall = time.perf_counter() - t0
+                implicit = KineticDiscretisation(kin, grid, eps).implicit_transport[0]
+                err = float(np.max(np.abs(sol.final[0] - exact)))
+                row.update(ap_steps=sol.stats.n_steps, ap_s=wall, ap_err=err, ap_implicit_transport=bool(implicit))
+                text += f" AP{' (implicit transport)' if implicit else ''} {sol.stats.n_steps} steps {wall:.3f} s err {err:.2e};"
+            if n in explicit_cells:
+                rho, steps, wall_ex = telegraph_explicit(n, eps, 1.0, cap)
+                err_ex = float(np.max(np.abs(rho - exact))) if rho is not None else None
+                row.update(explicit_steps=steps, explicit_s=wall_ex, explicit_err=err_ex)
+                ex = f"{err_ex:.2e}" if err_ex is not None else "(not run: time extrapolated)"
+                text += f" explicit {steps} steps {wall_ex:.3f} s err {ex}"
+            rows.append(row)
+            print(text, flush=True)
+    table = []
+    for eps in eps_values:
+        mine = [r for r in rows if r["eps"] == eps]
+        for target in targets:
+            ap = [r["ap_s"] for r in mine if "ap_s" in r and r["ap_err"] <= target]
+            ex = [r["explicit_s"] for r in mine if r.get("explicit_err") is not None and r["explicit_err"] <= target]
+            # an explicit run not made (past the cap) is slower than any capped run: a lower bound
+            floor = min(
+                (r["explicit_s"] for r in mine if "explicit_s" in r and r["explicit_err"] is None), default=None
+            )
+            entry = {"eps": eps, "target": target, "ap_s": min(ap, default=None), "explicit_s": min(ex, default=None)}
+            if entry["explicit_s"] is None and floor is not None:
+                entry["explicit_s_at_least"] = floor
+            table.append(entry)
+            ap_s, ex_s = entry["ap_s"], entry["explicit_s"] or entry.get("explicit_s_at_least")
+            ratio = f"{ex_s / ap_s:.1f}x" if ap_s and ex_s else "—"
+            print(
+                f"  eps={eps:<6g} error <= {target:g}: AP {ap_s if ap_s is None else f'{ap_s:.3f} s'}, explicit "
+                f"{'>= ' if 'explicit_s_at_least' in entry else ''}{ex_s if ex_s is None else f'{ex_s:.3f} s'}: "
+                f"explicit / AP = {ratio}"
+            )
+    return {"runs": rows, "equal_accuracy": table}
+
+
 def memory_worker(cells: int, velocities: int, steps: int) -> dict:
     """One ``cancer-invasion-kinetic`` run of ``steps`` fixed steps (in a fresh process)."""
     import resource
@@ -248,12 +376,19 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4, help="steps of --memory, after one warm-up step (default 4)")
     parser.add_argument("--memory-worker", nargs=3, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--band", action="store_true", help="only the stable step against eps and mu (5.)")
+    parser.add_argument("--work-precision", action="store_true", help="only the telegraph work-precision table (6.)")
     args = parser.parse_args()
     if args.band:
         rows = band()
         if args.json:
             with open(args.json, "w") as fh:
                 json.dump(rows, fh, indent=2)
+        return
+    if args.work_precision:
+        result = work_precision()
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(result, fh, indent=2)
         return
     if args.memory_worker:
         print(json.dumps(memory_worker(*args.memory_worker)))

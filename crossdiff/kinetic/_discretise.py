@@ -68,16 +68,27 @@ from ..time import Coordinate, Counters, FailureReport, Layout, Variable
 from . import symbols as S
 from ._explicit import explicit_part
 from ._face_operators import FaceOperators
-from ._implicit import implicit_part, stage_solve
+from ._implicit import implicit_part, implicit_transport_step_limit, stage_solve
 from ._limits import explain_negative, explicit_step_limit, imex_step_limit
 from ._model import KineticModel
 from ._nodal import NodalModel
 from ._staggered import StaggeredGrid
-from ._transport import MicroTransport
+from ._transport import ImplicitTransport, MicroTransport
 from ._velocity import Sphere
 
 __all__ = ["KineticDiscretisation", "DEFAULT_DIRECTIONS", "check_eps"]
 
+
+#: The band of ``λ/a`` (relaxation rate over micro transport rate, ``σh/(εc)`` for ``p = 1``) in
+#: which the micro transport is implicit (:func:`implicit_transport_species`): below 0.4 the
+#: implicit scheme has unstable steps of 10-30 εh/c (measured on the telegraph model, docs/kinetic.md
+#: "The ε ≈ h band"), from 5 on the regime is diffusive and the explicit transport is no bound
+BAND = (0.4, 5.0)
+
+#: The largest velocities × (doubled) domain points of one Fourier solve of the implicit transport
+#: (:func:`implicit_transport_species`): above it (e.g. 256² × 32 with walls, 8.4M: 13 s a step on
+#: one thread against 1.3 s with the transport explicit, same machine and load) its FFTs cost more than the steps save
+SOLVE_POINTS = 2**21
 
 #: Default number of velocity directions on the circle (d = 2) and of polar nodes (d = 3) on the
 #: sphere (every velocity space's own default: ``space.default_resolution``).
@@ -96,6 +107,31 @@ def check_eps(eps: object) -> float:
     if isinstance(eps, bool) or not (0 < value <= 1):
         raise InputError(f"eps must be in (0, 1], got {eps!r}")
     return value
+
+
+def implicit_transport_species(ops: FaceOperators, eps: float) -> tuple[bool, ...]:
+    """Which species get their micro transport implicit (``docs/kinetic.md``, "The ε ≈ h band"),
+    by the local ratio of the relaxation rate ``λ = σ/ε^{p+1}`` to the micro transport rate
+    ``a = Σ_b max|v_b|/(ε h_b)`` (``λ/a = σh/(εc)`` for ``p = 1``): all of them when every
+    species relaxes with a constant rate ``σ`` (the stage solve is then diagonal in Fourier
+    modes), no species is below :data:`BAND` ``[0]`` (the kinetic regime at this resolution,
+    ``ε ≳ 2.5 σh/c``, where the explicit limited transport resolves the O(1) micro transport
+    with the steps ``εh/c`` that its accuracy needs anyway, and where the implicit one has
+    measured instabilities) and some species is below :data:`BAND` ``[1]`` (outside the
+    diffusive regime: where the explicit transport's CFL ``εh/c`` bounds the step,
+    :func:`~._limits.imex_step_limit`); none otherwise, and the scheme is the one with the
+    transport explicit. Only where the Fourier solve is small: at most :data:`SOLVE_POINTS`
+    velocities × points of the (doubled) domain per species and axis."""
+    nodes = ops.nodal.nodes
+    rates = ops.constant_rate
+    st = ops.staggered
+    doubled = ops.m * math.prod(n * (2 if wall else 1) for n, wall in zip(st.grid.cells, st.walls))
+    if doubled > SOLVE_POINTS or any(r is None or r <= 0 for r in rates):
+        return (False,) * ops.n_species
+    a_rate = sum(float(np.max(np.abs(nodes[:, b]))) / (eps * ops.h[b]) for b in range(ops.dim))
+    ratios = [float(rates[i]) / eps ** (ops.p[i] + 1.0) / a_rate for i in range(ops.n_species)]  # type: ignore[arg-type]
+    band = bool(BAND[0] <= min(ratios) < BAND[1])
+    return (band,) * ops.n_species
 
 
 class KineticDiscretisation:
@@ -183,6 +219,9 @@ class KineticDiscretisation:
         self.operators = FaceOperators(model, self.nodal, self.staggered, self.eps, self.M, limiter)
         self.p, self.b = self.operators.p, self.operators.b
         self.transport = MicroTransport(self.staggered, nodes, limiter)
+        #: species whose micro transport is implicit (:func:`implicit_transport_species`)
+        self.implicit_transport = implicit_transport_species(self.operators, self.eps)
+        self._implicit = ImplicitTransport(self.staggered, nodes, w) if any(self.implicit_transport) else None
         self._layout = self._make_layout()
         n_components = ns * (1 + d * m)
         self.differential = np.ones(n_components, dtype=bool)
@@ -297,8 +336,10 @@ class KineticDiscretisation:
 
     def _penalisation(self, rho: np.ndarray) -> np.ndarray:
         weight = math.exp(-(self.eps**2) / min(self.h))
+        # with the transport implicit the whole limit diffusion is implicit (docs/kinetic.md, "The ε ≈ h band")
+        weights = [1.0 if implicit else weight for implicit in self.implicit_transport]
         return np.array(
-            [weight * self.operators.diffusion(i, rho) if self.p[i] == 1 else 0.0 for i in range(self.n_species)]
+            [weights[i] * self.operators.diffusion(i, rho) if self.p[i] == 1 else 0.0 for i in range(self.n_species)]
         )
 
     # ------------------------------------------------------------------ the SemiDiscrete parts
@@ -308,11 +349,11 @@ class KineticDiscretisation:
         if out is None:
             out = np.zeros_like(U)
         # else a work array of the stepper: its unused slots are zero (as in every state of this system)
-        return explicit_part(self.operators, self.transport, self._mu, U, out)
+        return explicit_part(self.operators, self.transport, self._mu, U, out, self.implicit_transport)
 
     def implicit(self, U: np.ndarray) -> np.ndarray:
         """The implicit part: ``μΔρ`` and ``ε^{−p−1}[𝒯^0 g + F(ρ)]`` (:func:`~._implicit.implicit_part`)."""
-        return implicit_part(self.operators, self._mu, U)
+        return implicit_part(self.operators, self._mu, U, self._implicit, self.implicit_transport)
 
     def solve_implicit(self, B: np.ndarray, gamma_dt: float, out: np.ndarray | None = None) -> np.ndarray:
         """``ρ = (I − γΔt μΔ)^{-1} B_ρ`` spectrally, then per face
@@ -323,7 +364,9 @@ class KineticDiscretisation:
             self.staggered.zero_pads(X)
         else:  # a work array of the stepper: its unused slots are zero (as in every state of this system)
             X = out
-        return stage_solve(self.operators, self.spectral, self._mu, B, gamma_dt, X)
+        return stage_solve(
+            self.operators, self.spectral, self._mu, B, gamma_dt, X, self._implicit, self.implicit_transport
+        )
 
     def constrain(self, t: float, U: np.ndarray) -> np.ndarray:
         return U
@@ -332,7 +375,10 @@ class KineticDiscretisation:
         return self.explicit(t, U) + self.implicit(U)
 
     def imex_step_limit(self, t: float, U: np.ndarray) -> float:
-        """Stability of the explicit part next to the implicit one (:func:`~._limits.imex_step_limit`)."""
+        """Stability of the explicit part next to the implicit one (:func:`~._limits.imex_step_limit`;
+        with the micro transport implicit :func:`~._implicit.implicit_transport_step_limit`)."""
+        if any(self.implicit_transport):
+            return implicit_transport_step_limit(self.operators, U)
         return imex_step_limit(self.operators, self._mu, U)
 
     def explain_negative(self, t: float, U: np.ndarray, rate: np.ndarray) -> FailureReport | None:

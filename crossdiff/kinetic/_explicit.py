@@ -27,11 +27,18 @@ __all__ = ["explicit_part"]
 
 
 def explicit_part(
-    ops: FaceOperators, transport: MicroTransport, mu: np.ndarray, U: np.ndarray, out: np.ndarray
+    ops: FaceOperators,
+    transport: MicroTransport,
+    mu: np.ndarray,
+    U: np.ndarray,
+    out: np.ndarray,
+    implicit_transport: tuple[bool, ...] = (),
 ) -> np.ndarray:
     """The explicit part ``E(U)`` into ``out`` (zero in the unused slots of the micro parts):
     ``−∇·⟨v g⟩ − μΔρ + ⟨G⟩`` for the densities, ``−(1/ε)(I − Π)(v·∇g) + ε^{b−p−1} 𝒯^1 g +
-    (1/ε)(I − Π) G`` for the micro parts, with the penalisation ``mu`` ``(n_species,)``."""
+    (1/ε)(I − Π) G`` for the micro parts, with the penalisation ``mu`` ``(n_species,)``; without
+    the transport ``−(1/ε)(I − Π)(v·∇g)`` of the species marked in ``implicit_transport`` (in the
+    implicit part, :class:`~._transport.ImplicitTransport`)."""
     st = ops.staggered
     eps, d = ops.eps, ops.dim
     ns = ops.n_species
@@ -48,7 +55,7 @@ def explicit_part(
         view = st.g(U, a)  # (ns, m, *faces of axis a)
         og = st.g(out, a)
         flux = np.empty((ns, *view.shape[2:]))
-        transport(view, og, a)  # og = −v·∇g
+        transport(view, og, a, implicit_transport)  # og = −v·∇g (0 where implicit)
         biases = ops.faces(rho, a)[2] if any(f is not None for f in ops.bias) else [None] * ns
         for i in range(ns):
             A1 = biases[i]

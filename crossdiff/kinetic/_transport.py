@@ -17,7 +17,7 @@ import numpy as np
 from ..fv import BoundaryKind, limited_slopes, upwind_transport
 from ._staggered import StaggeredGrid
 
-__all__ = ["MicroTransport"]
+__all__ = ["MicroTransport", "ImplicitTransport"]
 
 
 class MicroTransport:
@@ -29,16 +29,20 @@ class MicroTransport:
         self.n_species, self.dim = staggered.n_species, staggered.dim
         self.walls, self.reflect, self.h = staggered.walls, staggered.reflect, staggered.h
 
-    def __call__(self, g: np.ndarray, out: np.ndarray, a: int) -> None:
+    def __call__(self, g: np.ndarray, out: np.ndarray, a: int, skip: tuple[bool, ...] = ()) -> None:
         """``out = −Σ_b ∂_b (v_b g^a)``: the limited upwind divergence along every axis
         (:func:`crossdiff.fv.upwind_transport`, one velocity at a time in cache: the micro part is
         read and written once per evaluation, not once per axis, and no state-sized copy of a
         wall axis's strided faces is made), for ``g^a`` ``(ns, m, *faces)`` (any strides;
-        ``out`` likewise). At a wall the inflow values are :meth:`inflow_ghosts`."""
+        ``out`` likewise). At a wall the inflow values are :meth:`inflow_ghosts`. The species
+        marked in ``skip`` (their transport is implicit, :class:`ImplicitTransport`) get zero."""
         d = self.dim
         ghosts = [self.inflow_ghosts(g, a, b) for b in range(d)]
         kinds = tuple(BoundaryKind.INFLOW if wall else BoundaryKind.PERIODIC for wall in self.walls)
         for i in range(self.n_species):
+            if i < len(skip) and skip[i]:
+                out[i] = 0.0
+                continue
             upwind_transport(
                 g[i],
                 self.nodes,
@@ -85,3 +89,105 @@ class MicroTransport:
                 value = value - 0.5 * limited_slopes(triple, 0, False, self.limiter)[1]
             ghosts.append(np.ascontiguousarray(value))
         return ghosts[0], ghosts[1]
+
+
+class ImplicitTransport:
+    r"""The micro transport of a relaxation species in the implicit part: the stage equation
+
+    .. math::
+
+        D\,g + c\,(I - \Pi)\,A\,g = R, \qquad A_k g = v_k\cdot\nabla_h g \ \text{(Fromm's upwind)},
+        \quad \Pi h = M \textstyle\sum_l w_l h_l,
+
+    with ``D = ε^{p+1} + γΔt σ`` (constant rate ``σ``) and ``c = γΔt ε^p``, solved exactly mode by
+    mode. ``A`` is the conservative upwind divergence of the unlimited MUSCL reconstruction with
+    the centred slope (Fromm's scheme, LeVeque 2002, §6.12: second order, the linear scheme that
+    the limited transport of :class:`MicroTransport` is in smooth regions); the differences of a
+    constant velocity are circulant, diagonal in the discrete Fourier basis with the symbols
+    ``Â_k = Σ_b [v_b^+ (1 − e^{−iθ_b})(1 + i sin θ_b/2) + v_b^− (e^{iθ_b} − 1)(1 − i sin θ_b/2)]/h_b``,
+    and the projection couples the velocities of a mode only through the scalar
+    ``q = Σ_l w_l Â_l ĝ_l``:
+
+    .. math::
+
+        \hat g_k = \frac{\hat R_k + c M_k q}{D + c\hat A_k}, \qquad
+        q = \frac{\sum_l w_l \hat A_l \hat R_l/(D + c\hat A_l)}{D \sum_l w_l M_l/(D + c\hat A_l)}.
+
+    The operator is dissipative (``Re Â_k = |v_k|(1 − cos θ)²/(2h) ≥ 0`` per axis), so the solve exists for every
+    step, and as ``ε → 0`` its term ``c (I − Π) A`` vanishes against ``D``: the stage is the
+    pointwise relaxation solve of the limit (asymptotic preservation kept). A wall axis is the
+    periodic problem on the doubled domain of the even reflection ``x → −x, v → R v`` (period
+    ``2n``, the mirror of face ``j`` of the wall axis is ``−j``, of cell ``j`` across it
+    ``−1 − j``), whose solution is even and restricted back. ``docs/kinetic.md``, "The ε ≈ h band".
+    """
+
+    def __init__(self, staggered: StaggeredGrid, nodes: np.ndarray, weights: np.ndarray):
+        self.staggered, self.nodes, self.w = staggered, nodes, weights
+        self.dim, self.walls, self.reflect, self.h = staggered.dim, staggered.walls, staggered.reflect, staggered.h
+        self._symbols: dict[int, np.ndarray] = {}
+
+    def _periods(self, a: int, faces: tuple[int, ...]) -> tuple[int, ...]:
+        """Period of each axis of ``g^a``: ``2n`` along a wall axis (the doubled domain), else ``n``."""
+        return tuple(
+            (2 * (n - 1) if b == a else 2 * n) if wall else n for b, (n, wall) in enumerate(zip(faces, self.walls))
+        )
+
+    def symbols(self, a: int, faces: tuple[int, ...]) -> np.ndarray:
+        """``Â_k`` on the real-to-complex frequency grid of ``g^a``'s (doubled) domain, ``(m, *modes)``."""
+        if a not in self._symbols:
+            d, m = self.dim, len(self.w)
+            periods = self._periods(a, faces)
+            grids = []
+            for b, n in enumerate(periods):
+                theta = 2 * np.pi * (np.fft.rfftfreq(n) if b == d - 1 else np.fft.fftfreq(n))
+                grids.append(theta.reshape([-1 if q == b else 1 for q in range(d)]))
+            out: np.ndarray = np.zeros((m, *(t.shape[b] for b, t in enumerate(grids))), dtype=complex)
+            for b, theta in enumerate(grids):
+                v = self.nodes[:, b].reshape((m,) + (1,) * d)
+                half_sin = 0.5j * np.sin(theta)
+                back, forward = (1 - np.exp(-1j * theta)) * (1 + half_sin), (np.exp(1j * theta) - 1) * (1 - half_sin)
+                out += (np.maximum(v, 0.0) * back + np.minimum(v, 0.0) * forward) / self.h[b]
+            self._symbols[a] = out
+        return self._symbols[a]
+
+    def _extend(self, g: np.ndarray, a: int) -> np.ndarray:
+        """``g^a`` ``(m, *faces)`` on the doubled domain of every wall axis (even reflection)."""
+        for b, wall in enumerate(self.walls):
+            if not wall:
+                continue
+            ax = 1 + b
+            n = g.shape[ax]
+            inner = range(n - 2, 0, -1) if b == a else range(n - 1, -1, -1)  # the mirror images beyond the high wall
+            g = np.concatenate([g, np.take(g[self.reflect[b]], list(inner), axis=ax)], axis=ax)
+        return g
+
+    def _restrict(self, g: np.ndarray, faces: tuple[int, ...]) -> np.ndarray:
+        return g[(slice(None),) + tuple(slice(0, n) for n in faces)]
+
+    def solve(self, R: np.ndarray, a: int, D: float, c: float, M: np.ndarray) -> np.ndarray:
+        """``g`` with ``D g + c (I − Π) A g = R`` for ``R`` ``(m, *faces of axis a)`` (see the class)."""
+        from scipy import fft
+
+        faces = R.shape[1:]
+        axes = tuple(range(1, 1 + self.dim))
+        ext = self._extend(R, a)
+        A = self.symbols(a, faces)
+        Rh = fft.rfftn(ext, axes=axes)
+        inv = 1.0 / (D + c * A)
+        pad = (-1,) + (1,) * self.dim
+        w, Mb = self.w.reshape(pad), M.reshape(pad)
+        q = np.sum(w * A * Rh * inv, axis=0) / (D * np.sum(w * Mb * inv, axis=0))
+        Rh += c * Mb * q
+        Rh *= inv
+        return self._restrict(fft.irfftn(Rh, s=ext.shape[1:], axes=axes), faces)
+
+    def apply(self, g: np.ndarray, a: int, M: np.ndarray) -> np.ndarray:
+        """``(I − Π) A g`` for ``g`` ``(m, *faces of axis a)`` (the implicit part's transport)."""
+        from scipy import fft
+
+        faces = g.shape[1:]
+        axes = tuple(range(1, 1 + self.dim))
+        ext = self._extend(g, a)
+        Ag = fft.irfftn(self.symbols(a, faces) * fft.rfftn(ext, axes=axes), s=ext.shape[1:], axes=axes)
+        Ag -= M.reshape((-1,) + (1,) * self.dim) * np.einsum("k,k...->...", self.w, Ag)
+        return self._restrict(Ag, faces)
