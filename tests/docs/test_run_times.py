@@ -25,7 +25,7 @@ from .test_readme import Command, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Pages whose ``sh`` blocks state run times: the README's tour and the quick starts of docs/.
-PAGES = [ROOT / "README.md", ROOT / "docs" / "sweeps.md"]
+PAGES = [ROOT / "README.md", ROOT / "docs" / "sweeps.md", ROOT / "docs" / "kinetic.md"]
 #: The reference: the first run of the README's tour.
 REFERENCE = "crossdiff run oncolytic-virus --grid 64x64 --t-end 4 --save-every 1 --set xi1=0.05 --out ocv.nc"
 #: Commands documented at most this many seconds are cheap: the fast test runs them.
