@@ -7,11 +7,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from ..errors import NumericalError
 from ..fv import LIMITERS
 from ..grid import BOUNDARIES, default_grid, parse_cells
-from ._common import apply_sets, load_model_arg, non_negative_int, positive_float, positive_int
+from ._common import (
+    add_progress_arguments,
+    apply_sets,
+    load_model_arg,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    progress_arg,
+)
 
 
 def _range(text: str) -> tuple[float, float]:
@@ -52,11 +61,18 @@ def run(args: argparse.Namespace) -> int:
         ds_min=args.ds_min,
     )
     progress = None
-    if not args.json and sys.stderr.isatty():
+    terminal = sys.stderr.isatty()
+    if progress_arg(args):
+        last = [time.perf_counter()]
 
         def progress(line: str) -> None:
-            sys.stderr.write(f"\r{line:<70}")
-            sys.stderr.flush()
+            if terminal:  # one line, rewritten at every point
+                sys.stderr.write(f"\r{line:<70}")
+                sys.stderr.flush()
+            elif time.perf_counter() - last[0] >= 10.0:  # logs: a line at least every 10 s
+                last[0] = time.perf_counter()
+                sys.stderr.write(f"continue: {line}\n")
+                sys.stderr.flush()
 
     try:
         diagram = continuation(
@@ -77,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
             where = f"; the diagram so far ({len(err.diagram.points)} points) is in {args.out}"
         raise NumericalError(f"{err}{where}") from None
     finally:
-        if progress is not None:
+        if progress is not None and terminal:
             sys.stderr.write("\r" + " " * 72 + "\r")
     if args.out:
         diagram.write(args.out, overwrite=args.overwrite)
@@ -90,10 +106,11 @@ def run(args: argparse.Namespace) -> int:
         data.update(out=args.out, plot=args.plot)
         print(json.dumps(data, indent=2, default=str))
         return 0
-    print("\n".join(diagram.describe()))
-    for path in (args.out, args.plot):
-        if path:
-            print(f"wrote {path}")
+    if not args.quiet:
+        print("\n".join(diagram.describe()))
+        for path in (args.out, args.plot):
+            if path:
+                print(f"wrote {path}")
     return 0
 
 
@@ -143,4 +160,5 @@ def register(sub) -> None:
     p.add_argument("--plot", metavar="FILE", help="write the picture of the diagram")
     p.add_argument("--overwrite", action="store_true", help="replace a diagram or picture crossdiff wrote before")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
+    add_progress_arguments(p, "the continuation (the branch, point and parameter reached)")
     p.set_defaults(func=run)
