@@ -48,7 +48,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -112,6 +112,15 @@ def _check_dim(dim: object, what: str) -> None:
         raise KineticModelError(f"{what} dimension must be 1, 2 or 3, got {dim!r}")
 
 
+def _check_radial(space: Any, what: str) -> None:
+    """The dimension (1, 2 or 3) and radius (positive where it is a number) of a sphere or ball;
+    the radius as a SymPy expression."""
+    _check_dim(space.dim, what)
+    object.__setattr__(space, "radius", sp.sympify(space.radius))
+    if space.radius.is_number and not space.radius.is_positive:
+        raise KineticModelError(f"{what} radius must be positive, got {space.radius}")
+
+
 def _substitutions(values: Mapping | None) -> dict[sp.Symbol, sp.Expr]:
     """Parameter values keyed by name or by symbol -> ``{Symbol: value}``."""
     return {sp.Symbol(k) if isinstance(k, str) else k: sp.sympify(v) for k, v in (values or {}).items()}
@@ -158,11 +167,7 @@ class Sphere:
     radius: sp.Expr = sp.Integer(1)
 
     def __post_init__(self) -> None:
-        if self.dim not in (1, 2, 3):
-            raise KineticModelError(f"velocity sphere dimension must be 1, 2 or 3, got {self.dim!r}")
-        object.__setattr__(self, "radius", sp.sympify(self.radius))
-        if self.radius.is_number and not self.radius.is_positive:
-            raise KineticModelError(f"velocity sphere radius must be positive, got {self.radius}")
+        _check_radial(self, "velocity sphere")
 
     @property
     def measure(self) -> sp.Expr:
@@ -347,10 +352,7 @@ class Ball:
     radius: sp.Expr = sp.Integer(1)
 
     def __post_init__(self) -> None:
-        _check_dim(self.dim, "velocity ball")
-        object.__setattr__(self, "radius", sp.sympify(self.radius))
-        if self.radius.is_number and not self.radius.is_positive:
-            raise KineticModelError(f"velocity ball radius must be positive, got {self.radius}")
+        _check_radial(self, "velocity ball")
 
     @property
     def measure(self) -> sp.Expr:
