@@ -36,6 +36,8 @@ SpeciesT = TypeVar("SpeciesT", bound=_Named)
 _DOMAIN_KEYS = {"extent", "cells", "boundary", "t_end", "save_every", "seed"}
 #: the keys of a shape cut out of the box (macroscopic models: cut cells)
 _SHAPE_KEYS = {"inside", "mask"}
+#: the key of a domain that grows (macroscopic models: docs/theory.md §7)
+_GROWTH_KEYS = {"growth"}
 _BOUNDARIES = ("noflux", "periodic")
 
 
@@ -56,15 +58,17 @@ class RunDefaults:
     inside: str | None = None
     #: ... or a mask file (a picture, dark = inside, or a NumPy .npy boolean array)
     mask: str | None = None
+    #: a box that grows: the length scale L(t)/L(0), one expression of t or one per axis
+    growth: str | tuple[str, ...] | None = None
 
     @classmethod
     def from_table(cls, table: object, error: type[ModelError] = ModelError, shapes: bool = False) -> RunDefaults:
         """The ``[domain]`` table of a model file (extent, cells, boundary, t_end, save_every, seed,
-        and, with ``shapes``, a shape: ``inside`` or ``mask``).
+        and, with ``shapes``, a shape: ``inside`` or ``mask``, or a growth law: ``growth``).
 
         Raises ``error`` with a one-line message naming the bad key.
         """
-        table = check_keys(table, _DOMAIN_KEYS | (_SHAPE_KEYS if shapes else set()), "[domain]", error)
+        table = check_keys(table, _DOMAIN_KEYS | (_SHAPE_KEYS | _GROWTH_KEYS if shapes else set()), "[domain]", error)
         kwargs: dict[str, Any] = {}
         if "extent" in table:
             kwargs["extent"] = _extent(table["extent"], error)
@@ -98,6 +102,16 @@ class RunDefaults:
                 kwargs[key] = table[key]
         if "inside" in kwargs and "mask" in kwargs:
             raise error("[domain] takes one of inside and mask, not both")
+        if "growth" in table:
+            growth = table["growth"]
+            laws = growth if isinstance(growth, list) else [growth]
+            if not laws or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in laws):
+                raise error(
+                    f"[domain] growth must be an expression of t such as 'exp(0.01*t)', or one per axis, got {growth!r}"
+                )
+            kwargs["growth"] = tuple(str(v) for v in laws) if isinstance(growth, list) else str(growth)
+            if "inside" in kwargs or "mask" in kwargs:
+                raise error("[domain] growth on a shape (inside/mask) is not supported: a growing domain is a box")
         defaults = cls(**kwargs)
         if len(defaults.cells) != len(defaults.extent):
             raise error(f"[domain] cells has {len(defaults.cells)} entries but extent has {len(defaults.extent)}")
@@ -119,6 +133,8 @@ class RunDefaults:
         for key in ("inside", "mask"):
             if getattr(self, key) is not None:
                 table[key] = getattr(self, key)
+        if self.growth is not None:
+            table["growth"] = self.growth if isinstance(self.growth, str) else list(self.growth)
         return table
 
 

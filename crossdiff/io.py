@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +29,7 @@ import h5netcdf
 import numpy as np
 
 from .errors import OutputError
-from .time import ControllerState, FailureReport, Layout, Observer, SemiDiscrete, Status
+from .time import ControllerState, FailureReport, Layout, Observer, SemiDiscrete, Status, field_map
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -163,7 +163,32 @@ def to_dataset(layout: Layout, t: np.ndarray, frames: np.ndarray, *, stepper: st
     }
     if layout.weights is not None:
         data[VOLUME_FRACTION] = xr.Variable(layout.space, layout.weights, attrs=_VOLUME_FRACTION_ATTRS)
+    if layout.motion is not None:
+        times = np.asarray(t, dtype=float)
+        for name, dims, attrs, values in _motion_variables(layout, times):
+            (coords if name.endswith("_t") else data)[name] = xr.Variable(dims, values, attrs=attrs)
     return xr.Dataset(data, coords=coords, attrs=schema.attrs)
+
+
+def _motion_variables(
+    layout: Layout, times: np.ndarray
+) -> list[tuple[str, tuple[str, ...], dict[str, object], np.ndarray]]:
+    """The positions of a moving domain's cells at ``times``: per axis ``a``, the coordinate
+    ``a_t (time, a)`` (physical cell centres) and the variable ``length_a (time)`` (the domain's
+    physical length)."""
+    motion = layout.motion
+    assert motion is not None
+    centres = [motion.centres(float(t)) for t in times]
+    lengths = np.array([motion.lengths(float(t)) for t in times]).reshape(len(times), len(layout.space))
+    sizes = layout.space_shape
+    out: list[tuple[str, tuple[str, ...], dict[str, object], np.ndarray]] = []
+    for a, axis in enumerate(layout.space):
+        values = np.array([c[a] for c in centres]).reshape(len(times), sizes[a])
+        out.append((f"{axis}_t", ("time", axis), {"long_name": f"{axis} at time t (physical cell centre)"}, values))
+        out.append(
+            (f"length_{axis}", ("time",), {"long_name": f"length of the domain along {axis} at time t"}, lengths[:, a])
+        )
+    return out
 
 
 #: The variable of a shape's volume fractions (cells with 0 lie outside; their values are missing).
@@ -219,6 +244,7 @@ class FrameWriter(Observer):
         self.append_mode = append
         self.frames = 0
         self._system: SemiDiscrete | None = None
+        self._fields: Callable[[float, np.ndarray], np.ndarray] | None = None
         self._checkpoint: dict[str, object] | None = None
         if not append and not self.path.parent.is_dir():
             raise OutputError(
@@ -245,6 +271,7 @@ class FrameWriter(Observer):
 
     def start(self, system: SemiDiscrete, t0: float, U0: np.ndarray) -> None:
         self._system = system
+        self._fields = field_map(system)
         schema = self._schema("running")
         try:
             if self.append_mode:
@@ -272,6 +299,13 @@ class FrameWriter(Observer):
                     v = f.create_variable(name, dims, float, chunks=(1, *(schema.dims[d] for d in dims[1:])))
                     for key, value in attrs.items():
                         v.attrs[key] = value
+                if self.layout.motion is not None:
+                    for name, dims, attrs, _ in _motion_variables(self.layout, np.zeros(0)):
+                        v = f.create_variable(name, dims, float)
+                        for key, value in attrs.items():
+                            v.attrs[key] = value
+                    for name, _, _ in schema.variables:  # CF: the fields' auxiliary coordinates
+                        f[name].attrs["coordinates"] = " ".join(f"{a}_t" for a in self.layout.space)
                 if self.layout.weights is not None:
                     v = f.create_variable(VOLUME_FRACTION, tuple(self.layout.space), float)
                     v[...] = self.layout.weights
@@ -302,8 +336,8 @@ class FrameWriter(Observer):
         self._checkpoint = {"time": t, "controller": asdict(state)}
 
     def save(self, t: float, U: np.ndarray) -> None:
-        assert self._system is not None, "FrameWriter.start() must run first"
-        self.append(t, self._system.fields(U), self._system.extras(U) if self.extras else None)
+        assert self._system is not None and self._fields is not None, "FrameWriter.start() must run first"
+        self.append(t, self._fields(t, U), self._system.extras(U) if self.extras else None)
 
     def append(self, t: float, fields: np.ndarray, extras: Mapping[str, np.ndarray] | None = None) -> None:
         """Add one frame at time ``t``: the fields (first axis in layout order) and extras."""
@@ -317,6 +351,9 @@ class FrameWriter(Observer):
                     f[name][n, ...] = fields[i]
                 for name, value in (extras or {}).items():
                     f[name][n, ...] = value
+                if self.layout.motion is not None:
+                    for name, _, _, values in _motion_variables(self.layout, np.array([t])):
+                        f[name][n, ...] = values[0]
                 if self._checkpoint is not None and self._checkpoint["time"] == t:
                     f.attrs["checkpoint"] = json.dumps({"frame": n, **self._checkpoint})
                 f.attrs["frames"] = n + 1  # the frame is whole: readers may use it

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, ParameterError
-from ..grid import Domain, Grid, Shape, default_domain
+from ..grid import Domain, Grid, GrowingGrid, Shape, default_domain
 from ..model import Model
 from ..validation import finite_number, positive_number, require
 from ._linear import Linearisation
@@ -119,7 +119,7 @@ def shape_modes(shape: Shape, count: int = SHAPE_MODES) -> np.ndarray:
 
 
 def admissible_modes(
-    grid: Grid | Shape, max_modes: int = _MAX_MODES, k_max: float | None = None
+    grid: Domain, max_modes: int = _MAX_MODES, k_max: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mode numbers ``(M, d)`` and wave vectors ``(M, d)`` of ``grid``'s domain and boundaries.
 
@@ -129,7 +129,11 @@ def admissible_modes(
     (:func:`shape_modes`), numbered ``n = 0, 1, …`` (shape ``(M, 1)``), with ``k = √μ_n``: the
     :data:`SHAPE_MODES` slowest, or, to reach ``k_max``, as many as Weyl's law counts below it
     (``|Ω| k^d / (4π)`` in 2D, ``|Ω| k³ / (6π²)`` in 3D, ``|Ω| k / π`` in 1D) and a fifth more.
+    A growing domain (:class:`~crossdiff.grid.GrowingGrid`): the modes of its box at ``t = 0``
+    (for another time, pass ``domain.at(t)``: the box of that size).
     """
+    if isinstance(grid, GrowingGrid):
+        grid = grid.box
     if isinstance(grid, Shape):
         count = SHAPE_MODES
         if k_max:

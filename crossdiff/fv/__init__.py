@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from ._cut import CutCellDiscretisation, CutCells
     from ._discretise import Discretisation, FaceVelocities
     from ._faces import divergence, face_difference, face_mean, limited_slopes, upwind_flux
+    from ._growing import GrowingDiscretisation
     from ._kernels import axis_view
     from ._krylov import krylov_solve
     from ._limiters import DEFAULT_LIMITER, LIMITERS
@@ -19,6 +20,7 @@ __all__ = [
     "Discretisation",
     "CutCellDiscretisation",
     "CutCells",
+    "GrowingDiscretisation",
     "FaceVelocities",
     "SpectralLaplacian",
     "LIMITERS",
@@ -43,6 +45,7 @@ __getattr__, __dir__ = attach(
     {
         "._cut": ["CutCellDiscretisation", "CutCells"],
         "._discretise": ["Discretisation", "FaceVelocities"],
+        "._growing": ["GrowingDiscretisation"],
         "._faces": ["divergence", "face_difference", "face_mean", "limited_slopes", "upwind_flux"],
         "._kernels": ["axis_view"],
         "._krylov": ["krylov_solve"],

@@ -41,7 +41,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -102,6 +102,27 @@ class _Side:
     value: Kernel
     coords: tuple  # face-centre coordinates of the wall (sparse mesh, 1 along ``axis``)
     index: tuple  # index of the wall cells in a field (a length-1 slice along ``axis``)
+    diffusion: float = 0.0  # D (constant diffusion; 0 otherwise)
+    alpha: float = 0.0  # α of a Robin side
+
+    def on(self, grid: Grid) -> _Side:
+        """The same side on ``grid`` (the same cells, another spacing: a growing domain's)."""
+        weight = (
+            self.diffusion * _wall_beta(self.kind, self.alpha, grid.spacing[self.axis]) / grid.spacing[self.axis] ** 2
+        )
+        return replace(self, weight=weight, coords=_wall_coords(grid, self.axis, self.high))
+
+
+def _wall_beta(kind: str, alpha: float, h: float) -> float:
+    """``β`` of the wall-cell flux ``D β (g − u_0)/h``: 2 (Dirichlet) or ``2αh/(2 + αh)`` (Robin)."""
+    return 2.0 if kind == "dirichlet" else 2.0 * alpha * h / (2.0 + alpha * h)
+
+
+def _wall_coords(grid: Grid, a: int, high: bool) -> tuple:
+    """Face-centre coordinates of the wall ``a`` (low or high) of ``grid``: a sparse mesh, 1 along ``a``."""
+    wall = grid.extent[a][1] if high else grid.extent[a][0]
+    axes = [np.array([wall]) if b == a else c for b, c in enumerate(grid.coordinates)]
+    return tuple(np.meshgrid(*axes, indexing="ij", sparse=True)) + (0.0,) * (3 - grid.ndim)
 
 
 def _central(u: np.ndarray, axis: int, periodic: bool, h: float) -> np.ndarray:
@@ -195,6 +216,9 @@ class Discretisation:
         cm = self.compiled
         self.n = cm.n
         self.spectral = SpectralLaplacian(grid)
+        #: per axis, the factor of the spectral operators' eigenvalues: 1 on a fixed grid; a
+        #: growing domain's ``1/ℓ_b(t)²`` (its cells stretched, the transforms those of ``t = 0``)
+        self._metric = np.ones(grid.ndim)
         self._spectral_cache: dict[tuple[tuple[str, str], ...], SpectralLaplacian] = {}
         # cell centres as broadcastable (sparse) arrays: an expression of x alone costs one line
         mesh = np.meshgrid(*grid.coordinates, indexing="ij", sparse=True)
@@ -292,21 +316,16 @@ class Discretisation:
             h = g.spacing[a]
             d = self.compiled.species[i].diffusion
             coef = d.value if d is not None and d.constant else 0.0
-            if cond.kind == "dirichlet":
-                beta = 2.0
-            else:
-                alpha = float(model.expand(cond.alpha).xreplace(values))
-                beta = 2.0 * alpha * h / (2.0 + alpha * h)
+            alpha = float(model.expand(cond.alpha).xreplace(values)) if cond.kind != "dirichlet" else 0.0
+            beta = _wall_beta(cond.kind, alpha, h)
             high = side.endswith("high")
-            wall = g.extent[a][1] if high else g.extent[a][0]
-            axes = [np.array([wall]) if b == a else c for b, c in enumerate(g.coordinates)]
-            coords = tuple(np.meshgrid(*axes, indexing="ij", sparse=True)) + (0.0,) * (3 - g.ndim)
+            coords = _wall_coords(g, a, high)
             index = tuple(
                 (slice(g.cells[b] - 1, g.cells[b]) if high else slice(0, 1)) if b == a else slice(None)
                 for b in range(g.ndim)
             )
             kernel = compile_kernel(model.expand(cond.value).xreplace(values), [], f"boundary {side} of {s.name!r}")
-            out.append(_Side(a, high, cond.kind, coef * beta / h**2, kernel, coords, index))
+            out.append(_Side(a, high, cond.kind, coef * beta / h**2, kernel, coords, index, coef, alpha))
         return tuple(out)
 
     def _check_wall_values(self) -> None:
@@ -339,7 +358,7 @@ class Discretisation:
         if walls == self.spectral.walls:
             return self.spectral
         if walls not in self._spectral_cache:
-            self._spectral_cache[walls] = SpectralLaplacian(self.grid, walls=walls)
+            self._spectral_cache[walls] = SpectralLaplacian(self.spectral.grid, walls=walls)
         return self._spectral_cache[walls]
 
     def _wall_values(self, side: _Side, t: float) -> np.ndarray:
@@ -383,7 +402,7 @@ class Discretisation:
         """The directly (spectrally) solved species and their per-axis coefficients ``D_{i,a}/τ_i``
         (the Krylov preconditioners use ``_symbol(i)``)."""
         self._direct = [i for i in range(self.n) if self.parabolic[i] and self._coef[i].any() and i not in self._krylov]
-        self._direct_scales = np.array([self._coef[i] * self.inv_tau[i] for i in self._direct]).reshape(
+        self._direct_scales = np.array([self._coef[i] * self.inv_tau[i] * self._metric for i in self._direct]).reshape(
             -1, self.grid.ndim
         )
         groups: dict[tuple[tuple[str, str], ...], list[int]] = {}
@@ -397,7 +416,7 @@ class Discretisation:
     def _symbol(self, i: int) -> np.ndarray:
         """Eigenvalues of species ``i``'s constant-coefficient operator ``Σ_a D̄_{i,a} δ_a²``
         (with its Dirichlet walls; the Krylov preconditioner's)."""
-        return self._spectral_for(self._walls_of(i)).symbol(self._coef[i])
+        return self._spectral_for(self._walls_of(i)).symbol(self._coef[i] * self._metric)
 
     @property
     def has_nonlinear_diffusion(self) -> bool:
@@ -619,7 +638,7 @@ class Discretisation:
                 r = np.array(r, dtype=float)
                 self._boundary_sources(e.index, t, r)
             spectral = self._spectral_for(self._walls_of(e.index))
-            sol = spectral.solve(r, e.diffusion * spectral.symbol([1.0] * self.grid.ndim), -e.linear)
+            sol = spectral.solve(r, e.diffusion * spectral.symbol(self._metric), -e.linear)
             if mean_free:
                 sol -= sol.mean()
             U[e.index] = sol

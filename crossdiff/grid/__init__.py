@@ -1,5 +1,5 @@
 """Domains: uniform grids on boxes (:class:`Grid`), shapes cut out of them (:class:`Shape`, cut
-cells), and the registry of domain kinds (:data:`DOMAINS`) through which the run layer builds,
+cells), boxes that grow by a prescribed law (:class:`GrowingGrid`, :class:`Growth`), and the registry of domain kinds (:data:`DOMAINS`) through which the run layer builds,
 writes and reads them back.
 
 A :class:`Grid` is geometry only: cell counts, extent, spacing, cell centres and the boundary
@@ -9,20 +9,25 @@ condition of each axis. Finite-volume operators live in :mod:`crossdiff.fv`.
 from ..errors import GridError
 from ._box import BOUNDARIES, Grid, default_grid, parse_cells
 from ._domains import DOMAINS, DomainKind, domain_kind
+from ._growth import GrowingGrid, Growth, default_growing
 from ._shape import Shape, default_domain, read_mask
 
-#: A domain the run layer and the analysis accept: a box grid or a shape cut out of one.
-Domain = Grid | Shape
+#: A domain the run layer and the analysis accept: a box grid, a shape cut out of one, or a box
+#: that grows.
+Domain = Grid | Shape | GrowingGrid
 
 __all__ = [
     "Grid",
     "Shape",
+    "GrowingGrid",
+    "Growth",
     "Domain",
     "BOUNDARIES",
     "DOMAINS",
     "DomainKind",
     "default_grid",
     "default_domain",
+    "default_growing",
     "domain_kind",
     "parse_cells",
     "read_mask",
@@ -43,4 +48,17 @@ DOMAINS.register(
     "shape",
     DomainKind("shape", Shape, _default_shape, Shape.from_attributes),
     "cut out of a box by a condition or a mask (cut cells)",
+)
+
+
+DOMAINS.register(
+    "growing",
+    DomainKind(
+        "growing",
+        GrowingGrid,
+        default_growing,
+        GrowingGrid.from_attributes,
+        lambda domain, t_end: domain.growth.check(0.0, t_end, domain.cells),
+    ),
+    "a box that grows by a prescribed law (cells move with the tissue)",
 )

@@ -34,12 +34,16 @@ class DomainKind:
     from_attributes : callable
         ``from_attributes(attrs)``: the domain a run file's attributes describe (the inverse of
         the domain's ``attributes()``).
+    check : callable, optional
+        ``check(domain, t_end)``: refuse (one line, :class:`~crossdiff.errors.GridError`) a
+        domain that cannot serve a run to ``t_end`` (a growth law that is not positive there).
     """
 
     name: str
     type: type
     default: Callable[..., Any]
     from_attributes: Callable[[Mapping[str, object]], Any]
+    check: Callable[[Any, float], None] | None = None
 
 
 #: Domain kinds by name (today the box; shapes, growing domains and networks register here).

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..errors import GridError
 from ._box import Grid
+from ._growth import GrowingGrid, Growth
 
 __all__ = ["Shape", "read_mask", "default_domain"]
 
@@ -432,15 +433,18 @@ def default_domain(
     boundary: str | None = None,
     inside: str | None = None,
     mask: str | Path | np.ndarray | None = None,
-) -> Grid | Shape:
+    growth: str | Sequence[str] | None = None,
+) -> Grid | Shape | GrowingGrid:
     """A model's default domain: its box (:func:`~crossdiff.grid.default_grid`), cut to the shape
-    its ``[domain]`` gives (``inside`` or ``mask``), or to the ``inside`` / ``mask`` given here
-    instead (a condition may use the model's parameters).
+    its ``[domain]`` gives (``inside`` or ``mask``) or growing by its ``[domain] growth``, or cut to
+    the ``inside`` / ``mask`` or growing by the ``growth`` given here instead (a condition or a
+    growth law may use the model's parameters).
 
     Raises
     ------
     GridError
-        A bad condition or mask (:class:`Shape`), or both ``inside`` and ``mask`` given.
+        A bad condition or mask (:class:`Shape`), a bad growth law (:class:`Growth`), both
+        ``inside`` and ``mask`` given, or a shape that grows (not supported).
     """
     from ._box import default_grid
 
@@ -450,7 +454,14 @@ def default_domain(
     defaults = getattr(model, "defaults", None) or model
     if inside is None and mask is None:
         inside, mask = getattr(defaults, "inside", None), getattr(defaults, "mask", None)
+    if growth is None:
+        growth = getattr(defaults, "growth", None)
     parameters = dict(getattr(model, "parameters", {}) or {})
+    if growth is not None and (inside is not None or mask is not None):
+        raise GridError("a shape that grows is not supported: give a growth law on a box, or a shape without growth")
+    if growth is not None:
+        laws = (growth,) if isinstance(growth, str) else tuple(growth)
+        return GrowingGrid(box, Growth(laws, parameters, ndim=box.ndim))
     if inside is not None:
         return Shape(box, inside, parameters=parameters)
     if mask is not None:

@@ -168,13 +168,18 @@ class Run:
         scale = scale_of(model)
         if domain is None:
             domain = default_domain(model)
-        domain_kind(domain)  # a registered kind, or one line naming what was given
+        kind = domain_kind(domain)  # a registered kind, or one line naming what was given
+        if kind.name not in scale.systems:
+            on = ", ".join(scale.systems)
+            raise InputError(f"{scale.name} models do not run on a {kind.name} domain (they run on: {on})")
         resolved: Model | KineticModel = scale.on_domain(model, domain)
         kinetic = _kinetic_options(scale, resolved, kinetic, eps, velocities, save_f)
         scale.check_options(resolved, kinetic)
         defaults = resolved.defaults
         assert defaults is not None  # every model has them (ModelBase subclasses fill them)
         t_end = positive_number(defaults.t_end if t_end is None else t_end, "end time")
+        if kind.check is not None:
+            kind.check(domain, t_end)
         every = save_every if save_every is not None else (defaults.save_every or t_end / 20)
         stepper = _stepper(stepper, scale)
         limiter = DEFAULT_LIMITER if limiter is None else limiter

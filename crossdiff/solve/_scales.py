@@ -200,13 +200,28 @@ def _cut_cells(run: Run) -> Discretisation:
     return CutCellDiscretisation(run.model, run.domain, limiter=run.limiter)
 
 
+def _growing(run: Run) -> Discretisation:
+    from ..fv import GrowingDiscretisation
+    from ..grid import GrowingGrid
+    from ..model import Model
+
+    assert isinstance(run.model, Model) and isinstance(run.domain, GrowingGrid)
+    if run.model.flow is not None:
+        raise InputError(
+            f"model {run.model.name!r} has a flow: flows on a growing domain are not supported (growth moves the "
+            "tissue; a flow relative to it is future work)"
+        )
+    return GrowingDiscretisation(run.model, run.domain, limiter=run.limiter)
+
+
 class MacroScale(Scale):
     """Macroscopic models (:class:`~crossdiff.model.Model`) by finite volumes; a prescribed flow
     is injected as face velocities (:class:`~crossdiff.flow.PrescribedFlow`); on a shape by cut
-    cells (:class:`~crossdiff.fv.CutCellDiscretisation`)."""
+    cells (:class:`~crossdiff.fv.CutCellDiscretisation`); on a growing box by cells that move with
+    the tissue (:class:`~crossdiff.fv.GrowingDiscretisation`)."""
 
     name = "macro"
-    systems = {"box": _finite_volumes, "shape": _cut_cells}
+    systems = {"box": _finite_volumes, "shape": _cut_cells, "growing": _growing}
 
     def accepts(self, model: object) -> bool:
         from ..model import Model

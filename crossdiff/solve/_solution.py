@@ -102,14 +102,17 @@ class Solution:
         ds = self.to_xarray()
         return np.stack([ds[n].values for n in self.layout.field_names], axis=1)
 
-    def _integrate(self, fields: np.ndarray) -> np.ndarray:
-        """``Σ u · weights · cell_volume`` (weights: the volume fractions of a shape; missing
-        values outside a shape count as nothing)."""
+    def _integrate(self, fields: np.ndarray, t: float | np.ndarray) -> np.ndarray:
+        """``Σ u · weights · cell_volume`` at the times ``t`` (one per frame of ``fields``, or the
+        time of one frame; weights: the volume fractions of a shape, missing values outside a
+        shape counting as nothing; the cell volume: a growing domain's at ``t``)."""
         space = tuple(range(-len(self.layout.space), 0))
         weights = self.layout.weights
-        if weights is None:
-            return np.sum(fields, axis=space) * self.layout.cell_volume
-        return np.nansum(fields * weights, axis=space) * self.layout.cell_volume
+        total = np.sum(fields, axis=space) if weights is None else np.nansum(fields * weights, axis=space)
+        if self.layout.motion is None:
+            return total * self.layout.cell_volume
+        volumes = np.array([self.layout.cell_volume_at(float(s)) for s in np.atleast_1d(t)])
+        return total * (volumes[:, None] if np.ndim(t) else volumes[0])
 
     def _extremes(self, fields: np.ndarray) -> tuple[list[float], list[float]]:
         """Per field, the smallest and largest value in the domain (a shape's cells only)."""
@@ -123,7 +126,7 @@ class Solution:
         import xarray as xr
 
         return xr.DataArray(
-            np.asarray(self._integrate(self._frames())),
+            np.asarray(self._integrate(self._frames(), np.asarray(self.t, dtype=float))),
             dims=("time", "species"),
             coords={"time": np.asarray(self.t, dtype=float), "species": list(self.layout.field_names)},
             name="mass",
@@ -142,7 +145,7 @@ class Solution:
         the end."""
         from html import escape
 
-        mass = self._integrate(self.final)
+        mass = self._integrate(self.final, self.t_final)
         low, high = self._extremes(self.final)
         rows = "".join(
             f"<tr><td><code>{escape(n)}</code></td><td>{float(mass[i]):.6g}</td>"
@@ -168,7 +171,7 @@ class Solution:
 
     def summary(self) -> dict:
         """Machine-readable summary (the CLI's ``--json``)."""
-        mass = self._integrate(self.final)
+        mass = self._integrate(self.final, self.t_final)
         low, high = self._extremes(self.final)
         fields = {
             name: {"mass": float(mass[i]), "min": low[i], "max": high[i]}

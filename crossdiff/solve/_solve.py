@@ -30,6 +30,7 @@ from ..time import (
     SaveAt,
     SemiDiscrete,
     Stepper,
+    field_map,
     integrate,
 )
 from ._resources import check_output, check_resources, check_run_size
@@ -174,7 +175,7 @@ def _solution(
         system.layout,
         np.array(recorder.times),
         recorder.stacked(),
-        system.fields(result.U),
+        field_map(system)(result.t, result.U),
         result.U,
         result.t,
         result.status,

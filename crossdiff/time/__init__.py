@@ -47,8 +47,12 @@ if TYPE_CHECKING:
         HasErrorComponents,
         HasJacobianSparsity,
         Layout,
+        Motion,
         SemiDiscrete,
+        TimeDependentFields,
+        TimeDependentImplicit,
         Variable,
+        field_map,
     )
     from ._tableau import ARS443, KENCARP3, KENCARP4, ButcherPair, GSATableau, IMEXTableau, upwind_courant_limit
 
@@ -63,6 +67,10 @@ __all__ = [
     "HasJacobianSparsity",
     "HasErrorComponents",
     "ExplainsNegative",
+    "TimeDependentImplicit",
+    "TimeDependentFields",
+    "Motion",
+    "field_map",
     "integrate",
     "Integration",
     "SaveAt",
@@ -141,8 +149,12 @@ __getattr__, __dir__ = attach(
             "HasErrorComponents",
             "HasJacobianSparsity",
             "Layout",
+            "Motion",
             "SemiDiscrete",
+            "TimeDependentFields",
+            "TimeDependentImplicit",
             "Variable",
+            "field_map",
         ],
         "._tableau": [
             "ARS443",

@@ -30,7 +30,7 @@ from ..validation import positive_number
 from ._controllers import Controller, FixedStep, IController, resolve_tolerances
 from ._kernels import gsa_scatter, gsa_start
 from ._steppers import Stepper, StepResult, _set
-from ._system import HasErrorComponents
+from ._system import HasErrorComponents, TimeDependentImplicit
 from ._tableau import ARS443, GSATableau
 
 __all__ = ["GSAIMEX"]
@@ -144,6 +144,7 @@ class GSAIMEX(Stepper):
         s, g = tab.stages, tab.gamma
         a_e, a_i = tab.explicit, tab.implicit
         offers_components = self.offered(system).error_components
+        timed = self.offered(system).implicit_at
         c = np.asarray(cast(HasErrorComponents, system).error_components, dtype=bool) if offers_components else None
         work_states, spares = state if isinstance(state, tuple) else (None, [])
         if not isinstance(work_states, np.ndarray) or work_states.shape != (s + 1,) + U.shape:
@@ -161,7 +162,10 @@ class GSAIMEX(Stepper):
             rhs = acc[i - 1]
             last = i == s - 1
             target = _released(spares) if last else stage_buffer
-            stage = system.solve_implicit(rhs, g * dt, out=target)
+            if timed:  # L(t): the stage's operator at its time
+                stage = cast(TimeDependentImplicit, system).solve_implicit_at(ti, rhs, g * dt, out=target)
+            else:
+                stage = system.solve_implicit(rhs, g * dt, out=target)
             system.constrain(ti, stage)
             if last:  # the new state; its derivatives have weight 0
                 break

@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..validation import positive_number
 from ._controllers import ControllerState
 from ._events import FailureReport, Status
-from ._system import Capabilities, ExplainsNegative, Layout, SemiDiscrete
+from ._system import Capabilities, ExplainsNegative, Layout, SemiDiscrete, field_map
 
 __all__ = ["Observer", "Recorder", "ProgressBar", "ProgressLog", "Monitor", "StopWhen"]
 
@@ -82,14 +82,14 @@ class StopWhen(Observer):
         if not callable(condition):
             raise InputError(f"StopWhen needs a callable condition(t, fields), got {type(condition).__name__}")
         self.condition, self.reason = condition, str(reason)
-        self._system: SemiDiscrete | None = None
+        self._fields: Callable[[float, np.ndarray], np.ndarray] | None = None
 
     def start(self, system, t0, U0):
-        self._system = system
+        self._fields = field_map(system)
 
     def step(self, t, U):
-        assert self._system is not None
-        if bool(self.condition(t, self._system.fields(U))):
+        assert self._fields is not None
+        if bool(self.condition(t, self._fields(t, U))):
             return FailureReport(Status.STOPPED, t, detail=f"stopped: {self.reason}")
         return None
 
@@ -101,16 +101,16 @@ class Recorder(Observer):
         self.keep_frames = keep_frames
         self.times: list[float] = []
         self.frames: list[np.ndarray] = []
-        self._system: SemiDiscrete | None = None
+        self._fields: Callable[[float, np.ndarray], np.ndarray] | None = None
 
     def start(self, system, t0, U0):
-        self._system = system
+        self._fields = field_map(system)
 
     def save(self, t, U):
         self.times.append(t)
         if self.keep_frames:
-            assert self._system is not None
-            self.frames.append(np.array(self._system.fields(U), copy=True))
+            assert self._fields is not None
+            self.frames.append(np.array(self._fields(t, U), copy=True))
 
     def stacked(self) -> np.ndarray | None:
         """The kept frames as one array ``(len(times), n_fields, *space)`` (None if none kept)."""

@@ -38,7 +38,7 @@ from ._controllers import (
 )
 from ._kernels import ark_scatter
 from ._registry import STEPPERS, stepper_from_name, stepper_options
-from ._system import Capabilities, FiltersError, HasJacobianSparsity, SemiDiscrete
+from ._system import Capabilities, FiltersError, HasJacobianSparsity, SemiDiscrete, TimeDependentImplicit
 from ._tableau import KENCARP3, KENCARP4, IMEXTableau
 
 __all__ = ["Stepper", "StepResult", "IMEX", "SSPRK3", "BDF", "STEPPERS", "stepper_from_name", "stepper_options"]
@@ -300,14 +300,18 @@ class IMEX(Stepper):
         error = np.zeros_like(U)
         inc_flat, err_flat = increment.reshape(-1), error.reshape(-1)
 
+        timed = self.offered(system).implicit_at  # L(t): each stage's operator at its time
         for j in range(s):
             tj = t + tab.c[j] * dt
             if j == 0:
                 stage = U
-                work = system.implicit(U)
+                work = cast(TimeDependentImplicit, system).implicit_at(t, U) if timed else system.implicit(U)
             else:
                 work = acc[j - 1]
-                stage = system.solve_implicit(work, g * dt)
+                if timed:
+                    stage = cast(TimeDependentImplicit, system).solve_implicit_at(tj, work, g * dt)
+                else:
+                    stage = system.solve_implicit(work, g * dt)
                 system.constrain(tj, stage)
                 # L U_j = (U_j - rhs)/(γΔt), in the storage of the consumed right-hand side
                 np.subtract(stage, work, out=work)

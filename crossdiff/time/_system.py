@@ -47,7 +47,11 @@ __all__ = [
     "HasJacobianSparsity",
     "HasErrorComponents",
     "ExplainsNegative",
+    "TimeDependentImplicit",
+    "TimeDependentFields",
+    "Motion",
     "Capabilities",
+    "field_map",
 ]
 
 
@@ -94,6 +98,11 @@ class Layout:
         The fraction of each cell inside the domain (a shape's volume fractions, on the spatial
         dims): ``Σ u · weights · cell_volume`` is then the integral, and cells of weight 0 are
         outside the domain (missing values in the output). None: every cell is whole.
+    motion : Motion, optional
+        How the cells move on a domain that changes with time (a growing domain): the
+        coordinates above are then the cells' reference positions (at ``t = 0``), and
+        ``motion`` gives their physical positions and volumes at time ``t`` (the output writes
+        them with every frame). None: the cells stay where they are.
     """
 
     fields: tuple[Variable, ...]
@@ -103,6 +112,11 @@ class Layout:
     attrs: Mapping[str, object] = field(default_factory=dict)
     extras: tuple[Variable, ...] = ()
     weights: np.ndarray | None = field(default=None, compare=False, repr=False)
+    motion: Motion | None = field(default=None, compare=False, repr=False)
+
+    def cell_volume_at(self, t: float) -> float:
+        """The volume of a cell at time ``t`` (``cell_volume`` unless the cells move)."""
+        return self.cell_volume if self.motion is None else self.cell_volume * self.motion.volume_scale(t)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -165,7 +179,11 @@ class SemiDiscrete(Protocol):
     * :class:`HasErrorComponents`: ``error_components``, the components whose error is
       controlled (:class:`~crossdiff.time.GSAIMEX`, :class:`~crossdiff.time.IController`);
     * :class:`ExplainsNegative`: ``explain_negative(t, U, rate)``, asked by the
-      :class:`~crossdiff.time.Monitor` when steps keep producing negative densities.
+      :class:`~crossdiff.time.Monitor` when steps keep producing negative densities;
+    * :class:`TimeDependentImplicit`: ``implicit_at(t, U)``, ``solve_implicit_at(t, B, γΔt)``,
+      an operator ``L(t)`` (the IMEX steppers pass each stage's time);
+    * :class:`TimeDependentFields`: ``fields_at(t, U)``, fields that depend on time as well as
+      on the state (the writers and the recorder).
     """
 
     @property
@@ -281,6 +299,60 @@ class ExplainsNegative(Protocol):
         ...
 
 
+@runtime_checkable
+class TimeDependentImplicit(Protocol):
+    """A system whose stiff operator depends on time, ``L = L(t)`` (a growing domain: the
+    diffusion scales like ``ℓ(t)^{-2}``). Steppers that know a stage's time call these instead
+    of :meth:`~SemiDiscrete.implicit` and :meth:`~SemiDiscrete.solve_implicit` (which then
+    mean the operator at the time of the last :meth:`~SemiDiscrete.prepare`)."""
+
+    def implicit_at(self, t: float, U: np.ndarray) -> np.ndarray:
+        """``L(t) U``."""
+        ...
+
+    def solve_implicit_at(self, t: float, B: np.ndarray, gamma_dt: float, out: np.ndarray | None = None) -> np.ndarray:
+        """The solution ``X`` of ``(I − γΔt L(t)) X = B`` (into ``out`` when given)."""
+        ...
+
+
+@runtime_checkable
+class TimeDependentFields(Protocol):
+    """A system whose state maps to the observed fields by a time-dependent factor (a growing
+    domain: the state is the mass per reference volume ``J(t) u``, conserved to round-off, the
+    field the density ``u``). :meth:`~SemiDiscrete.fields` stays the state's own densities (what
+    the :class:`~crossdiff.time.Monitor` checks: non-negative, finite, conserved); the writers and
+    the recorder write ``fields_at``."""
+
+    def fields_at(self, t: float, U: np.ndarray) -> np.ndarray:
+        """The fields of ``layout.fields`` at time ``t``."""
+        ...
+
+
+class Motion(Protocol):
+    """How the cells of a domain that changes with time move (:attr:`Layout.motion`)."""
+
+    def centres(self, t: float) -> tuple[np.ndarray, ...]:
+        """Per axis, the physical cell centres at time ``t``."""
+        ...
+
+    def lengths(self, t: float) -> np.ndarray:
+        """Per axis, the physical length of the domain at time ``t``."""
+        ...
+
+    def volume_scale(self, t: float) -> float:
+        """The volume of a cell at time ``t`` over its volume at ``t = 0``."""
+        ...
+
+
+def field_map(system: SemiDiscrete, capabilities: Capabilities | None = None) -> Any:
+    """The map ``(t, U) -> fields`` of ``system`` (its ``fields_at``, else ``fields(U)``), looked
+    up once (writers and recorders bind it when a run starts)."""
+    caps = capabilities if capabilities is not None else Capabilities.of(system)
+    if caps.fields_at:
+        return system.fields_at  # type: ignore[attr-defined]
+    return lambda t, U: system.fields(U)
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """Which optional capabilities a system offers, read once (:meth:`of`) when a stepper binds."""
@@ -289,6 +361,8 @@ class Capabilities:
     jacobian_sparsity: bool = False
     error_components: bool = False
     explain_negative: bool = False
+    implicit_at: bool = False
+    fields_at: bool = False
 
     @classmethod
     def of(cls, system: object) -> Capabilities:
@@ -298,6 +372,8 @@ class Capabilities:
             jacobian_sparsity=_offers(system, "jacobian_sparsity"),
             error_components=_offers(system, "error_components"),
             explain_negative=callable(getattr(system, "explain_negative", None)),
+            implicit_at=_offers(system, "solve_implicit_at"),
+            fields_at=_offers(system, "fields_at"),
         )
 
 

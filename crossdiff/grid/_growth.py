@@ -1,0 +1,356 @@
+r"""Domains that grow by a prescribed law: a box whose cells move with the tissue.
+
+A growing domain is a box grid at ``t = 0`` (the **reference** domain, coordinates ``X``) and a
+growth law per axis, the length scale ``ℓ_b(t) = L_b(t)/L_b(0)`` with ``ℓ_b(0) = 1``. The
+tissue and everything in it move with the uniform growth velocity: a point at ``X`` is at
+
+.. math::
+
+    x_b(t) = a_b + ℓ_b(t)\,(X_b - a_b)
+
+(``a_b`` the low end of the box along axis ``b``: the domain grows away from its low corner;
+any other fixed point is the same up to a translation). The cells move with it, so a cell keeps
+its index and its content; its volume is multiplied by ``J(t) = Π_b ℓ_b(t)``. How a model is
+discretised on such a domain — in the reference coordinates, with the dilution written as the
+time derivative of ``J u`` so that mass is conserved to round-off — is ``docs/theory.md`` §7 and
+:class:`crossdiff.fv.GrowingDiscretisation`.
+
+A growing domain is one **domain kind** (:data:`crossdiff.grid.DOMAINS`, ``"growing"``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import GridError
+from ._box import Grid, default_grid
+
+if TYPE_CHECKING:
+    import sympy as sp
+
+__all__ = ["Growth", "GrowingGrid", "default_growing"]
+
+#: samples of a growth law checked over a run's time span (positive, finite, not below one cell)
+CHECK_SAMPLES = 2001
+
+
+def _law(text: object, parameters: Mapping[str, float], axis: str) -> sp.Expr:
+    """The growth law ``text`` with the parameters' values substituted: an expression of ``t``."""
+    import sympy as sp  # imported on first use (start-up: docs/architecture.md)
+
+    from ..errors import ExpressionError
+    from ..expressions import parse_expression
+
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = str(text)
+    if not isinstance(text, str) or not text.strip():
+        raise GridError(f"growth law along {axis} must be an expression of t such as 'exp(0.1*t)', got {text!r}")
+    try:
+        expr = parse_expression(text)
+    except ExpressionError as err:
+        raise GridError(f"growth law along {axis}: {err}") from None
+    expr = expr.xreplace({sp.Symbol(k): sp.Float(v) for k, v in parameters.items()})
+    unknown = sorted(str(s) for s in expr.free_symbols if str(s) != "t")
+    if unknown:
+        space = {"x", "y", "z"} & set(unknown)
+        why = (
+            f"a growth law is a function of t alone, and {text!r} uses {', '.join(sorted(space))}"
+            if space
+            else f"{text!r} uses unknown symbols {', '.join(unknown)} (not t, not a parameter of the model)"
+        )
+        raise GridError(f"growth law along {axis}: {why}")
+    return expr
+
+
+@dataclass(frozen=True)
+class Growth:
+    """A prescribed growth law per axis: the length scale ``ℓ_b(t) = L_b(t)/L_b(0)``.
+
+    Parameters
+    ----------
+    laws : str or sequence of str
+        One expression of ``t`` for every axis (isotropic growth) or one per axis (anisotropic),
+        e.g. ``"exp(0.01*t)"`` (exponential), ``"K/(1 + (K - 1)*exp(-r*t))"`` (logistic),
+        ``"1 + 0.1*t"`` (linear). Each must equal 1 at ``t = 0``.
+    parameters : mapping, optional
+        Values of names the laws use besides ``t`` (a model's parameters).
+    ndim : int
+        The number of axes.
+
+    Raises
+    ------
+    GridError
+        A law that is not an expression of ``t`` alone (and the parameters), not 1 at ``t = 0``, or
+        as many laws as neither 1 nor ``ndim``.
+
+    Examples
+    --------
+    >>> g = Growth("exp(r*t)", {"r": 0.5}, ndim=2)
+    >>> [round(v, 6) for v in g.scale(2.0)]
+    [2.718282, 2.718282]
+    """
+
+    laws: tuple[str, ...] | str
+    parameters: Mapping[str, float] = field(default_factory=dict)
+    ndim: int = 1
+
+    def __post_init__(self) -> None:
+        laws = (self.laws,) if isinstance(self.laws, str) else tuple(str(v) for v in self.laws)
+        if len(laws) not in (1, self.ndim):
+            raise GridError(
+                f"growth gives {len(laws)} laws for {self.ndim} axes: give one for all axes or one per axis"
+            )
+        object.__setattr__(self, "laws", laws)
+        object.__setattr__(self, "parameters", {str(k): float(v) for k, v in dict(self.parameters).items()})
+        for axis, expr in zip("xyz", self._exprs):
+            at0 = complex(expr.subs("t", 0).evalf())
+            if not (math.isfinite(at0.real) and abs(at0.imag) < 1e-12 and abs(at0.real - 1.0) <= 1e-12):
+                raise GridError(
+                    f"growth law along {axis} ({self._text(axis)!r}) is the length scale L(t)/L(0) and must be 1 at "
+                    f"t = 0, got {at0.real:.6g}"
+                )
+
+    def _text(self, axis: str) -> str:
+        laws = self.laws
+        assert isinstance(laws, tuple)
+        return laws[0] if len(laws) == 1 else laws["xyz".index(axis)]
+
+    @cached_property
+    def _exprs(self) -> tuple[sp.Expr, ...]:
+        """Per axis, ``ℓ_b(t)`` as a SymPy expression."""
+        laws = self.laws
+        assert isinstance(laws, tuple)
+        per_axis = laws if len(laws) == self.ndim else laws * self.ndim
+        return tuple(_law(text, self.parameters, axis) for text, axis in zip(per_axis, "xyz"))
+
+    @cached_property
+    def _numeric(self) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """Per axis, ``t -> ℓ_b(t)`` and ``t -> ℓ_b'(t)`` (NumPy functions)."""
+        import sympy as sp
+
+        t = sp.Symbol("t")
+        scale = tuple(sp.lambdify(t, e, "numpy") for e in self._exprs)
+        rate = tuple(sp.lambdify(t, sp.diff(e, t), "numpy") for e in self._exprs)
+        return scale, rate
+
+    def _evaluate(self, functions: tuple[Any, ...], t: float | np.ndarray) -> np.ndarray:
+        """The functions at ``t`` (a number or an array of times), shape ``(ndim, *t.shape)``."""
+        t = np.asarray(t, dtype=float)
+        with np.errstate(all="ignore"):
+            return np.array([np.broadcast_to(np.asarray(f(t), dtype=float), t.shape) for f in functions])
+
+    @property
+    def isotropic(self) -> bool:
+        """Whether every axis grows by the same law."""
+        return len(set(self._exprs)) == 1
+
+    def scale(self, t: float) -> np.ndarray:
+        """``ℓ_b(t)`` per axis."""
+        return self._evaluate(self._numeric[0], float(t))
+
+    def derivative(self, t: float) -> np.ndarray:
+        """``ℓ_b'(t)`` per axis."""
+        return self._evaluate(self._numeric[1], float(t))
+
+    def volume_scale(self, t: float) -> float:
+        """``J(t) = Π_b ℓ_b(t)``: a cell's volume over its volume at ``t = 0``."""
+        return float(np.prod(self.scale(t)))
+
+    def dilution(self, t: float) -> float:
+        """``J'/J = Σ_b ℓ_b'/ℓ_b``: the rate at which growth dilutes a density."""
+        return float(np.sum(self.derivative(t) / self.scale(t)))
+
+    def check(self, t_start: float, t_end: float, cells: Sequence[int] = ()) -> None:
+        """Refuse a law that is not positive and finite on ``[t_start, t_end]`` (sampled), or that
+        shrinks an axis below one of its ``cells`` (the domain's length below one reference cell).
+
+        Raises
+        ------
+        GridError
+            Naming the law, the axis and the first time where it fails.
+        """
+        times = np.linspace(float(t_start), float(t_end), CHECK_SAMPLES)
+        values, slopes = self._evaluate(self._numeric[0], times), self._evaluate(self._numeric[1], times)
+        for b, (ell, slope) in enumerate(zip(values, slopes)):
+            axis = "xyz"[b]
+            law = self._text(axis)
+            bad = ~np.isfinite(ell) | ~np.isfinite(slope)
+            if bad.any():
+                raise GridError(f"growth law along {axis} ({law!r}) is not finite at t = {times[np.argmax(bad)]:.6g}")
+            if np.any(ell <= 0):
+                raise GridError(
+                    f"growth law along {axis} ({law!r}) is not positive at t = {times[np.argmax(ell <= 0)]:.6g}: "
+                    "it shrinks the domain to nothing"
+                )
+            if cells and np.any(ell * cells[b] < 1):
+                first = times[np.argmax(ell * cells[b] < 1)]
+                raise GridError(
+                    f"growth law along {axis} ({law!r}) shrinks the domain below one cell at t = {first:.6g}"
+                )
+
+    def attributes(self) -> dict[str, object]:
+        """The law as run-file attributes: ``growth`` (JSON list of expressions) and
+        ``growth_parameters`` (JSON)."""
+        return {"growth": json.dumps(list(self.laws)), "growth_parameters": json.dumps(dict(self.parameters))}
+
+    def describe(self) -> str:
+        laws = self.laws
+        assert isinstance(laws, tuple)
+        return (
+            f"growing by {laws[0]}"
+            if len(laws) == 1
+            else "growing by " + ", ".join(f"{a}: {law}" for a, law in zip("xyz", laws))
+        )
+
+
+@dataclass(frozen=True)
+class GrowingGrid:
+    """A box grid whose domain grows by a prescribed law (module docstring).
+
+    The geometry (``cells``, ``extent``, ``spacing``, ``coordinates``, …) is the reference
+    domain's, at ``t = 0``; :meth:`centres`, :meth:`lengths` and :meth:`volume_scale` give the
+    physical cells at time ``t`` (the :class:`~crossdiff.time.Motion` an output layout carries).
+
+    Parameters
+    ----------
+    box : Grid
+        The domain at ``t = 0``.
+    growth : Growth
+        The law (as many axes as the box, or one for all).
+    """
+
+    box: Grid
+    growth: Growth
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.box, Grid):
+            raise GridError(f"a growing domain is a crossdiff Grid that grows, got {type(self.box).__name__}")
+        if not isinstance(self.growth, Growth) or self.growth.ndim != self.box.ndim:
+            raise GridError(f"the growth law must be a Growth with {self.box.ndim} axes")
+
+    # ---------------------------------------------------------------- the reference box
+    @property
+    def ndim(self) -> int:
+        return self.box.ndim
+
+    @property
+    def cells(self) -> tuple[int, ...]:
+        return self.box.cells
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.box.shape
+
+    @property
+    def size(self) -> int:
+        return self.box.size
+
+    @property
+    def extent(self) -> tuple[tuple[float, float], ...]:
+        return self.box.extent
+
+    @property
+    def spacing(self) -> tuple[float, ...]:
+        return self.box.spacing
+
+    @property
+    def cell_volume(self) -> float:
+        return self.box.cell_volume
+
+    @property
+    def boundary(self) -> tuple[str, ...]:
+        return self.box.boundary  # type: ignore[return-value]  # a tuple after Grid.__post_init__
+
+    @property
+    def periodic(self) -> tuple[bool, ...]:
+        return self.box.periodic
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        return self.box.axes
+
+    @property
+    def coordinates(self) -> tuple[np.ndarray, ...]:
+        return self.box.coordinates
+
+    def mesh(self) -> tuple[np.ndarray, ...]:
+        return self.box.mesh()
+
+    def integrate(self, field: np.ndarray) -> float | np.ndarray:
+        """The integral over the reference domain (``Σ u h^d`` at ``t = 0``; at time ``t``
+        multiply by :meth:`volume_scale`)."""
+        return self.box.integrate(field)
+
+    # ---------------------------------------------------------------- the domain at time t
+    def at(self, t: float) -> Grid:
+        """The physical grid at time ``t``: the box stretched by ``ℓ_b(t)`` from its low corner."""
+        ell = self.growth.scale(t)
+        extent = tuple((lo, lo + e * (hi - lo)) for (lo, hi), e in zip(self.box.extent, ell))
+        return Grid(self.box.cells, extent, self.box.boundary)
+
+    def centres(self, t: float) -> tuple[np.ndarray, ...]:
+        """Per axis, the physical cell centres at time ``t``."""
+        ell = self.growth.scale(t)
+        return tuple(lo + e * (c - lo) for (lo, _), e, c in zip(self.box.extent, ell, self.box.coordinates))
+
+    def lengths(self, t: float) -> np.ndarray:
+        """Per axis, the physical length of the domain at time ``t``."""
+        return self.growth.scale(t) * np.array([hi - lo for lo, hi in self.box.extent])
+
+    def volume_scale(self, t: float) -> float:
+        """``J(t) = Π_b ℓ_b(t)``."""
+        return self.growth.volume_scale(t)
+
+    # ---------------------------------------------------------------- files
+    def describe(self) -> str:
+        """``"100 on [0, 1], noflux, growing by exp(0.1*t)"``."""
+        return f"{self.box.describe()}, {self.growth.describe()}"
+
+    def attributes(self) -> dict[str, object]:
+        """The box's attributes and the growth law's (:meth:`Growth.attributes`)."""
+        return {**self.box.attributes(), "grid": self.describe(), **self.growth.attributes()}
+
+    @classmethod
+    def from_attributes(cls, attrs: Mapping[str, object]) -> GrowingGrid:
+        """The growing domain :meth:`attributes` wrote."""
+        box = Grid.from_attributes(attrs)
+        try:
+            laws = json.loads(str(attrs["growth"]))
+            params = json.loads(str(attrs.get("growth_parameters", "{}")))
+        except KeyError:
+            raise GridError("the run file's growing domain has no growth law") from None
+        except ValueError as err:
+            raise GridError(f"the run file's growth law cannot be read ({err})") from None
+        return cls(box, Growth(tuple(laws), params, ndim=box.ndim))
+
+    def __repr__(self) -> str:
+        return f"GrowingGrid({self.describe()})"
+
+
+def default_growing(
+    model: Any, cells: Sequence[int] | None = None, boundary: str | None = None, growth: object = None
+) -> GrowingGrid:
+    """A model's default box growing by its ``[domain] growth`` (or by ``growth`` given here:
+    one law or one per axis; the model's parameters may appear in it).
+
+    Raises
+    ------
+    GridError
+        If neither the model nor the call gives a growth law, or the law is bad (:class:`Growth`).
+    """
+    box = default_grid(model, cells, boundary)
+    if growth is None:
+        defaults = getattr(model, "defaults", None) or model
+        growth = getattr(defaults, "growth", None)
+    if growth is None:
+        raise GridError(f"model {getattr(model, 'name', '')!r} has no growth law: its [domain] gives no growth")
+    laws = (growth,) if isinstance(growth, str) else tuple(growth)  # type: ignore[arg-type]
+    parameters = dict(getattr(model, "parameters", {}) or {})
+    return GrowingGrid(box, Growth(laws, parameters, ndim=box.ndim))
