@@ -72,7 +72,7 @@ def run_from_args(args: argparse.Namespace) -> Run:
         initial = parse_initial(args.initial, model) or None
     return Run(
         model,
-        default_domain(model, cells, args.boundary, inside=args.inside, mask=args.mask),
+        default_domain(model, cells, args.boundary, inside=args.inside, mask=args.mask, growth=args.growth),
         args.t_end,
         stepper=stepper_arg(args, args.stepper or _default_stepper_name(scale)),
         save_every=args.save_every,
@@ -141,6 +141,10 @@ def _resumed(args: argparse.Namespace, out: Path) -> Run:
     flags.update(eps=f"--eps {args.eps}", velocities=f"--velocities {args.velocities}", save_f="--save-f")
     if args.set:
         given["model"] = apply_sets(run.model, args.set)
+    if args.growth is not None:
+        raise InputError(
+            f"cannot resume {str(out)!r} with --growth: a run continues with the growth law its file records"
+        )
     if any(v is not None for v in (args.grid, args.boundary, args.inside, args.mask)):
         grid = run.domain
         cells = parse_cells(args.grid) if args.grid is not None else grid.cells
@@ -229,6 +233,13 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--mask", metavar="FILE", help="run on the cells a mask picture marks dark (2D), or a .npy boolean array"
+    )
+    p.add_argument(
+        "--growth",
+        action="append",
+        metavar="LAW",
+        help="run on a box that grows: the length scale L(t)/L(0), an expression of t and the parameters, e.g. "
+        "'exp(0.01*t)'; once for every axis or once per axis (default: the model's [domain] growth)",
     )
     p.add_argument("--t-end", type=float, help="end time (default: the model's)")
     p.add_argument(

@@ -82,6 +82,16 @@ def run(args) -> int:
 
         shape = default_domain(model)
         print(f"shape: {shape.describe()}; no flux through its boundary")
+    if d.growth is not None:
+        from ..grid import default_domain
+
+        laws = [d.growth] if isinstance(d.growth, str) else list(d.growth)
+        default_domain(model)  # one line if the law is bad
+        print(
+            "growth: L(t)/L(0) = "
+            + (laws[0] if len(laws) == 1 else ", ".join(f"{a}: {law}" for a, law in zip("xyz", laws)))
+            + " (cells move with the tissue; docs/theory.md §7)"
+        )
     sides = [(s, side, cond) for s in model.species for side, cond in s.boundary]
     if sides:
         print("boundary conditions (other sides: no flux):")

@@ -1,0 +1,101 @@
+"""Growing domains from the command line and model files: runs, resumes, and bad growth laws
+refused in one line (exit 2, nothing written)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crossdiff.io import open_run
+
+_MODEL = """
+[model]
+name = "heat-growing"
+[parameters]
+r = 0.5
+[[species]]
+name = "u"
+diffusion = 0.01
+initial = "1 + 0.5*cos(pi*x)"
+[domain]
+extent = [[0, 1]]
+cells = [32]
+t_end = 2
+growth = "exp(r*t)"
+"""
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    path = tmp_path / "grow.toml"
+    path.write_text(_MODEL)
+    return path
+
+
+def test_a_model_file_with_growth_runs_and_writes_physical_positions(tmp_path, monkeypatch, cli, model_file):
+    monkeypatch.chdir(tmp_path)
+    result = cli("run", model_file, "--out", "g.nc", "--save-every", "1")
+    assert result.rc == 0, result.err
+    ds = open_run(tmp_path / "g.nc")
+    np.testing.assert_allclose(ds["length_x"].values, np.exp(0.5 * np.array([0.0, 1.0, 2.0])), rtol=1e-12)
+    assert ds.attrs["domain"] == "growing"
+    # --set reaches the growth law through the model's parameters
+    result = cli("run", model_file, "--out", "g2.nc", "--save-every", "1", "--set", "r=0.25")
+    assert result.rc == 0, result.err
+    np.testing.assert_allclose(open_run(tmp_path / "g2.nc")["length_x"].values[-1], np.exp(0.5), rtol=1e-12)
+
+
+def test_a_growing_run_resumes_exactly(tmp_path, monkeypatch, cli, model_file):
+    monkeypatch.chdir(tmp_path)
+    assert cli("run", model_file, "--out", "whole.nc", "--save-every", "0.5").rc == 0
+    assert cli("run", model_file, "--out", "part.nc", "--save-every", "0.5", "--t-end", "1").rc == 0
+    resumed = cli("run", model_file, "--out", "part.nc", "--resume", "--t-end", "2")
+    assert resumed.rc == 0, resumed.err
+    whole, part = open_run(tmp_path / "whole.nc"), open_run(tmp_path / "part.nc")
+    np.testing.assert_array_equal(whole["time"].values, part["time"].values)
+    # the controller restarts from its state at the last frame: the same steps, the same numbers
+    np.testing.assert_allclose(part["u"].values, whole["u"].values, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(part["x_t"].values, whole["x_t"].values, rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--growth", "2 + t"], "must be 1 at t = 0"),
+        (["--growth", "exp(x*t)"], "a function of t alone"),
+        (["--growth", "exp(k*t)"], "unknown symbols k"),
+        (["--growth", "1 - t", "--t-end", "2"], "not positive at t = 1"),
+        (["--growth", "1 - 0.99*t", "--t-end", "1"], "below one cell"),
+        (["--growth", "1/(1 - t)", "--t-end", "2"], "not finite at t = 1"),
+        (["--growth", "exp(t)", "--growth", "1", "--growth", "1"], "3 laws for 1 axes"),
+        (["--growth", "exp(t)", "--inside", "x < 0.5"], "a shape that grows is not supported"),
+    ],
+)
+def test_bad_growth_laws_exit_2_in_one_line_writing_nothing(tmp_path, monkeypatch, cli, args, fragment):
+    monkeypatch.chdir(tmp_path)
+    result = cli("run", "keller-segel-logistic", "--grid", "32", "--t-end", "0.1", "--out", "r.nc", *args)
+    assert result.rc == 2
+    assert fragment in result.err and result.err.count("\n") == 1, result.err
+    assert not (tmp_path / "r.nc").exists()
+
+
+def test_growth_with_a_kinetic_model_or_a_flow_is_refused(tmp_path, monkeypatch, cli):
+    monkeypatch.chdir(tmp_path)
+    kinetic = cli("run", "cancer-invasion-kinetic", "--grid", "16", "--growth", "exp(t)", "--out", "k.nc")
+    assert kinetic.rc == 2 and "do not run on a growing domain" in kinetic.err, kinetic.err
+    flow = cli("run", "keller-segel-fluid", "--grid", "16x16", "--growth", "exp(t)", "--out", "f.nc")
+    assert flow.rc == 2 and "growing domain" in flow.err, flow.err
+    assert not (tmp_path / "k.nc").exists() and not (tmp_path / "f.nc").exists()
+
+
+def test_a_bad_growth_law_in_a_model_file_is_one_line(tmp_path, monkeypatch, cli):
+    monkeypatch.chdir(tmp_path)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(_MODEL.replace('growth = "exp(r*t)"', "growth = true"))
+    result = cli("run", bad, "--out", "b.nc")
+    assert result.rc == 2 and "[domain] growth must be an expression of t" in result.err, result.err
+    shaped = tmp_path / "shaped.toml"
+    shaped.write_text(_MODEL.replace('growth = "exp(r*t)"', 'growth = "exp(r*t)"\ninside = "x < 0.5"'))
+    result = cli("run", shaped, "--out", "s.nc")
+    assert result.rc == 2 and "growth on a shape" in result.err, result.err
+    assert not list(tmp_path.glob("*.nc"))
