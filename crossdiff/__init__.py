@@ -21,7 +21,7 @@ from .version import __version__
 if TYPE_CHECKING:
     from . import catalogue
     from .errors import CrossdiffError, InputError, ModelError, NumericalError
-    from .grid import Grid, Shape, default_domain, default_grid
+    from .grid import Grid, GrowingGrid, Growth, Shape, default_domain, default_grid
     from .model import Model, RunDefaults, Species, Taxis, read_model_file, save_model
     from .solve import Run, Solution, solve
     from .time import BDF, IMEX, SSPRK3, Monitor, Status
@@ -39,6 +39,8 @@ __all__ = [
     "default_grid",
     "default_domain",
     "Shape",
+    "GrowingGrid",
+    "Growth",
     "IMEX",
     "SSPRK3",
     "BDF",
@@ -59,7 +61,7 @@ __getattr__, __dir__ = attach(
     __name__,
     {
         ".errors": ["CrossdiffError", "InputError", "ModelError", "NumericalError"],
-        ".grid": ["Grid", "Shape", "default_domain", "default_grid"],
+        ".grid": ["Grid", "GrowingGrid", "Growth", "Shape", "default_domain", "default_grid"],
         ".model": ["Model", "RunDefaults", "Species", "Taxis", "read_model_file", "save_model"],
         ".solve": ["Run", "Solution", "solve"],
         ".time": ["BDF", "IMEX", "SSPRK3", "Monitor", "Status"],

@@ -43,8 +43,9 @@ STREAM = "stream"
 
 
 def _species(ds, species: list[str] | None, streamlines: bool = False) -> list[str]:
-    # densities only: a kinetic run's distributions f_<species> carry a velocity dimension v
-    names = [n for n in ds.data_vars if "time" in ds[n].dims and "v" not in ds[n].dims]
+    # densities only: a kinetic run's distributions f_<species> carry a velocity dimension v; a
+    # growing domain's lengths (length_x) have no space dimension
+    names = [n for n in ds.data_vars if "time" in ds[n].dims and "v" not in ds[n].dims and ds[n].ndim > 1]
     if streamlines:
         if STREAM not in names:
             raise InputError("--streamlines needs a run with a computed flow (a 'stream' variable); this run has none")
@@ -149,6 +150,31 @@ def _cell_edges(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, floa
     return (x[0] - hx / 2, x[-1] + hx / 2, y[0] - hy / 2, y[-1] + hy / 2)
 
 
+def _positions(ds, dims: list[str], index: int) -> list[np.ndarray]:
+    """The cell centres of frame ``index`` along ``dims``: a growing domain's physical ones
+    (its coordinates ``<axis>_t``), else the run's coordinates."""
+    return [
+        np.asarray(ds[f"{d}_t"].isel(time=index).values) if f"{d}_t" in ds else np.asarray(ds[d].values) for d in dims
+    ]
+
+
+def _moving_limits(ds, axes, names) -> None:
+    """A movie of a growing domain: each panel's axes span the largest domain of the run, so that
+    the domain visibly grows in a fixed frame."""
+    for ax, name in zip(axes, names):
+        dims = _axes_of(ds, name)[:2]
+        if not all(f"{d}_t" in ds for d in dims):
+            continue
+        spans = []
+        for d in dims:
+            centres = np.asarray(ds[f"{d}_t"].values)
+            edges = [_cell_edges(c, c)[:2] for c in centres]
+            spans.append((min(e[0] for e in edges), max(e[1] for e in edges)))
+        ax.set_xlim(*spans[0])
+        if len(spans) > 1:
+            ax.set_ylim(*spans[1])
+
+
 def _streamlines(ax, ds, index: int):
     """Streamlines over a 2D panel: contours of the stream function (the flow runs along them,
     faster where they are closer), white lines, negative levels dashed."""
@@ -169,7 +195,7 @@ def _draw(fig, axes, ds, names, index: int, streamlines: bool = False):
         dims = _axes_of(ds, name)
         data = np.asarray(var.isel(time=index).values)
         if len(dims) == 1:
-            (line,) = ax.plot(ds[dims[0]].values, data, lw=1.5)
+            (line,) = ax.plot(_positions(ds, dims, index)[0], data, lw=1.5)
             ax.ticklabel_format(axis="y", useOffset=False)  # no "+1" above the axis
             ax.set_xlabel(dims[0])
             ax.set_ylabel(name)
@@ -177,7 +203,7 @@ def _draw(fig, axes, ds, names, index: int, streamlines: bool = False):
         else:
             if len(dims) == 3:  # 3D: the middle slice in z
                 data = data[:, :, data.shape[2] // 2]
-            x, y = ds[dims[0]].values, ds[dims[1]].values
+            x, y = _positions(ds, dims[:2], index)
             im = ax.imshow(data.T, origin="lower", extent=_cell_edges(x, y), cmap="viridis", aspect="equal")
             _colorbar(fig, im, ax, name + _range_note(data))
             if streamlines and len(dims) == 2:
@@ -235,7 +261,8 @@ def plot_frame(ds: xr.Dataset, index: int = -1, species: list[str] | None = None
 
 
 def plot_spacetime(ds: xr.Dataset, species: list[str] | None = None) -> Figure:
-    """1D runs: one space–time image (x horizontal, t vertical) per species.
+    """1D runs: one space–time image (x horizontal, t vertical) per species; on a growing
+    domain each row at its physical positions (the domain widens upwards).
 
     Parameters
     ----------
@@ -257,6 +284,9 @@ def plot_spacetime(ds: xr.Dataset, species: list[str] | None = None) -> Figure:
             raise InputError("space-time images are for 1D runs")
         x, t = ds[dims[0]].values, ds["time"].values
         values = np.asarray(ds[name].values)
+        if f"{dims[0]}_t" in ds:  # a growing domain: each row at its physical positions
+            x = np.asarray(ds[f"{dims[0]}_t"].values)
+            t = np.broadcast_to(t[:, None], x.shape)
         im = ax.pcolormesh(x, t, values, shading="nearest", cmap="viridis")
         _colorbar(fig, im, ax, name + _range_note(values))
         ax.set_xlabel(dims[0])
@@ -516,6 +546,7 @@ def save_movie(
             ax.set_ylim(lo - pad, hi + pad)
     # lay the panels out once, with the fixed colour limits, and keep them still: frames that
     # re-ran the layout would jitter and cost a layout each
+    _moving_limits(ds, flat, names)
     fig.canvas.draw()
     fig.set_layout_engine("none")
     times = ds["time"].values
@@ -528,13 +559,15 @@ def save_movie(
                 if data.ndim == 3:
                     data = data[:, :, data.shape[2] // 2]
                 art.set_data(data.T)
+                if any(f"{d}_t" in ds for d in _axes_of(ds, name)):  # a growing domain's cells
+                    art.set_extent(_cell_edges(*_positions(ds, _axes_of(ds, name)[:2], k)))
                 old = getattr(art, "streamlines", None)
                 if old is not None:
                     old.remove()
                 if streamlines and data.ndim == 2:
                     art.streamlines = _streamlines(art.axes, ds, k)
             else:
-                art.set_ydata(data)
+                art.set_data(_positions(ds, _axes_of(ds, name), k)[0], data)
         _suptitle(fig, ds, f"t = {float(times[k]):.4g}", images=images)
         return artists
 

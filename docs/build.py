@@ -83,6 +83,15 @@ def page(name: str) -> str:
             f"on cut cells ([numerics](../numerics.md#domains-of-any-shape-cut-cells-crossdiffgridshape)): {shape.describe()}.",
             "",
         ]
+    if d.growth is not None:
+        laws = [d.growth] if isinstance(d.growth, str) else list(d.growth)
+        lines += [
+            "Growth: the length scale L(t)/L(0) = "
+            + ", ".join(f"`{law}`" for law in laws)
+            + " (cells move with the tissue; [theory §7](../theory.md), [numerics](../numerics.md)); "
+            "pictures in physical coordinates.",
+            "",
+        ]
     lines += [
         "Initial data:",
         "",
@@ -132,13 +141,13 @@ def draw(name: str, picture: Path, small: bool = False) -> str:
         cells, t_end = KINETIC_RUNS[name]
         kwargs.update(grid=cd.default_grid(model, cells), t_end=t_end, eps=KINETIC_EPS, save_every=t_end / 20)
     elif small:
-        grid = kwargs.get("grid") or cd.default_grid(model)
+        grid = kwargs.get("grid") or cd.default_domain(model)
         cap = SMALL_CELLS[grid.ndim]
         cells = tuple(max(8, round(n * min(1.0, cap / max(grid.cells)))) for n in grid.cells)
         kwargs["grid"] = (
-            cd.default_domain(model, cells, grid.boundary[0])
-            if isinstance(grid, cd.Shape)
-            else cd.Grid(cells, grid.extent, grid.boundary)
+            cd.Grid(cells, grid.extent, grid.boundary)
+            if isinstance(grid, cd.Grid)
+            else cd.default_domain(model, cells, grid.boundary[0])  # a shape, a growing box
         )
         if name in SMALL_T_END:
             kwargs["t_end"] = SMALL_T_END[name][0]
