@@ -95,12 +95,19 @@ class GrowingDiscretisation(Discretisation):
         self._time = t
         ell = self.domain.growth.scale(t)
         self._J = float(np.prod(ell))
-        self.grid = self.domain.at(t)
+        self.grid = self.reference.stretched(ell)
         mesh = np.meshgrid(*self.grid.coordinates, indexing="ij", sparse=True)
         self.coords = tuple(mesh[a] if a < self.grid.ndim else 0.0 for a in range(3))
-        self._sides = tuple(tuple(side.on(self.grid) for side in sides) for sides in self._reference_sides)
+        if any(self._reference_sides):
+            self._sides = tuple(tuple(side.on(self.grid) for side in sides) for sides in self._reference_sides)
         self._metric = 1.0 / ell**2
-        self._refresh_symbols()
+        self._direct_scales = self._unit_scales * self._metric
+
+    def _refresh_symbols(self) -> None:
+        """The base's, remembering the per-axis coefficients before the growth's factors (which
+        :meth:`_at` then applies at every time)."""
+        super()._refresh_symbols()
+        self._unit_scales = self._direct_scales / self._metric
 
     def volume_scale(self, t: float) -> float:
         """``J(t)``: a cell's volume over its volume at ``t = 0``."""

@@ -118,6 +118,24 @@ class Grid:
         """1D arrays of cell-centre coordinates per axis."""
         return tuple(lo + h * (np.arange(n) + 0.5) for (lo, _), h, n in zip(self.extent, self.spacing, self.cells))
 
+    def stretched(self, factors: Sequence[float]) -> Grid:
+        """The same cells on the box stretched by ``factors[b] > 0`` along each axis from its low
+        corner (a growing domain's cells at some time: :class:`~crossdiff.grid.GrowingGrid`).
+
+        Built from this grid's spacing and centres without validating again: a growing domain
+        calls it at every stage time."""
+        grid = object.__new__(Grid)
+        extent = tuple((lo, lo + f * (hi - lo)) for (lo, hi), f in zip(self.extent, factors))
+        object.__setattr__(grid, "cells", self.cells)
+        object.__setattr__(grid, "extent", extent)
+        object.__setattr__(grid, "boundary", self.boundary)
+        # the cached properties, scaled (functools.cached_property keeps them in __dict__)
+        grid.__dict__["spacing"] = tuple(h * f for h, f in zip(self.spacing, factors))
+        grid.__dict__["coordinates"] = tuple(
+            lo + f * (c - lo) for (lo, _), f, c in zip(self.extent, factors, self.coordinates)
+        )
+        return grid
+
     def mesh(self) -> tuple[np.ndarray, ...]:
         """Cell-centre coordinates broadcast to the grid shape (``indexing="ij"``)."""
         return tuple(np.meshgrid(*self.coordinates, indexing="ij"))

@@ -291,14 +291,11 @@ class GrowingGrid:
     # ---------------------------------------------------------------- the domain at time t
     def at(self, t: float) -> Grid:
         """The physical grid at time ``t``: the box stretched by ``ℓ_b(t)`` from its low corner."""
-        ell = self.growth.scale(t)
-        extent = tuple((lo, lo + e * (hi - lo)) for (lo, hi), e in zip(self.box.extent, ell))
-        return Grid(self.box.cells, extent, self.box.boundary)
+        return self.box.stretched(self.growth.scale(t))
 
     def centres(self, t: float) -> tuple[np.ndarray, ...]:
         """Per axis, the physical cell centres at time ``t``."""
-        ell = self.growth.scale(t)
-        return tuple(lo + e * (c - lo) for (lo, _), e, c in zip(self.box.extent, ell, self.box.coordinates))
+        return self.at(t).coordinates
 
     def lengths(self, t: float) -> np.ndarray:
         """Per axis, the physical length of the domain at time ``t``."""
