@@ -19,6 +19,25 @@ def _bracket(text: str) -> tuple[float, float]:
     return lo, hi
 
 
+def _at_time(domain, time: float | None):
+    """The box whose modes count: a growing domain's at ``time`` (default 0), with a line saying
+    so (the frozen-time analysis: docs/theory.md §7); any other domain itself."""
+    from ..grid import GrowingGrid
+
+    if not isinstance(domain, GrowingGrid):
+        if time is not None:
+            raise InputError("--time applies to a growing domain (the model's [domain] growth, or --growth)")
+        return domain, None
+    t = 0.0 if time is None else time
+    domain.growth.check(0.0, max(t, 1e-300), domain.cells)
+    lengths = ", ".join(f"{v:.6g}" for v in domain.lengths(t))
+    note = (
+        f"growing domain at t = {t:g}: length(s) {lengths} (the modes of that box; growth dilutes every density "
+        f"at the rate {domain.growth.dilution(t):.6g}, which the frozen-time rates below do not include)"
+    )
+    return domain.at(t), note
+
+
 def run(args: argparse.Namespace) -> int:
     from ..analysis import critical, dispersion, select_state, steady_states
     from ..output import claim_output
@@ -27,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
         claim_output(args.plot, overwrite=args.overwrite, what="picture")
     model = apply_sets(load_model_arg(args.model), args.set)
     cells = parse_cells(args.grid) if args.grid is not None else None
-    grid = default_domain(model, cells, args.boundary, inside=args.inside, mask=args.mask)
+    domain = default_domain(model, cells, args.boundary, inside=args.inside, mask=args.mask, growth=args.growth)
+    grid, growing = _at_time(domain, args.time)
     states = steady_states(model, grid=grid)
     if args.state is not None and not 0 <= args.state < len(states):
         raise InputError(f"--state {args.state}: the model has {len(states)} steady states (0..{len(states) - 1})")
@@ -47,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         data = {
             "model": model.name,
             "grid": grid.describe(),
+            "time": args.time if growing is not None else None,
             "steady_states": [s.to_dict() for s in states],
             "state": chosen.index if chosen is not None else None,
             "dispersion": disp.to_dict() if disp is not None else None,
@@ -63,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
     if disp is None:
         print("no non-negative steady state at these parameters")
         return 0
+    if growing is not None:
+        print(growing)
     print(f"dispersion relation at state [{disp.state.index}] on {grid.describe()}:")
     print(f"  k = 0 (homogeneous): growth rate {disp.homogeneous.growth:.6g}")
     top = disp.most_unstable
@@ -74,8 +97,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  unstable band on the continuum: {bands}; {len(disp.unstable_modes)} admissible modes grow")
     if disp.stable:
         verdict = "stable: no admissible mode grows"
-    elif disp.taxis_driven:
-        verdict = f"taxis-driven instability ({disp.onset} onset: {'waves' if disp.onset == 'oscillatory' else 'a stationary pattern'})"
+    elif disp.taxis_driven:  # stable at k = 0, unstable at some k != 0: by taxis, or by diffusion alone (Turing)
+        cause = "taxis-driven" if any(s.taxis for s in model.species) else "diffusion-driven (Turing)"
+        verdict = f"{cause} instability ({disp.onset} onset: {'waves' if disp.onset == 'oscillatory' else 'a stationary pattern'})"
     else:
         verdict = "unstable already as an ODE equilibrium (k = 0)"
     print(f"  verdict: {verdict}")
@@ -108,6 +132,18 @@ def register(sub) -> None:
     p.add_argument("--mask", metavar="FILE", help="analyse on the cells a mask picture marks dark, or a .npy array")
     p.add_argument(
         "--boundary", choices=BOUNDARIES.names(), help=f"boundary condition: {BOUNDARIES.help()}; default: the model's"
+    )
+    p.add_argument(
+        "--growth",
+        action="append",
+        metavar="LAW",
+        help="a box that grows by L(t)/L(0) = LAW (default: the model's [domain] growth); its modes at --time",
+    )
+    p.add_argument(
+        "--time",
+        type=float,
+        metavar="T",
+        help="on a growing domain, the admissible modes of the box of time T (default 0)",
     )
     p.add_argument("--state", type=int, help="index of the steady state to analyse (default: the positive stable one)")
     p.add_argument("--critical", metavar="PARAM", help="find the critical value of this parameter")

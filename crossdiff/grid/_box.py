@@ -118,6 +118,10 @@ class Grid:
         """1D arrays of cell-centre coordinates per axis."""
         return tuple(lo + h * (np.arange(n) + 0.5) for (lo, _), h, n in zip(self.extent, self.spacing, self.cells))
 
+    def with_parameters(self, **values: float) -> Grid:
+        """A box does not depend on a model's parameters: itself (shapes and growing domains may)."""
+        return self
+
     def stretched(self, factors: Sequence[float]) -> Grid:
         """The same cells on the box stretched by ``factors[b] > 0`` along each axis from its low
         corner (a growing domain's cells at some time: :class:`~crossdiff.grid.GrowingGrid`).

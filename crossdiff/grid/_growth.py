@@ -305,6 +305,15 @@ class GrowingGrid:
         """``J(t) = Π_b ℓ_b(t)``."""
         return self.growth.volume_scale(t)
 
+    def with_parameters(self, **values: float) -> GrowingGrid:
+        """The same domain with the growth law's parameters replaced by ``values`` where it has
+        them (a sweep over a growth rate)."""
+        params = dict(self.growth.parameters)
+        if not set(values) & set(params):
+            return self
+        params.update({k: float(v) for k, v in values.items() if k in params})
+        return GrowingGrid(self.box, Growth(self.growth.laws, params, ndim=self.box.ndim))
+
     # ---------------------------------------------------------------- files
     def describe(self) -> str:
         """``"100 on [0, 1], noflux, growing by exp(0.1*t)"``."""

@@ -395,6 +395,14 @@ class Shape:
             f"{int(np.sum(self.active))} active cells ({cut} cut)"
         )
 
+    def with_parameters(self, **values: float) -> Shape:
+        """The same shape with the condition's parameters replaced by ``values`` where it has them
+        (a sweep over a parameter the condition uses)."""
+        if self.inside is None or not set(values) & set(self.parameters):
+            return self
+        params = {**self.parameters, **{k: float(v) for k, v in values.items() if k in self.parameters}}
+        return Shape(self.box, self.inside, parameters=params)
+
     def attributes(self) -> dict[str, object]:
         """The shape as run-file attributes: the box's, and ``inside`` (with the parameters it
         uses, JSON) or ``mask`` (the cells inside, 0/1 flattened)."""

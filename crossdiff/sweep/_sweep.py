@@ -32,7 +32,7 @@ import pandas as pd
 from ..analysis import classify
 from ..catalogue import resolve_model
 from ..errors import CrossdiffError, InputError
-from ..grid import Domain, Grid, Shape
+from ..grid import Domain, Grid, GrowingGrid, Growth, Shape
 from ..model import Model, model_to_dict
 from ..progress import StudyProgress, progress_mode
 from ..resources import available_memory
@@ -116,6 +116,8 @@ class SweepPlan:
             else:
                 assert grid.mask is not None
                 out["mask"] = np.flatnonzero(grid.mask.ravel()).tolist()
+        if isinstance(grid, GrowingGrid):  # so is the growth law
+            out.update(growth=list(grid.growth.laws), growth_parameters=dict(grid.growth.parameters))
         return out
 
     def _run_identity(self, base: dict[str, Any], point: Mapping[str, float]) -> dict[str, Any]:
@@ -205,7 +207,7 @@ class SweepResult:
         return len(self.table) == self.total
 
     def grid(self) -> Domain:
-        """The sweep's grid, or shape (from the manifest)."""
+        """The sweep's grid, shape or growing box (from the manifest)."""
         g = SweepStore(self.directory).read_manifest()["grid"]
         box = Grid(tuple(g["cells"]), tuple(tuple(e) for e in g["extent"]), tuple(g["boundary"]))
         if "inside" in g:
@@ -214,6 +216,8 @@ class SweepResult:
             mask = np.zeros(box.size, dtype=bool)
             mask[np.asarray(g["mask"], dtype=int)] = True
             return Shape(box, mask=mask.reshape(box.shape))
+        if "growth" in g:
+            return GrowingGrid(box, Growth(tuple(g["growth"]), g.get("growth_parameters", {}), ndim=box.ndim))
         return box
 
     def base_model(self) -> Model:
@@ -328,7 +332,8 @@ def _execute_run(spec: RunSpec) -> dict[str, Any]:
         # may not even read as a run file, which solve() would refuse to overwrite
         partial.unlink(missing_ok=True)
         model = spec.run.model.with_parameters(**spec.parameters)
-        sol = solve(spec.run.replace(model=model, output=partial, mode="overwrite"), throw=False)
+        domain = spec.run.domain.with_parameters(**spec.parameters)  # a growth law or condition using them
+        sol = solve(spec.run.replace(model=model, domain=domain, output=partial, mode="overwrite"), throw=False)
         t_solved = time.perf_counter()
         found = classify(sol, spec.species)
         os.replace(partial, final)

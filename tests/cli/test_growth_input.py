@@ -99,3 +99,18 @@ def test_a_bad_growth_law_in_a_model_file_is_one_line(tmp_path, monkeypatch, cli
     result = cli("run", shaped, "--out", "s.nc")
     assert result.rc == 2 and "growth on a shape" in result.err, result.err
     assert not list(tmp_path.glob("*.nc"))
+
+
+def test_stability_on_a_growing_domain_takes_the_modes_of_the_box_at_a_time(cli):
+    import json
+
+    result = cli("stability", "schnakenberg-growing", "--time", "100", "--json")
+    assert result.rc == 0, result.err
+    data = json.loads(result.out)
+    # L(100) = e^{0.01·100} = e: the admissible wave numbers are mπ/e; the band (1.006, 4.716) holds
+    # m = 1..4, and m = 2 (k = 2π/e = 2.3115) grows fastest
+    assert data["time"] == 100 and "[0, 2.71828]" in data["grid"]
+    assert data["dispersion"]["n_unstable_modes"] == 4
+    assert data["dispersion"]["most_unstable"]["k"] == pytest.approx(2 * np.pi / np.e, rel=1e-12)
+    wrong = cli("stability", "keller-segel", "--time", "1")
+    assert wrong.rc == 2 and "--time applies to a growing domain" in wrong.err
