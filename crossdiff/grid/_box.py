@@ -122,7 +122,7 @@ class Grid:
         """A box does not depend on a model's parameters: itself (shapes and growing domains may)."""
         return self
 
-    def stretched(self, factors: Sequence[float]) -> Grid:
+    def stretched(self, factors: Sequence[float] | np.ndarray) -> Grid:
         """The same cells on the box stretched by ``factors[b] > 0`` along each axis from its low
         corner (a growing domain's cells at some time: :class:`~crossdiff.grid.GrowingGrid`).
 
