@@ -37,7 +37,7 @@ _DOMAIN_KEYS = {"extent", "cells", "boundary", "t_end", "save_every", "seed"}
 #: the keys of a shape cut out of the box (macroscopic models: cut cells)
 _SHAPE_KEYS = {"inside", "mask"}
 #: the key of a domain that grows (macroscopic models: docs/theory.md §7)
-_GROWTH_KEYS = {"growth"}
+_GROWTH_KEYS = {"growth", "front"}
 _BOUNDARIES = ("noflux", "periodic")
 
 
@@ -60,6 +60,8 @@ class RunDefaults:
     mask: str | None = None
     #: a box that grows: the length scale L(t)/L(0), one expression of t or one per axis
     growth: str | tuple[str, ...] | None = None
+    #: an interval whose high end moves at this speed (a free boundary), e.g. "-mu*u_x"
+    front: str | None = None
 
     @classmethod
     def from_table(cls, table: object, error: type[ModelError] = ModelError, shapes: bool = False) -> RunDefaults:
@@ -112,6 +114,14 @@ class RunDefaults:
             kwargs["growth"] = tuple(str(v) for v in laws) if isinstance(growth, list) else str(growth)
             if "inside" in kwargs or "mask" in kwargs:
                 raise error("[domain] growth on a shape (inside/mask) is not supported: a growing domain is a box")
+        if "front" in table:
+            if not isinstance(table["front"], str) or not table["front"].strip():
+                raise error(
+                    f"[domain] front must be the front's speed, an expression such as '-mu*u_x', got {table['front']!r}"
+                )
+            if "growth" in kwargs or "inside" in kwargs or "mask" in kwargs:
+                raise error("[domain] front moves the end of an interval: it takes no growth, inside or mask")
+            kwargs["front"] = table["front"]
         defaults = cls(**kwargs)
         if len(defaults.cells) != len(defaults.extent):
             raise error(f"[domain] cells has {len(defaults.cells)} entries but extent has {len(defaults.extent)}")
@@ -135,6 +145,8 @@ class RunDefaults:
                 table[key] = getattr(self, key)
         if self.growth is not None:
             table["growth"] = self.growth if isinstance(self.growth, str) else list(self.growth)
+        if self.front is not None:
+            table["front"] = self.front
         return table
 
 

@@ -83,6 +83,12 @@ def page(name: str) -> str:
             f"on cut cells ([numerics](../numerics.md#domains-of-any-shape-cut-cells-crossdiffgridshape)): {shape.describe()}.",
             "",
         ]
+    if d.front is not None:
+        lines += [
+            f"Free boundary: the high end moves at `s' = {d.front}` (front fixing; "
+            "[theory §7.6](../theory.md), [numerics](../numerics.md)); pictures in physical coordinates.",
+            "",
+        ]
     if d.growth is not None:
         laws = [d.growth] if isinstance(d.growth, str) else list(d.growth)
         lines += [

@@ -72,7 +72,9 @@ def run_from_args(args: argparse.Namespace) -> Run:
         initial = parse_initial(args.initial, model) or None
     return Run(
         model,
-        default_domain(model, cells, args.boundary, inside=args.inside, mask=args.mask, growth=args.growth),
+        default_domain(
+            model, cells, args.boundary, inside=args.inside, mask=args.mask, growth=args.growth, front=args.front
+        ),
         args.t_end,
         stepper=stepper_arg(args, args.stepper or _default_stepper_name(scale)),
         save_every=args.save_every,
@@ -141,6 +143,8 @@ def _resumed(args: argparse.Namespace, out: Path) -> Run:
     flags.update(eps=f"--eps {args.eps}", velocities=f"--velocities {args.velocities}", save_f="--save-f")
     if args.set:
         given["model"] = apply_sets(run.model, args.set)
+    if args.front is not None:
+        raise InputError(f"cannot resume {str(out)!r} with --front: a run with a free boundary cannot be resumed yet")
     if args.growth is not None:
         raise InputError(
             f"cannot resume {str(out)!r} with --growth: a run continues with the growth law its file records"
@@ -240,6 +244,13 @@ def register(sub) -> None:
         metavar="LAW",
         help="run on a box that grows: the length scale L(t)/L(0), an expression of t and the parameters, e.g. "
         "'exp(0.01*t)'; once for every axis or once per axis (default: the model's [domain] growth)",
+    )
+    p.add_argument(
+        "--front",
+        metavar="SPEED",
+        help="1D: the high end is a free boundary moving at SPEED, an expression of t, the parameters and each "
+        "species' value u and gradient u_x there, e.g. --front='-mu*u_x' (Stefan; a value starting with '-' needs the "
+        "'='; default: the model's [domain] front)",
     )
     p.add_argument("--t-end", type=float, help="end time (default: the model's)")
     p.add_argument(

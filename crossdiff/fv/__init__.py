@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from ._cut import CutCellDiscretisation, CutCells
     from ._discretise import Discretisation, FaceVelocities
     from ._faces import divergence, face_difference, face_mean, limited_slopes, upwind_flux
+    from ._front import FrontDiscretisation
     from ._growing import GrowingDiscretisation
     from ._kernels import axis_view
     from ._krylov import krylov_solve
@@ -21,6 +22,7 @@ __all__ = [
     "CutCellDiscretisation",
     "CutCells",
     "GrowingDiscretisation",
+    "FrontDiscretisation",
     "FaceVelocities",
     "SpectralLaplacian",
     "LIMITERS",
@@ -45,6 +47,7 @@ __getattr__, __dir__ = attach(
     {
         "._cut": ["CutCellDiscretisation", "CutCells"],
         "._discretise": ["Discretisation", "FaceVelocities"],
+        "._front": ["FrontDiscretisation"],
         "._growing": ["GrowingDiscretisation"],
         "._faces": ["divergence", "face_difference", "face_mean", "limited_slopes", "upwind_flux"],
         "._kernels": ["axis_view"],

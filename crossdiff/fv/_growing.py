@@ -93,7 +93,10 @@ class GrowingDiscretisation(Discretisation):
         if t == self._time:
             return
         self._time = t
-        ell = self.domain.growth.scale(t)
+        self._move(self.domain.growth.scale(t))
+
+    def _move(self, ell: np.ndarray) -> None:
+        """Put the operators on the reference cells stretched by ``ell`` per axis."""
         self._J = float(np.prod(ell))
         self.grid = self.reference.stretched(ell)
         mesh = np.meshgrid(*self.grid.coordinates, indexing="ij", sparse=True)

@@ -1,5 +1,6 @@
 """Domains: uniform grids on boxes (:class:`Grid`), shapes cut out of them (:class:`Shape`, cut
-cells), boxes that grow by a prescribed law (:class:`GrowingGrid`, :class:`Growth`), and the registry of domain kinds (:data:`DOMAINS`) through which the run layer builds,
+cells), boxes that grow by a prescribed law (:class:`GrowingGrid`, :class:`Growth`), intervals with a
+free boundary (:class:`FrontGrid`, :class:`Front`), and the registry of domain kinds (:data:`DOMAINS`) through which the run layer builds,
 writes and reads them back.
 
 A :class:`Grid` is geometry only: cell counts, extent, spacing, cell centres and the boundary
@@ -9,18 +10,22 @@ condition of each axis. Finite-volume operators live in :mod:`crossdiff.fv`.
 from ..errors import GridError
 from ._box import BOUNDARIES, Grid, default_grid, parse_cells
 from ._domains import DOMAINS, DomainKind, domain_kind
-from ._growth import GrowingGrid, Growth, default_growing
+from ._front import Front, FrontGrid, default_front
+from ._growth import GrowingGrid, Growth, MovingBox, default_growing
 from ._shape import Shape, default_domain, read_mask
 
-#: A domain the run layer and the analysis accept: a box grid, a shape cut out of one, or a box
-#: that grows.
-Domain = Grid | Shape | GrowingGrid
+#: A domain the run layer and the analysis accept: a box grid, a shape cut out of one, a box that
+#: grows, or an interval whose end moves with the solution.
+Domain = Grid | Shape | GrowingGrid | FrontGrid
 
 __all__ = [
     "Grid",
     "Shape",
     "GrowingGrid",
     "Growth",
+    "MovingBox",
+    "Front",
+    "FrontGrid",
     "Domain",
     "BOUNDARIES",
     "DOMAINS",
@@ -28,6 +33,7 @@ __all__ = [
     "default_grid",
     "default_domain",
     "default_growing",
+    "default_front",
     "domain_kind",
     "parse_cells",
     "read_mask",
@@ -61,4 +67,9 @@ DOMAINS.register(
         lambda domain, t_end: domain.growth.check(0.0, t_end, domain.cells),
     ),
     "a box that grows by a prescribed law (cells move with the tissue)",
+)
+DOMAINS.register(
+    "front",
+    DomainKind("front", FrontGrid, default_front, FrontGrid.from_attributes),
+    "an interval whose high end moves with a speed the solution sets (a free boundary)",
 )

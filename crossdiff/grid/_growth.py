@@ -35,7 +35,7 @@ from ._box import Grid, default_grid
 if TYPE_CHECKING:
     import sympy as sp
 
-__all__ = ["Growth", "GrowingGrid", "default_growing"]
+__all__ = ["Growth", "MovingBox", "GrowingGrid", "default_growing"]
 
 #: samples of a growth law checked over a run's time span (positive, finite, not below one cell)
 CHECK_SAMPLES = 2001
@@ -211,29 +211,23 @@ class Growth:
 
 
 @dataclass(frozen=True)
-class GrowingGrid:
-    """A box grid whose domain grows by a prescribed law (module docstring).
-
-    The geometry (``cells``, ``extent``, ``spacing``, ``coordinates``, …) is the reference
-    domain's, at ``t = 0``; :meth:`centres`, :meth:`lengths` and :meth:`volume_scale` give the
-    physical cells at time ``t`` (the :class:`~crossdiff.time.Motion` an output layout carries).
+class MovingBox:
+    """A box grid whose cells move: the geometry (``cells``, ``extent``, ``spacing``,
+    ``coordinates``, …) is the reference domain's, at ``t = 0``; subclasses say how it moves
+    (:class:`GrowingGrid`: by a prescribed law; :class:`FrontGrid`: its high end by a speed the
+    solution sets).
 
     Parameters
     ----------
     box : Grid
         The domain at ``t = 0``.
-    growth : Growth
-        The law (as many axes as the box, or one for all).
     """
 
     box: Grid
-    growth: Growth
 
     def __post_init__(self) -> None:
         if not isinstance(self.box, Grid):
-            raise GridError(f"a growing domain is a crossdiff Grid that grows, got {type(self.box).__name__}")
-        if not isinstance(self.growth, Growth) or self.growth.ndim != self.box.ndim:
-            raise GridError(f"the growth law must be a Growth with {self.box.ndim} axes")
+            raise GridError(f"a moving domain is a crossdiff Grid whose cells move, got {type(self.box).__name__}")
 
     # ---------------------------------------------------------------- the reference box
     @property
@@ -285,8 +279,32 @@ class GrowingGrid:
 
     def integrate(self, field: np.ndarray) -> float | np.ndarray:
         """The integral over the reference domain (``Σ u h^d`` at ``t = 0``; at time ``t``
-        multiply by :meth:`volume_scale`)."""
+        multiply by the volume scale)."""
         return self.box.integrate(field)
+
+
+@dataclass(frozen=True)
+class GrowingGrid(MovingBox):
+    """A box grid whose domain grows by a prescribed law (module docstring).
+
+    The geometry (``cells``, ``extent``, ``spacing``, ``coordinates``, …) is the reference
+    domain's, at ``t = 0``; :meth:`centres`, :meth:`lengths` and :meth:`volume_scale` give the
+    physical cells at time ``t`` (the :class:`~crossdiff.time.Motion` an output layout carries).
+
+    Parameters
+    ----------
+    box : Grid
+        The domain at ``t = 0``.
+    growth : Growth
+        The law (as many axes as the box, or one for all).
+    """
+
+    growth: Growth = field(default=None)  # type: ignore[assignment]  # required: checked below
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.growth, Growth) or self.growth.ndim != self.box.ndim:
+            raise GridError(f"the growth law must be a Growth with {self.box.ndim} axes")
 
     # ---------------------------------------------------------------- the domain at time t
     def at(self, t: float) -> Grid:

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..errors import GridError
 from ._box import Grid
+from ._front import Front, FrontGrid
 from ._growth import GrowingGrid, Growth
 
 __all__ = ["Shape", "read_mask", "default_domain"]
@@ -442,10 +443,12 @@ def default_domain(
     inside: str | None = None,
     mask: str | Path | np.ndarray | None = None,
     growth: str | Sequence[str] | None = None,
-) -> Grid | Shape | GrowingGrid:
+    front: str | None = None,
+) -> Grid | Shape | GrowingGrid | FrontGrid:
     """A model's default domain: its box (:func:`~crossdiff.grid.default_grid`), cut to the shape
-    its ``[domain]`` gives (``inside`` or ``mask``) or growing by its ``[domain] growth``, or cut to
-    the ``inside`` / ``mask`` or growing by the ``growth`` given here instead (a condition or a
+    its ``[domain]`` gives (``inside`` or ``mask``), growing by its ``[domain] growth``, or with its
+    high end moving at its ``[domain] front`` speed; or cut to the ``inside`` / ``mask``, growing
+    by the ``growth`` or moving at the ``front`` speed given here instead (a condition or a
     growth law may use the model's parameters).
 
     Raises
@@ -464,9 +467,16 @@ def default_domain(
         inside, mask = getattr(defaults, "inside", None), getattr(defaults, "mask", None)
     if growth is None:
         growth = getattr(defaults, "growth", None)
+    if front is None:
+        front = getattr(defaults, "front", None)
     parameters = dict(getattr(model, "parameters", {}) or {})
     if growth is not None and (inside is not None or mask is not None):
         raise GridError("a shape that grows is not supported: give a growth law on a box, or a shape without growth")
+    if front is not None and (growth is not None or inside is not None or mask is not None):
+        raise GridError("a free boundary moves the end of an interval: it takes no growth law and no shape")
+    if front is not None:
+        names = tuple(getattr(model, "species_names", ()))
+        return FrontGrid(box, Front(front, names, parameters))
     if growth is not None:
         laws = (growth,) if isinstance(growth, str) else tuple(growth)
         return GrowingGrid(box, Growth(laws, parameters, ndim=box.ndim))

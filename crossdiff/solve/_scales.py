@@ -214,6 +214,17 @@ def _growing(run: Run) -> Discretisation:
     return GrowingDiscretisation(run.model, run.domain, limiter=run.limiter)
 
 
+def _front(run: Run) -> Discretisation:
+    from ..fv import FrontDiscretisation
+    from ..grid import FrontGrid
+    from ..model import Model
+
+    assert isinstance(run.model, Model) and isinstance(run.domain, FrontGrid)
+    if run.resume:
+        raise InputError("a run with a free boundary cannot be resumed yet: run it again to the later end time")
+    return FrontDiscretisation(run.model, run.domain, limiter=run.limiter)
+
+
 class MacroScale(Scale):
     """Macroscopic models (:class:`~crossdiff.model.Model`) by finite volumes; a prescribed flow
     is injected as face velocities (:class:`~crossdiff.flow.PrescribedFlow`); on a shape by cut
@@ -221,7 +232,7 @@ class MacroScale(Scale):
     the tissue (:class:`~crossdiff.fv.GrowingDiscretisation`)."""
 
     name = "macro"
-    systems = {"box": _finite_volumes, "shape": _cut_cells, "growing": _growing}
+    systems = {"box": _finite_volumes, "shape": _cut_cells, "growing": _growing, "front": _front}
 
     def accepts(self, model: object) -> bool:
         from ..model import Model

@@ -114,3 +114,31 @@ def test_stability_on_a_growing_domain_takes_the_modes_of_the_box_at_a_time(cli)
     assert data["dispersion"]["most_unstable"]["k"] == pytest.approx(2 * np.pi / np.e, rel=1e-12)
     wrong = cli("stability", "keller-segel", "--time", "1")
     assert wrong.rc == 2 and "--time applies to a growing domain" in wrong.err
+
+
+@pytest.mark.parametrize(
+    "model, args, fragment",
+    [
+        ("du-lin-invasion", ["--front=-mu*w_x"], "names unknown symbols w_x"),
+        ("keller-segel-logistic", ["--grid", "16x16", "--front=-u_x"], "a free boundary moves the high end of a 1D"),
+        ("keller-segel-logistic", ["--grid", "16", "--boundary", "periodic", "--front=-u_x"], "periodic axis"),
+        ("du-lin-invasion", ["--growth", "exp(t)"], "takes no growth law"),
+    ],
+)
+def test_bad_free_boundaries_exit_2_writing_nothing(tmp_path, monkeypatch, cli, model, args, fragment):
+    monkeypatch.chdir(tmp_path)
+    result = cli("run", model, "--t-end", "0.1", "--out", "r.nc", *args)
+    assert result.rc == 2
+    assert fragment in result.err and result.err.count("\n") == 1, result.err
+    assert not (tmp_path / "r.nc").exists()
+
+
+def test_a_free_boundary_run_writes_the_front_and_refuses_to_resume(tmp_path, monkeypatch, cli):
+    monkeypatch.chdir(tmp_path)
+    assert cli("run", "du-lin-invasion", "--t-end", "4", "--save-every", "2", "--out", "f.nc").rc == 0
+    ds = open_run(tmp_path / "f.nc")
+    lengths = ds["length_x"].values
+    assert lengths[0] == 2.0 and np.all(np.diff(lengths) > 0)  # spreading: the range grows
+    np.testing.assert_allclose(ds["x_t"].values[:, -1], lengths * (1 - 0.5 / 100), rtol=1e-12)  # last centre
+    again = cli("run", "du-lin-invasion", "--out", "f.nc", "--resume", "--t-end", "6")
+    assert again.rc == 2 and "cannot be resumed yet" in again.err
