@@ -37,7 +37,7 @@ _DOMAIN_KEYS = {"extent", "cells", "boundary", "t_end", "save_every", "seed"}
 #: the keys of a shape cut out of the box (macroscopic models: cut cells)
 _SHAPE_KEYS = {"inside", "mask"}
 #: the key of a domain that grows (macroscopic models: docs/theory.md §7)
-_GROWTH_KEYS = {"growth", "front"}
+_GROWTH_KEYS = {"growth", "front", "growth_velocity"}
 _BOUNDARIES = ("noflux", "periodic")
 
 
@@ -62,6 +62,8 @@ class RunDefaults:
     growth: str | tuple[str, ...] | None = None
     #: an interval whose high end moves at this speed (a free boundary), e.g. "-mu*u_x"
     front: str | None = None
+    #: non-uniform growth (1D): the tissue's velocity a(x, t), e.g. "rho*max(0, x - (L - 1))"
+    growth_velocity: str | None = None
 
     @classmethod
     def from_table(cls, table: object, error: type[ModelError] = ModelError, shapes: bool = False) -> RunDefaults:
@@ -122,6 +124,14 @@ class RunDefaults:
             if "growth" in kwargs or "inside" in kwargs or "mask" in kwargs:
                 raise error("[domain] front moves the end of an interval: it takes no growth, inside or mask")
             kwargs["front"] = table["front"]
+        if "growth_velocity" in table:
+            if not isinstance(table["growth_velocity"], str) or not table["growth_velocity"].strip():
+                raise error(
+                    f"[domain] growth_velocity must be an expression of x, t and L, got {table['growth_velocity']!r}"
+                )
+            if any(k in kwargs for k in ("growth", "front", "inside", "mask")):
+                raise error("[domain] growth_velocity takes no growth, front, inside or mask")
+            kwargs["growth_velocity"] = table["growth_velocity"]
         defaults = cls(**kwargs)
         if len(defaults.cells) != len(defaults.extent):
             raise error(f"[domain] cells has {len(defaults.cells)} entries but extent has {len(defaults.extent)}")
@@ -147,6 +157,8 @@ class RunDefaults:
             table["growth"] = self.growth if isinstance(self.growth, str) else list(self.growth)
         if self.front is not None:
             table["front"] = self.front
+        if self.growth_velocity is not None:
+            table["growth_velocity"] = self.growth_velocity
         return table
 
 

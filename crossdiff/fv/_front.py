@@ -80,6 +80,8 @@ class FrontDiscretisation(GrowingDiscretisation):
     """
 
     def __init__(self, model: Model, domain: FrontGrid, limiter: str = DEFAULT_LIMITER, krylov_rtol: float = 1e-10):
+        # a growth velocity (non-uniform growth) uses the same cells: uniformly stretched with the end,
+        # the tissue carried relative to them (arbitrary Lagrangian–Eulerian, docs/theory.md §7.7)
         if not isinstance(domain, FrontGrid):
             raise InputError(f"a front discretisation needs a FrontGrid, got {type(domain).__name__}")
         if model.flow is not None:
@@ -151,14 +153,14 @@ class FrontDiscretisation(GrowingDiscretisation):
         """``s'`` of the state ``U``."""
         self._set_position(float(U[-1, 0]))
         u = U[:-1] / self._J
-        values, gradients = self._front_values(t, u)
-        return self.front_domain.front(t, values, gradients)
+        values, gradients = self._front_values(t, u) if self.front_domain.front is not None else ([], [])
+        return self.front_domain.speed(t, values, gradients, float(U[-1, 0]) - self.front_domain.origin)
 
     def _advect(self, t: float, i: int, u: np.ndarray, rate: np.ndarray) -> None:
         """``rate −= ∂_x(−w u)/…``: the flux of ``u`` relative to the moving faces, upwinded; at the
         front the outside value is the boundary value (the module docstring)."""
         n = self.reference.cells[0]
-        velocity = -(np.arange(n + 1) / n) * self._speed  # −w_f on the faces, physical units
+        velocity = self._relative_velocity(t)
         k = self._front_dirichlet.get(i)
         u = np.ascontiguousarray(u)
         if k is not None:
@@ -178,11 +180,24 @@ class FrontDiscretisation(GrowingDiscretisation):
             scale=float(self.tau[i]),
         )
 
+    def _relative_velocity(self, t: float) -> np.ndarray:
+        """On the faces, the tissue's velocity relative to the faces: ``a(x_f, t) − w_f`` (a free
+        boundary: the tissue stays, ``a = 0``), physical units."""
+        n = self.reference.cells[0]
+        velocity = -(np.arange(n + 1) / n) * self._speed  # −w_f
+        tissue = self.front_domain.velocity
+        if tissue is not None:
+            faces = self.front_domain.origin + np.arange(n + 1) * self.grid.spacing[0]
+            velocity = velocity + tissue(faces, t, n * self.grid.spacing[0])
+            velocity[0] = 0.0  # the fixed end is a wall (the velocity vanishes there: checked)
+            velocity[-1] = 0.0  # the end moves with the tissue
+        return velocity
+
     def _face_speeds(self, t: float, U: np.ndarray, i: int) -> list[np.ndarray | float]:
         speeds = super()._face_speeds(t, U, i)
-        if i in self._moving and self._speed:
-            n = self.reference.cells[0]
-            speeds[0] = speeds[0] + np.abs(self._speed) * (np.arange(1, n) / n) * self.inv_tau[i]
+        if i in self._moving:
+            relative = np.abs(self._relative_velocity(t)[1:-1]) * self.inv_tau[i]
+            speeds[0] = speeds[0] + relative
         return speeds
 
     # ------------------------------------------------------------------ the contract

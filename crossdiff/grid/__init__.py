@@ -10,7 +10,7 @@ condition of each axis. Finite-volume operators live in :mod:`crossdiff.fv`.
 from ..errors import GridError
 from ._box import BOUNDARIES, Grid, default_grid, parse_cells
 from ._domains import DOMAINS, DomainKind, domain_kind
-from ._front import Front, FrontGrid, default_front
+from ._front import Front, FrontGrid, TissueVelocity, default_front
 from ._growth import GrowingGrid, Growth, MovingBox, default_growing
 from ._shape import Shape, default_domain, read_mask
 
@@ -26,6 +26,7 @@ __all__ = [
     "MovingBox",
     "Front",
     "FrontGrid",
+    "TissueVelocity",
     "Domain",
     "BOUNDARIES",
     "DOMAINS",

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import GridError
 from ._box import Grid
-from ._front import Front, FrontGrid
+from ._front import Front, FrontGrid, TissueVelocity
 from ._growth import GrowingGrid, Growth
 
 __all__ = ["Shape", "read_mask", "default_domain"]
@@ -477,6 +477,11 @@ def default_domain(
     if front is not None:
         names = tuple(getattr(model, "species_names", ()))
         return FrontGrid(box, Front(front, names, parameters))
+    velocity = getattr(defaults, "growth_velocity", None)
+    if velocity is not None:
+        if growth is not None or inside is not None or mask is not None:
+            raise GridError("a growth velocity moves the tissue of an interval: it takes no growth law and no shape")
+        return FrontGrid(box, velocity=TissueVelocity(velocity, parameters))
     if growth is not None:
         laws = (growth,) if isinstance(growth, str) else tuple(growth)
         return GrowingGrid(box, Growth(laws, parameters, ndim=box.ndim))

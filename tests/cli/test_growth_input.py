@@ -142,3 +142,19 @@ def test_a_free_boundary_run_writes_the_front_and_refuses_to_resume(tmp_path, mo
     np.testing.assert_allclose(ds["x_t"].values[:, -1], lengths * (1 - 0.5 / 100), rtol=1e-12)  # last centre
     again = cli("run", "du-lin-invasion", "--out", "f.nc", "--resume", "--t-end", "6")
     assert again.rc == 2 and "cannot be resumed yet" in again.err
+
+
+def test_a_model_file_with_a_growth_velocity_runs_and_a_bad_one_is_refused(tmp_path, monkeypatch, cli, model_file):
+    monkeypatch.chdir(tmp_path)
+    apical = tmp_path / "apical.toml"
+    apical.write_text(
+        model_file.read_text().replace('growth = "exp(r*t)"', 'growth_velocity = "r*max(0, x - (L - 0.5))"')
+    )
+    result = cli("run", apical, "--out", "a.nc", "--save-every", "1")
+    assert result.rc == 0, result.err
+    np.testing.assert_allclose(open_run(tmp_path / "a.nc")["length_x"].values, [1.0, 1.25, 1.5], rtol=1e-9)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(model_file.read_text().replace('growth = "exp(r*t)"', 'growth_velocity = "r*(1 + x)"'))
+    result = cli("run", bad, "--out", "b.nc")
+    assert result.rc == 2 and "must vanish at the fixed end" in result.err, result.err
+    assert not (tmp_path / "b.nc").exists()
