@@ -56,6 +56,8 @@ class RunDefaults:
     inside: str | None = None
     #: ... or a mask file (a picture, dark = inside, or a NumPy .npy boolean array)
     mask: str | None = None
+    #: a network of 1D edges: the model file's [network] table (crossdiff.grid.Network reads it)
+    network: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @classmethod
     def from_table(cls, table: object, error: type[ModelError] = ModelError, shapes: bool = False) -> RunDefaults:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, ParameterError
-from ..grid import Domain, Grid, Shape, default_domain
+from ..grid import Domain, Grid, Network, Shape, default_domain
 from ..model import Model
 from ..validation import finite_number, positive_number, require
 from ._linear import Linearisation
@@ -118,8 +118,35 @@ def shape_modes(shape: Shape, count: int = SHAPE_MODES) -> np.ndarray:
     return mu
 
 
+def network_modes(network: Network, count: int = SHAPE_MODES) -> np.ndarray:
+    """The smallest ``count`` eigenvalues ``μ_n = k_n²`` of the network's ``−Δ_h`` (Kirchhoff
+    vertices, no flux at the leaves): ``−K v = μ M v`` of :class:`~crossdiff.fv.NetworkCells`
+    (``M`` the cell volumes ``A h``). On a star of ``N`` equal edges ``ℓ`` they approach
+    ``(mπ/ℓ)²`` and ``((m+½)π/ℓ)²`` (``N − 1`` times) at second order (docs/networks.md)."""
+    import scipy.sparse as sps
+    import scipy.sparse.linalg as spla
+
+    from ..fv import NetworkCells
+
+    cells = NetworkCells(network)
+    A = cells.graph_laplacian()
+    n = network.size
+    count = max(1, min(int(count), n - 2))
+    K = sps.diags(cells.measure)
+    if n <= 600:
+        import scipy.linalg as sla
+
+        mu = sla.eigh((-A).toarray(), K.toarray(), eigvals_only=True)
+    else:
+        sigma = -1e-3 * float(np.max(np.abs(A.diagonal() / cells.measure)))
+        mu = spla.eigsh(-A, k=count, M=K, sigma=sigma, which="LM", return_eigenvectors=False)
+    mu = np.sort(np.maximum(mu, 0.0))[:count]
+    mu[: network.components] = 0.0  # the constants of each part, exactly
+    return mu
+
+
 def admissible_modes(
-    grid: Grid | Shape, max_modes: int = _MAX_MODES, k_max: float | None = None
+    grid: Grid | Shape | Network, max_modes: int = _MAX_MODES, k_max: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mode numbers ``(M, d)`` and wave vectors ``(M, d)`` of ``grid``'s domain and boundaries.
 
@@ -130,6 +157,12 @@ def admissible_modes(
     :data:`SHAPE_MODES` slowest, or, to reach ``k_max``, as many as Weyl's law counts below it
     (``|Ω| k^d / (4π)`` in 2D, ``|Ω| k³ / (6π²)`` in 3D, ``|Ω| k / π`` in 1D) and a fifth more.
     """
+    if isinstance(grid, Network):  # the graph Laplacian's eigenfunctions, numbered
+        count = SHAPE_MODES
+        if k_max:
+            count = max(count, int(1.2 * k_max * grid.length / np.pi) + 10)  # Weyl: Σℓ k / π
+        mu = network_modes(grid, min(count, max_modes))
+        return np.arange(mu.size)[:, None], np.sqrt(mu)[:, None]
     if isinstance(grid, Shape):
         count = SHAPE_MODES
         if k_max:

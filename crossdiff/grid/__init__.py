@@ -9,20 +9,27 @@ condition of each axis. Finite-volume operators live in :mod:`crossdiff.fv`.
 from ..errors import GridError
 from ._box import BOUNDARIES, Grid, default_grid, parse_cells
 from ._domains import DOMAINS, DomainKind, domain_kind
-from ._shape import Shape, default_domain, read_mask
+from ._network import VERTEX_KINDS, Edge, Network, VertexCondition
+from ._shape import Shape, read_mask
+from ._shape import default_domain as _box_or_shape
 
-#: A domain the run layer and the analysis accept: a box grid or a shape cut out of one.
-Domain = Grid | Shape
+#: A domain the run layer and the analysis accept: a box grid, a shape cut out of one, a network.
+Domain = Grid | Shape | Network
 
 __all__ = [
     "Grid",
     "Shape",
+    "Network",
+    "Edge",
+    "VertexCondition",
+    "VERTEX_KINDS",
     "Domain",
     "BOUNDARIES",
     "DOMAINS",
     "DomainKind",
     "default_grid",
     "default_domain",
+    "default_network",
     "domain_kind",
     "parse_cells",
     "read_mask",
@@ -43,4 +50,44 @@ DOMAINS.register(
     "shape",
     DomainKind("shape", Shape, _default_shape, Shape.from_attributes),
     "cut out of a box by a condition or a mask (cut cells)",
+)
+
+
+def default_network(model, cells=None, boundary=None):
+    """The network of a model's ``[network]`` table.
+
+    Raises
+    ------
+    GridError
+        The model has no ``[network]``, its ``[domain]`` is 2D or 3D, or the table is bad.
+    """
+    defaults = getattr(model, "defaults", None)
+    table = getattr(defaults, "network", None)
+    if table is None:
+        raise GridError(f"model {getattr(model, 'name', '')!r} has no [network]")
+    if len(defaults.extent) != 1:
+        raise GridError(
+            f"a network's edges are 1D, but the model's [domain] is {len(defaults.extent)}D: drop its extent"
+        )
+    if cells is not None or boundary is not None:
+        raise GridError(
+            "a network's cells come from its [network] h and its vertex conditions: no --grid or --boundary"
+        )
+    return Network.from_table(table)
+
+
+def default_domain(model, cells=None, boundary=None, inside=None, mask=None):
+    """A model's default domain: its ``[network]`` if it has one (:func:`default_network`), else
+    its box, cut to the shape its ``[domain]`` gives (:func:`~crossdiff.grid._shape.default_domain`)."""
+    if getattr(getattr(model, "defaults", None), "network", None) is not None:
+        if inside is not None or mask is not None:
+            raise GridError("a network takes no inside or mask")
+        return default_network(model, cells, boundary)
+    return _box_or_shape(model, cells, boundary, inside=inside, mask=mask)
+
+
+DOMAINS.register(
+    "network",
+    DomainKind("network", Network, default_network, Network.from_attributes),
+    "a metric graph of 1D edges joined at vertices",
 )

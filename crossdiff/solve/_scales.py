@@ -200,13 +200,22 @@ def _cut_cells(run: Run) -> Discretisation:
     return CutCellDiscretisation(run.model, run.domain, limiter=run.limiter)
 
 
+def _network(run: Run) -> Discretisation:
+    from ..fv import NetworkDiscretisation
+    from ..grid import Network
+    from ..model import Model
+
+    assert isinstance(run.model, Model) and isinstance(run.domain, Network)
+    return NetworkDiscretisation(run.model, run.domain, limiter=run.limiter)
+
+
 class MacroScale(Scale):
     """Macroscopic models (:class:`~crossdiff.model.Model`) by finite volumes; a prescribed flow
     is injected as face velocities (:class:`~crossdiff.flow.PrescribedFlow`); on a shape by cut
     cells (:class:`~crossdiff.fv.CutCellDiscretisation`)."""
 
     name = "macro"
-    systems = {"box": _finite_volumes, "shape": _cut_cells}
+    systems = {"box": _finite_volumes, "shape": _cut_cells, "network": _network}
 
     def accepts(self, model: object) -> bool:
         from ..model import Model

@@ -32,7 +32,7 @@ import pandas as pd
 from ..analysis import classify
 from ..catalogue import resolve_model
 from ..errors import CrossdiffError, InputError
-from ..grid import Domain, Grid, Shape
+from ..grid import Domain, Grid, Network, Shape
 from ..model import Model, model_to_dict
 from ..progress import StudyProgress, progress_mode
 from ..resources import available_memory
@@ -110,6 +110,8 @@ class SweepPlan:
             "extent": [list(e) for e in grid.extent],
             "boundary": list(grid.boundary),
         }
+        if isinstance(grid, Network):  # the network is part of the sweep's identity
+            out["network"] = grid.to_table()
         if isinstance(grid, Shape):  # the shape is part of the sweep's identity
             if grid.inside is not None:
                 out.update(inside=grid.inside, inside_parameters=dict(grid.parameters))

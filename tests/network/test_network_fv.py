@@ -1,0 +1,119 @@
+"""Finite volumes on networks: a path of two edges is an interval; mass with taxis and strong
+transmission contrasts; no negative values; the star graph's Laplacian spectrum at order 2."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import crossdiff as cd
+from crossdiff.analysis import network_modes
+from crossdiff.fv import Discretisation, NetworkDiscretisation
+from crossdiff.grid import Grid, Network, VertexCondition
+from crossdiff.model import Model, Species, Taxis
+
+
+def _keller_segel(reaction: str = "u*(1-u)", chi: float = 2.0) -> Model:
+    return Model(
+        species=(
+            Species("u", diffusion=0.1, taxis=(Taxis("v", "chi"),), reaction=reaction),
+            Species("v", diffusion=1.0, reaction="u - v"),
+        ),
+        parameters={"chi": chi},
+        name="ks",
+    )
+
+
+def _initial(x: np.ndarray) -> np.ndarray:
+    return np.stack([1 + 0.5 * np.cos(3 * x) ** 2 + 0.3 * np.sin(7 * x), 1 + 0.5 * np.sin(2 * x)])
+
+
+def test_a_path_of_two_edges_is_an_interval_to_round_off():
+    """Two edges of equal cells meeting at a Kirchhoff vertex: the vertex face is the interval's
+    interior face (conductance g g'/(g + g') = 1/h), the end cells' slopes are limited against
+    the ghost 2u_v − u_e = the neighbour across the vertex, the taxis flux is the same upwind
+    flux; so the operators agree to round-off and so do 50 IMEX steps."""
+    model = _keller_segel()
+    path = Network(["A", "B", "C"], [("A", "B", 1.0), ("B", "C", 1.0)], h=0.05)
+    grid = Grid((40,), ((0.0, 2.0),))
+    U = _initial(grid.coordinates[0])
+    net, box = NetworkDiscretisation(model, path), Discretisation(model, grid)
+    scale = np.max(np.abs(box.explicit(0.0, U)))
+    # the same floating-point operations inside the edges; the vertex cells' rates differ in
+    # the last bits (the vertex face's conductance (2/h)²/(4/h) and its own division by h)
+    assert np.max(np.abs(net.explicit(0.0, U) - box.explicit(0.0, U))) <= 1e-14 * scale
+    assert np.max(np.abs(net.implicit(U) - box.implicit(U))) <= 1e-14 * np.max(np.abs(box.implicit(U)))
+    # sparse LU against the DCT solve: round-off of two direct solvers (condition ~ 1 + γΔt·4D/h²)
+    assert np.max(np.abs(net.solve_implicit(U, 0.01) - box.solve_implicit(U, 0.01))) <= 1e-14
+    assert net.imex_step_limit(0.0, U) == pytest.approx(box.imex_step_limit(0.0, U), rel=1e-14)
+    assert net.explicit_step_limit(0.0, U) == pytest.approx(box.explicit_step_limit(0.0, U), rel=1e-14)
+    runs = [
+        cd.solve(model, domain, 0.05, stepper=cd.time.IMEX(dt=1e-3), initial={"u": U[0], "v": U[1]}, save_every=0.05)
+        for domain in (path, grid)
+    ]
+    assert all(r.success for r in runs)
+    # 50 steps, each adding a few ulps of the solvers' difference (measured 3e-14)
+    assert np.max(np.abs(runs[0].frames[-1] - runs[1].frames[-1])) <= 1e-13
+
+
+def _star(lengths, weights, h, centre: VertexCondition | None = None) -> Network:
+    leaves = [f"L{k}" for k in range(len(lengths))]
+    edges = [("O", leaf, ell, w) for leaf, ell, w in zip(leaves, lengths, weights)]
+    return Network(["O", *leaves], edges, h, {"O": centre or VertexCondition()})
+
+
+@pytest.mark.parametrize("permeability", [math.inf, 0.05])
+def test_mass_is_kept_to_round_off_with_taxis_and_strong_contrasts_and_stays_non_negative(permeability):
+    """No reactions: every face (interior or vertex pair) gives what it takes, so the mass
+    Σ A h u is conserved to round-off; cross-sections 1000:1, lengths 4:1, a vertex of low
+    permeability, and a strong chemotactic drive toward one edge."""
+    model = _keller_segel(reaction="0", chi=8.0)
+    star = _star([1.0, 0.5, 2.0, 1.0], [1.0, 1e-3, 10.0, 0.1], 0.05, VertexCondition(permeability=permeability))
+    s = star.arc_length
+    edge = star.edge_of_cell
+    u = np.where(edge == 1, 2.0, 0.2) * (1 + 0.5 * np.cos(4 * s))
+    v = np.where(edge == 0, 3.0 * np.exp(-10 * (s - 0.9) ** 2), 0.1)
+    sol = cd.solve(model, star, 1.0, initial={"u": u, "v": v}, save_every=0.25)
+    assert sol.success, sol.message
+    mass = np.asarray(sol.mass())[:, 0]
+    # round-off of sums of ~1e3 terms of size up to 1e1 over hundreds of steps: 1e-12 relative
+    assert np.max(np.abs(mass - mass[0])) <= 1e-12 * mass[0], mass - mass[0]
+    assert np.min(sol["u"]) >= 0.0
+    # the drive moved mass: the run is not trivially static
+    assert np.max(np.abs(sol["u"][-1] - sol["u"][0])) > 0.1
+
+
+def _star_eigenvalues(n_edges: int, length: float, h: float, count: int) -> np.ndarray:
+    """The smallest eigenvalues of the discrete −Δ on a star graph, from the operator itself:
+    the diffusion system's L = M⁻¹K (D = 1) applied to the unit vectors."""
+    model = Model(species=(Species("u", diffusion=1.0),), name="heat")
+    star = _star([length] * n_edges, [1.0] * n_edges, h)
+    system = NetworkDiscretisation(model, star)
+    L = np.column_stack([system.implicit(unit[None])[0] for unit in np.eye(star.size)])
+    values = np.sort(np.linalg.eigvals(-L).real)[:count]
+    # the analysis layer's modes (a symmetric generalised problem) are the same numbers
+    assert np.allclose(network_modes(star, count), values, rtol=1e-9, atol=1e-9)
+    return values
+
+
+def test_the_star_graphs_spectrum_is_reached_at_second_order():
+    """Star of N equal edges (length ℓ), Kirchhoff centre, no-flux leaves: the eigenvalues of
+    −Δ are (mπ/ℓ)² (once) and ((m+½)π/ℓ)² (N − 1 times) (Berkolaiko & Kuchment 2013, [BK13]:
+    symmetric modes cos(k(ℓ−s)) need sin kℓ = 0, the others cos kℓ = 0)."""
+    n_edges, ell = 3, 1.0
+    exact = sorted(
+        [(m * math.pi / ell) ** 2 for m in range(4)] + [((m + 0.5) * math.pi / ell) ** 2 for m in range(3)] * 2
+    )[:8]
+    errors = []
+    for h in (0.1, 0.05, 0.025):
+        values = _star_eigenvalues(n_edges, ell, h, 8)
+        errors.append(np.abs(values - exact)[1:] / np.array(exact[1:]))
+        assert abs(values[0]) < 1e-10  # the constant: mass is conserved
+    orders = np.log2(np.array(errors[-2]) / np.array(errors[-1]))
+    # second order: the cell-centred 3-point Laplacian and the exact elimination at the vertex
+    assert np.all(orders > 1.9), orders
+    # and of the 3-point Laplacian's size: 4/h² sin²(kh/2) is (kh)²/12 below k² (relative)
+    k2 = np.array(exact[1:])
+    assert np.all(errors[-1] <= 1.05 * k2 * 0.025**2 / 12), errors[-1]
