@@ -310,6 +310,8 @@ class NetworkDiscretisation(Discretisation):
             cell_volume=1.0,
             attrs={**model_attributes(self.model), **net.attributes()},
             weights=net.cell_measure,
+            weights_name="cell_measure",
+            weights_long_name="volume A_e h_e of the cell (cross-section times width): the mass is sum(u * cell_measure)",
         )
 
     def jacobian_sparsity(self):

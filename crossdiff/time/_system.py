@@ -94,6 +94,9 @@ class Layout:
         The fraction of each cell inside the domain (a shape's volume fractions, on the spatial
         dims): ``Σ u · weights · cell_volume`` is then the integral, and cells of weight 0 are
         outside the domain (missing values in the output). None: every cell is whole.
+    weights_name, weights_long_name : str
+        The output variable holding ``weights`` and its long name (a shape's
+        ``volume_fraction``; a network's cell volumes ``cell_measure``).
     """
 
     fields: tuple[Variable, ...]
@@ -103,6 +106,8 @@ class Layout:
     attrs: Mapping[str, object] = field(default_factory=dict)
     extras: tuple[Variable, ...] = ()
     weights: np.ndarray | None = field(default=None, compare=False, repr=False)
+    weights_name: str = "volume_fraction"
+    weights_long_name: str = "fraction of the cell inside the domain (0: outside, values missing)"
 
     @property
     def field_names(self) -> tuple[str, ...]:
