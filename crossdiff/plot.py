@@ -195,7 +195,7 @@ def network_layout(network) -> dict[str, tuple[float, float]]:
 def _draw_network(fig, ax, network, data: np.ndarray, name: str):
     """The graph with each edge's cells coloured by ``data`` (a LineCollection) and its nodes."""
     pos = network_layout(network)
-    segments = []
+    segments: list[np.ndarray] = []
     for e, n in zip(network.edges, network.cells_per_edge):
         a, b = np.array(pos[e.a]), np.array(pos[e.b])
         if e.a == e.b:  # a loop: a small circle through its node
@@ -322,7 +322,7 @@ def plot_spacetime(ds: xr.Dataset, species: list[str] | None = None) -> Figure:
         if network is not None:  # the edges laid end to end, each from its node a to b
             starts = np.concatenate([[0.0], np.cumsum([e.length for e in network.edges])])
             x = x + starts[network.edge_of_cell]
-            for e, x0 in zip(network.edges, starts[1:-1]):
+            for x0 in starts[1:-1]:
                 ax.axvline(x0, color="white", lw=0.8)
             ax.set_xticks(0.5 * (starts[:-1] + starts[1:]), [e.label() for e in network.edges], fontsize=7)
         values = np.asarray(ds[name].values)

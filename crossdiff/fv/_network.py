@@ -15,9 +15,10 @@ with the mass rate ``Q_f`` of each face (diffusion and taxis), so that without r
 
 **Vertex conditions by elimination.** At a Kirchhoff vertex ``v`` with end cells ``e`` (value
 ``u_e`` at distance ``h_e/2`` from the vertex), continuity ``u_e(v) = u_v`` — or the weighted
-transmission condition ``A_e j_e = p A_e (u_e(v) − u_v)`` of a vertex of permeability ``p`` —
-and flux conservation ``Σ_e A_e j_e = 0`` give the flux from edge ``e`` into the vertex
-``g_e (u_e − u_v)`` with ``g_e = A_e / (h_e/(2D_e) + 1/p)`` and the vertex value
+transmission condition ``j_e = 2p (u_e(v) − u_v)`` of a vertex of permeability ``p`` (between
+two edges ``j = p (u_1(v) − u_2(v))``, a membrane) — and flux conservation ``Σ_e A_e j_e = 0``
+give the flux from edge ``e`` into the vertex ``g_e (u_e − u_v)`` with
+``g_e = A_e / (h_e/(2D_e) + 1/(2p))`` and the vertex value
 ``u_v = Σ g_e u_e / Σ g_e``. Eliminating ``u_v`` (the Schur complement of the vertex),
 
 .. math::
@@ -61,6 +62,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import InputError, ModelError, NumericalError
+from ..expressions import to_expr
 from ..grid import Grid, Network
 from ..model import CompiledModel, DiffusionKind, Model, compile_kernel, compile_model
 from ..time import Coordinate, Layout, Variable
@@ -138,10 +140,10 @@ class NetworkCells:
         self.pair_geometric = self.pair_conductance(self.end_geometric)
 
     def end_conductance(self, d_end: np.ndarray) -> np.ndarray:
-        """``g_e = A_e / (h_e/(2 D_e) + 1/p_v)`` of every end."""
+        """``g_e = A_e / (h_e/(2 D_e) + 1/(2 p_v))`` of every end."""
         p = self.node_permeability[self.end_node]
         with np.errstate(divide="ignore"):
-            resistance = self.end_half / d_end + np.where(np.isinf(p), 0.0, 1.0 / p)
+            resistance = self.end_half / d_end + np.where(np.isinf(p), 0.0, 0.5 / p)
             return np.where(d_end > 0, self.end_area / resistance, 0.0)
 
     def pair_conductance(self, g: np.ndarray) -> np.ndarray:
@@ -249,7 +251,9 @@ class NetworkDiscretisation(Discretisation):
             kernels = {}
             for k in np.flatnonzero(dirichlet | inflow):
                 node = net.nodes[int(self.graph.end_node[k])]
-                expr = self.model.expand(net.condition(node).values[name]).xreplace(self.model.parameter_symbols())
+                text = net.condition(node).values[name]
+                expr = self.model.expand(to_expr(text, f"vertex {node!r} value of {name!r}"))
+                expr = expr.xreplace(self.model.parameter_symbols())
                 if expr.free_symbols - {sp.Symbol("t")}:
                     raise ModelError(f"vertex {node!r}: the value of {name!r} may depend on t only, got {expr}")
                 kernels[int(k)] = compile_kernel(expr, [], f"vertex {node!r} value of {name!r}")

@@ -12,9 +12,9 @@ Vertices couple the edges (:class:`VertexCondition`, the equations in docs/netwo
 
 * ``kirchhoff`` (default): continuity of the densities and conservation of the flux,
   ``Σ_e A_e j_e(v) = 0``; with a ``permeability`` ``p`` the continuity is replaced by the
-  weighted transmission condition ``A_e j_e(v) = p A_e (u_e(v) − u_v)`` (a membrane of
-  permeability ``p`` at the vertex; ``p = ∞`` is continuity). At a vertex of one edge this is
-  no flux.
+  weighted transmission condition ``j_e(v) = 2p (u_e(v) − u_v)``: between two edges
+  ``j = p (u_1(v) − u_2(v))``, a membrane of permeability ``p`` (``p = ∞`` is continuity). At a
+  vertex of one edge this is no flux.
 * ``dirichlet``: ``u_e(v) = g(t)`` for the species given a value (an expression of ``t``).
 * ``inflow``: a vertex of one edge through which the species given a value enter at the mass
   rate ``q(t)`` (no other flux).
@@ -237,10 +237,10 @@ class Network:
             for k, v in values.items():
                 if not v.strip():
                     raise GridError(f"{where} vertices.{node}.{k}: an empty value")
-            perm = entry.get("permeability", math.inf)
-            vertices[str(node)] = VertexCondition(
-                str(entry.get("kind", "kirchhoff")), values, _number(perm, f"node {node!r} permeability")
+            perm = (
+                _number(entry["permeability"], f"node {node!r} permeability") if "permeability" in entry else math.inf
             )
+            vertices[str(node)] = VertexCondition(str(entry.get("kind", "kirchhoff")), values, perm)
         return cls(table["nodes"], table["edges"], table["h"], vertices)
 
     def to_table(self) -> dict[str, Any]:

@@ -44,7 +44,9 @@ def test_a_path_of_two_edges_is_an_interval_to_round_off():
     # the same floating-point operations inside the edges; the vertex cells' rates differ in
     # the last bits (the vertex face's conductance (2/h)²/(4/h) and its own division by h)
     assert np.max(np.abs(net.explicit(0.0, U) - box.explicit(0.0, U))) <= 1e-14 * scale
-    assert np.max(np.abs(net.implicit(U) - box.implicit(U))) <= 1e-14 * np.max(np.abs(box.implicit(U)))
+    # the second differences' terms are of size D/h² |u| (the result much smaller): a few ulps of them
+    terms = 4.0 * 1.0 / 0.05**2 * np.max(np.abs(U))
+    assert np.max(np.abs(net.implicit(U) - box.implicit(U))) <= 1e-15 * terms
     # sparse LU against the DCT solve: round-off of two direct solvers (condition ~ 1 + γΔt·4D/h²)
     assert np.max(np.abs(net.solve_implicit(U, 0.01) - box.solve_implicit(U, 0.01))) <= 1e-14
     assert net.imex_step_limit(0.0, U) == pytest.approx(box.imex_step_limit(0.0, U), rel=1e-14)
@@ -117,3 +119,80 @@ def test_the_star_graphs_spectrum_is_reached_at_second_order():
     # and of the 3-point Laplacian's size: 4/h² sin²(kh/2) is (kh)²/12 below k² (relative)
     k2 = np.array(exact[1:])
     assert np.all(errors[-1] <= 1.05 * k2 * 0.025**2 / 12), errors[-1]
+
+
+def test_a_loop_is_a_periodic_interval():
+    """A self-loop (supported): its two ends meet at one Kirchhoff vertex, which joins the last
+    cell to the first like the wrap-around face of a periodic axis."""
+    model = _keller_segel()
+    ring = Network(["A"], [("A", "A", 2.0)], h=0.05)
+    grid = Grid((40,), ((0.0, 2.0),), "periodic")
+    x = grid.coordinates[0]
+    U = np.stack([1 + 0.5 * np.cos(np.pi * x) ** 2, 1 + 0.5 * np.sin(np.pi * x)])
+    net, box = NetworkDiscretisation(model, ring), Discretisation(model, grid)
+    scale = np.max(np.abs(box.explicit(0.0, U)))
+    assert np.max(np.abs(net.explicit(0.0, U) - box.explicit(0.0, U))) <= 1e-14 * scale
+    # the second differences' terms are of size D/h² |u| (the result much smaller): a few ulps of them
+    terms = 4.0 * 1.0 / 0.05**2 * np.max(np.abs(U))
+    assert np.max(np.abs(net.implicit(U) - box.implicit(U))) <= 1e-15 * terms
+
+
+def _heat(diffusion: str = "1") -> Model:
+    return Model(species=(Species("u", diffusion=diffusion, initial="0.5"),), parameters={"D": 1.0}, name="heat")
+
+
+def _steady(model: Model, network: Network) -> np.ndarray:
+    """The steady state: ``L u + E(u) = 0`` solved directly (E holds the Dirichlet data)."""
+    system = NetworkDiscretisation(model, network)
+    zero = np.zeros((1, network.size))
+    source = system.explicit(0.0, zero)[0]
+    L = np.column_stack([system.implicit(unit[None])[0] for unit in np.eye(network.size)])
+    return np.linalg.solve(L, -source)
+
+
+def test_dirichlet_vertices_and_per_edge_diffusion_give_the_exact_piecewise_linear_steady_state():
+    """u(A) = 1, u(C) = 0, D = 1 on A–B and D = 4 on B–C: u is linear on each edge with the flux
+    D_e u' equal on both; the scheme reproduces piecewise-linear states exactly (the Dirichlet
+    ghost cell and the vertex elimination are exact for them), so the cell values agree to
+    the round-off of a dense solve."""
+    vertices = {"A": VertexCondition("dirichlet", {"u": "1"}), "C": VertexCondition("dirichlet", {"u": "0"})}
+    edges = [cd.grid.Edge("A", "B", 1.0), cd.grid.Edge("B", "C", 2.0, parameters={"D": 4.0})]
+    path = Network(["A", "B", "C"], edges, 0.1, vertices)
+    u = _steady(_heat("D"), path)
+    flux = 1.0 / (1.0 / 1.0 + 2.0 / 4.0)  # resistances ℓ/D in series
+    s, edge = path.arc_length, path.edge_of_cell
+    exact = np.where(edge == 0, 1.0 - flux * s, (1.0 - flux) - flux / 4.0 * s)
+    assert np.max(np.abs(u - exact)) < 1e-12
+
+
+def test_a_permeable_vertex_is_a_membrane_between_two_edges():
+    """Permeability p at B: j = p (u_1(B) − u_2(B)); with u(A) = 1, u(C) = 0, D = 1 and ℓ = 1
+    the flux is 1/(1 + 1/p + 1), exactly reproduced (piecewise linear with a jump)."""
+    p = 0.5
+    vertices = {
+        "A": VertexCondition("dirichlet", {"u": "1"}),
+        "B": VertexCondition(permeability=p),
+        "C": VertexCondition("dirichlet", {"u": "0"}),
+    }
+    path = Network(["A", "B", "C"], [("A", "B", 1.0), ("B", "C", 1.0)], 0.05, vertices)
+    u = _steady(_heat(), path)
+    flux = 1.0 / (2.0 + 1.0 / p)
+    s, edge = path.arc_length, path.edge_of_cell
+    exact = np.where(edge == 0, 1.0 - flux * s, flux * (1.0 - s))
+    assert np.max(np.abs(u - exact)) < 1e-12
+
+
+def test_an_inflow_vertex_adds_its_rate_to_the_mass_exactly():
+    """Inflow q = 0.3 + 0.1 t at a leaf, no flux elsewhere, no reactions: the mass grows by
+    ∫ q dt = 0.3 t + 0.05 t² (the time integration of a polynomial source of degree 1 is exact
+    for the 4th-order IMEX scheme); the density stays non-negative."""
+    vertices = {"L0": VertexCondition("inflow", {"u": "0.3 + 0.1*t"})}
+    star = Network(
+        ["O", "L0", "L1", "L2"], [("O", "L0", 1.0), ("O", "L1", 2.0, 0.5), ("O", "L2", 0.5, 3.0)], 0.05, vertices
+    )
+    sol = cd.solve(_heat(), star, 2.0, save_every=1.0)
+    assert sol.success
+    mass = np.asarray(sol.mass())[:, 0]
+    t = np.asarray(sol.t)
+    expected = mass[0] + 0.3 * t + 0.05 * t**2
+    assert np.max(np.abs(mass - expected)) < 1e-11 * expected[-1]
