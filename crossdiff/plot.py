@@ -173,7 +173,7 @@ def _network(ds):
 
 def network_layout(network) -> dict[str, tuple[float, float]]:
     """Node positions of a network: those it gives, else the spectral layout (the graph
-    Laplacian's second and third eigenvectors, edges weighted by 1/length; Koren 2005)."""
+    Laplacian's second and third eigenvectors, edges weighted by 1/length)."""
     if network.positions:
         return dict(network.positions)
     nodes = list(network.nodes)

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from ._kernels import axis_view
     from ._krylov import krylov_solve
     from ._limiters import DEFAULT_LIMITER, LIMITERS
-    from ._network import NetworkCells, NetworkDiscretisation
+    from ._network import GraphSolve, NetworkCells, NetworkDiscretisation
     from ._sparsity import jacobian_sparsity
     from ._spectral import SpectralLaplacian
     from ._transport import BoundaryKind, upwind_divergence, upwind_transport
@@ -21,6 +21,7 @@ __all__ = [
     "CutCellDiscretisation",
     "CutCells",
     "NetworkCells",
+    "GraphSolve",
     "NetworkDiscretisation",
     "FaceVelocities",
     "SpectralLaplacian",
@@ -50,7 +51,7 @@ __getattr__, __dir__ = attach(
         "._kernels": ["axis_view"],
         "._krylov": ["krylov_solve"],
         "._limiters": ["DEFAULT_LIMITER", "LIMITERS"],
-        "._network": ["NetworkCells", "NetworkDiscretisation"],
+        "._network": ["GraphSolve", "NetworkCells", "NetworkDiscretisation"],
         "._sparsity": ["jacobian_sparsity"],
         "._spectral": ["SpectralLaplacian"],
         "._transport": ["BoundaryKind", "upwind_divergence", "upwind_transport"],
