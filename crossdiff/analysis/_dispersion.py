@@ -440,8 +440,8 @@ def dispersion(
     if k_max is not None:
         k_max = positive_number(k_max, "k_max")
     grid = grid if grid is not None else default_domain(model)
-    if not isinstance(grid, Grid | Shape):
-        raise InputError(f"grid must be a crossdiff Grid or Shape, got {type(grid).__name__}")
+    if not isinstance(grid, Grid | Shape | Network):
+        raise InputError(f"grid must be a crossdiff Grid, Shape or Network, got {type(grid).__name__}")
     st = _resolve_state(model, state, grid)
     if not st.exists:
         raise InputError(f"the steady state is negative at these parameters: {st.describe()}")
@@ -449,8 +449,11 @@ def dispersion(
     p = lin.values()
     u = st.array
     # the continuum first (it bounds the modes a shape needs), over the box's resolved wave numbers
-    _, box_k = admissible_modes(grid.box if isinstance(grid, Shape) else grid)
-    k_box = float(np.max(np.sqrt(np.sum(box_k**2, axis=1))))
+    if isinstance(grid, Network):  # the finest wave number its cells resolve
+        k_box = float(np.pi / np.min(grid.edge_spacing))
+    else:
+        _, box_k = admissible_modes(grid.box if isinstance(grid, Shape) else grid)
+        k_box = float(np.max(np.sqrt(np.sum(box_k**2, axis=1))))
     kmax = float(k_max) if k_max is not None else 1.5 * k_box if k_box > 0 else 1.0
     kc = _continuum_k(kmax, int(points))
     dirs = _directions(grid.ndim, any(lin.tensor))
@@ -465,7 +468,8 @@ def dispersion(
     bands = _bands(kc, cg, lambda k: _continuum_growth(lin, u, p, k, dirs))
     # a shape: its modes up to beyond the unstable band (or those of the size of the shape)
     reach = 1.2 * max((hi for _, hi in bands), default=0.0)
-    ms, kvec = admissible_modes(grid, k_max=reach) if isinstance(grid, Shape) else admissible_modes(grid)
+    modes_of = isinstance(grid, Shape | Network)  # eigenfunctions: as many as reach the unstable band
+    ms, kvec = admissible_modes(grid, k_max=reach) if modes_of else admissible_modes(grid)
     growth, freq = _Evaluator(lin, kvec)(u, p)
     k = np.sqrt(np.sum(kvec**2, axis=1))
     names = [f"m_{a}" for a in _AXES[: grid.ndim]] if ms.shape[1] == grid.ndim else ["n"]

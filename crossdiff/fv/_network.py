@@ -127,9 +127,11 @@ class NetworkCells:
     Parameters
     ----------
     network : Network
+    parameters : mapping, optional
+        Values of the parameters that vertex permeabilities name.
     """
 
-    def __init__(self, network: Network):
+    def __init__(self, network: Network, parameters: Mapping[str, float] | None = None):
         self.network = network
         net = network
         E = len(net.edges)
@@ -154,7 +156,7 @@ class NetworkCells:
         ends_a = np.array([e.weight for e in net.edges]).repeat(2)
         self.end_half = 0.5 * ends_h  # distance from the end cell's centre to the vertex
         self.end_area = ends_a
-        self.node_permeability = np.array([net.condition(v).permeability for v in net.nodes])
+        self.node_permeability = np.array([self._permeability(v, parameters or {}) for v in net.nodes])
         # pairs of ends at each vertex (the vertex faces), every vertex
         by_node: dict[int, list[int]] = {}
         for k, v in enumerate(self.end_node):
@@ -171,6 +173,17 @@ class NetworkCells:
         #: geometric conductances of the ends (D = 1) and of the pairs
         self.end_geometric = self.end_conductance(np.ones(2 * E))
         self.pair_geometric = self.pair_conductance(self.end_geometric)
+
+    def _permeability(self, node: str, parameters: Mapping[str, float]) -> float:
+        p = self.network.condition(node).permeability
+        if isinstance(p, str):
+            if p not in parameters:
+                raise ModelError(f"the permeability of vertex {node!r} is {p!r}, which is not a parameter of the model")
+            value = float(parameters[p])
+            if not value > 0:
+                raise ModelError(f"the permeability of vertex {node!r} ({p} = {value:g}) must be positive")
+            return value
+        return float(p)
 
     def end_conductance(self, d_end: np.ndarray) -> np.ndarray:
         """``g_e = A_e / (h_e/(2 D_e) + 1/(2 p_v))`` of every end."""
@@ -332,7 +345,7 @@ class NetworkDiscretisation(Discretisation):
             for key in cond.values:
                 if key not in names:
                     raise ModelError(f"vertex {node!r}: {key!r} is not a species of model {model.name!r}")
-        self.graph = NetworkCells(network)
+        self.graph = NetworkCells(network, model.parameters)
         self._groups = self._make_groups()
         if len(self._groups) > 1:
             self._fused = None  # per-edge parameters: the NumPy kernels per group

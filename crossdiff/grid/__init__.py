@@ -54,7 +54,8 @@ DOMAINS.register(
 
 
 def default_network(model, cells=None, boundary=None):
-    """The network of a model's ``[network]`` table.
+    """The network of a model's ``[network]`` table; with ``cells = (N,)`` its cell size is
+    ``Σℓ / N`` (about ``N`` cells in all: ``--grid N``, grid sequences).
 
     Raises
     ------
@@ -69,11 +70,20 @@ def default_network(model, cells=None, boundary=None):
         raise GridError(
             f"a network's edges are 1D, but the model's [domain] is {len(defaults.extent)}D: drop its extent"
         )
-    if cells is not None or boundary is not None:
+    if boundary is not None:
         raise GridError(
-            "a network's cells come from its [network] h and its vertex conditions: no --grid or --boundary"
+            "a network's boundary conditions are its vertex conditions ([network.vertices]), not --boundary"
         )
-    return Network.from_table(table)
+    network = Network.from_table(table)
+    if cells is None:
+        return network
+    cells = tuple(cells)
+    if len(cells) != 1 or int(cells[0]) < 1:
+        raise GridError(
+            f"a network takes one cell count (about that many cells in all), got {'x'.join(map(str, cells))}"
+        )
+    nodes = dict(network.positions) if network.positions else list(network.nodes)
+    return Network(nodes, network.edges, network.length / int(cells[0]), network.vertices)
 
 
 def default_domain(model, cells=None, boundary=None, inside=None, mask=None):

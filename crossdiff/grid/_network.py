@@ -79,15 +79,16 @@ class Edge:
 class VertexCondition:
     """The condition of one vertex (module docstring): ``kind`` in :data:`VERTEX_KINDS`,
     ``values`` per species (expressions of ``t``: the Dirichlet value or the inflow rate),
-    ``permeability`` of a Kirchhoff vertex (``inf``: continuity)."""
+    ``permeability`` of a Kirchhoff vertex (``inf``: continuity; or the name of a model
+    parameter, so that sweeps can vary it)."""
 
     kind: str = "kirchhoff"
     values: Mapping[str, str] = field(default_factory=dict)
-    permeability: float = math.inf
+    permeability: float | str = math.inf
 
     def to_table(self) -> dict[str, Any]:
         table: dict[str, Any] = {"kind": self.kind}
-        if math.isfinite(self.permeability):
+        if isinstance(self.permeability, str) or math.isfinite(self.permeability):
             table["permeability"] = self.permeability
         table.update({k: str(v) for k, v in self.values.items()})
         return table
@@ -189,7 +190,12 @@ class Network:
                 raise GridError(
                     f"node {node!r}: unknown vertex condition {cond.kind!r} (use {', '.join(VERTEX_KINDS)})"
                 )
-            if not cond.permeability > 0:
+            if isinstance(cond.permeability, str):
+                if not cond.permeability.isidentifier():
+                    raise GridError(
+                        f"node {node!r}: permeability must be a number or a parameter's name, got {cond.permeability!r}"
+                    )
+            elif not cond.permeability > 0:
                 raise GridError(f"node {node!r}: permeability must be positive, got {cond.permeability:g}")
             if cond.kind in ("inflow", "noflux") and degree[node] != 1:
                 raise GridError(
@@ -237,9 +243,11 @@ class Network:
             for k, v in values.items():
                 if not v.strip():
                     raise GridError(f"{where} vertices.{node}.{k}: an empty value")
-            perm = (
-                _number(entry["permeability"], f"node {node!r} permeability") if "permeability" in entry else math.inf
-            )
+            perm: float | str = math.inf
+            if isinstance(entry.get("permeability"), str):
+                perm = entry["permeability"].strip()
+            elif "permeability" in entry:
+                perm = _number(entry["permeability"], f"node {node!r} permeability")
             vertices[str(node)] = VertexCondition(str(entry.get("kind", "kirchhoff")), values, perm)
         return cls(table["nodes"], table["edges"], table["h"], vertices)
 

@@ -198,3 +198,44 @@ def test_an_inflow_vertex_adds_its_rate_to_the_mass_exactly():
     t = np.asarray(sol.t)
     expected = mass[0] + 0.3 * t + 0.05 * t**2
     assert np.max(np.abs(mass - expected)) < 1e-11 * expected[-1]
+
+
+def test_a_permeability_named_by_a_parameter_follows_the_model_and_sweeps():
+    """``permeability = "p"``: the model's parameter p (what a sweep varies) sets the membrane."""
+    vertices = {
+        "A": VertexCondition("dirichlet", {"u": "1"}),
+        "B": VertexCondition(permeability="p"),
+        "C": VertexCondition("dirichlet", {"u": "0"}),
+    }
+    path = Network(["A", "B", "C"], [("A", "B", 1.0), ("B", "C", 1.0)], 0.05, vertices)
+    model = Model(species=(Species("u", diffusion=1.0),), parameters={"p": 0.5}, name="heat")
+    for p in (0.5, 4.0):
+        u = _steady(model.with_parameters(p=p), path)
+        flux = 1.0 / (2.0 + 1.0 / p)
+        exact = np.where(path.edge_of_cell == 0, 1.0 - flux * path.arc_length, flux * (1.0 - path.arc_length))
+        assert np.max(np.abs(u - exact)) < 1e-12
+    with pytest.raises(cd.errors.ModelError, match="'p', which is not a parameter"):
+        NetworkDiscretisation(_heat(), path)
+
+
+def test_stability_on_a_network_reads_the_graph_spectrum():
+    """The admissible modes of a star of three equal edges are its graph eigenfunctions:
+    k = mπ/ℓ and (m+½)π/ℓ (twice), and the critical sensitivity of Keller–Segel with logistic
+    growth on keller-segel-star lies just above the continuum's χ_c = (1 + √D)² = 1.7325 (D = 0.1),
+    reached by a graph mode near k = D^(-1/4)."""
+    from crossdiff.analysis import admissible_modes, critical
+
+    _, k = admissible_modes(_star([1.0] * 3, [1.0] * 3, 0.0125))
+    exact = np.sqrt(_star_exact())
+    # second order in h = 1/80: relative errors of k below (kh)²/24 (half those of k²)
+    assert np.all(np.abs(k[: exact.size, 0] - exact) <= 1.05 * exact**3 * 0.0125**2 / 24 + 1e-9)
+    model = cd.catalogue.load("keller-segel-star")
+    result = critical(model, "chi", grid=cd.default_domain(model))
+    continuum = (1 + math.sqrt(0.1)) ** 2
+    assert continuum <= result.value < continuum * (1 + 1e-3), result.value
+
+
+def _star_exact() -> np.ndarray:
+    return np.array(
+        sorted([(m * math.pi) ** 2 for m in range(4)] + [((m + 0.5) * math.pi) ** 2 for m in range(3)] * 2)[:8]
+    )

@@ -152,3 +152,13 @@ def test_python_errors_are_grid_errors():
         Network(["A", "B"], [("A", "B", 1.0)], 0.1, {"A": VertexCondition(permeability=-1.0)})
     with pytest.raises(GridError, match="cell size h must be positive"):
         Network(["A", "B"], [("A", "B", 1.0)], 0.0)
+
+
+def test_grid_on_a_network_sets_about_that_many_cells_and_boundary_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    model = _file(tmp_path)
+    assert main(["run", model, "--grid", "60", "--out", "fine.nc", "--t-end", "0.1", "--quiet"]) == 0
+    with h5netcdf.File("fine.nc", "r") as f:
+        assert f.dimensions["cell"].size == 60  # h = 3/60: 20 + 10 + 30 cells
+    assert main(["run", model, "--boundary", "periodic", "--out", "x.nc"]) == 2
+    assert "vertex conditions" in capsys.readouterr().err and not (tmp_path / "x.nc").exists()
