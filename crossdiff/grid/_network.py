@@ -417,6 +417,15 @@ class Network:
         """``Σ u A_e h_e`` over the last axis."""
         return np.sum(field * self.cell_measure, axis=-1)
 
+    def parameter_groups(self) -> list[tuple[dict[str, float], np.ndarray]]:
+        """The edges with parameter values of their own: ``(values, cells)`` per distinct set
+        (what a model's initial data and kernels use on those cells)."""
+        groups: dict[tuple, list[int]] = {}
+        for e, edge in enumerate(self.edges):
+            if edge.parameters:
+                groups.setdefault(tuple(sorted(edge.parameters.items())), []).append(e)
+        return [(dict(key), np.flatnonzero(np.isin(self.edge_of_cell, edges))) for key, edges in groups.items()]
+
     def condition(self, node: str) -> VertexCondition:
         """The condition of ``node`` (Kirchhoff unless given)."""
         return self.vertices.get(node, VertexCondition())

@@ -9,6 +9,8 @@ import h5netcdf
 import numpy as np
 import pytest
 
+from crossdiff import default_domain as cd_default_domain
+from crossdiff import solve as cd_solve
 from crossdiff.cli import main
 from crossdiff.errors import GridError
 from crossdiff.grid import DOMAINS, Edge, Network, VertexCondition, domain_kind
@@ -162,3 +164,23 @@ def test_grid_on_a_network_sets_about_that_many_cells_and_boundary_is_refused(tm
         assert f.dimensions["cell"].size == 60  # h = 3/60: 20 + 10 + 30 cells
     assert main(["run", model, "--boundary", "periodic", "--out", "x.nc"]) == 2
     assert "vertex conditions" in capsys.readouterr().err and not (tmp_path / "x.nc").exists()
+
+
+def test_initial_data_and_kernels_use_each_edges_parameters():
+    """sir-network: the infection starts only on the roads that leave Milano (I0 = 0.01 there,
+    0 elsewhere), and the total population S + I + R is conserved (the reactions sum to zero,
+    the vertices conserve mass): to round-off of the sums over 272 cells and 100 steps."""
+    from crossdiff import catalogue
+    from crossdiff.model import initial_fields
+
+    model = catalogue.load("sir-network")
+    net = cd_default_domain(model)
+    U = initial_fields(model, net)
+    from_milano = np.isin(net.edge_of_cell, [e for e, edge in enumerate(net.edges) if edge.a == "Milano"])
+    assert np.max(U[1][from_milano]) == pytest.approx(0.01 * np.exp(-((net.h / 2 / 0.2) ** 2)), rel=1e-12)
+    assert np.all(U[1][~from_milano] == 0.0)
+    sol = cd_solve(model, net, 4.0, save_every=2.0)
+    total = np.asarray(sol.mass()).sum(axis=1)
+    assert np.max(np.abs(total - total[0])) < 1e-12 * total[0]
+    infected = np.asarray(sol["I"][-1])
+    assert np.max(infected[net.edge_of_cell == 3]) > 1e-3  # Venezia–Bologna: reached by t = 4
