@@ -397,21 +397,32 @@ class NetworkDiscretisation(Discretisation):
 
     # ------------------------------------------------------------------ per-edge parameters
     def _make_groups(self) -> list[_Group]:
+        """The edges grouped by the values they give the parameters the kernels use (a
+        parameter of the initial data alone, such as sir-network's ``I0``, makes no group)."""
         net = self.network
+        used = {str(sym) for cs in self.compiled.species for sym in self._kernel_symbols(cs)}
         sets: dict[tuple, list[int]] = {}
         for e, edge in enumerate(net.edges):
-            sets.setdefault(tuple(sorted(edge.parameters.items())), []).append(e)
+            unknown = [p for p in edge.parameters if p not in self.model.parameters]
+            if unknown:
+                raise ModelError(f"edge {e} sets {unknown[0]!r}, which is not a parameter of the model")
+            sets.setdefault(tuple(sorted((k, v) for k, v in edge.parameters.items() if k in used)), []).append(e)
         if list(sets) == [()]:
             return [_Group(self.compiled, None, self.coords)]
         groups = []
         for key, edges in sets.items():
-            unknown = [p for p, _ in key if p not in self.model.parameters]
-            if unknown:
-                raise ModelError(f"edge {edges[0]} sets {unknown[0]!r}, which is not a parameter of the model")
             compiled = self.compiled if not key else compile_model(self.model.with_parameters(**dict(key)), 1)
             cells = np.flatnonzero(np.isin(net.edge_of_cell, edges))
             groups.append(_Group(compiled, cells, (net.arc_length[cells], 0.0, 0.0)))
         return groups
+
+    def _kernel_symbols(self, cs: Any) -> set:
+        """The parameters species ``cs``'s diffusion, sensitivities and reaction use."""
+        model = self.model
+        s = model.species[model.index(cs.name)]
+        exprs = [s.reaction, *(t.sensitivity for t in s.taxis)]
+        exprs += list(s.diffusion) if s.is_tensor else [s.diffusion]
+        return set().union(*(model.expand(sp.sympify(e)).free_symbols for e in exprs if e is not None))
 
     def _cellwise(self, i: int, what: str, t: float, U: np.ndarray | None, k: int = 0) -> np.ndarray:
         """A kernel of species ``i`` on every cell, each edge with its parameters: ``what`` is
@@ -466,10 +477,25 @@ class NetworkDiscretisation(Discretisation):
 
     # ------------------------------------------------------------------ diffusion
     def _conductances(self, i: int, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Face, pair and Dirichlet-end conductances of species ``i`` with cell diffusions ``d``."""
+        """Face, pair and Dirichlet-end conductances of species ``i`` with cell diffusions ``d``.
+
+        A density-dependent ``D(u)`` is continuous through a vertex: its ends take the vertex's
+        mean ``Σ k_e D_e / Σ k_e`` (``k_e = A_e / (h_e/2)``), which on a path of two equal edges is
+        the interval's face mean. A constant ``D`` may jump at a vertex (per-edge parameters):
+        each end keeps its edge's, and the elimination gives the series (harmonic) combination
+        that makes piecewise-linear steady states exact."""
         vv = self._vertex_values[i]
-        face = self.graph.face_conductance * 0.5 * (d[self.graph.face_left] + d[self.graph.face_right])
-        g = self.graph.end_conductance(d[self.graph.end_cell])
+        graph = self.graph
+        face = graph.face_conductance * 0.5 * (d[graph.face_left] + d[graph.face_right])
+        d_end = d[graph.end_cell]
+        if self.compiled.species[i].diffusion_kind is DiffusionKind.NONLINEAR:
+            k = graph.end_area / graph.end_half
+            nodes = len(self.network.nodes)
+            mean = np.bincount(graph.end_node, weights=k * d_end, minlength=nodes) / np.bincount(
+                graph.end_node, weights=k, minlength=nodes
+            )
+            d_end = mean[graph.end_node]
+        g = graph.end_conductance(d_end)
         pair = np.where(vv["pairs"], self.graph.pair_conductance(np.where(vv["dirichlet"] | vv["inflow"], 0.0, g)), 0.0)
         ends = np.flatnonzero(vv["dirichlet"])
         dirichlet = 2.0 * self.graph.end_area[ends] * d[self.graph.end_cell[ends]] / (2.0 * self.graph.end_half[ends])
