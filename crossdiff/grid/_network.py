@@ -294,6 +294,51 @@ class Network:
         return cls(list(nodes), edges, h, vertices)
 
     @classmethod
+    def from_geojson(cls, path: str | Path, h: float, vertices: Mapping[str, VertexCondition] | None = None) -> Network:
+        """A network from a GeoJSON FeatureCollection: each ``LineString`` feature an edge between
+        its first and last points (length: its ``length`` property, else the polyline's length in
+        the coordinates' units; cross-section: its ``weight`` property, default 1), endpoints that
+        coincide one node, named by a ``Point`` feature there with a ``name`` property (else
+        ``n0, n1, …``), at its coordinates."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as err:
+            raise GridError(f"cannot read GeoJSON file {str(path)!r}: {err.strerror or err}") from None
+        except ValueError as err:
+            raise GridError(f"GeoJSON file {str(path)!r} is not JSON ({err})") from None
+        features = data.get("features") if isinstance(data, Mapping) else None
+        if not isinstance(features, list):
+            raise GridError(f"GeoJSON file {str(path)!r} is not a FeatureCollection")
+
+        def key(point: Sequence[float]) -> tuple[float, float]:
+            return (round(float(point[0]), 9), round(float(point[1]), 9))
+
+        names: dict[tuple[float, float], str] = {}
+        for f in features:
+            geometry, props = f.get("geometry") or {}, f.get("properties") or {}
+            if geometry.get("type") == "Point" and "name" in props:
+                names[key(geometry["coordinates"])] = str(props["name"])
+        nodes: dict[str, tuple[float, float]] = {}
+        edges = []
+        for k, f in enumerate(features):
+            geometry, props = f.get("geometry") or {}, f.get("properties") or {}
+            if geometry.get("type") != "LineString":
+                continue
+            points = np.asarray(geometry.get("coordinates"), dtype=float)
+            if points.ndim != 2 or points.shape[0] < 2:
+                raise GridError(f"GeoJSON feature {k}: a LineString needs two points or more")
+            ends = []
+            for point in (points[0], points[-1]):
+                name = names.setdefault(key(point), f"n{len(names)}")
+                nodes[name] = (float(point[0]), float(point[1]))
+                ends.append(name)
+            length = props.get("length", float(np.sum(np.hypot(*np.diff(points[:, :2], axis=0).T))))
+            edges.append(Edge(ends[0], ends[1], length, props.get("weight", 1.0)))
+        if not edges:
+            raise GridError(f"GeoJSON file {str(path)!r} has no LineString feature (no edge)")
+        return cls(nodes, edges, h, vertices)
+
+    @classmethod
     def from_networkx(
         cls,
         graph: Any,

@@ -184,3 +184,29 @@ def test_initial_data_and_kernels_use_each_edges_parameters():
     assert np.max(np.abs(total - total[0])) < 1e-12 * total[0]
     infected = np.asarray(sol["I"][-1])
     assert np.max(infected[net.edge_of_cell == 3]) > 1e-3  # Venezia–Bologna: reached by t = 4
+
+
+def test_a_geojson_edge_list(tmp_path):
+    """Two roads meeting at a named town: the shared endpoint is one node, lengths from the
+    property or the polyline (3-4-5 triangle legs: 5 + 5)."""
+    roads = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [3, 4]}, "properties": {"name": "Town"}},
+            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[0, 0], [3, 4]]}, "properties": {}},
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [[3, 4], [6, 4], [6, 0]]},
+                "properties": {"length": 7.5, "weight": 2.0},
+            },
+        ],
+    }
+    path = tmp_path / "roads.geojson"
+    path.write_text(json.dumps(roads), encoding="utf-8")
+    net = Network.from_geojson(path, 0.5)
+    assert set(net.nodes) == {"Town", "n1", "n2"} and net.degree["Town"] == 2
+    assert [e.length for e in net.edges] == [5.0, 7.5] and net.edges[1].weight == 2.0
+    assert net.positions["Town"] == (3.0, 4.0)
+    (tmp_path / "bad.geojson").write_text("{}", encoding="utf-8")
+    with pytest.raises(GridError, match="not a FeatureCollection"):
+        Network.from_geojson(tmp_path / "bad.geojson", 0.5)
