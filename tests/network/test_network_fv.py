@@ -272,3 +272,17 @@ def test_nonlinear_diffusion_and_quasi_stationary_species_on_a_path_are_the_inte
     ]
     assert all(r.success for r in runs)
     assert np.max(np.abs(runs[0].frames - runs[1].frames)) <= tolerance * np.max(np.abs(runs[1].frames))
+
+
+def test_taxis_at_a_dirichlet_vertex_is_upwinded_with_its_value_and_stays_non_negative():
+    """u = 0.2 held at a leaf while the signal, produced by u, peaks inside: the taxis flux at
+    the vertex takes the end cell's value out and g in; no negative values, and the vertex is
+    open (the mass changes, unlike at Kirchhoff vertices)."""
+    model = _keller_segel(reaction="0", chi=4.0)
+    vertices = {"L0": VertexCondition("dirichlet", {"u": "0.2"})}
+    star = Network(["O", "L0", "L1"], [("O", "L0", 1.0), ("O", "L1", 1.0)], 0.05, vertices)
+    s = star.arc_length
+    sol = cd.solve(model, star, 1.0, initial={"u": 0.2 + 0 * s, "v": 1 + np.exp(-10 * s**2)}, save_every=0.5)
+    assert sol.success, sol.message
+    assert np.min(sol["u"]) >= 0.0
+    assert np.asarray(sol.mass())[-1, 0] != np.asarray(sol.mass())[0, 0]
