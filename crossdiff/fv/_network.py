@@ -73,7 +73,7 @@ from ._discretise import Discretisation, model_attributes
 from ._faces import limited_slopes
 from ._kernels import axis_view
 from ._limiters import DEFAULT_LIMITER
-from ._transport import taxis_divergence
+from ._transport import taxis_divergence, upwind_divergence
 
 __all__ = ["NetworkCells", "NetworkDiscretisation"]
 
@@ -308,12 +308,63 @@ class GraphSolve:
         return z - (self.w_low * y[0::2][self.edge_of_cell] + self.w_high * y[1::2][self.edge_of_cell])
 
 
+class _EdgeFlow:
+    """A prescribed velocity along the edges: one value per edge (from its node ``a`` to ``b``),
+    of ``t`` and the edge's parameters (incompressible: it may not vary along an edge, and at
+    every vertex of several edges ``Σ A_e v_e`` into it is 0; checked at ``t = 0``)."""
+
+    def bind(self, system: NetworkDiscretisation) -> None:
+        net = system.network
+        model = system.model
+        assert model.flow is not None
+        expr = model.flow.velocity[0]
+        self.first = net.offsets[:-1]
+        self.kernels = []
+        for g in system._groups:
+            cm = g.compiled.model if g.cells is not None else model
+            value = cm.expand(expr).xreplace(cm.parameter_symbols())
+            if value.free_symbols - {sp.Symbol("t")}:
+                raise ModelError(
+                    f"model {model.name!r}: the velocity along an edge may depend on t and the edge's parameters "
+                    f"only (incompressible), got {value}"
+                )
+            cells = np.arange(net.size) if g.cells is None else g.cells
+            edges = np.unique(net.edge_of_cell[cells])
+            self.kernels.append((compile_kernel(value, [], "flow velocity along the edges"), edges))
+        self.n_edges = len(net.edges)
+        v = self.edge_velocities(0.0)
+        if not np.all(np.isfinite(v)):
+            raise ModelError(f"model {model.name!r}: the velocity along the edges is not finite at t = 0")
+        graph = system.graph
+        q = graph.end_area * np.repeat(v, 2) * np.tile([-1.0, 1.0], self.n_edges)
+        balance = np.bincount(graph.end_node, weights=q, minlength=len(net.nodes))
+        scale = float(np.max(np.abs(q), initial=0.0))
+        for node, b in zip(net.nodes, balance):
+            if net.degree[node] > 1 and abs(b) > 1e-12 * max(scale, 1e-300):
+                raise ModelError(
+                    f"the flow along the edges is not conserved at vertex {node!r}: sum of A v into it is {b:.3g} "
+                    "(what arrives must leave)"
+                )
+
+    def edge_velocities(self, t: float) -> np.ndarray:
+        """``v_e(t)`` per edge."""
+        v = np.empty(self.n_edges)
+        for kernel, edges in self.kernels:
+            v[edges] = float(np.asarray(kernel(t, (0.0, 0.0, 0.0), np.zeros((0, 1)))))
+        return v
+
+    def face_velocities(self, t: float) -> tuple[np.ndarray, ...]:
+        """The velocity of every edge's interior faces (what the step limits read)."""
+        return (self.edge_velocities(t),)
+
+
 class NetworkDiscretisation(Discretisation):
     """Finite volumes of ``model`` on a :class:`~crossdiff.grid.Network` (module docstring).
 
     The state is ``(n_species, network.size)``: the cell averages, edge after edge. Supported:
-    constant and density-dependent diffusion, taxis, reactions, quasi-stationary species, with
-    parameters per edge. Refused (:class:`~crossdiff.errors.ModelError`): flows, a species'
+    constant and density-dependent diffusion, taxis, advection by a prescribed velocity along
+    the edges, reactions, quasi-stationary species, with parameters per edge. Refused
+    (:class:`~crossdiff.errors.ModelError`): computed flows and stream functions, a species'
     ``boundary`` sides (a network's boundary conditions are its vertex conditions).
 
     Parameters
@@ -328,8 +379,12 @@ class NetworkDiscretisation(Discretisation):
         if not isinstance(network, Network):
             raise InputError(f"a network discretisation needs a Network, got {type(network).__name__}")
         if isinstance(model, Model):
-            if model.flow is not None:
-                raise ModelError(f"model {model.name!r} has a flow: flows do not run on a network")
+            flow = model.flow
+            if flow is not None and (flow.computed or flow.stream is not None or len(flow.velocity) != 1):
+                raise ModelError(
+                    f"model {model.name!r}: on a network a flow is a prescribed velocity along the edges "
+                    '([flow] velocity = ["U"], from each edge\'s node a to its node b)'
+                )
             for s in model.species:
                 if s.boundary:
                     raise ModelError(
@@ -337,7 +392,8 @@ class NetworkDiscretisation(Discretisation):
                         "([network.vertices])"
                     )
         carrier = Grid((network.size,), ((0.0, float(network.size)),))  # the base's bookkeeping only
-        super().__init__(model, carrier, limiter=limiter, krylov_rtol=krylov_rtol)
+        edge_flow = _EdgeFlow() if isinstance(model, Model) and model.flow is not None else None
+        super().__init__(model, carrier, limiter=limiter, krylov_rtol=krylov_rtol, flow=edge_flow)
         self.network = network
         self.coords = (network.arc_length, 0.0, 0.0)
         names = set(model.species_names)
@@ -347,6 +403,8 @@ class NetworkDiscretisation(Discretisation):
                     raise ModelError(f"vertex {node!r}: {key!r} is not a species of model {model.name!r}")
         self.graph = NetworkCells(network, model.parameters)
         self._groups = self._make_groups()
+        if edge_flow is not None:
+            edge_flow.bind(self)
         if len(self._groups) > 1:
             self._fused = None  # per-edge parameters: the NumPy kernels per group
         self._vertex_values = self._make_vertex_values()
@@ -401,6 +459,8 @@ class NetworkDiscretisation(Discretisation):
         parameter of the initial data alone, such as sir-network's ``I0``, makes no group)."""
         net = self.network
         used = {str(sym) for cs in self.compiled.species for sym in self._kernel_symbols(cs)}
+        if self.model.flow is not None and self.model.flow.velocity:  # a velocity per edge
+            used |= {str(sym) for sym in self.model.expand(sp.sympify(self.model.flow.velocity[0])).free_symbols}
         sets: dict[tuple, list[int]] = {}
         for e, edge in enumerate(net.edges):
             unknown = [p for p in edge.parameters if p not in self.model.parameters]
@@ -720,6 +780,56 @@ class NetworkDiscretisation(Discretisation):
                 Qd = np.maximum(a, 0.0) * face_u[ends] + np.minimum(a, 0.0) * g
                 np.subtract.at(rate, self.graph.end_cell[ends], Qd / self.graph.measure[self.graph.end_cell[ends]])
 
+    def _advect_edges(self, t: float, U: np.ndarray, i: int, rate: np.ndarray) -> None:
+        """``rate −= ∂_s(u v_e)``: each edge's interior faces by the compiled upwind kernel
+        (:func:`~crossdiff.fv.upwind_divergence`) on the padded line; at a vertex the outflow of
+        the edges that run into it, ``Σ q_e⁺ u_e*`` (``q_e = A_e v_e`` toward the vertex, ``u*``
+        the limited face value), is mixed and leaves by the edges that run out of it in
+        proportion to their ``|q_e⁻|``; at a leaf the flow leaves the network, or enters with the
+        species' Dirichlet value there (0 without one)."""
+        assert isinstance(self.flow, _EdgeFlow)
+        net, graph = self.network, self.graph
+        v = self.flow.edge_velocities(t)
+        u_pad, _, _, tmp = self._pad
+        cells = self._cell_pos
+        ghost, face_u = self._end_faces(i, t, U[i])
+        u_pad[cells] = U[i]
+        u_pad[self._ghost_lo] = ghost[0::2]
+        u_pad[self._ghost_hi] = ghost[1::2]
+        faces = self._flow_faces
+        faces[self._interior_faces] = v[net.edge_of_cell[graph.face_left]]
+        tmp.fill(0.0)
+        upwind_divergence(
+            axis_view(u_pad, 0),
+            faces[None, :, None],
+            self._uniform or 1.0,
+            axis_view(tmp, 0),
+            limiter=self.limiter,
+        )
+        rate += tmp[cells] if self._uniform else tmp[cells] / graph.h_cell
+        # the vertices: q > 0 runs from the edge into the vertex (its b end for v > 0)
+        q = graph.end_area * np.repeat(v, 2) * np.tile([-1.0, 1.0], len(net.edges))
+        out = np.maximum(q, 0.0) * face_u
+        nodes = len(net.nodes)
+        arriving = np.bincount(graph.end_node, weights=out, minlength=nodes)
+        leaving = np.bincount(graph.end_node, weights=np.maximum(-q, 0.0), minlength=nodes)
+        value = np.where(leaving > 0, arriving / np.where(leaving > 0, leaving, 1.0), 0.0)[graph.end_node]
+        vv = self._vertex_values[i]
+        if vv["dirichlet"].any():  # what enters at a Dirichlet vertex carries its value
+            value[vv["dirichlet"]] = self._end_values(i, t, "dirichlet")
+        inflow = np.maximum(-q, 0.0) * value
+        np.add.at(rate, graph.end_cell, (inflow - out) / graph.measure[graph.end_cell])
+
+    @cached_property
+    def _flow_faces(self) -> np.ndarray:
+        """Face velocities of the padded line (0 on the faces next to ghost cells)."""
+        return np.zeros(self.network.size + 2 * len(self.network.edges) + 1)
+
+    @cached_property
+    def _interior_faces(self) -> np.ndarray:
+        """The padded line's face between each interior face's cells (its right cell's left face)."""
+        return self._cell_pos[self.graph.face_right]
+
     @cached_property
     def _uniform(self) -> float:
         """The cell width when every edge has the same one (the kernel then takes it as the box
@@ -765,6 +875,8 @@ class NetworkDiscretisation(Discretisation):
                     rate[...] = self._cellwise(i, "reaction", t, U)
             if s.taxis:
                 self._taxis(t, U, i, rate)
+            if i in self._advected:
+                self._advect_edges(t, U, i, rate)
             if s.diffusion_kind is not DiffusionKind.NONE:
                 if i not in self._d_cells:
                     self.refresh(t, U)
@@ -805,6 +917,10 @@ class NetworkDiscretisation(Discretisation):
             rate = np.maximum(rate, out)
             if q.size:
                 speed = max(speed, float(np.max(q / self.graph.end_area[self.graph.pair_first])))
+        if i in self._advected and isinstance(self.flow, _EdgeFlow):
+            v = np.abs(self.flow.edge_velocities(t))
+            rate = rate + (v / self.network.edge_spacing)[self.network.edge_of_cell]
+            speed = max(speed, float(np.max(v)))
         return float(np.max(rate, initial=0.0)) * self.inv_tau[i], speed * self.inv_tau[i]
 
     def taxis_rate(self, t: float, U: np.ndarray) -> float:
