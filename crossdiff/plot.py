@@ -192,6 +192,15 @@ def network_layout(network) -> dict[str, tuple[float, float]]:
     return {n: (float(vectors[k, 1]), float(vectors[k, 2])) for n, k in index.items()}
 
 
+def _end_to_end(network, x: np.ndarray, *fields: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A network's arc lengths with the edges laid end to end, and the fields, with a NaN between
+    edges (so that lines break there)."""
+    starts = np.concatenate([[0.0], np.cumsum([e.length for e in network.edges])])
+    pos = np.asarray(x, dtype=float) + starts[network.edge_of_cell]
+    cuts = network.offsets[1:-1]
+    return tuple(np.insert(np.asarray(f, dtype=float), cuts, np.nan) for f in (pos, *fields))
+
+
 def _draw_network(fig, ax, network, data: np.ndarray, name: str):
     """The graph with each edge's cells coloured by ``data`` (a LineCollection) and its nodes."""
     pos = network_layout(network)
@@ -408,8 +417,12 @@ def plot_compare(ds: xr.Dataset, other: xr.Dataset, index: int = -1, species: li
         fig, flat = _panels(len(names))
         for ax, name in zip(flat, names):
             x = ds[dims[0]].values
-            ax.plot(x, ds[name].isel(time=index).values, lw=1.5, label=label_a)
-            ax.plot(x, other[name].isel(time=j).values, "--", lw=1.5, label=label_b)
+            a, b = ds[name].isel(time=index).values, other[name].isel(time=j).values
+            network = _network(ds)
+            if network is not None:  # the edges end to end, a gap between them
+                x, a, b = _end_to_end(network, x, a, b)
+            ax.plot(x, a, lw=1.5, label=label_a)
+            ax.plot(x, b, "--", lw=1.5, label=label_b)
             ax.ticklabel_format(axis="y", useOffset=False)
             ax.set_xlabel(dims[0])
             ax.set_ylabel(name)

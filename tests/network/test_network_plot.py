@@ -4,6 +4,7 @@ end to end, a movie; a network without positions is laid out from its Laplacian.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from matplotlib.collections import LineCollection
 
 import crossdiff as cd
@@ -42,3 +43,13 @@ def test_a_network_without_positions_gets_a_spectral_layout():
     # a ring of four equal edges: the layout's points are distinct and equally far from their mean
     radii = np.linalg.norm(pos - pos.mean(axis=0), axis=1)
     assert np.allclose(radii, radii[0]) and radii[0] > 0
+
+
+def test_compare_lays_the_edges_end_to_end_with_gaps():
+    ds = _run()
+    from crossdiff.plot import plot_compare
+
+    fig = plot_compare(ds, ds)
+    x = fig.axes[0].lines[0].get_xdata()
+    assert np.sum(np.isnan(x)) == 2  # three edges, two gaps
+    assert np.nanmax(x) == pytest.approx(26.0 - 26.0 / 60 / 2, rel=0.05)  # the edges' total length
