@@ -77,7 +77,7 @@ def run(args) -> int:
     if d.network is not None:  # a network's description (its [network] table)
         from ..grid import default_domain as _network
 
-        where = _network(model).describe()
+        where = f"domain {_network(model).describe()}"
     print(
         f"\ndefaults: {where}, "
         f"t_end = {d.t_end:g}" + (f", save every {d.save_every:g}" if d.save_every else "") + f", seed {d.seed}"
