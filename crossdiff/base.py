@@ -64,6 +64,8 @@ class RunDefaults:
     front: str | None = None
     #: non-uniform growth (1D): the tissue's velocity a(x, t), e.g. "rho*max(0, x - (L - 1))"
     growth_velocity: str | None = None
+    #: a network of 1D edges: the model file's [network] table (crossdiff.grid.Network reads it)
+    network: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @classmethod
     def from_table(cls, table: object, error: type[ModelError] = ModelError, shapes: bool = False) -> RunDefaults:

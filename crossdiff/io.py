@@ -162,7 +162,9 @@ def to_dataset(layout: Layout, t: np.ndarray, frames: np.ndarray, *, stepper: st
         name: xr.Variable(dims, frames[:, i], attrs=attrs) for i, (name, dims, attrs) in enumerate(schema.variables)
     }
     if layout.weights is not None:
-        data[VOLUME_FRACTION] = xr.Variable(layout.space, layout.weights, attrs=_VOLUME_FRACTION_ATTRS)
+        data[layout.weights_name] = xr.Variable(
+            layout.space, layout.weights, attrs={"long_name": layout.weights_long_name}
+        )
     if layout.motion is not None:
         times = np.asarray(t, dtype=float)
         for name, dims, attrs, values in _motion_variables(layout, times):
@@ -307,10 +309,9 @@ class FrameWriter(Observer):
                     for name, _, _ in schema.variables:  # CF: the fields' auxiliary coordinates
                         f[name].attrs["coordinates"] = " ".join(f"{a}_t" for a in self.layout.space)
                 if self.layout.weights is not None:
-                    v = f.create_variable(VOLUME_FRACTION, tuple(self.layout.space), float)
+                    v = f.create_variable(self.layout.weights_name, tuple(self.layout.space), float)
                     v[...] = self.layout.weights
-                    for key, value in _VOLUME_FRACTION_ATTRS.items():
-                        v.attrs[key] = value
+                    v.attrs["long_name"] = self.layout.weights_long_name
                 for key, value in schema.attrs.items():
                     f.attrs[key] = value
                 f.attrs["frames"] = 0

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import ScalarFormatter
 
@@ -187,14 +188,84 @@ def _streamlines(ax, ds, index: int):
     return ax.contour(x, y, psi.T, levels=levels, colors="white", linewidths=0.7, alpha=0.8)
 
 
+def _network(ds):
+    """The network of a run on a network (its ``network`` attribute), else None."""
+    if "network" not in ds.attrs:
+        return None
+    from .grid import Network
+
+    return Network.from_attributes(ds.attrs)
+
+
+def network_layout(network) -> dict[str, tuple[float, float]]:
+    """Node positions of a network: those it gives, else the spectral layout (the graph
+    Laplacian's second and third eigenvectors, edges weighted by 1/length)."""
+    if network.positions:
+        return dict(network.positions)
+    nodes = list(network.nodes)
+    index = {n: k for k, n in enumerate(nodes)}
+    L = np.zeros((len(nodes), len(nodes)))
+    for e in network.edges:
+        a, b, w = index[e.a], index[e.b], 1.0 / e.length
+        if a != b:
+            L[a, b] -= w
+            L[b, a] -= w
+            L[a, a] += w
+            L[b, b] += w
+    if len(nodes) < 3:
+        return {n: (float(k), 0.0) for k, n in enumerate(nodes)}
+    _, vectors = np.linalg.eigh(L)
+    return {n: (float(vectors[k, 1]), float(vectors[k, 2])) for n, k in index.items()}
+
+
+def _end_to_end(network, x: np.ndarray, *fields: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A network's arc lengths with the edges laid end to end, and the fields, with a NaN between
+    edges (so that lines break there)."""
+    starts = np.concatenate([[0.0], np.cumsum([e.length for e in network.edges])])
+    pos = np.asarray(x, dtype=float) + starts[network.edge_of_cell]
+    cuts = network.offsets[1:-1]
+    return tuple(np.insert(np.asarray(f, dtype=float), cuts, np.nan) for f in (pos, *fields))
+
+
+def _draw_network(fig, ax, network, data: np.ndarray, name: str):
+    """The graph with each edge's cells coloured by ``data`` (a LineCollection) and its nodes."""
+    pos = network_layout(network)
+    segments: list[np.ndarray] = []
+    for e, n in zip(network.edges, network.cells_per_edge):
+        a, b = np.array(pos[e.a]), np.array(pos[e.b])
+        if e.a == e.b:  # a loop: a small circle through its node
+            angle = np.linspace(0, 2 * np.pi, n + 1)
+            r = 0.1 * max(1e-9, np.ptp(np.array(list(pos.values())), axis=0).max())
+            pts = a + r * np.stack([np.cos(angle) - 1, np.sin(angle)], axis=1)
+        else:
+            pts = a + np.linspace(0, 1, n + 1)[:, None] * (b - a)
+        segments.extend(np.stack([pts[:-1], pts[1:]], axis=1))
+    widths = 1.5 + 3.0 * network.cell_weight / max(network.cell_weight)
+    lines = LineCollection(segments, array=data, cmap="viridis", linewidths=widths, capstyle="round")
+    ax.add_collection(lines)
+    xy = np.array([pos[n] for n in network.nodes])
+    ax.scatter(xy[:, 0], xy[:, 1], s=12, c="black", zorder=3)
+    for n, (x, y) in zip(network.nodes, xy):
+        ax.annotate(n, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.autoscale_view()
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    _colorbar(fig, lines, ax, name + _range_note(data))
+    return lines
+
+
 def _draw(fig, axes, ds, names, index: int, streamlines: bool = False):
     t = float(ds["time"].values[index])
     artists = []
+    network = _network(ds)
     for ax, name in zip(axes, names):
         var = ds[name]
         dims = _axes_of(ds, name)
         data = np.asarray(var.isel(time=index).values)
-        if len(dims) == 1:
+        if network is not None and dims == ["cell"]:
+            artists.append(_draw_network(fig, ax, network, data, name))
+        elif len(dims) == 1:
             (line,) = ax.plot(_positions(ds, dims, index)[0], data, lw=1.5)
             ax.ticklabel_format(axis="y", useOffset=False)  # no "+1" above the axis
             ax.set_xlabel(dims[0])
@@ -278,11 +349,18 @@ def plot_spacetime(ds: xr.Dataset, species: list[str] | None = None) -> Figure:
     """
     names = _species(ds, species)
     fig, flat = _panels(len(names))
+    network = _network(ds)
     for ax, name in zip(flat, names):
         dims = _axes_of(ds, name)
         if len(dims) != 1:
             raise InputError("space-time images are for 1D runs")
         x, t = ds[dims[0]].values, ds["time"].values
+        if network is not None:  # the edges laid end to end, each from its node a to b
+            starts = np.concatenate([[0.0], np.cumsum([e.length for e in network.edges])])
+            x = x + starts[network.edge_of_cell]
+            for x0 in starts[1:-1]:
+                ax.axvline(x0, color="white", lw=0.8)
+            ax.set_xticks(0.5 * (starts[:-1] + starts[1:]), [e.label() for e in network.edges], fontsize=7)
         values = np.asarray(ds[name].values)
         if f"{dims[0]}_t" in ds:  # a growing domain: each row at its physical positions
             x = np.asarray(ds[f"{dims[0]}_t"].values)
@@ -369,8 +447,12 @@ def plot_compare(ds: xr.Dataset, other: xr.Dataset, index: int = -1, species: li
         fig, flat = _panels(len(names))
         for ax, name in zip(flat, names):
             x = ds[dims[0]].values
-            ax.plot(x, ds[name].isel(time=index).values, lw=1.5, label=label_a)
-            ax.plot(x, other[name].isel(time=j).values, "--", lw=1.5, label=label_b)
+            a, b = ds[name].isel(time=index).values, other[name].isel(time=j).values
+            network = _network(ds)
+            if network is not None:  # the edges end to end, a gap between them
+                x, a, b = _end_to_end(network, x, a, b)
+            ax.plot(x, a, lw=1.5, label=label_a)
+            ax.plot(x, b, "--", lw=1.5, label=label_b)
             ax.ticklabel_format(axis="y", useOffset=False)
             ax.set_xlabel(dims[0])
             ax.set_ylabel(name)
@@ -555,7 +637,9 @@ def save_movie(
     def frame(k: int):
         for art, name in zip(artists, names):
             data = np.asarray(ds[name].isel(time=k).values)
-            if hasattr(art, "set_clim"):
+            if isinstance(art, LineCollection):  # a network's edges
+                art.set_array(data)
+            elif hasattr(art, "set_clim"):
                 if data.ndim == 3:
                     data = data[:, :, data.shape[2] // 2]
                 art.set_data(data.T)

@@ -65,13 +65,18 @@ def page(name: str) -> str:
     lines += ["## Parameters", "", "| name | default | meaning |", "|---|---|---|"]
     lines += [f"| `{k}` | {v:g} | {model.parameter_info.get(k, '')} |" for k, v in model.parameters.items()]
     box = " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in d.extent)
+    where = (
+        f"Domain {box}, {'×'.join(map(str, d.cells))} cells, "
+        f"{d.boundary if isinstance(d.boundary, str) else '/'.join(d.boundary)} boundaries, "
+    )
+    if d.network is not None:  # a network ([network] table): its edges and vertex conditions
+        where = f"A {cd.default_domain(model).describe()} ([networks](../networks.md)), "
     lines += [
         "",
         "## Defaults",
         "",
-        f"Domain {box}, {'×'.join(map(str, d.cells))} cells, "
-        f"{d.boundary if isinstance(d.boundary, str) else '/'.join(d.boundary)} boundaries, "
-        f"t_end = {d.t_end:g}"
+        where
+        + f"t_end = {d.t_end:g}"
         + (f", frames every {d.save_every:g}" if d.save_every else "")
         + f", noise seed {d.seed}.",
         "",
@@ -146,7 +151,7 @@ def draw(name: str, picture: Path, small: bool = False) -> str:
     if kinetic:
         cells, t_end = KINETIC_RUNS[name]
         kwargs.update(grid=cd.default_grid(model, cells), t_end=t_end, eps=KINETIC_EPS, save_every=t_end / 20)
-    elif small:
+    elif small and model.defaults.network is None:
         grid = kwargs.get("grid") or cd.default_domain(model)
         cap = SMALL_CELLS[grid.ndim]
         cells = tuple(max(8, round(n * min(1.0, cap / max(grid.cells)))) for n in grid.cells)

@@ -11,7 +11,16 @@ from ..lazy import attach
 if TYPE_CHECKING:
     from ._blowup import BlowupStudy, blowup_study, extrapolate
     from ._converge import LimitConvergence, fitted_order, limit_convergence
-    from ._dispersion import Critical, Dispersion, Mode, admissible_modes, critical, dispersion, shape_modes
+    from ._dispersion import (
+        Critical,
+        Dispersion,
+        Mode,
+        admissible_modes,
+        critical,
+        dispersion,
+        network_modes,
+        shape_modes,
+    )
     from ._linear import Linearisation, growth_eigenvalues
     from ._patterns import BEHAVIOURS, Classification, classify, classify_frames, dominant_mode, pattern_amplitude
     from ._steady import SteadyState, initial_means, select_state, steady_states
@@ -28,6 +37,7 @@ __all__ = [
     "dispersion",
     "admissible_modes",
     "shape_modes",
+    "network_modes",
     "Critical",
     "critical",
     "BlowupStudy",
@@ -51,7 +61,16 @@ __getattr__, __dir__ = attach(
     {
         "._blowup": ["BlowupStudy", "blowup_study", "extrapolate"],
         "._converge": ["LimitConvergence", "fitted_order", "limit_convergence"],
-        "._dispersion": ["Critical", "Dispersion", "Mode", "admissible_modes", "critical", "dispersion", "shape_modes"],
+        "._dispersion": [
+            "Critical",
+            "Dispersion",
+            "Mode",
+            "admissible_modes",
+            "critical",
+            "dispersion",
+            "shape_modes",
+            "network_modes",
+        ],
         "._linear": ["Linearisation", "growth_eigenvalues"],
         "._patterns": [
             "BEHAVIOURS",

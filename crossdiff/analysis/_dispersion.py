@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, ParameterError
-from ..grid import Domain, Grid, GrowingGrid, Shape, default_domain
+from ..grid import Domain, Grid, GrowingGrid, Network, Shape, default_domain
 from ..model import Model
 from ..validation import finite_number, positive_number, require
 from ._linear import Linearisation
@@ -118,6 +118,33 @@ def shape_modes(shape: Shape, count: int = SHAPE_MODES) -> np.ndarray:
     return mu
 
 
+def network_modes(network: Network, count: int = SHAPE_MODES) -> np.ndarray:
+    """The smallest ``count`` eigenvalues ``μ_n = k_n²`` of the network's ``−Δ_h`` (Kirchhoff
+    vertices, no flux at the leaves): ``−K v = μ M v`` of :class:`~crossdiff.fv.NetworkCells`
+    (``M`` the cell volumes ``A h``). On a star of ``N`` equal edges ``ℓ`` they approach
+    ``(mπ/ℓ)²`` and ``((m+½)π/ℓ)²`` (``N − 1`` times) at second order (docs/networks.md)."""
+    import scipy.sparse as sps
+    import scipy.sparse.linalg as spla
+
+    from ..fv import NetworkCells
+
+    cells = NetworkCells(network)
+    A = cells.graph_laplacian()
+    n = network.size
+    count = max(1, min(int(count), n - 2))
+    K = sps.diags(cells.measure)
+    if n <= 600:
+        import scipy.linalg as sla
+
+        mu = sla.eigh((-A).toarray(), K.toarray(), eigvals_only=True)
+    else:
+        sigma = -1e-3 * float(np.max(np.abs(A.diagonal() / cells.measure)))
+        mu = spla.eigsh(-A, k=count, M=K, sigma=sigma, which="LM", return_eigenvectors=False)
+    mu = np.sort(np.maximum(mu, 0.0))[:count]
+    mu[: network.components] = 0.0  # the constants of each part, exactly
+    return mu
+
+
 def admissible_modes(
     grid: Domain, max_modes: int = _MAX_MODES, k_max: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -134,6 +161,12 @@ def admissible_modes(
     """
     if isinstance(grid, GrowingGrid):
         grid = grid.box
+    if isinstance(grid, Network):  # the graph Laplacian's eigenfunctions, numbered
+        count = SHAPE_MODES
+        if k_max:
+            count = max(count, int(1.2 * k_max * grid.length / np.pi) + 10)  # Weyl: Σℓ k / π
+        mu = network_modes(grid, min(count, max_modes))
+        return np.arange(mu.size)[:, None], np.sqrt(mu)[:, None]
     if isinstance(grid, Shape):
         count = SHAPE_MODES
         if k_max:
@@ -411,8 +444,8 @@ def dispersion(
     if k_max is not None:
         k_max = positive_number(k_max, "k_max")
     grid = grid if grid is not None else default_domain(model)
-    if not isinstance(grid, Grid | Shape):
-        raise InputError(f"grid must be a crossdiff Grid or Shape, got {type(grid).__name__}")
+    if not isinstance(grid, Grid | Shape | Network):
+        raise InputError(f"grid must be a crossdiff Grid, Shape or Network, got {type(grid).__name__}")
     st = _resolve_state(model, state, grid)
     if not st.exists:
         raise InputError(f"the steady state is negative at these parameters: {st.describe()}")
@@ -420,8 +453,11 @@ def dispersion(
     p = lin.values()
     u = st.array
     # the continuum first (it bounds the modes a shape needs), over the box's resolved wave numbers
-    _, box_k = admissible_modes(grid.box if isinstance(grid, Shape) else grid)
-    k_box = float(np.max(np.sqrt(np.sum(box_k**2, axis=1))))
+    if isinstance(grid, Network):  # the finest wave number its cells resolve
+        k_box = float(np.pi / np.min(grid.edge_spacing))
+    else:
+        _, box_k = admissible_modes(grid.box if isinstance(grid, Shape) else grid)
+        k_box = float(np.max(np.sqrt(np.sum(box_k**2, axis=1))))
     kmax = float(k_max) if k_max is not None else 1.5 * k_box if k_box > 0 else 1.0
     kc = _continuum_k(kmax, int(points))
     dirs = _directions(grid.ndim, any(lin.tensor))
@@ -436,7 +472,8 @@ def dispersion(
     bands = _bands(kc, cg, lambda k: _continuum_growth(lin, u, p, k, dirs))
     # a shape: its modes up to beyond the unstable band (or those of the size of the shape)
     reach = 1.2 * max((hi for _, hi in bands), default=0.0)
-    ms, kvec = admissible_modes(grid, k_max=reach) if isinstance(grid, Shape) else admissible_modes(grid)
+    modes_of = isinstance(grid, Shape | Network)  # eigenfunctions: as many as reach the unstable band
+    ms, kvec = admissible_modes(grid, k_max=reach) if modes_of else admissible_modes(grid)
     growth, freq = _Evaluator(lin, kvec)(u, p)
     k = np.sqrt(np.sum(kvec**2, axis=1))
     names = [f"m_{a}" for a in _AXES[: grid.ndim]] if ms.shape[1] == grid.ndim else ["n"]

@@ -73,8 +73,13 @@ def run(args) -> int:
     _parameters(model)
     d = model.defaults
     box = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in d.extent)
+    where = f"domain {box}, grid {'x'.join(map(str, d.cells))}, {d.boundary if isinstance(d.boundary, str) else '/'.join(d.boundary)} boundaries"
+    if d.network is not None:  # a network's description (its [network] table)
+        from ..grid import default_domain as _network
+
+        where = f"domain {_network(model).describe()}"
     print(
-        f"\ndefaults: domain {box}, grid {'x'.join(map(str, d.cells))}, {d.boundary if isinstance(d.boundary, str) else '/'.join(d.boundary)} boundaries, "
+        f"\ndefaults: {where}, "
         f"t_end = {d.t_end:g}" + (f", save every {d.save_every:g}" if d.save_every else "") + f", seed {d.seed}"
     )
     if d.inside is not None or d.mask is not None:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ._kernels import axis_view
     from ._krylov import krylov_solve
     from ._limiters import DEFAULT_LIMITER, LIMITERS
+    from ._network import GraphSolve, NetworkCells, NetworkDiscretisation
     from ._sparsity import jacobian_sparsity
     from ._spectral import SpectralLaplacian
     from ._transport import BoundaryKind, upwind_divergence, upwind_transport
@@ -23,6 +24,9 @@ __all__ = [
     "CutCells",
     "GrowingDiscretisation",
     "FrontDiscretisation",
+    "NetworkCells",
+    "GraphSolve",
+    "NetworkDiscretisation",
     "FaceVelocities",
     "SpectralLaplacian",
     "LIMITERS",
@@ -53,6 +57,7 @@ __getattr__, __dir__ = attach(
         "._kernels": ["axis_view"],
         "._krylov": ["krylov_solve"],
         "._limiters": ["DEFAULT_LIMITER", "LIMITERS"],
+        "._network": ["GraphSolve", "NetworkCells", "NetworkDiscretisation"],
         "._sparsity": ["jacobian_sparsity"],
         "._spectral": ["SpectralLaplacian"],
         "._transport": ["BoundaryKind", "upwind_divergence", "upwind_transport"],

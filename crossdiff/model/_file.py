@@ -24,6 +24,7 @@ Unknown keys are errors (a misspelt key must not be silently ignored).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ __all__ = ["read_model_file", "model_from_dict", "model_to_dict", "save_model"]
 
 #: The keys allowed in each table of a model file ("file": the top level).
 _KEYS = {
-    "file": {"model", "parameters", "definitions", "domain", "species", "flow"},
+    "file": {"model", "parameters", "definitions", "domain", "species", "flow", "network"},
     "model": {"name", "description", "reference", "equation"},
     "species": {"name", "long_name", "diffusion", "taxis", "reaction", "tau", "initial", "advected", "boundary"},
     "flow": {"kind", "velocity", "stream", "density", "viscosity", "buoyancy", "walls", "lid", "initial"},
@@ -103,9 +104,18 @@ def model_from_dict(data: Mapping[str, Any], source: str = "model") -> Model:
         reference=str(meta.get("reference", "")),
         definitions=definitions,
         parameter_info=info,
-        defaults=RunDefaults.from_table(data.get("domain", {}), shapes=True),
+        defaults=_with_network(RunDefaults.from_table(data.get("domain", {}), shapes=True), data.get("network")),
         flow=_flow_from_table(data["flow"]) if "flow" in data else None,
     )
+
+
+def _with_network(defaults: RunDefaults, table: object) -> RunDefaults:
+    """The defaults with the model file's ``[network]`` table (read by crossdiff.grid.Network)."""
+    if table is None:
+        return defaults
+    if not isinstance(table, Mapping):
+        raise ModelError("[network] must be a table (nodes, edges, h, vertices)")
+    return dataclasses.replace(defaults, network=dict(table))
 
 
 def _flow_from_table(table: object) -> Flow:
@@ -182,6 +192,8 @@ def model_to_dict(model: Model) -> dict[str, Any]:
     if model.definitions:
         out["definitions"] = {k: _expr_out(v) for k, v in model.definitions.items()}
     out["domain"] = domain
+    if model.defaults.network is not None:
+        out["network"] = dict(model.defaults.network)
     if model.flow is not None:
         out["flow"] = model.flow.to_dict()
     out["species"] = species

@@ -75,6 +75,13 @@ def initial_fields(
         func = sp.lambdify(args, expr, modules="numpy")
         with np.errstate(all="ignore"):
             U[i] = np.broadcast_to(np.asarray(func(*[coords[a] for a in SPACE], noise), dtype=float), grid.shape)
+        # a domain whose parts have parameter values of their own (a network's edges)
+        for changed, cells in getattr(grid, "parameter_groups", list)():
+            own = {**values, **{sp.Symbol(k): float(v) for k, v in changed.items()}}
+            func = sp.lambdify(args, model.expand(value).xreplace(own), modules="numpy")
+            with np.errstate(all="ignore"):
+                part = np.broadcast_to(np.asarray(func(*[coords[a] for a in SPACE], noise), dtype=float), grid.shape)
+            U[i][cells] = part[cells]
     for i, name in enumerate(model.species_names):
         if not np.all(np.isfinite(U[i])):
             raise InputError(f"initial data of species {name!r} is not finite (NaN or inf)")

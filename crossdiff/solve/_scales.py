@@ -225,6 +225,15 @@ def _front(run: Run) -> Discretisation:
     return FrontDiscretisation(run.model, run.domain, limiter=run.limiter)
 
 
+def _network(run: Run) -> Discretisation:
+    from ..fv import NetworkDiscretisation
+    from ..grid import Network
+    from ..model import Model
+
+    assert isinstance(run.model, Model) and isinstance(run.domain, Network)
+    return NetworkDiscretisation(run.model, run.domain, limiter=run.limiter)
+
+
 class MacroScale(Scale):
     """Macroscopic models (:class:`~crossdiff.model.Model`) by finite volumes; a prescribed flow
     is injected as face velocities (:class:`~crossdiff.flow.PrescribedFlow`); on a shape by cut
@@ -232,7 +241,13 @@ class MacroScale(Scale):
     the tissue (:class:`~crossdiff.fv.GrowingDiscretisation`)."""
 
     name = "macro"
-    systems = {"box": _finite_volumes, "shape": _cut_cells, "growing": _growing, "front": _front}
+    systems = {
+        "box": _finite_volumes,
+        "shape": _cut_cells,
+        "growing": _growing,
+        "front": _front,
+        "network": _network,
+    }
 
     def accepts(self, model: object) -> bool:
         from ..model import Model

@@ -32,7 +32,7 @@ import pandas as pd
 from ..analysis import classify
 from ..catalogue import resolve_model
 from ..errors import CrossdiffError, InputError
-from ..grid import Domain, Grid, GrowingGrid, Growth, Shape
+from ..grid import Domain, FrontGrid, Grid, GrowingGrid, Growth, Network, Shape
 from ..model import Model, model_to_dict
 from ..progress import StudyProgress, progress_mode
 from ..resources import available_memory
@@ -110,6 +110,8 @@ class SweepPlan:
             "extent": [list(e) for e in grid.extent],
             "boundary": list(grid.boundary),
         }
+        if isinstance(grid, Network):  # the network is part of the sweep's identity
+            out["network"] = grid.to_table()
         if isinstance(grid, Shape):  # the shape is part of the sweep's identity
             if grid.inside is not None:
                 out.update(inside=grid.inside, inside_parameters=dict(grid.parameters))
@@ -118,6 +120,10 @@ class SweepPlan:
                 out["mask"] = np.flatnonzero(grid.mask.ravel()).tolist()
         if isinstance(grid, GrowingGrid):  # so is the growth law
             out.update(growth=list(grid.growth.laws), growth_parameters=dict(grid.growth.parameters))
+        if isinstance(grid, FrontGrid):  # and a free boundary's speed or the tissue's velocity
+            out["moving_end"] = {
+                k: v for k, v in grid.attributes().items() if k.startswith(("front_", "growth_velocity"))
+            }
         return out
 
     def _run_identity(self, base: dict[str, Any], point: Mapping[str, float]) -> dict[str, Any]:
@@ -207,7 +213,7 @@ class SweepResult:
         return len(self.table) == self.total
 
     def grid(self) -> Domain:
-        """The sweep's grid, shape or growing box (from the manifest)."""
+        """The sweep's domain: its grid, shape, growing box, moving interval or network (from the manifest)."""
         g = SweepStore(self.directory).read_manifest()["grid"]
         box = Grid(tuple(g["cells"]), tuple(tuple(e) for e in g["extent"]), tuple(g["boundary"]))
         if "inside" in g:
@@ -218,6 +224,10 @@ class SweepResult:
             return Shape(box, mask=mask.reshape(box.shape))
         if "growth" in g:
             return GrowingGrid(box, Growth(tuple(g["growth"]), g.get("growth_parameters", {}), ndim=box.ndim))
+        if "moving_end" in g:
+            return FrontGrid.from_attributes({**box.attributes(), **g["moving_end"]})
+        if "network" in g:
+            return Network.from_table(g["network"])
         return box
 
     def base_model(self) -> Model:

@@ -103,6 +103,9 @@ class Layout:
         coordinates above are then the cells' reference positions (at ``t = 0``), and
         ``motion`` gives their physical positions and volumes at time ``t`` (the output writes
         them with every frame). None: the cells stay where they are.
+    weights_name, weights_long_name : str
+        The output variable holding ``weights`` and its long name (a shape's
+        ``volume_fraction``; a network's cell volumes ``cell_measure``).
     """
 
     fields: tuple[Variable, ...]
@@ -117,6 +120,9 @@ class Layout:
     def cell_volume_at(self, t: float) -> float:
         """The volume of a cell at time ``t`` (``cell_volume`` unless the cells move)."""
         return self.cell_volume if self.motion is None else self.cell_volume * self.motion.volume_scale(t)
+
+    weights_name: str = "volume_fraction"
+    weights_long_name: str = "fraction of the cell inside the domain (0: outside, values missing)"
 
     @property
     def field_names(self) -> tuple[str, ...]:
