@@ -144,7 +144,7 @@ def _resumed(args: argparse.Namespace, out: Path) -> Run:
     if args.set:
         given["model"] = apply_sets(run.model, args.set)
     if args.front is not None:
-        raise InputError(f"cannot resume {str(out)!r} with --front: a run with a free boundary cannot be resumed yet")
+        raise InputError(f"cannot resume {str(out)!r} with --front: a run continues with the front its file records")
     if args.growth is not None:
         raise InputError(
             f"cannot resume {str(out)!r} with --growth: a run continues with the growth law its file records"

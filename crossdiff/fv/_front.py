@@ -275,10 +275,14 @@ class FrontDiscretisation(GrowingDiscretisation):
         return Discretisation.explicit_step_limit(self, t, U[:-1] / self._J)
 
     def initial_state(self, frame: Mapping[str, np.ndarray] | np.ndarray, t: float = 0.0) -> np.ndarray:
-        """The state from the densities on the initial cells (the front at the box's high end)."""
-        self._set_position(self.front_domain.initial_position)
+        """The state from the densities on the cells of the front's position: the box's high end,
+        or, in a mapping with ``length_x`` (a resumed run's last frame), ``a + length_x``."""
+        position = self.front_domain.initial_position
+        if isinstance(frame, Mapping) and "length_x" in frame:
+            position = self.front_domain.origin + float(np.ravel(frame["length_x"])[0])
+        self._set_position(position)
         u = Discretisation.initial_state(self, frame, t)
         U = np.empty((self.n + 1, *self.reference.shape))
         U[:-1] = self._J * u
-        U[-1] = self.front_domain.initial_position
+        U[-1] = position
         return U

@@ -112,7 +112,14 @@ class Scale(ABC):
         assert run.output is not None
         t0, U0, _ = last_frame(run.output)
         _check_frame(U0, (len(system.layout.fields), *run.domain.shape), t0, run.t_end)
-        return t0, system.initial_state(U0, t0)
+        if system.layout.motion is None:
+            return t0, system.initial_state(U0, t0)
+        # a domain that moves: the last frame's lengths too (a free boundary's position)
+        from ..io import last_frame_variables
+
+        lengths = last_frame_variables(run.output, [f"length_{a}" for a in system.layout.space])
+        frame = {name: U0[i] for i, name in enumerate(system.layout.field_names)}
+        return t0, system.initial_state({**frame, **lengths}, t0)
 
     def run_attributes(self, run: Run, system: Any) -> dict[str, object]:
         """Attributes a run file records for this scale besides the system's layout."""
@@ -220,8 +227,6 @@ def _front(run: Run) -> Discretisation:
     from ..model import Model
 
     assert isinstance(run.model, Model) and isinstance(run.domain, FrontGrid)
-    if run.resume:
-        raise InputError("a run with a free boundary cannot be resumed yet: run it again to the later end time")
     return FrontDiscretisation(run.model, run.domain, limiter=run.limiter)
 
 

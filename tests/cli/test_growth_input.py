@@ -133,15 +133,23 @@ def test_bad_free_boundaries_exit_2_writing_nothing(tmp_path, monkeypatch, cli, 
     assert not (tmp_path / "r.nc").exists()
 
 
-def test_a_free_boundary_run_writes_the_front_and_refuses_to_resume(tmp_path, monkeypatch, cli):
+def test_a_free_boundary_run_writes_the_front_and_resumes(tmp_path, monkeypatch, cli):
     monkeypatch.chdir(tmp_path)
     assert cli("run", "du-lin-invasion", "--t-end", "4", "--save-every", "2", "--out", "f.nc").rc == 0
-    ds = open_run(tmp_path / "f.nc")
-    lengths = ds["length_x"].values
+    with open_run(tmp_path / "f.nc") as ds:
+        lengths, last_centres = ds["length_x"].values, ds["x_t"].values[:, -1]
     assert lengths[0] == 2.0 and np.all(np.diff(lengths) > 0)  # spreading: the range grows
-    np.testing.assert_allclose(ds["x_t"].values[:, -1], lengths * (1 - 0.5 / 100), rtol=1e-12)  # last centre
-    again = cli("run", "du-lin-invasion", "--out", "f.nc", "--resume", "--t-end", "6")
-    assert again.rc == 2 and "cannot be resumed yet" in again.err
+    np.testing.assert_allclose(last_centres, lengths * (1 - 0.5 / 100), rtol=1e-12)  # last centre
+    # resumed from the last frame's front position and state: the run to t = 8 in one go
+    assert cli("run", "du-lin-invasion", "--out", "f.nc", "--resume", "--t-end", "8").rc == 0
+    assert cli("run", "du-lin-invasion", "--t-end", "8", "--save-every", "2", "--out", "whole.nc").rc == 0
+    part, whole = open_run(tmp_path / "f.nc"), open_run(tmp_path / "whole.nc")
+    np.testing.assert_array_equal(part["time"].values, whole["time"].values)
+    # the position comes back as a + length_x (one rounding), the controller from its checkpoint
+    np.testing.assert_allclose(part["length_x"].values, whole["length_x"].values, rtol=1e-12)
+    np.testing.assert_allclose(part["u"].values, whole["u"].values, rtol=1e-9, atol=1e-12)
+    again = cli("run", "du-lin-invasion", "--out", "f.nc", "--resume", "--t-end", "10", "--front=-u_x")
+    assert again.rc == 2 and "continues with the front its file records" in again.err
 
 
 def test_a_model_file_with_a_growth_velocity_runs_and_a_bad_one_is_refused(tmp_path, monkeypatch, cli, model_file):
