@@ -159,6 +159,21 @@ def _positions(ds, dims: list[str], index: int) -> list[np.ndarray]:
     ]
 
 
+def _moving_edges(centres: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cell edges ``(T + 1, N + 1)`` of a space–time image of a moving 1D domain, from the cell
+    centres ``(T, N)`` of each frame: each frame's faces (half a cell beyond the outer centres),
+    averaged between frames; the first and last rows are the first and last frames' own faces, so
+    that the picture spans exactly the domain of those frames."""
+    half = np.diff(centres, axis=1) / 2
+    faces = np.concatenate(
+        [centres[:, :1] - half[:, :1], centres[:, :-1] + half, centres[:, -1:] + half[:, -1:]], axis=1
+    )
+    xe = np.concatenate([faces[:1], (faces[:-1] + faces[1:]) / 2, faces[-1:]], axis=0)
+    dt = np.diff(t) if len(t) > 1 else np.ones(1)
+    te = np.concatenate([[t[0] - dt[0] / 2], (t[:-1] + t[1:]) / 2, [t[-1] + dt[-1] / 2]])
+    return xe, np.broadcast_to(te[:, None], xe.shape)
+
+
 def _moving_limits(ds, axes, names) -> None:
     """A movie of a growing domain: each panel's axes span the largest domain of the run, so that
     the domain visibly grows in a fixed frame."""
@@ -362,10 +377,11 @@ def plot_spacetime(ds: xr.Dataset, species: list[str] | None = None) -> Figure:
                 ax.axvline(x0, color="white", lw=0.8)
             ax.set_xticks(0.5 * (starts[:-1] + starts[1:]), [e.label() for e in network.edges], fontsize=7)
         values = np.asarray(ds[name].values)
-        if f"{dims[0]}_t" in ds:  # a growing domain: each row at its physical positions
-            x = np.asarray(ds[f"{dims[0]}_t"].values)
-            t = np.broadcast_to(t[:, None], x.shape)
-        im = ax.pcolormesh(x, t, values, shading="nearest", cmap="viridis")
+        if f"{dims[0]}_t" in ds:  # a moving domain: each row at its physical positions
+            xe, te = _moving_edges(np.asarray(ds[f"{dims[0]}_t"].values), np.asarray(t, dtype=float))
+            im = ax.pcolormesh(xe, te, values, shading="flat", cmap="viridis")
+        else:
+            im = ax.pcolormesh(x, t, values, shading="nearest", cmap="viridis")
         _colorbar(fig, im, ax, name + _range_note(values))
         ax.set_xlabel(dims[0])
         ax.set_ylabel("t")

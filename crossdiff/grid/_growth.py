@@ -81,8 +81,9 @@ class Growth:
         ``"1 + 0.1*t"`` (linear). Each must equal 1 at ``t = 0``.
     parameters : mapping, optional
         Values of names the laws use besides ``t`` (a model's parameters).
-    ndim : int
-        The number of axes.
+    ndim : int, optional
+        The number of axes (default: as many as laws; a :class:`GrowingGrid` takes one law for
+        every axis of its box).
 
     Raises
     ------
@@ -99,10 +100,12 @@ class Growth:
 
     laws: tuple[str, ...] | str
     parameters: Mapping[str, float] = field(default_factory=dict)
-    ndim: int = 1
+    ndim: int | None = None
 
     def __post_init__(self) -> None:
         laws = (self.laws,) if isinstance(self.laws, str) else tuple(str(v) for v in self.laws)
+        if self.ndim is None:  # one law per axis given, or one (the box it serves says how many axes)
+            object.__setattr__(self, "ndim", len(laws))
         if len(laws) not in (1, self.ndim):
             raise GridError(
                 f"growth gives {len(laws)} laws for {self.ndim} axes: give one for all axes or one per axis"
@@ -303,8 +306,11 @@ class GrowingGrid(MovingBox):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not isinstance(self.growth, Growth) or self.growth.ndim != self.box.ndim:
-            raise GridError(f"the growth law must be a Growth with {self.box.ndim} axes")
+        if not isinstance(self.growth, Growth):
+            raise GridError(f"the growth law must be a crossdiff Growth, got {type(self.growth).__name__}")
+        if self.growth.ndim != self.box.ndim:  # one law for every axis, or one per axis of the box
+            g = self.growth
+            object.__setattr__(self, "growth", Growth(g.laws, g.parameters, ndim=self.box.ndim))
 
     # ---------------------------------------------------------------- the domain at time t
     def at(self, t: float) -> Grid:

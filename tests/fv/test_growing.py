@@ -152,3 +152,20 @@ def test_output_carries_the_physical_positions_and_lengths(tmp_path):
     np.testing.assert_allclose(sol.to_xarray()["x_t"].values, ds["x_t"].values)
     # a uniform density is diluted as the domain grows: u = 1/ℓ
     np.testing.assert_allclose(ds["u"].values[:, 0], [1.0, 1 / 1.5, 0.5], rtol=1e-10)
+
+
+def test_pictures_and_movies_are_drawn_in_physical_coordinates(tmp_path):
+    from crossdiff.plot import plot_frame, plot_spacetime, save_movie
+
+    model = Model([Species("u", diffusion=0.05, initial="1 + 0.5*cos(pi*x)*cos(pi*y)")])
+    domain = GrowingGrid(Grid((8, 8), ((0, 1), (0, 1))), Growth(("1 + t", "1")))
+    ds = cd.solve(model, domain, 1.0, save_every=0.5).to_xarray()
+    image = plot_frame(ds).axes[0].images[0]
+    assert image.get_extent() == pytest.approx((0.0, 2.0, 0.0, 1.0))  # x stretched by ℓ_x(1) = 2
+    path = save_movie(ds, tmp_path / "grow.gif")
+    assert path.stat().st_size > 0
+    line = Model([Species("u", diffusion=0.05, initial="1 + 0.5*cos(pi*x)")])
+    ds1 = cd.solve(line, GrowingGrid(Grid((8,)), Growth("1 + t")), 1.0, save_every=0.5).to_xarray()
+    mesh = plot_spacetime(ds1).axes[0].collections[0]
+    # the last row's cells end at the domain's length ℓ(1) = 2
+    assert float(np.max(mesh.get_coordinates()[..., 0])) == pytest.approx(2.0)
