@@ -128,9 +128,9 @@ class Growth:
     @cached_property
     def _exprs(self) -> tuple[sp.Expr, ...]:
         """Per axis, ``ℓ_b(t)`` as a SymPy expression."""
-        laws = self.laws
-        assert isinstance(laws, tuple)
-        per_axis = laws if len(laws) == self.ndim else laws * self.ndim
+        laws, ndim = self.laws, self.ndim
+        assert isinstance(laws, tuple) and ndim is not None  # set in __post_init__
+        per_axis = laws if len(laws) == ndim else laws * ndim
         return tuple(_law(text, self.parameters, axis) for text, axis in zip(per_axis, "xyz"))
 
     @cached_property
