@@ -102,6 +102,14 @@ class StaggeredGrid:
         ns = self.n_species
         return U[ns:].reshape(ns, self.dim, self.m, *U.shape[1:])[(slice(None), a, slice(None)) + self.face_slices[a]]
 
+    def block(self, U: np.ndarray, i: int, a: int) -> np.ndarray:
+        """The slots of ``g_i^a`` in ``U``: a view ``(m, *shape)``, C-contiguous when ``U`` is, whose
+        leading box ``[:, *faces of axis a]`` is ``g(U, a)[i]`` (the rest: the unused slots of the
+        other wall axes, zero). For the compiled kernels (:mod:`._kernels`), whose loops over a
+        contiguous array vectorise."""
+        start = self.n_species + (i * self.dim + a) * self.m
+        return U[start : start + self.m]
+
     def rho(self, U: np.ndarray) -> np.ndarray:
         """The densities at the cell centres, ``(ns, *cells)`` (contiguous)."""
         return np.ascontiguousarray(U[(slice(None, self.n_species),) + self.cells])
