@@ -134,24 +134,32 @@ def micro_explicit(dg, g, out, inv_eps, bias, C, affine, nodes, M, w, wv, flux, 
         tau = np.zeros((m, n2))
         mean = np.empty(n2)
         gain = np.empty(n2)
+        total = np.empty(n2)
+        row_out = np.empty(n2)
         for row in range(chunk * size, min(rows, (chunk + 1) * size)):
             i0, i1 = row // n1, row % n1
             mean[:] = 0.0
             gain[:] = 0.0
-            for i2 in range(n2):
-                flux[i0, i1, i2] = 0.0
+            total[:] = 0.0
             if bias != 0.0:
                 _tau_row(C, affine, nodes, i0, i1, tau)
+            # one array written per loop, and ``out`` (which may be ``dg``) written from a row
+            # buffer: loops the compiler vectorises (with three sums in one loop, or a result
+            # written over its own input, it kept them scalar); the same sums in the same order
             for k in range(m):
                 c, cv, cb = w[k], wv[k], w[k] * bias
+                dk, gk, tk = dg[k, i0, i1], g[k, i0, i1], tau[k]
                 for i2 in range(n2):
-                    mean[i2] += c * dg[k, i0, i1, i2]
-                    flux[i0, i1, i2] += cv * g[k, i0, i1, i2]
-                    gain[i2] += cb * tau[k, i2] * g[k, i0, i1, i2]
+                    mean[i2] += c * dk[i2]
+                for i2 in range(n2):
+                    total[i2] += cv * gk[i2]
+                for i2 in range(n2):
+                    gain[i2] += cb * tk[i2] * gk[i2]
+            flux[i0, i1, :] = total
             loss = W * bias
             for k in range(m):
                 mk = M[k] * inv_eps
+                dk, gk, tk = dg[k, i0, i1], g[k, i0, i1], tau[k]
                 for i2 in range(n2):
-                    out[k, i0, i1, i2] = (
-                        inv_eps * dg[k, i0, i1, i2] - mk * mean[i2] + gain[i2] - loss * tau[k, i2] * g[k, i0, i1, i2]
-                    )
+                    row_out[i2] = inv_eps * dk[i2] - mk * mean[i2] + gain[i2] - loss * tk[i2] * gk[i2]
+                out[k, i0, i1, :n2] = row_out
