@@ -150,3 +150,22 @@ def test_kernels_on_the_padded_blocks_equal_them_on_the_face_views():
                 1,
             )
         assert np.array_equal(X_block[inside], X_view) and np.all(X_block[outside] == 7.0)
+
+
+def test_skipping_a_vanishing_projected_interaction_changes_nothing():
+    """``(I − Π) G`` is zero at every node when ``G`` does not depend on ``v`` and the equilibrium
+    is uniform (``1 − M_k Σ w = 0``): the explicit part skips evaluating it there
+    (``projected_reaction_vanishes``), and is equal bit for bit to the one that evaluates it; on
+    a Gaussian (non-uniform) equilibrium nothing is skipped."""
+    kin = load_kinetic("cancer-invasion-kinetic")
+    system = KineticDiscretisation(kin, cd.Grid((10, 8), kin.defaults.extent), 0.05, velocities=8)
+    assert all(system.operators.projected_reaction_vanishes)
+    U = _state(system, np.random.default_rng(4))
+    system.prepare(0.0, U)
+    skipped = system.explicit(0.0, U)
+    system.operators.projected_reaction_vanishes = [False] * system.n_species
+    assert np.array_equal(system.explicit(0.0, U), skipped)
+    gaussian = load_kinetic("keller-segel-gaussian-kinetic")
+    other = KineticDiscretisation(gaussian, cd.Grid((8,) * gaussian.dim, gaussian.defaults.extent), 0.05, velocities=8)
+    assert any(f is not None for f in other.operators.interaction)
+    assert not any(other.operators.projected_reaction_vanishes)
