@@ -62,10 +62,10 @@ def explicit_part(
             values = A1.kernel_values() if A1 is not None else None
             factor = eps ** (ops.b[i] - ops.p[i] - 1)
             C, affine = values if values is not None else (no_tau, False)
-            target = face4(og[i])
+            target = face4(st.block(out, i, a))  # og[i] with the padding: contiguous (vectorised loops)
             micro_explicit(  # in place: (1/ε)(I − Π)(−v·∇g) + bias
                 target,
-                face4(view[i]),
+                face4(st.block(U, i, a)),
                 target,
                 1.0 / eps,
                 factor if values is not None else 0.0,
@@ -76,7 +76,7 @@ def explicit_part(
                 w,
                 w * nodes[:, a],
                 face4(flux[i], 0),
-                numba_threads(target.size),
+                numba_threads(og[i].size),
             )
             if A1 is not None and values is None:  # a bias matrix
                 og[i] += factor * A1.apply(view[i])

@@ -112,6 +112,14 @@ class FaceOperators:
             None if s.interaction == 0 else FieldFunction(self.nodal, s.interaction, s.name, "the interaction G")
             for s in model.species
         ]
+        w_total = float(self.nodal.weights.sum())
+        #: species whose ``(I − Π) G`` is zero at every node whatever the state: ``G`` independent
+        #: of ``v`` and a uniform equilibrium (``1 − M_k Σw = 0``, the test of :meth:`add_reaction`),
+        #: so that it skips evaluating ``G`` at the faces (a catalogue model's usual case)
+        self.projected_reaction_vanishes = [
+            f is not None and f.independent_of_v and bool(np.all(np.abs(1.0 - self.M[i] * w_total) <= 1e-14))
+            for i, f in enumerate(self.interaction)
+        ]
         self.cache: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray, list[LocalTurning | None]]]] = {}
         self.constant_rate = [
             None if r is None or r.uses_state else float(r(np.zeros((ns, 1)), None, pair=False).flat[0])
@@ -255,12 +263,12 @@ class FaceOperators:
 
     def add_reaction(self, rho: np.ndarray, a: int, out: np.ndarray, scale: float) -> None:
         """``out += scale (I − Π) G`` at the faces of axis ``a``, one species at a time."""
-        if all(f is None for f in self.interaction):
+        if all(f is None or zero for f, zero in zip(self.interaction, self.projected_reaction_vanishes)):
             return
         state = self.staggered.face_mean(rho, a)
         w = self.nodal.weights
         for i, f in enumerate(self.interaction):
-            if f is None:
+            if f is None or self.projected_reaction_vanishes[i]:
                 continue
             Gi = f(state, None, pair=False)
             if Gi.strides[0] == 0:  # G independent of v: (I − Π)G = (1 − M_k Σw) G, zero for uniform M

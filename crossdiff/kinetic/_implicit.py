@@ -100,9 +100,9 @@ def stage_solve(
                     bias = eps ** (ops.b[i] - 1)
                 else:
                     up, C, affine, bias = none3, none4, False, 0.0
-                relaxation_solve(
-                    face4(Bg[i]),
-                    face4(Xg[i]),
+                relaxation_solve(  # on the blocks with the padding: contiguous (vectorised loops)
+                    face4(st.block(B, i, a)),
+                    face4(st.block(X, i, a)),
                     e,
                     gamma_dt,
                     face4(sigma, 0),

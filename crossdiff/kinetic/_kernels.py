@@ -16,9 +16,13 @@ given either at every node (``affine = False``: ``C`` is ``(m, …)``) or, for a
 coefficient fields (``affine = True``: ``C`` is ``(1 + d, …)``, ``τ_k = C_0 + Σ_b v_kb C_{1+b}``),
 so that no array of size ``m ×`` faces is ever formed for it.
 
-Arrays are 4D ``(m or rows, A, B, C)`` views, strided or not (the faces of a wall axis are a
-slice of the state's slots): 1D ``(·, 1, 1, n)``, 2D ``(·, 1, n0, n1)``, 3D ``(·, n0, n1, n2)``.
-Face fields (gradients, densities, rates) have the face shape. The loops run over the last axis
+Arrays are 4D ``(m or rows, A, B, C)`` views: 1D ``(·, 1, 1, n)``, 2D ``(·, 1, n0, n1)``, 3D
+``(·, n0, n1, n2)``. Face fields (gradients, densities, rates) have the face shape, which sets
+the loops' extents; the micro part may be larger along any face axis (the state's block of
+``g_i^a`` with the extra slot of every wall axis, :meth:`~._staggered.StaggeredGrid.block`): only
+its leading face-shaped box is read and written. Passed that way the arrays are C-contiguous and
+the compiler vectorises the loops over a row (the face views of a wall axis are strided, and
+a strided array's loops ran 1.5 times slower). The loops run over the last axis
 innermost, a row of faces at a time for all ``m`` velocities. Compiled on first use, cached on
 disk (``cache=True``); ``tests/kinetic`` checks them against the NumPy formulas.
 """
@@ -69,12 +73,13 @@ def relaxation_solve(B, X, e, gdt, sigma, coef, grads, bias, up, C, affine, node
     """``X_k = (e B_k + γΔt F_k) / (e + γΔt σ)`` with
     ``F_k = Σ_b coef_kb ∇_b ρ + bias ρ^{up} (Σ_l w_l τ_l M_l − |V| τ_k M_k)``.
 
-    ``B, X`` ``(m, A, B, C)``; ``sigma`` the rate ``(A, B, C)``; ``coef`` ``(m, d)``
+    ``B, X`` ``(m, A', B', C')`` (at least the face shape); ``sigma`` the rate ``(A, B, C)``; ``coef`` ``(m, d)``
     (``−ε^{p−1} M_k v_k``); ``grads`` ``(d, A, B, C)``; ``bias`` the factor ``ε^{b−1}`` (0: no
     bias, ``up`` and ``C`` unused); ``up`` ``(A, B, C)`` the upwind density. Rows of faces are
     independent: spread over ``threads`` threads.
     """
-    m, n0, n1, n2 = B.shape
+    m = B.shape[0]
+    n0, n1, n2 = sigma.shape
     d = coef.shape[1]
     W = w.sum()
     rows = n0 * n1
@@ -116,11 +121,12 @@ def micro_explicit(dg, g, out, inv_eps, bias, C, affine, nodes, M, w, wv, flux, 
     """``out_k = (1/ε)(dg_k − M_k Σ_l w_l dg_l) + bias (Σ_l w_l τ_l g_l − |V| τ_k g_k)``, and the
     density flux ``flux = Σ_k wv_k g_k`` (``wv = w v_a``: ``⟨v_a g⟩``) from the same reading of ``g``.
 
-    ``dg`` the transport ``−v·∇g`` (any ``(m, A, B, C)`` view), ``g`` the micro part, ``out``
-    may be ``dg`` itself; ``bias`` the factor ``ε^{b−p−1}`` (0: none, ``C`` unused); ``flux``
-    ``(A, B, C)``. Rows of faces are independent: spread over ``threads`` threads.
+    ``dg`` the transport ``−v·∇g`` (``(m, A', B', C')``, at least the face shape), ``g`` the micro
+    part and ``out`` likewise (``out`` may be ``dg`` itself); ``bias`` the factor ``ε^{b−p−1}``
+    (0: none, ``C`` unused); ``flux`` ``(A, B, C)``, the face shape. Rows of faces are independent: spread over ``threads`` threads.
     """
-    m, n0, n1, n2 = dg.shape
+    m = dg.shape[0]
+    n0, n1, n2 = flux.shape
     W = w.sum()
     rows = n0 * n1
     size, tasks = _chunk(rows, threads)
@@ -128,24 +134,32 @@ def micro_explicit(dg, g, out, inv_eps, bias, C, affine, nodes, M, w, wv, flux, 
         tau = np.zeros((m, n2))
         mean = np.empty(n2)
         gain = np.empty(n2)
+        total = np.empty(n2)
+        row_out = np.empty(n2)
         for row in range(chunk * size, min(rows, (chunk + 1) * size)):
             i0, i1 = row // n1, row % n1
             mean[:] = 0.0
             gain[:] = 0.0
-            for i2 in range(n2):
-                flux[i0, i1, i2] = 0.0
+            total[:] = 0.0
             if bias != 0.0:
                 _tau_row(C, affine, nodes, i0, i1, tau)
+            # one array written per loop, and ``out`` (which may be ``dg``) written from a row
+            # buffer: loops the compiler vectorises (with three sums in one loop, or a result
+            # written over its own input, it kept them scalar); the same sums in the same order
             for k in range(m):
                 c, cv, cb = w[k], wv[k], w[k] * bias
+                dk, gk, tk = dg[k, i0, i1], g[k, i0, i1], tau[k]
                 for i2 in range(n2):
-                    mean[i2] += c * dg[k, i0, i1, i2]
-                    flux[i0, i1, i2] += cv * g[k, i0, i1, i2]
-                    gain[i2] += cb * tau[k, i2] * g[k, i0, i1, i2]
+                    mean[i2] += c * dk[i2]
+                for i2 in range(n2):
+                    total[i2] += cv * gk[i2]
+                for i2 in range(n2):
+                    gain[i2] += cb * tk[i2] * gk[i2]
+            flux[i0, i1, :] = total
             loss = W * bias
             for k in range(m):
                 mk = M[k] * inv_eps
+                dk, gk, tk = dg[k, i0, i1], g[k, i0, i1], tau[k]
                 for i2 in range(n2):
-                    out[k, i0, i1, i2] = (
-                        inv_eps * dg[k, i0, i1, i2] - mk * mean[i2] + gain[i2] - loss * tau[k, i2] * g[k, i0, i1, i2]
-                    )
+                    row_out[i2] = inv_eps * dk[i2] - mk * mean[i2] + gain[i2] - loss * tk[i2] * gk[i2]
+                out[k, i0, i1, :n2] = row_out

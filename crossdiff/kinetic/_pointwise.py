@@ -46,6 +46,8 @@ class FieldFunction:
         #: a kernel of v* only (``T(v, v*) = τ(v*)``, as every catalogue bias): applied in O(m)
         self.star_only = not expr.free_symbols & ({*nodal.v} | {S.m_symbol(s) for s in eq})
         self.uses_gradients = bool(expr.free_symbols & set(grads))
+        #: a function of the densities (and gradients) alone: the same value at every node
+        self.independent_of_v = not expr.free_symbols & set(self.args[: 2 * d + 2 * len(eq)])
         self.func = sp.lambdify(self.args, expr, "numpy")
         self.nodal = nodal
         self.expr = expr

@@ -102,6 +102,14 @@ class StaggeredGrid:
         ns = self.n_species
         return U[ns:].reshape(ns, self.dim, self.m, *U.shape[1:])[(slice(None), a, slice(None)) + self.face_slices[a]]
 
+    def block(self, U: np.ndarray, i: int, a: int) -> np.ndarray:
+        """The slots of ``g_i^a`` in ``U``: a view ``(m, *shape)``, C-contiguous when ``U`` is, whose
+        leading box ``[:, *faces of axis a]`` is ``g(U, a)[i]`` (the rest: the unused slots of the
+        other wall axes, zero). For the compiled kernels (:mod:`._kernels`), whose loops over a
+        contiguous array vectorise."""
+        start = self.n_species + (i * self.dim + a) * self.m
+        return U[start : start + self.m]
+
     def rho(self, U: np.ndarray) -> np.ndarray:
         """The densities at the cell centres, ``(ns, *cells)`` (contiguous)."""
         return np.ascontiguousarray(U[(slice(None, self.n_species),) + self.cells])
@@ -161,7 +169,11 @@ class StaggeredGrid:
         :class:`crossdiff.fv.SpectralLaplacian`."""
         out = np.zeros_like(rho)
         for a in range(self.dim):
-            out += self.divergence(self.face_difference(rho, a) / self.h[a], a)
+            ax = 1 + a
+            if self.walls[a]:  # the interior faces' differences directly: the wall faces' are zero
+                out += divergence(np.diff(rho, axis=ax) / self.h[a], ax, False, self.h[a])
+            else:
+                out += self.divergence(self.face_difference(rho, a) / self.h[a], a)
         return out
 
     def gradients_at_faces(self, rho: np.ndarray, a: int) -> np.ndarray:

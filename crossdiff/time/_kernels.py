@@ -89,10 +89,14 @@ def gsa_start(acc, u, e, coefficients):
     for block in prange((n + _BLOCK - 1) // _BLOCK):
         start = block * _BLOCK
         stop = min(start + _BLOCK, n)
+        # one-dimensional slices of the block: contiguous loops that the compiler vectorises
+        # (indexing ``acc[i, q]`` over the block's range ran at half the speed)
+        ub, eb = u[start:stop], e[start:stop]
         for i in range(rows):
             c = coefficients[i]
-            for q in range(start, stop):
-                acc[i, q] = u[q] + c * e[q]
+            row = acc[i, start:stop]
+            for q in range(stop - start):
+                row[q] = ub[q] + c * eb[q]
 
 
 @njit(cache=True, parallel=True)
@@ -105,13 +109,16 @@ def gsa_scatter(acc, first, stage, rhs, inv_gamma_dt, c_implicit, e, c_explicit)
     for block in prange((n + _BLOCK - 1) // _BLOCK):
         start = block * _BLOCK
         stop = min(start + _BLOCK, n)
-        implicit = np.empty(stop - start)
-        for q in range(start, stop):
-            implicit[q - start] = (stage[q] - rhs[q]) * inv_gamma_dt
+        size = stop - start
+        sb, rb, eb = stage[start:stop], rhs[start:stop], e[start:stop]
+        implicit = np.empty(size)
+        for q in range(size):
+            implicit[q] = (sb[q] - rb[q]) * inv_gamma_dt
         for i in range(first, rows):
             ci, ce = c_implicit[i], c_explicit[i]
-            for q in range(start, stop):
-                acc[i, q] += ci * implicit[q - start] + ce * e[q]
+            row = acc[i, start:stop]  # as in gsa_start: contiguous one-dimensional loops
+            for q in range(size):
+                row[q] += ci * implicit[q] + ce * eb[q]
 
 
 @njit(cache=True)

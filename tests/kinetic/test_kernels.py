@@ -94,3 +94,78 @@ def test_kernels_equal_their_numpy_formulas_on_strided_views():
         mean = np.einsum("k,k...->...", w, dg)
         expected = (dg - M[:, None, None] * mean) / 0.05 + bias * (np.einsum("k,k...->...", w, tau * g) - W * tau * g)
         assert np.max(np.abs(out - expected)) <= 1e-13 * np.max(np.abs(expected))
+
+
+def test_kernels_on_the_padded_blocks_equal_them_on_the_face_views():
+    """The discretisation hands the kernels the state's contiguous block of ``g_i^a`` with the
+    padding of the wall axes (``StaggeredGrid.block``, vectorised loops) instead of its strided
+    face view: the same arithmetic in the same order, so the results are equal bit for bit, and
+    the padding slots are neither read into the result nor written (they stay as they were)."""
+    kin = load_kinetic("cancer-invasion-kinetic")
+    grid = cd.Grid((9, 7), kin.defaults.extent)  # walls on both axes: every face view is strided
+    system = KineticDiscretisation(kin, grid, 0.05, velocities=8)
+    st = system.staggered
+    rng = np.random.default_rng(3)
+    U = _state(system, rng)
+    nodes, w, M = system.nodal.nodes, system.nodal.weights, system.M[0]
+    for a in range(system.dim):
+        view, block = st.g(U, a)[0], st.block(U, 0, a)
+        assert block.flags.c_contiguous and not view.flags.c_contiguous
+        assert np.shares_memory(view, block) and np.array_equal(block[(slice(None),) + st.face_slices[a]], view)
+        faces = view.shape[1:]
+        C = face4(rng.standard_normal((1 + system.dim, *faces)), 1)
+        dg = rng.standard_normal(view.shape)
+        padded_dg = rng.standard_normal(block.shape)  # the padding holds garbage: it must not matter
+        padded_dg[(slice(None),) + st.face_slices[a]] = dg
+        out_view, out_block = np.zeros(view.shape), np.full(block.shape, 7.0)
+        flux_view, flux_block = np.zeros(faces), np.zeros(faces)
+        for g, d_in, out, flux in ((view, dg, out_view, flux_view), (block, padded_dg, out_block, flux_block)):
+            micro_explicit(
+                face4(d_in), face4(g), face4(out), 20.0, 0.7, C, True, nodes, M, w, w * nodes[:, a], face4(flux, 0), 1
+            )
+        inside = (slice(None),) + st.face_slices[a]
+        assert np.array_equal(out_block[inside], out_view) and np.array_equal(flux_block, flux_view)
+        outside = np.ones(block.shape, dtype=bool)
+        outside[inside] = False
+        assert outside.any() and np.all(out_block[outside] == 7.0)
+        sigma, up = rng.uniform(1, 2, faces), rng.uniform(0, 1, faces)
+        grads, coef = rng.standard_normal((system.dim, *faces)), rng.standard_normal((len(w), system.dim))
+        X_view, X_block = np.zeros(view.shape), np.full(block.shape, 7.0)
+        for B, X in ((view, X_view), (block, X_block)):
+            relaxation_solve(
+                face4(B),
+                face4(X),
+                0.3,
+                0.2,
+                face4(sigma, 0),
+                coef,
+                face4(grads),
+                0.5,
+                face4(up, 0),
+                C,
+                True,
+                nodes,
+                M,
+                w,
+                1,
+            )
+        assert np.array_equal(X_block[inside], X_view) and np.all(X_block[outside] == 7.0)
+
+
+def test_skipping_a_vanishing_projected_interaction_changes_nothing():
+    """``(I − Π) G`` is zero at every node when ``G`` does not depend on ``v`` and the equilibrium
+    is uniform (``1 − M_k Σ w = 0``): the explicit part skips evaluating it there
+    (``projected_reaction_vanishes``), and is equal bit for bit to the one that evaluates it; on
+    a Gaussian (non-uniform) equilibrium nothing is skipped."""
+    kin = load_kinetic("cancer-invasion-kinetic")
+    system = KineticDiscretisation(kin, cd.Grid((10, 8), kin.defaults.extent), 0.05, velocities=8)
+    assert all(system.operators.projected_reaction_vanishes)
+    U = _state(system, np.random.default_rng(4))
+    system.prepare(0.0, U)
+    skipped = system.explicit(0.0, U)
+    system.operators.projected_reaction_vanishes = [False] * system.n_species
+    assert np.array_equal(system.explicit(0.0, U), skipped)
+    gaussian = load_kinetic("keller-segel-gaussian-kinetic")
+    other = KineticDiscretisation(gaussian, cd.Grid((8,) * gaussian.dim, gaussian.defaults.extent), 0.05, velocities=8)
+    assert any(f is not None for f in other.operators.interaction)
+    assert not any(other.operators.projected_reaction_vanishes)
