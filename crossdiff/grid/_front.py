@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import GridError
 from ._box import Grid, default_grid
-from ._growth import MovingBox
+from ._growth import MovingBox, parse_law
 
 __all__ = ["Front", "TissueVelocity", "FrontGrid", "default_front"]
 
@@ -65,18 +65,8 @@ class Front:
 
     @cached_property
     def _expr(self) -> Any:
-        import sympy as sp
-
-        from ..errors import ExpressionError
-        from ..expressions import parse_expression
-
-        try:
-            expr = parse_expression(self.speed)
-        except ExpressionError as err:
-            raise GridError(f"front speed: {err}") from None
-        expr = expr.xreplace({sp.Symbol(k): sp.Float(v) for k, v in self.parameters.items()})
         allowed = {"t", *self.species, *(f"{n}_x" for n in self.species)}
-        unknown = sorted(str(s) for s in expr.free_symbols if str(s) not in allowed)
+        expr, unknown = parse_law(self.speed, self.parameters, allowed, "front speed")
         if unknown:
             names = ", ".join(f"{n}, {n}_x" for n in self.species) or "none"
             raise GridError(
@@ -153,15 +143,7 @@ class TissueVelocity:
     def _numeric(self) -> Any:
         import sympy as sp
 
-        from ..errors import ExpressionError
-        from ..expressions import parse_expression
-
-        try:
-            expr = parse_expression(self.velocity)
-        except ExpressionError as err:
-            raise GridError(f"growth velocity: {err}") from None
-        expr = expr.xreplace({sp.Symbol(k): sp.Float(v) for k, v in self.parameters.items()})
-        unknown = sorted(str(s) for s in expr.free_symbols if str(s) not in {"x", "t", "L"})
+        expr, unknown = parse_law(self.velocity, self.parameters, {"x", "t", "L"}, "growth velocity")
         if unknown:
             raise GridError(
                 f"growth velocity {self.velocity!r} names unknown symbols {', '.join(unknown)}; it may use x, t, "

@@ -30,34 +30,41 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import GridError
-from ._box import Grid, default_grid
+from ._box import Grid, OnBox, default_grid
 
 if TYPE_CHECKING:
     import sympy as sp
 
-__all__ = ["Growth", "MovingBox", "GrowingGrid", "default_growing"]
+__all__ = ["Growth", "MovingBox", "GrowingGrid", "default_growing", "parse_law"]
 
 #: samples of a growth law checked over a run's time span (positive, finite, not below one cell)
 CHECK_SAMPLES = 2001
 
 
-def _law(text: object, parameters: Mapping[str, float], axis: str) -> sp.Expr:
-    """The growth law ``text`` with the parameters' values substituted: an expression of ``t``."""
+def parse_law(text: str, parameters: Mapping[str, float], allowed: set[str], what: str) -> tuple[sp.Expr, list[str]]:
+    """``text`` parsed (:func:`crossdiff.expressions.parse_expression`) with the parameters' values
+    substituted, and the names it uses beyond ``allowed`` (sorted; the caller says why they are not
+    allowed). Raises :class:`GridError` naming ``what`` if it is no expression."""
     import sympy as sp  # imported on first use (start-up: docs/architecture.md)
 
     from ..errors import ExpressionError
     from ..expressions import parse_expression
 
+    try:
+        expr = parse_expression(text)
+    except ExpressionError as err:
+        raise GridError(f"{what}: {err}") from None
+    expr = expr.xreplace({sp.Symbol(k): sp.Float(v) for k, v in parameters.items()})
+    return expr, sorted(str(s) for s in expr.free_symbols if str(s) not in allowed)
+
+
+def _law(text: object, parameters: Mapping[str, float], axis: str) -> sp.Expr:
+    """The growth law ``text`` with the parameters' values substituted: an expression of ``t``."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         text = str(text)
     if not isinstance(text, str) or not text.strip():
         raise GridError(f"growth law along {axis} must be an expression of t such as 'exp(0.1*t)', got {text!r}")
-    try:
-        expr = parse_expression(text)
-    except ExpressionError as err:
-        raise GridError(f"growth law along {axis}: {err}") from None
-    expr = expr.xreplace({sp.Symbol(k): sp.Float(v) for k, v in parameters.items()})
-    unknown = sorted(str(s) for s in expr.free_symbols if str(s) != "t")
+    expr, unknown = parse_law(text, parameters, {"t"}, f"growth law along {axis}")
     if unknown:
         space = {"x", "y", "z"} & set(unknown)
         why = (
@@ -214,7 +221,7 @@ class Growth:
 
 
 @dataclass(frozen=True)
-class MovingBox:
+class MovingBox(OnBox):
     """A box grid whose cells move: the geometry (``cells``, ``extent``, ``spacing``,
     ``coordinates``, …) is the reference domain's, at ``t = 0``; subclasses say how it moves
     (:class:`GrowingGrid`: by a prescribed law; :class:`FrontGrid`: its high end by a speed the
@@ -226,59 +233,9 @@ class MovingBox:
         The domain at ``t = 0``.
     """
 
-    box: Grid
-
     def __post_init__(self) -> None:
         if not isinstance(self.box, Grid):
             raise GridError(f"a moving domain is a crossdiff Grid whose cells move, got {type(self.box).__name__}")
-
-    # ---------------------------------------------------------------- the reference box
-    @property
-    def ndim(self) -> int:
-        return self.box.ndim
-
-    @property
-    def cells(self) -> tuple[int, ...]:
-        return self.box.cells
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.box.shape
-
-    @property
-    def size(self) -> int:
-        return self.box.size
-
-    @property
-    def extent(self) -> tuple[tuple[float, float], ...]:
-        return self.box.extent
-
-    @property
-    def spacing(self) -> tuple[float, ...]:
-        return self.box.spacing
-
-    @property
-    def cell_volume(self) -> float:
-        return self.box.cell_volume
-
-    @property
-    def boundary(self) -> tuple[str, ...]:
-        return self.box.boundary  # type: ignore[return-value]  # a tuple after Grid.__post_init__
-
-    @property
-    def periodic(self) -> tuple[bool, ...]:
-        return self.box.periodic
-
-    @property
-    def axes(self) -> tuple[str, ...]:
-        return self.box.axes
-
-    @property
-    def coordinates(self) -> tuple[np.ndarray, ...]:
-        return self.box.coordinates
-
-    def mesh(self) -> tuple[np.ndarray, ...]:
-        return self.box.mesh()
 
     def integrate(self, field: np.ndarray) -> float | np.ndarray:
         """The integral over the reference domain (``Σ u h^d`` at ``t = 0``; at time ``t``
