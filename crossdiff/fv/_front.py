@@ -80,8 +80,6 @@ class FrontDiscretisation(GrowingDiscretisation):
     """
 
     def __init__(self, model: Model, domain: FrontGrid, limiter: str = DEFAULT_LIMITER, krylov_rtol: float = 1e-10):
-        # a growth velocity (non-uniform growth) uses the same cells: uniformly stretched with the end,
-        # the tissue carried relative to them (arbitrary Lagrangian–Eulerian, docs/theory.md §7.7)
         if not isinstance(domain, FrontGrid):
             raise InputError(f"a front discretisation needs a FrontGrid, got {type(domain).__name__}")
         if model.flow is not None:
@@ -96,6 +94,7 @@ class FrontDiscretisation(GrowingDiscretisation):
                     )
         self.domain = domain  # type: ignore[assignment]  # a FrontGrid, not a GrowingGrid
         self.front_domain: FrontGrid = domain
+        self._tissue = None  # the material stays: its velocity relative to the cells is −w (_advect)
         self.reference: Grid = domain.box
         self._reference_sides = self._sides
         self._time = None
@@ -153,8 +152,8 @@ class FrontDiscretisation(GrowingDiscretisation):
         """``s'`` of the state ``U``."""
         self._set_position(float(U[-1, 0]))
         u = U[:-1] / self._J
-        values, gradients = self._front_values(t, u) if self.front_domain.front is not None else ([], [])
-        return self.front_domain.speed(t, values, gradients, float(U[-1, 0]) - self.front_domain.origin)
+        values, gradients = self._front_values(t, u)
+        return self.front_domain.front(t, values, gradients)
 
     def _advect(self, t: float, i: int, u: np.ndarray, rate: np.ndarray) -> None:
         """``rate −= ∂_x(−w u)/…``: the flux of ``u`` relative to the moving faces, upwinded; at the
@@ -181,17 +180,10 @@ class FrontDiscretisation(GrowingDiscretisation):
         )
 
     def _relative_velocity(self, t: float) -> np.ndarray:
-        """On the faces, the tissue's velocity relative to the faces: ``a(x_f, t) − w_f`` (a free
-        boundary: the tissue stays, ``a = 0``), physical units."""
+        """On the faces, the material's velocity relative to the faces, ``−w_f`` (the material
+        stays where it is), physical units."""
         n = self.reference.cells[0]
-        velocity = -(np.arange(n + 1) / n) * self._speed  # −w_f
-        tissue = self.front_domain.velocity
-        if tissue is not None:
-            faces = self.front_domain.origin + np.arange(n + 1) * self.grid.spacing[0]
-            velocity = velocity + tissue(faces, t, n * self.grid.spacing[0])
-            velocity[0] = 0.0  # the fixed end is a wall (the velocity vanishes there: checked)
-            velocity[-1] = 0.0  # the end moves with the tissue
-        return velocity
+        return -(np.arange(n + 1) / n) * self._speed
 
     def _face_speeds(self, t: float, U: np.ndarray, i: int) -> list[np.ndarray | float]:
         speeds = super()._face_speeds(t, U, i)
@@ -223,7 +215,7 @@ class FrontDiscretisation(GrowingDiscretisation):
         Discretisation.prepare(self, t, u)
         front = self.front_domain.front
         self._front_coef = np.zeros(self.n)
-        if front is not None and self._front_dirichlet:
+        if self._front_dirichlet:
             values, gradients = self._front_values(t, u)
             slopes = front.gradient_coefficients(t, values, gradients)
             for i in self._front_dirichlet:

@@ -36,8 +36,8 @@ import numpy as np
 
 from ..errors import GridError
 from ._box import Grid, OnBox
-from ._front import Front, FrontGrid, TissueVelocity
-from ._growth import GrowingGrid, Growth
+from ._front import Front, FrontGrid
+from ._growth import GrowingGrid, Growth, TissueGrowth
 
 __all__ = ["Shape", "read_mask", "default_domain"]
 
@@ -431,8 +431,9 @@ def default_domain(
     velocity = getattr(defaults, "growth_velocity", None)
     if velocity is not None:
         if growth is not None or inside is not None or mask is not None:
-            raise GridError("a growth velocity moves the tissue of an interval: it takes no growth law and no shape")
-        return FrontGrid(box, velocity=TissueVelocity(velocity, parameters))
+            raise GridError("a growth velocity moves the tissue of a box: it takes no growth law and no shape")
+        laws = (velocity,) if isinstance(velocity, str) else tuple(velocity)
+        return GrowingGrid(box, TissueGrowth(laws, box.extent, parameters))
     if growth is not None:
         laws = (growth,) if isinstance(growth, str) else tuple(growth)
         return GrowingGrid(box, Growth(laws, parameters, ndim=box.ndim))
