@@ -51,6 +51,7 @@ from ._faces import face_mean
 from ._kernels import axis_view
 from ._krylov import krylov_solve
 from ._limiters import DEFAULT_LIMITER
+from ._multigrid import CutCellMultigrid
 from ._transport import BoundaryKind, upwind_divergence
 
 __all__ = ["CutCells", "CutCellDiscretisation", "MERGE_BELOW"]
@@ -156,6 +157,13 @@ class CutCells:
         return group.astype(np.int64), int(group.max()) + 1 if group.size else 0
 
     @cached_property
+    def whole_box(self) -> bool:
+        """Whether the shape is the whole box (every volume fraction and inner aperture 1)."""
+        return bool(np.all(self.kappa == 1.0)) and all(
+            np.all(ap[_inner(a, ap.ndim)] == 1.0) for a, ap in enumerate(self.apertures)
+        )
+
+    @cached_property
     def smallest_volume(self) -> float:
         """The smallest volume (fraction of a box cell) of a group that exchanges fluxes: what
         limits the explicit transport's step."""
@@ -212,23 +220,28 @@ class CutCells:
         return np.ascontiguousarray(u.reshape(*lead, -1)[..., self._nearest].reshape(u.shape))
 
     # ------------------------------------------------------------------ diffusion
+    def face_weights(self, coefficients: list[np.ndarray | float]) -> list[np.ndarray]:
+        """Per axis ``a``, the Laplacian's face weights ``W_f = a_f D_f / h²`` (the box's shape
+        with ``n_a + 1`` along ``a``; 0 on closed faces). ``coefficients[a]``: ``D`` on the faces
+        of axis ``a`` (a number, or an array of that shape)."""
+        return [
+            np.broadcast_to(ap * (np.asarray(coefficients[a], dtype=float) / h**2), ap.shape).copy()
+            for a, (ap, h) in enumerate(zip(self.apertures, self.box.spacing))
+        ]
+
     def laplacian(self, coefficients: list[np.ndarray | float]):
         """``A``: the aperture-weighted Laplacian on the active cells (sparse, symmetric),
-        ``(A u)_c = Σ_f a_f D_f (u_{c'} − u_c) / h²`` (mass rate per box cell volume).
-
-        ``coefficients[a]``: ``D`` on the faces of axis ``a`` (a number, or an array with the
-        box's shape and ``n_a + 1`` along ``a``).
-        """
+        ``(A u)_c = Σ_f W_f (u_{c'} − u_c)`` with the weights of :meth:`face_weights` (mass
+        rate per box cell volume)."""
         import scipy.sparse as sps
 
         shape = self.box.shape
         index = np.arange(self.box.size).reshape(shape)
         rows, cols, vals = [], [], []
-        for a, (ap, h) in enumerate(zip(self.apertures, self.box.spacing)):
+        for a, weight in enumerate(self.face_weights(coefficients)):
             inner = [slice(None)] * len(shape)
             inner[a] = slice(1, -1)
-            weight = ap * (np.asarray(coefficients[a], dtype=float) / h**2)
-            w = np.broadcast_to(weight, ap.shape)[tuple(inner)]
+            w = weight[tuple(inner)]
             lo = [slice(None)] * len(shape)
             hi = list(lo)
             lo[a], hi[a] = slice(0, -1), slice(1, None)
@@ -295,7 +308,9 @@ class CutCellDiscretisation(Discretisation):
         self.shape = shape
         self.cut = CutCells(shape, merge_below)
         self._laplacians: dict[int, object] = {}
-        self._factors: dict[tuple, Any] = {}  #: LU factors of the implicit solves, by species and γΔt
+        self._factors: dict[tuple, Any] = {}  #: LU factors of the quasi-stationary species' solves
+        self._multigrids: dict[tuple, CutCellMultigrid] = {}  #: by operator (:meth:`_operator_key`)
+        self._previous: dict[int, np.ndarray] = {}  #: last implicit solution per species (first guess)
         self.stats = {"krylov_iterations": 0}
 
     # ------------------------------------------------------------------ description
@@ -334,18 +349,30 @@ class CutCellDiscretisation(Discretisation):
             self._frozen[i] = [face_mean(d, a, False) for a in range(self.grid.ndim)]
             self._coef[i, :] = float(np.sqrt(max(dmin, 1e-12 * dmax) * dmax)) if dmax > 0 else 0.0
             self._laplacians.pop(i, None)
-            self._factors.clear()
+            self._multigrids.pop(self._operator_key(i), None)
 
     def _laplacian(self, i: int):
         """``Ã`` of species ``i`` divided by ``τ_i`` (made once; again after :meth:`refresh`)."""
         if i not in self._laplacians:
-            s = self.compiled.species[i]
-            if s.diffusion_kind is DiffusionKind.NONLINEAR:
-                coefs = [self._face_coefficient(self._frozen[i][a], a) for a in range(self.grid.ndim)]
-            else:
-                coefs = list(self._coef[i])
-            self._laplacians[i] = self.cut.laplacian([c * self.inv_tau[i] for c in coefs])
+            self._laplacians[i] = self.cut.laplacian(self._face_coefficients(i))
         return self._laplacians[i]
+
+    def _face_coefficients(self, i: int) -> list:
+        """Per axis, ``D/τ`` of species ``i`` on the faces (frozen ones if density-dependent)."""
+        s = self.compiled.species[i]
+        if s.diffusion_kind is DiffusionKind.NONLINEAR:
+            coefs = [self._face_coefficient(self._frozen[i][a], a) for a in range(self.grid.ndim)]
+        else:
+            coefs = list(self._coef[i])
+        return [c * self.inv_tau[i] for c in coefs]
+
+    def _multigrid(self, i: int) -> CutCellMultigrid:
+        """The multigrid hierarchy of species ``i``'s diffusion (shared by species with equal
+        operators, made once; again after :meth:`refresh`)."""
+        key = self._operator_key(i)
+        if key not in self._multigrids:
+            self._multigrids[key] = CutCellMultigrid(self.cut.kappa, self.cut.face_weights(self._face_coefficients(i)))
+        return self._multigrids[key]
 
     def _operator_key(self, i: int) -> tuple:
         """What identifies species ``i``'s diffusion operator: its per-axis coefficients over
@@ -451,8 +478,6 @@ class CutCellDiscretisation(Discretisation):
                     return self._solve_mean_free(matrix, rhs)
                 lu = splu(matrix, permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
                 if key is not None:
-                    if len(self._factors) >= 2 * self.n:  # the step's γΔt changed: the old ones go
-                        self._factors.clear()
                     self._factors[key] = lu
             x = lu.solve(rhs)
             if not np.all(np.isfinite(x)):
@@ -483,8 +508,12 @@ class CutCellDiscretisation(Discretisation):
         return spsolve(bordered, np.append(rhs, 0.0))[:-1]
 
     def solve_implicit(self, B: np.ndarray, gamma_dt: float, out: np.ndarray | None = None) -> np.ndarray:
-        """Solve ``(I − γΔt L) U = B`` on the cut cells: per species ``(K − γΔt A) u = K b``
-        (preconditioned conjugate gradients, module docstring), mass kept to round-off."""
+        """Solve ``(I − γΔt L) U = B`` on the cut cells: per species ``(K − γΔt A) u = K b`` by
+        conjugate gradients with a multigrid V-cycle (:class:`CutCellMultigrid`), from the
+        species' previous solution, to a residual of ``krylov_rtol`` relative to ``K b``; mass
+        kept to round-off."""
+        if self.cut.whole_box:  # the box's operator: its fast-transform solve is exact
+            return super().solve_implicit(B, gamma_dt, out)
         self.counters.n_implicit_solves += 1
         cut = self.cut
         K = cut.kappa_active
@@ -494,14 +523,20 @@ class CutCellDiscretisation(Discretisation):
             if not self._has_diffusion(i):
                 out[i] = B[i]
                 continue
-            b = cut.gather(B[i])
-            scale = gamma_dt * self._coef[i] * self.inv_tau[i]
-            name = f"species {self.model.species_names[i]!r}"
-            key = (self._operator_key(i), gamma_dt)
-            A = None if key in self._factors else self._laplacian(i) * gamma_dt
-            u = self._solve_cells(A, 1.0, K * b, scale, name, key=key)
-            u += (np.sum(K * b) - np.sum(K * u)) / np.sum(K)  # Σ κ u = Σ κ b (1ᵀA = 0)
-            out[i] = cut.scatter(u)
+            f = np.zeros(self.grid.size)
+            f[cut.cells] = K * cut.gather(B[i])
+            mg = self._multigrid(i)
+            x, converged = mg.solve(f, 1.0, gamma_dt, self.krylov_rtol, x0=self._previous.get(i))
+            self.counters.n_krylov_solves += 1
+            self.stats["krylov_iterations"] += mg.iterations
+            if not converged or not np.all(np.isfinite(x)):
+                name = self.model.species_names[i]
+                raise NumericalError(f"implicit diffusion solve of species {name!r} on the shape did not converge")
+            u = x[cut.cells]
+            u += (np.sum(f) - np.sum(K * u)) / np.sum(K)  # Σ κ u = Σ κ b (1ᵀA = 0)
+            x[cut.cells] = u
+            self._previous[i] = x
+            out[i] = x.reshape(self.grid.shape)
         return out
 
     def solve_elliptic(self, t: float, U: np.ndarray) -> np.ndarray:
