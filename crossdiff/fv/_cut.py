@@ -189,35 +189,49 @@ class CutCells:
         out[..., self.cells] = values
         return out.reshape(*lead, *self.box.shape)
 
+    @cached_property
+    def _merged(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``1/κ`` on the box's cells that are alone in their group (0 elsewhere), the flat
+        indices of the others, their groups renumbered ``0 … m − 1`` and those groups' volumes."""
+        sizes = np.bincount(self.group, minlength=self.n_groups)
+        alone = sizes[self.group] == 1
+        groups, local = np.unique(self.group[~alone], return_inverse=True)
+        inverse = np.zeros(self.box.shape)
+        inverse.ravel()[self.cells[alone]] = 1.0 / self.kappa_active[alone]
+        return inverse, self.cells[~alone], local, self.volume[groups]
+
     def merged_rates(self, mass_rate: np.ndarray) -> np.ndarray:
         """Rates of the cell values from explicit flux divergences (mass rates per box cell
         volume), in place: each merged group's sum over its volume (0 outside the shape)."""
         lead = mass_rate.shape[: mass_rate.ndim - self.box.ndim]
+        inverse, together, local, volume = self._merged
         flat = mass_rate.reshape(*lead, -1)
-        m = flat[..., self.cells]
-        flat[...] = 0.0
-        if not self.merged:
-            flat[..., self.cells] = m / self._kappa_active
-            return mass_rate
-        rows = m.reshape(-1, m.shape[-1])
-        sums = np.stack([np.bincount(self.group, weights=r, minlength=self.n_groups) for r in rows])
-        w = (sums / self.volume).reshape(*lead, self.n_groups)
-        flat[..., self.cells] = w[..., self.group]
+        m_together = flat[..., together]
+        mass_rate *= inverse
+        if together.size:
+            rows = m_together.reshape(-1, together.size)
+            sums = np.stack([np.bincount(local, weights=r, minlength=volume.size) for r in rows]) / volume
+            flat[..., together] = sums.reshape(*lead, volume.size)[..., local]
         return mass_rate
 
     @cached_property
-    def _nearest(self) -> np.ndarray:
-        """For every box cell, the flat index of the nearest active cell (itself if active)."""
+    def _nearest(self) -> tuple[np.ndarray, np.ndarray]:
+        """The flat indices of the box cells outside the shape and of their nearest active cells."""
         from scipy import ndimage
 
         idx = ndimage.distance_transform_edt(~self.active, return_distances=False, return_indices=True)
-        return np.ravel_multi_index(tuple(idx), self.box.shape)
+        nearest = np.ravel_multi_index(tuple(idx), self.box.shape)
+        outside = np.flatnonzero(~self.active)
+        return outside, nearest.ravel()[outside]
 
     def extend(self, u: np.ndarray) -> np.ndarray:
         """``u`` with every outside cell given the value of its nearest inside cell (so that
         reconstructions and reactions next to the boundary see no artificial zeros)."""
-        lead = u.shape[: u.ndim - self.box.ndim]
-        return np.ascontiguousarray(u.reshape(*lead, -1)[..., self._nearest].reshape(u.shape))
+        outside, nearest = self._nearest
+        out = np.array(u, dtype=float, order="C")
+        flat = out.reshape(*u.shape[: u.ndim - self.box.ndim], -1)
+        flat[..., outside] = flat[..., nearest]
+        return out
 
     # ------------------------------------------------------------------ diffusion
     def face_weights(self, coefficients: list[np.ndarray | float]) -> list[np.ndarray]:
@@ -310,7 +324,8 @@ class CutCellDiscretisation(Discretisation):
         self._laplacians: dict[int, object] = {}
         self._factors: dict[tuple, Any] = {}  #: LU factors of the quasi-stationary species' solves
         self._multigrids: dict[tuple, CutCellMultigrid] = {}  #: by operator (:meth:`_operator_key`)
-        self._previous: dict[int, np.ndarray] = {}  #: last implicit solution per species (first guess)
+        #: per species, the last implicit solve's solution, right-hand side and γΔt (first guesses)
+        self._previous: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
         self.stats = {"krylov_iterations": 0}
 
     # ------------------------------------------------------------------ description
@@ -526,7 +541,13 @@ class CutCellDiscretisation(Discretisation):
             f = np.zeros(self.grid.size)
             f[cut.cells] = K * cut.gather(B[i])
             mg = self._multigrid(i)
-            x, converged = mg.solve(f, 1.0, gamma_dt, self.krylov_rtol, x0=self._previous.get(i))
+            b = np.zeros(self.grid.size)
+            b[cut.cells] = cut.gather(B[i])
+            x0 = None
+            if i in self._previous:  # b plus the previous solve's diffusion increment, ∝ γΔt
+                x_old, b_old, s_old = self._previous[i]
+                x0 = b + (gamma_dt / s_old) * (x_old - b_old)
+            x, converged = mg.solve(f, 1.0, gamma_dt, self.krylov_rtol, x0=x0)
             self.counters.n_krylov_solves += 1
             self.stats["krylov_iterations"] += mg.iterations
             if not converged or not np.all(np.isfinite(x)):
@@ -535,7 +556,7 @@ class CutCellDiscretisation(Discretisation):
             u = x[cut.cells]
             u += (np.sum(f) - np.sum(K * u)) / np.sum(K)  # Σ κ u = Σ κ b (1ᵀA = 0)
             x[cut.cells] = u
-            self._previous[i] = x
+            self._previous[i] = (x, b, gamma_dt)
             out[i] = x.reshape(self.grid.shape)
         return out
 
