@@ -224,6 +224,11 @@ class CutCells:
         outside = np.flatnonzero(~self.active)
         return outside, nearest.ravel()[outside]
 
+    @property
+    def outside(self) -> np.ndarray:
+        """The flat indices of the box cells outside the shape."""
+        return self._nearest[0]
+
     def extend(self, u: np.ndarray) -> np.ndarray:
         """``u`` with every outside cell given the value of its nearest inside cell (so that
         reconstructions and reactions next to the boundary see no artificial zeros)."""
@@ -414,19 +419,23 @@ class CutCellDiscretisation(Discretisation):
             out = np.empty_like(U)
         V = cut.extend(U)
         fluxes = np.zeros_like(U)
+        if self._fused is not None:  # the box's compiled reactions, on the extended state
+            self._fused(np.float64(t), V.reshape(self.n, -1), out.reshape(self.n, -1))
         for i, s in enumerate(self.compiled.species):
             if not self.parabolic[i]:
                 out[i].fill(0.0)
                 continue
             m = fluxes[i]
-            out[i] = s.reaction(t, self.coords, V)
+            if self._fused is None:
+                out[i] = s.reaction(t, self.coords, V)
             for j, chi in s.taxis:
-                chi_cells = np.broadcast_to(np.asarray(chi(t, self.coords, V), dtype=float), g.shape)
+                chi_cells = np.asarray(chi(t, self.coords, V), dtype=float)
                 for a in range(g.ndim):
                     h = g.spacing[a]
                     vel = np.zeros(cut.apertures[a].shape)
-                    vel[_inner(a, g.ndim)] = face_mean(chi_cells, a, False) * np.diff(V[j], axis=a) / h
-                    vel *= cut.apertures[a]
+                    chi_faces = face_mean(np.broadcast_to(chi_cells, g.shape), a, False) if chi_cells.ndim else chi_cells
+                    vel[_inner(a, g.ndim)] = chi_faces * np.diff(V[j], axis=a)
+                    vel *= cut.apertures[a] / h
                     upwind_divergence(
                         axis_view(V[i], a),
                         axis_view(vel, a),
@@ -449,7 +458,7 @@ class CutCellDiscretisation(Discretisation):
                     m += (flux[hi] - flux[lo]) / h
         cut.merged_rates(fluxes)
         out += fluxes
-        out[:, ~cut.active] = 0.0
+        out.reshape(self.n, -1)[:, cut.outside] = 0.0
         for i in range(self.n):
             if self.parabolic[i] and self.inv_tau[i] != 1.0:
                 out[i] *= self.inv_tau[i]
