@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from ._faces import divergence, face_difference, face_mean, limited_slopes, upwind_flux
     from ._kernels import axis_view
     from ._krylov import krylov_solve
+    from ._multigrid import CutCellMultigrid
     from ._limiters import DEFAULT_LIMITER, LIMITERS
     from ._sparsity import jacobian_sparsity
     from ._spectral import SpectralLaplacian
@@ -19,6 +20,7 @@ __all__ = [
     "Discretisation",
     "CutCellDiscretisation",
     "CutCells",
+    "CutCellMultigrid",
     "FaceVelocities",
     "SpectralLaplacian",
     "LIMITERS",
@@ -46,6 +48,7 @@ __getattr__, __dir__ = attach(
         "._faces": ["divergence", "face_difference", "face_mean", "limited_slopes", "upwind_flux"],
         "._kernels": ["axis_view"],
         "._krylov": ["krylov_solve"],
+        "._multigrid": ["CutCellMultigrid"],
         "._limiters": ["DEFAULT_LIMITER", "LIMITERS"],
         "._sparsity": ["jacobian_sparsity"],
         "._spectral": ["SpectralLaplacian"],
