@@ -10,8 +10,8 @@ if TYPE_CHECKING:
     from ._faces import divergence, face_difference, face_mean, limited_slopes, upwind_flux
     from ._kernels import axis_view
     from ._krylov import krylov_solve
-    from ._multigrid import CutCellMultigrid
     from ._limiters import DEFAULT_LIMITER, LIMITERS
+    from ._multigrid import CutCellMultigrid
     from ._sparsity import jacobian_sparsity
     from ._spectral import SpectralLaplacian
     from ._transport import BoundaryKind, upwind_divergence, upwind_transport

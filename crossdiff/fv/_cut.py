@@ -25,14 +25,21 @@ the disc's first Neumann eigenvalue 1.6e-3 off at 128² with merged states, 4.6e
 
 **The diffusion solve** of a shape, ``(K − sA) u = K b`` on the active cells (``K`` the volume
 fractions, ``A`` the aperture-weighted Laplacian, symmetric negative semi-definite, ``s = γΔt``),
-is a sparse LU factorisation (SuperLU, symmetric mode with minimum-degree ordering) made once per
-step and species and reused by the step's stages, which share ``γΔt``. Measured on a disc in a
-64² box: 27 conjugate-gradient iterations per solve with the box's fast-transform solve as
-preconditioner (:class:`~crossdiff.fv.SpectralLaplacian`: the shape's boundary is invisible to
-it) made a step 12× the box's; the factorisation, 2×. Shapes beyond :data:`DIRECT_MAX_CELLS`
-(large 3D ones, where the fill-in grows as ``N^{4/3}``) use those conjugate gradients. ``1ᵀA =
-0``, so the solve keeps the mass ``Σ κ u`` to round-off (a constant fixes the part of the
-solver's residual that would change it).
+is conjugate gradients preconditioned by one V-cycle of a geometric multigrid on the cut cells
+(:class:`~crossdiff.fv.CutCellMultigrid`): its hierarchy depends on the operator only, not on
+``s``, so it is made once per run (again after a density-dependent diffusion is refrozen) while
+the adaptive step changes ``s`` at every step. The first guess is ``b`` plus the previous
+solve's diffusion increment scaled by ``s``, the tolerance ``krylov_rtol`` (``1e-10``) of the
+residual relative to ``K b``: 3–4 iterations a solve at 256² (11–12 from zero, on any grid).
+A looser 1e-8 changed a 128² run by 9e-6, 40× below its time error, but a 1e-6 one stalled the
+step controller of a run with a tight time tolerance: the solve must stay far below the time
+tolerance, which the discretisation does not know, hence the box's ``krylov_rtol``. ``1ᵀA = 0``,
+so the solve keeps the mass ``Σ κ u`` to round-off (a constant removes the part of the
+residual that would change it). Measured against the sparse LU factorisation it replaces (made
+at every step, since ``s`` changes): docs/numerics.md, bench/README.md "Shapes". A shape that
+is the whole box uses the box's fast-transform solve (exact). The quasi-stationary species
+keep a sparse LU factorisation (made once: their operator does not change), conjugate
+gradients with the box's fast transform beyond :data:`DIRECT_MAX_CELLS`.
 """
 
 from __future__ import annotations
@@ -59,8 +66,8 @@ __all__ = ["CutCells", "CutCellDiscretisation", "MERGE_BELOW"]
 #: Cells with a smaller volume fraction are merged with a neighbour (module docstring).
 MERGE_BELOW = 0.5
 
-#: Shapes of at most this many active cells (2D; a tenth in 3D) solve their implicit diffusion by
-#: a sparse LU factorisation reused by the stages of a step; larger ones by conjugate gradients.
+#: Shapes of at most this many active cells (2D; a tenth in 3D) solve their quasi-stationary
+#: species by a sparse LU factorisation; larger ones by conjugate gradients.
 DIRECT_MAX_CELLS = 300_000
 
 
@@ -433,7 +440,9 @@ class CutCellDiscretisation(Discretisation):
                 for a in range(g.ndim):
                     h = g.spacing[a]
                     vel = np.zeros(cut.apertures[a].shape)
-                    chi_faces = face_mean(np.broadcast_to(chi_cells, g.shape), a, False) if chi_cells.ndim else chi_cells
+                    chi_faces = (
+                        face_mean(np.broadcast_to(chi_cells, g.shape), a, False) if chi_cells.ndim else chi_cells
+                    )
                     vel[_inner(a, g.ndim)] = chi_faces * np.diff(V[j], axis=a)
                     vel *= cut.apertures[a] / h
                     upwind_divergence(
@@ -483,8 +492,8 @@ class CutCellDiscretisation(Discretisation):
     ) -> np.ndarray:
         """Solve ``(shift K − A) u = rhs`` on the active cells.
 
-        A sparse LU factorisation (SuperLU), kept under ``key`` for the other stages of the step
-        (they share ``γΔt``), where the shape has at most :data:`DIRECT_MAX_CELLS` active cells
+        A sparse LU factorisation (SuperLU), kept under ``key`` (the quasi-stationary species'
+        operators do not change), where the shape has at most :data:`DIRECT_MAX_CELLS` active cells
         (2D) or a tenth of that (3D, where the fill-in grows faster); otherwise conjugate gradients
         preconditioned by ``(shift − Σ_a scale_a ∂_aa)⁻¹`` of the box (fast transforms).
         """

@@ -8,19 +8,21 @@ The implicit diffusion solve of a shape (:mod:`._cut`) is
     \big((σ K − s A) u\big)_c = σ κ_c u_c + s \sum_{f \in c} W_f (u_c − u_{c'}),
 
 with ``K = diag(κ)`` the volume fractions, ``W_f = a_f D_f / h²`` the aperture-weighted face
-weights of the Laplacian ``A`` (symmetric, ``1ᵀA = 0``), ``σ ∈ {0, 1}`` and ``s = γΔt``. It is
+weights of the Laplacian ``A`` (symmetric, ``1ᵀA = 0``), ``σ > 0`` and ``s = γΔt``. It is
 solved by conjugate gradients (Hestenes & Stiefel 1952; docs/references.md [HS52]) preconditioned
 by one V-cycle of a cell-centred geometric multigrid on the cut cells (Trottenberg, Oosterlee &
-Schüller 2001, [TOS01], §2 and §5.7; the embedded-boundary form: Johansen & Colella 1998,
+Schüller 2001, [TOS01]; the embedded-boundary form: Johansen & Colella 1998,
 [JC98]):
 
 * **Coarse cells** are the unions of ``2^d`` fine cells (one more layer of empty cells where a
-  side is odd); a coarse cell is active if one of its children is. Its volume fraction is the sum
+  side is odd; an axis of one cell is not coarsened); a coarse cell is active if one of its
+  children is. Its volume fraction is the sum
   of its children's (``K_H = Rᵀ K_h R`` with ``R`` the piecewise-constant prolongation), and the
-  weight of a coarse face is half the sum of the weights of the ``2^{d−1}`` fine faces in it: the
+  weight of a coarse face is half the sum of the weights of the ``2^{d−1}`` fine faces in it
+  (the sum divided by the coarsening factor along the face's normal): the
   rediscretised Laplacian of the coarse cut cells, ``a_H D/H² · (H/h)^d`` with ``a_H`` their mean
   aperture (the Galerkin product ``Rᵀ A R`` would be twice that, which spoils piecewise-constant
-  transfers, [TOS01] §5.7). No coarse level needs the shape again, and the hierarchy is made
+  transfers). No coarse level needs the shape again, and the hierarchy is made
   once per operator: ``σ`` and ``s`` are numbers passed to the kernels, so the adaptive step
   (``s`` changes every step) never rebuilds it.
 * **Transfers**: restriction sums the children's residuals, prolongation adds the coarse
