@@ -356,6 +356,9 @@ class CutCellMultigrid:
         Returns ``u`` and whether it converged."""
         f = np.ascontiguousarray(f, dtype=float).ravel()
         target = rtol**2 * _dot(f, f)
+        self.iterations = 0
+        if target == 0.0:  # f = 0: the solution is 0 (whatever the first guess)
+            return np.zeros(self.size), True
         x = np.zeros(self.size) if x0 is None else np.array(x0, dtype=float).ravel()
         r = f - self.apply(x, sigma, s) if x0 is not None else f.copy()
         self.iterations = 0
