@@ -361,7 +361,6 @@ class CutCellMultigrid:
             return np.zeros(self.size), True
         x = np.zeros(self.size) if x0 is None else np.array(x0, dtype=float).ravel()
         r = f - self.apply(x, sigma, s) if x0 is not None else f.copy()
-        self.iterations = 0
         if _dot(r, r) <= target:
             return x, True
         z = self.vcycle(r.reshape(self.shape), sigma, s).ravel()
