@@ -31,9 +31,10 @@ is conjugate gradients preconditioned by one V-cycle of a geometric multigrid on
 the adaptive step changes ``s`` at every step. The first guess is ``b`` plus the previous
 solve's diffusion increment scaled by ``s``, the tolerance ``krylov_rtol`` (``1e-10``) of the
 residual relative to ``K b``: 3–4 iterations a solve at 256² (11–12 from zero, on any grid).
-A looser 1e-8 changed a 128² run by 9e-6, 40× below its time error, but a 1e-6 one stalled the
-step controller of a run with a tight time tolerance: the solve must stay far below the time
-tolerance, which the discretisation does not know, hence the box's ``krylov_rtol``. ``1ᵀA = 0``,
+A looser 1e-8 changed a 128² run by 9e-6, 40× below its time error, but stalled the step
+controller of a run at a time tolerance of 1e-8 (and 1e-6 that of the 128² run at its default
+one): the solve must stay far below the time tolerance, which the discretisation does not know,
+hence the box's ``krylov_rtol``. ``1ᵀA = 0``,
 so the solve keeps the mass ``Σ κ u`` to round-off (a constant removes the part of the
 residual that would change it). Measured against the sparse LU factorisation it replaces (made
 at every step, since ``s`` changes): docs/numerics.md, bench/README.md "Shapes". A shape that
