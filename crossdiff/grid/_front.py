@@ -82,22 +82,6 @@ class Front:
         symbols = [sp.Symbol("t"), *(sp.Symbol(n) for n in self.species), *(sp.Symbol(f"{n}_x") for n in self.species)]
         return sp.lambdify(symbols, self._expr, "numpy")
 
-    @cached_property
-    def _slopes(self) -> Any:
-        """``∂V/∂(u_x)`` per species, one NumPy function of the same arguments."""
-        import sympy as sp
-
-        symbols = [sp.Symbol("t"), *(sp.Symbol(n) for n in self.species), *(sp.Symbol(f"{n}_x") for n in self.species)]
-        derivatives = [sp.diff(self._expr, sp.Symbol(f"{n}_x")) for n in self.species]
-        return sp.lambdify(symbols, derivatives, "numpy")
-
-    def gradient_coefficients(self, t: float, values: Sequence[float], gradients: Sequence[float]) -> np.ndarray:
-        """``∂s'/∂(∂_x u_i)`` per species at the front's values and gradients (the part of the
-        speed a stepper may take implicitly)."""
-        with np.errstate(all="ignore"):
-            out = self._slopes(float(t), *values, *gradients)
-        return np.array([float(np.asarray(v)) for v in out]) if self.species else np.zeros(0)
-
     def __call__(self, t: float, values: Sequence[float], gradients: Sequence[float]) -> float:
         """``s'`` at time ``t`` from the species' values and gradients at the front."""
         with np.errstate(all="ignore"):
