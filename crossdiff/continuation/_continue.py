@@ -52,6 +52,9 @@ from ._spectrum import leading_eigenvalues
 __all__ = ["continuation", "ContinuationError", "Settings"]
 
 
+#: Steps below this fraction of the first step try to cross a corner (:meth:`_Tracer.cross_corner`).
+_CORNER = 1e-3
+
 #: Most points of the homogeneous branch (bounded by the range; ``Settings.points`` if larger).
 _HOME_POINTS = 2000
 
@@ -181,6 +184,7 @@ class Special:
     mode: tuple[int, ...] = ()
     wavenumber: float = math.nan
     vector: np.ndarray | None = None
+    corner: bool = False  # at a corner of a piecewise-smooth branch (not located by a test function)
 
 
 @dataclass
@@ -393,6 +397,10 @@ class _Tracer:
             b = None
             if res is not None:
                 b = self.finish(res[0], res[1], a.tangent, res[2])
+            corner = False
+            if b is None and ds < _CORNER * self.ds0:
+                b = self.cross_corner(a, ds)
+                corner = b is not None
             if b is None:
                 ds *= 0.5
                 if ds < self.ds_min:
@@ -407,8 +415,13 @@ class _Tracer:
                 ds *= 0.5  # two crossings in one step: separate them
                 continue
             for kind, multiplicity in self._events(a, b):
-                located = self.locate(kind, a, b, ds)
-                branch.special.append(self._special(kind, located, len(branch.points) - 1, multiplicity))
+                # at a corner the test functions jump: the special point is the corner itself
+                located = self.locate(kind, a, b, ds) if not corner else self.finish(a.x, a.p, a.tangent, 0, True)
+                special = self._special(kind, located or a, len(branch.points) - 1, multiplicity)
+                special.corner = corner
+                branch.special.append(special)
+            if corner:
+                ds = self.ds0  # past the corner the branch is smooth again
             branch.points.append(b)
             if on_point is not None:
                 on_point(branch)
@@ -424,11 +437,51 @@ class _Tracer:
             if low < -1e-8 * max(1.0, float(np.max(np.abs(U)))):
                 branch.end = f"a density became negative ({low:.3g}) at {self.problem.parameter} = {b.p:.6g}"
                 return
-            if b.iterations <= 5:
+            if corner:
+                pass
+            elif b.iterations <= 5:
                 ds = min(1.5 * ds, self.ds_max)
             elif b.iterations >= 12:
                 ds = max(0.6 * ds, self.ds_min)
         branch.end = f"{limit} points"
+
+    def cross_corner(self, a: Point, ds: float) -> Point | None:
+        """The next point past a corner of the branch at ``a``, or None.
+
+        A slope limiter (``crossdiff.fv.LIMITERS``) or a ``min``/``max`` in the model makes ``F``
+        only piecewise smooth: where one of its switches is met, the branch may turn by an angle
+        larger than 90° (a non-smooth fold turns by nearly 180°) and no hyperplane orthogonal to the
+        incoming tangent ``t_A`` meets its continuation, so the steps shrink towards zero while the
+        points approach the switch. The tangent ``t_B`` of the piece beyond it (the kernel of
+        ``[F_x F_p]`` at ``a + ds t_A``, past the switch since that step failed) gives the new
+        direction: ``+t_B`` if it converges, else ``−t_B``, a correction on the hyperplane
+        orthogonal to it that does not fall back onto the incoming branch (the sine of the angle
+        between ``t_A`` and the step at least 1e-3) ([AG03] §8 on piecewise-smooth curves)."""
+        z0 = np.append(a.x, a.p)
+        beyond = z0 + ds * a.tangent
+        with np.errstate(all="ignore"):
+            _, entries, Fp = self.problem.linearise(beyond[:-1], float(beyond[-1]))
+        lu = self._factor(self.problem.assemble(entries, Fp, self.weights * a.tangent))
+        if lu is None:
+            return None
+        rhs = np.zeros(self.problem.n_unknowns + 1)
+        rhs[-1] = 1.0
+        t = lu.solve(rhs)
+        if not np.all(np.isfinite(t)):
+            return None
+        t = t / self._norm(t)
+        for sign in (1.0, -1.0):
+            for eps in (ds, 4.0 * ds, 16.0 * ds):
+                res = self.correct(a.x, a.p, sign * t, eps)
+                if res is None:
+                    continue
+                step = np.append(res[0], res[1]) - z0
+                length = self._norm(step)
+                cos = float(np.sum(self.weights * step * a.tangent)) / length if length > 0 else -1.0
+                if cos < 0 and math.sqrt(max(0.0, 1.0 - cos * cos)) < 1e-3:
+                    continue  # back onto the incoming branch
+                return self.finish(res[0], res[1], sign * t, res[2])
+        return None
 
     def _special(self, kind: str, pt: Point, after: int, multiplicity: int) -> Special:
         from ..analysis import dominant_mode

@@ -407,3 +407,36 @@ def test_direction_of_bifurcation_agrees_with_the_amplitude_coefficient():
     numerical = (first["parameter"] - bp["parameter"]) / first["norm"] ** 2
     # O(h²) of the discretisation (1.5 % on 100 cells, 0.35 % on 200) and O(ε²) of the expansion
     assert numerical == pytest.approx(pf.slope, rel=1e-2)
+
+
+def test_a_corner_of_a_piecewise_smooth_branch_is_crossed():
+    """``u_t = Δu + min(u − 2p − 3, p + 4 − u)``: the homogeneous states are the half-lines
+    ``u = p + 4`` (stable, ``ψ_u = −1``) and ``u = 2p + 3`` (unstable, ``ψ_u = 1``) for ``p ≤ 1``,
+    meeting at the non-smooth fold ``(p, u) = (1, 5)`` at an angle of about 10° in the arclength
+    norm: no hyperplane orthogonal to the incoming tangent meets the outgoing half-line, which
+    stopped the continuation with "Newton's method did not converge" (as on May–Nowak's branch of
+    mode 7 at χ = 5.6825, where the taxis limiter switches in one cell) until the corner was crossed
+    along the tangent of the piece beyond it."""
+    from crossdiff.model import Model, Species
+
+    model = Model(
+        (Species("u", diffusion=1, reaction="min(u - 2*p - 3, p + 4 - u)", initial=1),),
+        parameters={"p": -1.0},
+        name="corner",
+    )
+    grid = Grid((6,), ((0.0, 1.0),), "noflux")
+    diagram = continuation(model, "p", (-1.0, 2.0), grid=grid, branches=0, state=1)
+    assert diagram.status == "complete" and "left the range" in diagram.branches["end"][0]
+    folds = diagram.special[diagram.special["type"] == "fold"]
+    assert len(folds) == 1 and bool(folds["corner"].iloc[0])
+    # the corner is the last point before it: the steps had shrunk below 1e-3 of the first
+    # (0.03 in arclength), so it is within 3e-5 of (1, 5)
+    assert abs(folds["parameter"].iloc[0] - 1.0) < 3e-5
+    pts = diagram.points
+    p, u = pts["parameter"].to_numpy(), pts["mean_u"].to_numpy()
+    before = np.arange(len(pts)) <= folds["point"].iloc[0]
+    # both half-lines exactly (the equations are linear on each piece: Newton's tolerance)
+    np.testing.assert_allclose(u[before], p[before] + 4, atol=1e-9)
+    np.testing.assert_allclose(u[~before], 2 * p[~before] + 3, atol=1e-9)
+    assert p[-1] < -1.0  # back through the whole range on the unstable half-line
+    assert set(pts["stability"][before]) == {"stable"} and set(pts["stability"][~before]) == {"unstable"}
