@@ -137,6 +137,9 @@ class Point:
     iterations: int = 0
     vectors: np.ndarray | None = None
     chord: Any = field(default=None, repr=False)  # (factorised [F_x F_p; r], r) here
+    #: the sign of ``det [F_x F_p; r]`` (``r·t > 0``): it changes where an odd number of real
+    #: eigenvalues crosses zero away from folds (0: unknown)
+    sign: int = 0
 
     @property
     def n_real(self) -> int:
@@ -153,6 +156,46 @@ class Point:
     @property
     def n_unstable(self) -> int:
         return int(np.sum(self.eigenvalues.real > 0))
+
+
+def _determinant_sign(lu: Any) -> int:
+    """The sign of ``det A`` from SuperLU's ``P_r A P_c = L U`` (``L`` with a unit diagonal):
+    ``sign(P_r) sign(P_c) Π sign(U_ii)``."""
+
+    def parity(perm: np.ndarray) -> int:
+        seen = np.zeros(perm.size, dtype=bool)
+        swaps = 0
+        for i in range(perm.size):
+            if not seen[i]:
+                j, length = i, 0
+                while not seen[j]:
+                    seen[j] = True
+                    j = int(perm[j])
+                    length += 1
+                swaps += length - 1
+        return -1 if swaps % 2 else 1
+
+    d = lu.U.diagonal()
+    if np.any(d == 0):
+        return 0
+    negative = int(np.count_nonzero(d < 0))
+    return parity(lu.perm_r) * parity(lu.perm_c) * (-1 if negative % 2 else 1)
+
+
+def _nearest_real(pt: Point, d: int) -> np.ndarray:
+    lam = pt.eigenvalues
+    real = lam.real[~_complex(lam)]
+    return real[np.argsort(np.abs(real))[:d]]
+
+
+def _double(a: Point, b: Point, d: int) -> bool:
+    """Whether ``d`` equal real eigenvalues (to 1e-3) crossed zero together between ``a`` and
+    ``b``: the ``d`` nearest zero at each point equal and of one sign, opposite at the two."""
+    na, nb = _nearest_real(a, d), _nearest_real(b, d)
+    if na.size < d or nb.size < d:
+        return False
+    same = all(np.all(np.sign(v) == np.sign(v[0])) and np.ptp(v) <= 1e-3 * np.max(np.abs(v)) for v in (na, nb))
+    return bool(same and np.sign(na[0]) != np.sign(nb[0]))
 
 
 def _multiple(a: Point, b: Point) -> bool:
@@ -296,7 +339,8 @@ class _Tracer:
         t = t / self._norm(t)
         J = self.problem.assemble(entries)
         lam, vec = leading_eigenvalues(J, self.problem.mass_matrix, self.settings.n_eig, self.shifts, vectors=vectors)
-        return Point(x, p, t, lam, iterations, vec, (lu, row))  # the same matrix serves the chord
+        # the same matrix serves the chord
+        return Point(x, p, t, lam, iterations, vec, (lu, row), _determinant_sign(lu))
 
     # ------------------------------------------------------------------ events
     def _events(self, a: Point, b: Point) -> list[tuple[str, int]]:
@@ -304,11 +348,23 @@ class _Tracer:
         out = []
         fold = a.tangent[-1] * b.tangent[-1] < 0
         dr = b.n_real - a.n_real
+        dc = b.n_complex - a.n_complex
+        # Only the eigenvalues near the shifts are computed: where more are unstable, eigenvalues
+        # enter and leave that set between two points and the counts change without a crossing
+        # (on May–Nowak's homogeneous branch, 100 cells, χ > 6, six such changes were reported
+        # as branch points of modes already unstable). An odd number of real crossings changes
+        # the sign of det [F_x F_p; r] ([Kuz04] ch. 10; [AG03]); an even one is accepted where
+        # a multiple eigenvalue crosses as one (equal eigenvalues on both sides, e.g. a square's
+        # modes (m, n) and (n, m)).
+        odd = a.sign * b.sign < 0
         if fold:
             out.append(("fold", 1))
-        elif dr:
+        elif odd:
+            out.append(("BP", 1))
+        elif dr and dr % 2 == 0 and (a.sign == 0 or b.sign == 0 or _double(a, b, abs(dr))):
             out.append(("BP", abs(dr)))
-        dc = b.n_complex - a.n_complex
+        if dr and dr + dc == 0 and not odd:  # two real eigenvalues met and became a complex pair
+            return out
         if dc:
             out.append(("Hopf", max(1, abs(dc) // 2)))
         return out
@@ -339,6 +395,8 @@ class _Tracer:
             if kind == "fold":
                 return bool(pt.tangent[-1] * a.tangent[-1] > 0)
             if kind == "BP":
+                if a.sign * b.sign < 0:
+                    return pt.sign == a.sign
                 return pt.n_real == a.n_real
             return pt.n_complex == a.n_complex
 
@@ -672,7 +730,7 @@ def _continuation(
             done.append(br)
             continue
         # the branch begins at the branch point, leaving it along the critical eigenvector
-        br.points.append(Point(bp.point.x, bp.point.p, start.tangent, bp.point.eigenvalues))
+        br.points.append(Point(bp.point.x, bp.point.p, start.tangent, bp.point.eigenvalues, sign=bp.point.sign))
         try:
             tracer.trace(br, start, report)
         except ContinuationError as err:

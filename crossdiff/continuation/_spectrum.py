@@ -8,7 +8,7 @@ eigenvalues that cross zero at branch points and folds; a Hopf point, a complex 
 imaginary axis at ``±iω``, is seen by a shift ``σ = iω`` (complex arithmetic; the conjugates are
 added). ARPACK (:func:`scipy.sparse.linalg.eigs`) starts from a fixed vector, so that a diagram
 is reproducible; small systems are solved densely (:func:`scipy.linalg.eig` of the pencil: every
-finite eigenvalue, the rightmost kept). BLAS is held to one thread (``threadpoolctl``): on a busy
+finite eigenvalue; those nearest the shifts and the rightmost kept). BLAS is held to one thread (``threadpoolctl``): on a busy
 2-core machine its spinning threads made one complex shift-invert 300× slower (5 s against 16 ms),
 as they made GMRES slower (crossdiff/fv/_krylov.py).
 """
@@ -48,7 +48,7 @@ def leading_eigenvalues(
     J: sps.spmatrix, M: sps.spmatrix, k: int, shifts: Sequence[complex] = (0.0,), vectors: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Finite eigenvalues of ``J w = λ M w``: the ``k`` nearest each shift (with their complex
-    conjugates), or densely the ``k · len(shifts)`` of largest real part; by decreasing real part.
+    conjugates; densely also the ``k`` of largest real part); by decreasing real part.
 
     Parameters
     ----------
@@ -95,7 +95,13 @@ def _leading(
         finite = np.isfinite(lam) & (np.abs(lam) < bound)
         lam = lam[finite]
         vec = vec[:, finite] if vec is not None else None
-        order = np.argsort(-lam.real, kind="stable")[: k * max(1, len(shifts))]
+        # the k nearest each shift, as the sparse path finds them, and the k rightmost
+        keep = set(np.argsort(-lam.real, kind="stable")[:k].tolist())
+        for sigma in shifts:
+            for z in (complex(sigma), complex(sigma).conjugate()):
+                keep.update(np.argsort(np.abs(lam - z), kind="stable")[:k].tolist())
+        chosen = np.array(sorted(keep), dtype=int)
+        order = chosen[np.argsort(-lam[chosen].real, kind="stable")]
         return lam[order], (vec[:, order] if vec is not None else None)
     found: list[np.ndarray] = []
     vecs: list[np.ndarray] = []

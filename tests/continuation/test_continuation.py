@@ -440,3 +440,27 @@ def test_a_corner_of_a_piecewise_smooth_branch_is_crossed():
     np.testing.assert_allclose(u[~before], 2 * p[~before] + 3, atol=1e-9)
     assert p[-1] < -1.0  # back through the whole range on the unstable half-line
     assert set(pts["stability"][before]) == {"stable"} and set(pts["stability"][~before]) == {"unstable"}
+
+
+def test_branch_points_only_where_an_eigenvalue_crosses_zero():
+    """May–Nowak with taxis, χ from 3 to 9 on 40 cells of [0, 20]: modes 3 to 15 lose stability one
+    after the other, so that more eigenvalues are unstable than the few computed near zero and
+    eigenvalues enter and leave the computed set between points. Before the crossings were told by
+    the sign of the bordered determinant, these changes of the count were reported as further
+    branch points of modes already unstable (on 100 cells: six of them, modes 3, 4, 11, 12, 13)."""
+    model = catalogue.load("may-nowak-taxis")
+    grid = Grid((40,), ((0.0, 20.0),), "noflux")
+    diagram = continuation(model, "chi", (3.0, 9.0), grid=grid, branches=0, settings=Settings(n_eig=4))
+    bps = diagram.branch_points(0)
+    h = 0.5
+    expected = {}
+    for m in range(1, 40):
+        k2 = 4 / h**2 * math.sin(math.pi * m / 20 * h / 2) ** 2
+        try:
+            expected[m] = discrete_threshold(model, "chi", k2, (3.0, 9.0))
+        except ValueError:  # no sign change in the range: the mode stays stable
+            continue
+    # one branch point per mode that crosses, at its discrete threshold (regula falsi to 1e-9)
+    assert sorted(int(m) for m in bps["mode"]) == sorted(expected)
+    for _, bp in bps.iterrows():
+        assert bp["parameter"] == pytest.approx(expected[int(bp["mode"])], rel=1e-6)
