@@ -96,11 +96,11 @@ def _leading(
         lam = lam[finite]
         vec = vec[:, finite] if vec is not None else None
         # the k nearest each shift, as the sparse path finds them, and the k rightmost
-        keep = set(np.argsort(-lam.real, kind="stable")[:k].tolist())
+        wanted = set(np.argsort(-lam.real, kind="stable")[:k].tolist())
         for sigma in shifts:
             for z in (complex(sigma), complex(sigma).conjugate()):
-                keep.update(np.argsort(np.abs(lam - z), kind="stable")[:k].tolist())
-        chosen = np.array(sorted(keep), dtype=int)
+                wanted.update(np.argsort(np.abs(lam - z), kind="stable")[:k].tolist())
+        chosen = np.array(sorted(wanted), dtype=int)
         order = chosen[np.argsort(-lam[chosen].real, kind="stable")]
         return lam[order], (vec[:, order] if vec is not None else None)
     found: list[np.ndarray] = []
