@@ -464,3 +464,21 @@ def test_branch_points_only_where_an_eigenvalue_crosses_zero():
     assert sorted(int(m) for m in bps["mode"]) == sorted(expected)
     for _, bp in bps.iterrows():
         assert bp["parameter"] == pytest.approx(expected[int(bp["mode"])], rel=1e-6)
+
+
+def test_catalogue_pages_show_their_diagrams():
+    """Issue 22, part 5: the pages of Keller–Segel with logistic growth and May–Nowak carry their
+    bifurcation diagram (picture in docs/figures, made by docs/build.py, and what it shows)."""
+    import importlib.util
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    spec = importlib.util.spec_from_file_location("crossdiff_docs_build_diagrams", docs / "build.py")
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    assert {"keller-segel-logistic", "may-nowak-taxis"} <= set(build.DIAGRAMS)
+    for name in build.DIAGRAMS:
+        page = (docs / "models" / f"{name}.md").read_text(encoding="utf-8")
+        assert "## Bifurcation diagram" in page and f"(../figures/{name}-diagram.png)" in page
+        assert (docs / "figures" / f"{name}-diagram.png").stat().st_size > 10_000
