@@ -46,6 +46,7 @@ from ..errors import InputError, NumericalError
 from ..grid import Grid, default_grid
 from ..model import Model
 from ..validation import finite_number, require
+from ._linear import BorderedLU
 from ._problem import SteadyProblem
 from ._spectrum import leading_eigenvalues
 
@@ -136,10 +137,17 @@ class Point:
     eigenvalues: np.ndarray
     iterations: int = 0
     vectors: np.ndarray | None = None
-    chord: Any = field(default=None, repr=False)  # (factorised [F_x F_p; r], r) here
-    #: the sign of ``det [F_x F_p; r]`` (``r·t > 0``): it changes where an odd number of real
-    #: eigenvalues crosses zero away from folds (0: unknown)
-    sign: int = 0
+    chord: Any = field(default=None, repr=False)  # (BorderedLU of [F_x F_p; r], r) here
+    #: the sign of ``det [F_x F_p; r]`` (``r·t > 0``) once known (:attr:`sign`)
+    known_sign: int | None = None
+
+    @property
+    def sign(self) -> int:
+        """The sign of ``det [F_x F_p; r]``: it changes where an odd number of real eigenvalues
+        crosses zero away from folds (0: unknown). From the chord's factors, when first asked."""
+        if self.known_sign is None:
+            self.known_sign = self.chord[0].sign() if self.chord is not None else 0
+        return self.known_sign
 
     @property
     def n_real(self) -> int:
@@ -158,44 +166,45 @@ class Point:
         return int(np.sum(self.eigenvalues.real > 0))
 
 
-def _determinant_sign(lu: Any) -> int:
-    """The sign of ``det A`` from SuperLU's ``P_r A P_c = L U`` (``L`` with a unit diagonal):
-    ``sign(P_r) sign(P_c) Π sign(U_ii)``."""
-
-    def parity(perm: np.ndarray) -> int:
-        seen = np.zeros(perm.size, dtype=bool)
-        swaps = 0
-        for i in range(perm.size):
-            if not seen[i]:
-                j, length = i, 0
-                while not seen[j]:
-                    seen[j] = True
-                    j = int(perm[j])
-                    length += 1
-                swaps += length - 1
-        return -1 if swaps % 2 else 1
-
-    d = lu.U.diagonal()
-    if np.any(d == 0):
-        return 0
-    negative = int(np.count_nonzero(d < 0))
-    return parity(lu.perm_r) * parity(lu.perm_c) * (-1 if negative % 2 else 1)
-
-
-def _nearest_real(pt: Point, d: int) -> np.ndarray:
+def _cluster(pt: Point, d: int, positive: bool) -> np.ndarray:
+    """Indices of the ``d`` real eigenvalues of ``pt`` nearest zero on one side of it."""
     lam = pt.eigenvalues
-    real = lam.real[~_complex(lam)]
-    return real[np.argsort(np.abs(real))[:d]]
+    real = ~_complex(lam)
+    side = real & ((lam.real > 0) if positive else (lam.real <= 0))
+    idx = np.flatnonzero(side)
+    return idx[np.argsort(np.abs(lam.real[idx]))[:d]]
 
 
-def _double(a: Point, b: Point, d: int) -> bool:
+def _basis(V: np.ndarray, d: int) -> np.ndarray:
+    """An orthonormal basis of the real space of eigenvectors ``V`` of a ``d``-fold real eigenvalue
+    (they may come as a complex pair with imaginary parts at round-off: real and imaginary parts)."""
+    U, _, _ = np.linalg.svd(np.concatenate([V.real, V.imag], axis=1), full_matrices=False)
+    return U[:, :d]
+
+
+def _unit(V: np.ndarray) -> np.ndarray:
+    return V / np.maximum(np.linalg.norm(V, axis=0), 1e-300)
+
+
+def _double(a: Point, b: Point, d: int, up: bool | None = None) -> bool:
     """Whether ``d`` equal real eigenvalues (to 1e-3) crossed zero together between ``a`` and
-    ``b``: the ``d`` nearest zero at each point equal and of one sign, opposite at the two."""
-    na, nb = _nearest_real(a, d), _nearest_real(b, d)
-    if na.size < d or nb.size < d:
+    ``b``: the ``d`` nearest zero on the side they leave at ``a`` and on the side they reach at
+    ``b`` are equal, and span the same space (the cosines of the principal angles between their
+    eigenvectors above 0.9, where both points kept them). The eigenvectors tell a crossing from an
+    eigenvalue that merely left the computed set, which the values alone do not once several
+    pairs of a square's modes are unstable."""
+    up = b.n_real > a.n_real if up is None else up
+    ia, ib = _cluster(a, d, positive=not up), _cluster(b, d, positive=up)
+    if ia.size < d or ib.size < d:
         return False
-    same = all(np.all(np.sign(v) == np.sign(v[0])) and np.ptp(v) <= 1e-3 * np.max(np.abs(v)) for v in (na, nb))
-    return bool(same and np.sign(na[0]) != np.sign(nb[0]))
+    for pt, idx in ((a, ia), (b, ib)):
+        v = pt.eigenvalues.real[idx]
+        if np.ptp(v) > 1e-3 * np.max(np.abs(v)):
+            return False
+    if a.vectors is None or b.vectors is None:
+        return True
+    Qa, Qb = _basis(a.vectors[:, ia], d), _basis(b.vectors[:, ib], d)
+    return bool(np.min(np.linalg.svd(Qa.T @ Qb, compute_uv=False)) > 0.9)
 
 
 def _multiple(a: Point, b: Point) -> bool:
@@ -270,14 +279,9 @@ class _Tracer:
     def _norm(self, v: np.ndarray) -> float:
         return float(np.sqrt(np.sum(self.weights * v * v)))
 
-    @staticmethod
-    def _factor(A):
-        import scipy.sparse.linalg as spla
-
-        try:
-            return spla.splu(A)
-        except RuntimeError:  # exactly singular
-            return None
+    def _bordered(self, entries: np.ndarray, Fp: np.ndarray, row: np.ndarray) -> BorderedLU | None:
+        """The solver of ``[F_x F_p; row]`` (block elimination on the factors of ``F_x``)."""
+        return BorderedLU.factor(self.problem.assemble(entries), Fp, row)
 
     def correct(self, x0: np.ndarray, p0: float, t: np.ndarray, ds: float, chord: Any = None):
         """Newton on ``F = 0``, ``θ t_x·(x − x0) + t_p (p − p0) = ds``; ``(x, p, iterations)`` or None.
@@ -306,7 +310,7 @@ class _Tracer:
                 x, p = z[:-1], float(z[-1])
                 if lu is None:
                     F, entries, Fp = self.problem.linearise(x, p)
-                    step_lu = self._factor(self.problem.assemble(entries, Fp, row))
+                    step_lu = self._bordered(entries, Fp, row)
                 else:
                     F = self.problem.residual(x, p)
                     step_lu = lu
@@ -322,13 +326,22 @@ class _Tracer:
         return None
 
     def finish(
-        self, x: np.ndarray, p: float, t_prev: np.ndarray, iterations: int, vectors: bool = False
+        self,
+        x: np.ndarray,
+        p: float,
+        t_prev: np.ndarray,
+        iterations: int,
+        vectors: bool = False,
+        spectrum: str = "leading",
     ) -> Point | None:
         """The point at ``(x, p)``: tangent oriented like ``t_prev``, eigenvalues, and the
-        factorised bordered matrix the tangent was solved with (the next correction's chord)."""
+        factorised bordered matrix the tangent was solved with (the next correction's chord).
+
+        ``spectrum``: ``"leading"`` (:func:`leading_eigenvalues`) or ``"none"`` (the trial points
+        of a fold's or a branch point's location: their tests need the factors only)."""
         _, entries, Fp = self.problem.linearise(x, p)
         row = self.weights * t_prev
-        lu = self._factor(self.problem.assemble(entries, Fp, row))
+        lu = self._bordered(entries, Fp, row)
         if lu is None:
             return None
         rhs = np.zeros(self.problem.n_unknowns + 1)
@@ -337,10 +350,15 @@ class _Tracer:
         if not np.all(np.isfinite(t)):
             return None
         t = t / self._norm(t)
-        J = self.problem.assemble(entries)
-        lam, vec = leading_eigenvalues(J, self.problem.mass_matrix, self.settings.n_eig, self.shifts, vectors=vectors)
-        # the same matrix serves the chord
-        return Point(x, p, t, lam, iterations, vec, (lu, row), _determinant_sign(lu))
+        if spectrum == "none":
+            return Point(x, p, t, np.zeros(0), iterations, None, (lu, row))
+        # the eigenvectors (free from Arnoldi) tell crossings of multiple eigenvalues (:func:`_double`);
+        # a branch keeps them on its last point only
+        lam, vec = leading_eigenvalues(
+            lu.J, self.problem.mass_matrix, self.settings.n_eig, self.shifts, vectors=True, zero_lu=lu.lu
+        )
+        # the same factors serve the chord and the eigenvalues near 0
+        return Point(x, p, t, lam, iterations, vec, (lu, row))
 
     # ------------------------------------------------------------------ events
     def _events(self, a: Point, b: Point) -> list[tuple[str, int]]:
@@ -356,13 +374,23 @@ class _Tracer:
         # the sign of det [F_x F_p; r] ([Kuz04] ch. 10; [AG03]); an even one is accepted where
         # a multiple eigenvalue crosses as one (equal eigenvalues on both sides, e.g. a square's
         # modes (m, n) and (n, m)).
-        odd = a.sign * b.sign < 0
+        # the signs cost a look at the factors (50 ms on 64²): asked where the count or the real
+        # eigenvalue nearest zero changes sign, or where half the computed ones are unstable (the
+        # counts no longer tell)
+        half = self.settings.n_eig // 2
+        suspect = bool(dr) or self._test("BP", a) * self._test("BP", b) <= 0 or max(a.n_real, b.n_real) >= half
+        odd = suspect and a.sign * b.sign < 0
         if fold:
             out.append(("fold", 1))
         elif odd:
             out.append(("BP", 1))
         elif dr and dr % 2 == 0 and (a.sign == 0 or b.sign == 0 or _double(a, b, abs(dr))):
             out.append(("BP", abs(dr)))
+        elif not dr and self._test("BP", a) * self._test("BP", b) < 0:
+            # a double eigenvalue crossed while another pair left the computed set
+            up = self._test("BP", b) > 0
+            if _double(a, b, 2, up):
+                out.append(("BP", 2))
         if dr and dr + dc == 0 and not odd:  # two real eigenvalues met and became a complex pair
             return out
         if dc:
@@ -382,7 +410,44 @@ class _Tracer:
             return math.nan
         return float(lam.real[pick][np.argmin(np.abs(lam.real[pick]))])
 
-    def locate(self, kind: str, a: Point, b: Point, ds: float) -> Point:
+    def _crossing_test(self, kind: str, a: Point, b: Point, multiplicity: int) -> Callable[[Point], float]:
+        """The continuous test function of a special point between ``a`` and ``b``.
+
+        For a branch point the eigenvalue that crosses: the Ritz value of ``J`` on the span ``Q``
+        of the ``multiplicity`` eigenvectors of ``b`` that crossed (nearest zero on the side they
+        reached), ``λ = 1/μ`` with ``μ`` the mean eigenvalue of ``Qᵀ J⁻¹ M Q`` — ``multiplicity``
+        solves with the point's factors ([Saa11] ch. 4). Other eigenvalues may lie nearer zero
+        where several modes cross close together (a square's pairs on 64²); the eigenvalue nearest
+        zero then belongs to the wrong mode. Otherwise :meth:`_test`."""
+        if kind != "BP" or b.vectors is None:
+            return lambda pt: self._test(kind, pt)
+        up = b.n_real > a.n_real if b.n_real != a.n_real else self._test(kind, b) > 0  # see _events
+        idx = _cluster(b, multiplicity, positive=bool(up))
+        if idx.size < multiplicity:
+            return lambda pt: self._test(kind, pt)
+        Q = _basis(b.vectors[:, idx], multiplicity)
+        if multiplicity == 1 and a.vectors is not None:
+            # a simple eigenvalue: the one nearest zero on the side it leaves at a, and of the three
+            # nearest on the other side at b the one whose eigenvector agrees best with it (the
+            # one that crossed, not a neighbour that moved past)
+            ia, ib = _cluster(a, 1, positive=not up), _cluster(b, 3, positive=bool(up))
+            if ia.size and ib.size:
+                Va, Vb = _unit(a.vectors[:, ia]), _unit(b.vectors[:, ib])
+                overlap = np.abs(Va.conj().T @ Vb)
+                j = int(np.unravel_index(np.argmax(overlap), overlap.shape)[1])
+                Q = _basis(b.vectors[:, ib[j : j + 1]], 1)
+        MQ = np.asarray(self.problem.mass_matrix @ Q)
+
+        def ritz(pt: Point) -> float:
+            if pt.chord is None:
+                return self._test(kind, pt)
+            mu = np.linalg.eigvals(Q.T @ pt.chord[0].lu.solve(MQ))
+            mean = float(np.mean(mu.real))
+            return 1.0 / mean if mean != 0 else math.inf
+
+        return ritz
+
+    def locate(self, kind: str, a: Point, b: Point, ds: float, multiplicity: int = 1) -> Point:
         """The special point of ``kind`` between ``a`` (``s = 0``) and ``b`` (``s = ds``).
 
         The side of a trial point is decided by the discrete test (the sign of ``t_p``, the count
@@ -391,48 +456,61 @@ class _Tracer:
         change or stalls. Ends when the bracket in ``s`` is below ``1e-9 max(1, |p|)`` or the
         secant step is; returns the point with the smallest test value, eigenvectors included."""
 
+        odd = kind == "BP" and a.sign * b.sign < 0
+        test = self._crossing_test(kind, a, b, multiplicity)
+        f_lo, f_hi = test(a), test(b)
+
         def side(pt: Point) -> bool:
             if kind == "fold":
                 return bool(pt.tangent[-1] * a.tangent[-1] > 0)
-            if kind == "BP":
-                if a.sign * b.sign < 0:
-                    return pt.sign == a.sign
-                return pt.n_real == a.n_real
+            if kind == "BP":  # the sign of the bordered determinant, or of a multiple eigenvalue
+                return pt.sign == a.sign if odd else bool(test(pt) * f_lo > 0)
             return pt.n_complex == a.n_complex
 
+        # trial points: the tangent and the factors (fold, BP: the test needs no spectrum) or the spectrum
+        spectrum = "leading" if kind == "Hopf" else "none"
         lo, hi = 0.0, ds
-        f_lo, f_hi = self._test(kind, a), self._test(kind, b)
         width = 1e-9 * max(1.0, abs(a.p))
         best, best_f = b, abs(f_hi) if math.isfinite(f_hi) else math.inf
+        ends = [a, b]  # the points at lo and hi
         last_side = 0
         previous = math.nan
+        closed = False
         for _ in range(60):
             if hi - lo <= width:
+                closed = True
                 break
             secant = math.isfinite(f_lo) and math.isfinite(f_hi) and f_lo * f_hi < 0
             mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo) if secant else 0.5 * (lo + hi)
             if not lo < mid < hi:
                 mid = 0.5 * (lo + hi)
-            if abs(mid - previous) <= width:
+            if abs(mid - previous) <= width:  # converged: the secant's root is best, a bisection closed
+                closed = not secant
                 break
             previous = mid
             res = self.correct(a.x, a.p, a.tangent, mid, a.chord)
-            pt = self.finish(res[0], res[1], a.tangent, res[2]) if res is not None else None
+            pt = self.finish(res[0], res[1], a.tangent, res[2], spectrum=spectrum) if res else None
             if pt is None:
                 break
-            f = self._test(kind, pt)
+            f = test(pt)
             if math.isfinite(f) and abs(f) < best_f:
                 best, best_f = pt, abs(f)
             if side(pt):
                 lo, f_lo = mid, f
+                ends[0] = pt
                 if last_side == -1:
                     f_hi *= 0.5
                 last_side = -1
             else:
                 hi, f_hi = mid, f
+                ends[1] = pt
                 if last_side == 1:
                     f_lo *= 0.5
                 last_side = 1
+        if closed and kind == "BP":
+            # the bracket closed: its end past the change (the test function may have followed a
+            # neighbouring eigenvalue; the discrete side test did not)
+            best = ends[1]
         final = self.finish(best.x, best.p, a.tangent, best.iterations, vectors=True)
         return final if final is not None else best
 
@@ -474,12 +552,17 @@ class _Tracer:
                 continue
             for kind, multiplicity in self._events(a, b):
                 # at a corner the test functions jump: the special point is the corner itself
-                located = self.locate(kind, a, b, ds) if not corner else self.finish(a.x, a.p, a.tangent, 0, True)
+                located = (
+                    self.locate(kind, a, b, ds, multiplicity)
+                    if not corner
+                    else self.finish(a.x, a.p, a.tangent, 0, True)
+                )
                 special = self._special(kind, located or a, len(branch.points) - 1, multiplicity)
                 special.corner = corner
                 branch.special.append(special)
             if corner:
                 ds = self.ds0  # past the corner the branch is smooth again
+            a.vectors = None  # (memory: N × n_eig per point)
             branch.points.append(b)
             if on_point is not None:
                 on_point(branch)
@@ -519,7 +602,7 @@ class _Tracer:
         beyond = z0 + ds * a.tangent
         with np.errstate(all="ignore"):
             _, entries, Fp = self.problem.linearise(beyond[:-1], float(beyond[-1]))
-        lu = self._factor(self.problem.assemble(entries, Fp, self.weights * a.tangent))
+        lu = self._bordered(entries, Fp, self.weights * a.tangent)
         if lu is None:
             return None
         rhs = np.zeros(self.problem.n_unknowns + 1)
@@ -730,7 +813,7 @@ def _continuation(
             done.append(br)
             continue
         # the branch begins at the branch point, leaving it along the critical eigenvector
-        br.points.append(Point(bp.point.x, bp.point.p, start.tangent, bp.point.eigenvalues, sign=bp.point.sign))
+        br.points.append(Point(bp.point.x, bp.point.p, start.tangent, bp.point.eigenvalues, known_sign=bp.point.sign))
         try:
             tracer.trace(br, start, report)
         except ContinuationError as err:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import NumericalError
+from ._linear import sparse_lu
 
 if TYPE_CHECKING:
     import scipy.sparse as sps
@@ -45,7 +46,12 @@ def one_blas_thread() -> Any:
 
 
 def leading_eigenvalues(
-    J: sps.spmatrix, M: sps.spmatrix, k: int, shifts: Sequence[complex] = (0.0,), vectors: bool = False
+    J: sps.spmatrix,
+    M: sps.spmatrix,
+    k: int,
+    shifts: Sequence[complex] = (0.0,),
+    vectors: bool = False,
+    zero_lu: Any = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Finite eigenvalues of ``J w = λ M w``: the ``k`` nearest each shift (with their complex
     conjugates; densely also the ``k`` of largest real part); by decreasing real part.
@@ -59,6 +65,8 @@ def leading_eigenvalues(
         Where to look (``J − σM`` must be regular).
     vectors : bool
         Also return the eigenvectors (columns ``w``, in the same order).
+    zero_lu : SuperLU, optional
+        Factors of ``J`` already computed (:func:`sparse_lu`): used for the shift ``σ = 0``.
 
     Returns
     -------
@@ -71,11 +79,11 @@ def leading_eigenvalues(
         ``J − σM`` is singular, or ARPACK did not converge.
     """
     with one_blas_thread()():
-        return _leading(J, M, k, shifts, vectors)
+        return _leading(J, M, k, shifts, vectors, zero_lu)
 
 
 def _leading(
-    J: sps.spmatrix, M: sps.spmatrix, k: int, shifts: Sequence[complex], vectors: bool
+    J: sps.spmatrix, M: sps.spmatrix, k: int, shifts: Sequence[complex], vectors: bool, zero_lu: Any
 ) -> tuple[np.ndarray, np.ndarray | None]:
     import scipy.linalg as sla
     import scipy.sparse as sps
@@ -110,11 +118,11 @@ def _leading(
         sigma = complex(sigma)
         real = sigma.imag == 0
         dtype = float if real else complex
-        A = sps.csc_matrix(J - (sigma.real if real else sigma) * M, dtype=dtype)
-        try:
-            lu = spla.splu(A)
-        except RuntimeError as err:  # "Factor is exactly singular"
-            raise NumericalError(f"J - σM is singular at the shift σ = {sigma:g}: {err}") from None
+        lu = zero_lu if sigma == 0 and zero_lu is not None else None
+        if lu is None:
+            lu = sparse_lu(sps.csc_matrix(J - (sigma.real if real else sigma) * M, dtype=dtype))
+        if lu is None:
+            raise NumericalError(f"J - σM is singular at the shift σ = {sigma:g}")
         op = spla.LinearOperator((N, N), matvec=lambda v, lu=lu: lu.solve(np.asarray(Mc @ v, dtype=dtype)), dtype=dtype)
         kk = min(k, P - 2)
         v0 = (np.cos(np.arange(N) * 0.7) + 1.0).astype(dtype)  # a fixed start: reproducible eigenvalues
