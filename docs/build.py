@@ -150,8 +150,8 @@ DIAGRAMS: dict[str, tuple[str, tuple[float, float], int, int, str]] = {
         "turns forward again, stable, at a **corner** at χ = 5.6825 where the taxis limiter of one cell "
         "switches (a non-smooth fold: docs/continuation.md): between them three states of mode 7 "
         "coexist, two of them stable — a thin hysteresis loop of the discretisation of the narrow "
-        "spikes, which moves with the grid (on 200 cells: folds at χ = 7.174 and 7.186, corner at "
-        "6.355). 307 points, 16 special points in 5 s.",
+        "spikes, which moves with the grid (on 200 cells: fold at χ = 7.174, corner at "
+        "6.355). 307 points, 16 special points in 3 s.",
     ),
 }
 

@@ -22,7 +22,7 @@ Dynamical Equilibria*, SIAM 2000, docs/references.md [Gov00], §3.6):
 two solves with the factors of ``J`` per factorisation and one per right-hand side. Near a fold or
 a branch point ``J`` is nearly singular and block elimination loses digits; a few steps of
 iterative refinement with the bordered matrix's residual restore them ([Gov00] §3.6: block
-elimination with one or two steps of refinement is as accurate as the factorised bordered matrix).
+elimination with a step or two of refinement is as accurate as factorising the bordered matrix).
 The same factors serve the eigenvalues near ``σ = 0``. ``det A = det J · s``, so the sign of the
 bordered determinant (the branch point test) comes from the factors too.
 """
@@ -119,12 +119,15 @@ class BorderedLU:
         f, g = b[:-1], float(b[-1])
         y, mu = self._eliminate(f, g)
         scale = float(np.max(np.abs(b))) if b.size else 0.0
+        last = np.inf
         for _ in range(_REFINE):
             rf = f - (self.J @ y + self.c * mu)
             rg = g - (float(self.r @ y) + self.d * mu)
             size = max(float(np.max(np.abs(rf))) if rf.size else 0.0, abs(rg))
-            if not np.isfinite(size) or size <= 1e-14 * max(scale, 1e-300):
+            # enough: 1e-11 of the right-hand side (Newton's tolerance is 1e-10), or no more gain
+            if not np.isfinite(size) or size <= 1e-11 * max(scale, 1e-300) or size > 0.1 * last:
                 break
+            last = size
             dy, dmu = self._eliminate(rf, rg)
             y, mu = y + dy, mu + dmu
         return np.append(y, mu)
