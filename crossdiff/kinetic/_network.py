@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import cached_property
 
 import numpy as np
 
@@ -212,19 +213,38 @@ class NetworkStaggered(StaggeredGrid):
 
     def conserve(self, U: np.ndarray, M: np.ndarray, nodes: np.ndarray, weights: np.ndarray) -> None:
         """Project the vertex faces' micro parts so that ``Σ_k A_k σ_k ⟨v g_k⟩ = 0`` at every
-        vertex of several ends (module docstring), in place."""
+        vertex of several ends (module docstring), in place: ``c = S j`` per end with the sparse
+        ``S_{kk'} = A_{k'} σ_{k'} / Σ A`` over the ends of one vertex."""
         if not self.vertex_ends:
             return
         v = nodes[:, 0]
-        wv = weights * v
         g = self.g(U, 0)  # (ns, m, F)
-        for i in range(self.n_species):
-            phi = v * M[i] / float(weights @ (v * v * M[i]))
-            for ends in self.vertex_ends:
-                faces = self.end_face[ends]
-                j = wv @ g[i][:, faces]  # ⟨v g⟩ of each end
-                c = float(np.sum(self.end_area[ends] * self.end_sign[ends] * j)) / float(np.sum(self.end_area[ends]))
-                g[i][:, faces] -= phi[:, None] * (self.end_sign[ends] * c)[None, :]
+        ends = self._conserved_ends
+        faces = self.end_face[ends]
+        j = np.einsum("k,ikf->if", weights * v, g[:, :, faces])  # ⟨v g⟩ of each end, (ns, ends)
+        c = np.asarray((self._balance @ j.T).T)  # (ns, ends): the vertex's c at each of its ends
+        phi = v[None, :] * M / (M @ (weights * v * v))[:, None]  # (ns, m)
+        g[:, :, faces] -= phi[:, :, None] * (self.end_sign[ends] * c)[:, None, :]
+
+    @cached_property
+    def _conserved_ends(self) -> np.ndarray:
+        return np.concatenate(self.vertex_ends)
+
+    @cached_property
+    def _balance(self):  # type: ignore[no-untyped-def]
+        import scipy.sparse as sps
+
+        ends = self._conserved_ends
+        position = {int(k): q for q, k in enumerate(ends)}
+        rows, cols, vals = [], [], []
+        for group in self.vertex_ends:
+            total = float(np.sum(self.end_area[group]))
+            for k in group:
+                for kk in group:
+                    rows.append(position[int(k)])
+                    cols.append(position[int(kk)])
+                    vals.append(self.end_area[kk] * self.end_sign[kk] / total)
+        return sps.csr_matrix((vals, (rows, cols)), shape=(len(ends), len(ends)))
 
 
 class NetworkFaceOperators(FaceOperators):
@@ -255,14 +275,21 @@ class NetworkTransport:
     leaf the box's specular ghost (:meth:`~._transport.MicroTransport.inflow_ghosts`)."""
 
     def __init__(self, st: NetworkStaggered, nodal: NodalModel, limiter: str):
+        import scipy.sparse as sps
+
         self.st, self.limiter = st, limiter
         self.nodes = nodal.nodes
         net = st.network
         n = net.cells_per_edge
-        R = st.reflect[0]
+        self.reflect = st.reflect[0]
         self.pad = st.end_degree > 1  # ends with two ghost faces
-        # the ghost faces of end k at distance j = 1, 2: per other end k' its face and velocity map
-        self.sources: list[list[tuple[int, int, float, np.ndarray]]] = []  # per end: (j, face, β, velocity index)
+        #: per end ``k`` the ghost faces at distance ``j`` (module docstring), for each other end
+        #: ``(j, face, β, velocity map)``
+        self.sources: list[list[tuple[int, int, float, np.ndarray]]] = []
+        # the same as sparse matrices (2E × F) per distance j: ``ghost_j[l] = C_j g[l] + R_j g[R l]``
+        rows: dict[tuple[int, bool], tuple[list[int], list[int], list[float]]] = {
+            (j, same): ([], [], []) for j in (1, 2) for same in (False, True)
+        }
         Q = st.Q.tocsr()
         for k in range(2 * st.n_edges):
             row = []
@@ -272,17 +299,27 @@ class NetworkTransport:
                     if beta == 0.0:
                         continue
                     e2 = kk // 2
-                    same = st.end_sign[k] * st.end_sign[kk] > 0
-                    vmap = R if same else np.arange(st.m)
+                    same = bool(st.end_sign[k] * st.end_sign[kk] > 0)
+                    vmap = self.reflect if same else np.arange(st.m)
                     for j in (1, 2):
-                        face = st.face_offset[e2] + (j if kk % 2 == 0 else n[e2] - j)
-                        row.append((j, int(face), beta, vmap))
+                        face = int(st.face_offset[e2] + (j if kk % 2 == 0 else n[e2] - j))
+                        row.append((j, face, beta, vmap))
+                        r, c, v = rows[(j, same)]
+                        r.append(k)
+                        c.append(face)
+                        v.append(beta)
             self.sources.append(row)
+        shape = (2 * st.n_edges, st.shape[0])
+        self._ghost = {key: sps.csr_matrix((v, (r, c)), shape=shape) for key, (r, c, v) in rows.items()}
         # groups of edges with the same padded layout: (faces, pad_lo, pad_hi) -> edges
         groups: dict[tuple[int, bool, bool], list[int]] = {}
         for e in range(st.n_edges):
             groups.setdefault((int(n[e]) + 1, bool(self.pad[2 * e]), bool(self.pad[2 * e + 1])), []).append(e)
-        self.groups = [(key, np.array(edges, np.int64)) for key, edges in groups.items()]
+        self.groups = []
+        for key, edges in groups.items():
+            index = np.array(edges, np.int64)
+            faces = st.face_offset[index][:, None] + np.arange(key[0])[None, :]
+            self.groups.append((key, index, faces))
         self._box: dict[int, MicroTransport] = {}
         self._nodal = nodal
 
@@ -293,42 +330,48 @@ class NetworkTransport:
             self._box[faces] = MicroTransport(StaggeredGrid(grid, 1, self._nodal), self.nodes, self.limiter)
         return self._box[faces]
 
-    def ghosts(self, g: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The faces at distance 1 and 2 beyond end ``k`` (``(ns, m)`` each), velocities in its edge's frame."""
-        out = [np.zeros(g.shape[:2]), np.zeros(g.shape[:2])]
-        for j, face, beta, vmap in self.sources[k]:
-            out[j - 1] += beta * g[:, vmap, face]
+    def ghosts(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The faces at distance 1 and 2 beyond every end, ``(ns, m, 2E)`` each, velocities in
+        the frame of the end's edge (zero at a leaf)."""
+        ns, m, F = g.shape
+        flat = g.reshape(ns * m, F)
+        mirrored = g[:, self.reflect].reshape(ns * m, F)
+        out = []
+        for j in (1, 2):
+            value = (self._ghost[(j, False)] @ flat.T).T + (self._ghost[(j, True)] @ mirrored.T).T
+            out.append(np.asarray(value).reshape(ns, m, -1))
         return out[0], out[1]
 
     def __call__(self, g: np.ndarray, out: np.ndarray, a: int, skip: tuple[bool, ...] = ()) -> None:
         st = self.st
         ns, m = g.shape[:2]
         v = self.nodes
-        for (faces, lo, hi), edges in self.groups:
+        g1, g2 = self.ghosts(g)
+        for (faces, lo, hi), edges, index in self.groups:
+            count = len(edges)
             length = faces + 2 * lo + 2 * hi
-            work = np.empty((ns, m, len(edges), length))
+            work = np.empty((ns, m, count, length))
             start = 2 * int(lo)
-            for q, e in enumerate(edges):
-                f0 = st.face_offset[e]
-                work[:, :, q, start : start + faces] = g[:, :, f0 : f0 + faces]
-                if lo:
-                    g1, g2 = self.ghosts(g, 2 * e)
-                    work[:, :, q, 1], work[:, :, q, 0] = g1, g2
-                if hi:
-                    g1, g2 = self.ghosts(g, 2 * e + 1)
-                    work[:, :, q, start + faces], work[:, :, q, start + faces + 1] = g1, g2
-            lo_ghost = work[:, :, :, 0].copy()
-            hi_ghost = work[:, :, :, -1].copy()
+            work[..., start : start + faces] = g[:, :, index]
+            if lo:
+                work[..., 1], work[..., 0] = g1[:, :, 2 * edges], g2[:, :, 2 * edges]
+            if hi:
+                work[..., start + faces], work[..., start + faces + 1] = (
+                    g1[:, :, 2 * edges + 1],
+                    g2[:, :, 2 * edges + 1],
+                )
+            lo_ghost = work[..., 0].copy()
+            hi_ghost = work[..., -1].copy()
             if not lo or not hi:  # a leaf: the box's specular ghost of the edge's own faces
-                box = self._wall(faces)
-                block = np.moveaxis(work[:, :, :, start : start + faces], 2, 1).reshape(ns * len(edges), m, faces)
-                wl, wh = box.inflow_ghosts(block, 0, 0)  # type: ignore[misc]
+                block = np.moveaxis(work[..., start : start + faces], 2, 1).reshape(ns * count, m, faces)
+                pair = self._wall(faces).inflow_ghosts(block, 0, 0)
+                assert pair is not None
                 if not lo:
-                    lo_ghost = np.moveaxis(wl.reshape(ns, len(edges), m), 1, 2)
+                    lo_ghost = np.moveaxis(pair[0].reshape(ns, count, m), 1, 2)
                 if not hi:
-                    hi_ghost = np.moveaxis(wh.reshape(ns, len(edges), m), 1, 2)
-            L = ns * m * len(edges)
-            velocity = np.broadcast_to(v[None, :, None, :], (ns, m, len(edges), 1)).reshape(L, 1)
+                    hi_ghost = np.moveaxis(pair[1].reshape(ns, count, m), 1, 2)
+            L = ns * m * count
+            velocity = np.broadcast_to(v[None, :, None, :], (ns, m, count, 1)).reshape(L, 1)
             res = np.empty((L, length))
             upwind_transport(
                 work.reshape(L, length),
@@ -337,12 +380,10 @@ class NetworkTransport:
                 res,
                 limiter=self.limiter,
                 boundary=(BoundaryKind.INFLOW,),
-                ghosts=((lo_ghost.reshape(L), hi_ghost.reshape(L)),),
+                ghosts=((np.ascontiguousarray(lo_ghost).reshape(L), np.ascontiguousarray(hi_ghost).reshape(L)),),
             )
-            res = res.reshape(ns, m, len(edges), length)[..., start : start + faces] / st.edge_h[edges][:, None]
-            for q, e in enumerate(edges):
-                f0 = st.face_offset[e]
-                out[:, :, f0 : f0 + faces] = res[:, :, q]
+            block_out = res.reshape(ns, m, count, length)[..., start : start + faces]
+            out[:, :, index] = block_out / st.edge_h[edges][:, None]
         for i in range(ns):
             if i < len(skip) and skip[i]:
                 out[i] = 0.0

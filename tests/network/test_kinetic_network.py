@@ -153,3 +153,19 @@ def test_bad_input_is_one_line():
     flat = KineticModel([KineticSpecies("u", Relaxation(1.0), initial="1")], Sphere(2, 1.0), name="flat")
     with pytest.raises(InputError, match="1D"):
         NetworkKineticDiscretisation(flat, star(), 0.5)
+
+
+def test_resume_from_the_saved_distributions(tmp_path):
+    """A run saved with ``--save-f`` and resumed from its last frame against the uninterrupted
+    run: the restart averages the micro part back to the faces, so the two differ by O(h²)
+    (measured 4.8e-6 of max I = 0.12 on 68 cells; bound 1e-4)."""
+    import xarray as xr
+
+    a, b = tmp_path / "a.nc", tmp_path / "b.nc"
+    common = ["sir-network-kinetic", "--eps", "0.1", "--grid", "68", "--save-f"]
+    assert main(["run", *common, "--t-end", "1", "--out", str(a)]) == 0
+    assert main(["run", "sir-network-kinetic", "--t-end", "2", "--out", str(a), "--resume"]) == 0
+    assert main(["run", *common, "--t-end", "2", "--out", str(b)]) == 0
+    with xr.open_dataset(a) as da, xr.open_dataset(b) as db:
+        assert float(da.time[-1]) == 2.0
+        assert float(abs(da.I[-1] - db.I[-1]).max()) < 1e-4
