@@ -48,6 +48,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -231,7 +232,7 @@ class NetworkStaggered(StaggeredGrid):
         return np.concatenate(self.vertex_ends)
 
     @cached_property
-    def _balance(self):  # type: ignore[no-untyped-def]
+    def _balance(self) -> Any:
         import scipy.sparse as sps
 
         ends = self._conserved_ends
