@@ -46,6 +46,7 @@ at a vertex are an interval: a path of two edges is the box scheme on the interv
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
@@ -68,6 +69,14 @@ from ._staggered import StaggeredGrid, reflection
 from ._transport import MicroTransport
 
 __all__ = ["NetworkKineticDiscretisation", "NetworkStaggered"]
+
+
+def _kernel_names(model: KineticModel) -> set[str]:
+    """The names in the species' turning operators, biases, interactions and equilibria and in
+    the definitions they may use (a superset of the parameters the scheme evaluates)."""
+    text = [repr(s.turning) + repr(s.bias) + repr(s.equilibrium) + str(s.interaction) for s in model.species]
+    text += [str(v) for v in model.definitions.values()]
+    return set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", " ".join(text)))
 
 
 class NetworkStaggered(StaggeredGrid):
@@ -463,9 +472,16 @@ class NetworkKineticDiscretisation:
                     + (" with a permeability" if cond.kind == "kirchhoff" else "")
                 )
         used = {str(x) for x in model.parameters}
+        kernels = _kernel_names(model)
         for e in network.edges:
             if e.parameters and not set(e.parameters) <= used:
                 raise InputError(f"edge {e.label()}: parameters {sorted(set(e.parameters) - used)} are not the model's")
+            shared = sorted(set(e.parameters) & kernels)
+            if shared:
+                raise InputError(
+                    f"edge {e.label()}: per-edge values of {', '.join(shared)} reach only the initial data of a "
+                    "kinetic model on a network; its turning rates, biases and interactions take one value (not yet per edge)"
+                )
         if velocities is not None and (
             isinstance(velocities, bool) or not isinstance(velocities, (int, np.integer)) or velocities < 2
         ):

@@ -348,6 +348,8 @@ class KineticScale(Scale):
         n = run.kinetic.velocities or run.model.velocity.default_resolution
         m = run.model.velocity.node_count(n)
         padded = math.prod(c + (0 if p else 1) for c, p in zip(grid.cells, grid.periodic))
+        if domain_kind(grid).name == "network":  # every edge one face more than cells
+            padded = grid.size + len(grid.edges)  # type: ignore[union-attr]
         ns = run.model.n_species
         return ns * (1 + d * m) * padded, ns * grid.size * (1 + (m if run.kinetic.save_f else 0))
 

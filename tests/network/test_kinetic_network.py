@@ -189,3 +189,18 @@ def test_resume_from_the_saved_distributions(tmp_path):
     with xr.open_dataset(a) as da, xr.open_dataset(b) as db:
         assert float(da.time[-1]) == 2.0
         assert float(abs(da.I[-1] - db.I[-1]).max()) < 1e-4
+
+
+def test_per_edge_values_of_a_rate_are_refused_in_one_line():
+    """Per-edge parameters reach a kinetic model's initial data only: a per-edge value of a
+    parameter of its turning rate is refused (one line), of its initial data accepted."""
+    model = KineticModel(
+        [KineticSpecies("u", Relaxation("s"), initial="1 + a*x")], Sphere(1, 1.0), parameters={"s": 1.0, "a": 0.0}
+    )
+    rate = Network(["o", "p"], [{"from": "o", "to": "p", "length": 1.0, "parameters": {"s": 2.0}}], h=0.25)
+    with pytest.raises(InputError, match="per-edge values of s") as err:
+        NetworkKineticDiscretisation(model, rate, 0.5)
+    assert "\n" not in str(err.value)
+    data = Network(["o", "p"], [{"from": "o", "to": "p", "length": 1.0, "parameters": {"a": 1.0}}], h=0.25)
+    sol = cd.solve(model, data, 0.01, eps=0.5)
+    assert sol.final[0, -1] > 1.5  # 1 + a x with a = 1 near x = 1
