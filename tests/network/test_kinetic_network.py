@@ -204,3 +204,37 @@ def test_per_edge_values_of_a_rate_are_refused_in_one_line():
     data = Network(["o", "p"], [{"from": "o", "to": "p", "length": 1.0, "parameters": {"a": 1.0}}], h=0.25)
     sol = cd.solve(model, data, 0.01, eps=0.5)
     assert sol.final[0, -1] > 1.5  # 1 + a x with a = 1 near x = 1
+
+
+BAD_FILE = """
+[kinetic]
+name = "bad"
+[velocity]
+space = "sphere"
+dim = DIM
+radius = 1.0
+[network]
+h = 0.25
+nodes = ["o", "a"]
+edges = [["o", "a", 1.0]]
+[network.vertices.a]
+kind = "dirichlet"
+u = "1"
+[[species]]
+name = "u"
+turning = { relaxation = 1.0 }
+initial = "1"
+"""
+
+
+@pytest.mark.parametrize(("dim", "message"), [(1, "Kirchhoff"), (2, "edges are 1D")])
+def test_cli_bad_kinetic_network_file_exit_2_nothing_written(tmp_path, capsys, dim, message):
+    """A kinetic file with a Dirichlet vertex, or with a 2D velocity space on a network: one
+    line, exit 2, no file."""
+    path = tmp_path / "bad.toml"
+    path.write_text(BAD_FILE.replace("DIM", str(dim)))
+    out = tmp_path / "bad.nc"
+    assert main(["run", str(path), "--eps", "0.5", "--t-end", "0.1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+    assert not out.exists()
