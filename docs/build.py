@@ -228,7 +228,8 @@ def draw(name: str, picture: Path, small: bool = False) -> str:
     kwargs = dict(kwargs)
     if kinetic:
         cells, t_end = KINETIC_RUNS[name]
-        kwargs.update(grid=cd.default_grid(model, cells), t_end=t_end, eps=KINETIC_EPS, save_every=t_end / 20)
+        on = cd.default_domain if model.defaults.network is not None else cd.default_grid  # a network's cells in all
+        kwargs.update(grid=on(model, cells), t_end=t_end, eps=KINETIC_EPS, save_every=t_end / 20)
     elif small and model.defaults.network is None:
         grid = kwargs.get("grid") or cd.default_domain(model)
         cap = SMALL_CELLS[grid.ndim]
@@ -264,6 +265,7 @@ KINETIC_RUNS: dict[str, tuple[tuple[int, ...], float]] = {
     "keller-segel-gaussian-kinetic": ((12, 12), 0.02),
     "nonlinear-singular-kinetic": ((100,), 5.0),
     "oncolytic-virus-kinetic": ((24, 24), 10.0),
+    "sir-network-kinetic": ((136,), 10.0),
 }
 KINETIC_EPS = 0.05
 
@@ -297,13 +299,17 @@ def kinetic_page(name: str) -> str:
     lines += ["## Parameters", "", "| name | default | meaning |", "|---|---|---|"]
     lines += [f"| `{k}` | {v:g} | {model.parameter_info.get(k, '')} |" for k, v in model.parameters.items()]
     box = " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in d.extent)
+    where = (
+        f"Domain {box}, {'×'.join(map(str, d.cells))} cells, "
+        f"{d.boundary if isinstance(d.boundary, str) else '/'.join(d.boundary)} boundaries, "
+    )
+    if d.network is not None:  # a network ([network] table): its edges and vertex conditions
+        where = f"A {cd.default_domain(model).describe()} ([networks](../networks.md)), "
     lines += [
         "",
         "## Defaults",
         "",
-        f"Velocities: {model.velocity}. Domain {box}, {'×'.join(map(str, d.cells))} cells, "
-        f"{d.boundary if isinstance(d.boundary, str) else '/'.join(d.boundary)} boundaries, "
-        f"t_end = {d.t_end:g}, noise seed {d.seed}.",
+        f"Velocities: {model.velocity}. " + where + f"t_end = {d.t_end:g}, noise seed {d.seed}.",
         "",
         "Initial data:",
         "",

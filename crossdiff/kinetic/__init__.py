@@ -17,6 +17,7 @@ from . import symbols
 from ._discretise import DEFAULT_DIRECTIONS, KineticDiscretisation, check_eps
 from ._file import kinetic_from_dict, kinetic_to_dict, read_kinetic_file
 from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
+from ._network import NetworkKineticDiscretisation
 from ._nodal import NodalModel, relaxation_matrix, turning_matrix
 from ._operators import Bias, Equilibrium, LeadingTurning, Relaxation, TurningKernel
 from ._velocity import (
@@ -58,6 +59,7 @@ __all__ = [
     "kinetic_from_dict",
     "kinetic_to_dict",
     "KineticDiscretisation",
+    "NetworkKineticDiscretisation",
     "DEFAULT_DIRECTIONS",
     "check_eps",
 ]

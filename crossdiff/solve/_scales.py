@@ -294,6 +294,18 @@ def _kinetic_system(run: Run) -> KineticDiscretisation:
     return KineticDiscretisation(run.model, grid, opts.eps, velocities=opts.velocities, limiter=run.limiter)
 
 
+def _kinetic_network_system(run: Run) -> SemiDiscrete:
+    from ..grid import Network
+    from ..kinetic import KineticModel, NetworkKineticDiscretisation
+
+    assert isinstance(run.model, KineticModel) and run.kinetic is not None
+    assert isinstance(run.domain, Network)
+    opts = run.kinetic
+    return NetworkKineticDiscretisation(
+        run.model, run.domain, opts.eps, velocities=opts.velocities, limiter=run.limiter
+    )
+
+
 class KineticScale(Scale):
     """Kinetic models (:class:`~crossdiff.kinetic.KineticModel`) by the asymptotic-preserving
     micro–macro scheme with the globally stiffly accurate stepper ARS(4,4,3) (docs/kinetic.md)."""
@@ -301,7 +313,7 @@ class KineticScale(Scale):
     name = "kinetic"
     kinetic = True
     stepper = "ars443"
-    systems = {"box": _kinetic_system}
+    systems = {"box": _kinetic_system, "network": _kinetic_network_system}
 
     def accepts(self, model: object) -> bool:
         # no kinetic model exists before its class is imported: a macroscopic run does not
@@ -341,6 +353,8 @@ class KineticScale(Scale):
         n = run.kinetic.velocities or run.model.velocity.default_resolution
         m = run.model.velocity.node_count(n)
         padded = math.prod(c + (0 if p else 1) for c, p in zip(grid.cells, grid.periodic))
+        if domain_kind(grid).name == "network":  # every edge one face more than cells
+            padded = grid.size + len(grid.edges)  # type: ignore[union-attr]
         ns = run.model.n_species
         return ns * (1 + d * m) * padded, ns * grid.size * (1 + (m if run.kinetic.save_f else 0))
 
