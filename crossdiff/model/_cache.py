@@ -21,7 +21,9 @@ An entry is read defensively: unreadable, truncated, not JSON, of another format
 that is not its own, it is ignored (and overwritten by the fresh result), never an error.
 Entries are written atomically (a temporary file and ``os.replace``), so concurrent runs (a
 sweep's workers) never see half an entry. ``CROSSDIFF_NO_COMPILE_CACHE=1`` turns the cache off
-(nothing read, nothing written); so does a machine without a writable cache directory.
+(nothing read, nothing written); so does a machine without a writable cache directory. The
+cached source is executed, as the Numba kernels written to the same directory are imported: the
+directory is the user's own.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -110,7 +113,7 @@ def store_entry(kind: str, key: str, payload: dict[str, Any]) -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")  # per writer
         tmp.write_text(json.dumps({"format": FORMAT, "key": key, "version": __version__, "payload": payload}))
         os.replace(tmp, path)  # atomic: a concurrent reader sees the old entry or the new one
     except (OSError, TypeError, ValueError):
