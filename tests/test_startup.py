@@ -246,6 +246,23 @@ def test_the_compiled_model_is_cached_and_a_second_compilation_prints_nothing(ca
         np.testing.assert_array_equal(a, b)
 
 
+def test_initial_data_are_evaluated_through_the_cache(cache_dir, monkeypatch):
+    import crossdiff as cd
+    from crossdiff.model import Model, Species, initial_fields
+
+    model = Model(species=[Species("u", diffusion=1, initial="1 + a*sin(x)*noise")], parameters={"a": 0.5})
+    grid = cd.Grid((12,), extent=((0.0, 3.0),))
+    calls = _count_lambdify(monkeypatch)
+    first = initial_fields(model, grid)
+    assert calls[0] == 1
+    second = initial_fields(model, grid)
+    assert calls[0] == 1  # the cached source
+    np.testing.assert_array_equal(first, second)
+    # exact: 1 + 0.5 sin(x) noise with the documented seeded noise
+    noise = np.random.default_rng([0, 0]).uniform(-1.0, 1.0, grid.shape)
+    np.testing.assert_allclose(second[0], 1 + 0.5 * np.sin(grid.coordinates[0]) * noise, rtol=1e-15)
+
+
 def test_the_cache_is_never_used_for_other_parameters_or_another_version(cache_dir, monkeypatch):
     import crossdiff.model._cache as cache
     from crossdiff.model import compile_model

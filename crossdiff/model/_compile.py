@@ -76,7 +76,7 @@ def compile_kernel(expr: sp.Expr, symbols: list[sp.Symbol], what: str) -> Kernel
     if big:
         expr = expr.xreplace(big)
     args = [TIME, *SPACE, *symbols]
-    func = _lambdified(args, expr)
+    func = lambdified(args, expr)
     depends = tuple(i for i, s in enumerate(symbols) if s in free)
     return Kernel(expr, func, False, float("nan"), depends, bool(free & {TIME, *SPACE}))
 
@@ -85,19 +85,19 @@ def compile_kernel(expr: sp.Expr, symbols: list[sp.Symbol], what: str) -> Kernel
 _ORIGINS = {"numpy": np, "builtins": builtins, "functools": functools}
 
 
-def _lambdified(args: list[sp.Symbol], expr: sp.Expr) -> Callable[..., Any]:
-    """``sympy.lambdify(args, expr, modules="numpy", cse=True)``, its source taken from the
+def lambdified(args: list[sp.Symbol], expr: sp.Expr, cse: bool = True) -> Callable[..., Any]:
+    """``sympy.lambdify(args, expr, modules="numpy", cse=cse)``, its source taken from the
     compile cache when this expression was compiled before (the same source, executed with the
     same NumPy objects: the same function)."""
     if not cache_enabled():
-        return sp.lambdify(args, expr, modules="numpy", cse=True)
-    key = cache_key("kernel", sp.srepr(expr), sp.srepr(args))
+        return sp.lambdify(args, expr, modules="numpy", cse=cse)
+    key = cache_key("kernel", sp.srepr(expr), sp.srepr(args), f"cse={cse}")
     entry = load_entry("kernel", key)
     if entry is not None:
         func = _rebuild(entry)
         if func is not None:
             return func
-    func = sp.lambdify(args, expr, modules="numpy", cse=True)
+    func = sp.lambdify(args, expr, modules="numpy", cse=cse)
     payload = _source_of(func)
     if payload is not None:
         store_entry("kernel", key, payload)
