@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,3 +172,175 @@ def test_catalogue_summaries_agree_with_the_loaded_models(kind):
         if kind == "kinetic":
             assert summary.macro == model.macro
             assert summary.equation == (model.paper.equation if model.paper is not None else "")
+
+
+# ---------------------------------------------------------------- the compile cache (crossdiff.model._cache)
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    """A fresh, empty kernel cache directory for this test (the module attribute, not the
+    environment: tests never set environment variables in their own process)."""
+    import crossdiff.model._codegen as codegen
+
+    directory = tmp_path / "kernels"
+    directory.mkdir()
+    monkeypatch.setattr(codegen, "kernel_cache_dir", lambda: directory)
+    return directory
+
+
+def _nonlinear_model(chi: float = 10.0):
+    """A model whose kernels are all non-constant and one singular at ``v = 0`` (so every kind
+    of entry is written: kernels, singularity analyses, the fused reactions)."""
+    from crossdiff.model import Model, Species, Taxis
+
+    return Model(
+        species=[
+            Species("u", diffusion="D*(1 + u**2)", taxis=[Taxis("v", "chi/v")], reaction="r*u*(1 - u)*exp(-t)"),
+            Species("v", diffusion=1, reaction="u/(1 + u) - v"),
+        ],
+        parameters={"D": 1.0, "chi": chi, "r": 1.0},
+        name="cache-test",
+    )
+
+
+def _evaluations(compiled) -> list[np.ndarray]:
+    """Every non-constant kernel of ``compiled`` evaluated on fixed positive states."""
+    U = np.random.default_rng(3).uniform(0.1, 2.0, (compiled.n, 17))
+    coords = (np.linspace(0, 1, 17), 0.0, 0.0)
+    kernels = []
+    for s in compiled.species:
+        kernels += [s.diffusion, s.reaction, *(k for _, k in s.taxis)]
+    return [k.evaluate_array(0.3, coords, U) for k in kernels if k is not None and not k.constant]
+
+
+def _count_lambdify(monkeypatch) -> list[int]:
+    """Count the calls of ``sympy.lambdify`` made by the compile path."""
+    import crossdiff.model._compile as comp
+
+    calls = [0]
+    real = comp.sp.lambdify
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(comp.sp, "lambdify", counted)
+    return calls
+
+
+def test_the_compiled_model_is_cached_and_a_second_compilation_prints_nothing(cache_dir, monkeypatch):
+    from crossdiff.model import compile_model
+
+    calls = _count_lambdify(monkeypatch)
+    first = compile_model(_nonlinear_model())
+    cold = calls[0]
+    assert cold == 4  # D(u), chi/v, the two reactions
+    kinds = sorted(p.name.split("-")[0] for p in (cache_dir / "compiled").glob("*.json"))
+    assert kinds.count("kernel") == 4 and "singular" in kinds  # where the Numba cache lives
+    second = compile_model(_nonlinear_model())
+    assert calls[0] == cold  # every kernel came from the cache
+    assert second.positive == first.positive and second.positive[0][0] == 1  # chi/v: v > 0
+    # the same source with the same NumPy functions: bitwise the same values
+    for a, b in zip(_evaluations(first), _evaluations(second)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_initial_data_are_evaluated_through_the_cache(cache_dir, monkeypatch):
+    import crossdiff as cd
+    from crossdiff.model import Model, Species, initial_fields
+
+    model = Model(species=[Species("u", diffusion=1, initial="1 + a*sin(x)*noise")], parameters={"a": 0.5})
+    grid = cd.Grid((12,), extent=((0.0, 3.0),))
+    calls = _count_lambdify(monkeypatch)
+    first = initial_fields(model, grid)
+    assert calls[0] == 1
+    second = initial_fields(model, grid)
+    assert calls[0] == 1  # the cached source
+    np.testing.assert_array_equal(first, second)
+    # exact: 1 + 0.5 sin(x) noise with the documented seeded noise
+    noise = np.random.default_rng([0, 0]).uniform(-1.0, 1.0, grid.shape)
+    np.testing.assert_allclose(second[0], 1 + 0.5 * np.sin(grid.coordinates[0]) * noise, rtol=1e-15)
+
+
+def test_the_cache_is_never_used_for_other_parameters_or_another_version(cache_dir, monkeypatch):
+    import crossdiff.model._cache as cache
+    from crossdiff.model import compile_model
+
+    calls = _count_lambdify(monkeypatch)
+    base = _evaluations(compile_model(_nonlinear_model(chi=10.0)))
+    cold = calls[0]
+    other = _evaluations(compile_model(_nonlinear_model(chi=20.0)))
+    assert calls[0] == cold + 1  # the sensitivity chi/v is new; the rest is shared
+    # the sensitivity (third kernel) doubles with chi: computed for chi = 20, not read for 10
+    np.testing.assert_allclose(other[2], 2 * base[2], rtol=1e-15)
+    np.testing.assert_array_equal(other[0], base[0])
+    monkeypatch.setattr(cache, "__version__", "0.0.0-other")
+    cache._salt.cache_clear()
+    try:
+        compile_model(_nonlinear_model(chi=10.0))
+        assert calls[0] == cold + 1 + 4  # another crossdiff version: every key is new
+    finally:
+        monkeypatch.undo()
+        cache._salt.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["", "{not json", '{"format": 1, "key": "elsewhere", "payload": {}}', "source"],
+)
+def test_a_corrupt_or_stale_entry_is_ignored_and_rebuilt(cache_dir, monkeypatch, damage):
+    from crossdiff.model import compile_model
+
+    expected = _evaluations(compile_model(_nonlinear_model()))
+    entries = sorted((cache_dir / "compiled").glob("*.json"))
+    for path in entries:
+        if damage == "source":  # valid entries whose code is broken or whose analysis is wrong
+            entry = json.loads(path.read_text())
+            payload = entry["payload"]
+            if "source" in payload:
+                payload["source"] = "def (:\n"
+            else:
+                payload["species"] = [99]
+            path.write_text(json.dumps(entry))
+        else:
+            path.write_text(damage)
+    calls = _count_lambdify(monkeypatch)
+    compiled = compile_model(_nonlinear_model())
+    assert calls[0] == 4  # every kernel compiled afresh
+    assert compiled.positive and compiled.positive[0][0] == 1
+    for a, b in zip(_evaluations(compiled), expected):
+        np.testing.assert_array_equal(a, b)
+    for path in entries:  # and rewritten whole
+        assert json.loads(path.read_text())["format"] == 1
+
+
+def test_the_fused_reactions_source_is_cached(cache_dir, monkeypatch):
+    import crossdiff.model._codegen as codegen
+    from crossdiff.model import compile_model, fused_reactions
+
+    compiled = compile_model(_nonlinear_model())
+    first = fused_reactions(compiled, [0, 1])
+    assert first is not None and len(list((cache_dir / "compiled").glob("fused-*.json"))) == 1
+
+    def no_printing(*args):
+        raise AssertionError("printed again")
+
+    monkeypatch.setattr(codegen, "_source", no_printing)
+    second = fused_reactions(compiled, [0, 1])
+    assert second is not None
+    U = np.random.default_rng(5).uniform(0.1, 2.0, (2, 9))
+    a, b = np.zeros_like(U), np.zeros_like(U)
+    first(0.3, U, a)
+    second(0.3, U, b)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_the_compile_cache_can_be_turned_off(tmp_path):
+    out = tmp_path / "ks.nc"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_NUM_THREADS": "1", "CROSSDIFF_CACHE": str(tmp_path / "k")}
+    env["CROSSDIFF_NO_COMPILE_CACHE"] = "1"
+    args = ["-m", "crossdiff", "run", "keller-segel-logistic", "--grid", "8x8", "--t-end", "0.01", "--out", str(out)]
+    proc = subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert out.exists() and not (tmp_path / "k" / "compiled").exists()

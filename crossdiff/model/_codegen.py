@@ -21,7 +21,9 @@ that appear in an exponent are literals (an integer power compiles to products).
 Cache directory: ``$CROSSDIFF_CACHE``, else ``$XDG_CACHE_HOME/crossdiff/kernels``, else
 ``~/.cache/crossdiff/kernels``; if none is writable, a per-user directory in the temporary
 directory. Models whose reactions depend on x, y or z, or use a function the printer does not
-know, keep the NumPy kernels (``fused_reactions`` returns None).
+know, keep the NumPy kernels (``fused_reactions`` returns None). The printed source is also kept
+in the compile cache (:mod:`._cache`), keyed by the reactions' structure, so a second run of a
+model neither eliminates common subexpressions nor prints again.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
+from ._cache import cache_enabled, cache_key, load_entry, store_entry
 from ._model import SPACE, TIME, species_symbols
 
 __all__ = ["fused_reactions", "kernel_cache_dir"]
@@ -123,10 +126,7 @@ def fused_reactions(compiled, indices: Sequence[int]) -> Callable[[float, np.nda
     in_exponents = {s for _, e in exprs for pw in e.atoms(sp.Pow) for s in pw.exp.free_symbols if s in values}
     exprs = [(i, e.xreplace({s: values[s] for s in in_exponents})) for i, e in exprs]
     parameters = sorted({s for _, e in exprs for s in e.free_symbols if s in values}, key=str)
-    try:
-        source = _source(exprs, symbols, parameters)
-    except Exception:
-        return None
+    source = _cached_source(exprs, symbols, parameters)
     if source is None:
         return None
     bound = np.array([float(values[s]) for s in parameters])
@@ -139,6 +139,25 @@ def fused_reactions(compiled, indices: Sequence[int]) -> Callable[[float, np.nda
         func(t, U, out, bound)
 
     return reactions
+
+
+def _cached_source(
+    exprs: Sequence[tuple[int, sp.Expr]], symbols: list[sp.Symbol], parameters: list[sp.Symbol]
+) -> str | None:
+    """:func:`_source`, from the compile cache when these reactions were printed before."""
+    key = None
+    if cache_enabled():
+        key = cache_key("fused", sp.srepr([(i, e) for i, e in exprs]), sp.srepr(symbols), sp.srepr(parameters))
+        entry = load_entry("fused", key)
+        if entry is not None and isinstance(entry.get("source"), str):
+            return entry["source"]
+    try:
+        source = _source(exprs, symbols, parameters)
+    except Exception:
+        return None
+    if source is not None and key is not None:
+        store_entry("fused", key, {"source": source})
+    return source
 
 
 def _load(source: str, digest: str, n_species: int, n_parameters: int) -> Callable | None:

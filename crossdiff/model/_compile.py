@@ -1,13 +1,18 @@
 """Compilation of a :class:`Model`'s expressions into NumPy kernels.
 
 Every expression is expanded (definitions), has its parameters substituted, and is turned into a
-vectorised NumPy function with :func:`sympy.lambdify` (milliseconds to build, nothing to cache).
+vectorised NumPy function with :func:`sympy.lambdify`. The printed source of each function and
+where each expression is singular are kept in the compile cache (:mod:`._cache`), keyed by the
+expression's structure: a second run of a model executes the same source without printing it.
 Constant expressions stay Python floats, so the discretisation can pick fast paths (e.g. a
 spectral solve for constant diffusion).
 """
 
 from __future__ import annotations
 
+import builtins
+import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -17,6 +22,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError
+from ._cache import cache_enabled, cache_key, load_entry, store_entry
 from ._model import SPACE, TIME, Model, species_symbols
 
 __all__ = ["Kernel", "DiffusionKind", "CompiledModel", "compile_model", "compile_kernel"]
@@ -70,9 +76,69 @@ def compile_kernel(expr: sp.Expr, symbols: list[sp.Symbol], what: str) -> Kernel
     if big:
         expr = expr.xreplace(big)
     args = [TIME, *SPACE, *symbols]
-    func = sp.lambdify(args, expr, modules="numpy", cse=True)
+    func = lambdified(args, expr)
     depends = tuple(i for i, s in enumerate(symbols) if s in free)
     return Kernel(expr, func, False, float("nan"), depends, bool(free & {TIME, *SPACE}))
+
+
+#: where the globals of a lambdified function come from: these modules, by the same name
+_ORIGINS = {"numpy": np, "builtins": builtins, "functools": functools}
+
+
+def lambdified(args: list[sp.Symbol], expr: sp.Expr, cse: bool = True) -> Callable[..., Any]:
+    """``sympy.lambdify(args, expr, modules="numpy", cse=cse)``, its source taken from the
+    compile cache when this expression was compiled before (the same source, executed with the
+    same NumPy objects: the same function)."""
+    if not cache_enabled():
+        return sp.lambdify(args, expr, modules="numpy", cse=cse)
+    key = cache_key("kernel", sp.srepr(expr), sp.srepr(args), f"cse={cse}")
+    entry = load_entry("kernel", key)
+    if entry is not None:
+        func = _rebuild(entry)
+        if func is not None:
+            return func
+    func = sp.lambdify(args, expr, modules="numpy", cse=cse)
+    payload = _source_of(func)
+    if payload is not None:
+        store_entry("kernel", key, payload)
+    return func
+
+
+def _global_names(code: Any) -> set[str]:
+    """Every name the code object (and those nested in it) may look up as a global."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _global_names(const)
+    return names
+
+
+def _source_of(func: Callable[..., Any]) -> dict[str, Any] | None:
+    """The cache payload of a lambdified function: its source, its name and where each global
+    it uses comes from; None when a global is not a module attribute of the same name."""
+    try:
+        source = inspect.getsource(func)
+    except (OSError, TypeError):  # pragma: no cover - lambdify registers its source in linecache
+        return None
+    origins = {}
+    for name in sorted(_global_names(func.__code__) & set(func.__globals__)):
+        value = func.__globals__[name]
+        origin = next((m for m, mod in _ORIGINS.items() if getattr(mod, name, None) is value), None)
+        if origin is None:
+            return None  # e.g. a number lambdify bound (I = 1j): not cached
+        origins[name] = origin
+    return {"source": source, "name": func.__name__, "globals": origins}
+
+
+def _rebuild(entry: dict[str, Any]) -> Callable[..., Any] | None:
+    """The function of a cache payload, or None if the payload is malformed."""
+    try:
+        namespace = {name: getattr(_ORIGINS[origin], name) for name, origin in entry["globals"].items()}
+        exec(compile(entry["source"], "<crossdiff compiled kernel>", "exec"), namespace)
+        func = namespace[entry["name"]]
+    except Exception:  # a corrupt entry is rebuilt, never an error
+        return None
+    return func if callable(func) else None
 
 
 class DiffusionKind(Enum):
@@ -136,7 +202,21 @@ class CompiledModel:
 
 
 def _singular_species(expr: sp.Expr, symbols: list[sp.Symbol]) -> list[int]:
-    """Indices of species at whose zero ``expr`` is singular (denominator or log vanishes)."""
+    """Indices of species at whose zero ``expr`` is singular (denominator or log vanishes);
+    kept in the compile cache (``sympy.simplify`` is the slow part of compiling a model)."""
+    if not cache_enabled():
+        return _find_singular(expr, symbols)
+    key = cache_key("singular", sp.srepr(expr), sp.srepr(symbols))
+    entry = load_entry("singular", key)
+    hits = entry.get("species") if entry is not None else None
+    if isinstance(hits, list) and all(isinstance(i, int) and 0 <= i < len(symbols) for i in hits):
+        return hits
+    hits = _find_singular(expr, symbols)
+    store_entry("singular", key, {"species": hits})
+    return hits
+
+
+def _find_singular(expr: sp.Expr, symbols: list[sp.Symbol]) -> list[int]:
     hits = []
     _, denom = sp.fraction(sp.together(expr))
     logs = [a.args[0] for a in expr.atoms(sp.log)]

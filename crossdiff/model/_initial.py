@@ -1,4 +1,5 @@
-"""A model's initial data evaluated on the cell centres of a domain."""
+"""A model's initial data evaluated on the cell centres of a domain (the expressions lambdified
+through the compile cache, :func:`._compile.lambdified`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sympy as sp
 
 from ..errors import InputError, ModelError
 from ..expressions import to_expr
+from ._compile import lambdified
 from ._model import NOISE, SPACE
 
 __all__ = ["initial_fields"]
@@ -72,13 +74,13 @@ def initial_fields(
             )
         args = list(SPACE) + [NOISE]
         noise = np.random.default_rng([seed, i]).uniform(-1.0, 1.0, grid.shape) if NOISE in expr.free_symbols else 0.0
-        func = sp.lambdify(args, expr, modules="numpy")
+        func = lambdified(args, expr, cse=False)
         with np.errstate(all="ignore"):
             U[i] = np.broadcast_to(np.asarray(func(*[coords[a] for a in SPACE], noise), dtype=float), grid.shape)
         # a domain whose parts have parameter values of their own (a network's edges)
         for changed, cells in getattr(grid, "parameter_groups", list)():
             own = {**values, **{sp.Symbol(k): float(v) for k, v in changed.items()}}
-            func = sp.lambdify(args, model.expand(value).xreplace(own), modules="numpy")
+            func = lambdified(args, model.expand(value).xreplace(own), cse=False)
             with np.errstate(all="ignore"):
                 part = np.broadcast_to(np.asarray(func(*[coords[a] for a in SPACE], noise), dtype=float), grid.shape)
             U[i][cells] = part[cells]
