@@ -528,7 +528,8 @@ class CutCellDiscretisation(Discretisation):
             if side is not None:
                 boundary = self.cut.scatter(side.diagonal(self.cut.cells.size) * self.inv_tau[i])
             faces = self.cut.face_weights(self._face_coefficients(i))
-            self._multigrids[key] = CutCellMultigrid(self.cut.kappa, faces, boundary)
+            dirichlet = side is None or side.kind == "dirichlet"
+            self._multigrids[key] = CutCellMultigrid(self.cut.kappa, faces, boundary, dirichlet)
         return self._multigrids[key]
 
     def _operator_key(self, i: int) -> tuple:

@@ -186,3 +186,27 @@ def test_a_model_file_with_a_condition_on_the_shape(tmp_path, capsys, inside, va
     assert main(["run", str(path), "--out", str(tmp_path / "a.nc"), "--quiet"]) == code
     err = capsys.readouterr().err
     assert fragment in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("condition", [{"dirichlet": 0}, {"robin": 1, "value": 0}], ids=["dirichlet", "robin"])
+def test_the_multigrid_solve_with_a_boundary_condition_matches_a_direct_solve(condition):
+    """``(K − s(A − B)) u = f`` by CG + V-cycle against SuperLU (1e-8: CG to 1e-10 of the
+    residual, condition number ≲ 1e2 at this s); iterations from zero: measured 13 and 12 at 64²,
+    15 and 13 at 256² (no flux: 11, 12)."""
+    import scipy.sparse as sps
+    from scipy.sparse.linalg import spsolve
+
+    model = Model([Species("u", diffusion=1, initial=1, boundary={"shape": condition})])
+    disc = Shape(Grid((64, 64), ((0.0, 20.0), (0.0, 20.0))), "(x-10)^2 + (y-10)^2 < 81 & (x-12)^2 + (y-9)^2 > 4")
+    system = CutCellDiscretisation(model, disc)
+    cut = system.cut
+    X, Y = disc.mesh()
+    f = np.zeros(disc.box.size)
+    f[cut.cells] = cut.kappa_active * cut.gather(1 + np.sin(X) * np.cos(Y))
+    s = 10.0
+    mg = system._multigrid(0)
+    x, converged = mg.solve(f, 1.0, s, 1e-10)
+    assert converged and mg.iterations <= 16
+    matrix = sps.diags(cut.kappa_active) - s * system._laplacian(0)
+    exact = spsolve(matrix.tocsc(), f[cut.cells])
+    assert np.abs(x[cut.cells] - exact).max() < 1e-8 * np.abs(exact).max()
