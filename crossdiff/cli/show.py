@@ -86,7 +86,9 @@ def run(args) -> int:
         from ..grid import default_domain
 
         shape = default_domain(model)
-        print(f"shape: {shape.describe()}; no flux through its boundary")
+        held = [s.name for s in model.species if any(side == "shape" for side, _ in s.boundary)]
+        rest = "no flux through its boundary" + (" (but the conditions below)" if held else "")
+        print(f"shape: {shape.describe()}; {rest}")
     if d.growth is not None:
         from ..grid import default_domain
 

@@ -305,6 +305,11 @@ class Discretisation:
         values = model.parameter_symbols()
         out = []
         for side, cond in s.boundary:
+            if side == "shape":
+                raise ModelError(
+                    f"boundary shape of species {s.name!r} is a condition on a shape's boundary, and this domain "
+                    "is a box: cut a shape out of it ([domain] inside, --inside)"
+                )
             a = "xyz".index(side[0])
             if a >= g.ndim:
                 raise ModelError(f"boundary {side} of species {s.name!r}: the grid has {g.ndim} axis(es)")

@@ -257,6 +257,11 @@ class Shape(OnBox):
             raise GridError(f"inside = {self.inside!r} is not finite everywhere on the box")
         return phi
 
+    @property
+    def corner_level_set(self) -> np.ndarray | None:
+        """``φ`` at the cell corners (shape ``cells + 1``; negative inside), None for a mask."""
+        return self._phi
+
     @cached_property
     def volume_fraction(self) -> np.ndarray:
         """``κ``: the fraction of each cell's volume inside the shape, shape ``cells``."""

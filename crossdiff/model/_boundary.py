@@ -33,8 +33,9 @@ SIDE_CONDITIONS.register("noflux", "noflux", "no flux through the side (default)
 SIDE_CONDITIONS.register("dirichlet", "dirichlet", "a given value u = g(x, t) on the side")
 SIDE_CONDITIONS.register("robin", "robin", "exchange with the outside, du/dn = alpha (g - u)")
 
-#: Side names, two per axis.
-SIDES = ("x_low", "x_high", "y_low", "y_high", "z_low", "z_high")
+#: Side names, two per axis, and ``shape``: the boundary of a shape cut out of the box
+#: (:class:`crossdiff.grid.Shape`, 2D shapes given by a condition; discretised by the cut cells).
+SIDES = ("x_low", "x_high", "y_low", "y_high", "z_low", "z_high", "shape")
 
 
 @dataclass(frozen=True)

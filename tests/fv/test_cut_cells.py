@@ -185,7 +185,7 @@ def test_a_ball_in_3d_conserves_mass():
 @pytest.mark.parametrize(
     "species, fragment",
     [
-        (Species("u", diffusion=1, initial=1, boundary={"x_low": {"dirichlet": 1}}), "Dirichlet/Robin sides"),
+        (Species("u", diffusion=1, initial=1, boundary={"x_low": {"dirichlet": 1}}), "side x_low"),
         (Species("u", diffusion=[[1, 0.5], [0.5, 1]], initial=1), "cross terms"),
     ],
 )
