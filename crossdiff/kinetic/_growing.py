@@ -116,6 +116,7 @@ class GrowingKineticDiscretisation(KineticDiscretisation):
         self.grid = self.reference.stretched(ell)
         self.h = self.staggered.h = tuple(float(h) for h in self._reference_h * ell)
         self.spectral = SpectralLaplacian(self.grid)
+        self.operators.cache.clear()  # face gradients kept for the last densities: of the old spacing
 
     def volume_scale(self, t: float) -> float:
         """``J(t)``: a cell's volume over its volume at ``t = 0``."""

@@ -85,6 +85,23 @@ def test_every_part_is_j_times_the_box_scheme_on_the_cells_of_time_t(boundary):
     np.testing.assert_allclose(growing.fields_at(t, W), fixed.fields(U), rtol=1e-14)
 
 
+def test_the_operators_follow_the_cells_when_the_volume_does_not_change():
+    """ℓ_x = 1 + t, ℓ_y = 1/(1 + t): J = 1, so the densities W/J are the same at every time, yet
+    the face gradients differ; after an evaluation at t = 0.2 the one at t = 0.7 is the box
+    scheme's on the cells of t = 0.7 (to round-off), not the gradients kept from t = 0.2."""
+    model = chemotaxis_model(2)
+    domain = GrowingGrid(Grid((8, 8), ((0, 1), (0, 1))), Growth(("1 + t", "1/(1 + t)")))
+    growing = GrowingKineticDiscretisation(model, domain, 0.2, velocities=8)
+    fixed = KineticDiscretisation(model, domain.at(0.7), 0.2, velocities=8)
+    U = _random_state(fixed, np.random.default_rng(2))
+    growing.prepare(0.2, U)
+    growing.explicit(0.2, U)
+    fixed.prepare(0.7, U)
+    fixed._mu = growing._mu  # the penalisation is frozen per step (at t = 0.2 here): the same in both
+    expected = fixed.explicit(0.7, U)
+    np.testing.assert_allclose(growing.explicit(0.7, U), expected, rtol=0, atol=1e-12 * np.max(np.abs(expected)))
+
+
 def _telegraph_amplitude(eps: float, rate: float, k: float, t: float) -> float:
     """``R(t)/R(0)`` of the mode ``ρ_F = R cos kX``, ``F_+ − F_- = Q sin kX`` of the two-velocity
     model ``ε ∂_t F_± ± (c/ℓ) ∂_X F_± = (σ/ε)(ρ_F/2 − F_±)`` in reference coordinates with
