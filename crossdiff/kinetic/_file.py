@@ -206,7 +206,7 @@ def kinetic_from_dict(data: Mapping[str, Any], source: str = "kinetic") -> Kinet
     if not isinstance(tables, list) or not tables:
         raise KineticModelError(f"{source}: needs at least one [[species]] table")
     species = tuple(_species(t, k + 1) for k, t in enumerate(tables))
-    defaults = RunDefaults.from_table(data["domain"], KineticModelError) if "domain" in data else None
+    defaults = RunDefaults.from_table(data["domain"], KineticModelError, growth=True) if "domain" in data else None
     if defaults is not None and len(defaults.extent) != velocity.dim:
         raise KineticModelError(
             f"[domain] has {len(defaults.extent)} dimensions but the velocity space has d = {velocity.dim}"

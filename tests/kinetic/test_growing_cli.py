@@ -47,3 +47,25 @@ def test_a_kinetic_model_with_a_free_boundary_is_refused_in_one_line(tmp_path, m
     assert result.rc == 2 and result.err.count("\n") == 1, result.err
     assert "front" in result.err, result.err
     assert not (tmp_path / "r.nc").exists()
+
+
+def test_a_kinetic_model_file_with_a_growth_law_runs_and_keeps_the_mass(tmp_path, monkeypatch, cli):
+    """``[domain] growth`` in a kinetic model file (the parameters reach the law): ``u`` has no
+    interaction, so its physical mass ``Σ u h(t)`` is kept to round-off (1e-12: a few hundred
+    stages on 24 cells) while the interval grows by e^{0.2}."""
+    from tests.kinetic.test_solver_cli import KINETIC_TOML
+
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "grow.toml"
+    path.write_text(
+        KINETIC_TOML.replace("chi = 0.5\n", "chi = 0.5\nr = 1.0\n").replace(
+            "save_every = 0.1\n", 'save_every = 0.1\ngrowth = "exp(r*t)"\n'
+        )
+    )
+    result = cli("run", path, "--eps", "0.05", "--out", "g.nc")
+    assert result.rc == 0, result.err
+    with open_run(tmp_path / "g.nc") as ds:
+        lengths = ds["length_x"].values
+        np.testing.assert_allclose(lengths, 2 * np.exp(ds["time"].values), rtol=1e-12)
+        mass = ds["u"].values.sum(axis=1) * lengths / ds.sizes["x"]
+    np.testing.assert_allclose(mass, mass[0], rtol=1e-12)
