@@ -155,9 +155,21 @@ class GrowingKineticDiscretisation(KineticDiscretisation):
         """``X = J Y`` with ``(I − γΔt L) Y = B/J`` on the cells of time ``t`` (exact: ``J`` is
         one number per stage)."""
         self._at(t)
-        X = super().solve_implicit(B / self._J, gamma_dt, out)
-        X *= self._J
+        J = self._J
+        X = super().solve_implicit(B / J, gamma_dt, out)
+        solved = self.staggered.rho(X)
+        X *= J
+        self._rekey(solved, self.staggered.rho(X) / J)
         return X
+
+    def _rekey(self, solved: np.ndarray, seen: np.ndarray) -> None:
+        """Keep the face operators the stage solve computed at the densities ``solved`` for the
+        densities ``seen`` that the stage's explicit part will read, ``(J ρ)/J`` (equal up to
+        rounding: without this the face gradients and biases are recomputed at every stage)."""
+        cache = self.operators.cache
+        for a, (rho, value) in list(cache.items()):
+            if rho.shape == solved.shape and np.array_equal(rho, solved):
+                cache[a] = (seen, value)
 
     def implicit(self, U: np.ndarray) -> np.ndarray:
         """The implicit part at the time of the last :meth:`prepare` (or stage)."""

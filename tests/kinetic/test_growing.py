@@ -28,7 +28,7 @@ from crossdiff.time import GSAIMEX
 def chemotaxis_model(dim: int = 1) -> KineticModel:
     """Keller–Segel behind a relaxation kernel with a bias towards the signal ``S`` (as
     tests/kinetic/test_solver.py): ``u`` has no interaction, so its mass is conserved."""
-    x_init = "1 + 0.5*cos(pi*x)" if dim == 1 else "1 + 0.5*cos(pi*x)*cos(pi*y)"
+    x_init = {1: "1 + 0.5*cos(pi*x)", 2: "1 + 0.5*cos(pi*x)*cos(pi*y)"}.get(dim, "1 + 0.5*cos(pi*x)*cos(pi*z)")
     return KineticModel(
         [
             KineticSpecies(
@@ -58,17 +58,19 @@ def _random_state(system: KineticDiscretisation, rng: np.random.Generator) -> np
     return U + noise
 
 
-@pytest.mark.parametrize("boundary", ["noflux", "periodic"])
-def test_every_part_is_j_times_the_box_scheme_on_the_cells_of_time_t(boundary):
-    """2D, anisotropic growth, taxis and interactions: explicit, implicit and the stage solve of
-    the growing system at time t equal J(t) times the box scheme's on the box stretched by ℓ_b(t),
-    applied to W/J, to round-off (1e-12 relative: the same operations in another order)."""
-    model = chemotaxis_model(2)
-    box = Grid((8, 6), ((0, 1), (0, 1)), boundary=boundary)
-    domain = GrowingGrid(box, Growth(("exp(0.5*t)", "1 + t")))
+@pytest.mark.parametrize("dim, boundary", [(2, "noflux"), (2, "periodic"), (3, "noflux")])
+def test_every_part_is_j_times_the_box_scheme_on_the_cells_of_time_t(dim, boundary):
+    """2D and 3D, anisotropic growth, taxis and interactions: explicit, implicit and the stage
+    solve of the growing system at time t equal J(t) times the box scheme's on the box stretched
+    by ℓ_b(t), applied to W/J, to round-off (1e-12 relative: the same operations in another
+    order)."""
+    model = chemotaxis_model(dim)
+    box = Grid((8, 6, 5)[:dim], ((0, 1),) * dim, boundary=boundary)
+    domain = GrowingGrid(box, Growth(("exp(0.5*t)", "1 + t", "1")[:dim]))
     eps, t = 0.2, 0.7
-    growing = GrowingKineticDiscretisation(model, domain, eps, velocities=8)
-    fixed = KineticDiscretisation(model, domain.at(t), eps, velocities=8)
+    n = 8 if dim == 2 else 2  # directions on the circle; polar nodes on the sphere (8 nodes)
+    growing = GrowingKineticDiscretisation(model, domain, eps, velocities=n)
+    fixed = KineticDiscretisation(model, domain.at(t), eps, velocities=n)
     rng = np.random.default_rng(1)
     U = _random_state(fixed, rng)
     J = domain.volume_scale(t)
