@@ -306,6 +306,15 @@ def _kinetic_growing(run: Run) -> KineticDiscretisation:
     )
 
 
+def _kinetic_front(run: Run) -> KineticDiscretisation:
+    """Refused: a kinetic model's walls reflect its particles (no flux), and its front would need
+    the particles carried relative to the moving cells and the speed from their boundary values."""
+    raise InputError(
+        f"kinetic model {run.model.name!r}: a free boundary (front, growth_velocity) is not supported for kinetic "
+        "models; use a growth law (--growth) or the derived macroscopic model"
+    )
+
+
 class KineticScale(Scale):
     """Kinetic models (:class:`~crossdiff.kinetic.KineticModel`) by the asymptotic-preserving
     micro–macro scheme with the globally stiffly accurate stepper ARS(4,4,3) (docs/kinetic.md); on
@@ -315,7 +324,7 @@ class KineticScale(Scale):
     name = "kinetic"
     kinetic = True
     stepper = "ars443"
-    systems = {"box": _kinetic_system, "growing": _kinetic_growing}
+    systems = {"box": _kinetic_system, "growing": _kinetic_growing, "front": _kinetic_front}
 
     def accepts(self, model: object) -> bool:
         # no kinetic model exists before its class is imported: a macroscopic run does not
