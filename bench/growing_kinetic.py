@@ -10,7 +10,7 @@ one warm-up run of each, one thread; the ratio is of the medians of the stepping
 attempt (start-up excluded). The verification part prints the ε → 0 errors against the derived
 model on a growing domain with their fitted order, the AP distance at ε = 1e-8, the telegraph
 mode against its exact amplitude and the mass drift (the tests' own cases,
-``tests/kinetic/test_growing.py``).
+``tests/kinetic/test_growing.py``); then the steps over a growth of L by 8×.
 """
 
 from __future__ import annotations
@@ -57,6 +57,22 @@ def cost(repeat: int) -> None:
             f"{label:>28} {grid:>6} eps {eps:g}: fixed {fixed * 1e3:7.3f} ms/step ({steps[False]} steps), "
             f"growing {grow * 1e3:7.3f} ms/step ({steps[True]} steps): ratio {grow / fixed:.3f}"
         )
+
+
+def steps_8x() -> None:
+    """The steps over a growth of L by 8× (``ℓ = e^t`` to ``t = ln 8``) against the fixed box,
+    cancer-invasion-kinetic 1D, 128 cells."""
+    import crossdiff as cd
+
+    model = cd.catalogue.load_kinetic("cancer-invasion-kinetic")
+    box = cd.Grid((128,), ((0.0, 30.0),))
+    t_end = float(np.log(8.0))
+    for eps in (0.1, 1e-3):
+        counts = []
+        for domain in (box, cd.GrowingGrid(box, cd.Growth("exp(t)"))):
+            sol = cd.solve(model, domain, t_end, eps=eps, save_every=t_end)
+            counts.append(f"{sol.stats.n_steps} (+{sol.stats.n_rejected} rejected)")
+        print(f"{'L x8, eps ' + format(eps, 'g'):>30}: growing {counts[1]} steps, fixed box {counts[0]}")
 
 
 def verify() -> None:
@@ -107,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not args.no_verify:
         verify()
+    steps_8x()
     cost(args.repeat)
     return 0
 

@@ -98,6 +98,7 @@ class GrowingKineticDiscretisation(KineticDiscretisation):
         self._reference_h = np.asarray(self.reference.spacing, dtype=float)
         self._time: float | None = None
         self._J = 1.0
+        self._work: np.ndarray | None = None  # W/J of an evaluation (one state kept: no page faults per stage)
         self._at(0.0)
         # the box's layout on the reference cells, with the growing domain's attributes and its
         # motion (the output writes the physical positions with every frame)
@@ -122,6 +123,12 @@ class GrowingKineticDiscretisation(KineticDiscretisation):
         """``J(t)``: a cell's volume over its volume at ``t = 0``."""
         return self.domain.volume_scale(t)
 
+    def _unscaled(self, W: np.ndarray) -> np.ndarray:
+        """``W/J`` in this system's work state (valid until the next evaluation)."""
+        if self._work is None or self._work.shape != W.shape:
+            self._work = np.empty_like(W)
+        return np.divide(W, self._J, out=self._work)
+
     # ------------------------------------------------------------------ the contract
     def fields_at(self, t: float, U: np.ndarray) -> np.ndarray:
         """The densities ``ρ = W_ρ / J(t)``."""
@@ -141,9 +148,8 @@ class GrowingKineticDiscretisation(KineticDiscretisation):
     def explicit(self, t: float, U: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``J(t) E(t, W/J(t))`` with the box scheme's explicit part ``E`` on the cells of time ``t``."""
         self._at(t)
-        J = self._J
-        out = super().explicit(t, U / J, out)
-        out *= J
+        out = super().explicit(t, self._unscaled(U), out)
+        out *= self._J
         return out
 
     def implicit_at(self, t: float, U: np.ndarray) -> np.ndarray:
@@ -156,7 +162,7 @@ class GrowingKineticDiscretisation(KineticDiscretisation):
         one number per stage)."""
         self._at(t)
         J = self._J
-        X = super().solve_implicit(B / J, gamma_dt, out)
+        X = super().solve_implicit(self._unscaled(B), gamma_dt, out)
         solved = self.staggered.rho(X)
         X *= J
         self._rekey(solved, self.staggered.rho(X) / J)
