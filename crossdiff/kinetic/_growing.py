@@ -45,7 +45,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..fv import DEFAULT_LIMITER, SpectralLaplacian
-from ..grid import Grid, GrowingGrid
+from ..grid import Grid, GrowingGrid, Growth
 from ..time import FailureReport
 from ._discretise import KineticDiscretisation
 from ._model import KineticModel
@@ -92,6 +92,11 @@ class GrowingKineticDiscretisation(KineticDiscretisation):
     ):
         if not isinstance(domain, GrowingGrid):
             raise InputError(f"a growing kinetic discretisation needs a GrowingGrid, got {type(domain).__name__}")
+        if not isinstance(domain.growth, Growth):  # a tissue velocity: the cells would not follow the tissue
+            raise InputError(
+                f"kinetic model {model.name!r}: non-uniform growth (a growth velocity) is not supported for kinetic "
+                "models; give a growth law of t (--growth)"
+            )
         super().__init__(model, domain.box, eps, velocities=velocities, limiter=limiter, values=values)
         self.domain = domain
         self.reference: Grid = domain.box

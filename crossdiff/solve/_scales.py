@@ -310,7 +310,7 @@ def _kinetic_front(run: Run) -> KineticDiscretisation:
     """Refused: a kinetic model's walls reflect its particles (no flux), and its front would need
     the particles carried relative to the moving cells and the speed from their boundary values."""
     raise InputError(
-        f"kinetic model {run.model.name!r}: a free boundary (front, growth_velocity) is not supported for kinetic "
+        f"kinetic model {run.model.name!r}: a free boundary (a moving front) is not supported for kinetic "
         "models; use a growth law (--growth) or the derived macroscopic model"
     )
 

@@ -45,7 +45,7 @@ def test_a_kinetic_model_with_a_free_boundary_is_refused_in_one_line(tmp_path, m
     monkeypatch.chdir(tmp_path)
     result = cli("run", "cancer-invasion-kinetic", "--grid", "16", "--eps", "0.1", "--front=-u1_x", "--out", "r.nc")
     assert result.rc == 2 and result.err.count("\n") == 1, result.err
-    assert "a free boundary (front, growth_velocity) is not supported for kinetic models" in result.err, result.err
+    assert "a free boundary (a moving front) is not supported for kinetic models" in result.err, result.err
     assert not (tmp_path / "r.nc").exists()
 
 
