@@ -62,8 +62,8 @@ class RunDefaults:
     growth: str | tuple[str, ...] | None = None
     #: an interval whose high end moves at this speed (a free boundary), e.g. "-mu*u_x"
     front: str | None = None
-    #: non-uniform growth (1D): the tissue's velocity a(x, t), e.g. "rho*max(0, x - (L - 1))"
-    growth_velocity: str | None = None
+    #: non-uniform growth: the tissue's velocity along each axis, e.g. "rho*max(0, x - (L - 1))"
+    growth_velocity: str | tuple[str, ...] | None = None
     #: a network of 1D edges: the model file's [network] table (crossdiff.grid.Network reads it)
     network: Mapping[str, Any] | None = field(default=None, compare=False)
 
@@ -132,13 +132,16 @@ class RunDefaults:
                 raise error("[domain] front moves the end of an interval: it takes no growth, inside or mask")
             kwargs["front"] = table["front"]
         if "growth_velocity" in table:
-            if not isinstance(table["growth_velocity"], str) or not table["growth_velocity"].strip():
+            value = table["growth_velocity"]
+            entries = value if isinstance(value, list) else [value]
+            if not entries or not all(isinstance(v, str) and v.strip() for v in entries):
                 raise error(
-                    f"[domain] growth_velocity must be an expression of x, t and L, got {table['growth_velocity']!r}"
+                    "[domain] growth_velocity must be the tissue's velocity, an expression of x, t and L (one per "
+                    f"axis, in that axis's coordinate, in 2D/3D), got {value!r}"
                 )
             if any(k in kwargs for k in ("growth", "front", "inside", "mask")):
                 raise error("[domain] growth_velocity takes no growth, front, inside or mask")
-            kwargs["growth_velocity"] = table["growth_velocity"]
+            kwargs["growth_velocity"] = tuple(entries) if isinstance(value, list) else value
         defaults = cls(**kwargs)
         if len(defaults.cells) != len(defaults.extent):
             raise error(f"[domain] cells has {len(defaults.cells)} entries but extent has {len(defaults.extent)}")
@@ -165,7 +168,8 @@ class RunDefaults:
         if self.front is not None:
             table["front"] = self.front
         if self.growth_velocity is not None:
-            table["growth_velocity"] = self.growth_velocity
+            v = self.growth_velocity
+            table["growth_velocity"] = v if isinstance(v, str) else list(v)
         return table
 
 

@@ -12,14 +12,14 @@ import io
 import math
 import tokenize
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from numbers import Real
 
 import sympy as sp
 
 from .errors import ExpressionError
 
-__all__ = ["parse_expression", "to_expr", "FUNCTIONS", "CONSTANTS", "RESERVED"]
+__all__ = ["parse_expression", "to_expr", "real_jacobian", "FUNCTIONS", "CONSTANTS", "RESERVED"]
 
 #: Functions an expression may call, by the name used in model files.
 FUNCTIONS: dict[str, Callable[..., sp.Expr]] = {
@@ -217,3 +217,14 @@ def to_expr(value: object, what: str) -> sp.Expr:
         except ExpressionError as err:
             raise ExpressionError(f"{what}: {err}") from None
     raise ExpressionError(f"{what}: expected a number or an expression string, got {type(value).__name__}")
+
+
+def real_jacobian(exprs: Sequence[sp.Expr], wrt: Sequence[sp.Symbol]) -> sp.Matrix:
+    """``∂ exprs_i / ∂ wrt_j`` with every name taken real (densities, parameters, coordinates are):
+    ``|u − 1|`` differentiates to ``sign(u − 1)``, not to the complex-analytic ``Derivative(re(u))``
+    that no array printer can evaluate. The result is in the original (assumption-free) symbols."""
+    names = set().union(*(sp.sympify(e).free_symbols for e in exprs)) | set(wrt)
+    real = {s: sp.Symbol(s.name, real=True) for s in names if isinstance(s, sp.Symbol)}
+    back = {r: s for s, r in real.items()}
+    matrix = sp.Matrix([sp.sympify(e).xreplace(real) for e in exprs]).jacobian([real[s] for s in wrt])
+    return matrix.xreplace(back)

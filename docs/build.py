@@ -128,7 +128,85 @@ def page(name: str) -> str:
         f"![{name}](../figures/{name}.png)",
         "",
     ]
+    if name in DIAGRAMS:
+        lines += diagram_section(name)
     return "\n".join(lines)
+
+
+#: name -> (parameter, range, 1D cells, branches, what the diagram shows: the figures measured on it)
+#: of the bifurcation diagrams on the catalogue pages (docs/continuation.md), drawn by
+#: :func:`draw_diagram` into docs/figures/NAME-diagram.png
+DIAGRAMS: dict[str, tuple[str, tuple[float, float], int, int, str]] = {
+    "keller-segel-logistic": (
+        "chi",
+        (3.5, 7.0),
+        100,
+        2,
+        "On 100 cells of [0, 20] the homogeneous state u = v = 1 loses stability at χ = 4.0148 to mode 6 "
+        "(k = 0.942, the admissible mode nearest the continuum's critical k = 1, χ_c = 4), then to modes "
+        "7, 8, 5, 9, … — twelve branch points up to χ = 7, each at the threshold of the discrete dispersion "
+        "relation. Both branches followed are **supercritical** pitchforks (they leave forward, norm² linear "
+        "in χ − χ_c: no hysteresis at onset, the weakly nonlinear coefficient of docs/theory.md §6.3 says so "
+        "too). The branch of mode 6 (two peaks inside, half a peak at each wall) is **stable** from its "
+        "onset up to a Hopf point at χ = 5.490 (frequency 0.272, mode 10): beyond it the stationary peaks are unstable to oscillations, "
+        "and further Hopf points (χ = 6.40, 6.88, 6.95) and two **folds** (χ = 6.870, 6.996, an S-shaped "
+        "turn where a small middle peak appears) follow. The branch of mode 7 is born unstable (mode 6 "
+        "grows on it) and is stabilised at a secondary branch point at χ = 4.063; from there it is stable "
+        "to χ = 7 (three peaks inside, half a peak at one wall): for χ > 4.063 two stable patterns "
+        "coexist, and which one a run ends on depends on its initial data. 180 points, 20 special points in 3 s.",
+    ),
+    "may-nowak-taxis": (
+        "chi",
+        (4.0, 9.0),
+        100,
+        2,
+        "On 100 cells of [0, 20] the infected state u* = (1, 1, 1) loses stability at χ = 5.0148 (mode 6; "
+        "the continuum threshold is χ = 5, docs/theory.md §4), then at 5.0346 (mode 7) and to thirteen "
+        "modes in all up to χ = 9, each branch point at its discrete threshold to 10⁻⁹. Both pitchforks "
+        "are **supercritical**. The branch of mode 6 is **stable** from its onset to χ = 9 while the "
+        "healthy cells concentrate into spikes (two inside, half a one at each wall; at χ = 9 the peak "
+        "u1 = 10.8 fills one cell, its neighbours hold 2: bounded in 1D, but no longer resolved). The branch of mode 7 is stable after "
+        "a secondary branch point at χ = 5.055 up to a **fold** at χ = 6.166, turns back unstable and "
+        "turns forward again, stable, at a **corner** at χ = 5.6825 where the taxis limiter of one cell "
+        "switches (a non-smooth fold: docs/continuation.md): between them three states of mode 7 "
+        "coexist, two of them stable — a thin hysteresis loop of the discretisation of the narrow "
+        "spikes, which moves with the grid (on 200 cells: fold at χ = 7.174, corner at "
+        "6.355). 307 points, 16 special points in 3 s.",
+    ),
+}
+
+
+def diagram_section(name: str) -> list[str]:
+    """The catalogue page's section on the bifurcation diagram of ``name`` (:data:`DIAGRAMS`)."""
+    parameter, (lo, hi), cells, branches, text = DIAGRAMS[name]
+    return [
+        "## Bifurcation diagram",
+        "",
+        f"`crossdiff continue {name} --param {parameter} --range {lo:g},{hi:g} --grid {cells} "
+        f"--branches {branches} --plot {name}-diagram.png` ([continuation](../continuation.md); made by "
+        "`docs/build.py`): the norm (RMS deviation from the mean) of the steady states against "
+        f"{parameter}, stable solid, unstable dashed, branch points ○, folds □, Hopf points △, and the "
+        "last state of each patterned branch.",
+        "",
+        text,
+        "",
+        f"![bifurcation diagram of {name}](../figures/{name}-diagram.png)",
+        "",
+    ]
+
+
+def draw_diagram(name: str, picture: Path) -> str:
+    """Continue catalogue model ``name`` as :data:`DIAGRAMS` says and draw its diagram into
+    ``picture``; returns a one-line summary."""
+    from crossdiff.continuation import continuation
+
+    parameter, bounds, cells, branches, _ = DIAGRAMS[name]
+    model = cd.catalogue.load(name)
+    t0 = time.perf_counter()
+    diagram = continuation(model, parameter, bounds, grid=cd.default_grid(model, (cells,)), branches=branches)
+    picture.unlink(missing_ok=True)
+    save_figure(diagram.plot(), picture, dpi=90)
+    return f"{name} diagram: {diagram!r} wall={time.perf_counter() - t0:.1f}s"
 
 
 #: Cells per axis at most in the pictures of the manual (:func:`draw` with ``small=True``): the
@@ -150,7 +228,8 @@ def draw(name: str, picture: Path, small: bool = False) -> str:
     kwargs = dict(kwargs)
     if kinetic:
         cells, t_end = KINETIC_RUNS[name]
-        kwargs.update(grid=cd.default_grid(model, cells), t_end=t_end, eps=KINETIC_EPS, save_every=t_end / 20)
+        on = cd.default_domain if model.defaults.network is not None else cd.default_grid  # a network's cells in all
+        kwargs.update(grid=on(model, cells), t_end=t_end, eps=KINETIC_EPS, save_every=t_end / 20)
     elif small and model.defaults.network is None:
         grid = kwargs.get("grid") or cd.default_domain(model)
         cap = SMALL_CELLS[grid.ndim]
@@ -186,6 +265,7 @@ KINETIC_RUNS: dict[str, tuple[tuple[int, ...], float]] = {
     "keller-segel-gaussian-kinetic": ((12, 12), 0.02),
     "nonlinear-singular-kinetic": ((100,), 5.0),
     "oncolytic-virus-kinetic": ((24, 24), 10.0),
+    "sir-network-kinetic": ((136,), 10.0),
 }
 KINETIC_EPS = 0.05
 
@@ -219,13 +299,17 @@ def kinetic_page(name: str) -> str:
     lines += ["## Parameters", "", "| name | default | meaning |", "|---|---|---|"]
     lines += [f"| `{k}` | {v:g} | {model.parameter_info.get(k, '')} |" for k, v in model.parameters.items()]
     box = " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in d.extent)
+    where = (
+        f"Domain {box}, {'×'.join(map(str, d.cells))} cells, "
+        f"{d.boundary if isinstance(d.boundary, str) else '/'.join(d.boundary)} boundaries, "
+    )
+    if d.network is not None:  # a network ([network] table): its edges and vertex conditions
+        where = f"A {cd.default_domain(model).describe()} ([networks](../networks.md)), "
     lines += [
         "",
         "## Defaults",
         "",
-        f"Velocities: {model.velocity}. Domain {box}, {'×'.join(map(str, d.cells))} cells, "
-        f"{d.boundary if isinstance(d.boundary, str) else '/'.join(d.boundary)} boundaries, "
-        f"t_end = {d.t_end:g}, noise seed {d.seed}.",
+        f"Velocities: {model.velocity}. " + where + f"t_end = {d.t_end:g}, noise seed {d.seed}.",
         "",
         "Initial data:",
         "",
@@ -267,6 +351,8 @@ def main(argv: list[str]) -> None:
         (HERE / "models" / f"{name}.md").write_text(kinetic_page(name) if name in kinetic else page(name))
         if figures:
             print(draw(name, HERE / "figures" / f"{name}.png"), flush=True)
+            if name in DIAGRAMS:
+                print(draw_diagram(name, HERE / "figures" / f"{name}-diagram.png"), flush=True)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..grid import Grid, default_grid
+from ..grid import Grid, Network, default_domain
 from ..kinetic import KineticModel, check_eps
 from ..progress import StudyProgress, progress_mode
 from ..solve import Run, Solution, solve
@@ -77,7 +77,7 @@ class LimitConvergence:
 def limit_convergence(
     model: KineticModel,
     eps_values: Sequence[float],
-    grid: Grid | None = None,
+    grid: Grid | Network | None = None,
     t_end: float | None = None,
     *,
     velocities: int | None = None,
@@ -126,7 +126,7 @@ def limit_convergence(
     repeated = sorted({e for e in eps_list if eps_list.count(e) > 1})
     if repeated:
         raise InputError(f"eps {repeated[0]:g} is given twice: an order in eps needs distinct values")
-    grid = grid if grid is not None else default_grid(model)
+    grid = grid if grid is not None else default_domain(model)
     model = model.in_dimension(grid.ndim)  # a velocity sphere follows the grid
     macro = derive(model).model
     shown = StudyProgress("converge", len(eps_list) + 1, progress_mode(progress))
@@ -134,11 +134,18 @@ def limit_convergence(
         return _limit_runs(model, macro, eps_list, grid, t_end, velocities, reference, kinetic_stepper, seed, shown)
 
 
+def _integral(grid: Grid | Network, values: np.ndarray) -> float:
+    """``∫ values``: the cell volume of a box, ``Σ A_e h_e`` of a network's cells."""
+    if isinstance(grid, Network):
+        return float(grid.integrate(values))
+    return float(np.sum(values) * grid.cell_volume)
+
+
 def _limit_runs(
     model: KineticModel,
     macro: Any,
     eps_list: list[float],
-    grid: Grid,
+    grid: Grid | Network,
     t_end: float | None,
     velocities: int | None,
     reference: Stepper | None,
@@ -176,7 +183,7 @@ def _limit_runs(
         walls.append(sol.stats.wall_stepping)
         for i, n in enumerate(names):
             diff = np.abs(sol.final[i] - ref.final[macro.index(n)])
-            l1[n].append(float(np.sum(diff) * grid.cell_volume))
+            l1[n].append(_integral(grid, diff))
             linf[n].append(float(np.max(diff)))
         shown.finished(f"eps = {eps:g}: L1 difference of {names[0]} {l1[names[0]][-1]:.3g}, {sol.stats.n_steps} steps")
     return LimitConvergence(

@@ -26,6 +26,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import InputError
+from ..expressions import real_jacobian
 from ..model import SPACE, TIME, Model, species_symbols
 
 __all__ = ["Linearisation", "growth_eigenvalues"]
@@ -102,7 +103,7 @@ class Linearisation:
         self.parts = _Parts(reactions, diffusion, sensitivity, tau)
         self.tensor = [isinstance(d, sp.MatrixBase) for d in diffusion]
         args = [*self.species, *self.parameters]
-        jac = sp.Matrix(reactions).jacobian(self.species)
+        jac = real_jacobian(reactions, self.species)  # |u| differentiates to sign(u)
         self._psi = _lambdify(args, reactions)
         self._jac = _lambdify(args, list(jac))
         scalar = [d if not isinstance(d, sp.MatrixBase) else sp.Integer(0) for d in diffusion]

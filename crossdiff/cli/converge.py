@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..catalogue import resolve_any
 from ..errors import InputError
-from ..grid import BOUNDARIES, default_grid, parse_cells
+from ..grid import BOUNDARIES, default_domain, default_grid, parse_cells
 from ._common import (
     add_progress_arguments,
     add_stepper_arguments,
@@ -43,7 +43,10 @@ def run(args) -> int:
     model = apply_sets(model, args.set)
     eps = _eps_list(args.eps)
     cells = parse_cells(args.grid) if args.grid is not None else None
-    grid = default_grid(model, cells, args.boundary)
+    if getattr(model.defaults, "network", None) is not None:  # a kinetic model on a network
+        grid = default_domain(model, cells, args.boundary)
+    else:
+        grid = default_grid(model, cells, args.boundary)
     stepper = stepper_arg(args, args.stepper or "ars443") if stepper_given(args) else None
     table = limit_convergence(
         model,

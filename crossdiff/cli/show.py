@@ -97,6 +97,14 @@ def run(args) -> int:
             + (laws[0] if len(laws) == 1 else ", ".join(f"{a}: {law}" for a, law in zip("xyz", laws)))
             + " (cells move with the tissue; docs/theory.md §7)"
         )
+    if d.front is not None or d.growth_velocity is not None:
+        from ..grid import default_domain
+
+        default_domain(model)  # one line if the speed or velocity is bad
+        if d.front is not None:
+            print(f"free boundary: the high end moves at s' = {d.front} (front fixing; docs/theory.md §7.6)")
+        else:
+            print(f"growth: the tissue moves with a(x, t) = {d.growth_velocity}, its end with it (docs/theory.md §7.7)")
     sides = [(s, side, cond) for s in model.species for side, cond in s.boundary]
     if sides:
         print("boundary conditions (other sides: no flux):")

@@ -22,13 +22,18 @@ expected) are computed at every point
 (:func:`leading_eigenvalues`); between two points
 
 * a sign change of the tangent's ``p`` component is a **fold** (limit point);
-* a change of the number of real eigenvalues with positive real part without a fold is a
-  **branch point** (a real eigenvalue crosses zero: a steady bifurcation);
+* a sign change of the bordered determinant ``det [F_x F_p; θ t]`` without a fold is a
+  **branch point** (an odd number of real eigenvalues crosses zero: a steady bifurcation), and so
+  is a change of the count of unstable real eigenvalues by an even number where that many equal
+  eigenvalues with the same eigenvectors changed sign together (a square's double modes);
 * a change of the number of complex ones is a **Hopf point** (a pair crosses the imaginary axis,
   its imaginary part the frequency of the emerging oscillation) ([Kuz04] ch. 10).
 
-Each is located by bisection in arclength on its test (the sign of ``t_p``, the counts) to a
-width of ``1e-9 max(1, |p|)``. At a branch point the new branch is entered along the critical
+Each is located by regula falsi in arclength on a continuous test function, its side decided by
+the discrete test, to a width of ``1e-9 max(1, |p|)``. Where a slope limiter makes ``F``
+piecewise smooth the branch may turn at a corner; it is crossed along the tangent of the piece
+beyond (:meth:`_Tracer.cross_corner`). The linear systems are solved on the LU factors of
+``F_x`` (:class:`~crossdiff.continuation._linear.BorderedLU`). At a branch point the new branch is entered along the critical
 eigenvector ``φ`` (``J φ = 0``): its first point solves ``F = 0`` on ``θ φ·(x − x_*) = ε``
 (the method of AUTO; [Kuz04] ch. 10, [AG03]).
 """
@@ -46,11 +51,15 @@ from ..errors import InputError, NumericalError
 from ..grid import Grid, default_grid
 from ..model import Model
 from ..validation import finite_number, require
+from ._linear import BorderedLU
 from ._problem import SteadyProblem
 from ._spectrum import leading_eigenvalues
 
 __all__ = ["continuation", "ContinuationError", "Settings"]
 
+
+#: Steps below this fraction of the first step try to cross a corner (:meth:`_Tracer.cross_corner`).
+_CORNER = 1e-3
 
 #: Most points of the homogeneous branch (bounded by the range; ``Settings.points`` if larger).
 _HOME_POINTS = 2000
@@ -133,7 +142,17 @@ class Point:
     eigenvalues: np.ndarray
     iterations: int = 0
     vectors: np.ndarray | None = None
-    chord: Any = field(default=None, repr=False)  # (factorised [F_x F_p; r], r) here
+    chord: Any = field(default=None, repr=False)  # (BorderedLU of [F_x F_p; r], r) here
+    #: the sign of ``det [F_x F_p; r]`` (``r·t > 0``) once known (:attr:`sign`)
+    known_sign: int | None = None
+
+    @property
+    def sign(self) -> int:
+        """The sign of ``det [F_x F_p; r]``: it changes where an odd number of real eigenvalues
+        crosses zero away from folds (0: unknown). From the chord's factors, when first asked."""
+        if self.known_sign is None:
+            self.known_sign = self.chord[0].sign() if self.chord is not None else 0
+        return self.known_sign
 
     @property
     def n_real(self) -> int:
@@ -150,6 +169,47 @@ class Point:
     @property
     def n_unstable(self) -> int:
         return int(np.sum(self.eigenvalues.real > 0))
+
+
+def _cluster(pt: Point, d: int, positive: bool) -> np.ndarray:
+    """Indices of the ``d`` real eigenvalues of ``pt`` nearest zero on one side of it."""
+    lam = pt.eigenvalues
+    real = ~_complex(lam)
+    side = real & ((lam.real > 0) if positive else (lam.real <= 0))
+    idx = np.flatnonzero(side)
+    return idx[np.argsort(np.abs(lam.real[idx]))[:d]]
+
+
+def _basis(V: np.ndarray, d: int) -> np.ndarray:
+    """An orthonormal basis of the real space of eigenvectors ``V`` of a ``d``-fold real eigenvalue
+    (they may come as a complex pair with imaginary parts at round-off: real and imaginary parts)."""
+    U, _, _ = np.linalg.svd(np.concatenate([V.real, V.imag], axis=1), full_matrices=False)
+    return U[:, :d]
+
+
+def _unit(V: np.ndarray) -> np.ndarray:
+    return V / np.maximum(np.linalg.norm(V, axis=0), 1e-300)
+
+
+def _double(a: Point, b: Point, d: int, up: bool | None = None) -> bool:
+    """Whether ``d`` equal real eigenvalues (to 1e-3) crossed zero together between ``a`` and
+    ``b``: the ``d`` nearest zero on the side they leave at ``a`` and on the side they reach at
+    ``b`` are equal, and span the same space (the cosines of the principal angles between their
+    eigenvectors above 0.9, where both points kept them). The eigenvectors tell a crossing from an
+    eigenvalue that merely left the computed set, which the values alone do not once several
+    pairs of a square's modes are unstable."""
+    up = b.n_real > a.n_real if up is None else up
+    ia, ib = _cluster(a, d, positive=not up), _cluster(b, d, positive=up)
+    if ia.size < d or ib.size < d:
+        return False
+    for pt, idx in ((a, ia), (b, ib)):
+        v = pt.eigenvalues.real[idx]
+        if np.ptp(v) > 1e-3 * np.max(np.abs(v)):
+            return False
+    if a.vectors is None or b.vectors is None:
+        return True
+    Qa, Qb = _basis(a.vectors[:, ia], d), _basis(b.vectors[:, ib], d)
+    return bool(np.min(np.linalg.svd(Qa.T @ Qb, compute_uv=False)) > 0.9)
 
 
 def _multiple(a: Point, b: Point) -> bool:
@@ -181,6 +241,7 @@ class Special:
     mode: tuple[int, ...] = ()
     wavenumber: float = math.nan
     vector: np.ndarray | None = None
+    corner: bool = False  # at a corner of a piecewise-smooth branch (not located by a test function)
 
 
 @dataclass
@@ -223,14 +284,9 @@ class _Tracer:
     def _norm(self, v: np.ndarray) -> float:
         return float(np.sqrt(np.sum(self.weights * v * v)))
 
-    @staticmethod
-    def _factor(A):
-        import scipy.sparse.linalg as spla
-
-        try:
-            return spla.splu(A)
-        except RuntimeError:  # exactly singular
-            return None
+    def _bordered(self, entries: np.ndarray, Fp: np.ndarray, row: np.ndarray) -> BorderedLU | None:
+        """The solver of ``[F_x F_p; row]`` (block elimination on the factors of ``F_x``)."""
+        return BorderedLU.factor(self.problem.assemble(entries), Fp, row)
 
     def correct(self, x0: np.ndarray, p0: float, t: np.ndarray, ds: float, chord: Any = None):
         """Newton on ``F = 0``, ``θ t_x·(x − x0) + t_p (p − p0) = ds``; ``(x, p, iterations)`` or None.
@@ -259,7 +315,7 @@ class _Tracer:
                 x, p = z[:-1], float(z[-1])
                 if lu is None:
                     F, entries, Fp = self.problem.linearise(x, p)
-                    step_lu = self._factor(self.problem.assemble(entries, Fp, row))
+                    step_lu = self._bordered(entries, Fp, row)
                 else:
                     F = self.problem.residual(x, p)
                     step_lu = lu
@@ -275,13 +331,22 @@ class _Tracer:
         return None
 
     def finish(
-        self, x: np.ndarray, p: float, t_prev: np.ndarray, iterations: int, vectors: bool = False
+        self,
+        x: np.ndarray,
+        p: float,
+        t_prev: np.ndarray,
+        iterations: int,
+        vectors: bool = False,
+        spectrum: str = "leading",
     ) -> Point | None:
         """The point at ``(x, p)``: tangent oriented like ``t_prev``, eigenvalues, and the
-        factorised bordered matrix the tangent was solved with (the next correction's chord)."""
+        factorised bordered matrix the tangent was solved with (the next correction's chord).
+
+        ``spectrum``: ``"leading"`` (:func:`leading_eigenvalues`) or ``"none"`` (the trial points
+        of a fold's or a branch point's location: their tests need the factors only)."""
         _, entries, Fp = self.problem.linearise(x, p)
         row = self.weights * t_prev
-        lu = self._factor(self.problem.assemble(entries, Fp, row))
+        lu = self._bordered(entries, Fp, row)
         if lu is None:
             return None
         rhs = np.zeros(self.problem.n_unknowns + 1)
@@ -290,9 +355,15 @@ class _Tracer:
         if not np.all(np.isfinite(t)):
             return None
         t = t / self._norm(t)
-        J = self.problem.assemble(entries)
-        lam, vec = leading_eigenvalues(J, self.problem.mass_matrix, self.settings.n_eig, self.shifts, vectors=vectors)
-        return Point(x, p, t, lam, iterations, vec, (lu, row))  # the same matrix serves the chord
+        if spectrum == "none":
+            return Point(x, p, t, np.zeros(0), iterations, None, (lu, row))
+        # the eigenvectors (free from Arnoldi) tell crossings of multiple eigenvalues (:func:`_double`);
+        # a branch keeps them on its last point only
+        lam, vec = leading_eigenvalues(
+            lu.J, self.problem.mass_matrix, self.settings.n_eig, self.shifts, vectors=True, zero_lu=lu.lu
+        )
+        # the same factors serve the chord and the eigenvalues near 0
+        return Point(x, p, t, lam, iterations, vec, (lu, row))
 
     # ------------------------------------------------------------------ events
     def _events(self, a: Point, b: Point) -> list[tuple[str, int]]:
@@ -300,11 +371,31 @@ class _Tracer:
         out = []
         fold = a.tangent[-1] * b.tangent[-1] < 0
         dr = b.n_real - a.n_real
+        dc = b.n_complex - a.n_complex
+        # Only the eigenvalues near the shifts are computed: where more are unstable, eigenvalues
+        # enter and leave that set between two points and the counts change without a crossing
+        # (on May–Nowak's homogeneous branch, 100 cells, χ > 6, six such changes were reported
+        # as branch points of modes already unstable). An odd number of real crossings changes
+        # the sign of det [F_x F_p; r] ([Kuz04] ch. 10; [AG03]); an even one is accepted where
+        # a multiple eigenvalue crosses as one (equal eigenvalues on both sides, e.g. a square's
+        # modes (m, n) and (n, m)).
+        # (the sign costs a look at the factors, 30–50 ms on 64²; asked only where the counts or
+        # the eigenvalue nearest zero changed, a crossing hidden by an eigenvalue that left the
+        # computed set was missed: May–Nowak's mode 11 on 100 cells)
+        odd = a.sign * b.sign < 0
         if fold:
             out.append(("fold", 1))
-        elif dr:
+        elif odd:
+            out.append(("BP", 1))
+        elif dr and dr % 2 == 0 and (a.sign == 0 or b.sign == 0 or _double(a, b, abs(dr))):
             out.append(("BP", abs(dr)))
-        dc = b.n_complex - a.n_complex
+        elif not dr and self._test("BP", a) * self._test("BP", b) < 0:
+            # a double eigenvalue crossed while another pair left the computed set
+            up = self._test("BP", b) > 0
+            if _double(a, b, 2, up):
+                out.append(("BP", 2))
+        if dr and dr + dc == 0 and not odd:  # two real eigenvalues met and became a complex pair
+            return out
         if dc:
             out.append(("Hopf", max(1, abs(dc) // 2)))
         return out
@@ -322,7 +413,44 @@ class _Tracer:
             return math.nan
         return float(lam.real[pick][np.argmin(np.abs(lam.real[pick]))])
 
-    def locate(self, kind: str, a: Point, b: Point, ds: float) -> Point:
+    def _crossing_test(self, kind: str, a: Point, b: Point, multiplicity: int) -> Callable[[Point], float]:
+        """The continuous test function of a special point between ``a`` and ``b``.
+
+        For a branch point the eigenvalue that crosses: the Ritz value of ``J`` on the span ``Q``
+        of the ``multiplicity`` eigenvectors of ``b`` that crossed (nearest zero on the side they
+        reached), ``λ = 1/μ`` with ``μ`` the mean eigenvalue of ``Qᵀ J⁻¹ M Q`` — ``multiplicity``
+        solves with the point's factors ([Saa11] ch. 4). Other eigenvalues may lie nearer zero
+        where several modes cross close together (a square's pairs on 64²); the eigenvalue nearest
+        zero then belongs to the wrong mode. Otherwise :meth:`_test`."""
+        if kind != "BP" or b.vectors is None:
+            return lambda pt: self._test(kind, pt)
+        up = b.n_real > a.n_real if b.n_real != a.n_real else self._test(kind, b) > 0  # see _events
+        idx = _cluster(b, multiplicity, positive=bool(up))
+        if idx.size < multiplicity:
+            return lambda pt: self._test(kind, pt)
+        Q = _basis(b.vectors[:, idx], multiplicity)
+        if multiplicity == 1 and a.vectors is not None:
+            # a simple eigenvalue: the one nearest zero on the side it leaves at a, and of the three
+            # nearest on the other side at b the one whose eigenvector agrees best with it (the
+            # one that crossed, not a neighbour that moved past)
+            ia, ib = _cluster(a, 1, positive=not up), _cluster(b, 3, positive=bool(up))
+            if ia.size and ib.size:
+                Va, Vb = _unit(a.vectors[:, ia]), _unit(b.vectors[:, ib])
+                overlap = np.abs(Va.conj().T @ Vb)
+                j = int(np.unravel_index(np.argmax(overlap), overlap.shape)[1])
+                Q = _basis(b.vectors[:, ib[j : j + 1]], 1)
+        MQ = np.asarray(self.problem.mass_matrix @ Q)
+
+        def ritz(pt: Point) -> float:
+            if pt.chord is None:
+                return self._test(kind, pt)
+            mu = np.linalg.eigvals(Q.T @ pt.chord[0].lu.solve(MQ))
+            mean = float(np.mean(mu.real))
+            return 1.0 / mean if mean != 0 else math.inf
+
+        return ritz
+
+    def locate(self, kind: str, a: Point, b: Point, ds: float, multiplicity: int = 1) -> Point:
         """The special point of ``kind`` between ``a`` (``s = 0``) and ``b`` (``s = ds``).
 
         The side of a trial point is decided by the discrete test (the sign of ``t_p``, the count
@@ -331,46 +459,61 @@ class _Tracer:
         change or stalls. Ends when the bracket in ``s`` is below ``1e-9 max(1, |p|)`` or the
         secant step is; returns the point with the smallest test value, eigenvectors included."""
 
+        odd = kind == "BP" and a.sign * b.sign < 0
+        test = self._crossing_test(kind, a, b, multiplicity)
+        f_lo, f_hi = test(a), test(b)
+
         def side(pt: Point) -> bool:
             if kind == "fold":
                 return bool(pt.tangent[-1] * a.tangent[-1] > 0)
-            if kind == "BP":
-                return pt.n_real == a.n_real
+            if kind == "BP":  # the sign of the bordered determinant, or of a multiple eigenvalue
+                return pt.sign == a.sign if odd else bool(test(pt) * f_lo > 0)
             return pt.n_complex == a.n_complex
 
+        # trial points: the tangent and the factors (fold, BP: the test needs no spectrum) or the spectrum
+        spectrum = "leading" if kind == "Hopf" else "none"
         lo, hi = 0.0, ds
-        f_lo, f_hi = self._test(kind, a), self._test(kind, b)
         width = 1e-9 * max(1.0, abs(a.p))
         best, best_f = b, abs(f_hi) if math.isfinite(f_hi) else math.inf
+        ends = [a, b]  # the points at lo and hi
         last_side = 0
         previous = math.nan
+        closed = False
         for _ in range(60):
             if hi - lo <= width:
+                closed = True
                 break
             secant = math.isfinite(f_lo) and math.isfinite(f_hi) and f_lo * f_hi < 0
             mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo) if secant else 0.5 * (lo + hi)
             if not lo < mid < hi:
                 mid = 0.5 * (lo + hi)
-            if abs(mid - previous) <= width:
+            if abs(mid - previous) <= width:  # converged: the secant's root is best, a bisection closed
+                closed = not secant
                 break
             previous = mid
             res = self.correct(a.x, a.p, a.tangent, mid, a.chord)
-            pt = self.finish(res[0], res[1], a.tangent, res[2]) if res is not None else None
+            pt = self.finish(res[0], res[1], a.tangent, res[2], spectrum=spectrum) if res else None
             if pt is None:
                 break
-            f = self._test(kind, pt)
+            f = test(pt)
             if math.isfinite(f) and abs(f) < best_f:
                 best, best_f = pt, abs(f)
             if side(pt):
                 lo, f_lo = mid, f
+                ends[0] = pt
                 if last_side == -1:
                     f_hi *= 0.5
                 last_side = -1
             else:
                 hi, f_hi = mid, f
+                ends[1] = pt
                 if last_side == 1:
                     f_lo *= 0.5
                 last_side = 1
+        if closed and kind == "BP":
+            # the bracket closed: its end past the change (the test function may have followed a
+            # neighbouring eigenvalue; the discrete side test did not)
+            best = ends[1]
         final = self.finish(best.x, best.p, a.tangent, best.iterations, vectors=True)
         return final if final is not None else best
 
@@ -393,6 +536,10 @@ class _Tracer:
             b = None
             if res is not None:
                 b = self.finish(res[0], res[1], a.tangent, res[2])
+            corner = False
+            if b is None and ds < _CORNER * self.ds0:
+                b = self.cross_corner(a, ds)
+                corner = b is not None
             if b is None:
                 ds *= 0.5
                 if ds < self.ds_min:
@@ -407,8 +554,18 @@ class _Tracer:
                 ds *= 0.5  # two crossings in one step: separate them
                 continue
             for kind, multiplicity in self._events(a, b):
-                located = self.locate(kind, a, b, ds)
-                branch.special.append(self._special(kind, located, len(branch.points) - 1, multiplicity))
+                # at a corner the test functions jump: the special point is the corner itself
+                located = (
+                    self.locate(kind, a, b, ds, multiplicity)
+                    if not corner
+                    else self.finish(a.x, a.p, a.tangent, 0, True)
+                )
+                special = self._special(kind, located or a, len(branch.points) - 1, multiplicity)
+                special.corner = corner
+                branch.special.append(special)
+            if corner:
+                ds = self.ds0  # past the corner the branch is smooth again
+            a.vectors = None  # (memory: N × n_eig per point)
             branch.points.append(b)
             if on_point is not None:
                 on_point(branch)
@@ -424,11 +581,51 @@ class _Tracer:
             if low < -1e-8 * max(1.0, float(np.max(np.abs(U)))):
                 branch.end = f"a density became negative ({low:.3g}) at {self.problem.parameter} = {b.p:.6g}"
                 return
-            if b.iterations <= 5:
+            if corner:
+                pass
+            elif b.iterations <= 5:
                 ds = min(1.5 * ds, self.ds_max)
             elif b.iterations >= 12:
                 ds = max(0.6 * ds, self.ds_min)
         branch.end = f"{limit} points"
+
+    def cross_corner(self, a: Point, ds: float) -> Point | None:
+        """The next point past a corner of the branch at ``a``, or None.
+
+        A slope limiter (``crossdiff.fv.LIMITERS``) or a ``min``/``max`` in the model makes ``F``
+        only piecewise smooth: where one of its switches is met, the branch may turn by an angle
+        larger than 90° (a non-smooth fold turns by nearly 180°) and no hyperplane orthogonal to the
+        incoming tangent ``t_A`` meets its continuation, so the steps shrink towards zero while the
+        points approach the switch. The tangent ``t_B`` of the piece beyond it (the kernel of
+        ``[F_x F_p]`` at ``a + ds t_A``, past the switch since that step failed) gives the new
+        direction: ``+t_B`` if it converges, else ``−t_B``, a correction on the hyperplane
+        orthogonal to it that does not fall back onto the incoming branch (the sine of the angle
+        between ``t_A`` and the step at least 1e-3) ([AG03] §8 on piecewise-smooth curves)."""
+        z0 = np.append(a.x, a.p)
+        beyond = z0 + ds * a.tangent
+        with np.errstate(all="ignore"):
+            _, entries, Fp = self.problem.linearise(beyond[:-1], float(beyond[-1]))
+        lu = self._bordered(entries, Fp, self.weights * a.tangent)
+        if lu is None:
+            return None
+        rhs = np.zeros(self.problem.n_unknowns + 1)
+        rhs[-1] = 1.0
+        t = lu.solve(rhs)
+        if not np.all(np.isfinite(t)):
+            return None
+        t = t / self._norm(t)
+        for sign in (1.0, -1.0):
+            for eps in (ds, 4.0 * ds, 16.0 * ds):
+                res = self.correct(a.x, a.p, sign * t, eps)
+                if res is None:
+                    continue
+                step = np.append(res[0], res[1]) - z0
+                length = self._norm(step)
+                cos = float(np.sum(self.weights * step * a.tangent)) / length if length > 0 else -1.0
+                if cos < 0 and math.sqrt(max(0.0, 1.0 - cos * cos)) < 1e-3:
+                    continue  # back onto the incoming branch
+                return self.finish(res[0], res[1], sign * t, res[2])
+        return None
 
     def _special(self, kind: str, pt: Point, after: int, multiplicity: int) -> Special:
         from ..analysis import dominant_mode
@@ -619,7 +816,7 @@ def _continuation(
             done.append(br)
             continue
         # the branch begins at the branch point, leaving it along the critical eigenvector
-        br.points.append(Point(bp.point.x, bp.point.p, start.tangent, bp.point.eigenvalues))
+        br.points.append(Point(bp.point.x, bp.point.p, start.tangent, bp.point.eigenvalues, known_sign=bp.point.sign))
         try:
             tracer.trace(br, start, report)
         except ContinuationError as err:

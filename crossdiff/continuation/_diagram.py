@@ -93,7 +93,9 @@ class Diagram:
     special : pandas.DataFrame
         One row per special point: ``branch``, ``point`` (the point before it), ``type``
         (``"BP"``, ``"fold"``, ``"Hopf"``), ``parameter``, ``norm``, ``multiplicity``,
-        ``frequency`` (Hopf), ``wavenumber`` and ``mode`` (of the critical eigenvector).
+        ``frequency`` (Hopf), ``wavenumber`` and ``mode`` (of the critical eigenvector), ``corner``
+        (True at a corner of a piecewise-smooth branch, where a slope limiter or a ``min``/``max``
+        switches: the point where the branch turned, not the root of a test function).
     branches : pandas.DataFrame
         ``branch``, ``origin``, ``end`` (why it stopped).
     states : ndarray, shape (len(points), n_species, *grid.shape)
@@ -154,11 +156,23 @@ class Diagram:
                         "frequency": s.frequency,
                         "wavenumber": s.wavenumber,
                         "mode": ",".join(str(m) for m in s.mode),
+                        "corner": bool(s.corner),
                     }
                 )
                 sstates.append(np.array(problem.state(s.point.x)))
         shape = (0, problem.n, *problem.grid.shape)
-        columns = ["branch", "point", "type", "parameter", "norm", "multiplicity", "frequency", "wavenumber", "mode"]
+        columns = [
+            "branch",
+            "point",
+            "type",
+            "parameter",
+            "norm",
+            "multiplicity",
+            "frequency",
+            "wavenumber",
+            "mode",
+            "corner",
+        ]
         return cls(
             model=problem.model,
             parameter=problem.parameter,
@@ -208,6 +222,8 @@ class Diagram:
                 text += f", mode m = ({s['mode']}), k = {s['wavenumber']:.6g}"
             if s["multiplicity"] > 1:
                 text += f" (multiplicity {s['multiplicity']})"
+            if s["corner"]:
+                text += " (a corner: the limiter or a min/max switches there)"
             lines.append(text)
         if self.note:
             lines.append(self.note)

@@ -8,7 +8,7 @@ eigenvalues that cross zero at branch points and folds; a Hopf point, a complex 
 imaginary axis at ``±iω``, is seen by a shift ``σ = iω`` (complex arithmetic; the conjugates are
 added). ARPACK (:func:`scipy.sparse.linalg.eigs`) starts from a fixed vector, so that a diagram
 is reproducible; small systems are solved densely (:func:`scipy.linalg.eig` of the pencil: every
-finite eigenvalue, the rightmost kept). BLAS is held to one thread (``threadpoolctl``): on a busy
+finite eigenvalue; those nearest the shifts and the rightmost kept). BLAS is held to one thread (``threadpoolctl``): on a busy
 2-core machine its spinning threads made one complex shift-invert 300× slower (5 s against 16 ms),
 as they made GMRES slower (crossdiff/fv/_krylov.py).
 """
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import NumericalError
+from ._linear import sparse_lu
 
 if TYPE_CHECKING:
     import scipy.sparse as sps
@@ -45,10 +46,15 @@ def one_blas_thread() -> Any:
 
 
 def leading_eigenvalues(
-    J: sps.spmatrix, M: sps.spmatrix, k: int, shifts: Sequence[complex] = (0.0,), vectors: bool = False
+    J: sps.spmatrix,
+    M: sps.spmatrix,
+    k: int,
+    shifts: Sequence[complex] = (0.0,),
+    vectors: bool = False,
+    zero_lu: Any = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Finite eigenvalues of ``J w = λ M w``: the ``k`` nearest each shift (with their complex
-    conjugates), or densely the ``k · len(shifts)`` of largest real part; by decreasing real part.
+    conjugates; densely also the ``k`` of largest real part); by decreasing real part.
 
     Parameters
     ----------
@@ -59,6 +65,8 @@ def leading_eigenvalues(
         Where to look (``J − σM`` must be regular).
     vectors : bool
         Also return the eigenvectors (columns ``w``, in the same order).
+    zero_lu : SuperLU, optional
+        Factors of ``J`` already computed (:func:`sparse_lu`): used for the shift ``σ = 0``.
 
     Returns
     -------
@@ -71,11 +79,11 @@ def leading_eigenvalues(
         ``J − σM`` is singular, or ARPACK did not converge.
     """
     with one_blas_thread()():
-        return _leading(J, M, k, shifts, vectors)
+        return _leading(J, M, k, shifts, vectors, zero_lu)
 
 
 def _leading(
-    J: sps.spmatrix, M: sps.spmatrix, k: int, shifts: Sequence[complex], vectors: bool
+    J: sps.spmatrix, M: sps.spmatrix, k: int, shifts: Sequence[complex], vectors: bool, zero_lu: Any
 ) -> tuple[np.ndarray, np.ndarray | None]:
     import scipy.linalg as sla
     import scipy.sparse as sps
@@ -95,7 +103,13 @@ def _leading(
         finite = np.isfinite(lam) & (np.abs(lam) < bound)
         lam = lam[finite]
         vec = vec[:, finite] if vec is not None else None
-        order = np.argsort(-lam.real, kind="stable")[: k * max(1, len(shifts))]
+        # the k nearest each shift, as the sparse path finds them, and the k rightmost
+        wanted = set(np.argsort(-lam.real, kind="stable")[:k].tolist())
+        for sigma in shifts:
+            for z in (complex(sigma), complex(sigma).conjugate()):
+                wanted.update(np.argsort(np.abs(lam - z), kind="stable")[:k].tolist())
+        chosen = np.array(sorted(wanted), dtype=int)
+        order = chosen[np.argsort(-lam[chosen].real, kind="stable")]
         return lam[order], (vec[:, order] if vec is not None else None)
     found: list[np.ndarray] = []
     vecs: list[np.ndarray] = []
@@ -104,11 +118,11 @@ def _leading(
         sigma = complex(sigma)
         real = sigma.imag == 0
         dtype = float if real else complex
-        A = sps.csc_matrix(J - (sigma.real if real else sigma) * M, dtype=dtype)
-        try:
-            lu = spla.splu(A)
-        except RuntimeError as err:  # "Factor is exactly singular"
-            raise NumericalError(f"J - σM is singular at the shift σ = {sigma:g}: {err}") from None
+        lu = zero_lu if sigma == 0 and zero_lu is not None else None
+        if lu is None:
+            lu = sparse_lu(sps.csc_matrix(J - (sigma.real if real else sigma) * M, dtype=dtype))
+        if lu is None:
+            raise NumericalError(f"J - σM is singular at the shift σ = {sigma:g}")
         op = spla.LinearOperator((N, N), matvec=lambda v, lu=lu: lu.solve(np.asarray(Mc @ v, dtype=dtype)), dtype=dtype)
         kk = min(k, P - 2)
         v0 = (np.cos(np.arange(N) * 0.7) + 1.0).astype(dtype)  # a fixed start: reproducible eigenvalues

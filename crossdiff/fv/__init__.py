@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ._kernels import axis_view
     from ._krylov import krylov_solve
     from ._limiters import DEFAULT_LIMITER, LIMITERS
+    from ._multigrid import CutCellMultigrid
     from ._network import GraphSolve, NetworkCells, NetworkDiscretisation
     from ._sparsity import jacobian_sparsity
     from ._spectral import SpectralLaplacian
@@ -27,6 +28,7 @@ __all__ = [
     "NetworkCells",
     "GraphSolve",
     "NetworkDiscretisation",
+    "CutCellMultigrid",
     "FaceVelocities",
     "SpectralLaplacian",
     "LIMITERS",
@@ -56,6 +58,7 @@ __getattr__, __dir__ = attach(
         "._faces": ["divergence", "face_difference", "face_mean", "limited_slopes", "upwind_flux"],
         "._kernels": ["axis_view"],
         "._krylov": ["krylov_solve"],
+        "._multigrid": ["CutCellMultigrid"],
         "._limiters": ["DEFAULT_LIMITER", "LIMITERS"],
         "._network": ["GraphSolve", "NetworkCells", "NetworkDiscretisation"],
         "._sparsity": ["jacobian_sparsity"],

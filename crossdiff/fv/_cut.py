@@ -25,14 +25,22 @@ the disc's first Neumann eigenvalue 1.6e-3 off at 128² with merged states, 4.6e
 
 **The diffusion solve** of a shape, ``(K − sA) u = K b`` on the active cells (``K`` the volume
 fractions, ``A`` the aperture-weighted Laplacian, symmetric negative semi-definite, ``s = γΔt``),
-is a sparse LU factorisation (SuperLU, symmetric mode with minimum-degree ordering) made once per
-step and species and reused by the step's stages, which share ``γΔt``. Measured on a disc in a
-64² box: 27 conjugate-gradient iterations per solve with the box's fast-transform solve as
-preconditioner (:class:`~crossdiff.fv.SpectralLaplacian`: the shape's boundary is invisible to
-it) made a step 12× the box's; the factorisation, 2×. Shapes beyond :data:`DIRECT_MAX_CELLS`
-(large 3D ones, where the fill-in grows as ``N^{4/3}``) use those conjugate gradients. ``1ᵀA =
-0``, so the solve keeps the mass ``Σ κ u`` to round-off (a constant fixes the part of the
-solver's residual that would change it).
+is conjugate gradients preconditioned by one V-cycle of a geometric multigrid on the cut cells
+(:class:`~crossdiff.fv.CutCellMultigrid`): its hierarchy depends on the operator only, not on
+``s``, so it is made once per run (again after a density-dependent diffusion is refrozen) while
+the adaptive step changes ``s`` at every step. The first guess is ``b`` plus the previous
+solve's diffusion increment scaled by ``s``, the tolerance ``krylov_rtol`` (``1e-10``) of the
+residual relative to ``K b``: 3–4 iterations a solve at 256² (11–12 from zero, on any grid).
+A looser 1e-8 changed a 128² run by 9e-6, 40× below its time error, but stalled the step
+controller of a run at a time tolerance of 1e-8 (and 1e-6 that of the 128² run at its default
+one): the solve must stay far below the time tolerance, which the discretisation does not know,
+hence the box's ``krylov_rtol``. ``1ᵀA = 0``,
+so the solve keeps the mass ``Σ κ u`` to round-off (a constant removes the part of the
+residual that would change it). Measured against the sparse LU factorisation it replaces (made
+at every step, since ``s`` changes): docs/numerics.md, bench/README.md "Shapes". A shape that
+is the whole box uses the box's fast-transform solve (exact). The quasi-stationary species
+keep a sparse LU factorisation (made once: their operator does not change), conjugate
+gradients with the box's fast transform beyond :data:`DIRECT_MAX_CELLS`.
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ from ._faces import face_mean
 from ._kernels import axis_view
 from ._krylov import krylov_solve
 from ._limiters import DEFAULT_LIMITER
+from ._multigrid import CutCellMultigrid
 from ._transport import BoundaryKind, upwind_divergence
 
 __all__ = ["CutCells", "CutCellDiscretisation", "MERGE_BELOW"]
@@ -58,8 +67,8 @@ __all__ = ["CutCells", "CutCellDiscretisation", "MERGE_BELOW"]
 #: Cells with a smaller volume fraction are merged with a neighbour (module docstring).
 MERGE_BELOW = 0.5
 
-#: Shapes of at most this many active cells (2D; a tenth in 3D) solve their implicit diffusion by
-#: a sparse LU factorisation reused by the stages of a step; larger ones by conjugate gradients.
+#: Shapes of at most this many active cells (2D; a tenth in 3D) solve their quasi-stationary
+#: species by a sparse LU factorisation; larger ones by conjugate gradients.
 DIRECT_MAX_CELLS = 300_000
 
 
@@ -156,6 +165,13 @@ class CutCells:
         return group.astype(np.int64), int(group.max()) + 1 if group.size else 0
 
     @cached_property
+    def whole_box(self) -> bool:
+        """Whether the shape is the whole box (every volume fraction and inner aperture 1)."""
+        return bool(np.all(self.kappa == 1.0)) and all(
+            np.all(ap[_inner(a, ap.ndim)] == 1.0) for a, ap in enumerate(self.apertures)
+        )
+
+    @cached_property
     def smallest_volume(self) -> float:
         """The smallest volume (fraction of a box cell) of a group that exchanges fluxes: what
         limits the explicit transport's step."""
@@ -181,54 +197,78 @@ class CutCells:
         out[..., self.cells] = values
         return out.reshape(*lead, *self.box.shape)
 
+    @cached_property
+    def _merged(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``1/κ`` on the box's cells that are alone in their group (0 elsewhere), the flat
+        indices of the others, their groups renumbered ``0 … m − 1`` and those groups' volumes."""
+        sizes = np.bincount(self.group, minlength=self.n_groups)
+        alone = sizes[self.group] == 1
+        groups, local = np.unique(self.group[~alone], return_inverse=True)
+        inverse = np.zeros(self.box.shape)
+        inverse.ravel()[self.cells[alone]] = 1.0 / self.kappa_active[alone]
+        return inverse, self.cells[~alone], local, self.volume[groups]
+
     def merged_rates(self, mass_rate: np.ndarray) -> np.ndarray:
         """Rates of the cell values from explicit flux divergences (mass rates per box cell
         volume), in place: each merged group's sum over its volume (0 outside the shape)."""
         lead = mass_rate.shape[: mass_rate.ndim - self.box.ndim]
+        inverse, together, local, volume = self._merged
         flat = mass_rate.reshape(*lead, -1)
-        m = flat[..., self.cells]
-        flat[...] = 0.0
-        if not self.merged:
-            flat[..., self.cells] = m / self._kappa_active
-            return mass_rate
-        rows = m.reshape(-1, m.shape[-1])
-        sums = np.stack([np.bincount(self.group, weights=r, minlength=self.n_groups) for r in rows])
-        w = (sums / self.volume).reshape(*lead, self.n_groups)
-        flat[..., self.cells] = w[..., self.group]
+        m_together = flat[..., together]
+        mass_rate *= inverse
+        if together.size:
+            rows = m_together.reshape(-1, together.size)
+            sums = np.stack([np.bincount(local, weights=r, minlength=volume.size) for r in rows]) / volume
+            flat[..., together] = sums.reshape(*lead, volume.size)[..., local]
         return mass_rate
 
     @cached_property
-    def _nearest(self) -> np.ndarray:
-        """For every box cell, the flat index of the nearest active cell (itself if active)."""
+    def _nearest(self) -> tuple[np.ndarray, np.ndarray]:
+        """The flat indices of the box cells outside the shape and of their nearest active cells."""
         from scipy import ndimage
 
         idx = ndimage.distance_transform_edt(~self.active, return_distances=False, return_indices=True)
-        return np.ravel_multi_index(tuple(idx), self.box.shape)
+        nearest = np.ravel_multi_index(tuple(idx), self.box.shape)
+        outside = np.flatnonzero(~self.active)
+        return outside, nearest.ravel()[outside]
+
+    @property
+    def outside(self) -> np.ndarray:
+        """The flat indices of the box cells outside the shape."""
+        return self._nearest[0]
 
     def extend(self, u: np.ndarray) -> np.ndarray:
         """``u`` with every outside cell given the value of its nearest inside cell (so that
         reconstructions and reactions next to the boundary see no artificial zeros)."""
-        lead = u.shape[: u.ndim - self.box.ndim]
-        return np.ascontiguousarray(u.reshape(*lead, -1)[..., self._nearest].reshape(u.shape))
+        outside, nearest = self._nearest
+        out = np.array(u, dtype=float, order="C")
+        flat = out.reshape(*u.shape[: u.ndim - self.box.ndim], -1)
+        flat[..., outside] = flat[..., nearest]
+        return out
 
     # ------------------------------------------------------------------ diffusion
+    def face_weights(self, coefficients: list[np.ndarray | float]) -> list[np.ndarray]:
+        """Per axis ``a``, the Laplacian's face weights ``W_f = a_f D_f / h²`` (the box's shape
+        with ``n_a + 1`` along ``a``; 0 on closed faces). ``coefficients[a]``: ``D`` on the faces
+        of axis ``a`` (a number, or an array of that shape)."""
+        return [
+            np.broadcast_to(ap * (np.asarray(coefficients[a], dtype=float) / h**2), ap.shape).copy()
+            for a, (ap, h) in enumerate(zip(self.apertures, self.box.spacing))
+        ]
+
     def laplacian(self, coefficients: list[np.ndarray | float]):
         """``A``: the aperture-weighted Laplacian on the active cells (sparse, symmetric),
-        ``(A u)_c = Σ_f a_f D_f (u_{c'} − u_c) / h²`` (mass rate per box cell volume).
-
-        ``coefficients[a]``: ``D`` on the faces of axis ``a`` (a number, or an array with the
-        box's shape and ``n_a + 1`` along ``a``).
-        """
+        ``(A u)_c = Σ_f W_f (u_{c'} − u_c)`` with the weights of :meth:`face_weights` (mass
+        rate per box cell volume)."""
         import scipy.sparse as sps
 
         shape = self.box.shape
         index = np.arange(self.box.size).reshape(shape)
         rows, cols, vals = [], [], []
-        for a, (ap, h) in enumerate(zip(self.apertures, self.box.spacing)):
+        for a, weight in enumerate(self.face_weights(coefficients)):
             inner = [slice(None)] * len(shape)
             inner[a] = slice(1, -1)
-            weight = ap * (np.asarray(coefficients[a], dtype=float) / h**2)
-            w = np.broadcast_to(weight, ap.shape)[tuple(inner)]
+            w = weight[tuple(inner)]
             lo = [slice(None)] * len(shape)
             hi = list(lo)
             lo[a], hi[a] = slice(0, -1), slice(1, None)
@@ -295,7 +335,10 @@ class CutCellDiscretisation(Discretisation):
         self.shape = shape
         self.cut = CutCells(shape, merge_below)
         self._laplacians: dict[int, object] = {}
-        self._factors: dict[tuple, Any] = {}  #: LU factors of the implicit solves, by species and γΔt
+        self._factors: dict[tuple, Any] = {}  #: LU factors of the quasi-stationary species' solves
+        self._multigrids: dict[tuple, CutCellMultigrid] = {}  #: by operator (:meth:`_operator_key`)
+        #: per species, the last implicit solve's solution, right-hand side and γΔt (first guesses)
+        self._previous: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
         self.stats = {"krylov_iterations": 0}
 
     # ------------------------------------------------------------------ description
@@ -334,18 +377,30 @@ class CutCellDiscretisation(Discretisation):
             self._frozen[i] = [face_mean(d, a, False) for a in range(self.grid.ndim)]
             self._coef[i, :] = float(np.sqrt(max(dmin, 1e-12 * dmax) * dmax)) if dmax > 0 else 0.0
             self._laplacians.pop(i, None)
-            self._factors.clear()
+            self._multigrids.pop(self._operator_key(i), None)
 
     def _laplacian(self, i: int):
         """``Ã`` of species ``i`` divided by ``τ_i`` (made once; again after :meth:`refresh`)."""
         if i not in self._laplacians:
-            s = self.compiled.species[i]
-            if s.diffusion_kind is DiffusionKind.NONLINEAR:
-                coefs = [self._face_coefficient(self._frozen[i][a], a) for a in range(self.grid.ndim)]
-            else:
-                coefs = list(self._coef[i])
-            self._laplacians[i] = self.cut.laplacian([c * self.inv_tau[i] for c in coefs])
+            self._laplacians[i] = self.cut.laplacian(self._face_coefficients(i))
         return self._laplacians[i]
+
+    def _face_coefficients(self, i: int) -> list:
+        """Per axis, ``D/τ`` of species ``i`` on the faces (frozen ones if density-dependent)."""
+        s = self.compiled.species[i]
+        if s.diffusion_kind is DiffusionKind.NONLINEAR:
+            coefs = [self._face_coefficient(self._frozen[i][a], a) for a in range(self.grid.ndim)]
+        else:
+            coefs = list(self._coef[i])
+        return [c * self.inv_tau[i] for c in coefs]
+
+    def _multigrid(self, i: int) -> CutCellMultigrid:
+        """The multigrid hierarchy of species ``i``'s diffusion (shared by species with equal
+        operators, made once; again after :meth:`refresh`)."""
+        key = self._operator_key(i)
+        if key not in self._multigrids:
+            self._multigrids[key] = CutCellMultigrid(self.cut.kappa, self.cut.face_weights(self._face_coefficients(i)))
+        return self._multigrids[key]
 
     def _operator_key(self, i: int) -> tuple:
         """What identifies species ``i``'s diffusion operator: its per-axis coefficients over
@@ -372,19 +427,25 @@ class CutCellDiscretisation(Discretisation):
             out = np.empty_like(U)
         V = cut.extend(U)
         fluxes = np.zeros_like(U)
+        if self._fused is not None:  # the box's compiled reactions, on the extended state
+            self._fused(np.float64(t), V.reshape(self.n, -1), out.reshape(self.n, -1))
         for i, s in enumerate(self.compiled.species):
             if not self.parabolic[i]:
                 out[i].fill(0.0)
                 continue
             m = fluxes[i]
-            out[i] = s.reaction(t, self.coords, V)
+            if self._fused is None:
+                out[i] = s.reaction(t, self.coords, V)
             for j, chi in s.taxis:
-                chi_cells = np.broadcast_to(np.asarray(chi(t, self.coords, V), dtype=float), g.shape)
+                chi_cells = np.asarray(chi(t, self.coords, V), dtype=float)
                 for a in range(g.ndim):
                     h = g.spacing[a]
                     vel = np.zeros(cut.apertures[a].shape)
-                    vel[_inner(a, g.ndim)] = face_mean(chi_cells, a, False) * np.diff(V[j], axis=a) / h
-                    vel *= cut.apertures[a]
+                    chi_faces = (
+                        face_mean(np.broadcast_to(chi_cells, g.shape), a, False) if chi_cells.ndim else chi_cells
+                    )
+                    vel[_inner(a, g.ndim)] = chi_faces * np.diff(V[j], axis=a)
+                    vel *= cut.apertures[a] / h
                     upwind_divergence(
                         axis_view(V[i], a),
                         axis_view(vel, a),
@@ -407,7 +468,7 @@ class CutCellDiscretisation(Discretisation):
                     m += (flux[hi] - flux[lo]) / h
         cut.merged_rates(fluxes)
         out += fluxes
-        out[:, ~cut.active] = 0.0
+        out.reshape(self.n, -1)[:, cut.outside] = 0.0
         for i in range(self.n):
             if self.parabolic[i] and self.inv_tau[i] != 1.0:
                 out[i] *= self.inv_tau[i]
@@ -432,8 +493,8 @@ class CutCellDiscretisation(Discretisation):
     ) -> np.ndarray:
         """Solve ``(shift K − A) u = rhs`` on the active cells.
 
-        A sparse LU factorisation (SuperLU), kept under ``key`` for the other stages of the step
-        (they share ``γΔt``), where the shape has at most :data:`DIRECT_MAX_CELLS` active cells
+        A sparse LU factorisation (SuperLU), kept under ``key`` (the quasi-stationary species'
+        operators do not change), where the shape has at most :data:`DIRECT_MAX_CELLS` active cells
         (2D) or a tenth of that (3D, where the fill-in grows faster); otherwise conjugate gradients
         preconditioned by ``(shift − Σ_a scale_a ∂_aa)⁻¹`` of the box (fast transforms).
         """
@@ -451,8 +512,6 @@ class CutCellDiscretisation(Discretisation):
                     return self._solve_mean_free(matrix, rhs)
                 lu = splu(matrix, permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
                 if key is not None:
-                    if len(self._factors) >= 2 * self.n:  # the step's γΔt changed: the old ones go
-                        self._factors.clear()
                     self._factors[key] = lu
             x = lu.solve(rhs)
             if not np.all(np.isfinite(x)):
@@ -483,8 +542,12 @@ class CutCellDiscretisation(Discretisation):
         return spsolve(bordered, np.append(rhs, 0.0))[:-1]
 
     def solve_implicit(self, B: np.ndarray, gamma_dt: float, out: np.ndarray | None = None) -> np.ndarray:
-        """Solve ``(I − γΔt L) U = B`` on the cut cells: per species ``(K − γΔt A) u = K b``
-        (preconditioned conjugate gradients, module docstring), mass kept to round-off."""
+        """Solve ``(I − γΔt L) U = B`` on the cut cells: per species ``(K − γΔt A) u = K b`` by
+        conjugate gradients with a multigrid V-cycle (:class:`CutCellMultigrid`), from the
+        species' previous solution, to a residual of ``krylov_rtol`` relative to ``K b``; mass
+        kept to round-off."""
+        if self.cut.whole_box:  # the box's operator: its fast-transform solve is exact
+            return super().solve_implicit(B, gamma_dt, out)
         self.counters.n_implicit_solves += 1
         cut = self.cut
         K = cut.kappa_active
@@ -494,14 +557,26 @@ class CutCellDiscretisation(Discretisation):
             if not self._has_diffusion(i):
                 out[i] = B[i]
                 continue
-            b = cut.gather(B[i])
-            scale = gamma_dt * self._coef[i] * self.inv_tau[i]
-            name = f"species {self.model.species_names[i]!r}"
-            key = (self._operator_key(i), gamma_dt)
-            A = None if key in self._factors else self._laplacian(i) * gamma_dt
-            u = self._solve_cells(A, 1.0, K * b, scale, name, key=key)
-            u += (np.sum(K * b) - np.sum(K * u)) / np.sum(K)  # Σ κ u = Σ κ b (1ᵀA = 0)
-            out[i] = cut.scatter(u)
+            f = np.zeros(self.grid.size)
+            f[cut.cells] = K * cut.gather(B[i])
+            mg = self._multigrid(i)
+            b = np.zeros(self.grid.size)
+            b[cut.cells] = cut.gather(B[i])
+            x0 = None
+            if i in self._previous:  # b plus the previous solve's diffusion increment, ∝ γΔt
+                x_old, b_old, s_old = self._previous[i]
+                x0 = b + (gamma_dt / s_old) * (x_old - b_old)
+            x, converged = mg.solve(f, 1.0, gamma_dt, self.krylov_rtol, x0=x0)
+            self.counters.n_krylov_solves += 1
+            self.stats["krylov_iterations"] += mg.iterations
+            if not converged or not np.all(np.isfinite(x)):
+                name = self.model.species_names[i]
+                raise NumericalError(f"implicit diffusion solve of species {name!r} on the shape did not converge")
+            u = x[cut.cells]
+            u += (np.sum(f) - np.sum(K * u)) / np.sum(K)  # Σ κ u = Σ κ b (1ᵀA = 0)
+            x[cut.cells] = u
+            self._previous[i] = (x, b, gamma_dt)
+            out[i] = x.reshape(self.grid.shape)
         return out
 
     def solve_elliptic(self, t: float, U: np.ndarray) -> np.ndarray:

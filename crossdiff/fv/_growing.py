@@ -31,7 +31,9 @@ from ..errors import InputError
 from ..grid import Grid, GrowingGrid
 from ..model import Model
 from ._discretise import Discretisation, FaceVelocities
+from ._kernels import axis_view
 from ._limiters import DEFAULT_LIMITER
+from ._transport import upwind_divergence
 
 __all__ = ["GrowingDiscretisation"]
 
@@ -84,6 +86,12 @@ class GrowingDiscretisation(Discretisation):
         # its motion (the output writes the physical positions with every frame)
         base = self.layout
         self.layout = replace(base, attrs={**base.attrs, **domain.attributes()}, motion=domain)
+        #: non-uniform growth: the tissue's velocity, carried relative to the uniformly stretched cells
+        self._tissue = domain.tissue
+        if self._tissue is not None:
+            if flow is not None:
+                raise InputError("a flow and a tissue growth velocity together are not supported")
+            self._advected = tuple(i for i in range(self.n) if self.parabolic[i])
         self._at(0.0)
 
     # ------------------------------------------------------------------ the cells at time t
@@ -111,6 +119,44 @@ class GrowingDiscretisation(Discretisation):
         :meth:`_at` then applies at every time)."""
         super()._refresh_symbols()
         self._unit_scales = self._direct_scales / self._metric
+
+    def _relative_velocities(self, t: float) -> list[np.ndarray]:
+        """Per axis, on the faces (physical units): the tissue's velocity relative to the uniformly
+        stretched faces, ``a_b(x_f, t) − (x_f − a_b) ℓ_b'/ℓ_b``; zero on both ends (the low end is
+        fixed and ``a_b`` vanishes there; the high end moves with the tissue)."""
+        assert self._tissue is not None
+        ell, slope = self.domain.growth.scale(t), self.domain.growth.derivative(t)
+        out = []
+        for a, ((lo, _), n, h) in enumerate(zip(self.reference.extent, self.reference.cells, self.grid.spacing)):
+            faces = lo + np.arange(n + 1) * h
+            v = self._tissue.velocity(a, faces, t, n * h) - (faces - lo) * slope[a] / ell[a]
+            v[0] = v[-1] = 0.0
+            out.append(v)
+        return out
+
+    def _advect(self, t: float, i: int, u: np.ndarray, rate: np.ndarray) -> None:
+        """``rate −= ∇·((a − w) u)``: the species carried with the tissue relative to the cells
+        (limited upwind, conservative); the grid's motion is part of the time derivative, so the
+        flux is not divided by ``τ`` (the base divides the whole rate afterwards)."""
+        u = np.ascontiguousarray(u)
+        for a, velocity in enumerate(self._relative_velocities(t)):
+            upwind_divergence(
+                axis_view(u, a),
+                velocity.reshape(1, -1, 1),
+                self.grid.spacing[a],
+                axis_view(rate, a),
+                limiter=self.limiter,
+                scale=float(self.tau[i]),
+            )
+
+    def _face_speeds(self, t: float, U: np.ndarray, i: int) -> list[np.ndarray | float]:
+        speeds = super()._face_speeds(t, U, i)
+        if self._tissue is not None and i in self._advected:
+            for a, velocity in enumerate(self._relative_velocities(t)):
+                shape = [1] * self.grid.ndim
+                shape[a] = -1
+                speeds[a] = speeds[a] + (np.abs(velocity[1:-1]) * self.inv_tau[i]).reshape(shape)
+        return speeds
 
     def volume_scale(self, t: float) -> float:
         """``J(t)``: a cell's volume over its volume at ``t = 0``."""

@@ -15,7 +15,7 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["krylov_solve"]
+__all__ = ["krylov_solve", "one_blas_thread"]
 
 
 @cache
@@ -23,6 +23,11 @@ def _controller():
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread (the module docstring says why)."""
+    return _controller().limit(limits=1, user_api="blas")
 
 
 def krylov_solve(
@@ -43,7 +48,7 @@ def krylov_solve(
     size = b.size
     A = spla.LinearOperator((size, size), matvec=matvec, dtype=float)
     M = spla.LinearOperator((size, size), matvec=precondition, dtype=float)
-    with _controller().limit(limits=1, user_api="blas"):
+    with one_blas_thread():
         if symmetric:
             x, info = spla.cg(A, b, x0=x0, rtol=rtol, atol=0.0, M=M, maxiter=500)
         else:

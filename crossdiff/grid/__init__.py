@@ -11,8 +11,8 @@ condition of each axis. Finite-volume operators live in :mod:`crossdiff.fv`.
 from ..errors import GridError
 from ._box import BOUNDARIES, Grid, default_grid, parse_cells
 from ._domains import DOMAINS, DomainKind, domain_kind
-from ._front import Front, FrontGrid, TissueVelocity, default_front
-from ._growth import GrowingGrid, Growth, MovingBox, default_growing
+from ._front import Front, FrontGrid, default_front
+from ._growth import GrowingGrid, Growth, MovingBox, TissueGrowth, default_growing
 from ._network import VERTEX_KINDS, Edge, Network, VertexCondition
 from ._shape import Shape, read_mask
 from ._shape import default_domain as _box_or_shape
@@ -29,7 +29,7 @@ __all__ = [
     "MovingBox",
     "Front",
     "FrontGrid",
-    "TissueVelocity",
+    "TissueGrowth",
     "Network",
     "Edge",
     "VertexCondition",

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import GridError
 from ..registry import Registry
 
-__all__ = ["Grid", "BOUNDARIES", "default_grid", "parse_cells"]
+__all__ = ["Grid", "OnBox", "BOUNDARIES", "default_grid", "parse_cells"]
 
 #: Boundary conditions, per axis (the CLI's ``--boundary`` choices come from here).
 BOUNDARIES: Registry[str] = Registry("boundary condition")
@@ -190,6 +190,62 @@ class Grid:
         box = "x".join(f"[{lo:g}, {hi:g}]" for lo, hi in self.extent)
         bc = self.boundary[0] if len(set(self.boundary)) == 1 else "/".join(self.boundary)
         return f"{'x'.join(map(str, self.cells))} on {box}, {bc}"
+
+
+@dataclass(frozen=True, eq=False)  # equality is each subclass's (a shape's is identity)
+class OnBox:
+    """A domain made from a box grid: a shape cut out of it (:class:`~crossdiff.grid.Shape`), a
+    box whose cells move (:class:`~crossdiff.grid.MovingBox`). Its cells are the box's: the
+    geometry below is the box's (at ``t = 0`` for a moving one); subclasses add what differs."""
+
+    box: Grid
+
+    @property
+    def ndim(self) -> int:
+        return self.box.ndim
+
+    @property
+    def cells(self) -> tuple[int, ...]:
+        return self.box.cells
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.box.shape
+
+    @property
+    def size(self) -> int:
+        return self.box.size
+
+    @property
+    def extent(self) -> tuple[tuple[float, float], ...]:
+        return self.box.extent
+
+    @property
+    def spacing(self) -> tuple[float, ...]:
+        return self.box.spacing
+
+    @property
+    def cell_volume(self) -> float:
+        return self.box.cell_volume
+
+    @property
+    def boundary(self) -> tuple[str, ...]:
+        return self.box.boundary  # type: ignore[return-value]  # a tuple after Grid.__post_init__
+
+    @property
+    def periodic(self) -> tuple[bool, ...]:
+        return self.box.periodic
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        return self.box.axes
+
+    @property
+    def coordinates(self) -> tuple[np.ndarray, ...]:
+        return self.box.coordinates
+
+    def mesh(self) -> tuple[np.ndarray, ...]:
+        return self.box.mesh()
 
 
 def parse_cells(text: str | int | Sequence[int]) -> tuple[int, ...]:

@@ -27,9 +27,9 @@ import numpy as np
 
 from ..errors import GridError
 from ._box import Grid, default_grid
-from ._growth import MovingBox
+from ._growth import MovingBox, parse_law
 
-__all__ = ["Front", "TissueVelocity", "FrontGrid", "default_front"]
+__all__ = ["Front", "FrontGrid", "default_front"]
 
 
 @dataclass(frozen=True)
@@ -65,18 +65,8 @@ class Front:
 
     @cached_property
     def _expr(self) -> Any:
-        import sympy as sp
-
-        from ..errors import ExpressionError
-        from ..expressions import parse_expression
-
-        try:
-            expr = parse_expression(self.speed)
-        except ExpressionError as err:
-            raise GridError(f"front speed: {err}") from None
-        expr = expr.xreplace({sp.Symbol(k): sp.Float(v) for k, v in self.parameters.items()})
         allowed = {"t", *self.species, *(f"{n}_x" for n in self.species)}
-        unknown = sorted(str(s) for s in expr.free_symbols if str(s) not in allowed)
+        expr, unknown = parse_law(self.speed, self.parameters, allowed, "front speed")
         if unknown:
             names = ", ".join(f"{n}, {n}_x" for n in self.species) or "none"
             raise GridError(
@@ -92,22 +82,6 @@ class Front:
         symbols = [sp.Symbol("t"), *(sp.Symbol(n) for n in self.species), *(sp.Symbol(f"{n}_x") for n in self.species)]
         return sp.lambdify(symbols, self._expr, "numpy")
 
-    @cached_property
-    def _slopes(self) -> Any:
-        """``∂V/∂(u_x)`` per species, one NumPy function of the same arguments."""
-        import sympy as sp
-
-        symbols = [sp.Symbol("t"), *(sp.Symbol(n) for n in self.species), *(sp.Symbol(f"{n}_x") for n in self.species)]
-        derivatives = [sp.diff(self._expr, sp.Symbol(f"{n}_x")) for n in self.species]
-        return sp.lambdify(symbols, derivatives, "numpy")
-
-    def gradient_coefficients(self, t: float, values: Sequence[float], gradients: Sequence[float]) -> np.ndarray:
-        """``∂s'/∂(∂_x u_i)`` per species at the front's values and gradients (the part of the
-        speed a stepper may take implicitly)."""
-        with np.errstate(all="ignore"):
-            out = self._slopes(float(t), *values, *gradients)
-        return np.array([float(np.asarray(v)) for v in out]) if self.species else np.zeros(0)
-
     def __call__(self, t: float, values: Sequence[float], gradients: Sequence[float]) -> float:
         """``s'`` at time ``t`` from the species' values and gradients at the front."""
         with np.errstate(all="ignore"):
@@ -119,64 +93,6 @@ class Front:
             "front_species": ",".join(self.species),
             "front_parameters": json.dumps(dict(self.parameters)),
         }
-
-
-@dataclass(frozen=True)
-class TissueVelocity:
-    """A growth velocity field ``a(x, t)`` along a 1D domain (non-uniform growth): the tissue, and
-    everything in it, moves with it; the end ``x = s`` with ``s' = a(s, t)``.
-
-    Parameters
-    ----------
-    velocity : str
-        An expression of ``x``, ``t``, ``L`` (the current length ``s − a``) and the parameters, e.g.
-        apical growth ``"rho*max(0, x - (L - 1))"`` (only the last unit of length grows). It must
-        vanish at the fixed end ``x = a`` (the domain grows away from it).
-    parameters : mapping, optional
-
-    Raises
-    ------
-    GridError
-        Not an expression of those names.
-    """
-
-    velocity: str
-    parameters: Mapping[str, float] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.velocity, str) or not self.velocity.strip():
-            raise GridError(f"the growth velocity must be an expression of x, t and L, got {self.velocity!r}")
-        object.__setattr__(self, "parameters", {str(k): float(v) for k, v in dict(self.parameters).items()})
-        self._numeric  # noqa: B018  # parsed and checked now
-
-    @cached_property
-    def _numeric(self) -> Any:
-        import sympy as sp
-
-        from ..errors import ExpressionError
-        from ..expressions import parse_expression
-
-        try:
-            expr = parse_expression(self.velocity)
-        except ExpressionError as err:
-            raise GridError(f"growth velocity: {err}") from None
-        expr = expr.xreplace({sp.Symbol(k): sp.Float(v) for k, v in self.parameters.items()})
-        unknown = sorted(str(s) for s in expr.free_symbols if str(s) not in {"x", "t", "L"})
-        if unknown:
-            raise GridError(
-                f"growth velocity {self.velocity!r} names unknown symbols {', '.join(unknown)}; it may use x, t, "
-                "L (the current length) and the parameters"
-            )
-        return sp.lambdify([sp.Symbol("x"), sp.Symbol("t"), sp.Symbol("L")], expr, "numpy")
-
-    def __call__(self, x: np.ndarray, t: float, length: float) -> np.ndarray:
-        """``a(x, t)`` with the domain's current length ``length``."""
-        x = np.asarray(x, dtype=float)
-        with np.errstate(all="ignore"):
-            return np.broadcast_to(np.asarray(self._numeric(x, float(t), float(length)), dtype=float), x.shape)
-
-    def attributes(self) -> dict[str, object]:
-        return {"growth_velocity": self.velocity, "growth_velocity_parameters": json.dumps(dict(self.parameters))}
 
 
 @dataclass(frozen=True)
@@ -192,18 +108,12 @@ class FrontGrid(MovingBox):
         A box that is not 1D (radially symmetric and 2D fronts are not supported), or a periodic one.
     """
 
-    front: Front | None = None
-    #: non-uniform growth: the tissue moves with this velocity, and the front with the tissue
-    velocity: TissueVelocity | None = None
+    front: Front = field(default=None)  # type: ignore[assignment]  # required: checked below
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if (self.front is None) == (self.velocity is None):
-            raise GridError("a moving end needs one of a front speed (Front) and a growth velocity (TissueVelocity)")
-        if self.front is not None and not isinstance(self.front, Front):
+        if not isinstance(self.front, Front):
             raise GridError("a free boundary needs its speed (a crossdiff.grid.Front)")
-        if self.velocity is not None and not isinstance(self.velocity, TissueVelocity):
-            raise GridError("a growth velocity must be a crossdiff.grid.TissueVelocity")
         if self.box.ndim != 1:
             raise GridError(
                 f"a free boundary moves the high end of a 1D domain; this box has {self.box.ndim} axes (radially "
@@ -211,21 +121,6 @@ class FrontGrid(MovingBox):
             )
         if self.box.periodic[0]:
             raise GridError("a free boundary on a periodic axis: the front needs walls (boundary noflux)")
-        if self.velocity is not None:
-            lo, hi = self.box.extent[0]
-            at_end = float(self.velocity(np.array([lo]), 0.0, hi - lo)[0])
-            if not np.isfinite(at_end) or abs(at_end) > 1e-12 * max(1.0, abs(hi - lo)):
-                raise GridError(
-                    f"the growth velocity {self.velocity.velocity!r} must vanish at the fixed end x = {lo:g} (the "
-                    f"domain grows away from it), got {at_end:.3g}"
-                )
-
-    def speed(self, t: float, values: Sequence[float], gradients: Sequence[float], length: float) -> float:
-        """``s'``: the front's speed, or the tissue's velocity at the end."""
-        if self.velocity is not None:
-            return float(self.velocity(np.array([self.origin + length]), t, length)[0])
-        assert self.front is not None
-        return self.front(t, values, gradients)
 
     @property
     def origin(self) -> float:
@@ -247,21 +142,14 @@ class FrontGrid(MovingBox):
 
     def describe(self) -> str:
         """``"100 on [0, 1], noflux, the high end moving at s' = -mu*u_x"``."""
-        if self.velocity is not None:
-            return f"{self.box.describe()}, growing with the tissue velocity {self.velocity.velocity}"
-        assert self.front is not None
         return f"{self.box.describe()}, the high end moving at s' = {self.front.speed}"
 
     def attributes(self) -> dict[str, object]:
-        moving = self.velocity.attributes() if self.velocity is not None else self.front.attributes()  # type: ignore[union-attr]
-        return {**self.box.attributes(), "grid": self.describe(), **moving}
+        return {**self.box.attributes(), "grid": self.describe(), **self.front.attributes()}
 
     @classmethod
     def from_attributes(cls, attrs: Mapping[str, object]) -> FrontGrid:
         box = Grid.from_attributes(attrs)
-        if "growth_velocity" in attrs:
-            params = json.loads(str(attrs.get("growth_velocity_parameters", "{}")))
-            return cls(box, velocity=TissueVelocity(str(attrs["growth_velocity"]), params))
         try:
             speed = str(attrs["front_speed"])
             species = tuple(n for n in str(attrs.get("front_species", "")).split(",") if n)
@@ -273,13 +161,6 @@ class FrontGrid(MovingBox):
         return cls(box, Front(speed, species, params))
 
     def with_parameters(self, **values: float) -> FrontGrid:
-        if self.velocity is not None:
-            vparams = dict(self.velocity.parameters)
-            if not set(values) & set(vparams):
-                return self
-            vparams.update({k: float(v) for k, v in values.items() if k in vparams})
-            return FrontGrid(self.box, velocity=TissueVelocity(self.velocity.velocity, vparams))
-        assert self.front is not None
         params = dict(self.front.parameters)
         if not set(values) & set(params):
             return self
@@ -293,13 +174,9 @@ class FrontGrid(MovingBox):
 def default_front(
     model: Any, cells: Sequence[int] | None = None, boundary: str | None = None, front: str | None = None
 ) -> FrontGrid:
-    """A model's default box with its ``[domain] front`` speed or ``growth_velocity`` (or the
-    ``front`` speed given here)."""
+    """A model's default box with its ``[domain] front`` speed (or the ``front`` speed given here)."""
     box = default_grid(model, cells, boundary)
     defaults = getattr(model, "defaults", None) or model
-    if front is None and getattr(defaults, "growth_velocity", None) is not None:
-        params = dict(getattr(model, "parameters", {}) or {})
-        return FrontGrid(box, velocity=TissueVelocity(defaults.growth_velocity, params))
     if front is None:
         front = getattr(defaults, "front", None)
     if front is None:

@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import GridError
-from ._box import Grid
-from ._front import Front, FrontGrid, TissueVelocity
-from ._growth import GrowingGrid, Growth
+from ._box import Grid, OnBox
+from ._front import Front, FrontGrid
+from ._growth import GrowingGrid, Growth, TissueGrowth
 
 __all__ = ["Shape", "read_mask", "default_domain"]
 
@@ -196,7 +196,7 @@ def read_mask(path: str | Path, shape: Sequence[int]) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class Shape:
+class Shape(OnBox):
     """The part of a box grid inside a condition or a mask, as cut cells (module docstring).
 
     Parameters
@@ -224,7 +224,6 @@ class Shape:
     1.0
     """
 
-    box: Grid
     inside: str | None = None
     mask: np.ndarray | None = field(default=None, repr=False)
     parameters: Mapping[str, float] = field(default_factory=dict)
@@ -243,54 +242,6 @@ class Shape:
             object.__setattr__(self, "mask", mask.astype(bool))
         object.__setattr__(self, "parameters", dict(self.parameters))
         self._check()
-
-    # ---------------------------------------------------------------- the box's geometry
-    @property
-    def ndim(self) -> int:
-        return self.box.ndim
-
-    @property
-    def cells(self) -> tuple[int, ...]:
-        return self.box.cells
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.box.shape
-
-    @property
-    def size(self) -> int:
-        return self.box.size
-
-    @property
-    def extent(self) -> tuple[tuple[float, float], ...]:
-        return self.box.extent
-
-    @property
-    def spacing(self) -> tuple[float, ...]:
-        return self.box.spacing
-
-    @property
-    def cell_volume(self) -> float:
-        return self.box.cell_volume
-
-    @property
-    def boundary(self) -> tuple[str, ...]:
-        return self.box.boundary  # type: ignore[return-value]
-
-    @property
-    def periodic(self) -> tuple[bool, ...]:
-        return self.box.periodic
-
-    @property
-    def axes(self) -> tuple[str, ...]:
-        return self.box.axes
-
-    @property
-    def coordinates(self) -> tuple[np.ndarray, ...]:
-        return self.box.coordinates
-
-    def mesh(self) -> tuple[np.ndarray, ...]:
-        return self.box.mesh()
 
     # ---------------------------------------------------------------- cut cells
     @cached_property
@@ -480,8 +431,9 @@ def default_domain(
     velocity = getattr(defaults, "growth_velocity", None)
     if velocity is not None:
         if growth is not None or inside is not None or mask is not None:
-            raise GridError("a growth velocity moves the tissue of an interval: it takes no growth law and no shape")
-        return FrontGrid(box, velocity=TissueVelocity(velocity, parameters))
+            raise GridError("a growth velocity moves the tissue of a box: it takes no growth law and no shape")
+        laws = (velocity,) if isinstance(velocity, str) else tuple(velocity)
+        return GrowingGrid(box, TissueGrowth(laws, box.extent, parameters))
     if growth is not None:
         laws = (growth,) if isinstance(growth, str) else tuple(growth)
         return GrowingGrid(box, Growth(laws, parameters, ndim=box.ndim))

@@ -18,6 +18,7 @@ from ._discretise import DEFAULT_DIRECTIONS, KineticDiscretisation, check_eps
 from ._file import kinetic_from_dict, kinetic_to_dict, read_kinetic_file
 from ._growing import GrowingKineticDiscretisation
 from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
+from ._network import NetworkKineticDiscretisation
 from ._nodal import NodalModel, relaxation_matrix, turning_matrix
 from ._operators import Bias, Equilibrium, LeadingTurning, Relaxation, TurningKernel
 from ._velocity import (
@@ -60,6 +61,7 @@ __all__ = [
     "kinetic_to_dict",
     "KineticDiscretisation",
     "GrowingKineticDiscretisation",
+    "NetworkKineticDiscretisation",
     "DEFAULT_DIRECTIONS",
     "check_eps",
 ]

@@ -37,6 +37,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ __all__ = ["read_kinetic_file", "kinetic_from_dict", "kinetic_to_dict"]
 
 #: The keys allowed in each table of a kinetic file ("file": the top level).
 _KEYS = {
-    "file": {"kinetic", "velocity", "parameters", "definitions", "domain", "species", "paper"},
+    "file": {"kinetic", "velocity", "parameters", "definitions", "domain", "species", "paper", "network"},
     "kinetic": {"name", "description", "reference", "macro"},
     "velocity": {"space", "dim", "radius", "temperature", "points", "weights"},
     "species": {"name", "long_name", "p", "b", "equilibrium", "turning", "bias", "interaction", "initial"},
@@ -207,7 +208,14 @@ def kinetic_from_dict(data: Mapping[str, Any], source: str = "kinetic") -> Kinet
         raise KineticModelError(f"{source}: needs at least one [[species]] table")
     species = tuple(_species(t, k + 1) for k, t in enumerate(tables))
     defaults = RunDefaults.from_table(data["domain"], KineticModelError, growth=True) if "domain" in data else None
-    if defaults is not None and len(defaults.extent) != velocity.dim:
+    if "network" in data:  # a network of 1D edges (crossdiff.grid.Network reads the table)
+        if not isinstance(data["network"], Mapping):
+            raise KineticModelError("[network] must be a table (nodes, edges, h, vertices)")
+        if velocity.dim != 1:
+            raise KineticModelError(f"a network's edges are 1D but the velocity space has d = {velocity.dim}")
+        base = defaults if defaults is not None else RunDefaults.from_table({}, KineticModelError)
+        defaults = dataclasses.replace(base, network=dict(data["network"]))
+    if defaults is not None and defaults.network is None and len(defaults.extent) != velocity.dim:
         raise KineticModelError(
             f"[domain] has {len(defaults.extent)} dimensions but the velocity space has d = {velocity.dim}"
         )
@@ -382,6 +390,8 @@ def kinetic_to_dict(model: KineticModel) -> dict[str, Any]:
         out["definitions"] = {k: _expr_out(v) for k, v in model.definitions.items()}
     if model.defaults is not None:
         out["domain"] = model.defaults.to_table()
+        if model.defaults.network is not None:
+            out["network"] = dict(model.defaults.network)
     out["species"] = [_species_out(s) for s in model.species]
     if model.paper is not None:
         out["paper"] = _paper_out(model.paper)

@@ -306,6 +306,18 @@ def _kinetic_growing(run: Run) -> KineticDiscretisation:
     )
 
 
+def _kinetic_network_system(run: Run) -> SemiDiscrete:
+    from ..grid import Network
+    from ..kinetic import KineticModel, NetworkKineticDiscretisation
+
+    assert isinstance(run.model, KineticModel) and run.kinetic is not None
+    assert isinstance(run.domain, Network)
+    opts = run.kinetic
+    return NetworkKineticDiscretisation(
+        run.model, run.domain, opts.eps, velocities=opts.velocities, limiter=run.limiter
+    )
+
+
 def _kinetic_front(run: Run) -> KineticDiscretisation:
     """Refused: a kinetic model's walls reflect its particles (no flux), and its front would need
     the particles carried relative to the moving cells and the speed from their boundary values."""
@@ -324,7 +336,12 @@ class KineticScale(Scale):
     name = "kinetic"
     kinetic = True
     stepper = "ars443"
-    systems = {"box": _kinetic_system, "growing": _kinetic_growing, "front": _kinetic_front}
+    systems = {
+        "box": _kinetic_system,
+        "growing": _kinetic_growing,
+        "front": _kinetic_front,
+        "network": _kinetic_network_system,
+    }
 
     def accepts(self, model: object) -> bool:
         # no kinetic model exists before its class is imported: a macroscopic run does not
@@ -364,6 +381,8 @@ class KineticScale(Scale):
         n = run.kinetic.velocities or run.model.velocity.default_resolution
         m = run.model.velocity.node_count(n)
         padded = math.prod(c + (0 if p else 1) for c, p in zip(grid.cells, grid.periodic))
+        if domain_kind(grid).name == "network":  # every edge one face more than cells
+            padded = grid.size + len(grid.edges)  # type: ignore[union-attr]
         ns = run.model.n_species
         return ns * (1 + d * m) * padded, ns * grid.size * (1 + (m if run.kinetic.save_f else 0))
 

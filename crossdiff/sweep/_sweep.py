@@ -32,7 +32,7 @@ import pandas as pd
 from ..analysis import classify
 from ..catalogue import resolve_model
 from ..errors import CrossdiffError, InputError
-from ..grid import Domain, FrontGrid, Grid, GrowingGrid, Growth, Network, Shape
+from ..grid import Domain, FrontGrid, Grid, GrowingGrid, Network, Shape
 from ..model import Model, model_to_dict
 from ..progress import StudyProgress, progress_mode
 from ..resources import available_memory
@@ -118,8 +118,8 @@ class SweepPlan:
             else:
                 assert grid.mask is not None
                 out["mask"] = np.flatnonzero(grid.mask.ravel()).tolist()
-        if isinstance(grid, GrowingGrid):  # so is the growth law
-            out.update(growth=list(grid.growth.laws), growth_parameters=dict(grid.growth.parameters))
+        if isinstance(grid, GrowingGrid):  # so is the growth law (or the tissue's velocity)
+            out["growth"] = grid.growth.attributes()
         if isinstance(grid, FrontGrid):  # and a free boundary's speed or the tissue's velocity
             out["moving_end"] = {
                 k: v for k, v in grid.attributes().items() if k.startswith(("front_", "growth_velocity"))
@@ -223,7 +223,7 @@ class SweepResult:
             mask[np.asarray(g["mask"], dtype=int)] = True
             return Shape(box, mask=mask.reshape(box.shape))
         if "growth" in g:
-            return GrowingGrid(box, Growth(tuple(g["growth"]), g.get("growth_parameters", {}), ndim=box.ndim))
+            return GrowingGrid.from_attributes({**box.attributes(), **g["growth"]})
         if "moving_end" in g:
             return FrontGrid.from_attributes({**box.attributes(), **g["moving_end"]})
         if "network" in g:

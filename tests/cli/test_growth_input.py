@@ -164,3 +164,10 @@ def test_a_model_file_with_a_growth_velocity_runs_and_a_bad_one_is_refused(tmp_p
     result = cli("run", bad, "--out", "b.nc")
     assert result.rc == 2 and "must vanish at the fixed end" in result.err, result.err
     assert not (tmp_path / "b.nc").exists()
+
+
+def test_show_describes_growth_and_a_free_boundary(cli):
+    grow = cli("show", "schnakenberg-growing")
+    assert grow.rc == 0 and "growth: L(t)/L(0) = exp(rho*t)" in grow.out
+    front = cli("show", "du-lin-invasion")
+    assert front.rc == 0 and "free boundary: the high end moves at s' = -mu*u_x" in front.out

@@ -407,3 +407,78 @@ def test_direction_of_bifurcation_agrees_with_the_amplitude_coefficient():
     numerical = (first["parameter"] - bp["parameter"]) / first["norm"] ** 2
     # O(h²) of the discretisation (1.5 % on 100 cells, 0.35 % on 200) and O(ε²) of the expansion
     assert numerical == pytest.approx(pf.slope, rel=1e-2)
+
+
+def test_a_corner_of_a_piecewise_smooth_branch_is_crossed():
+    """``u_t = Δu + min(u − 2p − 3, p + 4 − u)``: the homogeneous states are the half-lines
+    ``u = p + 4`` (stable, ``ψ_u = −1``) and ``u = 2p + 3`` (unstable, ``ψ_u = 1``) for ``p ≤ 1``,
+    meeting at the non-smooth fold ``(p, u) = (1, 5)`` at an angle of about 10° in the arclength
+    norm: no hyperplane orthogonal to the incoming tangent meets the outgoing half-line, which
+    stopped the continuation with "Newton's method did not converge" (as on May–Nowak's branch of
+    mode 7 at χ = 5.6825, where the taxis limiter switches in one cell) until the corner was crossed
+    along the tangent of the piece beyond it."""
+    from crossdiff.model import Model, Species
+
+    model = Model(
+        (Species("u", diffusion=1, reaction="min(u - 2*p - 3, p + 4 - u)", initial=1),),
+        parameters={"p": -1.0},
+        name="corner",
+    )
+    grid = Grid((6,), ((0.0, 1.0),), "noflux")
+    diagram = continuation(model, "p", (-1.0, 2.0), grid=grid, branches=0, state=1)
+    assert diagram.status == "complete" and "left the range" in diagram.branches["end"][0]
+    folds = diagram.special[diagram.special["type"] == "fold"]
+    assert len(folds) == 1 and bool(folds["corner"].iloc[0])
+    # the corner is the last point before it: the steps had shrunk below 1e-3 of the first
+    # (0.03 in arclength), so it is within 3e-5 of (1, 5)
+    assert abs(folds["parameter"].iloc[0] - 1.0) < 3e-5
+    pts = diagram.points
+    p, u = pts["parameter"].to_numpy(), pts["mean_u"].to_numpy()
+    before = np.arange(len(pts)) <= folds["point"].iloc[0]
+    # both half-lines exactly (the equations are linear on each piece: Newton's tolerance)
+    np.testing.assert_allclose(u[before], p[before] + 4, atol=1e-9)
+    np.testing.assert_allclose(u[~before], 2 * p[~before] + 3, atol=1e-9)
+    assert p[-1] < -1.0  # back through the whole range on the unstable half-line
+    assert set(pts["stability"][before]) == {"stable"} and set(pts["stability"][~before]) == {"unstable"}
+
+
+def test_branch_points_only_where_an_eigenvalue_crosses_zero():
+    """May–Nowak with taxis, χ from 3 to 9 on 40 cells of [0, 20]: modes 3 to 15 lose stability one
+    after the other, so that more eigenvalues are unstable than the few computed near zero and
+    eigenvalues enter and leave the computed set between points. Before the crossings were told by
+    the sign of the bordered determinant, these changes of the count were reported as further
+    branch points of modes already unstable (on 100 cells: six of them, modes 3, 4, 11, 12, 13)."""
+    model = catalogue.load("may-nowak-taxis")
+    grid = Grid((40,), ((0.0, 20.0),), "noflux")
+    diagram = continuation(model, "chi", (3.0, 9.0), grid=grid, branches=0, settings=Settings(n_eig=4))
+    bps = diagram.branch_points(0)
+    h = 0.5
+    expected = {}
+    for m in range(1, 40):
+        k2 = 4 / h**2 * math.sin(math.pi * m / 20 * h / 2) ** 2
+        try:
+            expected[m] = discrete_threshold(model, "chi", k2, (3.0, 9.0))
+        except ValueError:  # no sign change in the range: the mode stays stable
+            continue
+    # one branch point per mode that crosses, at its discrete threshold (regula falsi to 1e-9)
+    assert sorted(int(m) for m in bps["mode"]) == sorted(expected)
+    for _, bp in bps.iterrows():
+        assert bp["parameter"] == pytest.approx(expected[int(bp["mode"])], rel=1e-6)
+
+
+def test_catalogue_pages_show_their_diagrams():
+    """Issue 22, part 5: the pages of Keller–Segel with logistic growth and May–Nowak carry their
+    bifurcation diagram (picture in docs/figures, made by docs/build.py, and what it shows)."""
+    import importlib.util
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    spec = importlib.util.spec_from_file_location("crossdiff_docs_build_diagrams", docs / "build.py")
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    assert {"keller-segel-logistic", "may-nowak-taxis"} <= set(build.DIAGRAMS)
+    for name in build.DIAGRAMS:
+        page = (docs / "models" / f"{name}.md").read_text(encoding="utf-8")
+        assert "## Bifurcation diagram" in page and f"(../figures/{name}-diagram.png)" in page
+        assert (docs / "figures" / f"{name}-diagram.png").stat().st_size > 10_000
