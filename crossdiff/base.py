@@ -68,13 +68,18 @@ class RunDefaults:
     network: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @classmethod
-    def from_table(cls, table: object, error: type[ModelError] = ModelError, shapes: bool = False) -> RunDefaults:
+    def from_table(
+        cls, table: object, error: type[ModelError] = ModelError, shapes: bool = False, growth: bool = False
+    ) -> RunDefaults:
         """The ``[domain]`` table of a model file (extent, cells, boundary, t_end, save_every, seed,
-        and, with ``shapes``, a shape: ``inside`` or ``mask``, or a growth law: ``growth``).
+        and, with ``shapes``, a shape: ``inside`` or ``mask``, or a growth law: ``growth``,
+        ``front``, ``growth_velocity``; with ``growth`` alone, a growth law ``growth``: kinetic
+        models).
 
         Raises ``error`` with a one-line message naming the bad key.
         """
-        table = check_keys(table, _DOMAIN_KEYS | (_SHAPE_KEYS | _GROWTH_KEYS if shapes else set()), "[domain]", error)
+        extra = _SHAPE_KEYS | _GROWTH_KEYS if shapes else ({"growth"} if growth else set())
+        table = check_keys(table, _DOMAIN_KEYS | extra, "[domain]", error)
         kwargs: dict[str, Any] = {}
         if "extent" in table:
             kwargs["extent"] = _extent(table["extent"], error)

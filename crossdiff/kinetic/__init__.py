@@ -16,6 +16,7 @@ which uses this package; this package does not know the catalogue.
 from . import symbols
 from ._discretise import DEFAULT_DIRECTIONS, KineticDiscretisation, check_eps
 from ._file import kinetic_from_dict, kinetic_to_dict, read_kinetic_file
+from ._growing import GrowingKineticDiscretisation
 from ._model import KineticModel, KineticSpecies, PaperReference, PrintedSpecies
 from ._network import NetworkKineticDiscretisation
 from ._nodal import NodalModel, relaxation_matrix, turning_matrix
@@ -59,6 +60,7 @@ __all__ = [
     "kinetic_from_dict",
     "kinetic_to_dict",
     "KineticDiscretisation",
+    "GrowingKineticDiscretisation",
     "NetworkKineticDiscretisation",
     "DEFAULT_DIRECTIONS",
     "check_eps",

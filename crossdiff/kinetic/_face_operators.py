@@ -58,7 +58,7 @@ class FaceOperators:
         self.model, self.nodal, self.staggered = model, nodal, staggered
         self.eps, self.M, self.limiter = eps, M, limiter
         self.n_species, self.dim, self.m = staggered.n_species, staggered.dim, staggered.m
-        self.h, self.walls = staggered.h, staggered.walls
+        self.walls = staggered.walls
         ns, w = self.n_species, nodal.weights
         # species exponents and operators
         self.p = np.array([s.p for s in model.species])
@@ -125,6 +125,12 @@ class FaceOperators:
             None if r is None or r.uses_state else float(r(np.zeros((ns, 1)), None, pair=False).flat[0])
             for r in self.rate
         ]
+
+    @property
+    def h(self) -> tuple[float, ...]:
+        """The spacing per axis, read from the staggered grid at every call (a growing domain
+        moves its cells: :class:`~crossdiff.kinetic.GrowingKineticDiscretisation`)."""
+        return self.staggered.h
 
     def leading(self, i: int, rho_face: np.ndarray) -> np.ndarray | float | None:
         """The relaxation rate ``σ_i`` at the faces (array or float), or None for a kernel."""

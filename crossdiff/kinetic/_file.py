@@ -207,7 +207,7 @@ def kinetic_from_dict(data: Mapping[str, Any], source: str = "kinetic") -> Kinet
     if not isinstance(tables, list) or not tables:
         raise KineticModelError(f"{source}: needs at least one [[species]] table")
     species = tuple(_species(t, k + 1) for k, t in enumerate(tables))
-    defaults = RunDefaults.from_table(data["domain"], KineticModelError) if "domain" in data else None
+    defaults = RunDefaults.from_table(data["domain"], KineticModelError, growth=True) if "domain" in data else None
     if "network" in data:  # a network of 1D edges (crossdiff.grid.Network reads the table)
         if not isinstance(data["network"], Mapping):
             raise KineticModelError("[network] must be a table (nodes, edges, h, vertices)")

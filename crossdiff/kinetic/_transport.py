@@ -25,9 +25,14 @@ class MicroTransport:
     the slope ``limiter`` of the reconstructions."""
 
     def __init__(self, staggered: StaggeredGrid, nodes: np.ndarray, limiter: str):
-        self.nodes, self.limiter = nodes, limiter
+        self.nodes, self.limiter, self.staggered = nodes, limiter, staggered
         self.n_species, self.dim = staggered.n_species, staggered.dim
-        self.walls, self.reflect, self.h = staggered.walls, staggered.reflect, staggered.h
+        self.walls, self.reflect = staggered.walls, staggered.reflect
+
+    @property
+    def h(self) -> tuple[float, ...]:
+        """The spacing per axis, read from the staggered grid at every call (cells that move)."""
+        return self.staggered.h
 
     def __call__(self, g: np.ndarray, out: np.ndarray, a: int, skip: tuple[bool, ...] = ()) -> None:
         """``out = −Σ_b ∂_b (v_b g^a)``: the limited upwind divergence along every axis
@@ -123,8 +128,14 @@ class ImplicitTransport:
 
     def __init__(self, staggered: StaggeredGrid, nodes: np.ndarray, weights: np.ndarray):
         self.staggered, self.nodes, self.w = staggered, nodes, weights
-        self.dim, self.walls, self.reflect, self.h = staggered.dim, staggered.walls, staggered.reflect, staggered.h
-        self._symbols: dict[int, np.ndarray] = {}
+        self.dim, self.walls, self.reflect = staggered.dim, staggered.walls, staggered.reflect
+        self._symbols: dict[tuple[int, tuple[float, ...]], np.ndarray] = {}
+        self._units: dict[int, tuple[np.ndarray, ...]] = {}
+
+    @property
+    def h(self) -> tuple[float, ...]:
+        """The spacing per axis, read from the staggered grid at every call (cells that move)."""
+        return self.staggered.h
 
     def _periods(self, a: int, faces: tuple[int, ...]) -> tuple[int, ...]:
         """Period of each axis of ``g^a``: ``2n`` along a wall axis (the doubled domain), else ``n``."""
@@ -133,22 +144,38 @@ class ImplicitTransport:
         )
 
     def symbols(self, a: int, faces: tuple[int, ...]) -> np.ndarray:
-        """``Â_k`` on the real-to-complex frequency grid of ``g^a``'s (doubled) domain, ``(m, *modes)``."""
-        if a not in self._symbols:
+        """``Â_k`` on the real-to-complex frequency grid of ``g^a``'s (doubled) domain, ``(m, *modes)``:
+        ``Σ_b Â_{k,b}/h_b`` from the per-axis parts at unit spacing (kept), for the spacing of
+        the call (the latest kept: cells that move change it at every stage)."""
+        key = (a, tuple(self.h))
+        if key not in self._symbols:
+            if len(self._symbols) > 2 * self.dim:  # cells that move: keep only the latest spacings
+                self._symbols.clear()
+            parts = self._unit_symbols(a, faces)
+            out: np.ndarray = np.zeros(parts[0].shape, dtype=complex)
+            for b, part in enumerate(parts):
+                out += part / self.h[b]
+            self._symbols[key] = out
+        return self._symbols[key]
+
+    def _unit_symbols(self, a: int, faces: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+        """Per axis ``b``, ``h_b Â_{k,b}``: the upwind symbol of axis ``b`` at unit spacing."""
+        if a not in self._units:
             d, m = self.dim, len(self.w)
             periods = self._periods(a, faces)
             grids = []
             for b, n in enumerate(periods):
                 theta = 2 * np.pi * (np.fft.rfftfreq(n) if b == d - 1 else np.fft.fftfreq(n))
                 grids.append(theta.reshape([-1 if q == b else 1 for q in range(d)]))
-            out: np.ndarray = np.zeros((m, *(t.shape[b] for b, t in enumerate(grids))), dtype=complex)
+            shape = (m, *(t.shape[b] for b, t in enumerate(grids)))
+            parts = []
             for b, theta in enumerate(grids):
                 v = self.nodes[:, b].reshape((m,) + (1,) * d)
                 half_sin = 0.5j * np.sin(theta)
                 back, forward = (1 - np.exp(-1j * theta)) * (1 + half_sin), (np.exp(1j * theta) - 1) * (1 - half_sin)
-                out += (np.maximum(v, 0.0) * back + np.minimum(v, 0.0) * forward) / self.h[b]
-            self._symbols[a] = out
-        return self._symbols[a]
+                parts.append(np.broadcast_to(np.maximum(v, 0.0) * back + np.minimum(v, 0.0) * forward, shape))
+            self._units[a] = tuple(parts)
+        return self._units[a]
 
     def _extend(self, g: np.ndarray, a: int) -> np.ndarray:
         """``g^a`` ``(m, *faces)`` on the doubled domain of every wall axis (even reflection)."""

@@ -294,6 +294,18 @@ def _kinetic_system(run: Run) -> KineticDiscretisation:
     return KineticDiscretisation(run.model, grid, opts.eps, velocities=opts.velocities, limiter=run.limiter)
 
 
+def _kinetic_growing(run: Run) -> KineticDiscretisation:
+    from ..grid import GrowingGrid
+    from ..kinetic import GrowingKineticDiscretisation, KineticModel
+
+    assert isinstance(run.model, KineticModel) and run.kinetic is not None
+    assert isinstance(run.domain, GrowingGrid)
+    opts = run.kinetic
+    return GrowingKineticDiscretisation(
+        run.model, run.domain, opts.eps, velocities=opts.velocities, limiter=run.limiter
+    )
+
+
 def _kinetic_network_system(run: Run) -> SemiDiscrete:
     from ..grid import Network
     from ..kinetic import KineticModel, NetworkKineticDiscretisation
@@ -306,14 +318,30 @@ def _kinetic_network_system(run: Run) -> SemiDiscrete:
     )
 
 
+def _kinetic_front(run: Run) -> KineticDiscretisation:
+    """Refused: a kinetic model's walls reflect its particles (no flux), and its front would need
+    the particles carried relative to the moving cells and the speed from their boundary values."""
+    raise InputError(
+        f"kinetic model {run.model.name!r}: a free boundary (a moving front) is not supported for kinetic "
+        "models; use a growth law (--growth) or the derived macroscopic model"
+    )
+
+
 class KineticScale(Scale):
     """Kinetic models (:class:`~crossdiff.kinetic.KineticModel`) by the asymptotic-preserving
-    micro–macro scheme with the globally stiffly accurate stepper ARS(4,4,3) (docs/kinetic.md)."""
+    micro–macro scheme with the globally stiffly accurate stepper ARS(4,4,3) (docs/kinetic.md); on
+    a growing box with the particles moving with the tissue
+    (:class:`~crossdiff.kinetic.GrowingKineticDiscretisation`)."""
 
     name = "kinetic"
     kinetic = True
     stepper = "ars443"
-    systems = {"box": _kinetic_system, "network": _kinetic_network_system}
+    systems = {
+        "box": _kinetic_system,
+        "growing": _kinetic_growing,
+        "front": _kinetic_front,
+        "network": _kinetic_network_system,
+    }
 
     def accepts(self, model: object) -> bool:
         # no kinetic model exists before its class is imported: a macroscopic run does not
