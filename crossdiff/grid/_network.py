@@ -537,6 +537,12 @@ class Network:
             "edge_offsets": self.offsets.astype(np.int64),
         }
 
+    def place(self, cell: int) -> str:
+        """Cell ``cell`` in words: its edge and the arc length of its centre along it,
+        ``"edge B–C (1) at s = 0.35"`` (for failure reports: the arc length alone is ambiguous)."""
+        e = int(self.edge_of_cell[cell])
+        return f"edge {self.edges[e].label()} ({e}) at s = {float(self.arc_length[cell]):.4g}"
+
     def tables(self) -> list[tuple[str, tuple[str, ...], np.ndarray, dict[str, object]]]:
         """The network as NetCDF variables ``(name, dims, values, attrs)``, readable without
         crossdiff: the node table ``node(node)`` (names) with ``node_x``, ``node_y`` (where
