@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import h5netcdf
+import h5py
 import numpy as np
 
 from .errors import OutputError
@@ -165,6 +166,8 @@ def to_dataset(layout: Layout, t: np.ndarray, frames: np.ndarray, *, stepper: st
         data[layout.weights_name] = xr.Variable(
             layout.space, layout.weights, attrs={"long_name": layout.weights_long_name}
         )
+    for name, dims, values, attrs in _network_tables(layout):
+        data[name] = xr.Variable(dims, values, attrs=attrs)
     if layout.motion is not None:
         times = np.asarray(t, dtype=float)
         for name, dims, attrs, values in _motion_variables(layout, times):
@@ -191,6 +194,17 @@ def _motion_variables(
             (f"length_{axis}", ("time",), {"long_name": f"length of the domain along {axis} at time t"}, lengths[:, a])
         )
     return out
+
+
+def _network_tables(layout: Layout) -> list[tuple[str, tuple[str, ...], np.ndarray, dict[str, object]]]:
+    """The node and edge tables of a run on a network (:meth:`crossdiff.grid.Network.tables`:
+    ``node(node)``, ``edge_from(edge)``, ``cell_edge(cell)`` …), none on other domains."""
+    if "network" not in layout.attrs or "edge_of_cell" not in layout.attrs:
+        return []
+    from .grid import Network
+
+    network = Network.from_attributes(layout.attrs)
+    return network.tables() if network.shape == layout.space_shape else []
 
 
 #: The variable of a shape's volume fractions (cells with 0 lie outside; their values are missing).
@@ -312,6 +326,14 @@ class FrameWriter(Observer):
                     v = f.create_variable(self.layout.weights_name, tuple(self.layout.space), float)
                     v[...] = self.layout.weights
                     v.attrs["long_name"] = self.layout.weights_long_name
+                for name, dims, values, attrs in _network_tables(self.layout):
+                    for d in dims:
+                        if d not in f.dimensions:
+                            f.dimensions[d] = len(values)
+                    v = f.create_variable(name, dims, h5py.string_dtype() if values.dtype == object else values.dtype)
+                    v[...] = values
+                    for key, value in attrs.items():
+                        v.attrs[key] = value
                 for key, value in schema.attrs.items():
                     f.attrs[key] = value
                 f.attrs["frames"] = 0

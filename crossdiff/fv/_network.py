@@ -516,6 +516,7 @@ class NetworkDiscretisation(Discretisation):
             weights=net.cell_measure,
             weights_name="cell_measure",
             weights_long_name="volume A_e h_e of the cell (cross-section times width): the mass is sum(u * cell_measure)",
+            place=net.place,
         )
 
     def jacobian_sparsity(self):

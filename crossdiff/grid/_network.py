@@ -537,6 +537,45 @@ class Network:
             "edge_offsets": self.offsets.astype(np.int64),
         }
 
+    def place(self, cell: int) -> str:
+        """Cell ``cell`` in words: its edge and the arc length of its centre along it,
+        ``"edge B–C (1) at s = 0.35"`` (for failure reports: the arc length alone is ambiguous)."""
+        e = int(self.edge_of_cell[cell])
+        return f"edge {self.edges[e].label()} ({e}) at s = {float(self.arc_length[cell]):.4g}"
+
+    def tables(self) -> list[tuple[str, tuple[str, ...], np.ndarray, dict[str, object]]]:
+        """The network as NetCDF variables ``(name, dims, values, attrs)``, readable without
+        crossdiff: the node table ``node(node)`` (names) with ``node_x``, ``node_y`` (where
+        positions are known), the edges ``edge_from(edge)``, ``edge_to(edge)`` (node indices),
+        ``edge_length``, ``edge_weight`` (cross-section ``A_e``), and every cell's edge
+        ``cell_edge(cell)`` (its arc length along it is the ``cell`` coordinate) and, with
+        positions, its centre ``cell_x``, ``cell_y`` in the plane (:meth:`cell_positions`)."""
+        index = {n: i for i, n in enumerate(self.nodes)}
+        edges = self.edges
+        out: list[tuple[str, tuple[str, ...], np.ndarray, dict[str, object]]] = [
+            ("node", ("node",), np.array(self.nodes, dtype=object), {"long_name": "node name"}),
+            ("edge_from", ("edge",), np.array([index[e.a] for e in edges], dtype=np.int64),
+             {"long_name": "index of the edge's node a (arc length s = 0) in node"}),
+            ("edge_to", ("edge",), np.array([index[e.b] for e in edges], dtype=np.int64),
+             {"long_name": "index of the edge's node b (arc length s = length) in node"}),
+            ("edge_length", ("edge",), np.array([e.length for e in edges], dtype=float), {"long_name": "edge length"}),
+            ("edge_weight", ("edge",), np.array([e.weight for e in edges], dtype=float),
+             {"long_name": "edge cross-section A_e"}),
+            ("cell_edge", ("cell",), self.edge_of_cell.astype(np.int64),
+             {"long_name": "index of the cell's edge in edge (the cell coordinate: arc length along it)"}),
+        ]  # fmt: skip
+        if self.positions:
+            xy = np.array([self.positions[n] for n in self.nodes], dtype=float)
+            cells = self.cell_positions()
+            assert cells is not None
+            for k, axis in enumerate("xy"):
+                out.append((f"node_{axis}", ("node",), xy[:, k].copy(), {"long_name": f"node position {axis}"}))
+            for k, axis in enumerate("xy"):
+                out.append(
+                    (f"cell_{axis}", ("cell",), cells[:, k].copy(), {"long_name": f"cell centre {axis} in the plane"})
+                )
+        return out
+
     @classmethod
     def from_attributes(cls, attrs: Mapping[str, object]) -> Network:
         """The network :meth:`attributes` wrote."""

@@ -549,6 +549,7 @@ class NetworkKineticDiscretisation:
             weights=net.cell_measure,
             weights_name="cell_measure",
             weights_long_name="volume A_e h_e of the cell (cross-section times width): the mass is sum(u * cell_measure)",
+            place=net.place,
         )
 
     @property

@@ -45,12 +45,16 @@ class FailureReport:
     location: tuple[float, ...] | None = None
     peak: float | None = None
     detail: str = ""
+    #: the location in words where coordinates do not say it (a network: the edge and the arc length)
+    where: str | None = None
 
     def __str__(self) -> str:
         parts = [f"{self.status.label} at t = {self.time:.6g}"]
         if self.species is not None:
             parts.append(f"species {self.species!r}")
-        if self.location is not None:
+        if self.where is not None:
+            parts.append(self.where)
+        elif self.location is not None:
             parts.append("x = (" + ", ".join(f"{c:.4g}" for c in self.location) + ")")
         if self.peak is not None:
             parts.append(f"peak {self.peak:.4g}")
@@ -65,6 +69,7 @@ class FailureReport:
             "location": list(self.location) if self.location is not None else None,
             "peak": self.peak,
             "reason": self.detail or self.status.message,
+            "where": self.where,
         }
 
 

@@ -129,7 +129,9 @@ def _nonfinite(system: SemiDiscrete, t: float, V: np.ndarray, what: str) -> Fail
         bad = ~np.isfinite(F[i])
         if bad.any():
             flat = int(np.argmax(bad.ravel()))
-            return FailureReport(Status.NONFINITE, t, names[i], system.layout.location(flat), None, what)
+            return FailureReport(
+                Status.NONFINITE, t, names[i], system.layout.location(flat), None, what, where=system.layout.where(flat)
+            )
     return FailureReport(Status.NONFINITE, t, detail=what)
 
 

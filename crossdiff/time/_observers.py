@@ -287,7 +287,9 @@ class Monitor(Observer):
     def _concentrated(self, t: float, name: str, u: np.ndarray, detail: str) -> FailureReport:
         """The blow-up report of species ``name`` (field ``u``), placed at its peak."""
         flat = int(np.argmax(u))
-        return FailureReport(Status.BLOWUP, t, name, self._where(flat), float(u.ravel()[flat]), detail)
+        return FailureReport(
+            Status.BLOWUP, t, name, self._where(flat), float(u.ravel()[flat]), detail, where=self._layout.where(flat)
+        )
 
     def _where(self, flat: int) -> tuple[float, ...]:
         return self._layout.location(flat)
@@ -308,6 +310,7 @@ class Monitor(Observer):
                     self._where(flat),
                     low,
                     f"{names[i]} is approaching 0 (min {low:.3g}) but {reason}; the step size collapsed to {dt:.3g}",
+                    where=self._layout.where(flat),
                 )
         return None
 
@@ -346,6 +349,7 @@ class Monitor(Observer):
                     float(F[i].ravel()[flat]),
                     f"{names[i]} = 0 there but d{names[i]}/dt = {r.ravel()[flat]:.3g} < 0: its reaction is negative "
                     f"where {names[i]} vanishes, so the model does not keep {names[i]} non-negative",
+                    where=self._layout.where(flat),
                 )
         return None
 
@@ -367,7 +371,7 @@ class Monitor(Observer):
         if not finite.all():
             i = int(np.argmin(finite))
             flat = int(np.argmax(~np.isfinite(rows[i])))
-            return FailureReport(Status.NONFINITE, t, names[i], self._where(flat), None)
+            return FailureReport(Status.NONFINITE, t, names[i], self._where(flat), None, where=self._layout.where(flat))
         if F is not U and not np.all(np.isfinite(U)):  # a component not seen in the fields
             return FailureReport(Status.NONFINITE, t)
         for i, reason in self._system.positive:
@@ -381,6 +385,7 @@ class Monitor(Observer):
                     self._where(flat),
                     low,
                     f"{names[i]} reached {low:.3g} <= 0 but {reason}",
+                    where=self._layout.where(flat),
                 )
         for i in range(F.shape[0]):
             flat = int(i_abs[i])
@@ -393,6 +398,7 @@ class Monitor(Observer):
                     self._where(flat),
                     peak,
                     f"peak {peak:.4g} exceeds the limit {self._peak:.4g}",
+                    where=self._layout.where(flat),
                 )
         for i in self._watch:
             total = float(totals[i])

@@ -28,7 +28,7 @@ step itself never looks for attributes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -123,6 +123,9 @@ class Layout:
 
     weights_name: str = "volume_fraction"
     weights_long_name: str = "fraction of the cell inside the domain (0: outside, values missing)"
+    #: the cell of a flat index in words, for failure reports, where its coordinates do not say
+    #: it (a network: ``"edge B–C at s = 0.35"``; the arc length alone is ambiguous). None: none.
+    place: Callable[[int], str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -138,6 +141,10 @@ class Layout:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+    def where(self, flat: int) -> str | None:
+        """The cell with flat index ``flat`` in words (:attr:`place`), or None."""
+        return None if self.place is None else self.place(flat)
 
     def location(self, flat: int) -> tuple[float, ...]:
         """Coordinates of the cell with flat (C-order) index ``flat`` in a field."""

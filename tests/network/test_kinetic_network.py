@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import h5netcdf
 import numpy as np
 import pytest
 
@@ -147,7 +148,10 @@ def test_cli_run_and_converge_on_the_catalogue_network(tmp_path):
     assert (
         main(["run", "sir-network-kinetic", "--eps", "0.1", "--t-end", "0.5", "--grid", "68", "--out", str(out)]) == 0
     )
-    assert out.exists()
+    with h5netcdf.File(out, "r") as f:  # the node and edge tables (as on a macroscopic run)
+        edge, n = np.asarray(f["cell_edge"][...]), f.dimensions["edge"].size
+        assert f.dimensions["node"].size == 7 and n == len(json.loads(f.attrs["network"])["edges"])
+        assert list(edge) == sorted(edge) and set(edge) == set(range(n))  # cells numbered edge after edge
     code = main(["converge", "sir-network-kinetic", "--eps", "0.2,0.1,0.05", "--t-end", "1", "--grid", "68", "--json"])
     assert code == 0
 

@@ -11,7 +11,7 @@ import pytest
 import crossdiff as cd
 from crossdiff.analysis import network_modes
 from crossdiff.fv import Discretisation, NetworkDiscretisation
-from crossdiff.grid import Grid, Network, VertexCondition
+from crossdiff.grid import Edge, Grid, Network, VertexCondition
 from crossdiff.model import Model, Species, Taxis
 
 
@@ -335,3 +335,18 @@ def test_two_rivers_mix_at_their_confluence():
     )
     with pytest.raises(cd.errors.ModelError, match="may depend on t and the edge's parameters only"):
         NetworkDiscretisation(varying, rivers)
+
+
+def test_a_failure_report_on_a_network_names_the_edge_and_the_arc_length():
+    """The monitor's report places a peak by its edge and arc length (the arc length alone is
+    ambiguous: every edge has an s = 0.275): a bump of height 9 on the second edge only (per-edge
+    initial data) exceeds the peak limit 5 at once, at its cell centre s = 0.275."""
+
+    model = Model(species=(Species("u", diffusion=1.0, initial="1 + a*exp(-100*(x - 0.25)^2)"),), parameters={"a": 0.0})
+    net = Network(["A", "B", "C"], [Edge("A", "B", 1.0), Edge("B", "C", 0.5, parameters={"a": 9.0})], 0.05)
+    sol = cd.solve(model, net, 0.1, monitor=cd.Monitor(peak_limit=5.0), throw=False)
+    assert sol.report is not None and sol.report.status is cd.Status.BLOWUP
+    assert sol.report.where == "edge B–C (1) at s = 0.275" and sol.report.location == pytest.approx((0.275,))
+    assert "edge B–C (1) at s = 0.275" in str(sol.report) and "x = (" not in str(sol.report)
+    assert sol.report.as_dict()["where"] == "edge B–C (1) at s = 0.275"
+    assert net.place(0) == "edge A–B (0) at s = 0.025"  # the first cell of the first edge

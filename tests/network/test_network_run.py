@@ -210,3 +210,42 @@ def test_a_geojson_edge_list(tmp_path):
     (tmp_path / "bad.geojson").write_text("{}", encoding="utf-8")
     with pytest.raises(GridError, match="not a FeatureCollection"):
         Network.from_geojson(tmp_path / "bad.geojson", 0.5)
+
+
+def test_a_run_file_holds_the_node_and_edge_tables_for_plain_xarray(tmp_path, monkeypatch):
+    """The network as NetCDF variables: ``node(node)`` with positions, ``edge_from/edge_to(edge)``
+    (node indices), ``edge_length``, ``edge_weight``, and ``cell_edge(cell)``: what a reader needs
+    without crossdiff (exact integers and the lengths given; the cell positions interpolate the
+    node positions, so exact to round-off)."""
+    import xarray as xr
+
+    monkeypatch.chdir(tmp_path)
+    network = 'nodes = { A = [0, 0], B = [1, 0], C = [1, 0.5], D = [-1, 1] }\nedges = [["A", "B", 1.0], ["B", "C", 0.5, 2.0], ["B", "D", 1.5]]\n'
+    model = _file(tmp_path, network)
+    assert main(["run", model, "--out", "net.nc", "--t-end", "0.5", "--quiet"]) == 0
+    assert main(["run", model, "--out", "net.nc", "--t-end", "0.75", "--resume", "--quiet"]) == 0
+    with xr.open_dataset("net.nc", engine="h5netcdf") as ds:
+        assert list(ds["node"].values) == ["A", "B", "C", "D"]
+        assert list(ds["node_x"].values) == [0, 1, 1, -1] and list(ds["node_y"].values) == [0, 0, 0.5, 1]
+        assert list(ds["edge_from"].values) == [0, 1, 1] and list(ds["edge_to"].values) == [1, 2, 3]
+        assert list(ds["edge_length"].values) == [1.0, 0.5, 1.5] and list(ds["edge_weight"].values) == [1, 2, 1]
+        edge = ds["cell_edge"].values
+        assert list(np.bincount(edge)) == [10, 5, 15] and ds["cell_edge"].dims == ("cell",)
+        # a cell's position: its edge's node a plus the arc length along the straight edge
+        a, b = ds["edge_from"].values[edge], ds["edge_to"].values[edge]
+        f = ds["cell"].values / ds["edge_length"].values[edge]
+        x = (1 - f) * ds["node_x"].values[a] + f * ds["node_x"].values[b]
+        assert np.max(np.abs(ds["cell_x"].values - x)) < 1e-14  # round-off of the same interpolation
+        # the same field, grouped by edge with plain xarray: the mass Σ u A h per edge adds up
+        mass = (ds["u"].isel(time=-1) * ds["cell_measure"]).groupby(ds["cell_edge"]).sum()
+        assert mass.sizes["cell_edge"] == 3
+        assert float(mass.sum()) == pytest.approx(float((ds["u"].isel(time=-1) * ds["cell_measure"]).sum()), rel=1e-14)
+        assert ds.sizes["time"] == 4  # t = 0, 0.25, 0.5 and the resumed 0.75
+
+
+def test_an_in_memory_result_on_a_network_has_the_same_tables():
+    net = Network(["A", "B", "C"], [("A", "B", 1.0), ("B", "C", 2.0, 0.5)], 0.25)
+    tables = {name: (dims, values) for name, dims, values, _ in net.tables()}
+    assert tables["cell_edge"][0] == ("cell",) and list(np.bincount(tables["cell_edge"][1])) == [4, 8]
+    assert "node_x" not in tables  # no positions: no node coordinates
+    assert list(tables["edge_weight"][1]) == [1.0, 0.5]
