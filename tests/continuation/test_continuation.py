@@ -409,6 +409,89 @@ def test_direction_of_bifurcation_agrees_with_the_amplitude_coefficient():
     assert numerical == pytest.approx(pf.slope, rel=1e-2)
 
 
+def volume_filling_model():
+    """Keller–Segel with logistic growth and the volume-filling sensitivity ``χ(2 − u)`` (Painter
+    & Hillen [PH02], packing density ``γ = 2``; ``χ(1)`` = chi, so the homogeneous state ``u = v = 1``
+    loses stability where that of ``keller-segel-logistic`` does): its first patterned branch is
+    subcritical (theory §6.3: slope −2.92 for mode 3 on ``[0, 10]``) and turns back at a fold."""
+    from crossdiff.model import Model, Species, Taxis
+
+    return Model(
+        (
+            Species("u", diffusion=1, taxis=(Taxis("v", "chi*(2 - u)"),), reaction="u*(1 - u)", initial=1),
+            Species("v", diffusion=1, reaction="u - v", initial=1),
+        ),
+        parameters={"chi": 4.0},
+        name="volume-filling",
+    )
+
+
+def test_subcritical_pattern_folds_and_the_hysteresis_is_confirmed_by_time_runs():
+    """A fold on a subcritical patterned branch: between the fold and the branch point the
+    homogeneous state and the pattern are both stable (time runs from either stay or return),
+    the unstable branch between them is the threshold, and below the fold the pattern decays."""
+    import crossdiff as cd
+    from crossdiff.continuation import pitchfork
+    from crossdiff.time import IMEX
+
+    model = volume_filling_model()
+    k = 3 * math.pi / 10
+    pf = pitchfork(model, "chi", (1 + k * k) ** 2 / (k * k), k, np.ones(2))
+    assert pf.direction == "backward" and pf.slope == pytest.approx(-2.9216, rel=1e-4)
+    grid = Grid((50,), ((0.0, 10.0),), "noflux")
+    diagram = continuation(model, "chi", (3.0, 4.3), grid=grid, branches=1, settings=Settings(ds_max=0.02, points=72))
+    bp = diagram.branch_points(0).iloc[0]
+    branch = diagram.points[diagram.points["branch"] == 1]
+    # it leaves backwards, with the weakly nonlinear slope: measured -2.69 on 50 cells (the
+    # O(h²) of the discretisation, 1.5 % on 100 cells for keller-segel-logistic, and O(ε²))
+    first = branch.iloc[1]
+    assert (first["parameter"] - bp["parameter"]) / first["norm"] ** 2 == pytest.approx(pf.slope, rel=0.15)
+    folds = diagram.special[(diagram.special["type"] == "fold") & (diagram.special["branch"] == 1)]
+    assert len(folds) == 1
+    fold = folds.iloc[0]
+    chi_f = float(fold["parameter"])
+    assert 3.7 < chi_f < bp["parameter"] - 0.1  # measured 3.78958 (3.7424 on 200 cells), the BP 4.01477
+    # unstable (one eigenvalue) from the branch point to the fold, stable beyond it (from 100
+    # cells on a second eigenvalue is unstable on 3.85 > chi > fold: docs/continuation.md)
+    before = branch[(branch["point"] >= 1) & (branch["point"] <= fold["point"])]
+    after = branch[branch["point"] > fold["point"]]
+    assert (before["n_unstable"] == 1).all() and (after["stability"] == "stable").all()
+    # the stable pattern at chi between the fold and the branch point (measured 3.898)
+    row = after.iloc[np.argmin(np.abs(after["parameter"].to_numpy() - 3.9))]
+    chi = float(row["parameter"])
+    assert chi_f < chi < bp["parameter"]
+    P = diagram.state(1, int(row["point"]))
+
+    def run(value: float, initial: np.ndarray, t_end: float) -> np.ndarray:
+        sol = cd.solve(
+            model.with_settings({"chi": value}),
+            grid,
+            t_end,
+            initial=initial,
+            save_every=t_end,
+            stepper=IMEX(rtol=1e-7, atol=1e-9),
+        )
+        return np.asarray(sol.to_xarray()["u"].isel(time=-1).values)
+
+    amplitude = float(np.max(np.abs(P[0] - 1)))  # 0.713
+    # the pattern itself stays (a steady state of the same discretisation: measured 1.8e-7, the
+    # stepper's tolerance 1e-7)
+    assert np.max(np.abs(run(chi, P, 50.0) - P[0])) < 1e-5
+    # 10 % above or below it, it returns: the offset 0.071 falls to 8.2e-6 and 1.3e-5 by t = 150
+    # (the pattern's slowest decay, near the fold, is about e^{-0.06 t}; asserted 7e-4)
+    for scale in (0.9, 1.1):
+        final = run(chi, 1 + scale * (P - 1), 150.0)
+        assert np.max(np.abs(final - P[0])) < 1e-3 * amplitude
+    # half of it (below the unstable branch, norm 0.21 at this chi) decays to the homogeneous
+    # state, which is stable too: both states are attractors (0.36 falls to 8.1e-3 by t = 150,
+    # at mode 3's rate near the branch point, about 0.03; asserted 0.021)
+    final = run(chi, 1 + 0.5 * (P - 1), 150.0)
+    assert np.max(np.abs(final - 1)) < 0.03 * amplitude
+    # below the fold there is no pattern: the one at the fold decays (to 3.8e-7 by t = 200)
+    final = run(3.7, diagram.state(1, int(fold["point"])), 200.0)
+    assert np.max(np.abs(final - 1)) < 1e-4
+
+
 def test_a_corner_of_a_piecewise_smooth_branch_is_crossed():
     """``u_t = Δu + min(u − 2p − 3, p + 4 − u)``: the homogeneous states are the half-lines
     ``u = p + 4`` (stable, ``ψ_u = −1``) and ``u = 2p + 3`` (unstable, ``ψ_u = 1``) for ``p ≤ 1``,
