@@ -95,9 +95,11 @@ SOLVE_POINTS = 2**21
 DEFAULT_DIRECTIONS = {d: Sphere(d).default_resolution for d in (1, 2, 3)}
 
 
-def check_eps(eps: object) -> float:
+def check_eps(eps: object, model: KineticModel | None = None) -> float:
     """``ε`` as a float in ``(0, 1]``, or a one-line :class:`InputError` (a string is refused, as
-    for every other number of a run)."""
+    for every other number of a run); with ``model``, also an ``ε`` so small that the scheme's
+    ``ε^{-(p+1)}`` (the stiff relaxation of (9)) overflows — it would surface as a non-finite
+    right-hand side blamed on the model."""
     if isinstance(eps, (str, bytes)):
         raise InputError(f"eps must be a number in (0, 1], got {eps!r}")
     try:
@@ -106,6 +108,13 @@ def check_eps(eps: object) -> float:
         raise InputError(f"eps must be a number in (0, 1], got {eps!r}") from None
     if isinstance(eps, bool) or not (0 < value <= 1):
         raise InputError(f"eps must be in (0, 1], got {eps!r}")
+    if model is not None:
+        worst = max(int(s.p) for s in model.species) + 1
+        if value**worst < 1e-300:
+            raise InputError(
+                f"eps = {value:g} is so small that eps^-{worst} overflows; "
+                f"the smallest eps this model runs at is about {1e-300 ** (1 / worst):.0e}"
+            )
     return value
 
 
@@ -182,15 +191,7 @@ class KineticDiscretisation:
             raise InputError(f"model must be a KineticModel, got {type(model).__name__}")
         if not isinstance(grid, Grid):
             raise InputError(f"grid must be a crossdiff Grid, got {type(grid).__name__}")
-        self.eps = check_eps(eps)
-        # the scheme divides by ε^(p + 1) (the stiff relaxation of (9)); an ε so small that this
-        # overflows would surface as a non-finite right-hand side blamed on the model
-        worst = max(int(s.p) for s in model.species) + 1
-        if self.eps**worst < 1e-300:
-            raise InputError(
-                f"eps = {self.eps:g} is so small that eps^-{worst} overflows; "
-                f"the smallest eps this model runs at is about {1e-300 ** (1 / worst):.0e}"
-            )
+        self.eps = check_eps(eps, model)
         d = model.dim
         if grid.ndim != d:
             raise InputError(f"the kinetic model has velocity dimension {d}; the grid has {grid.ndim} axes")

@@ -457,10 +457,7 @@ class NetworkKineticDiscretisation:
             raise InputError(f"model must be a KineticModel, got {type(model).__name__}")
         if not isinstance(network, Network):
             raise InputError(f"network must be a crossdiff Network, got {type(network).__name__}")
-        self.eps = check_eps(eps)
-        worst = max(int(s.p) for s in model.species) + 1
-        if self.eps**worst < 1e-300:
-            raise InputError(f"eps = {self.eps:g} is so small that eps^-{worst} overflows")
+        self.eps = check_eps(eps, model)
         if model.dim != 1:
             raise InputError(f"a network's edges are 1D; the kinetic model has velocity dimension {model.dim}")
         for node in network.nodes:
