@@ -485,18 +485,24 @@ def plot_compare(ds: xr.Dataset, other: xr.Dataset, index: int = -1, species: li
             b = np.asarray(other[name].isel(time=j).values)
             if a.ndim == 3:
                 a, b = a[:, :, a.shape[2] // 2], b[:, :, b.shape[2] // 2]
-            lo, hi = float(min(a.min(), b.min())), float(max(a.max(), b.max()))
+            # a shape's cells outside are missing values (NaN): the scales from the cells inside
+            lo, hi = float(min(np.nanmin(a), np.nanmin(b))), float(max(np.nanmax(a), np.nanmax(b)))
+            hi = hi if hi > lo else lo + 1.0
             for ax, data, label in ((row[0], a, label_a), (row[1], b, label_b)):
                 im = ax.imshow(data.T, origin="lower", extent=extent, cmap="viridis", vmin=lo, vmax=hi)
                 ax.set_title(f"{name}: {label}", fontsize=9)
             _colorbar(fig, im, row[1], f"{name} (both panels)")
-            limit = float(np.max(np.abs(a - b))) or 1.0
+            limit = float(np.nanmax(np.abs(a - b))) or 1.0
             im = row[2].imshow((a - b).T, origin="lower", extent=extent, cmap="RdBu_r", vmin=-limit, vmax=limit)
             _colorbar(fig, im, row[2], "difference")
             row[2].set_title(f"{name}: difference", fontsize=9)
             for ax in row:
                 ax.set_xlabel(dims[0])
                 ax.set_ylabel(dims[1])
+                if "volume_fraction" in ds and len(dims) == 2:  # a shape: its boundary, κ = 1/2
+                    ax.contour(
+                        x, y, np.asarray(ds["volume_fraction"].values).T, levels=[0.5], colors="black", linewidths=0.8
+                    )
     fig.suptitle(f"{ds.attrs.get('model', '')} and {other.attrs.get('model', '')}   t = {t:.4g}")
     return fig
 
