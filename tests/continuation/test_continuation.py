@@ -343,12 +343,6 @@ def test_one_discretisation_serves_every_parameter_value():
         assert np.allclose(problem.residual(problem.pack(U), value), rebuilt.ravel(), rtol=1e-13, atol=1e-13)
 
 
-def test_public_names_are_lazy_and_seen_by_type_checkers():
-    from tests.test_startup import test_lazy_names_are_the_public_names_and_the_type_checkers as check
-
-    check("crossdiff.continuation")
-
-
 # ---------------------------------------------------------------------- folds and hysteresis
 
 
