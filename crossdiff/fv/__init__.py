@@ -9,12 +9,13 @@ if TYPE_CHECKING:
     from ._discretise import Discretisation, FaceVelocities
     from ._faces import divergence, face_difference, face_mean, limited_slopes, upwind_flux
     from ._front import FrontDiscretisation
+    from ._graph import GraphSolve, NetworkCells
     from ._growing import GrowingDiscretisation
     from ._kernels import axis_view
     from ._krylov import krylov_solve
     from ._limiters import DEFAULT_LIMITER, LIMITERS
     from ._multigrid import CutCellMultigrid
-    from ._network import GraphSolve, NetworkCells, NetworkDiscretisation
+    from ._network import NetworkDiscretisation
     from ._sparsity import jacobian_sparsity
     from ._spectral import SpectralLaplacian
     from ._transport import BoundaryKind, upwind_divergence, upwind_transport
@@ -60,7 +61,8 @@ __getattr__, __dir__ = attach(
         "._krylov": ["krylov_solve"],
         "._multigrid": ["CutCellMultigrid"],
         "._limiters": ["DEFAULT_LIMITER", "LIMITERS"],
-        "._network": ["GraphSolve", "NetworkCells", "NetworkDiscretisation"],
+        "._graph": ["GraphSolve", "NetworkCells"],
+        "._network": ["NetworkDiscretisation"],
         "._sparsity": ["jacobian_sparsity"],
         "._spectral": ["SpectralLaplacian"],
         "._transport": ["BoundaryKind", "upwind_divergence", "upwind_transport"],
