@@ -5,7 +5,8 @@ from typing import TYPE_CHECKING
 from ..lazy import attach
 
 if TYPE_CHECKING:
-    from ._cut import CutCellDiscretisation, CutCells
+    from ._cut import CutCellDiscretisation
+    from ._cut_cells import CutCells
     from ._discretise import Discretisation, FaceVelocities
     from ._faces import divergence, face_difference, face_mean, limited_slopes, upwind_flux
     from ._front import FrontDiscretisation
@@ -52,7 +53,8 @@ __all__ = [
 __getattr__, __dir__ = attach(
     __name__,
     {
-        "._cut": ["CutCellDiscretisation", "CutCells"],
+        "._cut": ["CutCellDiscretisation"],
+        "._cut_cells": ["CutCells"],
         "._discretise": ["Discretisation", "FaceVelocities"],
         "._front": ["FrontDiscretisation"],
         "._growing": ["GrowingDiscretisation"],
