@@ -11,17 +11,9 @@ from ..lazy import attach
 if TYPE_CHECKING:
     from ._blowup import BlowupStudy, blowup_study, extrapolate
     from ._converge import LimitConvergence, fitted_order, limit_convergence
-    from ._dispersion import (
-        Critical,
-        Dispersion,
-        Mode,
-        admissible_modes,
-        critical,
-        dispersion,
-        network_modes,
-        shape_modes,
-    )
+    from ._dispersion import Critical, Dispersion, Mode, critical, dispersion
     from ._linear import Linearisation, growth_eigenvalues
+    from ._modes import admissible_modes, network_modes, shape_modes
     from ._patterns import BEHAVIOURS, Classification, classify, classify_frames, dominant_mode, pattern_amplitude
     from ._steady import SteadyState, initial_means, select_state, steady_states
 
@@ -61,16 +53,8 @@ __getattr__, __dir__ = attach(
     {
         "._blowup": ["BlowupStudy", "blowup_study", "extrapolate"],
         "._converge": ["LimitConvergence", "fitted_order", "limit_convergence"],
-        "._dispersion": [
-            "Critical",
-            "Dispersion",
-            "Mode",
-            "admissible_modes",
-            "critical",
-            "dispersion",
-            "shape_modes",
-            "network_modes",
-        ],
+        "._dispersion": ["Critical", "Dispersion", "Mode", "critical", "dispersion"],
+        "._modes": ["admissible_modes", "network_modes", "shape_modes"],
         "._linear": ["Linearisation", "growth_eigenvalues"],
         "._patterns": [
             "BEHAVIOURS",
