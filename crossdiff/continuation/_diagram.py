@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from ..model import Model
-    from ._continue import Branch
+    from ._points import Branch
     from ._problem import SteadyProblem
 
 __all__ = ["Diagram", "is_diagram", "plot_diagram", "read_state"]
