@@ -118,6 +118,31 @@ def check_eps(eps: object, model: KineticModel | None = None) -> float:
     return value
 
 
+def nodal_equilibria(
+    model: KineticModel, velocities: int | None, values: Mapping[str, float] | None
+) -> tuple[NodalModel, np.ndarray, int]:
+    """The model on its velocity nodes (``velocities``: the quadrature's resolution, default the
+    velocity space's) and the equilibria ``M`` per species, ``(n_species, m)``, checked to integrate
+    to 1 with no mean velocity (the limit needs ``∫vM = 0``), and the resolution; one-line errors
+    otherwise."""
+    if velocities is not None and (
+        isinstance(velocities, bool) or not isinstance(velocities, (int, np.integer)) or velocities < 2
+    ):
+        raise InputError(f"velocities must be an integer >= 2, got {velocities!r}")
+    n = int(velocities) if velocities is not None else model.velocity.default_resolution
+    nodal = NodalModel(model, n=n, values=values)
+    nodes, w = nodal.nodes, nodal.weights
+    M = np.array([nodal.equilibria[s] for s in model.species_names])
+    for i, s in enumerate(model.species_names):
+        mass = float(w @ M[i])
+        if abs(mass - 1) > 1e-10:
+            raise KineticModelError(f"species {s!r}: the equilibrium integrates to {mass:.6g} on the nodes, not 1")
+        flux = w @ (nodes * M[i][:, None])
+        if np.max(np.abs(flux)) > 1e-10 * max(1.0, float(np.max(np.abs(nodes)))):
+            raise KineticModelError(f"species {s!r}: the equilibrium has a mean velocity; the limit needs ∫vM = 0")
+    return nodal, M, n
+
+
 def implicit_transport_species(ops: FaceOperators, eps: float) -> tuple[bool, ...]:
     """Which species get their micro transport implicit (``docs/kinetic.md``, "The ε ≈ h band"),
     by the local ratio of the relaxation rate ``λ = σ/ε^{p+1}`` to the micro transport rate
@@ -195,27 +220,13 @@ class KineticDiscretisation:
         d = model.dim
         if grid.ndim != d:
             raise InputError(f"the kinetic model has velocity dimension {d}; the grid has {grid.ndim} axes")
-        if velocities is not None and (
-            isinstance(velocities, bool) or not isinstance(velocities, (int, np.integer)) or velocities < 2
-        ):
-            raise InputError(f"velocities must be an integer >= 2, got {velocities!r}")
-        n = int(velocities) if velocities is not None else model.velocity.default_resolution
         self.model, self.grid, self.limiter = model, grid, limiter
-        self.nodal = NodalModel(model, n=n, values=values)
-        self.velocities = n
+        self.nodal, self.M, self.velocities = nodal_equilibria(model, velocities, values)  # M: (ns, m)
         nodes, w = self.nodal.nodes, self.nodal.weights
         self.m = m = len(w)
         self.dim = d
         names = model.species_names
         self.n_species = ns = len(names)
-        self.M = np.array([self.nodal.equilibria[s] for s in names])  # (ns, m)
-        for i, s in enumerate(names):
-            mass = float(w @ self.M[i])
-            if abs(mass - 1) > 1e-10:
-                raise KineticModelError(f"species {s!r}: the equilibrium integrates to {mass:.6g} on the nodes, not 1")
-            flux = w @ (nodes * self.M[i][:, None])
-            if np.max(np.abs(flux)) > 1e-10 * max(1.0, float(np.max(np.abs(nodes)))):
-                raise KineticModelError(f"species {s!r}: the equilibrium has a mean velocity; the limit needs ∫vM = 0")
         self.staggered = StaggeredGrid(grid, ns, self.nodal)
         self.walls, self.reflect = self.staggered.walls, self.staggered.reflect
         self.shape, self.h = self.staggered.shape, self.staggered.h

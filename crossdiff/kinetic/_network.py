@@ -53,11 +53,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError, KineticModelError
+from ..errors import InputError
 from ..fv import DEFAULT_LIMITER, BoundaryKind, NetworkCells, limited_slopes, upwind_transport
 from ..grid import Grid, Network
 from ..time import Coordinate, Counters, FailureReport, Layout, Variable
-from ._discretise import check_eps
+from ._discretise import check_eps, nodal_equilibria
 from ._explicit import explicit_part
 from ._face_operators import FaceOperators
 from ._implicit import implicit_part, stage_solve
@@ -479,23 +479,13 @@ class NetworkKineticDiscretisation:
                     f"edge {e.label()}: per-edge values of {', '.join(shared)} reach only the initial data of a "
                     "kinetic model on a network; its turning rates, biases and interactions take one value (not yet per edge)"
                 )
-        if velocities is not None and (
-            isinstance(velocities, bool) or not isinstance(velocities, (int, np.integer)) or velocities < 2
-        ):
-            raise InputError(f"velocities must be an integer >= 2, got {velocities!r}")
-        n = int(velocities) if velocities is not None else model.velocity.default_resolution
         self.model, self.grid, self.network, self.limiter = model, network, network, limiter
-        self.nodal = NodalModel(model, n=n, values=values)
-        self.velocities = n
+        self.nodal, self.M, self.velocities = nodal_equilibria(model, velocities, values)
         w = self.nodal.weights
         self.m = m = len(w)
         self.dim = 1
         names = model.species_names
         self.n_species = ns = len(names)
-        self.M = np.array([self.nodal.equilibria[s] for s in names])
-        for i, s in enumerate(names):
-            if abs(float(w @ self.M[i]) - 1) > 1e-10:
-                raise KineticModelError(f"species {s!r}: the equilibrium does not integrate to 1 on the nodes")
         self.staggered = NetworkStaggered(network, ns, self.nodal)
         self.shape, self.h = self.staggered.shape, self.staggered.h
         self.operators = NetworkFaceOperators(model, self.nodal, self.staggered, self.eps, self.M, limiter)
