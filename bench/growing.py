@@ -25,26 +25,34 @@ import numpy as np
 GROWTH = "1 + 0.05*t"
 
 
-def cost(cells: tuple[int, ...], t_end: float, repeat: int) -> None:
-    """Stepping time per step attempt, fixed and growing alternating in this process after one
-    warm-up run of each (compiled kernels loaded), medians of ``repeat``; one thread."""
+def alternate(model, box, t_end: float, repeat: int, **options) -> tuple[float, float, dict[bool, int]]:
+    """Stepping time per step attempt on ``box`` fixed and growing by :data:`GROWTH`, alternating
+    in this process after one warm-up run of each (compiled kernels loaded): the medians of
+    ``repeat`` (fixed, growing) and the step attempts of each."""
     import crossdiff as cd
-    from crossdiff.threads import set_threads
 
-    set_threads(1)
-    model = cd.catalogue.load("keller-segel-logistic")
-    box = cd.default_grid(model, cells)
     domains = {False: box, True: cd.GrowingGrid(box, cd.Growth(GROWTH, ndim=box.ndim))}
     per_step: dict[bool, list[float]] = {False: [], True: []}
     steps = {}
     for k in range(repeat + 1):
         for growing, domain in domains.items():
-            sol = cd.solve(model, domain, t_end, save_every=t_end)
+            sol = cd.solve(model, domain, t_end, save_every=t_end, **options)
             attempts = sol.stats.n_steps + sol.stats.n_rejected
             steps[growing] = attempts
             if k:  # the first of each is the warm-up
                 per_step[growing].append(sol.stats.wall_stepping / attempts)
     fixed, grow = (statistics.median(per_step[g]) for g in (False, True))
+    return fixed, grow, steps
+
+
+def cost(cells: tuple[int, ...], t_end: float, repeat: int) -> None:
+    """:func:`alternate` on Keller–Segel with logistic growth; one thread."""
+    import crossdiff as cd
+    from crossdiff.threads import set_threads
+
+    set_threads(1)
+    model = cd.catalogue.load("keller-segel-logistic")
+    fixed, grow, steps = alternate(model, cd.default_grid(model, cells), t_end, repeat)
     grid = "x".join(map(str, cells))
     print(
         f"{grid:>9}: fixed {fixed * 1e3:7.3f} ms/step ({steps[False]} steps), growing "

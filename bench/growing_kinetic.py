@@ -16,13 +16,11 @@ mode against its exact amplitude and the mass drift (the tests' own cases,
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from pathlib import Path
 
 import numpy as np
-
-GROWTH = "1 + 0.05*t"
+from growing import alternate  # bench/growing.py: the same alternation and medians
 
 #: (label, catalogue name, cells, extent or None, t_end, eps, velocities)
 CASES = [
@@ -41,17 +39,7 @@ def cost(repeat: int) -> None:
     for label, name, cells, extent, t_end, eps, velocities in CASES:
         model = cd.catalogue.load_kinetic(name)
         box = cd.Grid(cells, extent) if extent else cd.default_grid(model, cells)
-        domains = {False: box, True: cd.GrowingGrid(box, cd.Growth(GROWTH, ndim=box.ndim))}
-        per_step: dict[bool, list[float]] = {False: [], True: []}
-        steps = {}
-        for k in range(repeat + 1):
-            for growing, domain in domains.items():
-                sol = cd.solve(model, domain, t_end, eps=eps, velocities=velocities, save_every=t_end)
-                attempts = sol.stats.n_steps + sol.stats.n_rejected
-                steps[growing] = attempts
-                if k:  # the first of each is the warm-up
-                    per_step[growing].append(sol.stats.wall_stepping / attempts)
-        fixed, grow = (statistics.median(per_step[g]) for g in (False, True))
+        fixed, grow, steps = alternate(model, box, t_end, repeat, eps=eps, velocities=velocities)
         grid = "x".join(map(str, cells))
         print(
             f"{label:>28} {grid:>6} eps {eps:g}: fixed {fixed * 1e3:7.3f} ms/step ({steps[False]} steps), "
