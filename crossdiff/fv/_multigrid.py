@@ -54,6 +54,9 @@ __all__ = ["CutCellMultigrid", "COARSEST_CELLS"]
 COARSEST_CELLS = 400
 
 
+# The six-face gather is written out in each kernel: a shared @njit(inline="always") helper
+# returning (acc, total) was measured 2.7× slower per step on a 192² disc (the loops no longer
+# vectorise).
 @njit(cache=True)
 def _smooth(x, b, mass, w0, w1, w2, wb, sigma, s, colour):
     """Gauss–Seidel on the cells of one colour (``i + j + k ≡ colour``; no two are neighbours):
