@@ -25,7 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("sympy", "numba", "scipy", "xarray", "dask", "matplotlib", "pandas", "h5netcdf", "h5py")
 
 #: Packages whose public names are imported on first use (crossdiff.lazy).
-LAZY = ("crossdiff", "crossdiff.time", "crossdiff.fv", "crossdiff.solve", "crossdiff.analysis", "crossdiff.continuation")
+LAZY = (
+    "crossdiff",
+    "crossdiff.time",
+    "crossdiff.fv",
+    "crossdiff.solve",
+    "crossdiff.analysis",
+    "crossdiff.continuation",
+)
 
 
 def _python(code: str) -> str:
